@@ -1,0 +1,1 @@
+//! Serial-number grammars of every registry, parsed into `(namespace, start, end)`.
