@@ -1,0 +1,468 @@
+//! Tolerant reading of registry CSV exports.
+//!
+//! Registry CSVs are not always valid CSV. Climate Action Reserve quotes every field but does not
+//! double an embedded `"`, so `"On behalf of "We Are Neutral, Inc.""` splits into an extra field;
+//! APX exports end every row with a comma; Gold Standard notes and CAR cancellation fields hold
+//! newlines inside quotes. The reader keeps going past a bad row: each row comes back either as
+//! a record (noting any repair made) or as a [`RowError`] naming its line, and the next row is
+//! read as usual.
+
+use std::collections::VecDeque;
+
+use crate::header::HeaderMap;
+use crate::text::clean_text;
+
+/// A repair made to a row so that it fits the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repair {
+    /// Empty fields after the last column (a trailing comma) were dropped.
+    DroppedTrailingEmpty,
+    /// The header ends with an empty column and the row lacked the trailing comma.
+    PaddedTrailingEmpty,
+    /// Quotes inside a fully quoted row were not doubled; the row was re-split on `","`.
+    UnescapedQuotes,
+    /// One record spanned several physical lines because of a stray quote; each line was read
+    /// as its own row.
+    SplitSwallowedLines,
+    /// A field was not UTF-8 and was decoded as Latin-1.
+    Latin1,
+}
+
+/// One data row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvRecord {
+    /// 1-based line number where the row starts.
+    pub line: u64,
+    /// The fields, exactly as many as the header has.
+    pub fields: Vec<String>,
+    /// Repairs made to the row, empty for a clean row.
+    pub repairs: Vec<Repair>,
+}
+
+impl CsvRecord {
+    /// The raw field at `index`.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        self.fields.get(index).map(String::as_str)
+    }
+
+    /// The field at `index` through [`clean_text`]: `None` when blank or a missing-value token.
+    pub fn get_clean(&self, index: usize) -> Option<String> {
+        self.get(index).and_then(clean_text)
+    }
+}
+
+/// Why one row could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowProblem {
+    /// The row has a different number of fields than the header and no repair fits.
+    #[error("{found} fields where the header has {expected}")]
+    FieldCount {
+        /// Fields in the row.
+        found: usize,
+        /// Fields in the header.
+        expected: usize,
+    },
+    /// The CSV parser itself failed on the row.
+    #[error("unreadable row: {0}")]
+    Unreadable(String),
+}
+
+/// A row that could not be recovered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {problem}")]
+pub struct RowError {
+    /// 1-based line number where the row starts.
+    pub line: u64,
+    /// What is wrong.
+    pub problem: RowProblem,
+}
+
+/// A file whose header row cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CsvReadError {
+    /// No header row: the input is empty.
+    #[error("the CSV has no header row")]
+    NoHeader,
+    /// The header row itself is unreadable.
+    #[error("the CSV header is unreadable: {0}")]
+    BadHeader(String),
+}
+
+/// Rows of a CSV export, read tolerantly; see [`read_csv`].
+pub struct CsvRows<'a> {
+    bytes: &'a [u8],
+    reader: csv::Reader<&'a [u8]>,
+    headers: HeaderMap,
+    record: csv::ByteRecord,
+    pending: VecDeque<Result<CsvRecord, RowError>>,
+    done: bool,
+}
+
+/// Reads CSV bytes: the first row is the header; a leading UTF-8 BOM is ignored.
+pub fn read_csv(bytes: &[u8]) -> Result<CsvRows<'_>, CsvReadError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut header = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut header) {
+        Ok(true) => {}
+        Ok(false) => return Err(CsvReadError::NoHeader),
+        Err(e) => return Err(CsvReadError::BadHeader(e.to_string())),
+    }
+    let names: Vec<String> = header.iter().map(|f| decode(f).0).collect();
+    Ok(CsvRows {
+        bytes,
+        reader,
+        headers: HeaderMap::new(names),
+        record: csv::ByteRecord::new(),
+        pending: VecDeque::new(),
+        done: false,
+    })
+}
+
+impl CsvRows<'_> {
+    /// The header row, indexed by normalized name.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    fn read_next(&mut self) {
+        let start = self.reader.position().clone();
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => self.done = true,
+            Ok(true) => {
+                let line = self.record.position().map_or(start.line(), |p| p.line());
+                let from = self
+                    .record
+                    .position()
+                    .map_or(start.byte(), |p| p.byte())
+                    .min(self.bytes.len() as u64) as usize;
+                let to = (self.reader.position().byte() as usize).clamp(from, self.bytes.len());
+                let raw = &self.bytes[from..to];
+                let fields: Vec<(String, bool)> = self.record.iter().map(decode).collect();
+                self.fit(line, fields, raw);
+            }
+            Err(e) => {
+                self.pending.push_back(Err(RowError {
+                    line: start.line(),
+                    problem: RowProblem::Unreadable(e.to_string()),
+                }));
+                // A reader that cannot move forward would loop forever.
+                if self.reader.position().byte() <= start.byte() {
+                    self.done = true;
+                }
+            }
+        }
+    }
+
+    /// Makes a parsed row fit the header, or records why it cannot.
+    fn fit(&mut self, line: u64, fields: Vec<(String, bool)>, raw: &[u8]) {
+        let expected = self.headers.len();
+        let mut repairs = Vec::new();
+        if fields.iter().any(|(_, latin1)| *latin1) {
+            repairs.push(Repair::Latin1);
+        }
+        let mut fields: Vec<String> = fields.into_iter().map(|(f, _)| f).collect();
+        // A blank line inside the file is no row at all.
+        if fields.len() == 1 && fields[0].is_empty() && expected > 1 {
+            return;
+        }
+        // An undoubled quote without a comma after it keeps the field count right but drops
+        // the quote characters; a fully quoted row that is not well formed is re-split first.
+        let broken_quoting = raw.first() == Some(&b'"') && !is_well_quoted(raw);
+        if !broken_quoting && let Some(fixed) = self.fit_fields(&mut fields, &mut repairs) {
+            self.pending.push_back(Ok(CsvRecord {
+                line,
+                fields: fixed,
+                repairs,
+            }));
+            return;
+        }
+        let found = fields.len();
+        if let Some(mut resplit) = resplit_all_quoted(raw) {
+            let mut r = repairs.clone();
+            r.push(Repair::UnescapedQuotes);
+            if let Some(fixed) = self.fit_fields(&mut resplit, &mut r) {
+                self.pending.push_back(Ok(CsvRecord {
+                    line,
+                    fields: fixed,
+                    repairs: r,
+                }));
+                return;
+            }
+        }
+        if broken_quoting && let Some(fixed) = self.fit_fields(&mut fields, &mut repairs) {
+            self.pending.push_back(Ok(CsvRecord {
+                line,
+                fields: fixed,
+                repairs,
+            }));
+            return;
+        }
+        if let Some(rows) = self.split_swallowed(line, raw, &repairs) {
+            self.pending.extend(rows.into_iter().map(Ok));
+            return;
+        }
+        self.pending.push_back(Err(RowError {
+            line,
+            problem: RowProblem::FieldCount { found, expected },
+        }));
+    }
+
+    /// Trims trailing empty fields or pads a missing trailing empty column.
+    fn fit_fields(
+        &self,
+        fields: &mut Vec<String>,
+        repairs: &mut Vec<Repair>,
+    ) -> Option<Vec<String>> {
+        let expected = self.headers.len();
+        if fields.len() == expected {
+            return Some(std::mem::take(fields));
+        }
+        if fields.len() > expected && fields[expected..].iter().all(|f| f.trim().is_empty()) {
+            fields.truncate(expected);
+            repairs.push(Repair::DroppedTrailingEmpty);
+            return Some(std::mem::take(fields));
+        }
+        let header_ends_empty = self
+            .headers
+            .raw()
+            .last()
+            .is_some_and(|h| h.trim().is_empty());
+        if fields.len() + 1 == expected && header_ends_empty {
+            fields.push(String::new());
+            repairs.push(Repair::PaddedTrailingEmpty);
+            return Some(std::mem::take(fields));
+        }
+        None
+    }
+
+    /// A stray quote can make the parser swallow several physical lines into one record; when
+    /// every one of those lines is a well-formed fully quoted row, read them separately.
+    fn split_swallowed(&self, line: u64, raw: &[u8], repairs: &[Repair]) -> Option<Vec<CsvRecord>> {
+        let text = String::from_utf8_lossy(raw);
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        if lines.len() < 2 {
+            return None;
+        }
+        let mut out = Vec::with_capacity(lines.len());
+        for (i, l) in text.lines().enumerate() {
+            if l.trim().is_empty() {
+                continue;
+            }
+            let mut r = repairs.to_vec();
+            r.push(Repair::SplitSwallowedLines);
+            let mut fields = csv_line_fields(l).filter(|f| f.len() > 1)?;
+            let fixed = match self.fit_fields(&mut fields, &mut r) {
+                Some(f) => f,
+                None => {
+                    let mut resplit = resplit_all_quoted(l.as_bytes())?;
+                    r.push(Repair::UnescapedQuotes);
+                    self.fit_fields(&mut resplit, &mut r)?
+                }
+            };
+            out.push(CsvRecord {
+                line: line + i as u64,
+                fields: fixed,
+                repairs: r,
+            });
+        }
+        Some(out)
+    }
+}
+
+impl Iterator for CsvRows<'_> {
+    type Item = Result<CsvRecord, RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.pending.is_empty() && !self.done {
+            self.read_next();
+        }
+        self.pending.pop_front()
+    }
+}
+
+/// Decodes a field as UTF-8, falling back to Latin-1 (flagged) rather than losing the row.
+fn decode(field: &[u8]) -> (String, bool) {
+    match std::str::from_utf8(field) {
+        Ok(s) => (s.to_owned(), false),
+        Err(_) => (field.iter().map(|&b| char::from(b)).collect(), true),
+    }
+}
+
+/// Parses one physical line as CSV on its own.
+fn csv_line_fields(line: &str) -> Option<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes());
+    let mut rec = csv::StringRecord::new();
+    match reader.read_record(&mut rec) {
+        Ok(true) => Some(rec.iter().map(str::to_owned).collect()),
+        _ => None,
+    }
+}
+
+/// Whether a row that starts with a quote is valid CSV in which every field is quoted and every
+/// inner quote doubled (`"a","say ""hi""",`).
+fn is_well_quoted(raw: &[u8]) -> bool {
+    let mut end = raw.len();
+    while end > 0 && matches!(raw[end - 1], b'\r' | b'\n') {
+        end -= 1;
+    }
+    let t = &raw[..end];
+    let mut i = 0;
+    loop {
+        if t.get(i) != Some(&b'"') {
+            return false;
+        }
+        i += 1;
+        loop {
+            match t.get(i) {
+                None => return false,
+                Some(b'"') if t.get(i + 1) == Some(&b'"') => i += 2,
+                Some(b'"') => {
+                    i += 1;
+                    break;
+                }
+                Some(_) => i += 1,
+            }
+        }
+        match t.get(i) {
+            None => return true,
+            Some(b',') if i + 1 == t.len() => return true,
+            Some(b',') => i += 1,
+            Some(_) => return false,
+        }
+    }
+}
+
+/// Re-splits a row in which every field is quoted (`"a","b",`) on the `","` delimiter, keeping
+/// undoubled quotes inside values as they are.
+fn resplit_all_quoted(raw: &[u8]) -> Option<Vec<String>> {
+    let text = std::str::from_utf8(raw).ok()?;
+    let t = text.trim_end_matches(['\r', '\n']);
+    let t = t.strip_suffix(',').unwrap_or(t);
+    if t.len() < 2 || !t.starts_with('"') || !t.ends_with('"') || t.contains('\n') {
+        return None;
+    }
+    let inner = &t[1..t.len() - 1];
+    Some(inner.split("\",\"").map(str::to_owned).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(input: &str) -> Vec<Result<CsvRecord, RowError>> {
+        read_csv(input.as_bytes()).expect("header").collect()
+    }
+
+    #[test]
+    fn reads_clean_rows_with_line_numbers() {
+        let r = rows("a,b\n1,2\n3,4\n");
+        assert_eq!(r.len(), 2);
+        let second = r[1].as_ref().expect("row");
+        assert_eq!(second.line, 3);
+        assert_eq!(second.fields, vec!["3", "4"]);
+        assert!(second.repairs.is_empty());
+    }
+
+    #[test]
+    fn embedded_newlines_stay_in_their_field() {
+        let r =
+            rows("Serial,Note,Use\nGS1,\"Retirement on behalf of Hilti.\n\",Voluntary\nGS2,x,y\n");
+        let first = r[0].as_ref().expect("row");
+        assert_eq!(first.fields[1], "Retirement on behalf of Hilti.\n");
+        let second = r[1].as_ref().expect("row");
+        assert_eq!(second.line, 4);
+    }
+
+    #[test]
+    fn trailing_commas_and_bom() {
+        let csv = "\u{feff}Vintage,Quantity\n2021,5,\n2022,6\n";
+        let mut it = read_csv(csv.as_bytes()).expect("header");
+        assert_eq!(it.headers().normalized(), ["vintage", "quantity"]);
+        let first = it.next().expect("row").expect("ok");
+        assert_eq!(first.fields, vec!["2021", "5"]);
+        assert_eq!(first.repairs, vec![Repair::DroppedTrailingEmpty]);
+        let second = it.next().expect("row").expect("ok");
+        assert!(second.repairs.is_empty());
+    }
+
+    #[test]
+    fn header_with_trailing_empty_column() {
+        let r = rows("\"A\",\"B\",\n\"1\",\"2\",\n\"3\",\"4\"\n");
+        assert_eq!(r[0].as_ref().expect("row").fields, vec!["1", "2", ""]);
+        let padded = r[1].as_ref().expect("row");
+        assert_eq!(padded.fields, vec!["3", "4", ""]);
+        assert_eq!(padded.repairs, vec![Repair::PaddedTrailingEmpty]);
+    }
+
+    #[test]
+    fn recovers_car_rows_with_undoubled_quotes() {
+        // Shaped like Climate Action Reserve's retirement export: every field quoted, inner
+        // quotes not doubled, a trailing comma on every line.
+        let csv = concat!(
+            "\"Vintage\",\"Account Holder\",\"Retirement Reason Details\",\n",
+            "\"2021\",\"INTEGRADORA AC\",\"\"Retirement of Offsets, from CARBIOIN project\"\",\n",
+            "\"2020\",\"ClimeCo LLC\",\"On behalf of \"We Are Neutral, Inc.\"\",\n",
+            "\"2021\",\"South Pole\",\"Crediti a nome di \"Eurostampa Spa\" a compensazione\",\n",
+            "\"2026\",\"ClimeCo LLC\",\"On behalf of Allegheny College\",\n",
+        );
+        let r = rows(csv);
+        assert_eq!(r.len(), 4);
+        let a = r[0].as_ref().expect("recovered");
+        assert_eq!(
+            a.fields[2],
+            "\"Retirement of Offsets, from CARBIOIN project\""
+        );
+        assert!(a.repairs.contains(&Repair::UnescapedQuotes));
+        let b = r[1].as_ref().expect("recovered");
+        assert_eq!(b.fields[2], "On behalf of \"We Are Neutral, Inc.\"");
+        let c = r[2].as_ref().expect("recovered");
+        assert_eq!(
+            c.fields[2],
+            "Crediti a nome di \"Eurostampa Spa\" a compensazione"
+        );
+        assert!(c.repairs.contains(&Repair::UnescapedQuotes));
+        let d = r[3].as_ref().expect("clean");
+        assert_eq!(d.line, 5);
+        assert_eq!(d.fields[2], "On behalf of Allegheny College");
+    }
+
+    #[test]
+    fn unrecoverable_rows_are_reported_and_reading_goes_on() {
+        let r = rows("a,b,c\n1,2,3\n1,2,3,4\n5,6,7\nonly\n");
+        assert_eq!(r.len(), 4);
+        assert_eq!(
+            r[1],
+            Err(RowError {
+                line: 3,
+                problem: RowProblem::FieldCount {
+                    found: 4,
+                    expected: 3
+                }
+            })
+        );
+        assert_eq!(r[2].as_ref().expect("row").fields, vec!["5", "6", "7"]);
+        assert!(r[3].is_err());
+    }
+
+    #[test]
+    fn latin1_fields_are_decoded_not_dropped() {
+        let mut input = b"name,country\n".to_vec();
+        input.extend_from_slice(b"Bogot\xe1,CO\n");
+        let rows: Vec<_> = read_csv(&input).expect("header").collect();
+        let row = rows[0].as_ref().expect("row");
+        assert_eq!(row.fields[0], "Bogotá");
+        assert_eq!(row.repairs, vec![Repair::Latin1]);
+    }
+
+    #[test]
+    fn empty_input_has_no_header() {
+        assert!(matches!(read_csv(b""), Err(CsvReadError::NoHeader)));
+    }
+}
