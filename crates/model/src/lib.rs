@@ -4,8 +4,31 @@
 //! produce them, the store persists them, the matcher and the API read them.
 #![deny(missing_docs)]
 
-pub mod registry;
-pub mod serial;
+#[macro_use]
+mod macros;
 
+pub mod alert;
+pub mod credit;
+pub mod error;
+pub mod hash;
+pub mod normalized;
+pub mod ops;
+pub mod project;
+pub mod registry;
+pub mod schema;
+pub mod serial;
+pub mod vocabulary;
+
+pub use alert::{Alert, AlertEvent, AlertKind, AlertRecordRef, AlertStatus, Severity};
+pub use credit::CreditRecord;
+pub use error::ValidationError;
+pub use hash::{content_hash, sha256_hex};
+pub use normalized::Normalized;
+pub use ops::{
+    ConnectorRun, DeliveryStatus, Provenance, RecordKind, RecordVersion, RejectedRecord, RunCounts,
+    RunStatus, WebhookDelivery,
+};
+pub use project::{CrossReference, Label, Location, Period, Project, project_id};
 pub use registry::{RegistryId, UnknownRegistry};
 pub use serial::{MAX_UNIT_NUMBER, SerialRange};
+pub use vocabulary::{ProjectStatus, TransactionType, UnitStatus};

@@ -1,0 +1,137 @@
+//! Double-counting alerts and their review history.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+vocabulary_enum! {
+    /// What kind of double counting, or data problem, an alert reports.
+    AlertKind {
+        /// Two issuances overlap in the same serial namespace.
+        SerialOverlapIssuance => "serial_overlap_issuance",
+        /// The same units are retired or cancelled twice, or retired while active elsewhere.
+        SerialStateConflict => "serial_state_conflict",
+        /// A retirement or cancellation no known issuance covers.
+        UncoveredRetirement => "uncovered_retirement",
+        /// A serial names another registry's units that are still active there.
+        CrossRegistrySerialOverlap => "cross_registry_serial_overlap",
+        /// One project issues in two registries for overlapping periods.
+        CrossRegistryPeriodOverlap => "cross_registry_period_overlap",
+        /// Probably the same project in two registries, with no issuance overlap yet.
+        ProjectDuplicateCandidate => "project_duplicate_candidate",
+        /// A conversion without a matching target issuance, or with different quantities.
+        ConversionUnmatched => "conversion_unmatched",
+        /// A retirement whose beneficiary or note points to a tokenization bridge.
+        TokenOnRetired => "token_on_retired",
+        /// A block whose serial count differs from its stated quantity.
+        QuantityMismatch => "quantity_mismatch",
+        /// A legitimate linked conversion, kept for the audit trail.
+        LinkedConversion => "linked_conversion",
+    }
+}
+
+vocabulary_enum! {
+    /// How serious an alert is.
+    Severity {
+        /// The same units are demonstrably counted twice.
+        Critical => "critical",
+        /// Strong evidence that needs a registry response.
+        High => "high",
+        /// Probable but incomplete evidence.
+        Medium => "medium",
+        /// Data quality.
+        Low => "low",
+        /// Expected lineage, kept for the record.
+        Info => "info",
+    }
+}
+
+vocabulary_enum! {
+    /// Where an alert stands in the review workflow.
+    AlertStatus {
+        /// Raised, nobody has looked yet.
+        New => "new",
+        /// A reviewer has taken it.
+        Acknowledged => "acknowledged",
+        /// Evidence is being gathered.
+        InReview => "in_review",
+        /// Sent to the registry's integrity team, a compliance officer or legal.
+        Escalated => "escalated",
+        /// Double counting confirmed; terminal until reopened.
+        Confirmed => "confirmed",
+        /// A false positive, with a reason code; terminal until reopened.
+        Dismissed => "dismissed",
+        /// The evidence disappeared (a registry corrected its records).
+        Resolved => "resolved",
+    }
+}
+
+/// A record involved in an alert, pinned to the version that was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AlertRecordRef {
+    /// The registry of the record.
+    pub registry: crate::RegistryId,
+    /// The registry-native record key.
+    pub record_key: String,
+    /// The version of the record the evidence was taken from.
+    pub version: i64,
+    /// The serial as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// The parsed range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<crate::SerialRange>,
+}
+
+/// A possible double count, with the evidence a reviewer needs to verify it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Alert {
+    /// Derived from the kind and the evidence, so re-running the matcher never duplicates it.
+    pub id: String,
+    /// What the alert reports.
+    pub kind: AlertKind,
+    /// How serious it is.
+    pub severity: Severity,
+    /// Where it stands in review.
+    pub status: AlertStatus,
+    /// One sentence a reviewer can read.
+    pub explanation: String,
+    /// The records involved.
+    pub records: Vec<AlertRecordRef>,
+    /// The overlapping sub-range, when the alert is about serials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<crate::SerialRange>,
+    /// Units in the overlap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap_units: Option<u64>,
+    /// The reviewer the alert is assigned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// When the matcher first saw the evidence.
+    pub first_seen: DateTime<Utc>,
+    /// When the matcher last saw the evidence.
+    pub last_seen: DateTime<Utc>,
+}
+
+/// One append-only entry in an alert's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AlertEvent {
+    /// The alert.
+    pub alert_id: String,
+    /// Who acted: a reviewer, an API key's owner, or `matcher`.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Status before, when the status changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_status: Option<AlertStatus>,
+    /// Status after, when the status changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_status: Option<AlertStatus>,
+    /// Reason code, required for dismissals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Free-text note or comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}

@@ -1,0 +1,26 @@
+//! Storage errors.
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL is not one carbonmesh understands.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored payload or a record could not be (de)serialized.
+    #[error("could not encode or decode a stored record: {0}")]
+    Codec(#[from] serde_json::Error),
+    /// A stored value is not what the schema promises (e.g. an unknown enum name).
+    #[error("corrupt stored value in {column}: {value}")]
+    Corrupt {
+        /// The column.
+        column: &'static str,
+        /// The offending value.
+        value: String,
+    },
+}

@@ -1,0 +1,120 @@
+//! carbonmesh storage: one [`Store`] trait, with a SQLite implementation (the embedded default)
+//! and a PostgreSQL implementation (production, and several instances sharing one database).
+//!
+//! Both backends use only portable SQL: upserts with `ON CONFLICT`, `RETURNING`, and JSON
+//! table functions to send a whole batch as one bound parameter. No advisory locks and no
+//! LISTEN/NOTIFY, so PostgreSQL-compatible distributed engines work too.
+
+mod batch;
+mod error;
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+mod store_impl;
+mod url;
+
+use async_trait::async_trait;
+use carbonmesh_model::{
+    ConnectorRun, CreditRecord, Project, Provenance, RecordKind, RecordVersion, RegistryId,
+    RejectedRecord, RunCounts, RunStatus,
+};
+
+pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+pub use url::{Backend, DatabaseUrl};
+
+/// A record together with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stamped<T> {
+    /// The normalized record.
+    pub record: T,
+    /// Its provenance.
+    pub provenance: Provenance,
+}
+
+/// Result type of the store.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything carbonmesh persists. One implementation per backend; the same contract tests
+/// run against each.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Applies the embedded migrations; safe to run any number of times.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// Inserts new projects and writes a new version for changed ones; unchanged ones are a
+    /// no-op. Invalid records are kept as rejected records and the rest of the batch goes on.
+    async fn upsert_projects(&self, batch: &[Stamped<Project>]) -> StoreResult<RunCounts>;
+
+    /// Same as [`Store::upsert_projects`], for credit records.
+    async fn upsert_credits(&self, batch: &[Stamped<CreditRecord>]) -> StoreResult<RunCounts>;
+
+    /// The current version of a project, by its id (`<registry>:<registry project id>`).
+    async fn project(&self, id: &str) -> StoreResult<Option<Project>>;
+
+    /// The current version of a credit record.
+    async fn credit(
+        &self,
+        registry: RegistryId,
+        record_key: &str,
+    ) -> StoreResult<Option<CreditRecord>>;
+
+    /// Every version of a record, oldest first.
+    async fn versions(
+        &self,
+        kind: RecordKind,
+        registry: RegistryId,
+        record_key: &str,
+    ) -> StoreResult<Vec<RecordVersion>>;
+
+    /// Number of current projects and credit records.
+    async fn counts(&self) -> StoreResult<RecordCounts>;
+
+    /// Keeps records that failed to parse or validate, with their reasons.
+    async fn insert_rejected(&self, rejected: &[RejectedRecord]) -> StoreResult<()>;
+
+    /// The most recent rejected records, newest first.
+    async fn rejected(&self, limit: u32) -> StoreResult<Vec<RejectedRecord>>;
+
+    /// Opens a connector run in status `running`, returning its id.
+    async fn start_run(&self, connector: &str, trigger: &str) -> StoreResult<i64>;
+
+    /// Closes a connector run.
+    async fn finish_run(
+        &self,
+        id: i64,
+        status: RunStatus,
+        counts: RunCounts,
+        errors: &[String],
+    ) -> StoreResult<()>;
+
+    /// The most recent connector runs, newest first.
+    async fn runs(&self, limit: u32) -> StoreResult<Vec<ConnectorRun>>;
+}
+
+/// How many current records the store holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordCounts {
+    /// Current projects.
+    pub projects: u64,
+    /// Current credit records.
+    pub credits: u64,
+    /// Versions of either kind.
+    pub versions: u64,
+    /// Rejected records.
+    pub rejected: u64,
+}
+
+/// Opens the store a URL names (`sqlite:…`, a file path, or `postgres://…`), creating a
+/// SQLite file on first use. Does not migrate.
+pub async fn connect(url: &DatabaseUrl) -> StoreResult<Box<dyn Store>> {
+    Ok(match url.backend() {
+        Backend::Sqlite => Box::new(SqliteStore::open(url).await?),
+        Backend::Postgres => Box::new(PostgresStore::open(url).await?),
+    })
+}

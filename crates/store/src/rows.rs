@@ -1,0 +1,34 @@
+//! Statements written once for both backends (`$n` placeholders work in SQLite too).
+
+pub(crate) const CURRENT_PROJECT: &str = "SELECT v.payload FROM projects p \
+     JOIN record_versions v ON v.kind = 'project' AND v.registry = p.registry \
+     AND v.record_key = p.registry_project_id AND v.version = p.version \
+     WHERE p.id = $1";
+
+pub(crate) const CURRENT_CREDIT: &str = "SELECT v.payload FROM credit_records c \
+     JOIN record_versions v ON v.kind = 'credit' AND v.registry = c.registry \
+     AND v.record_key = c.record_key AND v.version = c.version \
+     WHERE c.registry = $1 AND c.record_key = $2";
+
+pub(crate) const VERSIONS: &str = "SELECT version, content_hash, payload, source, raw_hash, \
+     fetched_at, run_id, recorded_at FROM record_versions \
+     WHERE kind = $1 AND registry = $2 AND record_key = $3 ORDER BY version";
+
+pub(crate) const COUNTS: &str = "SELECT (SELECT COUNT(*) FROM projects), \
+     (SELECT COUNT(*) FROM credit_records), (SELECT COUNT(*) FROM record_versions), \
+     (SELECT COUNT(*) FROM rejected_records)";
+
+pub(crate) const REJECTED: &str = "SELECT connector, source, line, field, reason, raw, run_id, \
+     rejected_at FROM rejected_records ORDER BY id DESC LIMIT $1";
+
+pub(crate) const START_RUN: &str = "INSERT INTO connector_runs (connector, trigger, status, \
+     started_at) VALUES ($1, $2, $3, $4) RETURNING id";
+
+pub(crate) const FINISH_RUN: &str = "UPDATE connector_runs SET status = $2, finished_at = $3, \
+     seen = $4, new = $5, changed = $6, unchanged = $7, rejected = $8, errors = $9 WHERE id = $1";
+
+pub(crate) const RUNS: &str = "SELECT id, connector, trigger, status, started_at, finished_at, \
+     seen, new, changed, unchanged, rejected, errors FROM connector_runs ORDER BY id DESC LIMIT $1";
+
+pub(crate) const INSERT_REJECTED: &str = "INSERT INTO rejected_records (connector, source, line, \
+     field, reason, raw, run_id, rejected_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";

@@ -1,0 +1,288 @@
+//! The [`Store`](crate::Store) implementation shared by both backends.
+//!
+//! The two backends run the same SQL (see `sql.rs` and `rows.rs`) through different sqlx
+//! drivers. sqlx's generic executor bounds make a generic function over both drivers harder
+//! to read than the code itself, so the shared body is written once here as a macro and
+//! expanded in each backend module, which provides:
+//! - fields `writer` and `reader` (pools) and `sql` ([`crate::sql::Statements`]);
+//! - `MIGRATOR`, the backend's embedded migrations;
+//! - `begin_write(&pool)`, which opens a write transaction;
+//! - `db_time(DateTime<Utc>)`, the value to bind for a timestamp column;
+//! - `BACKEND`, the [`crate::Backend`] it is.
+
+macro_rules! impl_store {
+    ($store:ident, $conn:ty) => {
+        impl $store {
+            async fn upsert<T: $crate::batch::Versioned>(
+                &self,
+                upsert_sql: &str,
+                batch: &[$crate::Stamped<T>],
+            ) -> $crate::StoreResult<carbonmesh_model::RunCounts> {
+                let prepared = $crate::batch::prepare(batch)?;
+                let now = ::chrono::Utc::now();
+                let now_text = $crate::batch::timestamp(now);
+                let mut counts = carbonmesh_model::RunCounts {
+                    seen: batch.len() as u64,
+                    rejected: prepared.rejected.len() as u64,
+                    ..Default::default()
+                };
+                let mut tx = begin_write(&self.writer).await?;
+                for chunk in &prepared.chunks {
+                    let written: Vec<(String, String, i64)> = ::sqlx::query_as(upsert_sql)
+                        .bind(&chunk.rows)
+                        .bind(&now_text)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    let versions = chunk.version_rows(&written, batch, &now_text)?;
+                    ::sqlx::query(&self.sql.insert_versions)
+                        .bind(&versions)
+                        .execute(&mut *tx)
+                        .await?;
+                    let new = written.iter().filter(|w| w.2 == 1).count() as u64;
+                    counts.new += new;
+                    counts.changed += written.len() as u64 - new;
+                    counts.unchanged += (chunk.len() - written.len()) as u64;
+                }
+                insert_rejected(&mut tx, &prepared.rejected).await?;
+                tx.commit().await?;
+                Ok(counts)
+            }
+        }
+
+        async fn insert_rejected(
+            conn: &mut $conn,
+            rejected: &[carbonmesh_model::RejectedRecord],
+        ) -> $crate::StoreResult<()> {
+            for r in rejected {
+                ::sqlx::query($crate::rows::INSERT_REJECTED)
+                    .bind(&r.connector)
+                    .bind(&r.source)
+                    .bind(r.line.map(|l| l as i64))
+                    .bind(&r.field)
+                    .bind(&r.reason)
+                    .bind(&r.raw)
+                    .bind(r.run_id)
+                    .bind(db_time(r.rejected_at))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::Store for $store {
+            fn backend(&self) -> $crate::Backend {
+                BACKEND
+            }
+
+            async fn migrate(&self) -> $crate::StoreResult<()> {
+                MIGRATOR.run(&self.writer).await?;
+                Ok(())
+            }
+
+            async fn upsert_projects(
+                &self,
+                batch: &[$crate::Stamped<carbonmesh_model::Project>],
+            ) -> $crate::StoreResult<carbonmesh_model::RunCounts> {
+                self.upsert(&self.sql.upsert_projects, batch).await
+            }
+
+            async fn upsert_credits(
+                &self,
+                batch: &[$crate::Stamped<carbonmesh_model::CreditRecord>],
+            ) -> $crate::StoreResult<carbonmesh_model::RunCounts> {
+                self.upsert(&self.sql.upsert_credits, batch).await
+            }
+
+            async fn project(
+                &self,
+                id: &str,
+            ) -> $crate::StoreResult<Option<carbonmesh_model::Project>> {
+                let found: Option<::sqlx::types::Json<carbonmesh_model::Project>> =
+                    ::sqlx::query_scalar($crate::rows::CURRENT_PROJECT)
+                        .bind(id)
+                        .fetch_optional(&self.reader)
+                        .await?;
+                Ok(found.map(|json| json.0))
+            }
+
+            async fn credit(
+                &self,
+                registry: carbonmesh_model::RegistryId,
+                record_key: &str,
+            ) -> $crate::StoreResult<Option<carbonmesh_model::CreditRecord>> {
+                let found: Option<::sqlx::types::Json<carbonmesh_model::CreditRecord>> =
+                    ::sqlx::query_scalar($crate::rows::CURRENT_CREDIT)
+                        .bind(registry.as_str())
+                        .bind(record_key)
+                        .fetch_optional(&self.reader)
+                        .await?;
+                Ok(found.map(|json| json.0))
+            }
+
+            async fn versions(
+                &self,
+                kind: carbonmesh_model::RecordKind,
+                registry: carbonmesh_model::RegistryId,
+                record_key: &str,
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::RecordVersion>> {
+                use ::sqlx::Row as _;
+                let found = ::sqlx::query($crate::rows::VERSIONS)
+                    .bind(kind.as_str())
+                    .bind(registry.as_str())
+                    .bind(record_key)
+                    .fetch_all(&self.reader)
+                    .await?;
+                found
+                    .iter()
+                    .map(|row| {
+                        let payload: ::sqlx::types::Json<serde_json::Value> =
+                            row.try_get("payload")?;
+                        Ok(carbonmesh_model::RecordVersion {
+                            kind,
+                            registry,
+                            record_key: record_key.to_owned(),
+                            version: row.try_get("version")?,
+                            content_hash: row.try_get("content_hash")?,
+                            payload: payload.0,
+                            provenance: carbonmesh_model::Provenance {
+                                source: row.try_get("source")?,
+                                raw_hash: row.try_get("raw_hash")?,
+                                fetched_at: row.try_get("fetched_at")?,
+                                run_id: row.try_get("run_id")?,
+                            },
+                            recorded_at: row.try_get("recorded_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn counts(&self) -> $crate::StoreResult<$crate::RecordCounts> {
+                let (projects, credits, versions, rejected): (i64, i64, i64, i64) =
+                    ::sqlx::query_as($crate::rows::COUNTS)
+                        .fetch_one(&self.reader)
+                        .await?;
+                Ok($crate::RecordCounts {
+                    projects: projects as u64,
+                    credits: credits as u64,
+                    versions: versions as u64,
+                    rejected: rejected as u64,
+                })
+            }
+
+            async fn insert_rejected(
+                &self,
+                rejected: &[carbonmesh_model::RejectedRecord],
+            ) -> $crate::StoreResult<()> {
+                let mut tx = begin_write(&self.writer).await?;
+                insert_rejected(&mut tx, rejected).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn rejected(
+                &self,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::RejectedRecord>> {
+                use ::sqlx::Row as _;
+                let found = ::sqlx::query($crate::rows::REJECTED)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?;
+                found
+                    .iter()
+                    .map(|row| {
+                        let line: Option<i64> = row.try_get("line")?;
+                        Ok(carbonmesh_model::RejectedRecord {
+                            connector: row.try_get("connector")?,
+                            source: row.try_get("source")?,
+                            line: line.map(|l| l as u64),
+                            field: row.try_get("field")?,
+                            reason: row.try_get("reason")?,
+                            raw: row.try_get("raw")?,
+                            run_id: row.try_get("run_id")?,
+                            rejected_at: row.try_get("rejected_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn start_run(&self, connector: &str, trigger: &str) -> $crate::StoreResult<i64> {
+                let id = ::sqlx::query_scalar($crate::rows::START_RUN)
+                    .bind(connector)
+                    .bind(trigger)
+                    .bind(carbonmesh_model::RunStatus::Running.as_str())
+                    .bind(db_time(::chrono::Utc::now()))
+                    .fetch_one(&self.writer)
+                    .await?;
+                Ok(id)
+            }
+
+            async fn finish_run(
+                &self,
+                id: i64,
+                status: carbonmesh_model::RunStatus,
+                counts: carbonmesh_model::RunCounts,
+                errors: &[String],
+            ) -> $crate::StoreResult<()> {
+                ::sqlx::query($crate::rows::FINISH_RUN)
+                    .bind(id)
+                    .bind(status.as_str())
+                    .bind(db_time(::chrono::Utc::now()))
+                    .bind(counts.seen as i64)
+                    .bind(counts.new as i64)
+                    .bind(counts.changed as i64)
+                    .bind(counts.unchanged as i64)
+                    .bind(counts.rejected as i64)
+                    .bind(serde_json::to_string(errors)?)
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+
+            async fn runs(
+                &self,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::ConnectorRun>> {
+                use ::sqlx::Row as _;
+                let found = ::sqlx::query($crate::rows::RUNS)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?;
+                found
+                    .iter()
+                    .map(|row| {
+                        let status: String = row.try_get("status")?;
+                        let count = |column: &str| -> $crate::StoreResult<u64> {
+                            Ok(row.try_get::<i64, _>(column)? as u64)
+                        };
+                        let errors: String = row.try_get("errors")?;
+                        Ok(carbonmesh_model::ConnectorRun {
+                            id: row.try_get("id")?,
+                            connector: row.try_get("connector")?,
+                            trigger: row.try_get("trigger")?,
+                            status: carbonmesh_model::RunStatus::from_name(&status).ok_or(
+                                $crate::StoreError::Corrupt {
+                                    column: "connector_runs.status",
+                                    value: status,
+                                },
+                            )?,
+                            started_at: row.try_get("started_at")?,
+                            finished_at: row.try_get("finished_at")?,
+                            counts: carbonmesh_model::RunCounts {
+                                seen: count("seen")?,
+                                new: count("new")?,
+                                changed: count("changed")?,
+                                unchanged: count("unchanged")?,
+                                rejected: count("rejected")?,
+                            },
+                            errors: serde_json::from_str(&errors)?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;

@@ -1,0 +1,407 @@
+//! The storage contract: every test body runs against SQLite and against PostgreSQL.
+//!
+//! PostgreSQL tests need `CARBONMESH_TEST_POSTGRES_URL` (an account allowed to create
+//! databases); `scripts/test.sh` starts a throwaway cluster and sets it. Without it the
+//! PostgreSQL tests fail with that message: they are never skipped silently.
+
+use std::sync::Arc;
+
+use carbonmesh_model::{
+    CreditRecord, Normalized, Project, ProjectStatus, Provenance, RecordKind, RegistryId,
+    RejectedRecord, RunCounts, RunStatus, SerialRange, TransactionType, UnitStatus,
+};
+use carbonmesh_store::{DatabaseUrl, Stamped, Store};
+use chrono::{TimeZone, Utc};
+use rust_decimal::Decimal;
+
+mod support;
+
+fn provenance(source: &str) -> Provenance {
+    Provenance {
+        source: source.into(),
+        raw_hash: carbonmesh_model::sha256_hex(source.as_bytes()),
+        fetched_at: Utc
+            .with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
+            .single()
+            .expect("valid date"),
+        run_id: None,
+    }
+}
+
+fn project(id: &str, name: &str) -> Stamped<Project> {
+    let mut p = Project::new(RegistryId::Verra, id, name);
+    p.country = Some("PE".into());
+    p.country_raw = Some("Peru".into());
+    p.status = Some(Normalized::new(ProjectStatus::Registered, "Registered"));
+    Stamped {
+        record: p,
+        provenance: provenance("projects.csv:2"),
+    }
+}
+
+fn credit(key: u64, quantity: u64, beneficiary: &str) -> Stamped<CreditRecord> {
+    let start = key * 1_000 + 1;
+    Stamped {
+        record: CreditRecord {
+            registry: RegistryId::Verra,
+            record_key: format!("block-{key:08}"),
+            registry_project_id: "VCS1507".into(),
+            transaction_type: Normalized::new(TransactionType::Retirement, "Retirement"),
+            quantity: Decimal::from(quantity),
+            serial: Some(format!("serial-{key}")),
+            serial_range: Some(SerialRange {
+                namespace: "verra".into(),
+                start,
+                end: start + quantity - 1,
+            }),
+            vintage: Some(2019),
+            monitoring_period: None,
+            event_date: chrono::NaiveDate::from_ymd_opt(2021, 3, 4),
+            status: Normalized::new(UnitStatus::Retired, "Retired"),
+            account: None,
+            beneficiary: Some(beneficiary.into()),
+            reason: None,
+            note: Some("line \"one\"\nline two".into()),
+        },
+        provenance: provenance(&format!("transactions.csv:{key}")),
+    }
+}
+
+fn counts(seen: u64, new: u64, changed: u64, unchanged: u64, rejected: u64) -> RunCounts {
+    RunCounts {
+        seen,
+        new,
+        changed,
+        unchanged,
+        rejected,
+    }
+}
+
+async fn insert_and_read_back(store: Arc<dyn Store>) {
+    let projects = vec![
+        project("VCS1507", "Madre de Dios"),
+        project("VCS985", "Cordillera Azul"),
+    ];
+    let credits: Vec<_> = (0..3).map(|k| credit(k, 10, "Acme")).collect();
+    assert_eq!(
+        store.upsert_projects(&projects).await.expect("upsert"),
+        counts(2, 2, 0, 0, 0)
+    );
+    assert_eq!(
+        store.upsert_credits(&credits).await.expect("upsert"),
+        counts(3, 3, 0, 0, 0)
+    );
+
+    let read = store
+        .project("verra:VCS1507")
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read, projects[0].record);
+    let read = store
+        .credit(RegistryId::Verra, "block-00000001")
+        .await
+        .expect("read");
+    assert_eq!(read.as_ref(), Some(&credits[1].record));
+    assert!(store.project("verra:VCS0").await.expect("read").is_none());
+
+    let c = store.counts().await.expect("counts");
+    assert_eq!((c.projects, c.credits, c.versions), (2, 3, 5));
+    let versions = store
+        .versions(RecordKind::Credit, RegistryId::Verra, "block-00000002")
+        .await
+        .expect("versions");
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].version, 1);
+    assert_eq!(versions[0].provenance, credits[2].provenance);
+    assert_eq!(
+        versions[0].payload,
+        serde_json::to_value(&credits[2].record).expect("json")
+    );
+}
+
+async fn reinsert_is_a_no_op(store: Arc<dyn Store>) {
+    let credits: Vec<_> = (0..50).map(|k| credit(k, 5, "Acme")).collect();
+    store.upsert_credits(&credits).await.expect("first");
+    let before = store.counts().await.expect("counts");
+    // Provenance differs (a new fetch), content does not: nothing is written.
+    let mut again = credits.clone();
+    for c in &mut again {
+        c.provenance.fetched_at = Utc::now();
+    }
+    assert_eq!(
+        store.upsert_credits(&again).await.expect("second"),
+        counts(50, 0, 0, 50, 0)
+    );
+    assert_eq!(store.counts().await.expect("counts"), before);
+}
+
+async fn changed_content_writes_one_new_version(store: Arc<dyn Store>) {
+    let original = credit(7, 100, "Acme");
+    store
+        .upsert_credits(std::slice::from_ref(&original))
+        .await
+        .expect("first");
+    let mut changed = original.clone();
+    changed.record.beneficiary = Some("Globex".into());
+    changed.provenance.source = "transactions.csv:99".into();
+    assert_eq!(
+        store
+            .upsert_credits(std::slice::from_ref(&changed))
+            .await
+            .expect("second"),
+        counts(1, 0, 1, 0, 0)
+    );
+    assert_eq!(
+        store
+            .upsert_credits(std::slice::from_ref(&changed))
+            .await
+            .expect("third"),
+        counts(1, 0, 0, 1, 0)
+    );
+    let current = store
+        .credit(RegistryId::Verra, "block-00000007")
+        .await
+        .expect("read");
+    assert_eq!(current.as_ref(), Some(&changed.record));
+    let history = store
+        .versions(RecordKind::Credit, RegistryId::Verra, "block-00000007")
+        .await
+        .expect("versions");
+    assert_eq!(
+        history.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(history[0].payload["beneficiary"], "Acme");
+    assert_eq!(history[1].payload["beneficiary"], "Globex");
+    assert_eq!(history[1].provenance.source, "transactions.csv:99");
+    assert_ne!(history[0].content_hash, history[1].content_hash);
+}
+
+async fn a_key_twice_in_one_batch_applies_in_order(store: Arc<dyn Store>) {
+    let first = credit(1, 10, "Acme");
+    let mut second = first.clone();
+    second.record.beneficiary = Some("Initech".into());
+    let batch = [first, credit(2, 10, "Acme"), second.clone()];
+    assert_eq!(
+        store.upsert_credits(&batch).await.expect("upsert"),
+        counts(3, 2, 1, 0, 0)
+    );
+    let current = store
+        .credit(RegistryId::Verra, "block-00000001")
+        .await
+        .expect("read");
+    assert_eq!(current.as_ref(), Some(&second.record));
+}
+
+async fn invalid_records_are_kept_and_the_rest_goes_on(store: Arc<dyn Store>) {
+    let mut bad = credit(3, 10, "Acme");
+    bad.record.record_key = " ".into();
+    let mut negative = credit(4, 10, "Acme");
+    negative.record.quantity = Decimal::from(-5);
+    let batch = [credit(1, 10, "Acme"), bad, negative, credit(2, 10, "Acme")];
+    assert_eq!(
+        store.upsert_credits(&batch).await.expect("upsert"),
+        counts(4, 2, 0, 0, 2)
+    );
+    let rejected = store.rejected(10).await.expect("rejected");
+    assert_eq!(rejected.len(), 2);
+    let fields: Vec<_> = rejected.iter().filter_map(|r| r.field.as_deref()).collect();
+    assert!(
+        fields.contains(&"record_key") && fields.contains(&"quantity"),
+        "{fields:?}"
+    );
+    let negative = rejected
+        .iter()
+        .find(|r| r.field.as_deref() == Some("quantity"))
+        .expect("one");
+    assert_eq!(negative.source, "transactions.csv:4");
+    assert!(negative.reason.contains("negative"), "{}", negative.reason);
+    assert!(negative.raw.contains("block-00000004"), "raw record kept");
+    assert_eq!(store.counts().await.expect("counts").rejected, 2);
+}
+
+async fn a_batch_of_100k_records(store: Arc<dyn Store>) {
+    let credits: Vec<_> = (0..100_000)
+        .map(|k| credit(k, 1 + k % 50, "Acme"))
+        .collect();
+    assert_eq!(
+        store.upsert_credits(&credits).await.expect("upsert"),
+        counts(100_000, 100_000, 0, 0, 0)
+    );
+    let c = store.counts().await.expect("counts");
+    assert_eq!((c.credits, c.versions), (100_000, 100_000));
+    assert_eq!(
+        store.upsert_credits(&credits).await.expect("again"),
+        counts(100_000, 0, 0, 100_000, 0)
+    );
+    let last = store
+        .credit(RegistryId::Verra, "block-00099999")
+        .await
+        .expect("read");
+    assert_eq!(last.as_ref(), Some(&credits[99_999].record));
+}
+
+/// Several writers (separate connection pools, as separate processes would have) rewrite the
+/// same keys at once. Every write must land: no "database is locked", no lost update, and
+/// each record's history is the gap-free sequence of its changes.
+async fn concurrent_writers_lose_nothing(open: support::Opener) {
+    const WRITERS: usize = 4;
+    const ROUNDS: usize = 5;
+    const KEYS: u64 = 300;
+    let mut tasks = Vec::new();
+    for writer in 0..WRITERS {
+        let store = open().await;
+        tasks.push(tokio::spawn(async move {
+            let mut total = RunCounts::default();
+            for round in 0..ROUNDS {
+                let batch: Vec<_> = (0..KEYS)
+                    .map(|k| credit(k, 10, &format!("writer {writer} round {round}")))
+                    .collect();
+                total += store.upsert_credits(&batch).await.expect("no write fails");
+            }
+            total
+        }));
+    }
+    let mut total = RunCounts::default();
+    for task in tasks {
+        total += task.await.expect("writer task");
+    }
+    // Every batch differs from whatever is stored, so every record of every batch is new or
+    // changed: nothing was lost.
+    assert_eq!(total.seen, WRITERS as u64 * ROUNDS as u64 * KEYS);
+    assert_eq!(total.new, KEYS);
+    assert_eq!(total.new + total.changed + total.unchanged, total.seen);
+
+    let store = open().await;
+    let c = store.counts().await.expect("counts");
+    assert_eq!(c.credits, KEYS);
+    assert_eq!(c.versions, total.new + total.changed);
+    for k in [0, KEYS / 2, KEYS - 1] {
+        let key = format!("block-{k:08}");
+        let history = store
+            .versions(RecordKind::Credit, RegistryId::Verra, &key)
+            .await
+            .expect("versions");
+        let numbers: Vec<i64> = history.iter().map(|v| v.version).collect();
+        let expected: Vec<i64> = (1..=history.len() as i64).collect();
+        assert_eq!(numbers, expected, "gap-free history for {key}");
+        let current = store
+            .credit(RegistryId::Verra, &key)
+            .await
+            .expect("read")
+            .expect("present");
+        let last = history.last().expect("one version at least");
+        assert_eq!(serde_json::to_value(&current).expect("json"), last.payload);
+    }
+}
+
+async fn runs_and_rejections_are_recorded(store: Arc<dyn Store>) {
+    let id = store.start_run("verra", "poll").await.expect("start");
+    let running = store.runs(10).await.expect("runs");
+    assert_eq!(running[0].status, RunStatus::Running);
+    assert!(running[0].finished_at.is_none());
+    let done = counts(10, 4, 3, 2, 1);
+    store
+        .finish_run(
+            id,
+            RunStatus::Incomplete,
+            done,
+            &["page 3: HTTP 503 after 5 attempts".into()],
+        )
+        .await
+        .expect("finish");
+    let second = store
+        .start_run("gold-standard", "import")
+        .await
+        .expect("start");
+    assert!(second > id);
+    let runs = store.runs(10).await.expect("runs");
+    assert_eq!(runs.len(), 2);
+    let first = runs.iter().find(|r| r.id == id).expect("first run");
+    assert_eq!(first.status, RunStatus::Incomplete);
+    assert_eq!(first.counts, done);
+    assert_eq!(first.errors, ["page 3: HTTP 503 after 5 attempts"]);
+    assert!(first.finished_at.expect("finished") >= first.started_at);
+
+    let rejected = RejectedRecord {
+        connector: "car".into(),
+        source: "retirements.csv".into(),
+        line: Some(17),
+        field: Some("Quantity of Offset Credits".into()),
+        reason: "`12x` is not a number".into(),
+        raw: "CAR-1-US-…,12x,".into(),
+        run_id: Some(id),
+        rejected_at: Utc::now(),
+    };
+    store
+        .insert_rejected(std::slice::from_ref(&rejected))
+        .await
+        .expect("insert");
+    let back = store.rejected(5).await.expect("list");
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].line, Some(17));
+    assert_eq!(back[0].raw, rejected.raw);
+    assert_eq!(back[0].run_id, Some(id));
+}
+
+async fn migrations_run_twice(store: Arc<dyn Store>) {
+    store.migrate().await.expect("second migrate is a no-op");
+    store.migrate().await.expect("third migrate is a no-op");
+    assert_eq!(store.counts().await.expect("counts").credits, 0);
+}
+
+/// Expands every contract test once per backend: `sqlite::name` and `postgres::name`.
+macro_rules! contract_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = crate::support::TestDb::sqlite().await;
+                    super::$name(db.store().await).await;
+                }
+            )+
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_writers_lose_nothing() {
+                let db = crate::support::TestDb::sqlite().await;
+                super::concurrent_writers_lose_nothing(db.opener()).await;
+            }
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = crate::support::TestDb::postgres().await;
+                    super::$name(db.store().await).await;
+                    db.drop_database().await;
+                }
+            )+
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_writers_lose_nothing() {
+                let db = crate::support::TestDb::postgres().await;
+                super::concurrent_writers_lose_nothing(db.opener()).await;
+                db.drop_database().await;
+            }
+        }
+    };
+}
+
+contract_tests!(
+    insert_and_read_back,
+    reinsert_is_a_no_op,
+    changed_content_writes_one_new_version,
+    a_key_twice_in_one_batch_applies_in_order,
+    invalid_records_are_kept_and_the_rest_goes_on,
+    a_batch_of_100k_records,
+    runs_and_rejections_are_recorded,
+    migrations_run_twice,
+);
+
+#[test]
+fn database_urls_name_their_backend() {
+    assert!(DatabaseUrl::parse("x.db").is_ok());
+}

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The whole test suite, on SQLite and PostgreSQL: the storage contract tests run once per
+# backend, the PostgreSQL ones against a throwaway cluster started for the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec scripts/with-postgres.sh cargo test --workspace --locked "$@"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs a command with a throwaway PostgreSQL cluster: installs PostgreSQL from Debian's
+# packages when it is missing, starts a cluster in a temporary directory on a free loopback
+# port, exports CARBONMESH_TEST_POSTGRES_URL, runs the command, and stops and deletes the
+# cluster whatever the outcome.
+#
+#   scripts/with-postgres.sh COMMAND [ARGS...]
+set -euo pipefail
+
+find_pg_bin() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && { echo "$dir"; return 0; }
+  done
+  return 1
+}
+
+if ! PG_BIN=$(find_pg_bin); then
+  echo "with-postgres: PostgreSQL not found; installing it from Debian's packages" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "with-postgres: installing PostgreSQL needs root (apt-get install postgresql)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql >/dev/null
+  PG_BIN=$(find_pg_bin) || { echo "with-postgres: PostgreSQL install failed" >&2; exit 1; }
+fi
+
+WORK=$(mktemp -d /tmp/carbonmesh-pg.XXXXXX)
+# PostgreSQL refuses to run as root: run the cluster as an unprivileged user.
+RUN_AS=()
+if [ "$(id -u)" -eq 0 ]; then
+  id -u postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+  chown postgres "$WORK"
+  RUN_AS=(runuser -u postgres --)
+fi
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+
+cleanup() {
+  "${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+"${RUN_AS[@]}" "$PG_BIN/initdb" -D "$WORK/data" -U carbonmesh --auth=trust -E UTF8 --no-locale >/dev/null
+"${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w -t 60 \
+  -o "-h 127.0.0.1 -p $PORT -k $WORK -c fsync=off -c max_connections=200 -c shared_buffers=256MB" \
+  start >/dev/null
+
+export CARBONMESH_TEST_POSTGRES_URL="postgres://carbonmesh@127.0.0.1:$PORT/postgres"
+echo "with-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT" >&2
+"$@"
