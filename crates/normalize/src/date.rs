@@ -475,7 +475,7 @@ fn month_from_name(token: &str) -> Option<u32> {
 /// `Mar 4, 2021`, `March 4, 2021`, `04-Mar-2021`, `4 March 2021`.
 fn parse_month_name_date(raw: &str, s: &str) -> Result<NaiveDate, DateError> {
     let tokens: Vec<&str> = s
-        .split(|c: char| c == ' ' || c == ',' || c == '-' || c == '/')
+        .split([' ', ',', '-', '/'])
         .filter(|t| !t.is_empty())
         .collect();
     if tokens.len() != 3 {

@@ -51,6 +51,9 @@ static VERSION: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)(?:^|[\s(,_:-])(?:version|ver|v)\.?\s*(\d+(?:\.\d+)*|NA|N/A)\.?\)?(?:\s*$|\s*[:)]|\s+-)",
     )
 });
+static COMPLIANCE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^(.*?\b(?:ARB|ECY|WA ECO)\b.*?)?\bCompliance Offset Protocol\b(.+)$")
+});
 static CODE: LazyLock<Regex> = LazyLock::new(|| {
     re(concat!(
         r"\b(?P<cdm>(?:AR-)?(?:ACM|AMS|AM)\d{4}|AMS-[IV]+\.[A-Z]+(?:\.[A-Z]+)*\.?)",
@@ -65,6 +68,13 @@ static CODE: LazyLock<Regex> = LazyLock::new(|| {
 /// Parses one methodology reference; `None` for a blank value.
 pub fn parse_methodology(registry: RegistryId, raw: &str) -> Option<Methodology> {
     let text = clean_text(raw)?;
+    // EcoRegistry and others write a placeholder where no methodology is set.
+    if matches!(
+        text.to_ascii_lowercase().as_str(),
+        "not defined" | "not provided" | "not applicable" | "undefined" | "unknown"
+    ) {
+        return None;
+    }
     let mut program: Option<String> = None;
     let mut rest = text.clone();
     if let Some(c) = PREFIX.captures(&text) {
@@ -72,7 +82,38 @@ pub fn parse_methodology(registry: RegistryId, raw: &str) -> Option<Methodology>
         program = Some(canonical_program(p));
         rest = c.get(2).map_or("", |m| m.as_str()).to_owned();
     }
-    let (body, version) = take_version(&rest);
+    let (mut body, mut version) = take_version(&rest);
+    // CAR names compliance protocols in full: `Livestock - ARB Compliance - ARB Compliance
+    // Offset Protocol Livestock Projects, November 14, 2014`; the program is ARB or Washington
+    // Ecology, the version is the protocol's date.
+    if let Some(c) = COMPLIANCE.captures(&body) {
+        let head = c.get(1).map_or("", |x| x.as_str());
+        let name = c.get(2).map_or("", |x| x.as_str());
+        let owner = if head.to_ascii_uppercase().contains("WA ECO") || head.contains("ECY") {
+            "ECY"
+        } else {
+            "ARB"
+        };
+        program = Some(owner.to_owned());
+        let name = name
+            .trim_start_matches(':')
+            .trim()
+            .trim_start_matches("ARB ")
+            .to_owned();
+        body = name;
+    }
+    if version.is_none()
+        && let Some((name, date)) = body.rsplit_once(", ")
+        && let Some((name2, month_day)) = name.rsplit_once(", ").or(Some((name, "")))
+    {
+        // `…, November 14, 2014`: the text after the last two commas is a date.
+        let candidate = format!("{month_day}, {date}");
+        let candidate = candidate.trim_start_matches([',', ' ']);
+        if let Ok(d) = parse_date(candidate, DateOrder::MonthFirst) {
+            version = Some(d.format("%Y-%m-%d").to_string());
+            body = name2.to_owned();
+        }
+    }
     let mut m = Methodology {
         raw: raw.to_owned(),
         program,
@@ -312,11 +353,30 @@ mod tests {
                 some("ARB", "U.S. Forest Projects", None),
             ),
             (Isometric, "biochar", some("Isometric", "biochar", None)),
+            (
+                Car,
+                "Livestock - ARB Compliance - ARB Compliance Offset Protocol Livestock Projects, November 14, 2014",
+                some("ARB", "Livestock Projects", Some("2014-11-14")),
+            ),
+            (
+                Car,
+                "Ozone Depleting Substances - U.S. - WA ECO Compliance - WA Eco Compliance Offset Protocol Ozone Depleting Substances Projects - Version 1.0",
+                some("ECY", "Ozone Depleting Substances Projects", Some("1.0")),
+            ),
+            (
+                Acr,
+                "ECY Compliance Offset Protocol: Ozone Depleting Substances Projects",
+                some("ECY", "Ozone Depleting Substances Projects", None),
+            ),
         ];
         for (registry, raw, want) in cases {
             assert_eq!(parts(registry, raw), want, "{raw}");
         }
         assert_eq!(parse_methodology(RegistryId::Verra, " "), None);
+        assert_eq!(
+            parse_methodology(RegistryId::Cercarbono, "Not defined"),
+            None
+        );
     }
 
     #[test]

@@ -220,7 +220,12 @@ pub fn unit_status(registry: RegistryId, raw: &str) -> UnitStatus {
         },
         _ => None,
     };
-    specific.unwrap_or_else(|| match k.as_str() {
+    specific.unwrap_or_else(|| generic_unit_status(&k))
+}
+
+fn generic_unit_status(k: &str) -> UnitStatus {
+    use UnitStatus as U;
+    match k {
         "issued" | "active" | "held" | "available" | "open" => U::Active,
         "retired" | "retirement" => U::Retired,
         "cancelled" | "canceled" | "cancellation" => U::Cancelled,
@@ -231,7 +236,7 @@ pub fn unit_status(registry: RegistryId, raw: &str) -> UnitStatus {
         "withdrawn" => U::Withdrawn,
         "expired" => U::Expired,
         _ => U::Unknown,
-    })
+    }
 }
 
 /// Maps a registry's project status or stage to a [`ProjectStatus`].
@@ -288,7 +293,12 @@ pub fn project_status(registry: RegistryId, raw: &str) -> ProjectStatus {
         },
         _ => None,
     };
-    specific.unwrap_or_else(|| match k.as_str() {
+    specific.unwrap_or_else(|| generic_project_status(&k))
+}
+
+fn generic_project_status(k: &str) -> ProjectStatus {
+    use ProjectStatus as P;
+    match k {
         "listed" | "submitted" | "pipeline" => P::Listed,
         "under development" | "under validation" | "in development" | "draft" => {
             P::UnderDevelopment
@@ -305,7 +315,7 @@ pub fn project_status(registry: RegistryId, raw: &str) -> ProjectStatus {
             P::Rejected
         }
         _ => P::Unknown,
-    })
+    }
 }
 
 #[cfg(test)]
