@@ -93,13 +93,11 @@ impl Project {
         if self.registry_project_id.trim().is_empty() {
             return Err(ValidationError::new("registry_project_id", "is empty"));
         }
-        if let Some(country) = &self.country {
-            if !is_alpha2(country) {
-                return Err(ValidationError::new(
-                    "country",
-                    format!("`{country}` is not an ISO 3166-1 alpha-2 code"),
-                ));
-            }
+        if let Some(country) = self.country.as_ref().filter(|c| !is_alpha2(c)) {
+            return Err(ValidationError::new(
+                "country",
+                format!("`{country}` is not an ISO 3166-1 alpha-2 code"),
+            ));
         }
         for (i, period) in self.crediting_periods.iter().enumerate() {
             period.validate().map_err(|reason| {

@@ -1,0 +1,132 @@
+//! Configuration: built-in defaults, then a TOML file, then `CARBONMESH_*` environment
+//! variables, then command-line flags; each layer overrides the one before.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where records are stored.
+    pub database: DatabaseConfig,
+    /// The HTTP server.
+    pub server: ServerConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// A SQLite file path (`carbonmesh.db`, `sqlite:PATH`) or `postgres://user@host/db`.
+    pub url: String,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing` filter, e.g. `info` or `carbonmesh=debug,sqlx=warn`.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database: DatabaseConfig {
+                url: "carbonmesh.db".into(),
+            },
+            server: ServerConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            },
+            log: LogConfig {
+                filter: "info".into(),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Loads the layers below the command line: defaults, the file (if given), the environment.
+    ///
+    /// Environment variables are `CARBONMESH_<SECTION>_<KEY>`, e.g. `CARBONMESH_DATABASE_URL`
+    /// or `CARBONMESH_SERVER_LISTEN`.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                anyhow::bail!("config file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let env = Env::prefixed("CARBONMESH_")
+            .filter(|key| {
+                ["database_url", "server_listen", "log_filter"]
+                    .iter()
+                    .any(|known| key.as_str().eq_ignore_ascii_case(known))
+            })
+            .map(|key| key.as_str().replacen('_', ".", 1).into());
+        figment.merge(env).extract().with_context(|| match file {
+            Some(file) => format!(
+                "invalid configuration in {} or CARBONMESH_* variables",
+                file.display()
+            ),
+            None => "invalid configuration in CARBONMESH_* variables".to_owned(),
+        })
+    }
+}
+
+impl DatabaseConfig {
+    /// The URL with any password hidden, for messages.
+    pub fn url_display(&self) -> anyhow::Result<String> {
+        Ok(carbonmesh_store::DatabaseUrl::parse(&self.url)?.to_string())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail API returns figment::Error by value
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "carbonmesh.toml",
+                "[database]\nurl = \"postgres://db/carbonmesh\"\n[server]\nlisten = \"0.0.0.0:9000\"\n",
+            )?;
+            jail.set_env("CARBONMESH_SERVER_LISTEN", "127.0.0.1:9100");
+            let config =
+                Config::load(Some(Path::new("carbonmesh.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.database.url, "postgres://db/carbonmesh");
+            assert_eq!(config.server.listen.port(), 9100);
+            assert_eq!(config.log.filter, "info");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_files_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "[database]\nurll = \"x\"\n")?;
+            assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
+            assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,143 @@
+//! Harness for end-to-end tests: builds and starts the real `carbonmesh` binary.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The environment variable naming a PostgreSQL server for tests (see `scripts/test.sh`).
+pub const POSTGRES_URL_VAR: &str = "CARBONMESH_TEST_POSTGRES_URL";
+
+/// Path to the `carbonmesh` binary of this build profile, built once per test process.
+pub fn binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        // target/<profile>/deps/<test> -> target/<profile>
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("test executable under target/<profile>/deps")
+            .to_path_buf();
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let mut build = Command::new(env!("CARGO"));
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "carbonmesh-server",
+            "--bin",
+            "carbonmesh",
+        ]);
+        if release {
+            build.arg("--release");
+        }
+        let status = build
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
+        assert!(
+            status.success(),
+            "cargo build of the carbonmesh binary failed"
+        );
+        profile_dir.join("carbonmesh")
+    })
+}
+
+/// A `carbonmesh` command with a clean environment: no inherited CARBONMESH_* settings.
+pub fn carbonmesh(dir: &Path) -> Command {
+    let mut command = Command::new(binary());
+    command.current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("CARBONMESH_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// Runs a command to completion, capturing its output.
+pub fn run(command: &mut Command) -> Output {
+    command.output().expect("run carbonmesh")
+}
+
+/// A free TCP port on the loopback interface.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A `carbonmesh serve` process, killed when dropped.
+pub struct Server {
+    child: Child,
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub base_url: String,
+}
+
+impl Server {
+    /// Starts `carbonmesh serve` on a free loopback port and waits until `/healthz` answers
+    /// (for at most 30 s).
+    pub async fn start(dir: &Path, database: &str) -> anyhow::Result<Server> {
+        let port = free_port();
+        let child = carbonmesh(dir)
+            .args(["--database", database, "serve", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let server = Server {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let answered = client
+                .get(format!("{}/healthz", server.base_url))
+                .send()
+                .await
+                .is_ok_and(|response| response.status().is_success());
+            if answered {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("carbonmesh serve did not answer /healthz within 30 s")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh, empty PostgreSQL database for one test, on the server named by
+/// `CARBONMESH_TEST_POSTGRES_URL`; the test fails loudly when it is not set.
+pub fn postgres_database(name: &str) -> String {
+    let admin = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
+        panic!("{POSTGRES_URL_VAR} is not set: run scripts/test.sh, which starts PostgreSQL")
+    });
+    let (base, _) = admin.rsplit_once('/').expect("URL with a database name");
+    let database = format!("carbonmesh_e2e_{name}_{}", std::process::id());
+    let psql = |sql: &str| {
+        let status = Command::new("psql")
+            .args([
+                admin.as_str(),
+                "-q",
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .expect("run psql");
+        assert!(status.success(), "psql failed: {sql}");
+    };
+    psql(&format!("CREATE DATABASE {database}"));
+    format!("{base}/{database}")
+}

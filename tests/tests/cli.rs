@@ -1,0 +1,173 @@
+//! The `carbonmesh` binary as a user runs it.
+
+use carbonmesh_e2e::{Server, carbonmesh, postgres_database, run};
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn help_lists_only_working_commands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(carbonmesh(dir.path()).arg("--help"));
+    assert!(output.status.success());
+    let text = stdout(&output);
+    let commands: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(commands, ["serve", "migrate", "serial", "help"]);
+}
+
+#[test]
+fn migrate_creates_a_sqlite_file_and_is_idempotent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("nested/dir/carbonmesh.db");
+    for _ in 0..2 {
+        let output = run(carbonmesh(dir.path())
+            .args(["migrate", "--database"])
+            .arg(&db));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout(&output).contains("is migrated (sqlite)"));
+    }
+    assert!(db.exists());
+}
+
+#[test]
+fn migrate_defaults_to_a_sqlite_file_in_the_working_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(carbonmesh(dir.path()).arg("migrate"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("carbonmesh.db").exists());
+}
+
+#[test]
+fn migrate_reads_the_database_url_from_the_environment_and_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(carbonmesh(dir.path())
+        .arg("migrate")
+        .env("CARBONMESH_DATABASE_URL", "sqlite:from-env.db"));
+    assert!(output.status.success());
+    assert!(dir.path().join("from-env.db").exists());
+
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[database]\nurl = \"from-config.db\"\n",
+    )
+    .expect("write config");
+    let output = run(carbonmesh(dir.path()).args(["--config", "c.toml", "migrate"]));
+    assert!(output.status.success());
+    assert!(dir.path().join("from-config.db").exists());
+
+    std::fs::write(dir.path().join("bad.toml"), "[database]\nurll = \"x\"\n").expect("write");
+    let output = run(carbonmesh(dir.path()).args(["--config", "bad.toml", "migrate"]));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bad.toml"));
+}
+
+#[test]
+fn migrate_works_on_an_empty_postgres_database_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = postgres_database("migrate");
+    for _ in 0..2 {
+        let output = run(carbonmesh(dir.path()).args(["migrate", "--database", &url]));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout(&output).contains("is migrated (postgres)"));
+    }
+}
+
+#[test]
+fn a_bad_database_url_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(carbonmesh(dir.path()).args(["migrate", "--database", "mysql://h/db"]));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("invalid database URL"));
+}
+
+#[tokio::test]
+async fn serve_answers_healthz_on_sqlite_and_postgres() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (database, backend) in [
+        ("serve.db".to_owned(), "sqlite"),
+        (postgres_database("serve"), "postgres"),
+    ] {
+        let server = Server::start(dir.path(), &database)
+            .await
+            .expect("server starts");
+        let body: serde_json::Value = reqwest::get(format!("{}/healthz", server.base_url))
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["backend"], backend);
+        assert_eq!(body["credit_records"], 0);
+    }
+}
+
+#[test]
+fn serial_parse_prints_json_lines_and_fails_on_bad_serials() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = "19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1";
+    let output = run(carbonmesh(dir.path()).args(["serial", "parse", good]));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_str(stdout(&output).trim()).expect("json");
+    assert_eq!(line["input"], good);
+    assert_eq!(line["registry"], "verra");
+    assert_eq!(line["start"], 941467007u64);
+    assert_eq!(line["end"], 941467431u64);
+    assert_eq!(
+        line["quantity"], "425",
+        "quantities are exact decimals, as strings"
+    );
+
+    let output = run(carbonmesh(dir.path()).args(["serial", "parse", good, "not a serial"]));
+    assert!(!output.status.success());
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[1]["error"].as_str().is_some_and(|e| !e.is_empty()));
+}
+
+#[test]
+fn serial_parse_reads_standard_input() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = carbonmesh(dir.path())
+        .args(["serial", "parse", "--registry", "verra", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1\n\n")
+        .expect("write");
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success());
+    assert_eq!(stdout(&output).lines().count(), 1);
+}
