@@ -1,4 +1,5 @@
-//! Controlled vocabularies of the common model.
+//! Controlled vocabularies of the common model. Every normalized value is stored beside the
+//! registry's raw value (see [`crate::Normalized`]), so `unknown` loses nothing.
 
 vocabulary_enum! {
     /// What a credit record says happened to a block of units.
@@ -7,7 +8,7 @@ vocabulary_enum! {
         Issuance => "issuance",
         /// Units retired against a claim.
         Retirement => "retirement",
-        /// Units cancelled without a claim (compliance use, conversion, corrections).
+        /// Units cancelled without a claim (compliance use, reversal compensation, corrections).
         Cancellation => "cancellation",
         /// Units set aside in a buffer or pooled reserve.
         Buffer => "buffer",
@@ -15,6 +16,8 @@ vocabulary_enum! {
         Conversion => "conversion",
         /// Units moved between accounts.
         Transfer => "transfer",
+        /// A value no mapping knows yet; the raw value says what it is.
+        Unknown => "unknown",
     }
 }
 
@@ -27,15 +30,19 @@ vocabulary_enum! {
         Retired => "retired",
         /// Cancelled; terminal.
         Cancelled => "cancelled",
-        /// Held in a buffer pool.
+        /// Held in a buffer pool or reserve.
         Buffer => "buffer",
-        /// Converted or exported to another registry.
+        /// Converted or exported to another registry or program.
         Converted => "converted",
         /// Awaiting issuance, export or another registry action.
         Pending => "pending",
         /// Suspended, locked or on hold by the registry.
         Suspended => "suspended",
-        /// A value carbonmesh cannot map yet; the raw value says what it is.
+        /// Withdrawn from circulation by the registry (Puro withdrawal labels).
+        Withdrawn => "withdrawn",
+        /// Past its validity (CAD Trust `Expired`).
+        Expired => "expired",
+        /// A value no mapping knows yet; the raw value says what it is.
         Unknown => "unknown",
     }
 }
@@ -43,23 +50,29 @@ vocabulary_enum! {
 vocabulary_enum! {
     /// Where a project stands in its registry's life cycle.
     ProjectStatus {
-        /// Listed or submitted; not yet validated.
+        /// Listed or submitted; not yet under validation.
         Listed => "listed",
         /// Under development or under validation.
         UnderDevelopment => "under_development",
-        /// Validated or registered; may issue credits.
+        /// Validated (design certified) but not yet registered.
+        Validated => "validated",
+        /// Registered; may issue credits.
         Registered => "registered",
-        /// Has completed at least one verification.
+        /// Has completed at least one verification or certification.
         Verified => "verified",
-        /// Completed, inactive or past its crediting period.
+        /// Completed its crediting period.
         Completed => "completed",
+        /// Inactive or dormant, without having been rejected.
+        Inactive => "inactive",
+        /// Moved to another program (CAR projects transitioned to ARB compliance).
+        Transitioned => "transitioned",
+        /// On hold or suspended by the registry.
+        Suspended => "suspended",
         /// Withdrawn by its developer.
         Withdrawn => "withdrawn",
         /// Rejected, deregistered or terminated by the registry.
         Rejected => "rejected",
-        /// On hold or suspended by the registry.
-        Suspended => "suspended",
-        /// A value carbonmesh cannot map yet; the raw value says what it is.
+        /// A value no mapping knows yet; the raw value says what it is.
         Unknown => "unknown",
     }
 }
