@@ -36,7 +36,13 @@ if [ "$(id -u)" -eq 0 ]; then
   RUN_AS=(runuser -u postgres --)
 fi
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+# A loopback port nothing listens on (bash's /dev/tcp connect fails on a free port).
+PORT=
+for _ in $(seq 1 50); do
+  candidate=$((20000 + RANDOM % 40000))
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then PORT=$candidate; break; fi
+done
+[ -n "$PORT" ] || { echo "with-postgres: no free loopback port found" >&2; exit 1; }
 
 cleanup() {
   "${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1 || true
@@ -49,6 +55,7 @@ trap cleanup EXIT INT TERM
   -o "-h 127.0.0.1 -p $PORT -k $WORK -c fsync=off -c max_connections=200 -c shared_buffers=256MB" \
   start >/dev/null
 
+export PATH="$PG_BIN:$PATH"
 export CARBONMESH_TEST_POSTGRES_URL="postgres://carbonmesh@127.0.0.1:$PORT/postgres"
 echo "with-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT" >&2
 "$@"

@@ -121,6 +121,31 @@ mod tests {
     }
 
     #[test]
+    fn every_example_config_loads() {
+        // Inside a jail: other tests set CARBONMESH_* variables while they run.
+        figment::Jail::expect_with(|_| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+            let mut loaded = 0;
+            for entry in std::fs::read_dir(&dir).expect("config/ exists") {
+                let path = entry.expect("entry").path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    Config::load(Some(&path))
+                        .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+                    loaded += 1;
+                }
+            }
+            assert!(loaded >= 2, "found {loaded} example configs");
+            let defaults = Config::load(Some(&dir.join("carbonmesh.toml"))).expect("load");
+            assert_eq!(
+                defaults,
+                Config::default(),
+                "config/carbonmesh.toml documents the defaults"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_keys_and_missing_files_are_errors() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "[database]\nurll = \"x\"\n")?;
