@@ -172,39 +172,69 @@ fn ns(
     out
 }
 
-pub(crate) fn parse_acr(s: &str) -> Result<ParsedSerial, SerialError> {
-    let mut c = Cursor::new(s, Grammar::Acr);
-    c.lit(b"ACR-", 1, "registry ACR")?;
+/// What ACR and ART serials share after their program prefix (fields 2 to 7):
+/// `CC-<number>-<vintage>-<batch>-<start> to <end>`. Numbering restarts per batch, so the
+/// namespace is `<tag>:<program>-CC-<number>-<vintage>-<batch>`.
+struct BatchSerial {
+    country: Code2,
+    number: u64,
+    vintage: u16,
+    batch: u64,
+    range: UnitRange,
+    namespace: String,
+}
+
+fn batch_serial(
+    c: &mut Cursor<'_>,
+    s: &str,
+    tag: &str,
+    program: &str,
+    number_name: &'static str,
+) -> Result<BatchSerial, SerialError> {
     let country = c.upper2(2, "country")?;
     c.sep(b'-', 2, "country")?;
-    let project_number = c.num(3, "project")?.value;
-    c.sep(b'-', 3, "project")?;
-    let vintage = year(&mut c, 4)?;
+    let number = c.num(3, number_name)?.value;
+    c.sep(b'-', 3, number_name)?;
+    let vintage = year(c, 4)?;
     c.sep(b'-', 4, "vintage")?;
     let batch = c.num(5, "batch")?.value;
     let prefix_end = c.i;
     c.sep(b'-', 5, "batch")?;
-    let r = range(&mut c, 6)?;
-    let f = AcrFields {
-        country,
-        project_number,
-        vintage,
-        batch,
-    };
-    let namespace = ns("acr", s, &c, prefix_end, |o| {
-        o.push_str("ACR-");
+    let range = range(c, 6)?;
+    let namespace = ns(tag, s, c, prefix_end, |o| {
+        o.push_str(program);
+        o.push('-');
         o.push_str(country.as_str());
-        for n in [project_number, u64::from(vintage), batch] {
+        for n in [number, u64::from(vintage), batch] {
             o.push('-');
             push_u64(o, n);
         }
     });
+    Ok(BatchSerial {
+        country,
+        number,
+        vintage,
+        batch,
+        range,
+        namespace,
+    })
+}
+
+pub(crate) fn parse_acr(s: &str) -> Result<ParsedSerial, SerialError> {
+    let mut c = Cursor::new(s, Grammar::Acr);
+    c.lit(b"ACR-", 1, "registry ACR")?;
+    let b = batch_serial(&mut c, s, "acr", "ACR", "project")?;
     Ok(ParsedSerial {
         registry: RegistryId::Acr,
-        namespace,
-        range: Some(r),
+        namespace: b.namespace,
+        range: Some(b.range),
         unit: UnitOfAccount::Tonne,
-        encoded: Encoded::Acr(f),
+        encoded: Encoded::Acr(AcrFields {
+            country: b.country,
+            project_number: b.number,
+            vintage: b.vintage,
+            batch: b.batch,
+        }),
     })
 }
 
@@ -282,37 +312,18 @@ pub(crate) fn parse_art(s: &str) -> Result<ParsedSerial, SerialError> {
     } else {
         return Err(c.bad(1, "program", "ART or FCPF"));
     };
-    let country = c.upper2(2, "country")?;
-    c.sep(b'-', 2, "country")?;
-    let program_number = c.num(3, "program")?.value;
-    c.sep(b'-', 3, "program")?;
-    let vintage = year(&mut c, 4)?;
-    c.sep(b'-', 4, "vintage")?;
-    let batch = c.num(5, "batch")?.value;
-    let prefix_end = c.i;
-    c.sep(b'-', 5, "batch")?;
-    let r = range(&mut c, 6)?;
-    let f = ArtFields {
-        program,
-        country,
-        program_number,
-        vintage,
-        batch,
-    };
-    let namespace = ns("art", s, &c, prefix_end, |o| {
-        o.push_str(program.as_str());
-        o.push('-');
-        o.push_str(country.as_str());
-        for n in [program_number, u64::from(vintage), batch] {
-            o.push('-');
-            push_u64(o, n);
-        }
-    });
+    let b = batch_serial(&mut c, s, "art", program.as_str(), "program")?;
     Ok(ParsedSerial {
         registry: RegistryId::Art,
-        namespace,
-        range: Some(r),
+        namespace: b.namespace,
+        range: Some(b.range),
         unit: UnitOfAccount::Tonne,
-        encoded: Encoded::Art(f),
+        encoded: Encoded::Art(ArtFields {
+            program,
+            country: b.country,
+            program_number: b.number,
+            vintage: b.vintage,
+            batch: b.batch,
+        }),
     })
 }

@@ -143,12 +143,7 @@ impl CercarbonoFields {
 const G: Grammar = Grammar::Cercarbono;
 
 fn bad(field: u8, name: &'static str, expected: &'static str) -> SerialError {
-    SerialError::BadField {
-        grammar: G,
-        field,
-        name,
-        expected,
-    }
+    SerialError::bad_field(G, field, name, expected)
 }
 
 fn digits_value(t: &[u8]) -> Option<u64> {

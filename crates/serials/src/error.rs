@@ -124,3 +124,20 @@ pub enum SerialError {
     #[error("CAD Trust unit block: {0}")]
     CadtBlock(&'static str),
 }
+
+impl SerialError {
+    /// A field that does not read as what the grammar expects there.
+    pub fn bad_field(
+        grammar: Grammar,
+        field: u8,
+        name: &'static str,
+        expected: &'static str,
+    ) -> Self {
+        SerialError::BadField {
+            grammar,
+            field,
+            name,
+            expected,
+        }
+    }
+}

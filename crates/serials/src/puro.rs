@@ -144,12 +144,7 @@ impl PuroFields {
 const G: Grammar = Grammar::Puro;
 
 fn bad(field: u8, name: &'static str, expected: &'static str) -> SerialError {
-    SerialError::BadField {
-        grammar: G,
-        field,
-        name,
-        expected,
-    }
+    SerialError::bad_field(G, field, name, expected)
 }
 
 fn number(d: &[u8], field: u8, name: &'static str) -> Result<u64, SerialError> {

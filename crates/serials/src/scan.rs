@@ -70,12 +70,7 @@ impl<'a> Cursor<'a> {
                 name,
             }
         } else {
-            SerialError::BadField {
-                grammar: self.g,
-                field,
-                name,
-                expected,
-            }
+            SerialError::bad_field(self.g, field, name, expected)
         }
     }
 
