@@ -1,0 +1,111 @@
+//! The [`Connector`] trait.
+
+use async_trait::async_trait;
+use carbonmesh_model::RegistryId;
+
+use crate::{Feed, RawRecord, Record, Rejection};
+
+/// One page of a feed, as fetched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// The records of the page that could be read.
+    pub records: Vec<RawRecord>,
+    /// Rows of the page that could not be read at all (e.g. a CSV row with too many fields),
+    /// kept with their location, raw text and reason.
+    pub unreadable: Vec<(RawRecord, Rejection)>,
+    /// The cursor of the next page; `None` when this was the last page.
+    pub next: Option<String>,
+}
+
+/// Why fetching a page failed. Every variant makes the run incomplete: nothing is deleted
+/// or marked stale because of it.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The registry kept answering with an error status after every retry.
+    #[error("{url}: HTTP {status} after {attempts} attempts")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The last status code.
+        status: u16,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The registry could not be reached, or the response did not arrive in time.
+    #[error("{url}: {message} after {attempts} attempts")]
+    Transport {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The page arrived but is not what the registry's format promises (truncated, missing
+    /// columns, unparseable body).
+    #[error("{url}: {reason}")]
+    Malformed {
+        /// The URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Why a file could not be read at all (individual bad rows are rejected, not fatal).
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// The file's kind could not be told from its header or shape.
+    #[error("{file}: cannot tell what it holds ({reason}); pass --kind")]
+    UnknownKind {
+        /// The file.
+        file: String,
+        /// What was seen.
+        reason: String,
+    },
+    /// The connector does not read this kind of file.
+    #[error("{file}: this registry publishes no {feed} file carbonmesh reads")]
+    Unsupported {
+        /// The file.
+        file: String,
+        /// The feed asked for.
+        feed: Feed,
+    },
+    /// The file is not in the registry's format.
+    #[error("{file}: {reason}")]
+    Malformed {
+        /// The file.
+        file: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// What carbonmesh needs to know to read one registry.
+#[async_trait]
+pub trait Connector: Send + Sync + 'static {
+    /// The registry this connector reads.
+    fn registry(&self) -> RegistryId;
+
+    /// When to poll by default: a cron expression with seconds first
+    /// (`sec min hour day-of-month month day-of-week`), polite to the registry.
+    fn default_schedule(&self) -> &'static str;
+
+    /// The feeds it polls, in the order a sync should fetch them (projects first).
+    fn feeds(&self) -> &'static [Feed];
+
+    /// Fetches one page of `feed` from the registry, starting at `cursor` (`None` for the
+    /// first page). Network errors and error statuses are retried by the client; what is left
+    /// is returned as a [`FetchError`].
+    async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError>;
+
+    /// Tells which feed a downloaded file holds from its name and first bytes, if it can.
+    fn detect_feed(&self, file_name: &str, head: &[u8]) -> Option<Feed>;
+
+    /// Splits a file downloaded by hand into raw records of `feed`.
+    fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError>;
+
+    /// Normalizes one raw record into common-model records. Pure: no I/O and no clock, so
+    /// the same raw record always gives the same result.
+    fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection>;
+}

@@ -1,0 +1,15 @@
+//! The carbonmesh connector contract.
+//!
+//! A connector knows one registry: how to fetch its records page by page over HTTP, how to
+//! split a file downloaded by hand into records, and how to normalize one raw record into the
+//! common model. Fetching and reading are the I/O edges; [`Connector::normalize`] is a pure
+//! function, tested on real registry samples.
+#![deny(missing_docs)]
+
+mod connector;
+pub mod http;
+mod raw;
+
+pub use connector::{Connector, FetchError, FileError, Page};
+pub use http::{HttpClient, HttpPolicy};
+pub use raw::{Feed, RawBody, RawRecord, Record, Rejection, UnknownFeed};
