@@ -1,0 +1,1 @@
+//! carbonmesh connector for the American Carbon Registry registry.

@@ -1,0 +1,1 @@
+//! carbonmesh connector for the California ARB offset credit issuance table registry.

@@ -1,0 +1,1 @@
+//! carbonmesh connector for the Climate Action Reserve registry.
