@@ -1,21 +1,20 @@
 //! Backend-independent preparation of a batch upsert.
 //!
-//! A batch is validated, hashed and serialized once, in Rust, then sent to the database as one
-//! JSON document per chunk: one bound parameter whatever the chunk size, so no bind-parameter
-//! limit applies and the database parses rows in C instead of sqlx binding them one by one.
-
-use std::collections::{HashMap, HashSet};
+//! A batch is validated, hashed and serialized once, in Rust, into rows of owned column values.
+//! The backends bind them without copying again: SQLite as multi-row `VALUES` statements,
+//! PostgreSQL as one array per column (see `sql.rs`).
 
 use carbonmesh_model::{
     CreditRecord, Project, RecordKind, RegistryId, RejectedRecord, ValidationError,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
+use std::collections::HashSet;
 
 use crate::{Stamped, StoreError};
 
-/// Records per statement: large enough to amortize round trips, small enough to keep
-/// transactions and the JSON document short.
+/// Records per chunk: large enough to amortize round trips, small enough to keep the bound
+/// arrays and the sort short.
 pub(crate) const CHUNK_RECORDS: usize = 5_000;
 
 /// A record type the store versions.
@@ -25,8 +24,8 @@ pub(crate) trait Versioned: Serialize {
     /// The natural key within the registry.
     fn key(&self) -> &str;
     fn check(&self) -> Result<(), ValidationError>;
-    /// The table-specific columns, in the order the upsert statement reads them.
-    fn write_columns(&self, row: &mut RowWriter<'_>);
+    /// The table-specific columns, in the order of the table's column list in `sql.rs`.
+    fn write_columns(&self, row: &mut Row<'_>);
 }
 
 impl Versioned for Project {
@@ -40,20 +39,20 @@ impl Versioned for Project {
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }
-    fn write_columns(&self, row: &mut RowWriter<'_>) {
-        row.str(&self.id());
-        row.str(self.registry.as_str());
-        row.str(&self.registry_project_id);
-        row.str(&self.name);
-        row.opt_str(self.developer.as_deref());
-        row.opt_str(self.country.as_deref());
-        row.opt_str(self.country_raw.as_deref());
-        row.opt_str(self.sector.as_deref());
-        row.opt_str(self.category.as_deref());
-        row.opt_str(self.project_type.as_deref());
-        row.opt_str(self.methodology.as_deref());
-        row.opt_str(self.status.as_ref().map(|s| s.value.as_str()));
-        row.opt_str(self.status.as_ref().map(|s| s.raw.as_str()));
+    fn write_columns(&self, row: &mut Row<'_>) {
+        row.text(self.id());
+        row.text(self.registry.as_str());
+        row.text(&self.registry_project_id);
+        row.text(&self.name);
+        row.opt_text(self.developer.as_deref());
+        row.opt_text(self.country.as_deref());
+        row.opt_text(self.country_raw.as_deref());
+        row.opt_text(self.sector.as_deref());
+        row.opt_text(self.category.as_deref());
+        row.opt_text(self.project_type.as_deref());
+        row.opt_text(self.methodology.as_deref());
+        row.opt_text(self.status.as_ref().map(|s| s.value.as_str()));
+        row.opt_text(self.status.as_ref().map(|s| s.raw.as_str()));
     }
 }
 
@@ -68,175 +67,139 @@ impl Versioned for CreditRecord {
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }
-    fn write_columns(&self, row: &mut RowWriter<'_>) {
+    fn write_columns(&self, row: &mut Row<'_>) {
         let range = self.serial_range.as_ref();
-        row.str(self.registry.as_str());
-        row.str(&self.record_key);
-        row.str(&self.project_id());
-        row.str(self.transaction_type.value.as_str());
-        row.str(&self.transaction_type.raw);
-        row.str(&self.quantity.to_string());
-        row.opt_str(self.serial.as_deref());
-        row.opt_str(range.map(|r| r.namespace.as_str()));
+        row.text(self.registry.as_str());
+        row.text(&self.record_key);
+        row.text(self.project_id());
+        row.text(self.transaction_type.value.as_str());
+        row.text(&self.transaction_type.raw);
+        row.text(self.quantity.to_string());
+        row.opt_text(self.serial.as_deref());
+        row.opt_text(range.map(|r| r.namespace.as_str()));
         // validate() guarantees bounds fit the signed 64-bit column.
         row.opt_int(range.map(|r| r.start as i64));
         row.opt_int(range.map(|r| r.end as i64));
         row.opt_int(self.vintage.map(i64::from));
-        row.opt_str(self.event_date.map(|d| d.to_string()).as_deref());
-        row.str(self.status.value.as_str());
-        row.str(&self.status.raw);
+        row.opt_text(self.event_date.map(|d| d.to_string()));
+        row.text(self.status.value.as_str());
+        row.text(&self.status.raw);
     }
 }
 
-/// Appends one JSON array (a row) to a buffer, element by element.
-pub(crate) struct RowWriter<'a> {
-    buf: &'a mut String,
-    first: bool,
+/// One bound value. Owned, so the drivers take it without another copy.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Text(String),
+    Int(i64),
 }
 
-impl<'a> RowWriter<'a> {
-    fn open(buf: &'a mut String) -> Self {
-        buf.push('[');
-        Self { buf, first: true }
+/// Appends one row's values to a chunk's flat, row-major value list.
+pub(crate) struct Row<'a>(&'a mut Vec<Value>);
+
+impl Row<'_> {
+    pub(crate) fn text(&mut self, value: impl Into<String>) {
+        self.0.push(Value::Text(value.into()));
     }
 
-    fn sep(&mut self) {
-        if !self.first {
-            self.buf.push(',');
-        }
-        self.first = false;
-    }
-
-    pub(crate) fn str(&mut self, value: &str) {
-        self.sep();
-        push_json_string(self.buf, value);
-    }
-
-    pub(crate) fn opt_str(&mut self, value: Option<&str>) {
-        match value {
-            Some(v) => self.str(v),
-            None => self.raw("null"),
-        }
+    pub(crate) fn opt_text(&mut self, value: Option<impl Into<String>>) {
+        self.0
+            .push(value.map_or(Value::Null, |v| Value::Text(v.into())));
     }
 
     pub(crate) fn int(&mut self, value: i64) {
-        self.sep();
-        self.buf.push_str(&value.to_string());
+        self.0.push(Value::Int(value));
     }
 
     pub(crate) fn opt_int(&mut self, value: Option<i64>) {
-        match value {
-            Some(v) => self.int(v),
-            None => self.raw("null"),
-        }
+        self.0.push(value.map_or(Value::Null, Value::Int));
     }
-
-    /// Appends text that is already JSON.
-    pub(crate) fn raw(&mut self, json: &str) {
-        self.sep();
-        self.buf.push_str(json);
-    }
-
-    fn close(self) {
-        self.buf.push(']');
-    }
-}
-
-/// Appends `value` as a JSON string literal.
-fn push_json_string(buf: &mut String, value: &str) {
-    buf.push('"');
-    let mut plain_from = 0;
-    for (i, c) in value.char_indices() {
-        let escape = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            c if (c as u32) < 0x20 => "",
-            _ => continue,
-        };
-        buf.push_str(&value[plain_from..i]);
-        if escape.is_empty() {
-            buf.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            buf.push_str(escape);
-        }
-        plain_from = i + c.len_utf8();
-    }
-    buf.push_str(&value[plain_from..]);
-    buf.push('"');
 }
 
 /// One record of a chunk, kept to write its version row once the database says it changed.
 struct Pending {
-    registry: RegistryId,
-    key: String,
+    index: usize,
     content_hash: String,
-    payload: String,
-    provenance_index: usize,
+    fetched_at: String,
+    /// Taken when the version row is written.
+    payload: Option<String>,
 }
 
-/// One statement's worth of records, each key at most once.
-pub(crate) struct Chunk {
-    /// JSON array of rows for the current-record table.
-    pub rows: String,
-    pending: HashMap<(RegistryId, String), Pending>,
+/// One statement's worth of records, each key at most once, sorted by key.
+pub(crate) struct Chunk<'b, T> {
+    batch: &'b [Stamped<T>],
+    pending: Vec<Pending>,
 }
 
-impl Chunk {
+impl<T: Versioned> Chunk<'_, T> {
     pub(crate) fn len(&self) -> usize {
         self.pending.len()
     }
 
-    /// JSON array of `record_versions` rows for the records the upsert reported as new or
-    /// changed, `(registry, key, version)`.
-    pub(crate) fn version_rows<T: Versioned>(
-        &self,
+    /// The rows of the current-record table, in key order; the upsert statement adds
+    /// `version` and `updated_at`.
+    pub(crate) fn rows(&self) -> Vec<Value> {
+        let mut values = Vec::with_capacity(self.pending.len() * 20);
+        for p in &self.pending {
+            let Stamped { record, provenance } = &self.batch[p.index];
+            let mut row = Row(&mut values);
+            record.write_columns(&mut row);
+            row.text(p.content_hash.as_str());
+            row.text(provenance.source.as_str());
+            row.text(provenance.raw_hash.as_str());
+            row.text(p.fetched_at.as_str());
+            row.opt_int(provenance.run_id);
+        }
+        values
+    }
+
+    /// The `record_versions` rows for the records the upsert reported as new or changed,
+    /// `(registry, key, version)`; the insert statement adds `recorded_at`.
+    pub(crate) fn version_rows(
+        &mut self,
         written: &[(String, String, i64)],
-        batch: &[Stamped<T>],
-        recorded_at: &str,
-    ) -> Result<String, StoreError> {
-        let mut out = String::with_capacity(written.len() * 512);
-        out.push('[');
-        for (i, (registry, key, version)) in written.iter().enumerate() {
+    ) -> Result<Vec<Value>, StoreError> {
+        let mut values = Vec::with_capacity(written.len() * 10);
+        for (registry, key, version) in written {
             let registry: RegistryId = registry.parse().map_err(|_| StoreError::Corrupt {
                 column: "registry",
                 value: registry.clone(),
             })?;
-            let pending =
-                self.pending
-                    .get(&(registry, key.clone()))
-                    .ok_or_else(|| StoreError::Corrupt {
-                        column: "record_key",
-                        value: format!("{registry}:{key} returned by an upsert it was not part of"),
-                    })?;
-            let provenance = &batch[pending.provenance_index].provenance;
-            if i > 0 {
-                out.push(',');
-            }
-            let mut row = RowWriter::open(&mut out);
-            row.str(T::KIND.as_str());
-            row.str(pending.registry.as_str());
-            row.str(&pending.key);
+            let batch = self.batch;
+            let unexpected = || StoreError::Corrupt {
+                column: "record_key",
+                value: format!("{registry}:{key} returned by an upsert it was not part of"),
+            };
+            let found = self
+                .pending
+                .binary_search_by(|p| {
+                    let r = &batch[p.index].record;
+                    (r.registry(), r.key()).cmp(&(registry, key.as_str()))
+                })
+                .map_err(|_| unexpected())?;
+            let pending = &mut self.pending[found];
+            let payload = pending.payload.take().ok_or_else(unexpected)?;
+            let provenance = &batch[pending.index].provenance;
+            let mut row = Row(&mut values);
+            row.text(T::KIND.as_str());
+            row.text(registry.as_str());
+            row.text(key.as_str());
             row.int(*version);
-            row.str(&pending.content_hash);
-            row.raw(&pending.payload);
-            row.str(&provenance.source);
-            row.str(&provenance.raw_hash);
-            row.str(&timestamp(provenance.fetched_at));
+            row.text(pending.content_hash.as_str());
+            row.text(payload);
+            row.text(provenance.source.as_str());
+            row.text(provenance.raw_hash.as_str());
+            row.text(std::mem::take(&mut pending.fetched_at));
             row.opt_int(provenance.run_id);
-            row.str(recorded_at);
-            row.close();
         }
-        out.push(']');
-        Ok(out)
+        Ok(values)
     }
 }
 
 /// A batch split into chunks, and the records that failed validation.
-pub(crate) struct Prepared {
-    pub chunks: Vec<Chunk>,
+pub(crate) struct Prepared<'b, T> {
+    pub chunks: Vec<Chunk<'b, T>>,
     pub rejected: Vec<RejectedRecord>,
 }
 
@@ -245,11 +208,14 @@ pub(crate) struct Prepared {
 /// A key that appears twice starts a new chunk, so the second occurrence is applied after the
 /// first, exactly as if the records had arrived one by one. Within a chunk rows are sorted by
 /// key, so concurrent writers lock rows in the same order and cannot deadlock.
-pub(crate) fn prepare<T: Versioned>(batch: &[Stamped<T>]) -> Result<Prepared, StoreError> {
+pub(crate) fn prepare<T: Versioned>(batch: &[Stamped<T>]) -> Result<Prepared<'_, T>, StoreError> {
     let rejected_at = Utc::now();
     let mut rejected = Vec::new();
-    let mut groups: Vec<Vec<(usize, String, String)>> = vec![Vec::new()];
-    let mut keys_in_group: HashSet<(RegistryId, &str)> = HashSet::new();
+    let mut chunks = vec![Chunk {
+        batch,
+        pending: Vec::new(),
+    }];
+    let mut keys_in_chunk: HashSet<(RegistryId, &str)> = HashSet::new();
 
     for (index, stamped) in batch.iter().enumerate() {
         let record = &stamped.record;
@@ -267,86 +233,37 @@ pub(crate) fn prepare<T: Versioned>(batch: &[Stamped<T>]) -> Result<Prepared, St
             });
             continue;
         }
-        let hash = carbonmesh_model::sha256_hex(payload.as_bytes());
         let identity = (record.registry(), record.key());
-        let group_full = groups.last().is_some_and(|g| g.len() >= CHUNK_RECORDS);
-        if group_full || keys_in_group.contains(&identity) {
-            groups.push(Vec::new());
-            keys_in_group.clear();
-        }
-        keys_in_group.insert(identity);
-        if let Some(group) = groups.last_mut() {
-            group.push((index, payload, hash));
-        }
-    }
-
-    let chunks = groups
-        .into_iter()
-        .filter(|g| !g.is_empty())
-        .map(|mut group| {
-            group.sort_by(|a, b| {
-                let (ra, rb) = (&batch[a.0].record, &batch[b.0].record);
-                (ra.registry(), ra.key()).cmp(&(rb.registry(), rb.key()))
+        let chunk_full = chunks.last().is_some_and(|c| c.len() >= CHUNK_RECORDS);
+        if chunk_full || keys_in_chunk.contains(&identity) {
+            chunks.push(Chunk {
+                batch,
+                pending: Vec::new(),
             });
-            build_chunk(batch, group)
-        })
-        .collect();
-    Ok(Prepared { chunks, rejected })
-}
-
-fn build_chunk<T: Versioned>(batch: &[Stamped<T>], group: Vec<(usize, String, String)>) -> Chunk {
-    let mut rows = String::with_capacity(group.len() * 400);
-    let mut pending = HashMap::with_capacity(group.len());
-    rows.push('[');
-    for (i, (index, payload, hash)) in group.into_iter().enumerate() {
-        let Stamped { record, provenance } = &batch[index];
-        if i > 0 {
-            rows.push(',');
+            keys_in_chunk.clear();
         }
-        let mut row = RowWriter::open(&mut rows);
-        record.write_columns(&mut row);
-        row.str(&hash);
-        row.str(&provenance.source);
-        row.str(&provenance.raw_hash);
-        row.str(&timestamp(provenance.fetched_at));
-        row.opt_int(provenance.run_id);
-        row.close();
-        pending.insert(
-            (record.registry(), record.key().to_owned()),
-            Pending {
-                registry: record.registry(),
-                key: record.key().to_owned(),
-                content_hash: hash,
-                payload,
-                provenance_index: index,
-            },
-        );
+        keys_in_chunk.insert(identity);
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.pending.push(Pending {
+                index,
+                content_hash: carbonmesh_model::sha256_hex(payload.as_bytes()),
+                fetched_at: timestamp(stamped.provenance.fetched_at),
+                payload: Some(payload),
+            });
+        }
     }
-    rows.push(']');
-    Chunk { rows, pending }
+
+    chunks.retain(|c| !c.pending.is_empty());
+    for chunk in &mut chunks {
+        chunk.pending.sort_unstable_by(|a, b| {
+            let (ra, rb) = (&batch[a.index].record, &batch[b.index].record);
+            (ra.registry(), ra.key()).cmp(&(rb.registry(), rb.key()))
+        });
+    }
+    Ok(Prepared { chunks, rejected })
 }
 
 /// RFC 3339 with microseconds in UTC: sorts as text in SQLite, parses in PostgreSQL.
 pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_strings_are_escaped_like_serde_json() {
-        for value in [
-            "plain",
-            "quote \" and \\ slash",
-            "line\nbreak\ttab\r",
-            "\u{1}ctrl",
-            "ünïcødé ✓",
-        ] {
-            let mut buf = String::new();
-            push_json_string(&mut buf, value);
-            assert_eq!(buf, serde_json::to_string(value).expect("serialize"));
-        }
-    }
 }

@@ -4,10 +4,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Arguments, PgConnection, Postgres, Transaction};
 
-use crate::sql::Statements;
+use crate::batch::Value;
+use crate::sql::{Kind, Statement, Statements};
 use crate::store_impl::impl_store;
 use crate::{Backend, DatabaseUrl, StoreError, StoreResult};
 
@@ -50,6 +51,60 @@ async fn begin_write(pool: &PgPool) -> StoreResult<Transaction<'static, Postgres
 
 fn db_time(at: DateTime<Utc>) -> DateTime<Utc> {
     at
+}
+
+/// One column of a chunk, bound as one array.
+enum Array {
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+}
+
+/// Writes a chunk's rows (flat, `statement.kinds.len()` values each) as one statement, one
+/// array per column, then the statement time.
+async fn write_rows(
+    conn: &mut PgConnection,
+    statement: &Statement,
+    rows: Vec<Value>,
+    now: &str,
+) -> StoreResult<Vec<(String, String, i64)>> {
+    let width = statement.kinds.len();
+    let n = rows.len() / width;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let mut arrays: Vec<Array> = statement
+        .kinds
+        .iter()
+        .map(|kind| match kind {
+            Kind::Text => Array::Text(Vec::with_capacity(n)),
+            Kind::Int => Array::Int(Vec::with_capacity(n)),
+        })
+        .collect();
+    for (i, value) in rows.into_iter().enumerate() {
+        match (&mut arrays[i % width], value) {
+            (Array::Text(a), Value::Text(text)) => a.push(Some(text)),
+            (Array::Text(a), Value::Null) => a.push(None),
+            (Array::Int(a), Value::Int(int)) => a.push(Some(int)),
+            (Array::Int(a), Value::Null) => a.push(None),
+            (_, value) => {
+                return Err(StoreError::Corrupt {
+                    column: "batch",
+                    value: format!("{value:?} in column {} of the wrong type", i % width),
+                });
+            }
+        }
+    }
+    let mut args = PgArguments::default();
+    for array in arrays {
+        match array {
+            Array::Text(a) => args.add(a),
+            Array::Int(a) => args.add(a),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    args.add(now).map_err(sqlx::Error::Encode)?;
+    let (_, sql) = statement.next(n);
+    Ok(sqlx::query_as_with(sql, args).fetch_all(conn).await?)
 }
 
 impl_store!(PostgresStore, PgConnection);

@@ -8,12 +8,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteArguments;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::{Arguments, Sqlite, SqliteConnection, Transaction};
 
-use crate::sql::Statements;
+use crate::batch::Value;
+use crate::sql::{Statement, Statements};
 use crate::store_impl::impl_store;
 use crate::{Backend, DatabaseUrl, StoreError, StoreResult};
 
@@ -76,6 +78,43 @@ async fn begin_write(pool: &SqlitePool) -> StoreResult<Transaction<'static, Sqli
 /// Timestamps are RFC 3339 text in one fixed format, so they sort as text.
 fn db_time(at: DateTime<Utc>) -> String {
     crate::batch::timestamp(at)
+}
+
+/// Writes a chunk's rows (flat, `statement.kinds.len()` values each) as multi-row `VALUES`
+/// statements of the prepared sizes, binding each value plus the statement time per row.
+async fn write_rows(
+    conn: &mut SqliteConnection,
+    statement: &Statement,
+    rows: Vec<Value>,
+    now: &str,
+) -> StoreResult<Vec<(String, String, i64)>> {
+    let width = statement.kinds.len();
+    let mut left = rows.len() / width;
+    let mut values = rows.into_iter();
+    let mut returned = Vec::new();
+    while left > 0 {
+        let (n, sql) = statement.next(left);
+        let mut args = SqliteArguments::default();
+        for _ in 0..n {
+            for value in values.by_ref().take(width) {
+                match value {
+                    Value::Null => args.add(None::<i64>),
+                    // Moved, not copied: sqlx hands owned text to SQLite as is.
+                    Value::Text(text) => args.add(text),
+                    Value::Int(int) => args.add(int),
+                }
+                .map_err(sqlx::Error::Encode)?;
+            }
+            args.add(now.to_owned()).map_err(sqlx::Error::Encode)?;
+        }
+        returned.extend(
+            sqlx::query_as_with::<_, (String, String, i64), _>(sql, args)
+                .fetch_all(&mut *conn)
+                .await?,
+        );
+        left -= n;
+    }
+    Ok(returned)
 }
 
 impl_store!(SqliteStore, SqliteConnection);

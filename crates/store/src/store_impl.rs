@@ -7,6 +7,8 @@
 //! - fields `writer` and `reader` (pools) and `sql` ([`crate::sql::Statements`]);
 //! - `MIGRATOR`, the backend's embedded migrations;
 //! - `begin_write(&pool)`, which opens a write transaction;
+//! - `write_rows(&mut conn, &Statement, rows, now)`, which binds a chunk's rows the way the
+//!   backend's statements expect and returns the rows the statements return;
 //! - `db_time(DateTime<Utc>)`, the value to bind for a timestamp column;
 //! - `BACKEND`, the [`crate::Backend`] it is.
 
@@ -15,29 +17,21 @@ macro_rules! impl_store {
         impl $store {
             async fn upsert<T: $crate::batch::Versioned>(
                 &self,
-                upsert_sql: &str,
+                upsert: &$crate::sql::Statement,
                 batch: &[$crate::Stamped<T>],
             ) -> $crate::StoreResult<carbonmesh_model::RunCounts> {
                 let prepared = $crate::batch::prepare(batch)?;
-                let now = ::chrono::Utc::now();
-                let now_text = $crate::batch::timestamp(now);
+                let now = $crate::batch::timestamp(::chrono::Utc::now());
                 let mut counts = carbonmesh_model::RunCounts {
                     seen: batch.len() as u64,
                     rejected: prepared.rejected.len() as u64,
                     ..Default::default()
                 };
                 let mut tx = begin_write(&self.writer).await?;
-                for chunk in &prepared.chunks {
-                    let written: Vec<(String, String, i64)> = ::sqlx::query_as(upsert_sql)
-                        .bind(&chunk.rows)
-                        .bind(&now_text)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                    let versions = chunk.version_rows(&written, batch, &now_text)?;
-                    ::sqlx::query(&self.sql.insert_versions)
-                        .bind(&versions)
-                        .execute(&mut *tx)
-                        .await?;
+                for mut chunk in prepared.chunks {
+                    let written = write_rows(&mut tx, upsert, chunk.rows(), &now).await?;
+                    let versions = chunk.version_rows(&written)?;
+                    write_rows(&mut tx, &self.sql.insert_versions, versions, &now).await?;
                     let new = written.iter().filter(|w| w.2 == 1).count() as u64;
                     counts.new += new;
                     counts.changed += written.len() as u64 - new;

@@ -62,7 +62,7 @@ CREATE TABLE record_versions (
     record_key   TEXT    NOT NULL,                     -- registry project id for projects
     version      BIGINT NOT NULL,
     content_hash TEXT    NOT NULL,
-    payload      JSONB    NOT NULL,                     -- the normalized record as JSON
+    payload      JSON     NOT NULL,                     -- the normalized record as JSON
     source       TEXT    NOT NULL,
     raw_hash     TEXT    NOT NULL,
     fetched_at   TIMESTAMPTZ    NOT NULL,

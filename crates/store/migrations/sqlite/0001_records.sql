@@ -22,7 +22,7 @@ CREATE TABLE projects (
     fetched_at          TEXT    NOT NULL,
     run_id              INTEGER,
     updated_at          TEXT    NOT NULL
-) WITHOUT ROWID;
+);
 
 CREATE INDEX projects_registry ON projects (registry);
 CREATE INDEX projects_country ON projects (country);
@@ -50,7 +50,7 @@ CREATE TABLE credit_records (
     run_id               INTEGER,
     updated_at           TEXT    NOT NULL,
     PRIMARY KEY (registry, record_key)
-) WITHOUT ROWID;
+);
 
 CREATE INDEX credit_records_project ON credit_records (project_id);
 CREATE INDEX credit_records_serial ON credit_records (serial_namespace, serial_start);
@@ -69,7 +69,7 @@ CREATE TABLE record_versions (
     run_id       INTEGER,
     recorded_at  TEXT    NOT NULL,
     PRIMARY KEY (kind, registry, record_key, version)
-) WITHOUT ROWID;
+);
 
 CREATE INDEX record_versions_recorded ON record_versions (recorded_at);
 
