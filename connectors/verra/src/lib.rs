@@ -1,1 +1,243 @@
 //! carbonmesh connector for the Verra (VCS) registry.
+//!
+//! Reads projects and VCU blocks from Verra's S&P Platts search API (projects, issuances,
+//! retirements, cancellations) and from the registry's CSV exports (the VCU export, where one
+//! row is a block in its current state, and the project export). See the README for the
+//! endpoints and the field mapping.
+#![deny(missing_docs)]
+
+pub mod columns;
+pub mod fetch;
+pub mod normalize;
+
+use async_trait::async_trait;
+use carbonmesh_connector::{
+    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
+};
+use carbonmesh_model::RegistryId;
+use carbonmesh_normalize::normalize_header;
+
+/// Where and how much to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerraConfig {
+    /// Base URL of the Platts search API (`https://prod-us.api.platts.com`).
+    pub base_url: String,
+    /// Base URL of the registry's own `uiapi` (`https://registry.verra.org`), for the VCU
+    /// CSV export.
+    pub uiapi_base_url: String,
+    /// Entities per Platts page; Platts allows at most 400.
+    pub page_size: u32,
+}
+
+impl Default for VerraConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "https://prod-us.api.platts.com".into(),
+            uiapi_base_url: "https://registry.verra.org".into(),
+            page_size: 400,
+        }
+    }
+}
+
+impl VerraConfig {
+    /// Every endpoint under one base URL (a simulator or a mirror).
+    pub fn at(base_url: impl Into<String>) -> Self {
+        let base_url = base_url.into();
+        Self {
+            uiapi_base_url: base_url.clone(),
+            base_url,
+            ..Self::default()
+        }
+    }
+}
+
+/// The Verra connector.
+pub struct VerraConnector {
+    config: VerraConfig,
+    http: HttpClient,
+}
+
+impl VerraConnector {
+    /// A connector fetching with `http` from the endpoints in `config`.
+    pub fn new(config: VerraConfig, http: HttpClient) -> Self {
+        let page_size = config.page_size.clamp(1, 400);
+        Self {
+            config: VerraConfig {
+                page_size,
+                ..config
+            },
+            http,
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &VerraConfig {
+        &self.config
+    }
+
+    async fn fetch_platts(
+        &self,
+        feed: Feed,
+        resource: &str,
+        cursor: Option<&str>,
+    ) -> Result<Page, FetchError> {
+        let start: u64 = match cursor {
+            None => 0,
+            Some(c) => c.parse().map_err(|_| FetchError::Malformed {
+                url: self.config.base_url.clone(),
+                reason: format!("cursor `{c}` is not a Platts start offset"),
+            })?,
+        };
+        let limit = self.config.page_size;
+        let url = fetch::platts_url(&self.config.base_url, resource, start, limit);
+        let malformed = |reason: String| FetchError::Malformed {
+            url: url.clone(),
+            reason,
+        };
+        let body = self.http.get_json(&url).await?;
+        if !body.is_object() {
+            return Err(malformed(
+                "a Platts page is a JSON object with `entities`".into(),
+            ));
+        }
+        let (items, total) = fetch::platts_entities(body, feed).map_err(malformed)?;
+        let got = items.len() as u64;
+        if got > u64::from(limit) {
+            return Err(malformed(format!("{got} entities on a page of {limit}")));
+        }
+        let next = match total {
+            Some(total) => {
+                let expected = total.saturating_sub(start).min(u64::from(limit));
+                if got != expected {
+                    return Err(malformed(format!(
+                        "{got} entities where the total of {total} announces {expected} from offset {start}"
+                    )));
+                }
+                (start + got < total).then_some(start + got)
+            }
+            // Without a total, a full page means there may be more.
+            None => (got == u64::from(limit)).then_some(start + got),
+        };
+        if let Some(n) = next
+            && n >= fetch::PLATTS_WINDOW
+        {
+            return Err(malformed(format!(
+                "Platts cannot page past offset {}: the result set must be split by filters",
+                fetch::PLATTS_WINDOW
+            )));
+        }
+        let mut page = fetch::json_records(feed, &url, items, start + 1);
+        page.next = next.map(|n| n.to_string());
+        Ok(page)
+    }
+
+    async fn fetch_vcu_export(&self) -> Result<Page, FetchError> {
+        let url = fetch::vcu_export_url(&self.config.uiapi_base_url);
+        let bytes = self.http.get(&url).await?;
+        let malformed = |reason: String| FetchError::Malformed {
+            url: url.clone(),
+            reason,
+        };
+        let page = fetch::csv_page(Feed::Transactions, &url, &bytes).map_err(malformed)?;
+        fetch::check_csv_complete(&bytes, &page).map_err(malformed)?;
+        Ok(page)
+    }
+}
+
+#[async_trait]
+impl Connector for VerraConnector {
+    fn registry(&self) -> RegistryId {
+        RegistryId::Verra
+    }
+
+    fn default_schedule(&self) -> &'static str {
+        // Daily at 03:17 UTC: off the hour, outside Verra's working day.
+        "0 17 3 * * *"
+    }
+
+    fn feeds(&self) -> &'static [Feed] {
+        // The VCU export repeats what the Platts feeds carry; it is fetched on request only.
+        &[
+            Feed::Projects,
+            Feed::Issuances,
+            Feed::Retirements,
+            Feed::Cancellations,
+        ]
+    }
+
+    async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
+        match fetch::platts_resource(feed) {
+            Some(resource) => self.fetch_platts(feed, resource, cursor).await,
+            None => self.fetch_vcu_export().await,
+        }
+    }
+
+    fn detect_feed(&self, file_name: &str, head: &[u8]) -> Option<Feed> {
+        if fetch::looks_like_json(head) {
+            let text = String::from_utf8_lossy(head);
+            let kinds: Vec<Feed> = [
+                (Feed::Cancellations, "cancellation_date"),
+                (Feed::Cancellations, "/cancellations/"),
+                (Feed::Retirements, "retiredDate"),
+                (Feed::Retirements, "/retirements/"),
+                (Feed::Issuances, "issueDate"),
+                (Feed::Issuances, "/issuances/"),
+                (Feed::Projects, "/project/"),
+                (Feed::Projects, "projectRegistrationDate"),
+            ]
+            .into_iter()
+            .filter(|(_, marker)| text.contains(marker))
+            .map(|(f, _)| f)
+            .collect();
+            // A file saving several resources needs the kind given explicitly.
+            return match kinds.first() {
+                Some(f) if kinds.iter().all(|k| k == f) => Some(*f),
+                _ => None,
+            };
+        }
+        let first_line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+        let headers: Vec<String> = String::from_utf8_lossy(first_line)
+            .split(',')
+            .map(|h| normalize_header(h.trim_matches('"')))
+            .collect();
+        let has = |h: &str| headers.iter().any(|x| x == h);
+        if has("serial number") && has("quantity issued") {
+            return Some(Feed::Transactions);
+        }
+        if has("id") && (has("proponent") || has("crediting period start date")) {
+            return Some(Feed::Projects);
+        }
+        let name = file_name.to_ascii_lowercase();
+        if name.contains("transaction") || name.contains("vcu") {
+            Some(Feed::Transactions)
+        } else if name.contains("project") {
+            Some(Feed::Projects)
+        } else {
+            None
+        }
+    }
+
+    fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError> {
+        let malformed = |reason: String| FileError::Malformed {
+            file: source.to_owned(),
+            reason,
+        };
+        if fetch::looks_like_json(bytes) {
+            if feed == Feed::Transactions {
+                return Err(FileError::Unsupported {
+                    file: source.to_owned(),
+                    feed,
+                });
+            }
+            let value: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|e| malformed(format!("not valid JSON: {e}")))?;
+            let (items, _) = fetch::platts_entities(value, feed).map_err(malformed)?;
+            return Ok(fetch::json_records(feed, source, items, 1));
+        }
+        fetch::csv_page(feed, source, bytes).map_err(malformed)
+    }
+
+    fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
+        normalize::normalize(raw)
+    }
+}

@@ -1,0 +1,178 @@
+//! URLs, pagination and the splitting of response bodies and files into raw records.
+
+use std::sync::Arc;
+
+use carbonmesh_connector::{Feed, Page, RawBody, RawRecord, Rejection};
+use carbonmesh_normalize::{Column, read_csv};
+use serde_json::Value;
+
+use crate::columns;
+
+/// Elasticsearch behind Platts refuses `start` at or beyond this offset.
+pub const PLATTS_WINDOW: u64 = 10_000;
+
+/// The Platts resource name of a feed (`…/es/public/<name>/publicReportPageSearch`).
+pub fn platts_resource(feed: Feed) -> Option<&'static str> {
+    match feed {
+        Feed::Projects => Some("project"),
+        Feed::Issuances => Some("issuances"),
+        Feed::Retirements => Some("retirements"),
+        Feed::Cancellations => Some("cancellations"),
+        Feed::Transactions => None,
+    }
+}
+
+/// A Platts search page: `start` offset and `limit`, sorted by `entityId` so that pages do
+/// not shift between requests.
+pub fn platts_url(base: &str, resource: &str, start: u64, limit: u32) -> String {
+    format!(
+        "{}/ci-raas-prod/raas-report-api/es/public/{resource}/publicReportPageSearch?start={start}&limit={limit}&sort=entityId&dir=ASC",
+        base.trim_end_matches('/')
+    )
+}
+
+/// The uiapi VCU export as CSV: one request for every block (`$skip`/`$top` are ignored).
+pub fn vcu_export_url(base: &str) -> String {
+    format!(
+        "{}/uiapi/asset/asset/search?$format=csv&$count=true&$skip=0&maxResults=20000",
+        base.trim_end_matches('/')
+    )
+}
+
+/// The required columns of a CSV feed.
+pub fn required_columns(feed: Feed) -> &'static [Column<'static>] {
+    match feed {
+        Feed::Projects => &columns::PROJECTS_REQUIRED,
+        _ => &columns::TRANSACTIONS_REQUIRED,
+    }
+}
+
+/// Splits a CSV body into raw records; rows that cannot be read go to `unreadable`. Fails
+/// when the header lacks a required column.
+pub fn csv_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, String> {
+    let rows = read_csv(bytes).map_err(|e| e.to_string())?;
+    let headers = Arc::new(rows.headers().clone());
+    for c in required_columns(feed) {
+        headers.require(*c).map_err(|e| e.to_string())?;
+    }
+    let mut page = Page::default();
+    for row in rows {
+        match row {
+            Ok(r) => page.records.push(RawRecord {
+                feed,
+                source: source.to_owned(),
+                line: r.line,
+                body: RawBody::Csv {
+                    headers: headers.clone(),
+                    fields: r.fields,
+                },
+            }),
+            Err(e) => page.unreadable.push((
+                RawRecord {
+                    feed,
+                    source: source.to_owned(),
+                    line: e.line,
+                    body: RawBody::Csv {
+                        headers: headers.clone(),
+                        fields: Vec::new(),
+                    },
+                },
+                Rejection::record(e.problem.to_string()),
+            )),
+        }
+    }
+    Ok(page)
+}
+
+/// Checks that a fetched CSV body is whole: it ends with a line break and its last row reads.
+pub fn check_csv_complete(bytes: &[u8], page: &Page) -> Result<(), String> {
+    if !bytes.ends_with(b"\n") {
+        return Err("the CSV ends mid-row (no final line break): truncated".into());
+    }
+    let last_good = page.records.last().map_or(0, |r| r.line);
+    if let Some((r, why)) = page.unreadable.iter().find(|(r, _)| r.line > last_good) {
+        return Err(format!(
+            "the CSV ends with an unreadable row at line {}: {why}",
+            r.line
+        ));
+    }
+    Ok(())
+}
+
+/// The entities of a Platts page, and the total it announces. Accepts a bare array,
+/// `{"entities": […]}`, and `{"<url>": {"entities": […]}}` as saved from several endpoints
+/// (where the URL naming the feed's resource is picked).
+pub fn platts_entities(value: Value, feed: Feed) -> Result<(Vec<Value>, Option<u64>), String> {
+    match value {
+        Value::Array(items) => Ok((items, None)),
+        Value::Object(mut map) => {
+            if let Some(entities) = map.remove("entities") {
+                let total = ["totalCount", "total", "totalElements", "count"]
+                    .iter()
+                    .find_map(|k| map.get(*k).and_then(Value::as_u64));
+                return match entities {
+                    Value::Array(items) => Ok((items, total)),
+                    other => Err(format!("`entities` is not an array but {}", kind(&other))),
+                };
+            }
+            let resource = platts_resource(feed)
+                .ok_or_else(|| format!("Platts publishes no {feed} resource"))?;
+            let segment = format!("/{resource}/");
+            let key = map
+                .keys()
+                .find(|k| k.contains(&segment))
+                .cloned()
+                .ok_or_else(|| format!("no `entities` and no saved `{resource}` response"))?;
+            match map.remove(&key) {
+                Some(inner) => platts_entities(inner, feed),
+                None => Err(format!("no `{resource}` response")),
+            }
+        }
+        other => Err(format!(
+            "expected a JSON object or array, found {}",
+            kind(&other)
+        )),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Raw records of JSON entities; `first_line` is the 1-based position of the first one.
+pub fn json_records(feed: Feed, source: &str, items: Vec<Value>, first_line: u64) -> Page {
+    let mut page = Page::default();
+    for (i, item) in items.into_iter().enumerate() {
+        let record = RawRecord {
+            feed,
+            source: source.to_owned(),
+            line: first_line + i as u64,
+            body: RawBody::Json(item.clone()),
+        };
+        if item.is_object() {
+            page.records.push(record);
+        } else {
+            page.unreadable.push((
+                record,
+                Rejection::record(format!("expected an entity object, found {}", kind(&item))),
+            ));
+        }
+    }
+    page
+}
+
+/// Whether a body looks like JSON rather than CSV.
+pub fn looks_like_json(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    matches!(
+        bytes.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
