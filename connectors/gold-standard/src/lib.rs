@@ -1,1 +1,171 @@
-//! carbonmesh connector for the Gold Standard registry.
+//! carbonmesh connector for the Gold Standard Impact Registry.
+//!
+//! Reads projects and credit blocks from the public REST API (`/projects`, `/credits`) and
+//! the registry's CSV exports (projects, issuances, and retirements, which also hold
+//! cancellations). See the README for the endpoints and the field mapping.
+#![deny(missing_docs)]
+
+pub mod columns;
+pub mod fetch;
+pub mod normalize;
+
+use async_trait::async_trait;
+use carbonmesh_connector::{
+    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
+};
+use carbonmesh_model::RegistryId;
+use carbonmesh_normalize::normalize_header;
+use serde_json::Value;
+
+/// Where to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoldStandardConfig {
+    /// Base URL of the public API (`https://public-api.goldstandard.org`).
+    pub base_url: String,
+}
+
+impl Default for GoldStandardConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "https://public-api.goldstandard.org".into(),
+        }
+    }
+}
+
+/// The Gold Standard connector.
+pub struct GoldStandardConnector {
+    config: GoldStandardConfig,
+    http: HttpClient,
+}
+
+impl GoldStandardConnector {
+    /// A connector fetching with `http` from `config.base_url`.
+    pub fn new(config: GoldStandardConfig, http: HttpClient) -> Self {
+        Self { config, http }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &GoldStandardConfig {
+        &self.config
+    }
+}
+
+#[async_trait]
+impl Connector for GoldStandardConnector {
+    fn registry(&self) -> RegistryId {
+        RegistryId::GoldStandard
+    }
+
+    fn default_schedule(&self) -> &'static str {
+        // Daily at 04:41 UTC; a full credits walk is thousands of pages at one per second.
+        "0 41 4 * * *"
+    }
+
+    fn feeds(&self) -> &'static [Feed] {
+        // `/credits` lists every block in its current state: one combined ledger.
+        &[Feed::Projects, Feed::Transactions]
+    }
+
+    async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
+        let page_no: u64 = match cursor {
+            None => 1,
+            Some(c) => c.parse().map_err(|_| FetchError::Malformed {
+                url: self.config.base_url.clone(),
+                reason: format!("cursor `{c}` is not a page number"),
+            })?,
+        };
+        let size = fetch::max_page_size(feed);
+        let url = fetch::page_url(&self.config.base_url, feed, page_no, size);
+        let malformed = |reason: String| FetchError::Malformed {
+            url: url.clone(),
+            reason,
+        };
+        let items = match self.http.get_json(&url).await? {
+            Value::Array(items) => items,
+            other => {
+                // Errors can arrive inside an HTTP 200.
+                let shown: String = other.to_string().chars().take(200).collect();
+                return Err(malformed(format!("expected a JSON array, got {shown}")));
+            }
+        };
+        if items.len() > size as usize {
+            return Err(malformed(format!(
+                "{} items on a page of {size}",
+                items.len()
+            )));
+        }
+        let first_line = (page_no - 1) * u64::from(size) + 1;
+        let page = fetch::json_records(feed, &url, items, first_line);
+        if let Some((r, _)) = page.unreadable.first() {
+            return Err(malformed(format!("item {} is not a JSON object", r.line)));
+        }
+        // The total is only in the X-Total-Count header; a full page means there may be more.
+        let full = page.records.len() == size as usize;
+        Ok(Page {
+            next: full.then(|| (page_no + 1).to_string()),
+            ..page
+        })
+    }
+
+    fn detect_feed(&self, file_name: &str, head: &[u8]) -> Option<Feed> {
+        if fetch::looks_like_json(head) {
+            let text = String::from_utf8_lossy(head);
+            return if text.contains("\"starting_credit_number\"")
+                || text.contains("\"number_of_credits\"")
+            {
+                Some(Feed::Transactions)
+            } else if text.contains("\"sustaincert_id\"") {
+                Some(Feed::Projects)
+            } else {
+                None
+            };
+        }
+        let first_line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+        let headers: Vec<String> = String::from_utf8_lossy(first_line)
+            .split(',')
+            .map(|h| normalize_header(h.trim_matches('"')))
+            .collect();
+        let has = |h: &str| headers.iter().any(|x| x == h);
+        if has("serial number") && has("credit status") {
+            return Some(if has("retirement date") {
+                Feed::Retirements
+            } else {
+                Feed::Issuances
+            });
+        }
+        if has("gsid") && has("project developer name") {
+            return Some(Feed::Projects);
+        }
+        let name = file_name.to_ascii_lowercase();
+        ["retirement", "issuance", "credit", "project"]
+            .iter()
+            .zip([
+                Feed::Retirements,
+                Feed::Issuances,
+                Feed::Transactions,
+                Feed::Projects,
+            ])
+            .find(|(k, _)| name.contains(*k))
+            .map(|(_, f)| f)
+    }
+
+    fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError> {
+        let malformed = |reason: String| FileError::Malformed {
+            file: source.to_owned(),
+            reason,
+        };
+        if fetch::looks_like_json(bytes) {
+            let items = match serde_json::from_slice(bytes) {
+                Ok(Value::Array(items)) => items,
+                Ok(_) => return Err(malformed("expected a JSON array of API items".into())),
+                Err(e) => return Err(malformed(format!("not valid JSON: {e}"))),
+            };
+            return Ok(fetch::json_records(feed, source, items, 1));
+        }
+        fetch::csv_page(feed, source, bytes).map_err(malformed)
+    }
+
+    fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
+        normalize::normalize(raw)
+    }
+}

@@ -1,0 +1,105 @@
+//! URLs, pagination and the splitting of response bodies and files into raw records.
+
+use std::sync::Arc;
+
+use carbonmesh_connector::{Feed, Page, RawBody, RawRecord, Rejection};
+use carbonmesh_normalize::{Column, read_csv};
+use serde_json::Value;
+
+use crate::columns;
+
+/// Largest page each resource serves: `projects` silently caps at 150, `credits` answers 403
+/// above 25.
+pub fn max_page_size(feed: Feed) -> u32 {
+    match feed {
+        Feed::Projects => 150,
+        _ => 25,
+    }
+}
+
+/// A page of the public API: `page` counts from 1, newest first by id, stable across pages.
+pub fn page_url(base: &str, feed: Feed, page: u64, size: u32) -> String {
+    let resource = match feed {
+        Feed::Projects => "projects",
+        _ => "credits",
+    };
+    format!(
+        "{}/{resource}?page={page}&size={size}",
+        base.trim_end_matches('/')
+    )
+}
+
+/// The required columns of a CSV feed.
+pub fn required_columns(feed: Feed) -> &'static [Column<'static>] {
+    match feed {
+        Feed::Projects => &columns::PROJECTS_REQUIRED,
+        _ => &columns::CREDITS_REQUIRED,
+    }
+}
+
+/// Splits a CSV export into raw records; rows that cannot be read go to `unreadable`. Fails
+/// when the header lacks a required column.
+pub fn csv_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, String> {
+    let rows = read_csv(bytes).map_err(|e| e.to_string())?;
+    let headers = Arc::new(rows.headers().clone());
+    for c in required_columns(feed) {
+        headers.require(*c).map_err(|e| e.to_string())?;
+    }
+    let mut page = Page::default();
+    for row in rows {
+        match row {
+            Ok(r) => page.records.push(RawRecord {
+                feed,
+                source: source.to_owned(),
+                line: r.line,
+                body: RawBody::Csv {
+                    headers: headers.clone(),
+                    fields: r.fields,
+                },
+            }),
+            Err(e) => page.unreadable.push((
+                RawRecord {
+                    feed,
+                    source: source.to_owned(),
+                    line: e.line,
+                    body: RawBody::Csv {
+                        headers: headers.clone(),
+                        fields: Vec::new(),
+                    },
+                },
+                Rejection::record(e.problem.to_string()),
+            )),
+        }
+    }
+    Ok(page)
+}
+
+/// Raw records of a JSON array; elements that are not objects go to `unreadable`.
+pub fn json_records(feed: Feed, source: &str, items: Vec<Value>, first_line: u64) -> Page {
+    let mut page = Page::default();
+    for (i, item) in items.into_iter().enumerate() {
+        let is_object = item.is_object();
+        let record = RawRecord {
+            feed,
+            source: source.to_owned(),
+            line: first_line + i as u64,
+            body: RawBody::Json(item),
+        };
+        if is_object {
+            page.records.push(record);
+        } else {
+            page.unreadable
+                .push((record, Rejection::record("expected a JSON object")));
+        }
+    }
+    page
+}
+
+/// Whether a body looks like JSON rather than CSV.
+pub fn looks_like_json(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    matches!(
+        bytes.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
