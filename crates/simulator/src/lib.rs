@@ -1,0 +1,78 @@
+//! A local registry simulator for carbonmesh: deterministic data for Verra, Gold Standard, ACR,
+//! Climate Action Reserve and the California ARB issuance table, served over HTTP in each
+//! registry's real formats, with injected double-counting cases, a ground truth, and faults on
+//! demand. Used by the demo, end-to-end tests and benchmarks.
+//!
+//! # Data
+//!
+//! Every row is a pure function of `(seed, registry, feed, index)` (a splitmix64 counter hash),
+//! so any page streams in constant memory at any scale. Each issuance block is published as
+//! four contiguous, disjoint current-state pieces (retired, retired, retired or cancelled,
+//! held). Verra blocks sit in their own slots of one registry-wide counter; the other
+//! registries restart numbering at 1 in every batch. Injected cases ([`CaseKind`]) sit in
+//! fresh batches or on distinct base blocks, and [`Dataset::ground_truth`] lists them.
+//!
+//! # Routes
+//!
+//! Paths mirror the real ones; the host is the simulator's.
+//!
+//! | route | real counterpart | paging |
+//! |---|---|---|
+//! | `POST /uiapi/asset/asset/search?$format=csv` | `registry.verra.org/uiapi/asset/asset/search` VCU export (CSV) | `$skip`, `maxResults` |
+//! | `POST /uiapi/resource/resource/search?$format=csv` | `registry.verra.org/uiapi/resource/resource/search` project export (CSV) | `$skip`, `maxResults` |
+//! | `POST /ci-raas-prod/raas-report-api/es/public/{issuances,retirements,cancellations,project}/publicReportPageSearch` | `prod-us.api.platts.com` (Verra since 2026), JSON `{"entities":[…],"totalCount":n}` | body `searchFilter.pagination.start/limit`; `limit` > 400 and `start` ≥ 10,000 fail with 500 |
+//! | `GET /credits?page=&size=` | `public-api.goldstandard.org/credits`, JSON array, `X-Total-Count` | `page` from 1; `size` > 25 → 403 |
+//! | `GET /projects?page=&size=` | `public-api.goldstandard.org/projects` | `page` from 1; `size` capped at 150 |
+//! | `POST /api/greentraceservice/v1/credit/registry/ACR_REGISTRY/holding-summaries/results` | ICE GreenTrace (ACR) holdings, `holdingStatus=ISSUED\|RETIRED\|CANCELED` | form body `offset` or `pageNumber`, `max` ≤ 2000; a non-form body → 500 |
+//! | `POST /api/greentraceservice/v1/project/registry/ACR_REGISTRY/project-summaries/results` | ICE GreenTrace (ACR) projects | as above |
+//! | `GET /myModule/rpt/myrpt.asp?r=111\|112\|206\|308` | `thereserve2.apx.com` (CAR) report page with the download form | — |
+//! | `POST /myModule/include/rptdownload.asp` | CAR bulk CSV download (`c16e` token, `FormatType=csv`) | whole report |
+//! | `GET /resources/documents/arb-offset-credit-issuance-table` | CARB offset credit issuance table (XLSX sheet 3, served as CSV) | whole table |
+//! | `GET /_simulator/ground-truth` | none: the injected cases as JSON | — |
+//!
+//! # Faults
+//!
+//! [`FaultPlan`] rules per route ([`Feed`]) fire by request number or page ([`Trigger`]) and
+//! inject 429 + `Retry-After`, any status, delays, truncated bodies, short pages and renamed
+//! CSV columns ([`Fault`]). [`SimulatorHandle::set_faults`] swaps the plan at runtime and
+//! [`SimulatorHandle::requests`] counts requests per route.
+
+mod cases;
+mod catalog;
+mod config;
+mod dataset;
+mod error;
+mod export;
+mod faults;
+mod feeds;
+pub mod formats;
+mod ledger;
+mod rng;
+mod server;
+
+pub use cases::{CaseKind, InjectedCase, OverlapRange, RecordRef};
+pub use catalog::{Country, ProjectInfo, ProjectType};
+pub use config::{CaseCounts, RegistryScale, Scale, SimulatorConfig};
+pub use dataset::{ArbRow, Dataset, FeedRow};
+pub use error::SimulatorError;
+pub use export::{write_csv, write_verra_transactions_csv};
+pub use faults::{Fault, FaultPlan, FaultRule, Trigger};
+pub use feeds::{Feed, FeedKind};
+pub use ledger::{CreditRow, Product, UnitState};
+pub use server::{SimulatorHandle, path_of};
+
+/// Starts a simulator serving the data set of `config`.
+pub struct Simulator;
+
+impl Simulator {
+    /// Generates the data set and starts serving it on `config.bind` (loopback, ephemeral port
+    /// by default). Must be called inside a Tokio runtime.
+    pub async fn start(config: SimulatorConfig) -> Result<SimulatorHandle, SimulatorError> {
+        server::start(config).await
+    }
+}
+
+/// The ground truth of the data set `config` describes, without starting a server.
+pub fn ground_truth(config: &SimulatorConfig) -> Result<Vec<InjectedCase>, SimulatorError> {
+    Ok(Dataset::new(config)?.ground_truth().to_vec())
+}
