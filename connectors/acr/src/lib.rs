@@ -1,1 +1,197 @@
 //! carbonmesh connector for the American Carbon Registry registry.
+//!
+//! ACR moved from APX (`acr2.apx.com`, CSV reports) to ICE GreenTrace in 2026. The connector
+//! fetches GreenTrace's `project-summaries` and `holding-summaries` pages, and reads both the
+//! GreenTrace JSON and the legacy APX CSV exports from files. See the crate's README for the
+//! endpoints and the field mapping.
+#![deny(missing_docs)]
+
+mod columns;
+mod fetch;
+mod normalize;
+
+use async_trait::async_trait;
+use carbonmesh_connector::{
+    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
+};
+use carbonmesh_model::RegistryId;
+use carbonmesh_normalize::read_csv;
+
+use crate::fetch::Completeness;
+pub use crate::normalize::canonical_project_id;
+
+/// Where and how the GreenTrace API is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcrConfig {
+    /// API base without a trailing slash:
+    /// `https://greentrace.ice.com/api/greentraceservice/v1` in production, a loopback
+    /// simulator in tests and demos.
+    pub base_url: String,
+    /// GreenTrace tenant: `ACR_REGISTRY`.
+    pub tenant: String,
+    /// Rows per page (`max`). GreenTrace silently clamps it to 2000.
+    pub page_size: u32,
+}
+
+impl AcrConfig {
+    /// The production GreenTrace API.
+    pub const PRODUCTION_URL: &'static str = "https://greentrace.ice.com/api/greentraceservice/v1";
+
+    /// A configuration reading from `base_url`, with ACR's tenant and the largest page.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            tenant: "ACR_REGISTRY".to_owned(),
+            page_size: 2000,
+        }
+    }
+}
+
+impl Default for AcrConfig {
+    fn default() -> Self {
+        Self::new(Self::PRODUCTION_URL)
+    }
+}
+
+/// The American Carbon Registry connector.
+#[derive(Clone)]
+pub struct AcrConnector {
+    config: AcrConfig,
+    http: HttpClient,
+}
+
+impl AcrConnector {
+    /// A connector fetching from `config.base_url` through `http`.
+    pub fn new(config: AcrConfig, http: HttpClient) -> Self {
+        Self { config, http }
+    }
+
+    /// The URL of page `page` (1-based) of `feed`.
+    pub fn page_url(&self, feed: Feed, page: u64) -> Option<String> {
+        let c = &self.config;
+        let size = u64::from(c.page_size.clamp(1, 2000));
+        let offset = (page.max(1) - 1) * size;
+        let paging = format!("offset={offset}&pageNumber={page}&max={size}");
+        match (feed, columns::holding_status(feed)) {
+            (Feed::Projects, _) => Some(format!(
+                "{}/project/registry/{}/project-summaries/results?{paging}",
+                c.base_url, c.tenant
+            )),
+            (_, Some(status)) => Some(format!(
+                "{}/credit/registry/{}/holding-summaries/results?{paging}&holdingStatus={status}",
+                c.base_url, c.tenant
+            )),
+            _ => None,
+        }
+    }
+}
+
+const FEEDS: [Feed; 4] = [
+    Feed::Projects,
+    Feed::Issuances,
+    Feed::Retirements,
+    Feed::Cancellations,
+];
+
+#[async_trait]
+impl Connector for AcrConnector {
+    fn registry(&self) -> RegistryId {
+        RegistryId::Acr
+    }
+
+    /// Daily at 04:40 UTC. GreenTrace blocks a client for an hour after about 93 requests in a
+    /// row, so the whole registry is read once a day, at the client's spaced request rate.
+    fn default_schedule(&self) -> &'static str {
+        "0 40 4 * * *"
+    }
+
+    fn feeds(&self) -> &'static [Feed] {
+        &FEEDS
+    }
+
+    /// Pages are numbered from 1; the cursor is the page number. GreenTrace has no sort key,
+    /// so a page is complete only when it holds every row `totalCount` leaves for it.
+    async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
+        let page: u64 = match cursor {
+            None => 1,
+            Some(c) => c.parse().map_err(|_| FetchError::Malformed {
+                url: self.config.base_url.clone(),
+                reason: format!("cursor `{c}` is not a page number"),
+            })?,
+        };
+        let url = self
+            .page_url(feed, page)
+            .ok_or_else(|| FetchError::Malformed {
+                url: self.config.base_url.clone(),
+                reason: format!("ACR publishes no {feed} feed"),
+            })?;
+        let malformed = |reason: String| FetchError::Malformed {
+            url: url.clone(),
+            reason,
+        };
+        let body = self.http.get_json(&url).await?;
+        let size = u64::from(self.config.page_size.clamp(1, 2000));
+        let offset = (page - 1) * size;
+        let (records, total) =
+            fetch::json_rows(feed, &url, &body, offset + 1).map_err(malformed)?;
+        let total = total.ok_or_else(|| malformed("no `totalCount`".to_owned()))?;
+        let expected = total.saturating_sub(offset).min(size);
+        let got = records.len() as u64;
+        if got != expected {
+            return Err(malformed(format!(
+                "{got} rows where totalCount {total} announces {expected} for page {page}"
+            )));
+        }
+        Ok(Page {
+            records,
+            unreadable: Vec::new(),
+            next: (offset + got < total).then(|| (page + 1).to_string()),
+        })
+    }
+
+    fn detect_feed(&self, _file_name: &str, head: &[u8]) -> Option<Feed> {
+        let start = head.iter().find(|b| !b.is_ascii_whitespace())?;
+        if *start == b'{' {
+            // A JSON head may be cut anywhere; the dataset key comes first in every response.
+            let text = String::from_utf8_lossy(head);
+            return [
+                Feed::Projects,
+                Feed::Issuances,
+                Feed::Retirements,
+                Feed::Cancellations,
+            ]
+            .into_iter()
+            .find(|f| columns::dataset(*f).is_some_and(|k| text.contains(&format!("\"{k}\""))));
+        }
+        let rows = read_csv(head).ok()?;
+        columns::detect(rows.headers())
+    }
+
+    fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError> {
+        let malformed = |reason: String| FileError::Malformed {
+            file: source.to_owned(),
+            reason,
+        };
+        if columns::dataset(feed).is_none() {
+            return Err(FileError::Unsupported {
+                file: source.to_owned(),
+                feed,
+            });
+        }
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'{') {
+            let value: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|e| malformed(format!("not valid JSON: {e}")))?;
+            let (records, _) = fetch::json_rows(feed, source, &value, 1).map_err(malformed)?;
+            return Ok(Page {
+                records,
+                ..Page::default()
+            });
+        }
+        fetch::csv_page(feed, source, bytes, Completeness::File).map_err(malformed)
+    }
+
+    fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
+        normalize::normalize(raw)
+    }
+}

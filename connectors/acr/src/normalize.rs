@@ -1,0 +1,450 @@
+//! ACR raw records → common-model records. Pure: no I/O, no clock.
+//!
+//! Two shapes are read: rows of the legacy APX CSV exports and rows of ICE GreenTrace JSON
+//! (`project-summaries` and `holding-summaries`). Both give the same keys for the same block,
+//! so a retirement read from either source is one record.
+
+use carbonmesh_connector::{Feed, RawBody, RawRecord, Record, Rejection};
+use carbonmesh_model::{
+    CreditRecord, CrossReference, Label, Location, Normalized, Period, Project, RegistryId,
+    TransactionType, UnitStatus,
+};
+use carbonmesh_normalize::{
+    DateOrder, clean_text, country_alpha2, parse_date, parse_methodology,
+    parse_methodology_with_version, parse_quantity, parse_year, project_status, transaction_type,
+    unit_status,
+};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::columns as col;
+
+const REGISTRY: RegistryId = RegistryId::Acr;
+
+/// GreenTrace pages are addressed relative to this host.
+const GREENTRACE_SITE: &str = "https://greentrace.ice.com";
+
+/// Normalizes one ACR record.
+pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
+    let json = matches!(raw.body, RawBody::Json(_));
+    let records = match (raw.feed, json) {
+        (Feed::Projects, false) => vec![Record::Project(apx_project(raw)?)],
+        (Feed::Projects, true) => vec![Record::Project(greentrace_project(raw)?)],
+        (Feed::Issuances, false) => apx_issuance(raw)?,
+        (Feed::Retirements, false) => vec![Record::Credit(apx_retirement(raw)?)],
+        (Feed::Cancellations, false) => vec![Record::Credit(apx_cancellation(raw)?)],
+        (Feed::Issuances | Feed::Retirements | Feed::Cancellations, true) => {
+            vec![Record::Credit(holding(raw)?)]
+        }
+        (Feed::Transactions, _) => {
+            return Err(Rejection::record(
+                "ACR publishes no combined transactions export",
+            ));
+        }
+    };
+    for record in &records {
+        let checked = match record {
+            Record::Project(p) => p.validate(),
+            Record::Credit(c) => c.validate(),
+        };
+        checked.map_err(|e| Rejection::field(e.field, e.reason))?;
+    }
+    Ok(records)
+}
+
+/// The canonical ACR project id: `ACR` and the number without zero padding (`ACR885`).
+///
+/// APX and serials write `ACR885` / `885`; GreenTrace pads to `ACR0885`. The unpadded form is
+/// the one every source can produce, so it is the one carbonmesh stores.
+pub fn canonical_project_id(raw: &str) -> Option<String> {
+    let s = raw.trim();
+    let digits = if s.len() > 3 && s[..3].eq_ignore_ascii_case("ACR") {
+        &s[3..]
+    } else {
+        s
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(format!("ACR{n}"))
+}
+
+fn project_id(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {
+    let id = required(raw, field, names)?;
+    canonical_project_id(&id).ok_or_else(|| {
+        Rejection::field(
+            field,
+            format!("`{id}` is not an ACR project id (ACR followed by digits)"),
+        )
+    })
+}
+
+fn apx_project(raw: &RawRecord) -> Result<Project, Rejection> {
+    let id = project_id(raw, "Project ID", col::PROJECT_ID)?;
+    let name = required(raw, "Project Name", col::PROJECT_NAME)?;
+    let mut p = Project::new(REGISTRY, &id, &name);
+    p.developer = text(raw, col::DEVELOPER);
+    set_country(&mut p, text(raw, col::SITE_COUNTRY));
+    p.project_type = text(raw, col::PROJECT_TYPE);
+    p.methodology = methodology(raw);
+    // The voluntary status is blank for compliance-only projects; their ARB or Ecology status
+    // is then the only one published.
+    p.status = text(raw, col::VOLUNTARY_STATUS)
+        .or_else(|| text(raw, col::COMPLIANCE_STATUS))
+        .map(|s| Normalized::new(project_status(REGISTRY, &s), s));
+    let initial = date(
+        raw,
+        "Initial Crediting Period Start Date",
+        col::INITIAL_CREDITING_START,
+    )?;
+    let start = date(
+        raw,
+        "Current Crediting Period Start Date",
+        col::CREDITING_START,
+    )?;
+    let end = date(raw, "Current Crediting Period End Date", col::CREDITING_END)?;
+    if let Some(initial) = initial.filter(|i| start.is_some_and(|s| *i < s)) {
+        p.crediting_periods.push(Period {
+            start: Some(initial),
+            end: start.and_then(|s| s.pred_opt()),
+        });
+    }
+    if start.is_some() || end.is_some() {
+        p.crediting_periods.push(Period { start, end });
+    }
+    let region = match (text(raw, col::SITE_LOCATION), text(raw, col::SITE_STATE)) {
+        (Some(place), Some(state)) => Some(format!("{place}, {state}")),
+        (place, state) => place.or(state),
+    };
+    if region.is_some() {
+        p.locations.push(Location {
+            region,
+            latitude: None,
+            longitude: None,
+        });
+    }
+    if let Some(reference) = text(raw, col::COMPLIANCE_ID).and_then(|v| compliance_reference(&v)) {
+        p.cross_references.push(reference);
+    }
+    Ok(p)
+}
+
+fn greentrace_project(raw: &RawRecord) -> Result<Project, Rejection> {
+    let id = project_id(raw, "projectId", &["projectId"])?;
+    let name = required(raw, "projectName", &["projectName"])?;
+    let mut p = Project::new(REGISTRY, &id, &name);
+    p.developer = text(raw, &["projectDeveloper"]);
+    set_country(&mut p, text(raw, &["country"]));
+    p.project_type = text(raw, &["projectType"]);
+    p.methodology = text(raw, &["projectMethodology"]).and_then(|m| {
+        parse_methodology(REGISTRY, &m)
+            .map(|m| methodology_text(m.program, m.code, m.version, m.raw))
+    });
+    p.status =
+        text(raw, &["projectStatus"]).map(|s| Normalized::new(project_status(REGISTRY, &s), s));
+    if let Some(program) = text(raw, &["creditingProgram"]) {
+        p.labels.push(Label {
+            kind: "crediting_program".into(),
+            value: program,
+        });
+    }
+    p.registry_url = text(raw, &["details.url"]).map(|u| format!("{GREENTRACE_SITE}{u}"));
+    Ok(p)
+}
+
+fn set_country(p: &mut Project, raw: Option<String>) {
+    p.country = raw.as_deref().and_then(country_alpha2).map(str::to_owned);
+    p.country_raw = raw;
+}
+
+/// A compliance-program id as a cross-reference: `CAOD1007` is a CARB offset project,
+/// `ECY…` a Washington Ecology one (a program carbonmesh does not read).
+fn compliance_reference(id: &str) -> Option<CrossReference> {
+    let upper = id.trim().to_ascii_uppercase();
+    let (registry, relation) = if upper.starts_with("ECY") || upper.starts_with("WA") {
+        (None, "ecology_offset_project")
+    } else if upper.starts_with("CA") && upper.len() > 4 {
+        (Some(RegistryId::Arb), "arb_offset_project")
+    } else {
+        return None;
+    };
+    Some(CrossReference {
+        registry,
+        id: id.trim().to_owned(),
+        relation: relation.to_owned(),
+    })
+}
+
+/// One legacy issuance row yields the issuance (`Total Credits Issued`, which includes any
+/// units issued to the buffer) and one buffer record per non-zero buffer column:
+/// `Credits Issued to Buffer Pool` (part of the total) and `Credits Transferred to Buffer Pool`
+/// (moved to the buffer from the project's units). Buffer records share the issuance key with a
+/// suffix naming the column.
+fn apx_issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
+    let project = project_id(raw, "Project ID", col::PROJECT_ID)?;
+    let vintage = vintage(raw, "Vintage", col::VINTAGE)?;
+    let date = date(raw, "Date Issued (GMT)", col::DATE_ISSUED)?
+        .ok_or_else(|| Rejection::field("Date Issued (GMT)", "is blank"))?;
+    let total = quantity(raw, "Total Credits Issued", col::TOTAL_ISSUED)?;
+    let to_project = optional_quantity(raw, "Credits Issued to Project", col::ISSUED_TO_PROJECT)?;
+    let key = format!("issued:{project}:{vintage}:{date}:{total}");
+    let base = CreditRecord {
+        registry: REGISTRY,
+        record_key: key.clone(),
+        registry_project_id: project,
+        transaction_type: Normalized::new(kind("Issued", TransactionType::Issuance), "Issued"),
+        quantity: total,
+        serial: None,
+        serial_range: None,
+        vintage: Some(vintage),
+        monitoring_period: period(raw)?,
+        event_date: Some(date),
+        status: Normalized::new(unit_status(REGISTRY, "Issued"), "Issued"),
+        account: None,
+        beneficiary: None,
+        reason: None,
+        note: to_project.map(|q| format!("Credits Issued to Project: {q}")),
+    };
+    let mut out = vec![];
+    for (column, suffix) in [
+        (col::ISSUED_TO_BUFFER, "buffer-issued"),
+        (col::TRANSFERRED_TO_BUFFER, "buffer-transferred"),
+    ] {
+        match optional_quantity(raw, column, &[column])? {
+            Some(q) if !q.is_zero() => out.push(Record::Credit(CreditRecord {
+                record_key: format!("{key}#{suffix}"),
+                transaction_type: Normalized::new(kind(column, TransactionType::Buffer), column),
+                quantity: q,
+                status: Normalized::new(UnitStatus::Buffer, column),
+                note: None,
+                ..base.clone()
+            })),
+            _ => {}
+        }
+    }
+    out.insert(0, Record::Credit(base));
+    Ok(out)
+}
+
+fn apx_retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
+    let mut c = apx_block(raw)?;
+    c.record_key = format!("retired:{}", c.record_key);
+    c.transaction_type = Normalized::new(kind("Retired", TransactionType::Retirement), "Retired");
+    c.status = Normalized::new(unit_status(REGISTRY, "Retired"), "Retired");
+    c.beneficiary = text(raw, col::BENEFICIARY);
+    c.reason = text(raw, col::RETIREMENT_REASON);
+    c.note = text(raw, col::RETIREMENT_PURPOSE);
+    Ok(c)
+}
+
+/// `Convert to ARB offset credits` / `Convert to Ecology offset credits` are conversions to
+/// compliance offsets; the cancellation type is kept as the raw value.
+fn apx_cancellation(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
+    let mut c = apx_block(raw)?;
+    let reason = required(raw, "Cancellation Type", col::CANCELLATION_TYPE)?;
+    c.record_key = format!("cancelled:{}", c.record_key);
+    c.transaction_type = Normalized::new(kind(&reason, TransactionType::Cancellation), &reason);
+    c.status = cancelled_status(c.transaction_type.value, "Canceled");
+    c.reason = Some(reason);
+    c.note = text(raw, col::CANCELLATION_DETAILS);
+    Ok(c)
+}
+
+fn cancelled_status(t: TransactionType, raw: &str) -> Normalized<UnitStatus> {
+    if t == TransactionType::Conversion {
+        Normalized::new(UnitStatus::Converted, raw)
+    } else {
+        Normalized::new(unit_status(REGISTRY, raw), raw)
+    }
+}
+
+/// The block of a legacy retirement or cancellation row; `record_key` holds the serial.
+fn apx_block(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
+    let project = project_id(raw, "Project ID", col::PROJECT_ID)?;
+    let (serial, range) = serial(raw, "Credit Serial Numbers", col::SERIAL)?;
+    Ok(CreditRecord {
+        registry: REGISTRY,
+        record_key: serial.clone(),
+        registry_project_id: project,
+        transaction_type: Normalized::new(TransactionType::Unknown, ""),
+        quantity: quantity(raw, "Quantity of Credits", col::QUANTITY)?,
+        serial: Some(serial),
+        serial_range: range,
+        vintage: Some(vintage(raw, "Vintage", col::VINTAGE)?),
+        monitoring_period: period(raw)?,
+        event_date: date(raw, "Status Effective (GMT)", col::STATUS_EFFECTIVE)?,
+        status: Normalized::new(UnitStatus::Unknown, ""),
+        account: text(raw, col::ACCOUNT_HOLDER),
+        beneficiary: None,
+        reason: None,
+        note: None,
+    })
+}
+
+/// A GreenTrace holding row. `holdingQuantity` is the block's size; `issuanceQuantity` repeats
+/// the parent issuance's total on every block and is not used.
+fn holding(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
+    let project = project_id(raw, "projectReferenceId", &["projectReferenceId"])?;
+    let (serial, range) = serial(raw, "holdingSerialNumber", &["holdingSerialNumber"])?;
+    let implied = col::holding_status(raw.feed).unwrap_or_default();
+    let status_raw = text(raw, &["holdingStatus"]).unwrap_or_else(|| implied.to_owned());
+    let mut c = CreditRecord {
+        registry: REGISTRY,
+        record_key: String::new(),
+        registry_project_id: project,
+        transaction_type: Normalized::new(TransactionType::Unknown, ""),
+        quantity: quantity(raw, "holdingQuantity", &["holdingQuantity"])?,
+        serial: Some(serial.clone()),
+        serial_range: range,
+        vintage: Some(vintage(raw, "vintage", &["vintage"])?),
+        monitoring_period: None,
+        event_date: None,
+        status: Normalized::new(unit_status(REGISTRY, &status_raw), &status_raw),
+        account: text(raw, &["registryAccountName", "accountHolderProfileName"]),
+        beneficiary: None,
+        reason: None,
+        note: None,
+    };
+    match raw.feed {
+        Feed::Issuances => {
+            c.record_key = format!("issued:{serial}");
+            c.transaction_type =
+                Normalized::new(kind(&status_raw, TransactionType::Issuance), &status_raw);
+            c.event_date = date(raw, "issuanceDate", &["issuanceDate"])?;
+        }
+        Feed::Retirements => {
+            c.record_key = format!("retired:{serial}");
+            c.transaction_type =
+                Normalized::new(kind(&status_raw, TransactionType::Retirement), &status_raw);
+            c.event_date = date(raw, "retirementDate", &["retirementDate"])?;
+            c.reason = text(raw, &["retirementReasonDisplayName", "retirementReason"]);
+            c.beneficiary = text(raw, &["retirementOnBehalfOfName"]);
+            c.note = text(raw, &["retirementPurpose"]);
+        }
+        _ => {
+            let reason = text(
+                raw,
+                &["cancellationReasonDisplayName", "cancellationReason"],
+            )
+            .unwrap_or_else(|| status_raw.clone());
+            c.record_key = format!("cancelled:{serial}");
+            c.transaction_type =
+                Normalized::new(kind(&reason, TransactionType::Cancellation), &reason);
+            c.status = cancelled_status(c.transaction_type.value, &status_raw);
+            c.event_date = date(raw, "cancellationDate", &["cancellationDate"])?;
+            c.beneficiary = text(raw, &["cancellationOnBehalfOfName"]);
+            c.reason = Some(reason);
+            // Reversal compensation is paid with buffer units, held in ACR's risk mitigation
+            // account: say so, since the block's serial belongs to the project's own batch.
+            if text(raw, &["isReserve"]).as_deref() == Some("true") {
+                c.note = Some(format!(
+                    "paid from the buffer pool ({})",
+                    text(raw, &["registryAccountName"]).unwrap_or_else(|| "reserve".into())
+                ));
+            }
+        }
+    }
+    Ok(c)
+}
+
+fn serial(
+    raw: &RawRecord,
+    field: &str,
+    names: &[&str],
+) -> Result<(String, Option<carbonmesh_model::SerialRange>), Rejection> {
+    let serial = raw
+        .field(names)
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Rejection::field(field, "is blank or missing"))?;
+    // A serial count that differs from the stated quantity is kept: the matcher alerts on it.
+    let parsed = carbonmesh_serials::parse(&serial, Some(REGISTRY))
+        .map_err(|e| Rejection::field(field, format!("`{serial}`: {e}")))?;
+    Ok((serial.clone(), parsed.serial_range()))
+}
+
+/// The registry's word mapped through carbonmesh's vocabulary; the feed decides when the word
+/// alone says nothing.
+fn kind(raw: &str, default: TransactionType) -> TransactionType {
+    match transaction_type(REGISTRY, raw) {
+        TransactionType::Unknown => default,
+        t => t,
+    }
+}
+
+fn period(raw: &RawRecord) -> Result<Option<Period>, Rejection> {
+    let start = date(raw, "period start", col::PERIOD_START)?;
+    let end = date(raw, "period end", col::PERIOD_END)?;
+    Ok((start.is_some() || end.is_some()).then_some(Period { start, end }))
+}
+
+fn methodology(raw: &RawRecord) -> Option<String> {
+    let name = text(raw, col::METHODOLOGY)?;
+    let version = text(raw, col::METHODOLOGY_VERSION).unwrap_or_default();
+    let m = parse_methodology_with_version(REGISTRY, &name, &version)?;
+    Some(methodology_text(m.program, m.code, m.version, m.raw))
+}
+
+/// `Program code vVersion`, or the raw text when nothing was recognized.
+fn methodology_text(
+    program: Option<String>,
+    code: Option<String>,
+    version: Option<String>,
+    raw: String,
+) -> String {
+    let mut out = [program, code]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if out.is_empty() {
+        out = raw;
+    }
+    if let Some(v) = version {
+        out.push_str(&format!(" v{v}"));
+    }
+    out
+}
+
+fn text(raw: &RawRecord, names: &[&str]) -> Option<String> {
+    raw.field(names).as_deref().and_then(clean_text)
+}
+
+fn required(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {
+    text(raw, names).ok_or_else(|| Rejection::field(field, "is blank or missing"))
+}
+
+fn quantity(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Decimal, Rejection> {
+    optional_quantity(raw, field, names)?.ok_or_else(|| Rejection::field(field, "is blank"))
+}
+
+fn optional_quantity(
+    raw: &RawRecord,
+    field: &str,
+    names: &[&str],
+) -> Result<Option<Decimal>, Rejection> {
+    let Some(value) = text(raw, names) else {
+        return Ok(None);
+    };
+    let q = parse_quantity(&value).map_err(|e| Rejection::field(field, e.to_string()))?;
+    if q.is_sign_negative() {
+        return Err(Rejection::field(field, format!("`{value}` is negative")));
+    }
+    Ok(Some(q))
+}
+
+fn vintage(raw: &RawRecord, field: &str, names: &[&str]) -> Result<i32, Rejection> {
+    let v = required(raw, field, names)?;
+    parse_year(&v).map_err(|e| Rejection::field(field, e.to_string()))
+}
+
+/// APX writes `11/3/2025 7:10:41 PM` (month first); GreenTrace writes ISO dates.
+fn date(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
+    match text(raw, names) {
+        None => Ok(None),
+        Some(v) => parse_date(&v, DateOrder::MonthFirst)
+            .map(Some)
+            .map_err(|e| Rejection::field(field, e.to_string())),
+    }
+}
