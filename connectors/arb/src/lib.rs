@@ -1,1 +1,119 @@
-//! carbonmesh connector for the California ARB offset credit issuance table registry.
+//! carbonmesh connector for the California ARB Offset Credit Issuance Table.
+//!
+//! CARB publishes one table of every ARB offset credit issuance. Each row ties a CARB project
+//! (`CAOD1007`) to the project in its offset project registry (`ACR1007`, `CAR997`, a Verra
+//! number): the link that matches an ACR or CAR cancel-to-convert to the compliance offsets it
+//! became. The table publishes no serials. See the crate's README for the source and mapping.
+#![deny(missing_docs)]
+
+mod columns;
+mod fetch;
+mod normalize;
+
+use async_trait::async_trait;
+use carbonmesh_connector::{
+    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
+};
+use carbonmesh_model::RegistryId;
+use carbonmesh_normalize::read_csv;
+
+use crate::fetch::Completeness;
+pub use crate::normalize::opr_reference;
+
+/// Where the issuance table is fetched from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArbConfig {
+    /// Scheme and host (and any path prefix) without a trailing slash.
+    pub base_url: String,
+    /// Path of the CSV export of sheet 3 (the issuance sheet) under `base_url`.
+    pub table_path: String,
+}
+
+impl ArbConfig {
+    /// The default path of the sheet-3 CSV under `base_url`.
+    pub const TABLE_PATH: &'static str = "/arb-offset-credit-issuance-table/sheet3.csv";
+
+    /// A configuration reading the table from `base_url` + [`ArbConfig::TABLE_PATH`].
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            table_path: Self::TABLE_PATH.to_owned(),
+        }
+    }
+
+    /// The table's URL.
+    pub fn table_url(&self) -> String {
+        format!("{}{}", self.base_url, self.table_path)
+    }
+}
+
+/// The California ARB issuance-table connector.
+#[derive(Clone)]
+pub struct ArbConnector {
+    config: ArbConfig,
+    http: HttpClient,
+}
+
+impl ArbConnector {
+    /// A connector fetching the table from `config` through `http`.
+    pub fn new(config: ArbConfig, http: HttpClient) -> Self {
+        Self { config, http }
+    }
+}
+
+/// ARB projects come from the issuance rows themselves, so one feed carries everything.
+const FEEDS: [Feed; 1] = [Feed::Issuances];
+
+#[async_trait]
+impl Connector for ArbConnector {
+    fn registry(&self) -> RegistryId {
+        RegistryId::Arb
+    }
+
+    /// Mondays at 05:10 UTC: CARB updates the table about twice a month.
+    fn default_schedule(&self) -> &'static str {
+        "0 10 5 * * MON"
+    }
+
+    fn feeds(&self) -> &'static [Feed] {
+        &FEEDS
+    }
+
+    /// The table is one file: one page, the cursor is ignored.
+    async fn fetch_page(&self, feed: Feed, _cursor: Option<&str>) -> Result<Page, FetchError> {
+        let url = self.config.table_url();
+        if feed != Feed::Issuances {
+            return Err(FetchError::Malformed {
+                url,
+                reason: format!("the ARB table has no {feed} feed"),
+            });
+        }
+        let body = self.http.get(&url).await?;
+        fetch::csv_page(feed, &url, &body, Completeness::Response)
+            .map_err(|reason| FetchError::Malformed { url, reason })
+    }
+
+    fn detect_feed(&self, _file_name: &str, head: &[u8]) -> Option<Feed> {
+        let rows = read_csv(head).ok()?;
+        columns::detect(rows.headers())
+    }
+
+    fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError> {
+        if feed != Feed::Issuances {
+            return Err(FileError::Unsupported {
+                file: source.to_owned(),
+                feed,
+            });
+        }
+        fetch::csv_page(feed, source, bytes, Completeness::File).map_err(|reason| {
+            FileError::Malformed {
+                file: source.to_owned(),
+                reason,
+            }
+        })
+    }
+
+    fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
+        normalize::normalize(raw)
+    }
+}
