@@ -31,6 +31,20 @@ pub fn platts_url(base: &str, resource: &str, start: u64, limit: u32) -> String 
     )
 }
 
+/// The JSON body Platts expects for the same page when searched by `POST`, as the site does.
+pub fn platts_request_body(start: u64, limit: u32) -> Value {
+    serde_json::json!({
+        "searchFilter": {
+            "pagination": {
+                "start": start,
+                "limit": limit,
+                "sortOptions": [{"sort": "entityId", "dir": "ASC"}]
+            },
+            "filterModel": {}
+        }
+    })
+}
+
 /// The uiapi VCU export as CSV: one request for every block (`$skip`/`$top` are ignored).
 pub fn vcu_export_url(base: &str) -> String {
     format!(
