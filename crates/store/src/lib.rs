@@ -95,6 +95,36 @@ pub trait Store: Send + Sync + 'static {
 
     /// The most recent connector runs, newest first.
     async fn runs(&self, limit: u32) -> StoreResult<Vec<ConnectorRun>>;
+
+    /// Where `feed` of `connector` stopped when a run ended part-way, if it did.
+    async fn checkpoint(&self, connector: &str, feed: &str) -> StoreResult<Option<String>>;
+
+    /// Saves where the next run should resume `feed`; `None` clears it (read from the start).
+    async fn save_checkpoint(
+        &self,
+        connector: &str,
+        feed: &str,
+        cursor: Option<&str>,
+    ) -> StoreResult<()>;
+
+    /// Claims the scheduled poll of `connector` at `tick` for `holder`; true for exactly one
+    /// claimant per tick, whatever the number of instances sharing the database.
+    async fn claim_tick(
+        &self,
+        connector: &str,
+        tick: chrono::DateTime<chrono::Utc>,
+        holder: &str,
+    ) -> StoreResult<bool>;
+
+    /// Current projects in id order, after `after` (`None` for the first page).
+    async fn projects_page(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<Project>>;
+
+    /// Current credit records in (registry, record key) order, after `after`.
+    async fn credits_page(
+        &self,
+        after: Option<(RegistryId, &str)>,
+        limit: u32,
+    ) -> StoreResult<Vec<CreditRecord>>;
 }
 
 /// How many current records the store holds.

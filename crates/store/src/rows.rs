@@ -32,3 +32,28 @@ pub(crate) const RUNS: &str = "SELECT id, connector, trigger, status, started_at
 
 pub(crate) const INSERT_REJECTED: &str = "INSERT INTO rejected_records (connector, source, line, \
      field, reason, raw, run_id, rejected_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+pub(crate) const CHECKPOINT: &str =
+    "SELECT cursor FROM checkpoints WHERE connector = $1 AND feed = $2";
+
+pub(crate) const SAVE_CHECKPOINT: &str = "INSERT INTO checkpoints (connector, feed, cursor, \
+     updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (connector, feed) DO UPDATE SET \
+     cursor = excluded.cursor, updated_at = excluded.updated_at";
+
+pub(crate) const CLEAR_CHECKPOINT: &str =
+    "DELETE FROM checkpoints WHERE connector = $1 AND feed = $2";
+
+pub(crate) const CLAIM_TICK: &str = "INSERT INTO schedule_claims (connector, tick, holder, \
+     claimed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (connector, tick) DO NOTHING";
+
+pub(crate) const PROJECTS_PAGE: &str = "SELECT p.id, v.payload FROM projects p \
+     JOIN record_versions v ON v.kind = 'project' AND v.registry = p.registry \
+     AND v.record_key = p.registry_project_id AND v.version = p.version \
+     WHERE p.id > $1 ORDER BY p.id LIMIT $2";
+
+pub(crate) const CREDITS_PAGE: &str = "SELECT c.registry, c.record_key, v.payload \
+     FROM credit_records c \
+     JOIN record_versions v ON v.kind = 'credit' AND v.registry = c.registry \
+     AND v.record_key = c.record_key AND v.version = c.version \
+     WHERE (c.registry > $1 OR (c.registry = $1 AND c.record_key > $2)) \
+     ORDER BY c.registry, c.record_key LIMIT $3";

@@ -275,6 +275,94 @@ macro_rules! impl_store {
                     })
                     .collect()
             }
+
+            async fn checkpoint(
+                &self,
+                connector: &str,
+                feed: &str,
+            ) -> $crate::StoreResult<Option<String>> {
+                Ok(::sqlx::query_scalar($crate::rows::CHECKPOINT)
+                    .bind(connector)
+                    .bind(feed)
+                    .fetch_optional(&self.reader)
+                    .await?)
+            }
+
+            async fn save_checkpoint(
+                &self,
+                connector: &str,
+                feed: &str,
+                cursor: Option<&str>,
+            ) -> $crate::StoreResult<()> {
+                match cursor {
+                    Some(cursor) => {
+                        ::sqlx::query($crate::rows::SAVE_CHECKPOINT)
+                            .bind(connector)
+                            .bind(feed)
+                            .bind(cursor)
+                            .bind(db_time(::chrono::Utc::now()))
+                            .execute(&self.writer)
+                            .await?;
+                    }
+                    None => {
+                        ::sqlx::query($crate::rows::CLEAR_CHECKPOINT)
+                            .bind(connector)
+                            .bind(feed)
+                            .execute(&self.writer)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+
+            async fn claim_tick(
+                &self,
+                connector: &str,
+                tick: ::chrono::DateTime<::chrono::Utc>,
+                holder: &str,
+            ) -> $crate::StoreResult<bool> {
+                let claimed = ::sqlx::query($crate::rows::CLAIM_TICK)
+                    .bind(connector)
+                    .bind(db_time(tick))
+                    .bind(holder)
+                    .bind(db_time(::chrono::Utc::now()))
+                    .execute(&self.writer)
+                    .await?;
+                Ok(claimed.rows_affected() == 1)
+            }
+
+            async fn projects_page(
+                &self,
+                after: Option<&str>,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::Project>> {
+                let rows: Vec<(String, ::sqlx::types::Json<carbonmesh_model::Project>)> =
+                    ::sqlx::query_as($crate::rows::PROJECTS_PAGE)
+                        .bind(after.unwrap_or(""))
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.reader)
+                        .await?;
+                Ok(rows.into_iter().map(|(_, json)| json.0).collect())
+            }
+
+            async fn credits_page(
+                &self,
+                after: Option<(carbonmesh_model::RegistryId, &str)>,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::CreditRecord>> {
+                let (registry, key) = after.map_or(("", ""), |(r, k)| (r.as_str(), k));
+                let rows: Vec<(
+                    String,
+                    String,
+                    ::sqlx::types::Json<carbonmesh_model::CreditRecord>,
+                )> = ::sqlx::query_as($crate::rows::CREDITS_PAGE)
+                    .bind(registry)
+                    .bind(key)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?;
+                Ok(rows.into_iter().map(|(_, _, json)| json.0).collect())
+            }
         }
     };
 }

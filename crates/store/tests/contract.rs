@@ -351,6 +351,139 @@ async fn migrations_run_twice(store: Arc<dyn Store>) {
     assert_eq!(store.counts().await.expect("counts").credits, 0);
 }
 
+async fn checkpoints_are_saved_and_cleared(store: Arc<dyn Store>) {
+    assert_eq!(
+        store
+            .checkpoint("verra", "transactions")
+            .await
+            .expect("read"),
+        None
+    );
+    store
+        .save_checkpoint("verra", "transactions", Some("page=3"))
+        .await
+        .expect("save");
+    store
+        .save_checkpoint("verra", "transactions", Some("page=4"))
+        .await
+        .expect("save");
+    store
+        .save_checkpoint("verra", "projects", Some("page=1"))
+        .await
+        .expect("save");
+    assert_eq!(
+        store
+            .checkpoint("verra", "transactions")
+            .await
+            .expect("read")
+            .as_deref(),
+        Some("page=4")
+    );
+    store
+        .save_checkpoint("verra", "transactions", None)
+        .await
+        .expect("clear");
+    assert_eq!(
+        store
+            .checkpoint("verra", "transactions")
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(
+        store
+            .checkpoint("verra", "projects")
+            .await
+            .expect("read")
+            .as_deref(),
+        Some("page=1")
+    );
+}
+
+/// Instances racing for the same tick: exactly one wins it; the next tick is a new race.
+async fn one_claim_per_schedule_tick(open: support::Opener) {
+    let tick = Utc
+        .with_ymd_and_hms(2026, 11, 26, 3, 15, 0)
+        .single()
+        .expect("date");
+    let mut tasks = Vec::new();
+    for instance in 0..6 {
+        let store = open().await;
+        tasks.push(tokio::spawn(async move {
+            store
+                .claim_tick("verra", tick, &format!("instance-{instance}"))
+                .await
+        }));
+    }
+    let mut wins = 0;
+    for task in tasks {
+        wins += usize::from(task.await.expect("task").expect("claim"));
+    }
+    assert_eq!(wins, 1);
+    let store = open().await;
+    assert!(
+        !store
+            .claim_tick("verra", tick, "late")
+            .await
+            .expect("claim")
+    );
+    assert!(
+        store
+            .claim_tick("gold-standard", tick, "late")
+            .await
+            .expect("claim")
+    );
+    let next = tick + chrono::Duration::hours(1);
+    assert!(
+        store
+            .claim_tick("verra", next, "late")
+            .await
+            .expect("claim")
+    );
+}
+
+async fn pages_walk_every_current_record_once(store: Arc<dyn Store>) {
+    let credits: Vec<_> = (0..25).map(|k| credit(k, 3, "Acme")).collect();
+    store.upsert_credits(&credits).await.expect("upsert");
+    let mut changed = credits[4].clone();
+    changed.record.beneficiary = Some("Globex".into());
+    store
+        .upsert_credits(std::slice::from_ref(&changed))
+        .await
+        .expect("change");
+    let projects: Vec<_> = (0..7).map(|k| project(&format!("VCS{k}"), "P")).collect();
+    store.upsert_projects(&projects).await.expect("upsert");
+
+    let mut seen = Vec::new();
+    let mut after: Option<(RegistryId, String)> = None;
+    loop {
+        let page = store
+            .credits_page(after.as_ref().map(|(r, k)| (*r, k.as_str())), 10)
+            .await
+            .expect("page");
+        let Some(last) = page.last() else { break };
+        after = Some((last.registry, last.record_key.clone()));
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), 25);
+    assert_eq!(
+        seen[4], changed.record,
+        "the current version, not the first"
+    );
+    let keys: Vec<_> = seen.iter().map(|c| c.record_key.clone()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted);
+
+    let first = store.projects_page(None, 5).await.expect("page");
+    let rest = store
+        .projects_page(Some(&first[4].id()), 5)
+        .await
+        .expect("page");
+    assert_eq!((first.len(), rest.len()), (5, 2));
+}
+
 /// Expands every contract test once per backend: `sqlite::name` and `postgres::name`.
 macro_rules! contract_tests {
     ($($name:ident),+ $(,)?) => {
@@ -367,6 +500,12 @@ macro_rules! contract_tests {
             async fn concurrent_writers_lose_nothing() {
                 let db = crate::support::TestDb::sqlite().await;
                 super::concurrent_writers_lose_nothing(db.opener()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn one_claim_per_schedule_tick() {
+                let db = crate::support::TestDb::sqlite().await;
+                super::one_claim_per_schedule_tick(db.opener()).await;
             }
         }
 
@@ -386,6 +525,13 @@ macro_rules! contract_tests {
                 super::concurrent_writers_lose_nothing(db.opener()).await;
                 db.drop_database().await;
             }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn one_claim_per_schedule_tick() {
+                let db = crate::support::TestDb::postgres().await;
+                super::one_claim_per_schedule_tick(db.opener()).await;
+                db.drop_database().await;
+            }
         }
     };
 }
@@ -399,6 +545,8 @@ contract_tests!(
     a_batch_of_100k_records,
     runs_and_rejections_are_recorded,
     migrations_run_twice,
+    checkpoints_are_saved_and_cleared,
+    pages_walk_every_current_record_once,
 );
 
 #[test]

@@ -1,0 +1,117 @@
+//! Importing files downloaded from a registry by hand, through the connector's own reader and
+//! normalizer.
+
+use std::path::Path;
+
+use carbonmesh_connector::{Connector, Feed, FileError, Page};
+use carbonmesh_model::{RunCounts, RunStatus};
+use carbonmesh_store::{Store, StoreError};
+use chrono::Utc;
+
+use crate::apply::apply_page;
+
+/// Raw records normalized and written per batch: bounds memory held by one transaction.
+const BATCH: usize = 10_000;
+
+/// Why a file could not be imported at all (bad rows are rejected, not fatal).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file is not in a format the connector reads.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Imports one file as one connector run (trigger `import`) and returns what it did.
+///
+/// `feed` says what the file holds; when `None` the connector tells it from the file's header.
+pub async fn import_file(
+    store: &dyn Store,
+    connector: &dyn Connector,
+    feed: Option<Feed>,
+    path: &Path,
+) -> Result<RunCounts, ImportError> {
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source_error| ImportError::Io {
+        path: source.clone(),
+        source: source_error,
+    })?;
+    let run_id = store
+        .start_run(connector.registry().as_str(), "import")
+        .await?;
+    match import_bytes(store, connector, feed, &source, &bytes, run_id).await {
+        Ok(counts) => {
+            store
+                .finish_run(run_id, RunStatus::Complete, counts, &[])
+                .await?;
+            Ok(counts)
+        }
+        Err(error) => {
+            let message = error.to_string();
+            store
+                .finish_run(run_id, RunStatus::Failed, RunCounts::default(), &[message])
+                .await?;
+            Err(error)
+        }
+    }
+}
+
+async fn import_bytes(
+    store: &dyn Store,
+    connector: &dyn Connector,
+    feed: Option<Feed>,
+    source: &str,
+    bytes: &[u8],
+    run_id: i64,
+) -> Result<RunCounts, ImportError> {
+    let file_name = Path::new(source)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let feed = match feed.or_else(|| connector.detect_feed(&file_name, head)) {
+        Some(feed) => feed,
+        None => {
+            return Err(FileError::UnknownKind {
+                file: source.to_owned(),
+                reason: "its header matches none of this registry's exports".into(),
+            }
+            .into());
+        }
+    };
+    let page = connector.read_file(feed, source, bytes)?;
+    let fetched_at = Utc::now();
+    let mut counts = RunCounts::default();
+
+    // Unreadable rows first, then the readable ones in bounded batches.
+    let unreadable = Page {
+        unreadable: page.unreadable,
+        ..Page::default()
+    };
+    counts += apply_page(store, connector, &unreadable, Some(run_id), fetched_at)
+        .await?
+        .counts;
+    let mut records = page.records;
+    while !records.is_empty() {
+        let rest = records.split_off(records.len().min(BATCH));
+        let batch = Page {
+            records,
+            ..Page::default()
+        };
+        counts += apply_page(store, connector, &batch, Some(run_id), fetched_at)
+            .await?
+            .counts;
+        records = rest;
+    }
+    Ok(counts)
+}

@@ -1,0 +1,79 @@
+//! One poll run of a connector: every feed, page by page, from the saved checkpoint.
+
+use carbonmesh_connector::{Connector, Page};
+use carbonmesh_model::{RunCounts, RunStatus};
+use carbonmesh_store::{Store, StoreResult};
+use chrono::Utc;
+
+use crate::apply::apply_page;
+
+/// How a sync run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncOutcome {
+    /// The connector run's id.
+    pub run_id: i64,
+    /// Complete when every feed was read to its last page; incomplete otherwise.
+    pub status: RunStatus,
+    /// What the run did.
+    pub counts: RunCounts,
+    /// One line per failure.
+    pub errors: Vec<String>,
+}
+
+/// Runs one sync of `connector` now, recording it as a connector run with `trigger`.
+///
+/// Each feed is read from its saved checkpoint (the cursor after the last page stored by an
+/// earlier run that stopped part-way), or from the start. After a page is stored its cursor
+/// is saved, so a run cut short resumes where it stopped. A feed that fails stops at that
+/// page; the other feeds go on; the run is then incomplete. An incomplete run never deletes
+/// or marks anything stale: records are only ever upserted.
+pub async fn sync(
+    store: &dyn Store,
+    connector: &dyn Connector,
+    trigger: &str,
+    mut on_page: impl FnMut(&RunCounts),
+) -> StoreResult<SyncOutcome> {
+    let name = connector.registry().as_str();
+    let run_id = store.start_run(name, trigger).await?;
+    let mut counts = RunCounts::default();
+    let mut errors = Vec::new();
+
+    for &feed in connector.feeds() {
+        let mut cursor = store.checkpoint(name, feed.as_str()).await?;
+        loop {
+            let page: Page = match connector.fetch_page(feed, cursor.as_deref()).await {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(connector = name, %feed, %error, "fetch failed");
+                    errors.push(format!("{feed}: {error}"));
+                    break;
+                }
+            };
+            let applied = apply_page(store, connector, &page, Some(run_id), Utc::now()).await?;
+            counts += applied.counts;
+            on_page(&counts);
+            // The next run starts after this page if this one stops before the end; a feed
+            // read to the end starts from the beginning next time.
+            store
+                .save_checkpoint(name, feed.as_str(), page.next.as_deref())
+                .await?;
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+
+    let status = if errors.is_empty() {
+        RunStatus::Complete
+    } else {
+        RunStatus::Incomplete
+    };
+    store.finish_run(run_id, status, counts, &errors).await?;
+    Ok(SyncOutcome {
+        run_id,
+        status,
+        counts,
+        errors,
+    })
+}

@@ -1,0 +1,249 @@
+//! Sync runs and imports against a scripted connector and a real SQLite store.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use carbonmesh_connector::{
+    Connector, Feed, FetchError, FileError, Page, RawBody, RawRecord, Record, Rejection,
+};
+use carbonmesh_ingest::{import_file, sync};
+use carbonmesh_model::{
+    CreditRecord, Normalized, RegistryId, RunStatus, TransactionType, UnitStatus,
+};
+use carbonmesh_store::{DatabaseUrl, Store};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+/// Serves `pages` of one feed; page numbers in `failing` answer with an error instead.
+struct Scripted {
+    pages: Vec<Vec<serde_json::Value>>,
+    failing: Mutex<HashSet<usize>>,
+    fetched: Mutex<Vec<usize>>,
+}
+
+impl Scripted {
+    fn new(pages: Vec<Vec<serde_json::Value>>, failing: &[usize]) -> Self {
+        Self {
+            pages,
+            failing: Mutex::new(failing.iter().copied().collect()),
+            fetched: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn heal(&self) {
+        self.failing.lock().expect("lock").clear();
+    }
+}
+
+fn raw(value: serde_json::Value, line: u64) -> RawRecord {
+    RawRecord {
+        feed: Feed::Issuances,
+        source: "scripted".into(),
+        line,
+        body: RawBody::Json(value),
+    }
+}
+
+#[async_trait]
+impl Connector for Scripted {
+    fn registry(&self) -> RegistryId {
+        RegistryId::Verra
+    }
+    fn default_schedule(&self) -> &'static str {
+        "0 0 3 * * *"
+    }
+    fn feeds(&self) -> &'static [Feed] {
+        &[Feed::Issuances]
+    }
+    async fn fetch_page(&self, _feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
+        let index: usize = cursor
+            .map_or(Ok(0), str::parse)
+            .map_err(|_| FetchError::Malformed {
+                url: "scripted".into(),
+                reason: "bad cursor".into(),
+            })?;
+        self.fetched.lock().expect("lock").push(index);
+        if self.failing.lock().expect("lock").contains(&index) {
+            return Err(FetchError::Status {
+                url: format!("scripted?page={index}"),
+                status: 503,
+                attempts: 5,
+            });
+        }
+        let records = self.pages[index]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| raw(v.clone(), i as u64 + 1))
+            .collect();
+        let next = (index + 1 < self.pages.len()).then(|| (index + 1).to_string());
+        Ok(Page {
+            records,
+            unreadable: Vec::new(),
+            next,
+        })
+    }
+    fn detect_feed(&self, _file_name: &str, head: &[u8]) -> Option<Feed> {
+        head.starts_with(b"[").then_some(Feed::Issuances)
+    }
+    fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError> {
+        let values: Vec<serde_json::Value> =
+            serde_json::from_slice(bytes).map_err(|e| FileError::Malformed {
+                file: source.into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Page {
+            records: values
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| RawRecord {
+                    feed,
+                    source: source.into(),
+                    line: i as u64 + 1,
+                    body: RawBody::Json(v),
+                })
+                .collect(),
+            ..Page::default()
+        })
+    }
+    fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
+        let key = raw
+            .field(&["key"])
+            .ok_or_else(|| Rejection::field("key", "missing"))?;
+        let quantity = raw.field(&["quantity"]).unwrap_or_default();
+        let quantity: Decimal = quantity
+            .parse()
+            .map_err(|_| Rejection::field("quantity", format!("`{quantity}` is not a number")))?;
+        Ok(vec![Record::Credit(CreditRecord {
+            registry: RegistryId::Verra,
+            record_key: key,
+            registry_project_id: "1507".into(),
+            transaction_type: Normalized::new(TransactionType::Issuance, "Issuance"),
+            quantity,
+            serial: None,
+            serial_range: None,
+            vintage: Some(2020),
+            monitoring_period: None,
+            event_date: None,
+            status: Normalized::new(UnitStatus::Active, "Active"),
+            account: None,
+            beneficiary: None,
+            reason: None,
+            note: None,
+        })])
+    }
+}
+
+fn pages() -> Vec<Vec<serde_json::Value>> {
+    (0..4)
+        .map(|p| {
+            (0..25)
+                .map(|i| json!({"key": format!("k{p}-{i}"), "quantity": (p * 100 + i).to_string()}))
+                .collect()
+        })
+        .collect()
+}
+
+async fn store() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = DatabaseUrl::Sqlite(dir.path().join("ingest.db"));
+    let store = carbonmesh_store::connect(&url).await.expect("open");
+    store.migrate().await.expect("migrate");
+    (dir, Arc::from(store))
+}
+
+#[tokio::test]
+async fn a_failed_page_leaves_the_run_incomplete_and_the_next_run_resumes() {
+    let (_dir, store) = store().await;
+    let connector = Scripted::new(pages(), &[2]);
+
+    let first = sync(store.as_ref(), &connector, "poll", |_| {})
+        .await
+        .expect("sync");
+    assert_eq!(first.status, RunStatus::Incomplete);
+    assert_eq!(first.counts.new, 50, "pages 0 and 1 stored");
+    assert!(first.errors[0].contains("HTTP 503"), "{:?}", first.errors);
+    assert_eq!(store.counts().await.expect("counts").credits, 50);
+
+    connector.heal();
+    let second = sync(store.as_ref(), &connector, "poll", |_| {})
+        .await
+        .expect("sync");
+    assert_eq!(second.status, RunStatus::Complete);
+    assert_eq!(
+        second.counts.new, 50,
+        "resumed at page 2: pages 2 and 3 stored"
+    );
+    assert_eq!(
+        second.counts.unchanged, 0,
+        "pages 0 and 1 were not fetched again"
+    );
+    assert_eq!(*connector.fetched.lock().expect("lock"), [0, 1, 2, 2, 3]);
+
+    // A complete run leaves no checkpoint: the next run reads the feed from the start and
+    // changes nothing.
+    let third = sync(store.as_ref(), &connector, "poll", |_| {})
+        .await
+        .expect("sync");
+    assert_eq!(third.status, RunStatus::Complete);
+    assert_eq!((third.counts.new, third.counts.unchanged), (0, 100));
+    let counts = store.counts().await.expect("counts");
+    assert_eq!((counts.credits, counts.versions), (100, 100));
+
+    let runs = store.runs(10).await.expect("runs");
+    assert_eq!(runs.len(), 3);
+    assert_eq!(runs[2].status, RunStatus::Incomplete);
+    assert_eq!(runs[2].errors.len(), 1);
+}
+
+#[tokio::test]
+async fn imports_keep_rejected_rows_and_are_idempotent() {
+    let (dir, store) = store().await;
+    let connector = Scripted::new(Vec::new(), &[]);
+    let file = dir.path().join("issuances.json");
+    std::fs::write(
+        &file,
+        r#"[{"key":"a","quantity":"10"},{"key":"b","quantity":"12x"},{"quantity":"3"},{"key":"c","quantity":"0.5"}]"#,
+    )
+    .expect("write");
+
+    let counts = import_file(store.as_ref(), &connector, None, &file)
+        .await
+        .expect("import");
+    assert_eq!((counts.seen, counts.new, counts.rejected), (4, 2, 2));
+    let rejected = store.rejected(10).await.expect("rejected");
+    let reasons: Vec<_> = rejected.iter().map(|r| (r.line, r.field.clone())).collect();
+    assert!(
+        reasons.contains(&(Some(2), Some("quantity".into()))),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&(Some(3), Some("key".into()))),
+        "{reasons:?}"
+    );
+    assert!(
+        rejected.iter().any(|r| r.raw.contains("12x")),
+        "raw row kept"
+    );
+
+    let again = import_file(store.as_ref(), &connector, None, &file)
+        .await
+        .expect("import");
+    assert_eq!((again.new, again.changed, again.unchanged), (0, 0, 2));
+    assert_eq!(store.counts().await.expect("counts").versions, 2);
+
+    let missing = import_file(
+        store.as_ref(),
+        &connector,
+        None,
+        &dir.path().join("nope.json"),
+    )
+    .await;
+    assert!(missing.is_err());
+    let unknown = dir.path().join("x.txt");
+    std::fs::write(&unknown, "not json").expect("write");
+    let error = import_file(store.as_ref(), &connector, None, &unknown)
+        .await
+        .expect_err("unknown kind");
+    assert!(error.to_string().contains("--kind"), "{error}");
+}
