@@ -15,7 +15,7 @@ use crate::catalog::{self, ProjectInfo};
 use crate::config::CaseCounts;
 use crate::dataset::{ArbRow, LEDGER_REGISTRIES, arb_row_for};
 use crate::formats::serial::{namespace, serial};
-use crate::ledger::{CreditRow, Ledger, PIECES_PER_BLOCK, PieceRef, UnitState};
+use crate::ledger::{CreditRow, Ledger, PieceRef, UnitState};
 use crate::rng::{RecordRng, Stream};
 
 /// The kind of an injected case.
@@ -504,7 +504,6 @@ impl Builder<'_> {
                 } else {
                     ledger.piece(PieceRef { block: b, piece: 1 })
                 };
-                debug_assert!(PIECES_PER_BLOCK > 1);
                 let records = vec![self.reference(&other), self.reference(&first)];
                 self.push_case(kind, registry, records, None, None);
             }

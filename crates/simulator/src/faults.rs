@@ -25,7 +25,7 @@ impl Trigger {
         match *self {
             Trigger::Always => true,
             Trigger::FirstRequests(n) => request_number <= n,
-            Trigger::EveryNth(k) => k > 0 && request_number % k == 0,
+            Trigger::EveryNth(k) => k > 0 && request_number.is_multiple_of(k),
             Trigger::Page(p) => page == p,
         }
     }

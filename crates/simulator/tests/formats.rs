@@ -387,3 +387,17 @@ fn verra_export_file_streams_the_requested_rows() {
         std::fs::read(&again).expect("read")
     );
 }
+
+/// The import benchmark's file size; run with `--ignored` (seconds in a release build).
+#[test]
+#[ignore]
+fn verra_export_of_one_million_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("transactions.csv");
+    let started = std::time::Instant::now();
+    let written =
+        carbonmesh_simulator::write_verra_transactions_csv(1, 1_000_000, &path).expect("write");
+    let size = std::fs::metadata(&path).expect("metadata").len();
+    eprintln!("{written} rows, {size} bytes in {:?}", started.elapsed());
+    assert_eq!(written, 1_000_000);
+}

@@ -80,22 +80,12 @@ pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(super::thousands(425), "425");
-        assert_eq!(super::thousands(1_000), "1,000");
-        assert_eq!(super::thousands(1_454_054), "1,454,054");
-    }
 }
 
 /// Writes the header line of a CSV feed, with renamed columns where a fault asks for it.
@@ -115,13 +105,18 @@ pub fn csv_header_bytes(feed: Feed, renames: &[(String, String)]) -> Vec<u8> {
 
 /// Writes rows `from..to` of a CSV feed.
 pub fn csv_rows_bytes(dataset: &crate::Dataset, feed: Feed, from: u64, to: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(((to - from) * 400) as usize);
+    let capacity = (to.saturating_sub(from) * 400) as usize;
+    // One writer for the whole batch: a writer per line costs more than the row itself.
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::with_capacity(capacity));
     for i in from..to {
         if let Some(row) = dataset.row(feed, i) {
-            out.extend_from_slice(&csv_line(&csv_record(feed, &row)));
+            // Writing to a Vec cannot fail.
+            let _ = writer.write_record(csv_record(feed, &row));
         }
     }
-    out
+    writer.into_inner().unwrap_or_default()
 }
 
 /// One CSV line, quoted only where needed (as the registry exports are), ending in `\n`.
@@ -134,4 +129,14 @@ pub(crate) fn csv_line<S: AsRef<[u8]>>(fields: &[S]) -> Vec<u8> {
         return Vec::new();
     }
     writer.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(super::thousands(425), "425");
+        assert_eq!(super::thousands(1_000), "1,000");
+        assert_eq!(super::thousands(1_454_054), "1,454,054");
+    }
 }

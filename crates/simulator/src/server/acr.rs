@@ -63,17 +63,17 @@ fn parse_form(body: &[u8]) -> HashMap<String, String> {
         .collect()
 }
 
-/// GreenTrace answers 500 unless the body is form-encoded.
-fn form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, Response> {
+/// The form fields, or `None` when the body is not form-encoded (GreenTrace then answers 500).
+fn form(headers: &HeaderMap, body: &[u8]) -> Option<HashMap<String, String>> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if is_form {
-        Ok(parse_form(body))
-    } else {
-        Err((StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response())
-    }
+    is_form.then(|| parse_form(body))
+}
+
+fn server_error() -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
 }
 
 /// `offset` wins when given; otherwise `pageNumber` (from 1) times `max`.
@@ -110,23 +110,22 @@ async fn serve(
 }
 
 async fn holdings(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match form(&headers, &body) {
-        Ok(f) => f,
-        Err(rejection) => return rejection,
+    let Some(form) = form(&headers, &body) else {
+        return server_error();
     };
     let (feed, key) = match form.get("holdingStatus").map(String::as_str) {
         Some("ISSUED") => (Feed::AcrIssued, "issuedCredits"),
         Some("RETIRED") => (Feed::AcrRetired, "retiredCredits"),
         Some("CANCELED") => (Feed::AcrCanceled, "cancelledCredits"),
-        _ => return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response(),
+        _ => return server_error(),
     };
     serve(state, feed, key, &form).await
 }
 
 async fn projects(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     match form(&headers, &body) {
-        Ok(form) => serve(state, Feed::AcrProjects, "projects", &form).await,
-        Err(rejection) => rejection,
+        Some(form) => serve(state, Feed::AcrProjects, "projects", &form).await,
+        None => server_error(),
     }
 }
 

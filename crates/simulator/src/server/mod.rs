@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use carbonmesh_model::RegistryId;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::task::JoinHandle as ServerJoin;
 
 use crate::dataset::Dataset;
 use crate::faults::{Counters, Decision, Fault, FaultPlan};
@@ -154,7 +154,7 @@ pub struct SimulatorHandle {
     addr: SocketAddr,
     state: Shared,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    serving: Option<ServerJoin<()>>,
 }
 
 impl SimulatorHandle {
@@ -205,8 +205,8 @@ impl SimulatorHandle {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(serving) = self.serving.take() {
+            let _ = serving.await;
         }
     }
 }
@@ -270,7 +270,7 @@ pub(crate) async fn start(config: SimulatorConfig) -> Result<SimulatorHandle, Si
             source,
         })?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
+    let serving = tokio::spawn(async move {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
@@ -285,7 +285,7 @@ pub(crate) async fn start(config: SimulatorConfig) -> Result<SimulatorHandle, Si
         addr,
         state,
         stop: Some(stop),
-        task: Some(task),
+        serving: Some(serving),
     })
 }
 
