@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::StatusCode;
-use reqwest::header::RETRY_AFTER;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
 
 use crate::FetchError;
 
@@ -28,6 +28,8 @@ pub struct HttpPolicy {
     pub max_retry_after: Duration,
     /// Requests per second at most, shared by every request to this registry.
     pub requests_per_second: NonZeroU32,
+    /// The `User-Agent` header; some registries' firewalls refuse unknown agents.
+    pub user_agent: String,
 }
 
 impl Default for HttpPolicy {
@@ -39,7 +41,80 @@ impl Default for HttpPolicy {
             max_backoff: Duration::from_secs(60),
             max_retry_after: Duration::from_secs(300),
             requests_per_second: NonZeroU32::MIN.saturating_add(1),
+            user_agent: concat!("carbonmesh/", env!("CARGO_PKG_VERSION")).to_owned(),
         }
+    }
+}
+
+/// A request to a registry: GET, or POST with a JSON or form body, plus headers.
+#[derive(Debug, Clone)]
+pub struct Request {
+    method: Method,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<Body>,
+}
+
+#[derive(Debug, Clone)]
+enum Body {
+    Json(serde_json::Value),
+    Form(Vec<(String, String)>),
+}
+
+impl Request {
+    /// `GET url`.
+    pub fn get(url: impl Into<String>) -> Self {
+        Self {
+            method: Method::GET,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// `POST url` with a JSON body.
+    pub fn post_json(url: impl Into<String>, body: serde_json::Value) -> Self {
+        Self {
+            method: Method::POST,
+            body: Some(Body::Json(body)),
+            ..Self::get(url)
+        }
+    }
+
+    /// `POST url` with an `application/x-www-form-urlencoded` body.
+    pub fn post_form(url: impl Into<String>, fields: Vec<(String, String)>) -> Self {
+        Self {
+            method: Method::POST,
+            body: Some(Body::Form(fields)),
+            ..Self::get(url)
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// A successful response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// Response headers (totals, cursors and tokens travel in some registries' headers).
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A header's value, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
@@ -70,7 +145,7 @@ impl HttpClient {
         let client = reqwest::Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("carbonmesh/", env!("CARGO_PKG_VERSION")))
+            .user_agent(policy.user_agent.clone())
             .build()?;
         // No bursts: requests are spaced evenly, which is what "n per second" means to a
         // registry's rate limiter.
@@ -85,6 +160,12 @@ impl HttpClient {
 
     /// GETs `url` and returns the whole body, retrying what is worth retrying.
     pub async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        Ok(self.send(&Request::get(url)).await?.body)
+    }
+
+    /// Sends `request`, retrying what is worth retrying, and returns the whole response.
+    pub async fn send(&self, request: &Request) -> Result<Response, FetchError> {
+        let url = request.url.as_str();
         let attempts = AtomicU32::new(0);
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.policy.min_backoff)
@@ -94,7 +175,7 @@ impl HttpClient {
         let max_retry_after = self.policy.max_retry_after;
         let result = (|| async {
             attempts.fetch_add(1, Ordering::Relaxed);
-            self.attempt(url).await
+            self.attempt(request).await
         })
         .retry(backoff)
         .when(|e| matches!(e, Attempt::Retry { .. }))
@@ -140,22 +221,27 @@ impl HttpClient {
         })
     }
 
-    async fn attempt(&self, url: &str) -> Result<Vec<u8>, Attempt> {
+    async fn attempt(&self, request: &Request) -> Result<Response, Attempt> {
         self.limiter.until_ready().await;
-        let response = self
-            .client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
+        let mut builder = self.client.request(request.method.clone(), &request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        builder = match &request.body {
+            Some(Body::Json(value)) => builder.json(value),
+            Some(Body::Form(fields)) => builder.form(fields),
+            None => builder,
+        };
+        let response = builder.send().await.map_err(|e| transport(&e))?;
         let status = response.status();
         if status.is_success() {
+            let headers = response.headers().clone();
             // A body cut off mid-way (connection reset, timeout) is worth another try.
-            return response
-                .bytes()
-                .await
-                .map(|b| b.to_vec())
-                .map_err(|e| transport(&e));
+            let body = response.bytes().await.map_err(|e| transport(&e))?;
+            return Ok(Response {
+                headers,
+                body: body.to_vec(),
+            });
         }
         if status == StatusCode::TOO_MANY_REQUESTS
             || status == StatusCode::REQUEST_TIMEOUT
@@ -227,7 +313,23 @@ mod tests {
                     }
                 }),
             )
-            .route("/missing", get(|| async { StatusCode::NOT_FOUND }));
+            .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
+            .route(
+                "/echo",
+                axum::routing::post(|headers: HeaderMap, body: String| async move {
+                    let kind = headers
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let token = headers
+                        .get("x-token")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    ([("x-total-count", "42")], format!("{kind}|{token}|{body}"))
+                }),
+            );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -244,6 +346,7 @@ mod tests {
             max_backoff: Duration::from_millis(50),
             max_retry_after: Duration::from_secs(2),
             requests_per_second: NonZeroU32::new(1000).expect("non-zero"),
+            ..HttpPolicy::default()
         }
     }
 
@@ -318,6 +421,32 @@ mod tests {
         assert!(
             matches!(error, FetchError::Transport { attempts: 4, .. }),
             "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn posts_json_and_forms_with_headers_and_returns_response_headers() {
+        let (base, _) = server(0).await;
+        let client = HttpClient::new(fast_policy()).expect("client");
+        let json = Request::post_json(format!("{base}/echo"), serde_json::json!({"start": 0}))
+            .header("x-token", "t1");
+        let response = client.send(&json).await.expect("post");
+        assert_eq!(
+            String::from_utf8_lossy(&response.body),
+            "application/json|t1|{\"start\":0}"
+        );
+        assert_eq!(response.header("x-total-count"), Some("42"));
+        let form = Request::post_form(
+            format!("{base}/echo"),
+            vec![
+                ("offset".into(), "0".into()),
+                ("status".into(), "ISSUED".into()),
+            ],
+        );
+        let response = client.send(&form).await.expect("post");
+        assert_eq!(
+            String::from_utf8_lossy(&response.body),
+            "application/x-www-form-urlencoded||offset=0&status=ISSUED"
         );
     }
 

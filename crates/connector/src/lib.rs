@@ -11,5 +11,5 @@ pub mod http;
 mod raw;
 
 pub use connector::{Connector, FetchError, FileError, Page};
-pub use http::{HttpClient, HttpPolicy};
+pub use http::{HttpClient, HttpPolicy, Request, Response};
 pub use raw::{Feed, RawBody, RawRecord, Record, Rejection, UnknownFeed};
