@@ -13,6 +13,7 @@ mod normalize;
 use async_trait::async_trait;
 use carbonmesh_connector::{
     Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
+    http::Request,
 };
 use carbonmesh_model::RegistryId;
 use carbonmesh_normalize::read_csv;
@@ -66,23 +67,33 @@ impl AcrConnector {
         Self { config, http }
     }
 
-    /// The URL of page `page` (1-based) of `feed`.
-    pub fn page_url(&self, feed: Feed, page: u64) -> Option<String> {
+    /// The request for page `page` (1-based) of `feed`: a POST whose paging fields travel as
+    /// a form body, the only encoding GreenTrace accepts (a JSON body or a query string gives
+    /// HTTP 500).
+    pub fn page_request(&self, feed: Feed, page: u64) -> Option<Request> {
         let c = &self.config;
         let size = u64::from(c.page_size.clamp(1, 2000));
         let offset = (page.max(1) - 1) * size;
-        let paging = format!("offset={offset}&pageNumber={page}&max={size}");
-        match (feed, columns::holding_status(feed)) {
-            (Feed::Projects, _) => Some(format!(
-                "{}/project/registry/{}/project-summaries/results?{paging}",
+        let mut fields = vec![
+            ("offset".to_owned(), offset.to_string()),
+            ("pageNumber".to_owned(), page.to_string()),
+            ("max".to_owned(), size.to_string()),
+        ];
+        let url = match (feed, columns::holding_status(feed)) {
+            (Feed::Projects, _) => format!(
+                "{}/project/registry/{}/project-summaries/results",
                 c.base_url, c.tenant
-            )),
-            (_, Some(status)) => Some(format!(
-                "{}/credit/registry/{}/holding-summaries/results?{paging}&holdingStatus={status}",
-                c.base_url, c.tenant
-            )),
-            _ => None,
-        }
+            ),
+            (_, Some(status)) => {
+                fields.push(("holdingStatus".to_owned(), status.to_owned()));
+                format!(
+                    "{}/credit/registry/{}/holding-summaries/results",
+                    c.base_url, c.tenant
+                )
+            }
+            _ => return None,
+        };
+        Some(Request::post_form(url, fields))
     }
 }
 
@@ -119,17 +130,20 @@ impl Connector for AcrConnector {
                 reason: format!("cursor `{c}` is not a page number"),
             })?,
         };
-        let url = self
-            .page_url(feed, page)
+        let request = self
+            .page_request(feed, page)
             .ok_or_else(|| FetchError::Malformed {
                 url: self.config.base_url.clone(),
                 reason: format!("ACR publishes no {feed} feed"),
             })?;
+        let url = format!("{} (page {page})", request.url());
         let malformed = |reason: String| FetchError::Malformed {
             url: url.clone(),
             reason,
         };
-        let body = self.http.get_json(&url).await?;
+        let response = self.http.send(&request).await?;
+        let body: serde_json::Value = serde_json::from_slice(&response.body)
+            .map_err(|e| malformed(format!("response is not valid JSON: {e}")))?;
         let size = u64::from(self.config.page_size.clamp(1, 2000));
         let offset = (page - 1) * size;
         let (records, total) =

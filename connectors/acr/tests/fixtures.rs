@@ -24,6 +24,7 @@ fn connector() -> AcrConnector {
         max_backoff: Duration::from_millis(20),
         max_retry_after: Duration::from_secs(1),
         requests_per_second: NonZeroU32::new(100).expect("non-zero"),
+        ..HttpPolicy::default()
     };
     AcrConnector::new(
         AcrConfig::new("http://127.0.0.1:9"),

@@ -47,6 +47,7 @@ fn connector(base: &str) -> ArbConnector {
         max_backoff: Duration::from_millis(20),
         max_retry_after: Duration::from_secs(1),
         requests_per_second: NonZeroU32::new(100).expect("non-zero"),
+        ..HttpPolicy::default()
     };
     ArbConnector::new(
         ArbConfig::new(base),

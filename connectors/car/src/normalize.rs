@@ -139,7 +139,7 @@ fn issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         registry: REGISTRY,
         record_key: key.clone(),
         registry_project_id: project,
-        transaction_type: Normalized::new(TransactionType::Issuance, "Issued"),
+        transaction_type: Normalized::new(kind("Issued", TransactionType::Issuance), "Issued"),
         quantity: total,
         serial: None,
         serial_range: None,
@@ -197,7 +197,7 @@ fn retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let reason = text(raw, col::RETIREMENT_REASON);
     Ok(CreditRecord {
         record_key: format!("retired:{}", block.serial),
-        transaction_type: Normalized::new(TransactionType::Retirement, "Retired"),
+        transaction_type: Normalized::new(kind("Retired", TransactionType::Retirement), "Retired"),
         status: Normalized::new(unit_status(REGISTRY, "Retired"), "Retired"),
         reason,
         note: text(raw, col::RETIREMENT_DETAILS),
