@@ -11,6 +11,9 @@ use crate::columns;
 /// Elasticsearch behind Platts refuses `start` at or beyond this offset.
 pub const PLATTS_WINDOW: u64 = 10_000;
 
+/// Platts refuses pages larger than this.
+pub const PLATTS_MAX_LIMIT: u32 = 400;
+
 /// The Platts resource name of a feed (`…/es/public/<name>/publicReportPageSearch`).
 pub fn platts_resource(feed: Feed) -> Option<&'static str> {
     match feed {
@@ -22,16 +25,16 @@ pub fn platts_resource(feed: Feed) -> Option<&'static str> {
     }
 }
 
-/// A Platts search page: `start` offset and `limit`, sorted by `entityId` so that pages do
-/// not shift between requests.
-pub fn platts_url(base: &str, resource: &str, start: u64, limit: u32) -> String {
+/// The Platts search URL of a resource; paging travels in the `POST` body.
+pub fn platts_url(base: &str, resource: &str) -> String {
     format!(
-        "{}/ci-raas-prod/raas-report-api/es/public/{resource}/publicReportPageSearch?start={start}&limit={limit}&sort=entityId&dir=ASC",
+        "{}/ci-raas-prod/raas-report-api/es/public/{resource}/publicReportPageSearch",
         base.trim_end_matches('/')
     )
 }
 
-/// The JSON body Platts expects for the same page when searched by `POST`, as the site does.
+/// The JSON body of a Platts search page: `start` offset and `limit`, sorted by `entityId`
+/// so that pages do not shift between requests.
 pub fn platts_request_body(start: u64, limit: u32) -> Value {
     serde_json::json!({
         "searchFilter": {
@@ -45,12 +48,77 @@ pub fn platts_request_body(start: u64, limit: u32) -> Value {
     })
 }
 
-/// The uiapi VCU export as CSV: one request for every block (`$skip`/`$top` are ignored).
-pub fn vcu_export_url(base: &str) -> String {
+/// The `$skip` offset of an export page, and a digest of the first row of the page before it
+/// (to tell an export that ignores `$skip`, and serves the same rows again, from one that
+/// honours it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportCursor {
+    /// Rows to skip.
+    pub skip: u64,
+    /// The digest of the previous page's first row, if it had one.
+    pub previous_first: Option<String>,
+}
+
+impl ExportCursor {
+    /// Reads a cursor written by [`ExportCursor::encode`]; `None` is the first page.
+    pub fn parse(cursor: Option<&str>) -> Result<Self, String> {
+        let Some(text) = cursor else {
+            return Ok(Self {
+                skip: 0,
+                previous_first: None,
+            });
+        };
+        let (skip, key) = match text.split_once('|') {
+            Some((skip, key)) => (skip, Some(key.to_owned())),
+            None => (text, None),
+        };
+        let skip = skip
+            .parse()
+            .map_err(|_| format!("cursor `{text}` is not an export offset"))?;
+        Ok(Self {
+            skip,
+            previous_first: key,
+        })
+    }
+
+    /// `skip|key`, or `skip` alone.
+    pub fn encode(&self) -> String {
+        match &self.previous_first {
+            Some(key) => format!("{}|{key}", self.skip),
+            None => self.skip.to_string(),
+        }
+    }
+}
+
+/// The uiapi export route of a feed: the project export for projects, the VCU export for
+/// every other feed.
+pub fn export_route(feed: Feed) -> &'static str {
+    match feed {
+        Feed::Projects => "/uiapi/resource/resource/search",
+        _ => "/uiapi/asset/asset/search",
+    }
+}
+
+/// One page of a uiapi CSV export: `$skip` rows skipped, at most `max_results` rows.
+pub fn export_url(base: &str, feed: Feed, skip: u64, max_results: u32) -> String {
     format!(
-        "{}/uiapi/asset/asset/search?$format=csv&$count=true&$skip=0&maxResults=20000",
-        base.trim_end_matches('/')
+        "{}{}?$format=csv&$count=true&$skip={skip}&maxResults={max_results}",
+        base.trim_end_matches('/'),
+        export_route(feed)
     )
+}
+
+/// The JSON search body of an export: every VCS project, or every VCS issued block.
+pub fn export_request_body(feed: Feed) -> Value {
+    match feed {
+        Feed::Projects => serde_json::json!({"program": "VCS"}),
+        _ => serde_json::json!({"program": "VCS", "issuanceTypeCodes": ["ISSUE"]}),
+    }
+}
+
+/// A short digest of a raw row, for [`ExportCursor::previous_first`].
+pub fn row_digest(record: &RawRecord) -> String {
+    record.raw_hash().chars().take(16).collect()
 }
 
 /// The required columns of a CSV feed.
@@ -121,9 +189,15 @@ pub fn platts_entities(value: Value, feed: Feed) -> Result<(Vec<Value>, Option<u
         Value::Array(items) => Ok((items, None)),
         Value::Object(mut map) => {
             if let Some(entities) = map.remove("entities") {
-                let total = ["totalCount", "total", "totalElements", "count"]
-                    .iter()
-                    .find_map(|k| map.get(*k).and_then(Value::as_u64));
+                let total = [
+                    "totalCount",
+                    "totalEntities",
+                    "total",
+                    "totalElements",
+                    "count",
+                ]
+                .iter()
+                .find_map(|k| map.get(*k).and_then(Value::as_u64));
                 return match entities {
                     Value::Array(items) => Ok((items, total)),
                     other => Err(format!("`entities` is not an array but {}", kind(&other))),

@@ -12,21 +12,29 @@ pub mod normalize;
 
 use async_trait::async_trait;
 use carbonmesh_connector::{
-    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
+    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection, Request,
 };
 use carbonmesh_model::RegistryId;
 use carbonmesh_normalize::normalize_header;
+
+/// The application key the Platts site ships to every browser, sent as `appkey`.
+pub const PLATTS_APP_KEY: &str = "wOKHFGuxKApQaujPSKgF";
 
 /// Where and how much to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerraConfig {
     /// Base URL of the Platts search API (`https://prod-us.api.platts.com`).
     pub base_url: String,
-    /// Base URL of the registry's own `uiapi` (`https://registry.verra.org`), for the VCU
-    /// CSV export.
+    /// Base URL of the registry's own `uiapi` (`https://registry.verra.org`), for the CSV
+    /// exports.
     pub uiapi_base_url: String,
     /// Entities per Platts page; Platts allows at most 400.
     pub page_size: u32,
+    /// Rows per uiapi CSV export page (`maxResults`).
+    pub export_page_size: u32,
+    /// Headers sent with every Platts search, as the registry's own site sends them
+    /// (`appkey`, `application`).
+    pub platts_headers: Vec<(String, String)>,
 }
 
 impl Default for VerraConfig {
@@ -35,6 +43,11 @@ impl Default for VerraConfig {
             base_url: "https://prod-us.api.platts.com".into(),
             uiapi_base_url: "https://registry.verra.org".into(),
             page_size: 400,
+            export_page_size: 2000,
+            platts_headers: vec![
+                ("appkey".into(), PLATTS_APP_KEY.into()),
+                ("application".into(), "Markit".into()),
+            ],
         }
     }
 }
@@ -60,10 +73,12 @@ pub struct VerraConnector {
 impl VerraConnector {
     /// A connector fetching with `http` from the endpoints in `config`.
     pub fn new(config: VerraConfig, http: HttpClient) -> Self {
-        let page_size = config.page_size.clamp(1, 400);
+        let page_size = config.page_size.clamp(1, fetch::PLATTS_MAX_LIMIT);
+        let export_page_size = config.export_page_size.max(1);
         Self {
             config: VerraConfig {
                 page_size,
+                export_page_size,
                 ..config
             },
             http,
@@ -81,20 +96,34 @@ impl VerraConnector {
         resource: &str,
         cursor: Option<&str>,
     ) -> Result<Page, FetchError> {
-        let start: u64 = match cursor {
-            None => 0,
-            Some(c) => c.parse().map_err(|_| FetchError::Malformed {
-                url: self.config.base_url.clone(),
-                reason: format!("cursor `{c}` is not a Platts start offset"),
-            })?,
-        };
-        let limit = self.config.page_size;
-        let url = fetch::platts_url(&self.config.base_url, resource, start, limit);
+        let url = fetch::platts_url(&self.config.base_url, resource);
         let malformed = |reason: String| FetchError::Malformed {
             url: url.clone(),
             reason,
         };
-        let body = self.http.get_json(&url).await?;
+        let start: u64 = match cursor {
+            None => 0,
+            Some(c) => c
+                .parse()
+                .map_err(|_| malformed(format!("cursor `{c}` is not a Platts start offset")))?,
+        };
+        // Elasticsearch refuses `start + limit` beyond its window: the last page asks for less.
+        let limit = match fetch::PLATTS_WINDOW.checked_sub(start) {
+            Some(room) if room > 0 => u64::from(self.config.page_size).min(room) as u32,
+            _ => {
+                return Err(malformed(format!(
+                    "Platts cannot page past offset {}: the result set must be split by filters",
+                    fetch::PLATTS_WINDOW
+                )));
+            }
+        };
+        let mut request = Request::post_json(url.clone(), fetch::platts_request_body(start, limit));
+        for (name, value) in &self.config.platts_headers {
+            request = request.header(name.clone(), value.clone());
+        }
+        let response = self.http.send(&request).await?;
+        let body: serde_json::Value = serde_json::from_slice(&response.body)
+            .map_err(|e| malformed(format!("response is not valid JSON: {e}")))?;
         if !body.is_object() {
             return Err(malformed(
                 "a Platts page is a JSON object with `entities`".into(),
@@ -131,15 +160,52 @@ impl VerraConnector {
         Ok(page)
     }
 
-    async fn fetch_vcu_export(&self) -> Result<Page, FetchError> {
-        let url = fetch::vcu_export_url(&self.config.uiapi_base_url);
-        let bytes = self.http.get(&url).await?;
+    /// One page of a uiapi CSV export. The export announces no total in CSV, so paging ends
+    /// on the first empty page: a short page is followed from where it stopped, and no row
+    /// is lost to it.
+    async fn fetch_export(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
+        let max = self.config.export_page_size;
+        let base = &self.config.uiapi_base_url;
+        let cursor =
+            fetch::ExportCursor::parse(cursor).map_err(|reason| FetchError::Malformed {
+                url: fetch::export_url(base, feed, 0, max),
+                reason,
+            })?;
+        let url = fetch::export_url(base, feed, cursor.skip, max);
         let malformed = |reason: String| FetchError::Malformed {
             url: url.clone(),
             reason,
         };
-        let page = fetch::csv_page(Feed::Transactions, &url, &bytes).map_err(malformed)?;
+        let request = Request::post_json(url.clone(), fetch::export_request_body(feed));
+        let bytes = self.http.send(&request).await?.body;
+        let mut page = fetch::csv_page(feed, &url, &bytes).map_err(malformed)?;
         fetch::check_csv_complete(&bytes, &page).map_err(malformed)?;
+        let rows = (page.records.len() + page.unreadable.len()) as u64;
+        if rows > u64::from(max) {
+            return Err(malformed(format!("{rows} rows on a page of {max}")));
+        }
+        let first = page.records.first().map(fetch::row_digest);
+        // An export that ignores `$skip` serves the same rows again; paging would never end.
+        if cursor.previous_first.is_some() && first == cursor.previous_first {
+            return Err(malformed(format!(
+                "the page at $skip={} starts with the same row as the page before: the export ignored $skip",
+                cursor.skip
+            )));
+        }
+        // Lines count from the start of the whole export, not of this page.
+        for r in &mut page.records {
+            r.line += cursor.skip;
+        }
+        for (r, _) in &mut page.unreadable {
+            r.line += cursor.skip;
+        }
+        page.next = (rows > 0).then(|| {
+            fetch::ExportCursor {
+                skip: cursor.skip + rows,
+                previous_first: first,
+            }
+            .encode()
+        });
         Ok(page)
     }
 }
@@ -156,19 +222,16 @@ impl Connector for VerraConnector {
     }
 
     fn feeds(&self) -> &'static [Feed] {
-        // The VCU export repeats what the Platts feeds carry; it is fetched on request only.
-        &[
-            Feed::Projects,
-            Feed::Issuances,
-            Feed::Retirements,
-            Feed::Cancellations,
-        ]
+        // Projects come from Platts (about 5,000, inside its 10,000 window); every block in
+        // its current state comes from the VCU CSV export, which pages past that window.
+        // Issuances, retirements and cancellations stay fetchable from Platts on request.
+        &[Feed::Projects, Feed::Transactions]
     }
 
     async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
         match fetch::platts_resource(feed) {
             Some(resource) => self.fetch_platts(feed, resource, cursor).await,
-            None => self.fetch_vcu_export().await,
+            None => self.fetch_export(feed, cursor).await,
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, Query};
-use axum::routing::get;
+use axum::routing::post;
 use carbonmesh_connector::{Connector, Feed, FetchError, HttpClient, HttpPolicy};
 use carbonmesh_connector_verra::{VerraConfig, VerraConnector};
 use serde_json::{Value, json};
@@ -48,13 +48,13 @@ async fn server(truncated: bool) -> String {
     let app = Router::new()
         .route(
             "/ci-raas-prod/raas-report-api/es/public/{resource}/publicReportPageSearch",
-            get(
-                move |Path(resource): Path<String>, Query(q): Query<HashMap<String, String>>| {
+            post(
+                move |Path(resource): Path<String>, axum::Json(body): axum::Json<Value>| {
                     let entities = entities.clone();
                     async move {
-                        let start: usize = q.get("start").and_then(|v| v.parse().ok()).unwrap_or(0);
-                        let limit: usize =
-                            q.get("limit").and_then(|v| v.parse().ok()).unwrap_or(50);
+                        let pagination = &body["searchFilter"]["pagination"];
+                        let start = pagination["start"].as_u64().unwrap_or(0) as usize;
+                        let limit = pagination["limit"].as_u64().unwrap_or(50) as usize;
                         let all = if resource == "issuances" {
                             entities
                         } else {
@@ -72,9 +72,13 @@ async fn server(truncated: bool) -> String {
         )
         .route(
             "/uiapi/asset/asset/search",
-            get(move || {
+            post(move |Query(q): Query<HashMap<String, String>>| {
                 let mut body = csv.clone();
-                if truncated {
+                // Past the first page, only the header is left.
+                if q.get("$skip").is_some_and(|s| s != "0") {
+                    let header_end = body.iter().position(|b| *b == b'\n').map_or(0, |i| i + 1);
+                    body.truncate(header_end);
+                } else if truncated {
                     // Cut ten bytes into a row half-way through the file.
                     let half = body.len() / 2;
                     let row_start = body[..half]
@@ -149,7 +153,13 @@ async fn pages_through_platts_by_offset() {
         .await
         .expect("export");
     assert_eq!(export.records.len(), 140);
-    assert!(export.unreadable.is_empty() && export.next.is_none());
+    assert!(export.unreadable.is_empty());
+    // The export ends on its first empty page.
+    let rest = c
+        .fetch_page(Feed::Transactions, export.next.as_deref())
+        .await
+        .expect("export");
+    assert!(rest.records.is_empty() && rest.next.is_none());
 }
 
 #[tokio::test]
