@@ -8,6 +8,9 @@ use serde_json::Value;
 
 use crate::columns;
 
+/// The response header announcing how many items the resource holds.
+pub const TOTAL_HEADER: &str = "x-total-count";
+
 /// Largest page each resource serves: `projects` silently caps at 150, `credits` answers 403
 /// above 25.
 pub fn max_page_size(feed: Feed) -> u32 {

@@ -11,11 +11,15 @@ pub mod normalize;
 
 use async_trait::async_trait;
 use carbonmesh_connector::{
-    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
+    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection, Request,
 };
 use carbonmesh_model::RegistryId;
 use carbonmesh_normalize::normalize_header;
 use serde_json::Value;
+
+/// A browser `User-Agent` for [`carbonmesh_connector::HttpPolicy::user_agent`]: the public
+/// API sits behind a firewall that answers other agents with 403.
+pub const BROWSER_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 
 /// Where to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,13 +84,15 @@ impl Connector for GoldStandardConnector {
             url: url.clone(),
             reason,
         };
-        let items = match self.http.get_json(&url).await? {
-            Value::Array(items) => items,
-            other => {
+        let response = self.http.send(&Request::get(url.clone())).await?;
+        let items = match serde_json::from_slice(&response.body) {
+            Ok(Value::Array(items)) => items,
+            Ok(other) => {
                 // Errors can arrive inside an HTTP 200.
                 let shown: String = other.to_string().chars().take(200).collect();
                 return Err(malformed(format!("expected a JSON array, got {shown}")));
             }
+            Err(e) => return Err(malformed(format!("response is not valid JSON: {e}"))),
         };
         if items.len() > size as usize {
             return Err(malformed(format!(
@@ -94,15 +100,35 @@ impl Connector for GoldStandardConnector {
                 items.len()
             )));
         }
-        let first_line = (page_no - 1) * u64::from(size) + 1;
-        let page = fetch::json_records(feed, &url, items, first_line);
+        let before = (page_no - 1) * u64::from(size);
+        let page = fetch::json_records(feed, &url, items, before + 1);
         if let Some((r, _)) = page.unreadable.first() {
             return Err(malformed(format!("item {} is not a JSON object", r.line)));
         }
-        // The total is only in the X-Total-Count header; a full page means there may be more.
-        let full = page.records.len() == size as usize;
+        let got = page.records.len() as u64;
+        let total =
+            match response.header(fetch::TOTAL_HEADER) {
+                None => None,
+                Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
+                    malformed(format!("{} `{v}` is not a count", fetch::TOTAL_HEADER))
+                })?),
+            };
+        let next = match total {
+            Some(total) => {
+                let expected = total.saturating_sub(before).min(u64::from(size));
+                if got != expected {
+                    return Err(malformed(format!(
+                        "{got} items where {} {total} announces {expected} on page {page_no} of size {size}",
+                        fetch::TOTAL_HEADER
+                    )));
+                }
+                before + got < total
+            }
+            // Without a total, a full page means there may be more.
+            None => got == u64::from(size),
+        };
         Ok(Page {
-            next: full.then(|| (page_no + 1).to_string()),
+            next: next.then(|| (page_no + 1).to_string()),
             ..page
         })
     }
