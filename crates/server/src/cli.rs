@@ -3,8 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use carbonmesh_connector::Feed;
 use carbonmesh_model::RegistryId;
 use clap::{Args, Parser, Subcommand};
+
+use crate::export::{Format, What};
 
 /// carbonmesh: one harmonized, queryable view of the world's carbon-credit registries, watched
 /// for double counting.
@@ -38,13 +41,58 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP server
+    /// Start the registry simulator, sync every connector from it, and serve: the quickest tour
+    Demo(DemoArgs),
+    /// Run the HTTP server and poll the configured connectors on their schedules
     Serve(ServeArgs),
     /// Create or update the database schema (safe to run any number of times)
     Migrate,
+    /// Import files downloaded from a registry by hand (rejected rows are kept with reasons)
+    Import(ImportArgs),
+    /// Poll registries once now (all configured connectors when none is named)
+    Sync(SyncArgs),
+    /// Write the harmonized tables as CSV or JSON lines
+    Export(ExportArgs),
     /// Work with registry serial numbers
     #[command(subcommand)]
     Serial(SerialCommand),
+}
+
+/// `carbonmesh import`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The registry the files come from
+    #[arg(long, value_name = "ID")]
+    pub registry: RegistryId,
+    /// What the files hold: projects, issuances, retirements, cancellations or transactions
+    /// (detected from each file's header when omitted)
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<Feed>,
+    /// Files to import
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `carbonmesh sync`
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Registries to poll, e.g. `verra gold-standard`
+    #[arg(value_name = "CONNECTOR")]
+    pub connectors: Vec<RegistryId>,
+}
+
+/// `carbonmesh export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The table
+    #[arg(long, value_enum)]
+    pub what: What,
+    /// The format
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// Write to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `carbonmesh serve`
@@ -53,6 +101,26 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "CARBONMESH_SERVER_LISTEN", value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+}
+
+/// `carbonmesh demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "CARBONMESH_SERVER_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Seed of the simulated registries' data
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Projects per simulated registry
+    #[arg(long, default_value_t = 400)]
+    pub projects: u64,
+    /// Issuance blocks per simulated registry (each also yields retirements and cancellations)
+    #[arg(long, default_value_t = 2_500)]
+    pub blocks: u64,
+    /// Sync once and exit instead of serving
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 /// `carbonmesh serial …`

@@ -1,8 +1,11 @@
 //! Configuration: built-in defaults, then a TOML file, then `CARBONMESH_*` environment
 //! variables, then command-line flags; each layer overrides the one before.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
+
+use carbonmesh_model::RegistryId;
 
 use anyhow::Context;
 use figment::Figment;
@@ -19,6 +22,62 @@ pub struct Config {
     pub server: ServerConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Registry connectors, by registry id (`[connectors.verra]`, `[connectors.gold-standard]`).
+    #[serde(default)]
+    pub connectors: BTreeMap<RegistryId, ConnectorSettings>,
+}
+
+/// `[connectors.<registry id>]`: where and how often to poll one registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorSettings {
+    /// Poll on the schedule while `carbonmesh serve` runs.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Cron expression, seconds first (`0 15 3 * * *`); the connector's polite default if unset.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// The registry's base URL; its production endpoint if unset.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Requests per second at most.
+    #[serde(default = "default_requests_per_second")]
+    pub requests_per_second: u32,
+    /// Seconds allowed for one request.
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u64,
+    /// Attempts per request before the run is marked incomplete.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_requests_per_second() -> u32 {
+    2
+}
+
+fn default_timeout_seconds() -> u64 {
+    60
+}
+
+fn default_max_attempts() -> u32 {
+    5
+}
+
+impl Default for ConnectorSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            schedule: None,
+            base_url: None,
+            requests_per_second: default_requests_per_second(),
+            timeout_seconds: default_timeout_seconds(),
+            max_attempts: default_max_attempts(),
+        }
+    }
 }
 
 /// `[database]`
@@ -57,6 +116,7 @@ impl Default for Config {
             log: LogConfig {
                 filter: "info".into(),
             },
+            connectors: BTreeMap::new(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The `carbonmesh` binary.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -8,15 +8,22 @@ use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+use carbonmesh_connector::Connector;
+use carbonmesh_ingest::{Schedule, run_schedule};
+use carbonmesh_model::RegistryId;
 use carbonmesh_server::cli::{Cli, Command, SerialCommand};
 use carbonmesh_server::config::Config;
+use carbonmesh_server::demo::{self, DemoSize};
 use carbonmesh_server::http::{AppState, router};
+use carbonmesh_server::{connectors, export};
 use carbonmesh_store::{DatabaseUrl, Store};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // A reader that stops early (`carbonmesh export | head`) is not an error.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("carbonmesh: {error:#}");
             ExitCode::FAILURE
@@ -51,11 +58,126 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if let Some(listen) = args.listen {
                     config.server.listen = listen;
                 }
-                serve(&config).await?;
+                let store = open_store(&config).await?;
+                let mut scheduled = Vec::new();
+                for (registry, settings) in config.connectors.iter().filter(|(_, s)| s.enabled) {
+                    let connector = connectors::build(*registry, settings)?;
+                    let expression = settings
+                        .schedule
+                        .clone()
+                        .unwrap_or_else(|| connector.default_schedule().to_owned());
+                    let schedule = Schedule::parse(&expression)
+                        .with_context(|| format!("[connectors.{registry}] schedule"))?;
+                    scheduled.push((connector, schedule));
+                }
+                serve(&config, store, scheduled).await?;
+            }
+            Command::Demo(args) => {
+                if let Some(listen) = args.listen {
+                    config.server.listen = listen;
+                }
+                let store = open_store(&config).await?;
+                println!("carbonmesh demo: database {}", config.database.url_display()?);
+                let size = DemoSize {
+                    seed: args.seed,
+                    projects: args.projects,
+                    blocks: args.blocks,
+                };
+                let (simulator, scheduled) = demo::start_and_sync(store.as_ref(), size).await?;
+                let counts = store.counts().await?;
+                println!(
+                    "synced: {} projects, {} credit records, {} rejected records kept with reasons",
+                    counts.projects, counts.credits, counts.rejected
+                );
+                if !args.no_serve {
+                    serve(&config, store, scheduled).await?;
+                }
+                simulator.shutdown().await;
+            }
+            Command::Import(args) => {
+                let store = open_store(&config).await?;
+                let settings = config.connectors.get(&args.registry).cloned().unwrap_or_default();
+                let connector = connectors::build(args.registry, &settings)?;
+                for file in &args.files {
+                    let counts = carbonmesh_ingest::import_file(
+                        store.as_ref(),
+                        connector.as_ref(),
+                        args.kind,
+                        file,
+                    )
+                    .await
+                    .with_context(|| format!("cannot import {}", file.display()))?;
+                    println!(
+                        "{}: read {}, new {}, changed {}, unchanged {}, rejected {}",
+                        file.display(),
+                        counts.seen,
+                        counts.new,
+                        counts.changed,
+                        counts.unchanged,
+                        counts.rejected
+                    );
+                }
+            }
+            Command::Sync(args) => {
+                let store = open_store(&config).await?;
+                let names: Vec<RegistryId> = if args.connectors.is_empty() {
+                    config.connectors.keys().copied().collect()
+                } else {
+                    args.connectors
+                };
+                anyhow::ensure!(
+                    !names.is_empty(),
+                    "no connector named and none configured: name one, e.g. `carbonmesh sync verra`"
+                );
+                let mut all_complete = true;
+                for registry in names {
+                    let settings = config.connectors.get(&registry).cloned().unwrap_or_default();
+                    let connector = connectors::build(registry, &settings)?;
+                    let outcome = carbonmesh_ingest::sync(store.as_ref(), connector.as_ref(), "manual", |_| {}).await?;
+                    all_complete &= outcome.status == carbonmesh_model::RunStatus::Complete;
+                    println!(
+                        "{registry}: run {} {}: read {}, new {}, changed {}, unchanged {}, rejected {}{}",
+                        outcome.run_id,
+                        outcome.status,
+                        outcome.counts.seen,
+                        outcome.counts.new,
+                        outcome.counts.changed,
+                        outcome.counts.unchanged,
+                        outcome.counts.rejected,
+                        outcome.errors.iter().map(|e| format!("\n  error: {e}")).collect::<String>()
+                    );
+                }
+                if !all_complete {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            Command::Export(args) => {
+                let store = open_store(&config).await?;
+                let written = match &args.out {
+                    Some(path) => {
+                        let mut file = std::fs::File::create(path)
+                            .with_context(|| format!("cannot create {}", path.display()))?;
+                        export::export(store.as_ref(), args.what, args.format, &mut file).await?
+                    }
+                    None => {
+                        let stdout = io::stdout();
+                        let mut out = stdout.lock();
+                        export::export(store.as_ref(), args.what, args.format, &mut out).await?
+                    }
+                };
+                tracing::info!(written, "export finished");
             }
             Command::Serial(_) => unreachable!("handled above"),
         }
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
     })
 }
 
@@ -66,6 +188,7 @@ fn init_tracing(filter: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
         .init();
 }
 
@@ -82,8 +205,33 @@ async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::from(store))
 }
 
-async fn serve(config: &Config) -> anyhow::Result<()> {
-    let store = open_store(config).await?;
+/// Serves HTTP and polls `scheduled` connectors until Ctrl-C or SIGTERM.
+async fn serve(
+    config: &Config,
+    store: Arc<dyn Store>,
+    scheduled: Vec<(Arc<dyn Connector>, Schedule)>,
+) -> anyhow::Result<()> {
+    let instance = format!(
+        "{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "carbonmesh".into()),
+        std::process::id()
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut pollers = Vec::new();
+    for (connector, schedule) in scheduled {
+        tracing::info!(
+            connector = %connector.registry(),
+            schedule = schedule.expression(),
+            "polling on schedule"
+        );
+        pollers.push(tokio::spawn(run_schedule(
+            store.clone(),
+            connector,
+            schedule,
+            instance.clone(),
+            stopped.clone(),
+        )));
+    }
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -94,6 +242,11 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
+    // Stop polling; a poll under way runs to its end first.
+    let _ = stop.send(true);
+    for poller in pollers {
+        let _ = poller.await;
+    }
     Ok(())
 }
 

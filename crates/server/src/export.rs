@@ -1,0 +1,298 @@
+//! `carbonmesh export`: the harmonized tables, streamed page by page, as CSV or JSON lines.
+//!
+//! The CSV column sets are stable; the README documents them.
+
+use std::io::Write;
+
+use anyhow::Context;
+use carbonmesh_model::{CreditRecord, Project, RegistryId};
+use carbonmesh_store::Store;
+use clap::ValueEnum;
+
+/// What to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum What {
+    /// Projects.
+    Projects,
+    /// Credit records (issuances, retirements, cancellations, buffers, conversions).
+    Credits,
+    /// Records rejected by connectors, with their reasons.
+    Rejected,
+    /// Connector runs.
+    Runs,
+}
+
+/// How to write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// Columns of `export --what credits --format csv`.
+pub const CREDIT_COLUMNS: [&str; 19] = [
+    "registry",
+    "project_id",
+    "record_key",
+    "transaction_type",
+    "transaction_type_raw",
+    "quantity",
+    "vintage",
+    "serial",
+    "namespace",
+    "serial_start",
+    "serial_end",
+    "event_date",
+    "status",
+    "status_raw",
+    "account",
+    "beneficiary",
+    "reason",
+    "note",
+    "monitoring_period",
+];
+
+/// Columns of `export --what projects --format csv`.
+pub const PROJECT_COLUMNS: [&str; 14] = [
+    "registry",
+    "project_id",
+    "registry_project_id",
+    "name",
+    "developer",
+    "country",
+    "country_raw",
+    "status",
+    "status_raw",
+    "methodology",
+    "sector",
+    "category",
+    "project_type",
+    "cross_references",
+];
+
+/// Records read from the store per page.
+const PAGE: u32 = 5_000;
+
+/// Writes every record of `what` to `out`; returns how many were written.
+pub async fn export(
+    store: &dyn Store,
+    what: What,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<u64> {
+    let mut writer = Writer::new(format, out);
+    let mut written = 0;
+    match what {
+        What::Credits => {
+            writer.header(&CREDIT_COLUMNS)?;
+            let mut after: Option<(RegistryId, String)> = None;
+            loop {
+                let page = store
+                    .credits_page(after.as_ref().map(|(r, k)| (*r, k.as_str())), PAGE)
+                    .await
+                    .context("cannot read credit records")?;
+                let Some(last) = page.last() else { break };
+                after = Some((last.registry, last.record_key.clone()));
+                for credit in &page {
+                    writer.record(credit, || credit_row(credit))?;
+                    written += 1;
+                }
+            }
+        }
+        What::Projects => {
+            writer.header(&PROJECT_COLUMNS)?;
+            let mut after: Option<String> = None;
+            loop {
+                let page = store
+                    .projects_page(after.as_deref(), PAGE)
+                    .await
+                    .context("cannot read projects")?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id());
+                for project in &page {
+                    writer.record(project, || project_row(project))?;
+                    written += 1;
+                }
+            }
+        }
+        What::Rejected => {
+            writer.header(&[
+                "connector",
+                "source",
+                "line",
+                "field",
+                "reason",
+                "raw",
+                "run_id",
+                "rejected_at",
+            ])?;
+            for r in store
+                .rejected(u32::MAX)
+                .await
+                .context("cannot read rejected records")?
+            {
+                writer.record(&r, || {
+                    vec![
+                        r.connector.clone(),
+                        r.source.clone(),
+                        opt(r.line),
+                        r.field.clone().unwrap_or_default(),
+                        r.reason.clone(),
+                        r.raw.clone(),
+                        opt(r.run_id),
+                        r.rejected_at.to_rfc3339(),
+                    ]
+                })?;
+                written += 1;
+            }
+        }
+        What::Runs => {
+            writer.header(&[
+                "id",
+                "connector",
+                "trigger",
+                "status",
+                "started_at",
+                "finished_at",
+                "seen",
+                "new",
+                "changed",
+                "unchanged",
+                "rejected",
+                "errors",
+            ])?;
+            for run in store.runs(u32::MAX).await.context("cannot read runs")? {
+                writer.record(&run, || {
+                    vec![
+                        run.id.to_string(),
+                        run.connector.clone(),
+                        run.trigger.clone(),
+                        run.status.to_string(),
+                        run.started_at.to_rfc3339(),
+                        run.finished_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                        run.counts.seen.to_string(),
+                        run.counts.new.to_string(),
+                        run.counts.changed.to_string(),
+                        run.counts.unchanged.to_string(),
+                        run.counts.rejected.to_string(),
+                        run.errors.join(" | "),
+                    ]
+                })?;
+                written += 1;
+            }
+        }
+    }
+    writer.finish()?;
+    Ok(written)
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn credit_row(c: &CreditRecord) -> Vec<String> {
+    let range = c.serial_range.as_ref();
+    vec![
+        c.registry.to_string(),
+        c.project_id(),
+        c.record_key.clone(),
+        c.transaction_type.value.to_string(),
+        c.transaction_type.raw.clone(),
+        c.quantity.to_string(),
+        opt(c.vintage),
+        c.serial.clone().unwrap_or_default(),
+        range.map(|r| r.namespace.clone()).unwrap_or_default(),
+        opt(range.map(|r| r.start)),
+        opt(range.map(|r| r.end)),
+        opt(c.event_date),
+        c.status.value.to_string(),
+        c.status.raw.clone(),
+        c.account.clone().unwrap_or_default(),
+        c.beneficiary.clone().unwrap_or_default(),
+        c.reason.clone().unwrap_or_default(),
+        c.note.clone().unwrap_or_default(),
+        c.monitoring_period
+            .as_ref()
+            .map(|p| format!("{}/{}", opt(p.start), opt(p.end)))
+            .unwrap_or_default(),
+    ]
+}
+
+fn project_row(p: &Project) -> Vec<String> {
+    vec![
+        p.registry.to_string(),
+        p.id(),
+        p.registry_project_id.clone(),
+        p.name.clone(),
+        p.developer.clone().unwrap_or_default(),
+        p.country.clone().unwrap_or_default(),
+        p.country_raw.clone().unwrap_or_default(),
+        p.status
+            .as_ref()
+            .map(|s| s.value.to_string())
+            .unwrap_or_default(),
+        p.status.as_ref().map(|s| s.raw.clone()).unwrap_or_default(),
+        p.methodology.clone().unwrap_or_default(),
+        p.sector.clone().unwrap_or_default(),
+        p.category.clone().unwrap_or_default(),
+        p.project_type.clone().unwrap_or_default(),
+        p.cross_references
+            .iter()
+            .map(|x| {
+                format!(
+                    "{}:{}",
+                    x.registry.map(|r| r.as_str()).unwrap_or("other"),
+                    x.id
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    ]
+}
+
+/// CSV rows or JSON lines, into one output.
+enum Writer<'a> {
+    Csv(csv::Writer<&'a mut dyn Write>),
+    Jsonl(std::io::BufWriter<&'a mut dyn Write>),
+}
+
+impl<'a> Writer<'a> {
+    fn new(format: Format, out: &'a mut dyn Write) -> Self {
+        match format {
+            Format::Csv => Writer::Csv(csv::Writer::from_writer(out)),
+            Format::Jsonl => Writer::Jsonl(std::io::BufWriter::with_capacity(1 << 16, out)),
+        }
+    }
+
+    fn header(&mut self, columns: &[&str]) -> anyhow::Result<()> {
+        if let Writer::Csv(csv) = self {
+            csv.write_record(columns)?;
+        }
+        Ok(())
+    }
+
+    fn record<T: serde::Serialize>(
+        &mut self,
+        value: &T,
+        row: impl FnOnce() -> Vec<String>,
+    ) -> anyhow::Result<()> {
+        match self {
+            Writer::Csv(csv) => csv.write_record(row())?,
+            Writer::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, value)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Writer::Csv(mut csv) => csv.flush()?,
+            Writer::Jsonl(mut out) => out.flush()?,
+        }
+        Ok(())
+    }
+}
