@@ -2,15 +2,15 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use carbonmesh_connector::{Connector, Feed, FetchError, HttpClient, HttpPolicy, Record};
 use carbonmesh_connector_verra::{VerraConfig, VerraConnector};
 use carbonmesh_model::{RegistryId, SerialRange};
 use carbonmesh_simulator::formats::serial;
 use carbonmesh_simulator::{
-    CaseCounts, Feed as SimFeed, FeedRow, RegistryScale, Scale, Simulator, SimulatorConfig,
-    SimulatorHandle,
+    CaseCounts, Fault, FaultPlan, FaultRule, Feed as SimFeed, FeedRow, RegistryScale, Scale,
+    Simulator, SimulatorConfig, SimulatorHandle, Trigger,
 };
 use rust_decimal::prelude::ToPrimitive;
 
@@ -156,5 +156,131 @@ async fn a_sync_reads_every_record_the_simulator_serves() {
         let (records, _) = sync(&c, feed).await.expect("sync");
         assert_eq!(read(&records), served(&sim, route(feed)), "{feed}");
     }
+    sim.shutdown().await;
+}
+
+fn on(feed: SimFeed, when: Trigger, fault: Fault) -> FaultPlan {
+    FaultPlan::none().with(FaultRule::on(feed, when, fault))
+}
+
+#[tokio::test]
+async fn a_429_storm_with_retry_after_still_completes() {
+    let sim = Simulator::start(config()).await.expect("start");
+    let c = connector(&sim, 4);
+    for (feed, route) in [
+        (Feed::Projects, SimFeed::VerraProjects),
+        (Feed::Transactions, SimFeed::VerraTransactions),
+    ] {
+        sim.set_faults(on(
+            route,
+            Trigger::EveryNth(3),
+            Fault::TooManyRequests {
+                retry_after_secs: 1,
+            },
+        ));
+        let started = Instant::now();
+        let (records, _) = sync(&c, feed).await.expect("completes");
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "Retry-After honoured"
+        );
+        assert_eq!(read(&records), served(&sim, route), "{feed}: nothing lost");
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn broken_pages_fail_the_fetch() {
+    let sim = Simulator::start(config()).await.expect("start");
+    let c = connector(&sim, 2);
+
+    // A persistent 500 on one page: the status, after every attempt.
+    for (feed, route) in [
+        (Feed::Projects, SimFeed::VerraProjects),
+        (Feed::Transactions, SimFeed::VerraTransactions),
+    ] {
+        sim.set_faults(on(route, Trigger::Page(1), Fault::Status { status: 500 }));
+        let error = sync(&c, feed).await.expect_err("500");
+        assert!(
+            matches!(
+                error,
+                FetchError::Status {
+                    status: 500,
+                    attempts: 2,
+                    ..
+                }
+            ),
+            "{feed}: {error}"
+        );
+    }
+
+    // Bodies cut half way: a JSON document, and a CSV that stops mid-row.
+    sim.set_faults(on(
+        SimFeed::VerraProjects,
+        Trigger::Page(1),
+        Fault::TruncatedBody,
+    ));
+    let error = sync(&c, Feed::Projects).await.expect_err("cut");
+    assert!(
+        matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("not valid JSON")),
+        "{error}"
+    );
+    sim.set_faults(on(
+        SimFeed::VerraTransactions,
+        Trigger::Page(1),
+        Fault::TruncatedBody,
+    ));
+    let error = sync(&c, Feed::Transactions).await.expect_err("cut");
+    assert!(
+        matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("truncated")),
+        "{error}"
+    );
+
+    // Half a Platts page before the end, where `totalCount` announces a full one.
+    sim.set_faults(on(
+        SimFeed::VerraProjects,
+        Trigger::Page(1),
+        Fault::ShortPage,
+    ));
+    let error = sync(&c, Feed::Projects).await.expect_err("short");
+    assert!(
+        matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("total")),
+        "{error}"
+    );
+
+    // A renamed column: the error names the column the export no longer has.
+    sim.set_faults(on(
+        SimFeed::VerraTransactions,
+        Trigger::Page(0),
+        Fault::RenameColumn {
+            from: "Serial Number".into(),
+            to: "Serial No".into(),
+        },
+    ));
+    let error = sync(&c, Feed::Transactions).await.expect_err("renamed");
+    assert!(
+        matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("Serial Number")),
+        "{error}"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_short_export_page_loses_no_row() {
+    // The CSV export announces no total: paging goes on from where a short page stopped, and
+    // ends on the first empty page.
+    let sim = Simulator::start(config()).await.expect("start");
+    let c = connector(&sim, 2);
+    sim.set_faults(on(
+        SimFeed::VerraTransactions,
+        Trigger::Page(1),
+        Fault::ShortPage,
+    ));
+    let (records, _) = sync(&c, Feed::Transactions).await.expect("sync");
+    assert_eq!(
+        read(&records),
+        served(&sim, SimFeed::VerraTransactions),
+        "every row"
+    );
     sim.shutdown().await;
 }

@@ -30,13 +30,17 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
 }
 
 /// `$skip` and `maxResults` (also `$maxResults`) select rows; both default to everything.
-fn skip_and_max(query: &HashMap<String, String>, total: u64) -> (u64, u64) {
+/// Returns the rows `from..to` and the zero-based page number the request asks for.
+fn skip_and_max(query: &HashMap<String, String>, total: u64) -> (u64, u64, u64) {
     let number = |key: &str| query.get(key).and_then(|v| v.parse::<u64>().ok());
-    let skip = number("$skip").unwrap_or(0).min(total);
+    let requested = number("$skip").unwrap_or(0);
+    let skip = requested.min(total);
     let max = number("maxResults")
         .or_else(|| number("$maxResults"))
         .unwrap_or(total);
-    (skip, (skip.saturating_add(max)).min(total))
+    // The page asked for, not the rows left: the last, shorter page keeps its number.
+    let page = requested / max.max(1);
+    (skip, (skip.saturating_add(max)).min(total), page)
 }
 
 async fn uiapi_csv(state: Arc<AppState>, feed: Feed, query: HashMap<String, String>) -> Response {
@@ -48,8 +52,7 @@ async fn uiapi_csv(state: Arc<AppState>, feed: Feed, query: HashMap<String, Stri
             .into_response();
     }
     let total = state.dataset.len(feed);
-    let (from, to) = skip_and_max(&query, total);
-    let page = if to > from { from / (to - from) } else { 0 };
+    let (from, to, page) = skip_and_max(&query, total);
     match state.admit(feed, page).await {
         Ok(decision) => csv_response(Arc::clone(&state.dataset), feed, from, to, &decision),
         Err(rejection) => rejection,
