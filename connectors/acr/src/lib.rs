@@ -22,11 +22,13 @@ use crate::fetch::Completeness;
 pub use crate::normalize::canonical_project_id;
 
 /// Where and how the GreenTrace API is read.
+///
+/// carbonmesh configures every connector with the registry's host (scheme and host, e.g.
+/// `https://greentrace.ice.com`, or a loopback simulator `http://127.0.0.1:PORT`); the
+/// connector appends GreenTrace's API prefix [`AcrConfig::API_PREFIX`] itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcrConfig {
-    /// API base without a trailing slash:
-    /// `https://greentrace.ice.com/api/greentraceservice/v1` in production, a loopback
-    /// simulator in tests and demos.
+    /// Scheme and host without a trailing slash: `https://greentrace.ice.com` in production.
     pub base_url: String,
     /// GreenTrace tenant: `ACR_REGISTRY`.
     pub tenant: String,
@@ -35,16 +37,34 @@ pub struct AcrConfig {
 }
 
 impl AcrConfig {
-    /// The production GreenTrace API.
-    pub const PRODUCTION_URL: &'static str = "https://greentrace.ice.com/api/greentraceservice/v1";
+    /// The production GreenTrace host.
+    pub const PRODUCTION_URL: &'static str = "https://greentrace.ice.com";
 
-    /// A configuration reading from `base_url`, with ACR's tenant and the largest page.
-    pub fn new(base_url: impl Into<String>) -> Self {
+    /// The path of the GreenTrace API under the host.
+    pub const API_PREFIX: &'static str = "/api/greentraceservice/v1";
+
+    /// A configuration reading from the GreenTrace host `host`, with ACR's tenant and the
+    /// largest page. A URL that already ends in [`AcrConfig::API_PREFIX`] is taken as its host,
+    /// so older configurations holding the full API base keep working.
+    pub fn new(host: impl Into<String>) -> Self {
+        let host = host.into();
+        let host = host.trim_end_matches('/');
+        let host = host.strip_suffix(Self::API_PREFIX).unwrap_or(host);
         Self {
-            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            base_url: host.to_owned(),
             tenant: "ACR_REGISTRY".to_owned(),
             page_size: 2000,
         }
+    }
+
+    /// The API base: host followed by [`AcrConfig::API_PREFIX`].
+    pub fn api_url(&self) -> String {
+        format!("{}{}", self.base_url, Self::API_PREFIX)
+    }
+
+    /// Rows per page as sent in `max`, within GreenTrace's 1..=2000.
+    pub fn max(&self) -> u64 {
+        u64::from(self.page_size.clamp(1, 2000))
     }
 }
 
@@ -62,7 +82,7 @@ pub struct AcrConnector {
 }
 
 impl AcrConnector {
-    /// A connector fetching from `config.base_url` through `http`.
+    /// A connector fetching from the GreenTrace host `config.base_url` through `http`.
     pub fn new(config: AcrConfig, http: HttpClient) -> Self {
         Self { config, http }
     }
@@ -72,7 +92,8 @@ impl AcrConnector {
     /// HTTP 500).
     pub fn page_request(&self, feed: Feed, page: u64) -> Option<Request> {
         let c = &self.config;
-        let size = u64::from(c.page_size.clamp(1, 2000));
+        let api = c.api_url();
+        let size = c.max();
         let offset = (page.max(1) - 1) * size;
         let mut fields = vec![
             ("offset".to_owned(), offset.to_string()),
@@ -81,14 +102,14 @@ impl AcrConnector {
         ];
         let url = match (feed, columns::holding_status(feed)) {
             (Feed::Projects, _) => format!(
-                "{}/project/registry/{}/project-summaries/results",
-                c.base_url, c.tenant
+                "{api}/project/registry/{}/project-summaries/results",
+                c.tenant
             ),
             (_, Some(status)) => {
                 fields.push(("holdingStatus".to_owned(), status.to_owned()));
                 format!(
-                    "{}/credit/registry/{}/holding-summaries/results",
-                    c.base_url, c.tenant
+                    "{api}/credit/registry/{}/holding-summaries/results",
+                    c.tenant
                 )
             }
             _ => return None,
@@ -125,15 +146,20 @@ impl Connector for AcrConnector {
     async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
         let page: u64 = match cursor {
             None => 1,
-            Some(c) => c.parse().map_err(|_| FetchError::Malformed {
-                url: self.config.base_url.clone(),
-                reason: format!("cursor `{c}` is not a page number"),
-            })?,
+            // Pages count from 1: a cursor of 0 would ask for a page before the first.
+            Some(c) => c
+                .parse()
+                .ok()
+                .filter(|p| *p >= 1)
+                .ok_or_else(|| FetchError::Malformed {
+                    url: self.config.api_url(),
+                    reason: format!("cursor `{c}` is not a page number"),
+                })?,
         };
         let request = self
             .page_request(feed, page)
             .ok_or_else(|| FetchError::Malformed {
-                url: self.config.base_url.clone(),
+                url: self.config.api_url(),
                 reason: format!("ACR publishes no {feed} feed"),
             })?;
         let url = format!("{} (page {page})", request.url());
@@ -144,7 +170,7 @@ impl Connector for AcrConnector {
         let response = self.http.send(&request).await?;
         let body: serde_json::Value = serde_json::from_slice(&response.body)
             .map_err(|e| malformed(format!("response is not valid JSON: {e}")))?;
-        let size = u64::from(self.config.page_size.clamp(1, 2000));
+        let size = self.config.max();
         let offset = (page - 1) * size;
         let (records, total) =
             fetch::json_rows(feed, &url, &body, offset + 1).map_err(malformed)?;

@@ -31,7 +31,7 @@ async fn server(drop_on_page: Option<u64>) -> String {
         .expect("rows")
         .clone();
     let app = Router::new().route(
-        "/api/credit/registry/ACR_REGISTRY/holding-summaries/results",
+        "/api/greentraceservice/v1/credit/registry/ACR_REGISTRY/holding-summaries/results",
         // GreenTrace takes its paging fields only as a form-encoded POST body.
         post(move |Form(q): Form<HashMap<String, String>>| {
             let rows = rows.clone();
@@ -54,7 +54,7 @@ async fn server(drop_on_page: Option<u64>) -> String {
         .expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{address}/api")
+    format!("http://{address}")
 }
 
 fn connector(base: &str) -> AcrConnector {
