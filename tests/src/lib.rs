@@ -79,9 +79,20 @@ impl Server {
     /// Starts `carbonmesh serve` on a free loopback port and waits until `/healthz` answers
     /// (for at most 30 s).
     pub async fn start(dir: &Path, database: &str) -> anyhow::Result<Server> {
+        Self::spawn(dir, &["--database", database]).await
+    }
+
+    /// Starts `carbonmesh --config FILE serve` on a free loopback port.
+    pub async fn start_with_config(dir: &Path, config: &Path) -> anyhow::Result<Server> {
+        let config = config.display().to_string();
+        Self::spawn(dir, &["--config", &config]).await
+    }
+
+    async fn spawn(dir: &Path, global: &[&str]) -> anyhow::Result<Server> {
         let port = free_port();
         let child = carbonmesh(dir)
-            .args(["--database", database, "serve", "--listen"])
+            .args(global)
+            .args(["serve", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

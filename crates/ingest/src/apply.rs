@@ -1,7 +1,7 @@
-//! Normalizing raw records and writing the results: the step sync and import share.
+//! Normalizing raw records and writing the results: the steps sync and import share.
 
 use carbonmesh_connector::{Connector, Page, RawRecord, Record, Rejection};
-use carbonmesh_model::{Provenance, RejectedRecord, RunCounts};
+use carbonmesh_model::{CreditRecord, Project, Provenance, RejectedRecord, RunCounts};
 use carbonmesh_store::{Stamped, Store, StoreResult};
 use chrono::{DateTime, Utc};
 
@@ -12,24 +12,31 @@ pub struct Applied {
     pub counts: RunCounts,
 }
 
-/// Normalizes every record of `page` and upserts the results; unreadable and rejected records
-/// are kept with their reasons. `counts.seen` counts raw records; new/changed/unchanged count
-/// the normalized records they produced.
-pub(crate) async fn apply_page(
-    store: &dyn Store,
+/// A page normalized and ready to write.
+#[derive(Debug, Default)]
+pub(crate) struct Normalized {
+    raw_records: u64,
+    projects: Vec<Stamped<Project>>,
+    credits: Vec<Stamped<CreditRecord>>,
+    rejected: Vec<RejectedRecord>,
+}
+
+/// Normalizes every record of `page`: pure CPU work, no I/O.
+pub(crate) fn normalize_page(
     connector: &dyn Connector,
     page: &Page,
     run_id: Option<i64>,
     fetched_at: DateTime<Utc>,
-) -> StoreResult<Applied> {
-    let mut projects = Vec::new();
-    let mut credits = Vec::new();
-    let mut rejected: Vec<RejectedRecord> = page
-        .unreadable
-        .iter()
-        .map(|(raw, why)| rejection(connector, raw, why, run_id, fetched_at))
-        .collect();
-
+) -> Normalized {
+    let mut out = Normalized {
+        raw_records: (page.records.len() + page.unreadable.len()) as u64,
+        rejected: page
+            .unreadable
+            .iter()
+            .map(|(raw, why)| rejection(connector, raw, why, run_id, fetched_at))
+            .collect(),
+        ..Normalized::default()
+    };
     for raw in &page.records {
         match connector.normalize(raw) {
             Ok(records) => {
@@ -41,34 +48,55 @@ pub(crate) async fn apply_page(
                 };
                 for record in records {
                     match record {
-                        Record::Project(project) => projects.push(Stamped {
+                        Record::Project(project) => out.projects.push(Stamped {
                             record: project,
                             provenance: provenance.clone(),
                         }),
-                        Record::Credit(credit) => credits.push(Stamped {
+                        Record::Credit(credit) => out.credits.push(Stamped {
                             record: credit,
                             provenance: provenance.clone(),
                         }),
                     }
                 }
             }
-            Err(why) => rejected.push(rejection(connector, raw, &why, run_id, fetched_at)),
+            Err(why) => out
+                .rejected
+                .push(rejection(connector, raw, &why, run_id, fetched_at)),
         }
     }
+    out
+}
 
+/// Writes a normalized page; `counts.seen` counts raw records, new/changed/unchanged count
+/// the normalized records they produced, rejected counts both kinds of rejection.
+pub(crate) async fn write_normalized(
+    store: &dyn Store,
+    normalized: Normalized,
+) -> StoreResult<Applied> {
     let mut counts = RunCounts::default();
-    if !projects.is_empty() {
-        counts += store.upsert_projects(&projects).await?;
+    if !normalized.projects.is_empty() {
+        counts += store.upsert_projects(&normalized.projects).await?;
     }
-    if !credits.is_empty() {
-        counts += store.upsert_credits(&credits).await?;
+    if !normalized.credits.is_empty() {
+        counts += store.upsert_credits(&normalized.credits).await?;
     }
-    if !rejected.is_empty() {
-        store.insert_rejected(&rejected).await?;
+    if !normalized.rejected.is_empty() {
+        store.insert_rejected(&normalized.rejected).await?;
     }
-    counts.seen = (page.records.len() + page.unreadable.len()) as u64;
-    counts.rejected += rejected.len() as u64;
+    counts.seen = normalized.raw_records;
+    counts.rejected += normalized.rejected.len() as u64;
     Ok(Applied { counts })
+}
+
+/// Normalizes and writes one page.
+pub(crate) async fn apply_page(
+    store: &dyn Store,
+    connector: &dyn Connector,
+    page: &Page,
+    run_id: Option<i64>,
+    fetched_at: DateTime<Utc>,
+) -> StoreResult<Applied> {
+    write_normalized(store, normalize_page(connector, page, run_id, fetched_at)).await
 }
 
 fn rejection(

@@ -2,13 +2,14 @@
 //! normalizer.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use carbonmesh_connector::{Connector, Feed, FileError, Page};
 use carbonmesh_model::{RunCounts, RunStatus};
 use carbonmesh_store::{Store, StoreError};
 use chrono::Utc;
 
-use crate::apply::apply_page;
+use crate::apply::{normalize_page, write_normalized};
 
 /// Raw records normalized and written per batch: bounds memory held by one transaction.
 const BATCH: usize = 10_000;
@@ -30,6 +31,9 @@ pub enum ImportError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The normalizing thread died.
+    #[error("normalizing failed: {0}")]
+    Normalizer(String),
 }
 
 /// Imports one file as one connector run (trigger `import`) and returns what it did.
@@ -37,7 +41,7 @@ pub enum ImportError {
 /// `feed` says what the file holds; when `None` the connector tells it from the file's header.
 pub async fn import_file(
     store: &dyn Store,
-    connector: &dyn Connector,
+    connector: Arc<dyn Connector>,
     feed: Option<Feed>,
     path: &Path,
 ) -> Result<RunCounts, ImportError> {
@@ -68,7 +72,7 @@ pub async fn import_file(
 
 async fn import_bytes(
     store: &dyn Store,
-    connector: &dyn Connector,
+    connector: Arc<dyn Connector>,
     feed: Option<Feed>,
     source: &str,
     bytes: &[u8],
@@ -91,27 +95,46 @@ async fn import_bytes(
     };
     let page = connector.read_file(feed, source, bytes)?;
     let fetched_at = Utc::now();
-    let mut counts = RunCounts::default();
 
-    // Unreadable rows first, then the readable ones in bounded batches.
-    let unreadable = Page {
-        unreadable: page.unreadable,
-        ..Page::default()
+    // Normalizing is CPU work and writing is database work: normalize the next batch on a
+    // blocking thread while the current one is written, so both cores are busy.
+    let Page {
+        records,
+        unreadable,
+        ..
+    } = page;
+    let mut counts = RunCounts::default();
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
+    let normalizer = {
+        let connector = connector.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut pages = vec![Page {
+                unreadable,
+                ..Page::default()
+            }];
+            let mut records = records;
+            while !records.is_empty() {
+                let rest = records.split_off(records.len().min(BATCH));
+                pages.push(Page {
+                    records,
+                    ..Page::default()
+                });
+                records = rest;
+            }
+            for page in pages {
+                let normalized =
+                    normalize_page(connector.as_ref(), &page, Some(run_id), fetched_at);
+                if sender.blocking_send(normalized).is_err() {
+                    break; // the writer stopped on an error
+                }
+            }
+        })
     };
-    counts += apply_page(store, connector, &unreadable, Some(run_id), fetched_at)
-        .await?
-        .counts;
-    let mut records = page.records;
-    while !records.is_empty() {
-        let rest = records.split_off(records.len().min(BATCH));
-        let batch = Page {
-            records,
-            ..Page::default()
-        };
-        counts += apply_page(store, connector, &batch, Some(run_id), fetched_at)
-            .await?
-            .counts;
-        records = rest;
+    while let Some(normalized) = receiver.recv().await {
+        counts += write_normalized(store, normalized).await?.counts;
     }
+    normalizer
+        .await
+        .map_err(|e| ImportError::Normalizer(e.to_string()))?;
     Ok(counts)
 }

@@ -199,7 +199,7 @@ async fn a_failed_page_leaves_the_run_incomplete_and_the_next_run_resumes() {
 #[tokio::test]
 async fn imports_keep_rejected_rows_and_are_idempotent() {
     let (dir, store) = store().await;
-    let connector = Scripted::new(Vec::new(), &[]);
+    let connector: Arc<dyn Connector> = Arc::new(Scripted::new(Vec::new(), &[]));
     let file = dir.path().join("issuances.json");
     std::fs::write(
         &file,
@@ -207,7 +207,7 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
     )
     .expect("write");
 
-    let counts = import_file(store.as_ref(), &connector, None, &file)
+    let counts = import_file(store.as_ref(), connector.clone(), None, &file)
         .await
         .expect("import");
     assert_eq!((counts.seen, counts.new, counts.rejected), (4, 2, 2));
@@ -226,7 +226,7 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         "raw row kept"
     );
 
-    let again = import_file(store.as_ref(), &connector, None, &file)
+    let again = import_file(store.as_ref(), connector.clone(), None, &file)
         .await
         .expect("import");
     assert_eq!((again.new, again.changed, again.unchanged), (0, 0, 2));
@@ -234,7 +234,7 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
 
     let missing = import_file(
         store.as_ref(),
-        &connector,
+        connector.clone(),
         None,
         &dir.path().join("nope.json"),
     )
@@ -242,7 +242,7 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
     assert!(missing.is_err());
     let unknown = dir.path().join("x.txt");
     std::fs::write(&unknown, "not json").expect("write");
-    let error = import_file(store.as_ref(), &connector, None, &unknown)
+    let error = import_file(store.as_ref(), connector.clone(), None, &unknown)
         .await
         .expect_err("unknown kind");
     assert!(error.to_string().contains("--kind"), "{error}");

@@ -101,7 +101,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 for file in &args.files {
                     let counts = carbonmesh_ingest::import_file(
                         store.as_ref(),
-                        connector.as_ref(),
+                        connector.clone(),
                         args.kind,
                         file,
                     )
