@@ -49,6 +49,9 @@ pub struct ConnectorSettings {
     /// Attempts per request before the run is marked incomplete.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
+    /// The `User-Agent` header; the connector's own choice if unset.
+    #[serde(default)]
+    pub user_agent: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -76,6 +79,7 @@ impl Default for ConnectorSettings {
             requests_per_second: default_requests_per_second(),
             timeout_seconds: default_timeout_seconds(),
             max_attempts: default_max_attempts(),
+            user_agent: None,
         }
     }
 }
@@ -194,7 +198,22 @@ mod tests {
                     loaded += 1;
                 }
             }
-            assert!(loaded >= 2, "found {loaded} example configs");
+            assert!(loaded >= 3, "found {loaded} example configs");
+            let production = Config::load(Some(&dir.join("production.toml"))).expect("load");
+            assert_eq!(
+                production.connectors.len(),
+                crate::connectors::BUILT_IN.len()
+            );
+            for (registry, settings) in &production.connectors {
+                let connector = crate::connectors::build(*registry, settings)
+                    .unwrap_or_else(|e| panic!("{registry}: {e:#}"));
+                let schedule = settings
+                    .schedule
+                    .clone()
+                    .unwrap_or_else(|| connector.default_schedule().to_owned());
+                carbonmesh_ingest::Schedule::parse(&schedule)
+                    .unwrap_or_else(|e| panic!("{registry}: {e}"));
+            }
             let defaults = Config::load(Some(&dir.join("carbonmesh.toml"))).expect("load");
             assert_eq!(
                 defaults,

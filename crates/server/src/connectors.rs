@@ -13,7 +13,9 @@ use crate::config::ConnectorSettings;
 use carbonmesh_connector_acr::{AcrConfig, AcrConnector};
 use carbonmesh_connector_arb::{ArbConfig, ArbConnector};
 use carbonmesh_connector_car::{CarConfig, CarConnector};
-use carbonmesh_connector_gold_standard::{GoldStandardConfig, GoldStandardConnector};
+use carbonmesh_connector_gold_standard::{
+    BROWSER_USER_AGENT, GoldStandardConfig, GoldStandardConnector,
+};
 use carbonmesh_connector_verra::{VerraConfig, VerraConnector};
 
 /// Where CARB publishes the offset credit issuance table.
@@ -33,12 +35,22 @@ pub fn build(
     registry: RegistryId,
     settings: &ConnectorSettings,
 ) -> anyhow::Result<Arc<dyn Connector>> {
+    let defaults = HttpPolicy::default();
+    // Gold Standard's firewall refuses clients that do not look like a browser.
+    let user_agent = settings
+        .user_agent
+        .clone()
+        .unwrap_or_else(|| match registry {
+            RegistryId::GoldStandard => BROWSER_USER_AGENT.to_owned(),
+            _ => defaults.user_agent.clone(),
+        });
     let policy = HttpPolicy {
         timeout: Duration::from_secs(settings.timeout_seconds.max(1)),
         max_attempts: settings.max_attempts.max(1),
         requests_per_second: NonZeroU32::new(settings.requests_per_second)
             .context("requests_per_second must be at least 1")?,
-        ..HttpPolicy::default()
+        user_agent,
+        ..defaults
     };
     let http = HttpClient::new(policy).context("cannot build the HTTP client")?;
     let base = settings.base_url.clone();

@@ -57,8 +57,11 @@ pub async fn start_and_sync(
         let outcome = sync(store, connector.as_ref(), "demo", |counts| {
             if interactive {
                 print!(
-                    "\r  {registry:<14} {:>8} records read, {:>8} new, {:>6} rejected",
-                    counts.seen, counts.new, counts.rejected
+                    "\r  {:<14} {:>8} records read, {:>8} new, {:>6} rejected",
+                    registry.as_str(),
+                    counts.seen,
+                    counts.new,
+                    counts.rejected
                 );
                 let _ = std::io::stdout().flush();
             }
@@ -69,7 +72,8 @@ pub async fn start_and_sync(
             print!("\r");
         }
         println!(
-            "  {registry:<14} {:>8} records read, {:>8} new, {:>6} rejected  (run {} {})",
+            "  {:<14} {:>8} records read, {:>8} new, {:>6} rejected  (run {} {})",
+            registry.as_str(),
             outcome.counts.seen,
             outcome.counts.new,
             outcome.counts.rejected,
