@@ -77,12 +77,17 @@ fn required(feed: Feed) -> &'static [(&'static str, &'static [&'static str])] {
     }
 }
 
-/// The required columns of `feed` that `headers` lacks.
-pub(crate) fn missing_required(feed: Feed, headers: &HeaderMap) -> Vec<&'static str> {
+/// The required columns of `feed` that `headers` lacks, each as its short name and the export's
+/// column name (`serial numbers ("Offset Credit Serial Numbers")`), so an error says exactly
+/// which header to look for.
+pub(crate) fn missing_required(feed: Feed, headers: &HeaderMap) -> Vec<String> {
     required(feed)
         .iter()
         .filter(|(_, accepted)| headers.find(accepted).is_none())
-        .map(|(name, _)| *name)
+        .map(|(name, accepted)| match accepted.first() {
+            Some(column) => format!("{name} ({column:?})"),
+            None => (*name).to_owned(),
+        })
         .collect()
 }
 

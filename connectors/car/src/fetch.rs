@@ -32,7 +32,8 @@ pub(crate) fn csv_page(
     let missing = columns::missing_required(feed, &headers);
     if !missing.is_empty() {
         return Err(format!(
-            "missing required column(s) {missing:?} for {feed}; the header has {:?}",
+            "missing required column(s) for {feed}: {}; the header has {:?}",
+            missing.join(", "),
             headers.raw()
         ));
     }

@@ -1,11 +1,14 @@
-//! `fetch_page` against a loopback server that answers like CAR's APX report download.
+//! `fetch_page` against a loopback server that answers like CAR's APX report page and its
+//! bulk download.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::RawQuery;
-use axum::routing::get;
+use axum::extract::Query;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Form, Router};
 use carbonmesh_connector::{Connector, Feed, FetchError, HttpClient, HttpPolicy};
 use carbonmesh_connector_car::{CarConfig, CarConnector};
 
@@ -14,25 +17,64 @@ const RETIREMENTS: &str = concat!(
     "/../../../shared/fixtures/registries/climate-action-reserve/offsets-db-data_retirements.csv"
 );
 
-/// Serves report 206 (retirements) whole, or cut `cut` bytes before its end.
+/// The report page of report 206, in the markup APX uses: upper-case tags, mixed quoting.
+const PAGE: &str = r#"<HTML><BODY>
+<FORM NAME="rptdownload" METHOD="post" ACTION="/myModule/include/rptdownload.asp">
+<INPUT TYPE="hidden" NAME="c16e" VALUE="9f2c">
+<input type=hidden name=Parameters value="r=206">
+<input type='hidden' name='Title' value='Retired &amp; Offset Credits'>
+<input type="hidden" name="SortORder" value="">
+<input type="hidden" name="FormatType" value="html">
+</FORM></BODY></HTML>"#;
+
+/// Serves report 206: the page sets a session cookie; the download needs the token, the
+/// cookie and `FormatType=csv`, and returns the fixture whole or cut `cut` bytes before its end.
 async fn server(cut: usize) -> String {
     let bytes = std::fs::read(RETIREMENTS)
         .unwrap_or_else(|e| panic!("fixture {RETIREMENTS} is missing ({e})"));
     let body = bytes[..bytes.len() - cut].to_vec();
-    let app = Router::new().route(
-        "/myModule/include/rptdownload.asp",
-        get(move |RawQuery(q): RawQuery| {
-            let body = body.clone();
-            async move {
-                let q = q.unwrap_or_default();
-                if q.contains("r=206") && q.contains("FormatType=csv") {
-                    (axum::http::StatusCode::OK, body)
-                } else {
-                    (axum::http::StatusCode::NOT_FOUND, Vec::new())
+    let app = Router::new()
+        .route(
+            "/myModule/rpt/myrpt.asp",
+            get(|Query(q): Query<HashMap<String, String>>| async move {
+                if q.get("r").map(String::as_str) != Some("206") {
+                    return (
+                        StatusCode::OK,
+                        HeaderMap::new(),
+                        "Invalid report".to_owned(),
+                    );
                 }
-            }
-        }),
-    );
+                let mut headers = HeaderMap::new();
+                headers.insert(
+                    "set-cookie",
+                    "ASPSESSIONIDAB=S1; path=/".parse().expect("header"),
+                );
+                (StatusCode::OK, headers, PAGE.to_owned())
+            }),
+        )
+        .route(
+            "/myModule/include/rptdownload.asp",
+            post(
+                move |headers: HeaderMap, Form(f): Form<HashMap<String, String>>| {
+                    let body = body.clone();
+                    async move {
+                        let field = |k: &str| f.get(k).map(String::as_str);
+                        let cookie = headers.get("cookie").and_then(|v| v.to_str().ok());
+                        let ok = field("c16e") == Some("9f2c")
+                            && field("Parameters") == Some("r=206")
+                            && field("Title") == Some("Retired & Offset Credits")
+                            && field("SortORder") == Some("")
+                            && field("FormatType") == Some("csv")
+                            && cookie == Some("ASPSESSIONIDAB=S1");
+                        if ok {
+                            (StatusCode::OK, body)
+                        } else {
+                            (StatusCode::FORBIDDEN, b"Invalid request".to_vec())
+                        }
+                    }
+                },
+            ),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -79,10 +121,24 @@ async fn a_download_cut_mid_row_is_malformed() {
     match error {
         FetchError::Malformed { reason, url } => {
             assert!(reason.contains("truncated"), "{reason}");
-            assert!(
-                url.ends_with("rptdownload.asp?r=206&FormatType=csv"),
-                "{url}"
-            );
+            assert!(url.ends_with("/myModule/rpt/myrpt.asp?r=206"), "{url}");
+        }
+        other => panic!("expected Malformed, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_report_page_without_a_token_is_malformed() {
+    // The server knows report 206 only: the projects page has no form.
+    let c = connector(&server(0).await);
+    let error = c
+        .fetch_page(Feed::Projects, None)
+        .await
+        .expect_err("no token");
+    match error {
+        FetchError::Malformed { reason, .. } => {
+            assert!(reason.contains("`c16e`"), "{reason}");
+            assert!(reason.contains("Invalid report"), "{reason}");
         }
         other => panic!("expected Malformed, got {other}"),
     }

@@ -25,8 +25,8 @@
 //! | `GET /projects?page=&size=` | `public-api.goldstandard.org/projects` | `page` from 1; `size` capped at 150 |
 //! | `POST /api/greentraceservice/v1/credit/registry/ACR_REGISTRY/holding-summaries/results` | ICE GreenTrace (ACR) holdings, `holdingStatus=ISSUED\|RETIRED\|CANCELED` | form body `offset` or `pageNumber`, `max` ≤ 2000; a non-form body → 500 |
 //! | `POST /api/greentraceservice/v1/project/registry/ACR_REGISTRY/project-summaries/results` | ICE GreenTrace (ACR) projects | as above |
-//! | `GET /myModule/rpt/myrpt.asp?r=111\|112\|206\|308` | `thereserve2.apx.com` (CAR) report page with the download form | — |
-//! | `POST /myModule/include/rptdownload.asp` | CAR bulk CSV download (`c16e` token, `FormatType=csv`) | whole report |
+//! | `GET /myModule/rpt/myrpt.asp?r=111\|112\|206\|308` | `thereserve2.apx.com` (CAR) report page with the download form; sets the session cookie | — |
+//! | `POST /myModule/include/rptdownload.asp` | CAR bulk CSV download (form with the page's hidden fields, `c16e` token, `FormatType=csv`, and the page's `ASPSESSIONID…` cookie; 403 without them) | whole report |
 //! | `GET /resources/documents/arb-offset-credit-issuance-table` | CARB offset credit issuance table (XLSX sheet 3, served as CSV) | whole table |
 //! | `GET /_simulator/ground-truth` | none: the injected cases as JSON | — |
 //!

@@ -182,7 +182,7 @@ async fn pagination_walks_every_record_exactly_once() {
         "serials are nearly all distinct"
     );
 
-    // CAR: report page, then the form download.
+    // CAR: report page (with its session cookie), then the form download.
     let page = client
         .get(
             sim.url_for(RegistryId::Car, FeedKind::Retirements)
@@ -190,10 +190,15 @@ async fn pagination_walks_every_record_exactly_once() {
         )
         .send()
         .await
-        .expect("send")
-        .text()
-        .await
-        .expect("text");
+        .expect("send");
+    let cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_string();
+    let page = page.text().await.expect("text");
     let token = page
         .split("name=\"c16e\" value=\"")
         .nth(1)
@@ -205,6 +210,7 @@ async fn pagination_walks_every_record_exactly_once() {
             sim.base_url()
         ))
         .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &cookie)
         .body(format!("c16e={token}&Parameters=r%3D206&FormatType=csv"))
         .send()
         .await
@@ -212,6 +218,18 @@ async fn pagination_walks_every_record_exactly_once() {
         .text()
         .await
         .expect("text");
+    // Without the session cookie the download is refused, as on APX.
+    let refused = client
+        .post(format!(
+            "{}/myModule/include/rptdownload.asp",
+            sim.base_url()
+        ))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("c16e={token}&Parameters=r%3D206&FormatType=csv"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(refused.status().as_u16(), 403);
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let served: Vec<String> = reader
         .records()

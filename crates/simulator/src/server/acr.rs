@@ -29,7 +29,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
 }
 
 /// Decodes an `application/x-www-form-urlencoded` body (`+` and `%XX` escapes).
-fn parse_form(body: &[u8]) -> HashMap<String, String> {
+pub(crate) fn parse_form(body: &[u8]) -> HashMap<String, String> {
     let decode = |s: &str| -> String {
         let bytes = s.as_bytes();
         let mut out = Vec::with_capacity(bytes.len());

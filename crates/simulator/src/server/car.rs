@@ -1,9 +1,10 @@
 //! CAR routes: the APX report pages and their bulk CSV download.
 //!
-//! As on `thereserve2.apx.com`, a client first GETs `myrpt.asp?r=<report>`, reads the hidden
-//! form fields (including the `c16e` token), then POSTs them to `rptdownload.asp` with
-//! `FormatType=csv` to receive the whole report as CSV. Faults and counters apply to the
-//! download.
+//! As on `thereserve2.apx.com`, a client first GETs `myrpt.asp?r=<report>`, which sets the ASP
+//! session cookie, reads the hidden form fields (including the `c16e` token), then POSTs them
+//! form-encoded to `rptdownload.asp` with `FormatType=csv` and the session cookie to receive the
+//! whole report as CSV. A download without the token or the cookie is refused (403). Faults and
+//! counters apply to the download.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,10 +12,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
+use super::acr::parse_form;
 use super::{AppState, csv_response};
 use crate::feeds::Feed;
 
@@ -40,6 +42,29 @@ fn token(state: &AppState) -> String {
         "{:016x}",
         state.dataset.seed().wrapping_mul(0x9e37_79b9_7f4a_7c15)
     )
+}
+
+/// The ASP session cookie's name, as Classic ASP names it (a random suffix per application).
+const SESSION_COOKIE: &str = "ASPSESSIONIDQSCTRBRA";
+
+/// The session id the report page hands out; fixed per data set, like the token.
+fn session(state: &AppState) -> String {
+    format!(
+        "{:024X}",
+        u128::from(state.dataset.seed().wrapping_mul(0xc2b2_ae3d_27d4_eb4f))
+    )
+}
+
+/// Whether the request carries the session cookie the report page set.
+fn has_session(state: &AppState, headers: &HeaderMap) -> bool {
+    let expected = session(state);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(name, value)| name == SESSION_COOKIE && value == expected)
 }
 
 async fn report_page(
@@ -70,19 +95,21 @@ async fn report_page(
         .iter()
         .map(|(name, value)| format!("<input type=\"hidden\" name=\"{name}\" value=\"{value}\">\n"))
         .collect();
-    Html(format!(
+    let mut response = Html(format!(
         "<html><body><form id=\"rptdownload\" method=\"post\" action=\"/myModule/include/rptdownload.asp\">\n{inputs}</form></body></html>"
     ))
-    .into_response()
+    .into_response();
+    if let Ok(cookie) =
+        HeaderValue::from_str(&format!("{SESSION_COOKIE}={}; path=/", session(&state)))
+    {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
-async fn download(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let form: HashMap<String, String> = String::from_utf8_lossy(&body)
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.replace("%3D", "=").replace("%3d", "=")))
-        .collect();
-    if form.get("c16e") != Some(&token(&state)) {
+async fn download(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = parse_form(&body);
+    if form.get("c16e") != Some(&token(&state)) || !has_session(&state, &headers) {
         return (StatusCode::FORBIDDEN, "Invalid request").into_response();
     }
     let feed = form
