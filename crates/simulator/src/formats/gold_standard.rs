@@ -161,7 +161,9 @@ pub fn credit_entity(row: &CreditRow, project: &ProjectInfo) -> Value {
     entity(
         CREDIT_KEYS,
         vec![
-            ("id", json!((row.batch * 8 + row.start % 8).to_string())),
+            // One id per published piece: pieces of a batch start at different unit numbers,
+            // and Gold Standard batches restart at 1 and stay far below ten million units.
+            ("id", json!((row.batch * 10_000_000 + row.start).to_string())),
             ("created_at", json!(stamp)),
             ("updated_at", json!(stamp)),
             ("number_of_credits", json!(row.quantity)),
