@@ -68,6 +68,9 @@ async fn sync_reads_every_registry_from_the_simulator_and_a_second_sync_changes_
             .unwrap_or_else(|| panic!("no line for {registry} in {stdout}"));
         assert!(line.contains(" complete: "), "{line}");
         assert!(!line.contains("new 0,"), "{registry} stored nothing: {line}");
+        // Within one run every record is new: a change would mean two source records
+        // collapsed onto one key.
+        assert!(line.contains(", changed 0,"), "{line}");
     }
     let stored = credit_count(dir.path(), &config);
     assert!(stored > 500, "{stored} credit records");
