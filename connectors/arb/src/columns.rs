@@ -95,9 +95,11 @@ pub(crate) const AMOUNTS: [(&str, &str, TransactionType, UnitStatus); 11] = [
 ];
 
 /// The required columns the header lacks.
-pub(crate) fn missing_required(feed: Feed, headers: &HeaderMap) -> Vec<&'static str> {
+/// Each is given as its short name and the sheet's column name
+/// (`carb issuance id ("CARB Issuance ID")`), so an error says exactly which header to look for.
+pub(crate) fn missing_required(feed: Feed, headers: &HeaderMap) -> Vec<String> {
     if feed != Feed::Issuances {
-        return vec!["(ARB publishes issuances only)"];
+        return vec!["(ARB publishes issuances only)".to_owned()];
     }
     [
         ("carb project id", CARB_PROJECT_ID),
@@ -109,7 +111,10 @@ pub(crate) fn missing_required(feed: Feed, headers: &HeaderMap) -> Vec<&'static 
     ]
     .into_iter()
     .filter(|(_, accepted)| headers.find(accepted).is_none())
-    .map(|(name, _)| name)
+    .map(|(name, accepted)| match accepted.first() {
+        Some(column) => format!("{name} ({column:?})"),
+        None => name.to_owned(),
+    })
     .collect()
 }
 

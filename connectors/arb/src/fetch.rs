@@ -32,7 +32,8 @@ pub(crate) fn csv_page(
     let missing = columns::missing_required(feed, &headers);
     if !missing.is_empty() {
         return Err(format!(
-            "missing required column(s) {missing:?} for {feed}; the header has {:?}",
+            "missing required column(s) for {feed}: {}; the header has {:?}",
+            missing.join(", "),
             headers.raw()
         ));
     }
@@ -71,6 +72,16 @@ pub(crate) fn csv_page(
     Ok(page)
 }
 
+/// What a body is when it is plainly not a CSV: CARB's page (HTML) or its workbook (XLSX, a
+/// zip archive). `None` otherwise.
+pub(crate) fn not_csv(body: &[u8]) -> Option<&'static str> {
+    if body.starts_with(b"PK\x03\x04") {
+        return Some("an XLSX workbook");
+    }
+    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    (body[start] == b'<').then_some("an HTML page")
+}
+
 /// The unreadable row kept as its physical line, so a reviewer sees exactly what was there.
 fn unreadable(
     feed: Feed,
@@ -94,4 +105,15 @@ fn unreadable(
         },
     };
     (record, Rejection::record(error.problem.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn html_and_xlsx_are_told_from_csv() {
+        assert_eq!(super::not_csv(b"PK\x03\x04rest"), Some("an XLSX workbook"));
+        assert_eq!(super::not_csv(b"\n <!DOCTYPE html>"), Some("an HTML page"));
+        assert_eq!(super::not_csv(b"CARB Project ID,OPR Project ID\n"), None);
+        assert_eq!(super::not_csv(b""), None);
+    }
 }

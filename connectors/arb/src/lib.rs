@@ -21,19 +21,31 @@ use crate::fetch::Completeness;
 pub use crate::normalize::opr_reference;
 
 /// Where the issuance table is fetched from.
+///
+/// carbonmesh configures every connector with the registry's host (scheme and host); the
+/// connector appends the table's path, [`ArbConfig::TABLE_PATH`], CARB's own page path.
+///
+/// CARB publishes the table as an XLSX linked from that page, and carbonmesh does not read
+/// XLSX yet: the connector reads the CSV of sheet 3 served at that path (by the carbonmesh
+/// simulator, or a mirror that converts the sheet). Pointed at CARB itself, a fetch fails
+/// with [`FetchError::Malformed`] saying the table came as HTML or XLSX.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArbConfig {
-    /// Scheme and host (and any path prefix) without a trailing slash.
+    /// Scheme and host without a trailing slash: `https://ww2.arb.ca.gov` in production, a
+    /// loopback simulator (`http://127.0.0.1:PORT`) in tests and demos.
     pub base_url: String,
-    /// Path of the CSV export of sheet 3 (the issuance sheet) under `base_url`.
+    /// Path of the sheet-3 CSV under `base_url`.
     pub table_path: String,
 }
 
 impl ArbConfig {
-    /// The default path of the sheet-3 CSV under `base_url`.
-    pub const TABLE_PATH: &'static str = "/arb-offset-credit-issuance-table/sheet3.csv";
+    /// CARB's host.
+    pub const PRODUCTION_URL: &'static str = "https://ww2.arb.ca.gov";
 
-    /// A configuration reading the table from `base_url` + [`ArbConfig::TABLE_PATH`].
+    /// The issuance table's page on CARB's site, where the sheet-3 CSV is read from.
+    pub const TABLE_PATH: &'static str = "/resources/documents/arb-offset-credit-issuance-table";
+
+    /// A configuration reading the table from the host `base_url` + [`ArbConfig::TABLE_PATH`].
     pub fn new(base_url: impl Into<String>) -> Self {
         Self {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
@@ -44,6 +56,12 @@ impl ArbConfig {
     /// The table's URL.
     pub fn table_url(&self) -> String {
         format!("{}{}", self.base_url, self.table_path)
+    }
+}
+
+impl Default for ArbConfig {
+    fn default() -> Self {
+        Self::new(Self::PRODUCTION_URL)
     }
 }
 
@@ -89,6 +107,15 @@ impl Connector for ArbConnector {
             });
         }
         let body = self.http.get(&url).await?;
+        if let Some(kind) = fetch::not_csv(&body) {
+            return Err(FetchError::Malformed {
+                url,
+                reason: format!(
+                    "the table came as {kind}, not the sheet-3 CSV; carbonmesh does not read \
+                     CARB's XLSX yet, so point the ARB connector at a host serving the CSV"
+                ),
+            });
+        }
         fetch::csv_page(feed, &url, &body, Completeness::Response)
             .map_err(|reason| FetchError::Malformed { url, reason })
     }
