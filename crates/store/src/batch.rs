@@ -4,12 +4,11 @@
 //! The backends bind them without copying again: SQLite as multi-row `VALUES` statements,
 //! PostgreSQL as one array per column (see `sql.rs`).
 
-use carbonmesh_model::{
-    CreditRecord, Project, RecordKind, RegistryId, RejectedRecord, ValidationError,
-};
+use carbonmesh_model::{CreditRecord, Project, RegistryId, RejectedRecord, ValidationError};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::{Stamped, StoreError};
@@ -20,17 +19,17 @@ pub(crate) const CHUNK_RECORDS: usize = 5_000;
 
 /// A record type the store versions.
 pub(crate) trait Versioned: Serialize {
-    const KIND: RecordKind;
     fn registry(&self) -> RegistryId;
     /// The natural key within the registry.
     fn key(&self) -> &str;
     fn check(&self) -> Result<(), ValidationError>;
+    /// The columns of the table's unique key, in the order of its key list in `sql.rs`.
+    fn write_key<'a>(&'a self, row: &mut Row<'_, 'a>);
     /// The table-specific columns, in the order of the table's column list in `sql.rs`.
-    fn write_columns(&self, row: &mut Row<'_>);
+    fn write_columns<'a>(&'a self, row: &mut Row<'_, 'a>);
 }
 
 impl Versioned for Project {
-    const KIND: RecordKind = RecordKind::Project;
     fn registry(&self) -> RegistryId {
         self.registry
     }
@@ -40,11 +39,14 @@ impl Versioned for Project {
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }
-    fn write_columns(&self, row: &mut Row<'_>) {
+    fn write_key<'a>(&'a self, row: &mut Row<'_, 'a>) {
+        row.text(self.id());
+    }
+    fn write_columns<'a>(&'a self, row: &mut Row<'_, 'a>) {
         row.text(self.id());
         row.text(self.registry.as_str());
-        row.text(&self.registry_project_id);
-        row.text(&self.name);
+        row.text(self.registry_project_id.as_str());
+        row.text(self.name.as_str());
         row.opt_text(self.developer.as_deref());
         row.opt_text(self.country.as_deref());
         row.opt_text(self.country_raw.as_deref());
@@ -58,7 +60,6 @@ impl Versioned for Project {
 }
 
 impl Versioned for CreditRecord {
-    const KIND: RecordKind = RecordKind::Credit;
     fn registry(&self) -> RegistryId {
         self.registry
     }
@@ -68,13 +69,17 @@ impl Versioned for CreditRecord {
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }
-    fn write_columns(&self, row: &mut Row<'_>) {
+    fn write_key<'a>(&'a self, row: &mut Row<'_, 'a>) {
+        row.text(self.registry.as_str());
+        row.text(self.record_key.as_str());
+    }
+    fn write_columns<'a>(&'a self, row: &mut Row<'_, 'a>) {
         let range = self.serial_range.as_ref();
         row.text(self.registry.as_str());
-        row.text(&self.record_key);
+        row.text(self.record_key.as_str());
         row.text(self.project_id());
         row.text(self.transaction_type.value.as_str());
-        row.text(&self.transaction_type.raw);
+        row.text(self.transaction_type.raw.as_str());
         row.text(self.quantity.to_string());
         row.opt_text(self.serial.as_deref());
         row.opt_text(range.map(|r| r.namespace.as_str()));
@@ -84,27 +89,27 @@ impl Versioned for CreditRecord {
         row.opt_int(self.vintage.map(i64::from));
         row.opt_text(self.event_date.map(|d| d.to_string()));
         row.text(self.status.value.as_str());
-        row.text(&self.status.raw);
+        row.text(self.status.raw.as_str());
     }
 }
 
-/// One bound value. Owned, so the drivers take it without another copy.
+/// One bound value: borrowed from the batch where it can be, owned where it is computed.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
+pub(crate) enum Value<'a> {
     Null,
-    Text(String),
+    Text(Cow<'a, str>),
     Int(i64),
 }
 
 /// Appends one row's values to a chunk's flat, row-major value list.
-pub(crate) struct Row<'a>(&'a mut Vec<Value>);
+pub(crate) struct Row<'r, 'a>(&'r mut Vec<Value<'a>>);
 
-impl Row<'_> {
-    pub(crate) fn text(&mut self, value: impl Into<String>) {
+impl<'a> Row<'_, 'a> {
+    pub(crate) fn text(&mut self, value: impl Into<Cow<'a, str>>) {
         self.0.push(Value::Text(value.into()));
     }
 
-    pub(crate) fn opt_text(&mut self, value: Option<impl Into<String>>) {
+    pub(crate) fn opt_text<V: Into<Cow<'a, str>>>(&mut self, value: Option<V>) {
         self.0
             .push(value.map_or(Value::Null, |v| Value::Text(v.into())));
     }
@@ -118,13 +123,12 @@ impl Row<'_> {
     }
 }
 
-/// One record of a chunk, kept to write its version row once the database says it changed.
+/// One valid record of a chunk, serialized and hashed.
 struct Pending {
     index: usize,
     content_hash: String,
     fetched_at: String,
-    /// Taken when the version row is written.
-    payload: Option<String>,
+    payload: String,
 }
 
 /// One statement's worth of records, each key at most once, sorted by key.
@@ -138,63 +142,53 @@ impl<T: Versioned> Chunk<'_, T> {
         self.pending.len()
     }
 
-    /// The rows of the current-record table, in key order; the upsert statement adds
-    /// `version` and `updated_at`.
-    pub(crate) fn rows(&self) -> Vec<Value> {
-        let mut values = Vec::with_capacity(self.pending.len() * 20);
-        for p in &self.pending {
+    /// `(ord, key…, content_hash)` of the records at positions `which` (ascending) of the
+    /// chunk, `ord` being the position.
+    pub(crate) fn key_rows(&self, which: &[usize]) -> Vec<Value<'_>> {
+        let mut values = Vec::with_capacity(which.len() * 4);
+        for &ord in which {
+            let p = &self.pending[ord];
+            let mut row = Row(&mut values);
+            row.int(ord as i64);
+            self.batch[p.index].record.write_key(&mut row);
+            row.text(p.content_hash.as_str());
+        }
+        values
+    }
+
+    /// The full current-table rows of the records at positions `which` (ascending), each with
+    /// the version it is written as, stamped `now`.
+    pub(crate) fn rows<'s>(&'s self, which: &[(usize, i64)], now: &'s str) -> Vec<Value<'s>> {
+        let mut values = Vec::with_capacity(which.len() * 24);
+        for &(ord, version) in which {
+            let p = &self.pending[ord];
             let Stamped { record, provenance } = &self.batch[p.index];
             let mut row = Row(&mut values);
             record.write_columns(&mut row);
+            row.text(p.payload.as_str());
             row.text(p.content_hash.as_str());
             row.text(provenance.source.as_str());
             row.text(provenance.raw_hash.as_str());
             row.text(p.fetched_at.as_str());
             row.opt_int(provenance.run_id);
+            row.int(version);
+            row.text(now);
         }
         values
     }
 
-    /// The `record_versions` rows for the records the upsert reported as new or changed,
-    /// `(registry, key, version)`; the insert statement adds `recorded_at`.
-    pub(crate) fn version_rows(
-        &mut self,
-        written: &[(String, String, i64)],
-    ) -> Result<Vec<Value>, StoreError> {
-        let mut values = Vec::with_capacity(written.len() * 10);
-        for (registry, key, version) in written {
-            let registry: RegistryId = registry.parse().map_err(|_| StoreError::Corrupt {
-                column: "registry",
-                value: registry.clone(),
-            })?;
-            let batch = self.batch;
-            let unexpected = || StoreError::Corrupt {
+    /// The position in the chunk of the record a statement returned by `(registry, key)`.
+    pub(crate) fn position(&self, registry: &str, key: &str) -> Result<usize, StoreError> {
+        let batch = self.batch;
+        self.pending
+            .binary_search_by(|p| {
+                let r = &batch[p.index].record;
+                (r.registry().as_str(), r.key()).cmp(&(registry, key))
+            })
+            .map_err(|_| StoreError::Corrupt {
                 column: "record_key",
-                value: format!("{registry}:{key} returned by an upsert it was not part of"),
-            };
-            let found = self
-                .pending
-                .binary_search_by(|p| {
-                    let r = &batch[p.index].record;
-                    (r.registry(), r.key()).cmp(&(registry, key.as_str()))
-                })
-                .map_err(|_| unexpected())?;
-            let pending = &mut self.pending[found];
-            let payload = pending.payload.take().ok_or_else(unexpected)?;
-            let provenance = &batch[pending.index].provenance;
-            let mut row = Row(&mut values);
-            row.text(T::KIND.as_str());
-            row.text(registry.as_str());
-            row.text(key.as_str());
-            row.int(*version);
-            row.text(pending.content_hash.as_str());
-            row.text(payload);
-            row.text(provenance.source.as_str());
-            row.text(provenance.raw_hash.as_str());
-            row.text(std::mem::take(&mut pending.fetched_at));
-            row.opt_int(provenance.run_id);
-        }
-        Ok(values)
+                value: format!("{registry}:{key} returned by a write it was not part of"),
+            })
     }
 }
 
@@ -255,7 +249,7 @@ pub(crate) fn prepare<T: Versioned>(batch: &[Stamped<T>]) -> Result<Prepared<'_,
                 index,
                 content_hash: sha256_hex(payload.as_bytes()),
                 fetched_at: timestamp(stamped.provenance.fetched_at),
-                payload: Some(payload),
+                payload,
             });
         }
     }
@@ -264,7 +258,7 @@ pub(crate) fn prepare<T: Versioned>(batch: &[Stamped<T>]) -> Result<Prepared<'_,
     for chunk in &mut chunks {
         chunk.pending.sort_unstable_by(|a, b| {
             let (ra, rb) = (&batch[a.index].record, &batch[b.index].record);
-            (ra.registry(), ra.key()).cmp(&(rb.registry(), rb.key()))
+            (ra.registry().as_str(), ra.key()).cmp(&(rb.registry().as_str(), rb.key()))
         });
     }
     Ok(Prepared { chunks, rejected })

@@ -1,10 +1,11 @@
 //! The PostgreSQL store: production, and several carbonmesh instances sharing one database.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Arguments, PgConnection, Postgres, Transaction};
 
 use crate::batch::Value;
@@ -54,25 +55,27 @@ fn db_time(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// One column of a chunk, bound as one array.
-enum Array {
-    Text(Vec<Option<String>>),
+enum Array<'a> {
+    Text(Vec<Option<Cow<'a, str>>>),
     Int(Vec<Option<i64>>),
 }
 
 /// Writes a chunk's rows (flat, `statement.kinds.len()` values each) as one statement, one
-/// array per column, then the statement time.
-async fn write_rows(
+/// array per column, and returns the rows the statement returns.
+async fn write_rows<R>(
     conn: &mut PgConnection,
     statement: &Statement,
-    rows: Vec<Value>,
-    now: &str,
-) -> StoreResult<Vec<(String, String, i64)>> {
+    rows: Vec<Value<'_>>,
+) -> StoreResult<Vec<R>>
+where
+    R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
     let width = statement.kinds.len();
     let n = rows.len() / width;
     if n == 0 {
         return Ok(Vec::new());
     }
-    let mut arrays: Vec<Array> = statement
+    let mut arrays: Vec<Array<'_>> = statement
         .kinds
         .iter()
         .map(|kind| match kind {
@@ -102,7 +105,6 @@ async fn write_rows(
         }
         .map_err(sqlx::Error::Encode)?;
     }
-    args.add(now).map_err(sqlx::Error::Encode)?;
     let (_, sql) = statement.next(n);
     Ok(sqlx::query_as_with(sql, args).fetch_all(conn).await?)
 }

@@ -1,21 +1,40 @@
 //! Statements written once for both backends (`$n` placeholders work in SQLite too).
 
-pub(crate) const CURRENT_PROJECT: &str = "SELECT v.payload FROM projects p \
-     JOIN record_versions v ON v.kind = 'project' AND v.registry = p.registry \
-     AND v.record_key = p.registry_project_id AND v.version = p.version \
-     WHERE p.id = $1";
+use carbonmesh_model::RecordKind;
 
-pub(crate) const CURRENT_CREDIT: &str = "SELECT v.payload FROM credit_records c \
-     JOIN record_versions v ON v.kind = 'credit' AND v.registry = c.registry \
-     AND v.record_key = c.record_key AND v.version = c.version \
-     WHERE c.registry = $1 AND c.record_key = $2";
+pub(crate) const CURRENT_PROJECT: &str = "SELECT payload FROM projects WHERE id = $1";
 
-pub(crate) const VERSIONS: &str = "SELECT version, content_hash, payload, source, raw_hash, \
-     fetched_at, run_id, recorded_at FROM record_versions \
-     WHERE kind = $1 AND registry = $2 AND record_key = $3 ORDER BY version";
+pub(crate) const CURRENT_CREDIT: &str =
+    "SELECT payload FROM credit_records WHERE registry = $1 AND record_key = $2";
 
+/// Every version of a record, oldest first: the superseded ones, then the current row. One
+/// statement, so it reads one snapshot.
+pub(crate) fn versions(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Project => {
+            "SELECT version, content_hash, payload, source, raw_hash, fetched_at, run_id, \
+             recorded_at FROM record_versions \
+             WHERE kind = 'project' AND registry = $1 AND record_key = $2 \
+             UNION ALL SELECT version, content_hash, payload, source, raw_hash, fetched_at, \
+             run_id, updated_at FROM projects WHERE registry = $1 AND registry_project_id = $2 \
+             ORDER BY version"
+        }
+        RecordKind::Credit => {
+            "SELECT version, content_hash, payload, source, raw_hash, fetched_at, run_id, \
+             recorded_at FROM record_versions \
+             WHERE kind = 'credit' AND registry = $1 AND record_key = $2 \
+             UNION ALL SELECT version, content_hash, payload, source, raw_hash, fetched_at, \
+             run_id, updated_at FROM credit_records WHERE registry = $1 AND record_key = $2 \
+             ORDER BY version"
+        }
+    }
+}
+
+/// Versions are the superseded ones plus one current version per record.
 pub(crate) const COUNTS: &str = "SELECT (SELECT COUNT(*) FROM projects), \
-     (SELECT COUNT(*) FROM credit_records), (SELECT COUNT(*) FROM record_versions), \
+     (SELECT COUNT(*) FROM credit_records), \
+     (SELECT COUNT(*) FROM record_versions) + (SELECT COUNT(*) FROM projects) \
+     + (SELECT COUNT(*) FROM credit_records), \
      (SELECT COUNT(*) FROM rejected_records)";
 
 pub(crate) const REJECTED: &str = "SELECT connector, source, line, field, reason, raw, run_id, \
@@ -46,14 +65,9 @@ pub(crate) const CLEAR_CHECKPOINT: &str =
 pub(crate) const CLAIM_TICK: &str = "INSERT INTO schedule_claims (connector, tick, holder, \
      claimed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (connector, tick) DO NOTHING";
 
-pub(crate) const PROJECTS_PAGE: &str = "SELECT p.id, v.payload FROM projects p \
-     JOIN record_versions v ON v.kind = 'project' AND v.registry = p.registry \
-     AND v.record_key = p.registry_project_id AND v.version = p.version \
-     WHERE p.id > $1 ORDER BY p.id LIMIT $2";
+pub(crate) const PROJECTS_PAGE: &str =
+    "SELECT id, payload FROM projects WHERE id > $1 ORDER BY id LIMIT $2";
 
-pub(crate) const CREDITS_PAGE: &str = "SELECT c.registry, c.record_key, v.payload \
-     FROM credit_records c \
-     JOIN record_versions v ON v.kind = 'credit' AND v.registry = c.registry \
-     AND v.record_key = c.record_key AND v.version = c.version \
-     WHERE (c.registry > $1 OR (c.registry = $1 AND c.record_key > $2)) \
-     ORDER BY c.registry, c.record_key LIMIT $3";
+pub(crate) const CREDITS_PAGE: &str = "SELECT registry, record_key, payload FROM credit_records \
+     WHERE (registry > $1 OR (registry = $1 AND record_key > $2)) \
+     ORDER BY registry, record_key LIMIT $3";

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteArguments;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -81,13 +81,15 @@ fn db_time(at: DateTime<Utc>) -> String {
 }
 
 /// Writes a chunk's rows (flat, `statement.kinds.len()` values each) as multi-row `VALUES`
-/// statements of the prepared sizes, binding each value plus the statement time per row.
-async fn write_rows(
+/// statements of the prepared sizes, and returns the rows the statements return.
+async fn write_rows<R>(
     conn: &mut SqliteConnection,
     statement: &Statement,
-    rows: Vec<Value>,
-    now: &str,
-) -> StoreResult<Vec<(String, String, i64)>> {
+    rows: Vec<Value<'_>>,
+) -> StoreResult<Vec<R>>
+where
+    R: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin,
+{
     let width = statement.kinds.len();
     let mut left = rows.len() / width;
     let mut values = rows.into_iter();
@@ -95,20 +97,17 @@ async fn write_rows(
     while left > 0 {
         let (n, sql) = statement.next(left);
         let mut args = SqliteArguments::default();
-        for _ in 0..n {
-            for value in values.by_ref().take(width) {
-                match value {
-                    Value::Null => args.add(None::<i64>),
-                    // Moved, not copied: sqlx hands owned text to SQLite as is.
-                    Value::Text(text) => args.add(text),
-                    Value::Int(int) => args.add(int),
-                }
-                .map_err(sqlx::Error::Encode)?;
+        for value in values.by_ref().take(n * width) {
+            match value {
+                Value::Null => args.add(None::<i64>),
+                // Owned text is moved to SQLite's worker thread as is.
+                Value::Text(text) => args.add(text),
+                Value::Int(int) => args.add(int),
             }
-            args.add(now.to_owned()).map_err(sqlx::Error::Encode)?;
+            .map_err(sqlx::Error::Encode)?;
         }
         returned.extend(
-            sqlx::query_as_with::<_, (String, String, i64), _>(sql, args)
+            sqlx::query_as_with::<_, R, _>(sql, args)
                 .fetch_all(&mut *conn)
                 .await?,
         );

@@ -7,7 +7,7 @@
 //! - fields `writer` and `reader` (pools) and `sql` ([`crate::sql::Statements`]);
 //! - `MIGRATOR`, the backend's embedded migrations;
 //! - `begin_write(&pool)`, which opens a write transaction;
-//! - `write_rows(&mut conn, &Statement, rows, now)`, which binds a chunk's rows the way the
+//! - `write_rows(&mut conn, &Statement, rows)`, which binds a chunk's rows the way the
 //!   backend's statements expect and returns the rows the statements return;
 //! - `db_time(DateTime<Utc>)`, the value to bind for a timestamp column;
 //! - `BACKEND`, the [`crate::Backend`] it is.
@@ -15,9 +15,11 @@
 macro_rules! impl_store {
     ($store:ident, $conn:ty) => {
         impl $store {
+            /// Writes a batch chunk by chunk in one transaction (see `sql.rs` for the three
+            /// statements per chunk).
             async fn upsert<T: $crate::batch::Versioned>(
                 &self,
-                upsert: &$crate::sql::Statement,
+                sql: &$crate::sql::Upsert,
                 batch: &[$crate::Stamped<T>],
             ) -> $crate::StoreResult<carbonmesh_model::RunCounts> {
                 let prepared = $crate::batch::prepare(batch)?;
@@ -28,14 +30,69 @@ macro_rules! impl_store {
                     ..Default::default()
                 };
                 let mut tx = begin_write(&self.writer).await?;
-                for mut chunk in prepared.chunks {
-                    let written = write_rows(&mut tx, upsert, chunk.rows(), &now).await?;
-                    let versions = chunk.version_rows(&written)?;
-                    write_rows(&mut tx, &self.sql.insert_versions, versions, &now).await?;
-                    let new = written.iter().filter(|w| w.2 == 1).count() as u64;
-                    counts.new += new;
-                    counts.changed += written.len() as u64 - new;
-                    counts.unchanged += (chunk.len() - written.len()) as u64;
+                for chunk in &prepared.chunks {
+                    // Positions in the chunk still to classify and write, ascending.
+                    let mut todo: Vec<usize> = (0..chunk.len()).collect();
+                    let mut attempts = 0;
+                    while !todo.is_empty() {
+                        // A record is classified again only when another writer inserted it
+                        // after this one found it missing; it exists from then on, so a
+                        // second attempt settles it.
+                        attempts += 1;
+                        if attempts > 3 {
+                            return Err($crate::StoreError::Corrupt {
+                                column: "version",
+                                value: format!("{} records kept changing", todo.len()),
+                            });
+                        }
+                        let mut same = vec![None; chunk.len()];
+                        let found: Vec<(i64, bool)> =
+                            write_rows(&mut tx, &sql.classify, chunk.key_rows(&todo)).await?;
+                        for (ord, equal) in found {
+                            if let Some(slot) = same.get_mut(ord as usize) {
+                                *slot = Some(equal);
+                            }
+                        }
+                        let mut write: Vec<(usize, i64)> = Vec::with_capacity(todo.len());
+                        let mut differ = Vec::new();
+                        for &ord in &todo {
+                            match same[ord] {
+                                None => write.push((ord, 1)),
+                                Some(true) => counts.unchanged += 1,
+                                Some(false) => differ.push(ord),
+                            }
+                        }
+                        if !differ.is_empty() {
+                            let moved: Vec<(String, String, i64)> =
+                                write_rows(&mut tx, &sql.supersede, chunk.key_rows(&differ))
+                                    .await?;
+                            // Another writer may have stored this content meanwhile.
+                            counts.unchanged += (differ.len() - moved.len()) as u64;
+                            for (registry, key, version) in moved {
+                                write.push((chunk.position(&registry, &key)?, version + 1));
+                            }
+                            write.sort_unstable();
+                        }
+                        if write.is_empty() {
+                            break;
+                        }
+                        let written: Vec<(String, String, i64)> =
+                            write_rows(&mut tx, &sql.upsert, chunk.rows(&write, &now)).await?;
+                        let mut done = vec![false; chunk.len()];
+                        for (registry, key, version) in written {
+                            done[chunk.position(&registry, &key)?] = true;
+                            if version == 1 {
+                                counts.new += 1;
+                            } else {
+                                counts.changed += 1;
+                            }
+                        }
+                        todo = write
+                            .into_iter()
+                            .map(|(ord, _)| ord)
+                            .filter(|&ord| !done[ord])
+                            .collect();
+                    }
                 }
                 insert_rejected(&mut tx, &prepared.rejected).await?;
                 tx.commit().await?;
@@ -78,14 +135,14 @@ macro_rules! impl_store {
                 &self,
                 batch: &[$crate::Stamped<carbonmesh_model::Project>],
             ) -> $crate::StoreResult<carbonmesh_model::RunCounts> {
-                self.upsert(&self.sql.upsert_projects, batch).await
+                self.upsert(&self.sql.projects, batch).await
             }
 
             async fn upsert_credits(
                 &self,
                 batch: &[$crate::Stamped<carbonmesh_model::CreditRecord>],
             ) -> $crate::StoreResult<carbonmesh_model::RunCounts> {
-                self.upsert(&self.sql.upsert_credits, batch).await
+                self.upsert(&self.sql.credits, batch).await
             }
 
             async fn project(
@@ -121,8 +178,7 @@ macro_rules! impl_store {
                 record_key: &str,
             ) -> $crate::StoreResult<Vec<carbonmesh_model::RecordVersion>> {
                 use ::sqlx::Row as _;
-                let found = ::sqlx::query($crate::rows::VERSIONS)
-                    .bind(kind.as_str())
+                let found = ::sqlx::query($crate::rows::versions(kind))
                     .bind(registry.as_str())
                     .bind(record_key)
                     .fetch_all(&self.reader)

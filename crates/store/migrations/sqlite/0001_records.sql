@@ -1,4 +1,5 @@
--- Projects and credit records: the current version of each, plus every version ever seen.
+-- Projects and credit records: the current version of each, payload and provenance included,
+-- plus every superseded version.
 -- Portable by design: the PostgreSQL migration mirrors this one table for table.
 
 CREATE TABLE projects (
@@ -15,6 +16,7 @@ CREATE TABLE projects (
     methodology         TEXT,
     status              TEXT,
     status_raw          TEXT,
+    payload             TEXT    NOT NULL,              -- the normalized record as JSON
     content_hash        TEXT    NOT NULL,              -- sha256 of the normalized record
     version             INTEGER NOT NULL,
     source              TEXT    NOT NULL,              -- file:line or URL#page
@@ -42,6 +44,7 @@ CREATE TABLE credit_records (
     event_date           TEXT,
     status               TEXT    NOT NULL,
     status_raw           TEXT    NOT NULL,
+    payload              TEXT    NOT NULL,             -- the normalized record as JSON
     content_hash         TEXT    NOT NULL,
     version              INTEGER NOT NULL,
     source               TEXT    NOT NULL,
@@ -55,7 +58,9 @@ CREATE TABLE credit_records (
 CREATE INDEX credit_records_project ON credit_records (project_id);
 CREATE INDEX credit_records_serial ON credit_records (serial_namespace, serial_start);
 
--- Append-only: one row per version of a project or credit record, with the full payload.
+-- Append-only: one row per superseded version of a project or credit record, moved here
+-- from the current-record table when a write changes the record; recorded_at is when that
+-- version was written.
 CREATE TABLE record_versions (
     kind         TEXT    NOT NULL,                     -- project | credit
     registry     TEXT    NOT NULL,
