@@ -50,6 +50,11 @@ async fn begin_write(pool: &PgPool) -> StoreResult<Transaction<'static, Postgres
     Ok(pool.begin().await?)
 }
 
+impl PostgresStore {
+    /// Nothing to do after a write: PostgreSQL checkpoints by itself.
+    fn written(&self) {}
+}
+
 fn db_time(at: DateTime<Utc>) -> DateTime<Utc> {
     at
 }
@@ -107,6 +112,32 @@ where
     }
     let (_, sql) = statement.next(n);
     Ok(sqlx::query_as_with(sql, args).fetch_all(conn).await?)
+}
+
+/// Upserts a chunk's rows (`write`, positions in the chunk with their versions) and returns
+/// the positions that were not written: records another writer inserted after they were
+/// classified as new.
+async fn upsert_rows<T: crate::batch::Versioned>(
+    conn: &mut PgConnection,
+    statement: &Statement,
+    chunk: &crate::batch::Chunk<'_, T>,
+    write: &[(usize, i64)],
+    now: &str,
+) -> StoreResult<Vec<usize>> {
+    let written: Vec<(String, String)> =
+        write_rows(conn, statement, chunk.rows(write, now)).await?;
+    if written.len() == write.len() {
+        return Ok(Vec::new());
+    }
+    let mut done = vec![false; chunk.len()];
+    for (registry, key) in written {
+        done[chunk.position(&registry, &key)?] = true;
+    }
+    Ok(write
+        .iter()
+        .map(|&(ord, _)| ord)
+        .filter(|&ord| !done[ord])
+        .collect())
 }
 
 impl_store!(PostgresStore, PgConnection);

@@ -161,8 +161,8 @@ pub(crate) struct Upsert {
     /// Binds `(ord, key…, content_hash)` rows; copies the current rows whose content differs
     /// to `record_versions` and returns their `(registry, record key, version)`.
     pub supersede: Statement,
-    /// Binds full rows (`batch::Chunk::rows`); returns `(registry, record key, version)` of
-    /// the rows written.
+    /// Binds full rows (`batch::Chunk::rows`); on PostgreSQL returns `(registry, record key)`
+    /// of the rows written.
     pub upsert: Statement,
 }
 
@@ -245,16 +245,20 @@ impl Upsert {
             .filter(|c| !table.key.iter().any(|k| k.name == c.name))
             .map(|c| format!("{0} = excluded.{0}", c.name))
             .collect();
+        // Only PostgreSQL needs to know which rows were written: a SQLite write transaction
+        // excludes other writers, so there every row is.
+        let returning = match backend {
+            Backend::Sqlite => String::new(),
+            Backend::Postgres => format!(" RETURNING registry, {}", table.record_key),
+        };
         let upsert = statement(backend, &columns, |source| {
             // Rows come in key order and both backends write them in that order.
             format!(
                 "INSERT INTO {t} ({columns}) {source} \
                  ON CONFLICT ({keys}) DO UPDATE SET {updates} \
-                 WHERE {t}.version = excluded.version - 1 \
-                 RETURNING registry, {record_key}, version",
+                 WHERE {t}.version = excluded.version - 1{returning}",
                 columns = names(columns.iter().copied()),
                 updates = updates.join(", "),
-                record_key = table.record_key,
             )
         });
         Self {

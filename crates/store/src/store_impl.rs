@@ -9,7 +9,10 @@
 //! - `begin_write(&pool)`, which opens a write transaction;
 //! - `write_rows(&mut conn, &Statement, rows)`, which binds a chunk's rows the way the
 //!   backend's statements expect and returns the rows the statements return;
+//! - `upsert_rows(&mut conn, &Statement, &Chunk, write, now)`, which runs the upsert and
+//!   returns the positions it did not write;
 //! - `db_time(DateTime<Utc>)`, the value to bind for a timestamp column;
+//! - `written(&self)`, called after a batch write commits;
 //! - `BACKEND`, the [`crate::Backend`] it is.
 
 macro_rules! impl_store {
@@ -76,26 +79,21 @@ macro_rules! impl_store {
                         if write.is_empty() {
                             break;
                         }
-                        let written: Vec<(String, String, i64)> =
-                            write_rows(&mut tx, &sql.upsert, chunk.rows(&write, &now)).await?;
-                        let mut done = vec![false; chunk.len()];
-                        for (registry, key, version) in written {
-                            done[chunk.position(&registry, &key)?] = true;
-                            if version == 1 {
-                                counts.new += 1;
-                            } else {
-                                counts.changed += 1;
+                        todo = upsert_rows(&mut tx, &sql.upsert, chunk, &write, &now).await?;
+                        for &(ord, version) in &write {
+                            if todo.binary_search(&ord).is_err() {
+                                if version == 1 {
+                                    counts.new += 1;
+                                } else {
+                                    counts.changed += 1;
+                                }
                             }
                         }
-                        todo = write
-                            .into_iter()
-                            .map(|(ord, _)| ord)
-                            .filter(|&ord| !done[ord])
-                            .collect();
                     }
                 }
                 insert_rejected(&mut tx, &prepared.rejected).await?;
                 tx.commit().await?;
+                self.written();
                 Ok(counts)
             }
         }
