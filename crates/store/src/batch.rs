@@ -15,7 +15,7 @@ use crate::{Stamped, StoreError};
 
 /// Records per chunk: large enough to amortize round trips, small enough to keep the bound
 /// arrays and the sort short.
-pub(crate) const CHUNK_RECORDS: usize = 5_000;
+pub(crate) const CHUNK_RECORDS: usize = 10_000;
 
 /// A record type the store versions.
 pub(crate) trait Versioned: Serialize {
