@@ -37,6 +37,9 @@ const MMAP_SIZE: &str = "1073741824";
 /// stays bounded either way.
 const WRITER_AUTOCHECKPOINT_PAGES: &str = "65536";
 
+/// How long the checkpointer waits for readers and writers before giving up.
+const CHECKPOINT_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
+
 /// After this long without a write, the checkpointer truncates the WAL.
 const IDLE: Duration = Duration::from_secs(2);
 
@@ -121,7 +124,11 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.clone())
             .await?;
-        let checkpoints = checkpointer(SqliteConnection::connect_with(&options).await?);
+        // A truncating checkpoint holds new writers back while it waits for readers: give up
+        // quickly instead, the next pause tries again.
+        let checkpoints = checkpointer(
+            SqliteConnection::connect_with(&options.busy_timeout(CHECKPOINT_BUSY_TIMEOUT)).await?,
+        );
         Ok(Self {
             writer,
             reader,
