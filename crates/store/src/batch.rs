@@ -1,8 +1,8 @@
 //! Backend-independent preparation of a batch upsert.
 //!
-//! A batch is validated, hashed and serialized once, in Rust, into rows of owned column values.
-//! The backends bind them without copying again: SQLite as multi-row `VALUES` statements,
-//! PostgreSQL as one array per column (see `sql.rs`).
+//! A batch is validated, hashed and serialized once, in Rust, into chunks sorted by key. Rows
+//! of column values borrow from the batch where they can; the backends bind them as multi-row
+//! `VALUES` statements (SQLite) or one array per column (PostgreSQL, see `sql.rs`).
 
 use carbonmesh_model::{CreditRecord, Project, RegistryId, RejectedRecord, ValidationError};
 use chrono::{DateTime, SecondsFormat, Utc};

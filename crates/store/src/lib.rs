@@ -1,9 +1,11 @@
 //! carbonmesh storage: one [`Store`] trait, with a SQLite implementation (the embedded default)
 //! and a PostgreSQL implementation (production, and several instances sharing one database).
 //!
-//! Both backends use only portable SQL: upserts with `ON CONFLICT`, `RETURNING`, and JSON
-//! table functions to send a whole batch as one bound parameter. No advisory locks and no
-//! LISTEN/NOTIFY, so PostgreSQL-compatible distributed engines work too.
+//! Both backends use only portable SQL: upserts with `ON CONFLICT`, `RETURNING`, row locks
+//! with `SELECT … FOR UPDATE`, and a batch bound as multi-row `VALUES` (SQLite) or one array
+//! per column (PostgreSQL). No advisory locks and no LISTEN/NOTIFY, so PostgreSQL-compatible
+//! distributed engines work too. The current version of each record lives in its table;
+//! `record_versions` keeps the versions it superseded.
 
 mod batch;
 mod error;
