@@ -29,7 +29,7 @@ fn write_config(dir: &Path, database: &str, base_url: &str, schedule: &str, only
     for registry in only {
         text.push_str(&format!(
             "\n[connectors.{registry}]\nbase_url = \"{base_url}\"\nschedule = \"{schedule}\"\n\
-             requests_per_second = 500\ntimeout_seconds = 10\nmax_attempts = 3\n"
+             requests_per_second = 500\ntimeout_seconds = 10\nmax_attempts = 2\n"
         ));
     }
     let path = dir.join("carbonmesh.toml");
@@ -101,7 +101,7 @@ async fn faults_leave_the_run_incomplete_and_the_next_run_completes() {
     for fault in [
         Fault::Status { status: 500 },
         Fault::TruncatedBody,
-        Fault::TooManyRequests { retry_after_secs: 30 },
+        Fault::TooManyRequests { retry_after_secs: 1 },
     ] {
         sim.set_faults(FaultPlan::none().with(FaultRule::on(credits, Trigger::Page(1), fault.clone())));
         let output = sync();
@@ -112,10 +112,11 @@ async fn faults_leave_the_run_incomplete_and_the_next_run_completes() {
         assert_eq!(credit_count(dir.path(), &config), stored, "{fault:?}: nothing deleted or duplicated");
     }
 
-    // A 429 storm that clears within the retries completes.
+    // A 429 that clears within the retries (two attempts per request) completes.
+    sim.reset_counters();
     sim.set_faults(FaultPlan::none().with(FaultRule::on(
         credits,
-        Trigger::FirstRequests(2),
+        Trigger::FirstRequests(1),
         Fault::TooManyRequests { retry_after_secs: 1 },
     )));
     let output = sync();

@@ -179,13 +179,17 @@ impl HttpClient {
         })
         .retry(backoff)
         .when(|e| matches!(e, Attempt::Retry { .. }))
-        .adjust(move |e, delay| match e {
+        .adjust(move |e, delay| match (e, delay) {
             // The registry knows best when it can take us again; honour it up to a limit.
-            Attempt::Retry {
-                retry_after: Some(wait),
-                ..
-            } => Some((*wait).min(max_retry_after).max(delay.unwrap_or_default())),
-            _ => delay,
+            // `None` means the attempts are used up: keep it so, or retries never end.
+            (
+                Attempt::Retry {
+                    retry_after: Some(wait),
+                    ..
+                },
+                Some(delay),
+            ) => Some((*wait).min(max_retry_after).max(delay)),
+            (_, delay) => delay,
         })
         .notify(|e, delay| tracing::debug!(url, ?e, ?delay, "retrying"))
         .await;
@@ -380,6 +384,50 @@ mod tests {
                 error,
                 FetchError::Status {
                     status: 503,
+                    attempts: 4,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_registry_that_keeps_answering_429_is_given_up_on() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let app = Router::new().route(
+            "/busy",
+            get(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async {
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        [("retry-after", "0")],
+                        "slow down",
+                    )
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = HttpClient::new(fast_policy()).expect("client");
+        let error = tokio::time::timeout(
+            Duration::from_secs(10),
+            client.get(&format!("http://{address}/busy")),
+        )
+        .await
+        .expect("gives up instead of retrying forever")
+        .expect_err("fails");
+        assert!(
+            matches!(
+                error,
+                FetchError::Status {
+                    status: 429,
                     attempts: 4,
                     ..
                 }
