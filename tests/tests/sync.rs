@@ -24,7 +24,13 @@ async fn simulator() -> SimulatorHandle {
 }
 
 /// A config pointing every connector at the simulator, polling on `schedule`.
-fn write_config(dir: &Path, database: &str, base_url: &str, schedule: &str, only: &[&str]) -> String {
+fn write_config(
+    dir: &Path,
+    database: &str,
+    base_url: &str,
+    schedule: &str,
+    only: &[&str],
+) -> String {
     let mut text = format!("[database]\nurl = \"{database}\"\n");
     for registry in only {
         text.push_str(&format!(
@@ -38,8 +44,14 @@ fn write_config(dir: &Path, database: &str, base_url: &str, schedule: &str, only
 }
 
 fn runs(dir: &Path, config: &str) -> Vec<serde_json::Value> {
-    let output = run(carbonmesh(dir).args(["--config", config, "export", "--what", "runs", "--format", "jsonl"]));
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = run(carbonmesh(dir).args([
+        "--config", config, "export", "--what", "runs", "--format", "jsonl",
+    ]));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("json"))
@@ -47,7 +59,9 @@ fn runs(dir: &Path, config: &str) -> Vec<serde_json::Value> {
 }
 
 fn credit_count(dir: &Path, config: &str) -> usize {
-    let output = run(carbonmesh(dir).args(["--config", config, "export", "--what", "credits", "--format", "jsonl"]));
+    let output = run(carbonmesh(dir).args([
+        "--config", config, "export", "--what", "credits", "--format", "jsonl",
+    ]));
     assert!(output.status.success());
     String::from_utf8_lossy(&output.stdout).lines().count()
 }
@@ -56,18 +70,31 @@ fn credit_count(dir: &Path, config: &str) -> usize {
 async fn sync_reads_every_registry_from_the_simulator_and_a_second_sync_changes_nothing() {
     let sim = simulator().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(dir.path(), "sync.db", &sim.base_url(), "0 0 3 * * *", &REGISTRIES);
+    let config = write_config(
+        dir.path(),
+        "sync.db",
+        &sim.base_url(),
+        "0 0 3 * * *",
+        &REGISTRIES,
+    );
 
     let first = run(carbonmesh(dir.path()).args(["--config", &config, "sync"]));
     let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
-    assert!(first.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     for registry in REGISTRIES {
         let line = stdout
             .lines()
             .find(|l| l.starts_with(&format!("{registry}: ")))
             .unwrap_or_else(|| panic!("no line for {registry} in {stdout}"));
         assert!(line.contains(" complete: "), "{line}");
-        assert!(!line.contains("new 0,"), "{registry} stored nothing: {line}");
+        assert!(
+            !line.contains("new 0,"),
+            "{registry} stored nothing: {line}"
+        );
         // Within one run every record is new: a change would mean two source records
         // collapsed onto one key.
         assert!(line.contains(", changed 0,"), "{line}");
@@ -79,7 +106,10 @@ async fn sync_reads_every_registry_from_the_simulator_and_a_second_sync_changes_
     let stdout = String::from_utf8_lossy(&second.stdout);
     assert!(second.status.success(), "{stdout}");
     for line in stdout.lines().filter(|l| l.contains(" complete: ")) {
-        assert!(line.contains("new 0, changed 0,"), "re-sync changed something: {line}");
+        assert!(
+            line.contains("new 0, changed 0,"),
+            "re-sync changed something: {line}"
+        );
     }
     assert_eq!(credit_count(dir.path(), &config), stored);
     sim.shutdown().await;
@@ -89,27 +119,52 @@ async fn sync_reads_every_registry_from_the_simulator_and_a_second_sync_changes_
 async fn faults_leave_the_run_incomplete_and_the_next_run_completes() {
     let sim = simulator().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(dir.path(), "faults.db", &sim.base_url(), "0 0 3 * * *", &["gold-standard"]);
+    let config = write_config(
+        dir.path(),
+        "faults.db",
+        &sim.base_url(),
+        "0 0 3 * * *",
+        &["gold-standard"],
+    );
     let sync = || run(carbonmesh(dir.path()).args(["--config", &config, "sync", "gold-standard"]));
 
     // A healthy first run.
     assert!(sync().status.success());
     let stored = credit_count(dir.path(), &config);
 
-    let credits = Feed::find(carbonmesh_model::RegistryId::GoldStandard, carbonmesh_simulator::FeedKind::Credits)
-        .expect("gold standard credits feed");
+    let credits = Feed::find(
+        carbonmesh_model::RegistryId::GoldStandard,
+        carbonmesh_simulator::FeedKind::Credits,
+    )
+    .expect("gold standard credits feed");
     for fault in [
         Fault::Status { status: 500 },
         Fault::TruncatedBody,
-        Fault::TooManyRequests { retry_after_secs: 1 },
+        Fault::TooManyRequests {
+            retry_after_secs: 1,
+        },
     ] {
-        sim.set_faults(FaultPlan::none().with(FaultRule::on(credits, Trigger::Page(1), fault.clone())));
+        sim.set_faults(FaultPlan::none().with(FaultRule::on(
+            credits,
+            Trigger::Page(1),
+            fault.clone(),
+        )));
         let output = sync();
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        assert!(!output.status.success(), "{fault:?} must fail the run: {stdout}");
+        assert!(
+            !output.status.success(),
+            "{fault:?} must fail the run: {stdout}"
+        );
         assert!(stdout.contains("incomplete"), "{fault:?}: {stdout}");
-        assert!(stdout.contains("error:"), "{fault:?}: the error is named: {stdout}");
-        assert_eq!(credit_count(dir.path(), &config), stored, "{fault:?}: nothing deleted or duplicated");
+        assert!(
+            stdout.contains("error:"),
+            "{fault:?}: the error is named: {stdout}"
+        );
+        assert_eq!(
+            credit_count(dir.path(), &config),
+            stored,
+            "{fault:?}: nothing deleted or duplicated"
+        );
     }
 
     // A 429 that clears within the retries (two attempts per request) completes.
@@ -117,15 +172,24 @@ async fn faults_leave_the_run_incomplete_and_the_next_run_completes() {
     sim.set_faults(FaultPlan::none().with(FaultRule::on(
         credits,
         Trigger::FirstRequests(1),
-        Fault::TooManyRequests { retry_after_secs: 1 },
+        Fault::TooManyRequests {
+            retry_after_secs: 1,
+        },
     )));
     let output = sync();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 
     sim.set_faults(FaultPlan::none());
     let output = sync();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success() && stdout.contains(" complete: "), "{stdout}");
+    assert!(
+        output.status.success() && stdout.contains(" complete: "),
+        "{stdout}"
+    );
     assert_eq!(credit_count(dir.path(), &config), stored);
     let incomplete = runs(dir.path(), &config)
         .iter()
@@ -141,11 +205,21 @@ async fn two_serve_processes_on_one_postgres_database_poll_once_per_tick() {
     let dir = tempfile::tempdir().expect("tempdir");
     let database = postgres_database("ticks");
     // Every 3 seconds.
-    let config = write_config(dir.path(), &database, &sim.base_url(), "*/3 * * * * *", &["gold-standard"]);
+    let config = write_config(
+        dir.path(),
+        &database,
+        &sim.base_url(),
+        "*/3 * * * * *",
+        &["gold-standard"],
+    );
     let config_path = Path::new(&config).to_path_buf();
 
-    let a = Server::start_with_config(dir.path(), &config_path).await.expect("first instance");
-    let b = Server::start_with_config(dir.path(), &config_path).await.expect("second instance");
+    let a = Server::start_with_config(dir.path(), &config_path)
+        .await
+        .expect("first instance");
+    let b = Server::start_with_config(dir.path(), &config_path)
+        .await
+        .expect("second instance");
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut polls = Vec::new();
     while Instant::now() < deadline {
@@ -163,12 +237,21 @@ async fn two_serve_processes_on_one_postgres_database_poll_once_per_tick() {
     // One run per tick: no two polls started within the same 3-second tick.
     let mut starts: Vec<chrono::DateTime<chrono::Utc>> = polls
         .iter()
-        .map(|r| r["started_at"].as_str().expect("started_at").parse().expect("time"))
+        .map(|r| {
+            r["started_at"]
+                .as_str()
+                .expect("started_at")
+                .parse()
+                .expect("time")
+        })
         .collect();
     starts.sort();
     for pair in starts.windows(2) {
         let gap = pair[1] - pair[0];
-        assert!(gap >= chrono::Duration::milliseconds(2_000), "two polls {gap} apart: {pair:?}");
+        assert!(
+            gap >= chrono::Duration::milliseconds(2_000),
+            "two polls {gap} apart: {pair:?}"
+        );
     }
     sim.shutdown().await;
 }

@@ -254,14 +254,14 @@ fn project_row(p: &Project) -> Vec<String> {
 
 /// CSV rows or JSON lines, into one output.
 enum Writer<'a> {
-    Csv(csv::Writer<&'a mut dyn Write>),
+    Csv(Box<csv::Writer<&'a mut dyn Write>>),
     Jsonl(std::io::BufWriter<&'a mut dyn Write>),
 }
 
 impl<'a> Writer<'a> {
     fn new(format: Format, out: &'a mut dyn Write) -> Self {
         match format {
-            Format::Csv => Writer::Csv(csv::Writer::from_writer(out)),
+            Format::Csv => Writer::Csv(Box::new(csv::Writer::from_writer(out))),
             Format::Jsonl => Writer::Jsonl(std::io::BufWriter::with_capacity(1 << 16, out)),
         }
     }

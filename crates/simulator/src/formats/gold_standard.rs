@@ -163,7 +163,10 @@ pub fn credit_entity(row: &CreditRow, project: &ProjectInfo) -> Value {
         vec![
             // One id per published piece: pieces of a batch start at different unit numbers,
             // and Gold Standard batches restart at 1 and stay far below ten million units.
-            ("id", json!((row.batch * 10_000_000 + row.start).to_string())),
+            (
+                "id",
+                json!((row.batch * 10_000_000 + row.start).to_string()),
+            ),
             ("created_at", json!(stamp)),
             ("updated_at", json!(stamp)),
             ("number_of_credits", json!(row.quantity)),
