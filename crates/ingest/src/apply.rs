@@ -64,7 +64,32 @@ pub(crate) fn normalize_page(
                 .push(rejection(connector, raw, &why, run_id, fetched_at)),
         }
     }
+    // A page is one snapshot of the registry: a record stated twice in it (the ARB table
+    // repeats a project on every reporting period) is one record, as its last statement
+    // says. Writing every statement would record a change per row, and again on every
+    // re-read of the same file.
+    keep_last(&mut out.projects, |p| p.record.id());
+    keep_last(&mut out.credits, |c| {
+        format!("{}:{}", c.record.registry, c.record.record_key)
+    });
     out
+}
+
+/// Drops every record whose key appears again later, keeping the order of the rest.
+fn keep_last<T>(records: &mut Vec<T>, key: impl Fn(&T) -> String) {
+    let mut last = std::collections::HashMap::with_capacity(records.len());
+    for (i, record) in records.iter().enumerate() {
+        last.insert(key(record), i);
+    }
+    if last.len() == records.len() {
+        return;
+    }
+    let mut index = 0;
+    records.retain(|record| {
+        let keep = last.get(&key(record)) == Some(&index);
+        index += 1;
+        keep
+    });
 }
 
 /// Writes a normalized page; `counts.seen` counts raw records, new/changed/unchanged count
@@ -115,5 +140,20 @@ fn rejection(
         raw: raw.text(),
         run_id,
         rejected_at: at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_last;
+
+    #[test]
+    fn keeps_the_last_statement_of_each_key_in_order() {
+        let mut records = vec![("a", 1), ("b", 1), ("a", 2), ("c", 1), ("b", 2)];
+        keep_last(&mut records, |r| r.0.to_owned());
+        assert_eq!(records, [("a", 2), ("c", 1), ("b", 2)]);
+        let mut unique = vec![("x", 1), ("y", 1)];
+        keep_last(&mut unique, |r| r.0.to_owned());
+        assert_eq!(unique, [("x", 1), ("y", 1)]);
     }
 }

@@ -106,7 +106,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         file,
                     )
                     .await
-                    .with_context(|| format!("cannot import {}", file.display()))?;
+                    .context("import failed")?;
                     println!(
                         "{}: read {}, new {}, changed {}, unchanged {}, rejected {}",
                         file.display(),
