@@ -1,75 +1,21 @@
 //! Reading the registry's CSV exports into raw records, from a file or an HTTP response.
 
-use std::sync::Arc;
-
-use carbonmesh_connector::{Feed, Page, RawBody, RawRecord, Rejection};
-use carbonmesh_normalize::{HeaderMap, RowError, read_csv};
+use carbonmesh_connector::{Feed, Page};
 
 use crate::columns;
 
-/// How strictly to treat the end of the CSV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Completeness {
-    /// A file saved by hand: a bad last row is one unreadable row like any other.
-    File,
-    /// An HTTP response: a body that stops mid-row was cut off in transit, so the page is
-    /// malformed rather than one row short.
-    Response,
-}
+pub(crate) use carbonmesh_connector::Completeness;
 
-/// Splits a CSV export into raw records of `feed`. Rows that cannot be fitted to the
-/// header are kept in `unreadable` with their text; the rest of the file is read.
-///
-/// Errors (the whole body is unusable): no header, or a required column missing.
+/// Splits a the ARB table CSV export into raw records of `feed`, checking its required columns.
 pub(crate) fn csv_page(
     feed: Feed,
     source: &str,
     bytes: &[u8],
     completeness: Completeness,
 ) -> Result<Page, String> {
-    let rows = read_csv(bytes).map_err(|e| e.to_string())?;
-    let headers = Arc::new(rows.headers().clone());
-    let missing = columns::missing_required(feed, &headers);
-    if !missing.is_empty() {
-        return Err(format!(
-            "missing required column(s) for {feed}: {}; the header has {:?}",
-            missing.join(", "),
-            headers.raw()
-        ));
-    }
-    let mut page = Page::default();
-    let mut last_failed = false;
-    for row in rows {
-        match row {
-            Ok(record) => {
-                last_failed = false;
-                page.records.push(RawRecord {
-                    feed,
-                    source: source.to_owned(),
-                    line: record.line,
-                    body: RawBody::Csv {
-                        headers: headers.clone(),
-                        fields: record.fields,
-                    },
-                });
-            }
-            Err(error) => {
-                last_failed = true;
-                page.unreadable
-                    .push(unreadable(feed, source, bytes, &headers, &error));
-            }
-        }
-    }
-    if completeness == Completeness::Response {
-        let ends_cleanly = bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r');
-        if last_failed || !ends_cleanly {
-            return Err(format!(
-                "the CSV stops mid-row after {} complete rows (truncated response)",
-                page.records.len()
-            ));
-        }
-    }
-    Ok(page)
+    carbonmesh_connector::csv_page(feed, source, bytes, completeness, |headers| {
+        columns::missing_required(feed, headers)
+    })
 }
 
 /// What a body is when it is plainly not a CSV: CARB's page (HTML) or its workbook (XLSX, a
@@ -80,31 +26,6 @@ pub(crate) fn not_csv(body: &[u8]) -> Option<&'static str> {
     }
     let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
     (body[start] == b'<').then_some("an HTML page")
-}
-
-/// The unreadable row kept as its physical line, so a reviewer sees exactly what was there.
-fn unreadable(
-    feed: Feed,
-    source: &str,
-    bytes: &[u8],
-    headers: &Arc<HeaderMap>,
-    error: &RowError,
-) -> (RawRecord, Rejection) {
-    let text = String::from_utf8_lossy(bytes)
-        .lines()
-        .nth(usize::try_from(error.line.saturating_sub(1)).unwrap_or(usize::MAX))
-        .unwrap_or_default()
-        .to_owned();
-    let record = RawRecord {
-        feed,
-        source: source.to_owned(),
-        line: error.line,
-        body: RawBody::Csv {
-            headers: headers.clone(),
-            fields: vec![text],
-        },
-    };
-    (record, Rejection::record(error.problem.to_string()))
 }
 
 #[cfg(test)]

@@ -7,9 +7,11 @@
 #![deny(missing_docs)]
 
 mod connector;
+mod csv_page;
 pub mod http;
 mod raw;
 
 pub use connector::{Connector, FetchError, FileError, Page};
+pub use csv_page::{Completeness, csv_page};
 pub use http::{HttpClient, HttpPolicy, Request, Response};
 pub use raw::{Feed, RawBody, RawRecord, Record, Rejection, UnknownFeed};
