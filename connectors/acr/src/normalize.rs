@@ -10,9 +10,8 @@ use carbonmesh_model::{
     TransactionType, UnitStatus,
 };
 use carbonmesh_normalize::{
-    DateOrder, clean_text, country_alpha2, parse_date, parse_methodology,
-    parse_methodology_with_version, parse_quantity, parse_year, project_status, transaction_type,
-    unit_status,
+    DateOrder, country_alpha2, parse_date, parse_methodology, parse_methodology_with_version,
+    parse_quantity, parse_year, project_status, transaction_type, unit_status,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -84,14 +83,15 @@ fn apx_project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = project_id(raw, "Project ID", col::PROJECT_ID)?;
     let name = required(raw, "Project Name", col::PROJECT_NAME)?;
     let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = text(raw, col::DEVELOPER);
-    set_country(&mut p, text(raw, col::SITE_COUNTRY));
-    p.project_type = text(raw, col::PROJECT_TYPE);
+    p.developer = raw.clean_field(col::DEVELOPER);
+    set_country(&mut p, raw.clean_field(col::SITE_COUNTRY));
+    p.project_type = raw.clean_field(col::PROJECT_TYPE);
     p.methodology = methodology(raw);
     // The voluntary status is blank for compliance-only projects; their ARB or Ecology status
     // is then the only one published.
-    p.status = text(raw, col::VOLUNTARY_STATUS)
-        .or_else(|| text(raw, col::COMPLIANCE_STATUS))
+    p.status = raw
+        .clean_field(col::VOLUNTARY_STATUS)
+        .or_else(|| raw.clean_field(col::COMPLIANCE_STATUS))
         .map(|s| Normalized::new(project_status(REGISTRY, &s), s));
     let initial = date(
         raw,
@@ -113,7 +113,10 @@ fn apx_project(raw: &RawRecord) -> Result<Project, Rejection> {
     if start.is_some() || end.is_some() {
         p.crediting_periods.push(Period { start, end });
     }
-    let region = match (text(raw, col::SITE_LOCATION), text(raw, col::SITE_STATE)) {
+    let region = match (
+        raw.clean_field(col::SITE_LOCATION),
+        raw.clean_field(col::SITE_STATE),
+    ) {
         (Some(place), Some(state)) => Some(format!("{place}, {state}")),
         (place, state) => place.or(state),
     };
@@ -124,7 +127,10 @@ fn apx_project(raw: &RawRecord) -> Result<Project, Rejection> {
             longitude: None,
         });
     }
-    if let Some(reference) = text(raw, col::COMPLIANCE_ID).and_then(|v| compliance_reference(&v)) {
+    if let Some(reference) = raw
+        .clean_field(col::COMPLIANCE_ID)
+        .and_then(|v| compliance_reference(&v))
+    {
         p.cross_references.push(reference);
     }
     Ok(p)
@@ -134,22 +140,25 @@ fn greentrace_project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = project_id(raw, "projectId", &["projectId"])?;
     let name = required(raw, "projectName", &["projectName"])?;
     let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = text(raw, &["projectDeveloper"]);
-    set_country(&mut p, text(raw, &["country"]));
-    p.project_type = text(raw, &["projectType"]);
-    p.methodology = text(raw, &["projectMethodology"]).and_then(|m| {
+    p.developer = raw.clean_field(&["projectDeveloper"]);
+    set_country(&mut p, raw.clean_field(&["country"]));
+    p.project_type = raw.clean_field(&["projectType"]);
+    p.methodology = raw.clean_field(&["projectMethodology"]).and_then(|m| {
         parse_methodology(REGISTRY, &m)
             .map(|m| methodology_text(m.program, m.code, m.version, m.raw))
     });
-    p.status =
-        text(raw, &["projectStatus"]).map(|s| Normalized::new(project_status(REGISTRY, &s), s));
-    if let Some(program) = text(raw, &["creditingProgram"]) {
+    p.status = raw
+        .clean_field(&["projectStatus"])
+        .map(|s| Normalized::new(project_status(REGISTRY, &s), s));
+    if let Some(program) = raw.clean_field(&["creditingProgram"]) {
         p.labels.push(Label {
             kind: "crediting_program".into(),
             value: program,
         });
     }
-    p.registry_url = text(raw, &["details.url"]).map(|u| format!("{GREENTRACE_SITE}{u}"));
+    p.registry_url = raw
+        .clean_field(&["details.url"])
+        .map(|u| format!("{GREENTRACE_SITE}{u}"));
     Ok(p)
 }
 
@@ -232,9 +241,9 @@ fn apx_retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     c.record_key = format!("retired:{}", c.record_key);
     c.transaction_type = Normalized::new(kind("Retired", TransactionType::Retirement), "Retired");
     c.status = Normalized::new(unit_status(REGISTRY, "Retired"), "Retired");
-    c.beneficiary = text(raw, col::BENEFICIARY);
-    c.reason = text(raw, col::RETIREMENT_REASON);
-    c.note = text(raw, col::RETIREMENT_PURPOSE);
+    c.beneficiary = raw.clean_field(col::BENEFICIARY);
+    c.reason = raw.clean_field(col::RETIREMENT_REASON);
+    c.note = raw.clean_field(col::RETIREMENT_PURPOSE);
     Ok(c)
 }
 
@@ -247,7 +256,7 @@ fn apx_cancellation(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     c.transaction_type = Normalized::new(kind(&reason, TransactionType::Cancellation), &reason);
     c.status = cancelled_status(c.transaction_type.value, "Canceled");
     c.reason = Some(reason);
-    c.note = text(raw, col::CANCELLATION_DETAILS);
+    c.note = raw.clean_field(col::CANCELLATION_DETAILS);
     Ok(c)
 }
 
@@ -275,7 +284,7 @@ fn apx_block(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         monitoring_period: period(raw)?,
         event_date: date(raw, "Status Effective (GMT)", col::STATUS_EFFECTIVE)?,
         status: Normalized::new(UnitStatus::Unknown, ""),
-        account: text(raw, col::ACCOUNT_HOLDER),
+        account: raw.clean_field(col::ACCOUNT_HOLDER),
         beneficiary: None,
         reason: None,
         note: None,
@@ -288,7 +297,9 @@ fn holding(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let project = project_id(raw, "projectReferenceId", &["projectReferenceId"])?;
     let (serial, range) = serial(raw, "holdingSerialNumber", &["holdingSerialNumber"])?;
     let implied = col::holding_status(raw.feed).unwrap_or_default();
-    let status_raw = text(raw, &["holdingStatus"]).unwrap_or_else(|| implied.to_owned());
+    let status_raw = raw
+        .clean_field(&["holdingStatus"])
+        .unwrap_or_else(|| implied.to_owned());
     let mut c = CreditRecord {
         registry: REGISTRY,
         record_key: String::new(),
@@ -301,7 +312,7 @@ fn holding(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         monitoring_period: None,
         event_date: None,
         status: Normalized::new(unit_status(REGISTRY, &status_raw), &status_raw),
-        account: text(raw, &["registryAccountName", "accountHolderProfileName"]),
+        account: raw.clean_field(&["registryAccountName", "accountHolderProfileName"]),
         beneficiary: None,
         reason: None,
         note: None,
@@ -318,29 +329,28 @@ fn holding(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
             c.transaction_type =
                 Normalized::new(kind(&status_raw, TransactionType::Retirement), &status_raw);
             c.event_date = date(raw, "retirementDate", &["retirementDate"])?;
-            c.reason = text(raw, &["retirementReasonDisplayName", "retirementReason"]);
-            c.beneficiary = text(raw, &["retirementOnBehalfOfName"]);
-            c.note = text(raw, &["retirementPurpose"]);
+            c.reason = raw.clean_field(&["retirementReasonDisplayName", "retirementReason"]);
+            c.beneficiary = raw.clean_field(&["retirementOnBehalfOfName"]);
+            c.note = raw.clean_field(&["retirementPurpose"]);
         }
         _ => {
-            let reason = text(
-                raw,
-                &["cancellationReasonDisplayName", "cancellationReason"],
-            )
-            .unwrap_or_else(|| status_raw.clone());
+            let reason = raw
+                .clean_field(&["cancellationReasonDisplayName", "cancellationReason"])
+                .unwrap_or_else(|| status_raw.clone());
             c.record_key = format!("cancelled:{serial}");
             c.transaction_type =
                 Normalized::new(kind(&reason, TransactionType::Cancellation), &reason);
             c.status = cancelled_status(c.transaction_type.value, &status_raw);
             c.event_date = date(raw, "cancellationDate", &["cancellationDate"])?;
-            c.beneficiary = text(raw, &["cancellationOnBehalfOfName"]);
+            c.beneficiary = raw.clean_field(&["cancellationOnBehalfOfName"]);
             c.reason = Some(reason);
             // Reversal compensation is paid with buffer units, held in ACR's risk mitigation
             // account: say so, since the block's serial belongs to the project's own batch.
-            if text(raw, &["isReserve"]).as_deref() == Some("true") {
+            if raw.clean_field(&["isReserve"]).as_deref() == Some("true") {
                 c.note = Some(format!(
                     "paid from the buffer pool ({})",
-                    text(raw, &["registryAccountName"]).unwrap_or_else(|| "reserve".into())
+                    raw.clean_field(&["registryAccountName"])
+                        .unwrap_or_else(|| "reserve".into())
                 ));
             }
         }
@@ -380,8 +390,10 @@ fn period(raw: &RawRecord) -> Result<Option<Period>, Rejection> {
 }
 
 fn methodology(raw: &RawRecord) -> Option<String> {
-    let name = text(raw, col::METHODOLOGY)?;
-    let version = text(raw, col::METHODOLOGY_VERSION).unwrap_or_default();
+    let name = raw.clean_field(col::METHODOLOGY)?;
+    let version = raw
+        .clean_field(col::METHODOLOGY_VERSION)
+        .unwrap_or_default();
     let m = parse_methodology_with_version(REGISTRY, &name, &version)?;
     Some(methodology_text(m.program, m.code, m.version, m.raw))
 }
@@ -407,12 +419,9 @@ fn methodology_text(
     out
 }
 
-fn text(raw: &RawRecord, names: &[&str]) -> Option<String> {
-    raw.field(names).as_deref().and_then(clean_text)
-}
-
 fn required(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {
-    text(raw, names).ok_or_else(|| Rejection::field(field, "is blank or missing"))
+    raw.clean_field(names)
+        .ok_or_else(|| Rejection::field(field, "is blank or missing"))
 }
 
 fn quantity(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Decimal, Rejection> {
@@ -424,7 +433,7 @@ fn optional_quantity(
     field: &str,
     names: &[&str],
 ) -> Result<Option<Decimal>, Rejection> {
-    let Some(value) = text(raw, names) else {
+    let Some(value) = raw.clean_field(names) else {
         return Ok(None);
     };
     let q = parse_quantity(&value).map_err(|e| Rejection::field(field, e.to_string()))?;
@@ -441,7 +450,7 @@ fn vintage(raw: &RawRecord, field: &str, names: &[&str]) -> Result<i32, Rejectio
 
 /// APX writes `11/3/2025 7:10:41 PM` (month first); GreenTrace writes ISO dates.
 fn date(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
-    match text(raw, names) {
+    match raw.clean_field(names) {
         None => Ok(None),
         Some(v) => parse_date(&v, DateOrder::MonthFirst)
             .map(Some)

@@ -10,9 +10,7 @@ use carbonmesh_model::{
     CreditRecord, CrossReference, Label, Location, Normalized, Period, Project, RegistryId,
     TransactionType, UnitStatus,
 };
-use carbonmesh_normalize::{
-    DateOrder, clean_text, parse_date, parse_quantity, parse_year, unit_status,
-};
+use carbonmesh_normalize::{DateOrder, parse_date, parse_quantity, parse_year, unit_status};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -36,14 +34,14 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
     let project = project(raw)?;
     let project_id = project.registry_project_id.clone();
     let mut out = vec![Record::Project(project)];
-    let opr = text(raw, col::OPR_PROJECT_ID);
-    let rp = text(raw, col::REPORTING_PERIOD);
+    let opr = raw.clean_field(col::OPR_PROJECT_ID);
+    let rp = raw.clean_field(col::REPORTING_PERIOD);
     let period = {
         let start = date(raw, "Reporting Period Start Date", col::PERIOD_START)?;
         let end = date(raw, "Reporting Period End Date", col::PERIOD_END)?;
         (start.is_some() || end.is_some()).then_some(Period { start, end })
     };
-    let vintage = match text(raw, col::VINTAGE) {
+    let vintage = match raw.clean_field(col::VINTAGE) {
         Some(v) => Some(parse_year(&v).map_err(|e| Rejection::field("Vintage", e.to_string()))?),
         None => None,
     };
@@ -54,7 +52,7 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
     if let Some(rp) = &rp {
         note.push(format!("reporting period {rp}"));
     }
-    if let Some(c) = text(raw, col::COMMENT) {
+    if let Some(c) = raw.clean_field(col::COMMENT) {
         note.push(c);
     }
     let base = CreditRecord {
@@ -75,7 +73,7 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         note: (!note.is_empty()).then(|| note.join("; ")),
     };
 
-    let Some(issuance_id) = text(raw, col::ISSUANCE_ID) else {
+    let Some(issuance_id) = raw.clean_field(col::ISSUANCE_ID) else {
         for column in [col::INTENTIONAL_REVERSAL, col::UNINTENTIONAL_REVERSAL] {
             let Some(amount) = signed_quantity(raw, column)? else {
                 continue;
@@ -143,7 +141,8 @@ fn check(records: Vec<Record>) -> Result<Vec<Record>, Rejection> {
 }
 
 fn project(raw: &RawRecord) -> Result<Project, Rejection> {
-    let id = text(raw, col::CARB_PROJECT_ID)
+    let id = raw
+        .clean_field(col::CARB_PROJECT_ID)
         .ok_or_else(|| Rejection::field("CARB Project ID", "is blank"))?;
     if !id.starts_with("CA") || id.len() < 5 {
         return Err(Rejection::field(
@@ -151,27 +150,29 @@ fn project(raw: &RawRecord) -> Result<Project, Rejection> {
             format!("`{id}` is not a CARB project id (CA, a type code and digits)"),
         ));
     }
-    let name = text(raw, col::PROJECT_NAME).unwrap_or_default();
+    let name = raw.clean_field(col::PROJECT_NAME).unwrap_or_default();
     let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = text(raw, col::OPERATOR);
+    p.developer = raw.clean_field(col::OPERATOR);
     // The table covers US projects only (California's program); the state is the location.
     p.country = Some("US".to_owned());
-    p.project_type = text(raw, col::PROJECT_TYPE);
-    if let Some(state) = text(raw, col::STATE) {
+    p.project_type = raw.clean_field(col::PROJECT_TYPE);
+    if let Some(state) = raw.clean_field(col::STATE) {
         p.locations.push(Location {
             region: Some(state),
             latitude: None,
             longitude: None,
         });
     }
-    if let Some(kind) = text(raw, col::EARLY_ACTION) {
+    if let Some(kind) = raw.clean_field(col::EARLY_ACTION) {
         p.labels.push(Label {
             kind: "arb_program".into(),
             value: kind,
         });
     }
-    p.registry_url = text(raw, col::DOCUMENTATION).filter(|u| u.starts_with("http"));
-    if let Some(opr) = text(raw, col::OPR_PROJECT_ID) {
+    p.registry_url = raw
+        .clean_field(col::DOCUMENTATION)
+        .filter(|u| u.starts_with("http"));
+    if let Some(opr) = raw.clean_field(col::OPR_PROJECT_ID) {
         p.cross_references.push(opr_reference(&opr));
     }
     Ok(p)
@@ -216,13 +217,9 @@ fn slug(column: &str) -> String {
         .join("-")
 }
 
-fn text(raw: &RawRecord, names: &[&str]) -> Option<String> {
-    raw.field(names).as_deref().and_then(clean_text)
-}
-
 /// An amount as printed (CARB prints reversals as negatives); blank and `–` are `None`.
 fn signed_quantity(raw: &RawRecord, column: &str) -> Result<Option<Decimal>, Rejection> {
-    match text(raw, &[column]).filter(|v| v != "–") {
+    match raw.clean_field(&[column]).filter(|v| v != "–") {
         None => Ok(None),
         Some(v) => parse_quantity(&v)
             .map(Some)
@@ -239,7 +236,7 @@ fn non_negative(column: &str, q: Decimal) -> Result<(), Rejection> {
 
 /// The table (as CarbonPlan exports it) writes ISO dates.
 fn date(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
-    match text(raw, names).filter(|v| v != "–") {
+    match raw.clean_field(names).filter(|v| v != "–") {
         None => Ok(None),
         Some(v) => parse_date(&v, DateOrder::MonthFirst)
             .map(Some)

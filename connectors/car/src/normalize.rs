@@ -6,8 +6,8 @@ use carbonmesh_model::{
     TransactionType, UnitStatus,
 };
 use carbonmesh_normalize::{
-    DateOrder, clean_text, country_alpha2, parse_date, parse_methodology, parse_quantity,
-    parse_year, project_status, transaction_type, unit_status,
+    DateOrder, country_alpha2, parse_date, parse_methodology, parse_quantity, parse_year,
+    project_status, transaction_type, unit_status,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -46,22 +46,26 @@ fn project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = project_id(raw)?;
     let name = required(raw, "Project Name", col::PROJECT_NAME)?;
     let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = text(raw, col::DEVELOPER);
-    p.country_raw = text(raw, col::SITE_COUNTRY);
+    p.developer = raw.clean_field(col::DEVELOPER);
+    p.country_raw = raw.clean_field(col::SITE_COUNTRY);
     p.country = p
         .country_raw
         .as_deref()
         .and_then(country_alpha2)
         .map(str::to_owned);
-    p.project_type = text(raw, col::PROJECT_TYPE);
-    p.methodology = text(raw, col::PROTOCOL).and_then(|m| methodology(&m));
-    p.status = text(raw, col::STATUS)
+    p.project_type = raw.clean_field(col::PROJECT_TYPE);
+    p.methodology = raw.clean_field(col::PROTOCOL).and_then(|m| methodology(&m));
+    p.status = raw
+        .clean_field(col::STATUS)
         .map(|s| Normalized::new(project_status(REGISTRY, &s), s))
         .or_else(|| {
-            text(raw, col::COMPLIANCE_STATUS)
+            raw.clean_field(col::COMPLIANCE_STATUS)
                 .map(|s| Normalized::new(project_status(REGISTRY, &s), s))
         });
-    let region = match (text(raw, col::SITE_LOCATION), text(raw, col::SITE_STATE)) {
+    let region = match (
+        raw.clean_field(col::SITE_LOCATION),
+        raw.clean_field(col::SITE_STATE),
+    ) {
         (Some(place), Some(state)) => Some(format!("{place}, {state}")),
         (place, state) => place.or(state),
     };
@@ -72,7 +76,10 @@ fn project(raw: &RawRecord) -> Result<Project, Rejection> {
             longitude: None,
         });
     }
-    if let Some(ccp) = text(raw, col::CCP).filter(|v| v.eq_ignore_ascii_case("yes")) {
+    if let Some(ccp) = raw
+        .clean_field(col::CCP)
+        .filter(|v| v.eq_ignore_ascii_case("yes"))
+    {
         p.labels.push(Label {
             kind: "ccp".into(),
             value: ccp,
@@ -81,7 +88,9 @@ fn project(raw: &RawRecord) -> Result<Project, Rejection> {
     // CAR lists the compliance id under up to three columns (`ARB ID`, `WA ECO`, and
     // `Compliance Program ID`, which repeats one of them); keep each id once.
     for names in [col::ARB_ID, col::WA_ECO_ID, col::COMPLIANCE_ID] {
-        if let Some(reference) = text(raw, names).and_then(|v| compliance_reference(&v))
+        if let Some(reference) = raw
+            .clean_field(names)
+            .and_then(|v| compliance_reference(&v))
             && !p.cross_references.contains(&reference)
         {
             p.cross_references.push(reference);
@@ -130,7 +139,7 @@ fn issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         ("Zero-Credit Reporting Period", col::ZERO_CREDIT),
         ("Crediting Period", col::CREDITING_PERIOD),
     ] {
-        if let Some(v) = text(raw, names) {
+        if let Some(v) = raw.clean_field(names) {
             let v = parse_quantity(&v).map_or(v, |q| q.to_string());
             notes.push(format!("{label}: {v}"));
         }
@@ -194,13 +203,13 @@ fn issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
 
 fn retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let block = block(raw)?;
-    let reason = text(raw, col::RETIREMENT_REASON);
+    let reason = raw.clean_field(col::RETIREMENT_REASON);
     Ok(CreditRecord {
         record_key: format!("retired:{}", block.serial),
         transaction_type: Normalized::new(kind("Retired", TransactionType::Retirement), "Retired"),
         status: Normalized::new(unit_status(REGISTRY, "Retired"), "Retired"),
         reason,
-        note: text(raw, col::RETIREMENT_DETAILS),
+        note: raw.clean_field(col::RETIREMENT_DETAILS),
         ..block.into_record()
     })
 }
@@ -221,7 +230,7 @@ fn cancellation(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         transaction_type: Normalized::new(t, reason.clone()),
         status: Normalized::new(status, "Canceled"),
         reason: Some(reason),
-        note: text(raw, col::EXPORT_NOTES),
+        note: raw.clean_field(col::EXPORT_NOTES),
         ..block.into_record()
     })
 }
@@ -277,7 +286,7 @@ fn block(raw: &RawRecord) -> Result<Block, Rejection> {
         quantity: quantity(raw, "Quantity of Offset Credits", col::QUANTITY)?,
         vintage: vintage(raw)?,
         date: required_date(raw, "Status Effective", col::STATUS_EFFECTIVE)?,
-        account: text(raw, col::ACCOUNT_HOLDER),
+        account: raw.clean_field(col::ACCOUNT_HOLDER),
     })
 }
 
@@ -303,12 +312,9 @@ fn project_id(raw: &RawRecord) -> Result<String, Rejection> {
     }
 }
 
-fn text(raw: &RawRecord, names: &[&str]) -> Option<String> {
-    raw.field(names).as_deref().and_then(clean_text)
-}
-
 fn required(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {
-    text(raw, names).ok_or_else(|| Rejection::field(field, "is blank or missing"))
+    raw.clean_field(names)
+        .ok_or_else(|| Rejection::field(field, "is blank or missing"))
 }
 
 fn quantity(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Decimal, Rejection> {
@@ -320,7 +326,7 @@ fn optional_quantity(
     field: &str,
     names: &[&str],
 ) -> Result<Option<Decimal>, Rejection> {
-    let Some(value) = text(raw, names) else {
+    let Some(value) = raw.clean_field(names) else {
         return Ok(None);
     };
     let q = parse_quantity(&value).map_err(|e| Rejection::field(field, e.to_string()))?;

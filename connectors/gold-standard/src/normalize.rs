@@ -11,8 +11,8 @@ use carbonmesh_model::{
     TransactionType,
 };
 use carbonmesh_normalize::{
-    DateOrder, clean_text, country_alpha2, parse_date, parse_methodologies, parse_quantity,
-    parse_vintage, project_status, transaction_type, unit_status,
+    DateOrder, country_alpha2, parse_date, parse_methodologies, parse_quantity, parse_vintage,
+    project_status, transaction_type, unit_status,
 };
 use carbonmesh_serials::{Encoded, ParsedSerial, parse, parse_with_positions};
 use chrono::{Datelike, NaiveDate};
@@ -57,38 +57,23 @@ pub fn canonical_project_id(raw: &str) -> Option<String> {
     ))
 }
 
-fn text(raw: &RawRecord, names: &[&str]) -> Option<String> {
-    raw.field(names).and_then(|v| clean_text(&v))
-}
-
-/// The field's name as the source spells it, for rejections.
-fn name_of(raw: &RawRecord, names: &[&str]) -> String {
-    if let RawBody::Csv { headers, .. } = &raw.body
-        && let Some(i) = headers.find(names)
-        && let Some(h) = headers.raw().get(i)
-    {
-        return h.trim().to_owned();
-    }
-    names.first().map_or_else(String::new, |n| (*n).to_owned())
-}
-
 fn project_id_field(raw: &RawRecord, names: &[&str]) -> Result<String, Rejection> {
     let value = raw.field(names).unwrap_or_default();
     canonical_project_id(&value).ok_or_else(|| {
         Rejection::field(
-            name_of(raw, names),
+            raw.field_name(names),
             format!("`{value}` is not a Gold Standard project id"),
         )
     })
 }
 
 fn date(raw: &RawRecord, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
-    match text(raw, names) {
+    match raw.clean_field(names) {
         None => Ok(None),
         // ISO everywhere, `Issuance Date` with microseconds.
         Some(v) => parse_date(&v, DateOrder::DayFirst)
             .map(Some)
-            .map_err(|e| Rejection::field(name_of(raw, names), e.to_string())),
+            .map_err(|e| Rejection::field(raw.field_name(names), e.to_string())),
     }
 }
 
@@ -99,15 +84,15 @@ fn period(raw: &RawRecord, start: &[&str], end: &[&str]) -> Result<Option<Period
 
 fn quantity(raw: &RawRecord, names: &[&str]) -> Result<rust_decimal::Decimal, Rejection> {
     let value = raw.field(names).unwrap_or_default();
-    parse_quantity(&value).map_err(|e| Rejection::field(name_of(raw, names), e.to_string()))
+    parse_quantity(&value).map_err(|e| Rejection::field(raw.field_name(names), e.to_string()))
 }
 
 fn vintage(raw: &RawRecord, names: &[&str]) -> Result<Option<i32>, Rejection> {
-    match text(raw, names) {
+    match raw.clean_field(names) {
         None => Ok(None),
         Some(v) => parse_vintage(&v)
             .map(|v| Some(v.start))
-            .map_err(|e| Rejection::field(name_of(raw, names), e.to_string())),
+            .map_err(|e| Rejection::field(raw.field_name(names), e.to_string())),
     }
 }
 
@@ -124,14 +109,14 @@ fn serial(
         Some((first, last)) => parse_with_positions(serial, first, last, Some(REGISTRY)),
         None => parse(serial, Some(REGISTRY)),
     }
-    .map_err(|e| Rejection::field(name_of(raw, names), format!("`{serial}`: {e}")))?;
+    .map_err(|e| Rejection::field(raw.field_name(names), format!("`{serial}`: {e}")))?;
     // A CER's serial names the CDM project, which has another number: nothing to compare.
     if let Encoded::GoldStandard(_) = parsed.encoded
         && let Some(in_serial) = parsed.project_id()
         && in_serial != project
     {
         return Err(Rejection::field(
-            name_of(raw, names),
+            raw.field_name(names),
             format!("`{serial}` names project {in_serial}, but the record is for {project}"),
         ));
     }
@@ -141,17 +126,17 @@ fn serial(
 /// One row of the issuance or retirement export (the latter holds cancellations too).
 fn export_credit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let project = project_id_field(raw, col::GSID)?;
-    let status_raw = text(raw, col::STATUS).ok_or_else(|| {
+    let status_raw = raw.clean_field(col::STATUS).ok_or_else(|| {
         Rejection::field(
-            name_of(raw, col::STATUS),
+            raw.field_name(col::STATUS),
             "is empty: the block's state is unknown",
         )
     })?;
     let t = transaction_type(REGISTRY, &status_raw);
     let quantity = quantity(raw, col::QUANTITY)?;
-    let serial_raw = text(raw, col::SERIAL).ok_or_else(|| {
+    let serial_raw = raw.clean_field(col::SERIAL).ok_or_else(|| {
         Rejection::field(
-            name_of(raw, col::SERIAL),
+            raw.field_name(col::SERIAL),
             "is empty: a block without a serial cannot be identified",
         )
     })?;
@@ -161,7 +146,9 @@ fn export_credit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         // Cancellations carry no date of their own in the export.
         _ => date(raw, col::RETIREMENT_DATE)?,
     };
-    let beneficiary = text(raw, col::USING_ENTITY).or_else(|| text(raw, col::OPERATOR));
+    let beneficiary = raw
+        .clean_field(col::USING_ENTITY)
+        .or_else(|| raw.clean_field(col::OPERATOR));
     Ok(CreditRecord {
         registry: REGISTRY,
         // Unit numbers restart per batch, so the serial (batch included) names one block;
@@ -178,8 +165,8 @@ fn export_credit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         status: Normalized::new(unit_status(REGISTRY, &status_raw), status_raw),
         account: None,
         beneficiary,
-        reason: text(raw, col::USE_CASE),
-        note: text(raw, col::NOTE),
+        reason: raw.clean_field(col::USE_CASE),
+        note: raw.clean_field(col::NOTE),
     })
 }
 
@@ -218,18 +205,19 @@ fn poa(p: &mut Project, parent: Option<String>) {
 /// One row of the project export.
 fn export_project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = project_id_field(raw, col::GSID)?;
-    let name = text(raw, col::NAME).unwrap_or_default();
+    let name = raw.clean_field(col::NAME).unwrap_or_default();
     let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = text(raw, col::DEVELOPER);
-    if let Some(c) = text(raw, col::COUNTRY) {
+    p.developer = raw.clean_field(col::DEVELOPER);
+    if let Some(c) = raw.clean_field(col::COUNTRY) {
         p.country = country_alpha2(&c).map(str::to_owned);
         p.country_raw = Some(c);
     }
-    p.project_type = text(raw, col::PROJECT_TYPE);
-    p.methodology = methodology(text(raw, col::METHODOLOGY));
-    p.status =
-        text(raw, &["Status"]).map(|s| Normalized::new(project_status(REGISTRY, &s), s.clone()));
-    poa(&mut p, text(raw, col::POA_GSID));
+    p.project_type = raw.clean_field(col::PROJECT_TYPE);
+    p.methodology = methodology(raw.clean_field(col::METHODOLOGY));
+    p.status = raw
+        .clean_field(&["Status"])
+        .map(|s| Normalized::new(project_status(REGISTRY, &s), s.clone()));
+    poa(&mut p, raw.clean_field(col::POA_GSID));
     p.registry_url = Some(registry_url(&id));
     Ok(p)
 }
@@ -244,11 +232,12 @@ fn json<'a>(raw: &'a RawRecord, key: &str) -> Option<&'a Value> {
 /// A `/projects` entity.
 fn api_project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = project_id_field(raw, &["sustaincert_id"])?;
-    let name = text(raw, &["name"]).unwrap_or_default();
+    let name = raw.clean_field(&["name"]).unwrap_or_default();
     let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = text(raw, &["project_developer"]);
-    let raw_country = text(raw, &["country"]);
-    p.country = text(raw, &["country_code"])
+    p.developer = raw.clean_field(&["project_developer"]);
+    let raw_country = raw.clean_field(&["country"]);
+    p.country = raw
+        .clean_field(&["country_code"])
         .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
         .or_else(|| {
             raw_country
@@ -257,10 +246,11 @@ fn api_project(raw: &RawRecord) -> Result<Project, Rejection> {
                 .map(str::to_owned)
         });
     p.country_raw = raw_country;
-    p.project_type = text(raw, &["type"]);
-    p.methodology = methodology(text(raw, &["methodology"]));
-    p.status =
-        text(raw, &["status"]).map(|s| Normalized::new(project_status(REGISTRY, &s), s.clone()));
+    p.project_type = raw.clean_field(&["type"]);
+    p.methodology = methodology(raw.clean_field(&["methodology"]));
+    p.status = raw
+        .clean_field(&["status"])
+        .map(|s| Normalized::new(project_status(REGISTRY, &s), s.clone()));
     if let Some(period) = period(
         raw,
         &["crediting_period_start_date"],
@@ -268,9 +258,13 @@ fn api_project(raw: &RawRecord) -> Result<Project, Rejection> {
     )? {
         p.crediting_periods.push(period);
     }
-    let latitude = text(raw, &["latitude"]).and_then(|v| v.parse::<f64>().ok());
-    let longitude = text(raw, &["longitude"]).and_then(|v| v.parse::<f64>().ok());
-    let region = text(raw, &["state"]);
+    let latitude = raw
+        .clean_field(&["latitude"])
+        .and_then(|v| v.parse::<f64>().ok());
+    let longitude = raw
+        .clean_field(&["longitude"])
+        .and_then(|v| v.parse::<f64>().ok());
+    let region = raw.clean_field(&["state"]);
     if region.is_some() || latitude.is_some() || longitude.is_some() {
         p.locations.push(Location {
             region,
@@ -285,28 +279,31 @@ fn api_project(raw: &RawRecord) -> Result<Project, Rejection> {
                 value: l.to_owned(),
             }));
     }
-    poa(&mut p, text(raw, &["poa_project_sustaincert_id"]));
-    p.registry_url = text(raw, &["id"])
+    poa(&mut p, raw.clean_field(&["poa_project_sustaincert_id"]));
+    p.registry_url = raw
+        .clean_field(&["id"])
         .map(|i| format!("https://registry.goldstandard.org/projects/details/{i}"));
     Ok(p)
 }
 
 /// A `/credits` block, in its current state (`ISSUED` or `RETIRED`).
 fn api_credit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
-    let id = text(raw, &["id"])
+    let id = raw
+        .clean_field(&["id"])
         .ok_or_else(|| Rejection::field("id", "is missing: the block cannot be keyed"))?;
     let project = project_id_field(raw, &["project.sustaincert_id"])?;
-    let status_raw = text(raw, &["status"])
+    let status_raw = raw
+        .clean_field(&["status"])
         .ok_or_else(|| Rejection::field("status", "is empty: the block's state is unknown"))?;
     let quantity = quantity(raw, &["number_of_credits"])?;
-    let serial_raw = text(raw, &["serial_number"]).ok_or_else(|| {
+    let serial_raw = raw.clean_field(&["serial_number"]).ok_or_else(|| {
         Rejection::field(
             "serial_number",
             "is empty: a block without a serial cannot be identified",
         )
     })?;
     let position = |name: &str| -> Result<Option<u64>, Rejection> {
-        match text(raw, &[name]) {
+        match raw.clean_field(&[name]) {
             None => Ok(None),
             Some(v) => v
                 .parse::<u64>()
@@ -345,9 +342,9 @@ fn api_credit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
             .flatten(),
         status: Normalized::new(unit_status(REGISTRY, &status_raw), status_raw),
         account: None,
-        beneficiary: text(raw, &["using_entity"]),
-        reason: text(raw, &["retirement_use_case"]),
-        note: text(raw, &["note"]),
+        beneficiary: raw.clean_field(&["using_entity"]),
+        reason: raw.clean_field(&["retirement_use_case"]),
+        note: raw.clean_field(&["note"]),
     })
 }
 

@@ -11,8 +11,8 @@ use carbonmesh_model::{
     TransactionType, UnitStatus,
 };
 use carbonmesh_normalize::{
-    DateOrder, clean_text, country_alpha2, parse_date, parse_methodologies, parse_quantity,
-    parse_vintage, project_status, transaction_type, unit_status,
+    DateOrder, country_alpha2, parse_date, parse_methodologies, parse_quantity, parse_vintage,
+    project_status, transaction_type, unit_status,
 };
 use carbonmesh_serials::{Encoded, ParsedSerial, parse, parse_with_positions};
 use chrono::{Datelike, NaiveDate};
@@ -60,51 +60,35 @@ pub fn canonical_project_id(raw: &str) -> Option<String> {
     ))
 }
 
-/// The field under the first accepted name, cleaned; `None` when absent or blank.
-fn text(raw: &RawRecord, names: &[&str]) -> Option<String> {
-    raw.field(names).and_then(|v| clean_text(&v))
-}
-
-/// The field's name as the source spells it, for rejections.
-fn name_of(raw: &RawRecord, names: &[&str]) -> String {
-    if let RawBody::Csv { headers, .. } = &raw.body
-        && let Some(i) = headers.find(names)
-        && let Some(h) = headers.raw().get(i)
-    {
-        return h.trim().to_owned();
-    }
-    names.first().map_or_else(String::new, |n| (*n).to_owned())
-}
-
 fn project_id_field(raw: &RawRecord, names: &[&str]) -> Result<String, Rejection> {
     let value = raw.field(names).unwrap_or_default();
     canonical_project_id(&value).ok_or_else(|| {
         Rejection::field(
-            name_of(raw, names),
+            raw.field_name(names),
             format!("`{value}` is not a Verra project id"),
         )
     })
 }
 
 fn date(raw: &RawRecord, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
-    match text(raw, names) {
+    match raw.clean_field(names) {
         None => Ok(None),
         // Exports before 2026 wrote dd/mm/yyyy; ISO dates read the same either way.
         Some(v) => parse_date(&v, DateOrder::DayFirst)
             .map(Some)
-            .map_err(|e| Rejection::field(name_of(raw, names), e.to_string())),
+            .map_err(|e| Rejection::field(raw.field_name(names), e.to_string())),
     }
 }
 
 fn quantity(raw: &RawRecord, names: &[&str]) -> Result<rust_decimal::Decimal, Rejection> {
     let value = raw.field(names).unwrap_or_default();
-    parse_quantity(&value).map_err(|e| Rejection::field(name_of(raw, names), e.to_string()))
+    parse_quantity(&value).map_err(|e| Rejection::field(raw.field_name(names), e.to_string()))
 }
 
 fn serial_text(raw: &RawRecord, names: &[&str]) -> Result<String, Rejection> {
-    text(raw, names).ok_or_else(|| {
+    raw.clean_field(names).ok_or_else(|| {
         Rejection::field(
-            name_of(raw, names),
+            raw.field_name(names),
             "is empty: a Verra block without a serial cannot be identified",
         )
     })
@@ -122,12 +106,12 @@ fn serial(
         Some((first, last)) => parse_with_positions(serial, first, last, Some(REGISTRY)),
         None => parse(serial, Some(REGISTRY)),
     }
-    .map_err(|e| Rejection::field(name_of(raw, names), format!("`{serial}`: {e}")))?;
+    .map_err(|e| Rejection::field(raw.field_name(names), format!("`{serial}`: {e}")))?;
     if let Some(in_serial) = parsed.project_id()
         && in_serial != project
     {
         return Err(Rejection::field(
-            name_of(raw, names),
+            raw.field_name(names),
             format!("`{serial}` names project {in_serial}, but the record is for {project}"),
         ));
     }
@@ -184,9 +168,9 @@ fn vcu_row(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         event_date,
         status,
         account: None,
-        beneficiary: text(raw, col::BENEFICIARY),
-        reason: text(raw, col::REASON),
-        note: text(raw, col::DETAILS),
+        beneficiary: raw.clean_field(col::BENEFICIARY),
+        reason: raw.clean_field(col::REASON),
+        note: raw.clean_field(col::DETAILS),
     })
 }
 
@@ -221,16 +205,17 @@ fn registry_url(project: &str) -> String {
 /// One row of the project export.
 fn export_project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = project_id_field(raw, col::ID)?;
-    let name = text(raw, col::NAME).unwrap_or_default();
+    let name = raw.clean_field(col::NAME).unwrap_or_default();
     let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = text(raw, col::PROPONENT);
-    country(&mut p, text(raw, col::COUNTRY));
+    p.developer = raw.clean_field(col::PROPONENT);
+    country(&mut p, raw.clean_field(col::COUNTRY));
     // Verra's "Project Type" is the sectoral-scope name; AFOLU activities refine it.
-    p.sector = text(raw, col::PROJECT_TYPE);
-    p.category = text(raw, col::AFOLU);
-    p.methodology = methodology(text(raw, col::METHODOLOGY));
-    p.status =
-        text(raw, col::STATUS).map(|s| Normalized::new(project_status(REGISTRY, &s), s.clone()));
+    p.sector = raw.clean_field(col::PROJECT_TYPE);
+    p.category = raw.clean_field(col::AFOLU);
+    p.methodology = methodology(raw.clean_field(col::METHODOLOGY));
+    p.status = raw
+        .clean_field(col::STATUS)
+        .map(|s| Normalized::new(project_status(REGISTRY, &s), s.clone()));
     let start = date(raw, col::CREDITING_START)?;
     let end = date(raw, col::CREDITING_END)?;
     if start.is_some() || end.is_some() {
@@ -243,15 +228,18 @@ fn export_project(raw: &RawRecord) -> Result<Project, Rejection> {
 /// A Platts project entity.
 fn platts_project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = project_id_field(raw, &["vcsProjectId", "projectId", "projectSubmissionId"])?;
-    let name = text(raw, &["projectName", "publicProjectName"]).unwrap_or_default();
+    let name = raw
+        .clean_field(&["projectName", "publicProjectName"])
+        .unwrap_or_default();
     let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = text(raw, &["proponents", "accountName"]);
-    country(&mut p, text(raw, &["countryName"]));
-    p.sector = text(raw, &["sectoralScope"]);
-    p.category = text(raw, &["afoluNames", "projectCategory"]);
-    p.project_type = text(raw, &["projectType", "projectActivityType"]);
-    p.methodology = methodology(text(raw, &["methodologies"]));
-    p.status = text(raw, &["status", "publicStateNameEn", "stateCode"])
+    p.developer = raw.clean_field(&["proponents", "accountName"]);
+    country(&mut p, raw.clean_field(&["countryName"]));
+    p.sector = raw.clean_field(&["sectoralScope"]);
+    p.category = raw.clean_field(&["afoluNames", "projectCategory"]);
+    p.project_type = raw.clean_field(&["projectType", "projectActivityType"]);
+    p.methodology = methodology(raw.clean_field(&["methodologies"]));
+    p.status = raw
+        .clean_field(&["status", "publicStateNameEn", "stateCode"])
         .map(|s| Normalized::new(project_status(REGISTRY, &s), s.clone()));
     let start = date(
         raw,
@@ -264,14 +252,18 @@ fn platts_project(raw: &RawRecord) -> Result<Project, Rejection> {
     if start.is_some() || end.is_some() {
         p.crediting_periods.push(Period { start, end });
     }
-    let latitude = text(raw, &["latitude"]).and_then(|v| v.parse::<f64>().ok());
-    let longitude = text(raw, &["longitude"]).and_then(|v| v.parse::<f64>().ok());
+    let latitude = raw
+        .clean_field(&["latitude"])
+        .and_then(|v| v.parse::<f64>().ok());
+    let longitude = raw
+        .clean_field(&["longitude"])
+        .and_then(|v| v.parse::<f64>().ok());
     // Platts writes 0/0 where no coordinates were given.
     let (latitude, longitude) = match (latitude, longitude) {
         (Some(a), Some(b)) if a == 0.0 && b == 0.0 => (None, None),
         other => other,
     };
-    let region = text(raw, &["stateProvince"]);
+    let region = raw.clean_field(&["stateProvince"]);
     if region.is_some() || latitude.is_some() || longitude.is_some() {
         p.locations.push(Location {
             region,
@@ -279,16 +271,20 @@ fn platts_project(raw: &RawRecord) -> Result<Project, Rejection> {
             longitude,
         });
     }
-    p.corresponding_adjustment = text(raw, &["corrAdjustmentName"]);
-    if let Some(other) = text(raw, &["otherGhgProgramId"]) {
-        let program = text(raw, &["otherGhgProgramName"]).unwrap_or_default();
+    p.corresponding_adjustment = raw.clean_field(&["corrAdjustmentName"]);
+    if let Some(other) = raw.clean_field(&["otherGhgProgramId"]) {
+        let program = raw
+            .clean_field(&["otherGhgProgramName"])
+            .unwrap_or_default();
         p.cross_references.push(CrossReference {
             registry: None,
             id: format!("{program} {other}").trim().to_owned(),
             relation: "same_project".into(),
         });
     }
-    if let Some(linked) = text(raw, &["linkedVcsProjectId"]).and_then(|v| canonical_project_id(&v))
+    if let Some(linked) = raw
+        .clean_field(&["linkedVcsProjectId"])
+        .and_then(|v| canonical_project_id(&v))
     {
         p.cross_references.push(CrossReference {
             registry: Some(REGISTRY),
@@ -303,10 +299,10 @@ fn platts_project(raw: &RawRecord) -> Result<Project, Rejection> {
 /// Unit positions published beside the serial (`block_start`/`block_end`), when both are.
 fn positions(raw: &RawRecord) -> Result<Option<(u64, u64)>, Rejection> {
     let read = |names: &[&str]| -> Result<Option<u64>, Rejection> {
-        match text(raw, names) {
+        match raw.clean_field(names) {
             None => Ok(None),
             Some(v) => v.parse::<u64>().map(Some).map_err(|_| {
-                Rejection::field(name_of(raw, names), format!("`{v}` is not a unit number"))
+                Rejection::field(raw.field_name(names), format!("`{v}` is not a unit number"))
             }),
         }
     };
@@ -335,14 +331,15 @@ fn platts_block(
     kind: &str,
     serial_names: &[&str],
 ) -> Result<PlattsBlock, Rejection> {
-    let entity = text(raw, &["entityId", "id"])
+    let entity = raw
+        .clean_field(&["entityId", "id"])
         .ok_or_else(|| Rejection::field("entityId", "is missing: the entity cannot be keyed"))?;
     let project = project_id_field(raw, &["vcsProjectId", "projectId", "project_submission_id"])?;
     let quantity = quantity(raw, &["holdingQuantity", "quantity"])?;
     let serial_raw = serial_text(raw, serial_names)?;
     let parsed = serial(raw, serial_names, &serial_raw, positions(raw)?, &project)?;
     let encoded = serial_vintage(&parsed);
-    let vintage = match text(raw, &["vintage"]) {
+    let vintage = match raw.clean_field(&["vintage"]) {
         Some(v) => Some(
             parse_vintage(&v)
                 .map_err(|e| Rejection::field("vintage", e.to_string()))?
@@ -400,7 +397,8 @@ fn credit(
 }
 
 fn state(raw: &RawRecord, fallback: &str) -> String {
-    text(raw, &["stateCode", "status"]).unwrap_or_else(|| fallback.to_owned())
+    raw.clean_field(&["stateCode", "status"])
+        .unwrap_or_else(|| fallback.to_owned())
 }
 
 /// A Platts issuance entity.
@@ -413,7 +411,7 @@ fn platts_issuance(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         Normalized::new(unit_status(REGISTRY, &st), st),
     );
     c.event_date = date(raw, &["issueDate", "issuanceDate"])?;
-    c.account = text(raw, &["accountName"]);
+    c.account = raw.clean_field(&["accountName"]);
     Ok(c)
 }
 
@@ -430,11 +428,11 @@ fn platts_retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         c.transaction_type.value = TransactionType::Retirement;
     }
     c.event_date = date(raw, &["retiredDate", "retired_date", "retirementDate"])?;
-    c.account = text(raw, &["accountName"]);
+    c.account = raw.clean_field(&["accountName"]);
     // `emailNotification` is personal data: never read.
-    c.beneficiary = text(raw, &["beneficialOwner", "retirementBeneficiary"]);
-    c.reason = text(raw, &["retirementReason"]);
-    c.note = text(raw, &["retirementReasonDetails", "retirement_remarks"]);
+    c.beneficiary = raw.clean_field(&["beneficialOwner", "retirementBeneficiary"]);
+    c.reason = raw.clean_field(&["retirementReason"]);
+    c.note = raw.clean_field(&["retirementReasonDetails", "retirement_remarks"]);
     Ok(c)
 }
 
@@ -443,7 +441,7 @@ fn platts_retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
 fn platts_cancellation(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let b = platts_block(raw, "cancellation", &["serial_no", "serialNo"])?;
     let st = state(raw, "Cancelled");
-    let sub_account = text(raw, &["trading_name", "subAccountName"]);
+    let sub_account = raw.clean_field(&["trading_name", "subAccountName"]);
     let by_account = sub_account
         .as_deref()
         .map(|a| (transaction_type(REGISTRY, a), a.to_owned()))
@@ -466,10 +464,10 @@ fn platts_cancellation(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         raw,
         &["cancellation_date", "cancellationDate", "retired_date"],
     )?;
-    c.account = sub_account.or_else(|| text(raw, &["accountName"]));
-    c.reason = text(raw, &["cancellation_purpose", "cancellationReason"]);
-    c.note = text(raw, &["cancellation_remarks", "cancellationReasonDetails"]);
-    if let Some(country) = text(raw, &["aquiring_country"]) {
+    c.account = sub_account.or_else(|| raw.clean_field(&["accountName"]));
+    c.reason = raw.clean_field(&["cancellation_purpose", "cancellationReason"]);
+    c.note = raw.clean_field(&["cancellation_remarks", "cancellationReasonDetails"]);
+    if let Some(country) = raw.clean_field(&["aquiring_country"]) {
         // Article 6 transfers name the acquiring party; keep it with the note.
         let n = format!("acquiring country: {country}");
         c.note = Some(match c.note {

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use carbonmesh_model::{CreditRecord, Project, sha256_hex};
-use carbonmesh_normalize::HeaderMap;
+use carbonmesh_normalize::{HeaderMap, clean_text};
 
 /// A kind of record a registry publishes, usually one export file or API endpoint each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -144,6 +144,26 @@ impl RawRecord {
                 })
             }),
         }
+    }
+}
+
+impl RawRecord {
+    /// The field under the first of `names`, cleaned (trimmed, runs of spaces folded);
+    /// `None` when absent, blank, or a placeholder such as `nan` or `N/A`.
+    pub fn clean_field(&self, names: &[&str]) -> Option<String> {
+        self.field(names).as_deref().and_then(clean_text)
+    }
+
+    /// The name of the field `names` finds, as the source spells it (the CSV header), for
+    /// rejections; the first accepted name when the source has none of them.
+    pub fn field_name(&self, names: &[&str]) -> String {
+        if let RawBody::Csv { headers, .. } = &self.body
+            && let Some(i) = headers.find(names)
+            && let Some(h) = headers.raw().get(i)
+        {
+            return h.trim().to_owned();
+        }
+        names.first().map_or_else(String::new, |n| (*n).to_owned())
     }
 }
 
