@@ -1,14 +1,13 @@
 //! Every ACR fixture file imports through `read_file` + `normalize`, and what comes out agrees
 //! with totals computed straight from the files' own columns.
 
-use std::collections::{BTreeMap, HashSet};
-use std::num::NonZeroU32;
+use std::collections::BTreeMap;
 use std::str::FromStr;
-use std::time::Duration;
 
-use carbonmesh_connector::{Connector, Feed, HttpClient, HttpPolicy, Page, Record, Rejection};
+use carbonmesh_connector::testkit::{self, Imported, assert_unique_keys, credits};
+use carbonmesh_connector::{Connector, Feed, Record};
 use carbonmesh_connector_acr::{AcrConfig, AcrConnector};
-use carbonmesh_model::{CreditRecord, TransactionType};
+use carbonmesh_model::TransactionType;
 use rust_decimal::Decimal;
 
 const DIR: &str = concat!(
@@ -17,76 +16,15 @@ const DIR: &str = concat!(
 );
 
 fn connector() -> AcrConnector {
-    let policy = HttpPolicy {
-        timeout: Duration::from_secs(5),
-        max_attempts: 2,
-        min_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(20),
-        max_retry_after: Duration::from_secs(1),
-        requests_per_second: NonZeroU32::new(100).expect("non-zero"),
-        ..HttpPolicy::default()
-    };
-    AcrConnector::new(
-        AcrConfig::new("http://127.0.0.1:9"),
-        HttpClient::new(policy).expect("client"),
-    )
+    AcrConnector::new(AcrConfig::new("http://127.0.0.1:9"), testkit::quick_http())
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{DIR}{name}");
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("fixture {path} is missing ({e}): the shared fixtures must be present")
-    })
-}
-
-struct Imported {
-    page: Page,
-    records: Vec<Record>,
-    rejected: Vec<(u64, Rejection)>,
+    testkit::read_fixture(DIR, name)
 }
 
 fn import(name: &str, expected: Feed) -> Imported {
-    let c = connector();
-    let bytes = fixture(name);
-    let head = &bytes[..bytes.len().min(4096)];
-    assert_eq!(c.detect_feed(name, head), Some(expected), "{name}");
-    let page = c.read_file(expected, name, &bytes).expect("readable");
-    let mut records = Vec::new();
-    let mut rejected = Vec::new();
-    for raw in &page.records {
-        let first = c.normalize(raw);
-        assert_eq!(first, c.normalize(raw), "normalize is deterministic");
-        match first {
-            Ok(r) => records.extend(r),
-            Err(e) => rejected.push((raw.line, e)),
-        }
-    }
-    Imported {
-        page,
-        records,
-        rejected,
-    }
-}
-
-fn credits(records: &[Record]) -> Vec<&CreditRecord> {
-    records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Credit(c) => Some(c),
-            Record::Project(_) => None,
-        })
-        .collect()
-}
-
-fn assert_unique_keys(name: &str, records: &[Record]) {
-    let mut seen = HashSet::new();
-    for c in credits(records) {
-        assert!(
-            seen.insert(&c.record_key),
-            "{name}: duplicate key {}",
-            c.record_key
-        );
-    }
+    testkit::import_fixture(&connector(), name, &fixture(name), expected)
 }
 
 type Totals = BTreeMap<(String, i32, &'static str), Decimal>;

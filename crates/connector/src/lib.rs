@@ -10,6 +10,7 @@ mod connector;
 mod csv_page;
 pub mod http;
 mod raw;
+pub mod testkit;
 
 pub use connector::{Connector, FetchError, FileError, Page};
 pub use csv_page::{Completeness, csv_page};

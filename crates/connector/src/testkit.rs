@@ -1,0 +1,103 @@
+//! Helpers for connector tests on the real registry samples: read a fixture file through a
+//! connector's `read_file` and `normalize`, the way `carbonmesh import` does.
+
+use std::collections::HashSet;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use carbonmesh_model::CreditRecord;
+
+use crate::{Connector, Feed, HttpClient, HttpPolicy, Page, Record, Rejection};
+
+/// An HTTP client with short timeouts and back-off, for tests on loopback.
+pub fn quick_http() -> HttpClient {
+    let policy = HttpPolicy {
+        timeout: Duration::from_secs(5),
+        max_attempts: 2,
+        min_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(20),
+        max_retry_after: Duration::from_secs(1),
+        requests_per_second: NonZeroU32::new(100).unwrap_or(NonZeroU32::MIN),
+        ..HttpPolicy::default()
+    };
+    match HttpClient::new(policy) {
+        Ok(client) => client,
+        Err(error) => panic!("cannot build the test HTTP client: {error}"),
+    }
+}
+
+/// The bytes of fixture `name` in folder `dir`; panics (never skips) when it is missing.
+pub fn read_fixture(dir: &str, name: &str) -> Vec<u8> {
+    let path = format!("{dir}{name}");
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!("fixture {path} is missing ({e}): the shared fixtures must be present")
+    })
+}
+
+/// What a fixture file turned into.
+pub struct Imported {
+    /// The raw records and unreadable rows `read_file` produced.
+    pub page: Page,
+    /// The normalized records.
+    pub records: Vec<Record>,
+    /// Raw records `normalize` rejected, by line.
+    pub rejected: Vec<(u64, Rejection)>,
+}
+
+/// Reads `bytes` (the file `name`) through `connector`, checking that the feed is detected
+/// as `expected` and that normalizing is deterministic.
+pub fn import_fixture(
+    connector: &dyn Connector,
+    name: &str,
+    bytes: &[u8],
+    expected: Feed,
+) -> Imported {
+    let head = &bytes[..bytes.len().min(4096)];
+    assert_eq!(connector.detect_feed(name, head), Some(expected), "{name}");
+    let page = match connector.read_file(expected, name, bytes) {
+        Ok(page) => page,
+        Err(error) => panic!("{name} is not readable: {error}"),
+    };
+    let mut records = Vec::new();
+    let mut rejected = Vec::new();
+    for raw in &page.records {
+        let first = connector.normalize(raw);
+        assert_eq!(
+            first,
+            connector.normalize(raw),
+            "normalize is deterministic"
+        );
+        match first {
+            Ok(r) => records.extend(r),
+            Err(e) => rejected.push((raw.line, e)),
+        }
+    }
+    Imported {
+        page,
+        records,
+        rejected,
+    }
+}
+
+/// The credit records among `records`.
+pub fn credits(records: &[Record]) -> Vec<&CreditRecord> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Credit(c) => Some(c),
+            Record::Project(_) => None,
+        })
+        .collect()
+}
+
+/// Panics when two credit records of one file share a record key.
+pub fn assert_unique_keys(name: &str, records: &[Record]) {
+    let mut seen = HashSet::new();
+    for c in credits(records) {
+        assert!(
+            seen.insert(&c.record_key),
+            "{name}: duplicate key {}",
+            c.record_key
+        );
+    }
+}
