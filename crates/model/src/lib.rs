@@ -29,6 +29,6 @@ pub use ops::{
     RunStatus, WebhookDelivery,
 };
 pub use project::{CrossReference, Label, Location, Period, Project, project_id};
-pub use registry::{RegistryId, UnknownRegistry};
+pub use registry::{InvalidRegistryName, MAX_CUSTOM_NAME_LEN, RegistryId, UnknownRegistry};
 pub use serial::{MAX_UNIT_NUMBER, SerialRange};
 pub use vocabulary::{ProjectStatus, TransactionType, UnitStatus};

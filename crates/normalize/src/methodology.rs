@@ -250,7 +250,7 @@ fn registry_program(registry: RegistryId) -> Option<&'static str> {
         RegistryId::Cercarbono => Some("CCB"),
         RegistryId::Biocarbon => Some("BCR"),
         RegistryId::Cdm => Some("CDM"),
-        RegistryId::Cadt => None,
+        RegistryId::Cadt | RegistryId::Custom(_) => None,
     }
 }
 

@@ -144,6 +144,8 @@ impl Grammar {
             RegistryId::Biocarbon => self == Grammar::Biocarbon,
             RegistryId::Cdm => self == Grammar::Kyoto,
             RegistryId::Cadt => self != Grammar::Isometric,
+            // A registry described by configuration names its grammar in that configuration.
+            RegistryId::Custom(_) => true,
         }
     }
 }
