@@ -1,0 +1,233 @@
+//! carbonmesh connector for the ART TREES registry, including the World Bank FCPF units the
+//! ART registry holds (Côte d'Ivoire, Costa Rica) beside ART TREES credits (Guyana, …).
+//!
+//! ART moved from APX (`art.apx.com`, CSV reports) to ICE GreenTrace, where it is the tenant
+//! `ART_REGISTRY` of the same API that serves ACR. The connector polls GreenTrace's
+//! `project-summaries` and `holding-summaries` pages, and reads both the GreenTrace JSON and the
+//! APX CSV exports from files. Serials (`ART-GY-102-2021-11-2759599 to 2760598`,
+//! `FCPF-CI-130-2023-20-1 to 46404`) parse to integer ranges in the namespace
+//! `art:<prefix>` of their batch. See the crate's README for endpoints and the field mapping.
+#![deny(missing_docs)]
+
+mod columns;
+mod fetch;
+mod normalize;
+
+use async_trait::async_trait;
+use carbonmesh_connector::{
+    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
+    http::Request,
+};
+use carbonmesh_model::RegistryId;
+use carbonmesh_normalize::read_csv;
+
+use crate::fetch::Completeness;
+pub use crate::normalize::canonical_program_id;
+
+/// Where and how ART's GreenTrace tenant is read.
+///
+/// carbonmesh configures every connector with the registry's host (scheme and host, e.g.
+/// `https://greentrace.ice.com`, or a loopback simulator `http://127.0.0.1:PORT`); the
+/// connector appends GreenTrace's API prefix [`ArtConfig::API_PREFIX`] and ART's tenant paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtConfig {
+    /// Scheme and host without a trailing slash: `https://greentrace.ice.com` in production.
+    pub base_url: String,
+    /// GreenTrace tenant: `ART_REGISTRY`.
+    pub tenant: String,
+    /// Rows per page (`max`). GreenTrace silently clamps it to 2000.
+    pub page_size: u32,
+}
+
+impl ArtConfig {
+    /// The production GreenTrace host.
+    pub const PRODUCTION_URL: &'static str = "https://greentrace.ice.com";
+
+    /// The path of the GreenTrace API under the host.
+    pub const API_PREFIX: &'static str = "/api/greentraceservice/v1";
+
+    /// ART's GreenTrace tenant.
+    pub const TENANT: &'static str = "ART_REGISTRY";
+
+    /// A configuration reading ART's tenant from the GreenTrace host `host`, with the largest
+    /// page. A trailing slash is dropped.
+    pub fn new(host: impl Into<String>) -> Self {
+        Self {
+            base_url: host.into().trim_end_matches('/').to_owned(),
+            tenant: Self::TENANT.to_owned(),
+            page_size: 2000,
+        }
+    }
+
+    /// The API base: host followed by [`ArtConfig::API_PREFIX`].
+    pub fn api_url(&self) -> String {
+        format!("{}{}", self.base_url, Self::API_PREFIX)
+    }
+
+    /// Rows per page as sent in `max`, within GreenTrace's 1..=2000.
+    pub fn max(&self) -> u64 {
+        u64::from(self.page_size.clamp(1, 2000))
+    }
+}
+
+impl Default for ArtConfig {
+    fn default() -> Self {
+        Self::new(Self::PRODUCTION_URL)
+    }
+}
+
+/// The ART TREES connector.
+#[derive(Clone)]
+pub struct ArtConnector {
+    config: ArtConfig,
+    http: HttpClient,
+}
+
+impl ArtConnector {
+    /// A connector fetching from the GreenTrace host `config.base_url` through `http`.
+    pub fn new(config: ArtConfig, http: HttpClient) -> Self {
+        Self { config, http }
+    }
+
+    /// The request for page `page` (1-based) of `feed`: a POST whose paging fields travel as
+    /// a form body, the only encoding GreenTrace accepts (a JSON body or a query string gives
+    /// HTTP 500). `None` for a feed ART does not publish.
+    pub fn page_request(&self, feed: Feed, page: u64) -> Option<Request> {
+        let c = &self.config;
+        let api = c.api_url();
+        let size = c.max();
+        let offset = page.max(1).saturating_sub(1).saturating_mul(size);
+        let mut fields = vec![
+            ("offset".to_owned(), offset.to_string()),
+            ("pageNumber".to_owned(), page.max(1).to_string()),
+            ("max".to_owned(), size.to_string()),
+        ];
+        let url = match (feed, columns::holding_status(feed)) {
+            (Feed::Projects, _) => format!(
+                "{api}/project/registry/{}/project-summaries/results",
+                c.tenant
+            ),
+            (_, Some(status)) => {
+                fields.push(("holdingStatus".to_owned(), status.to_owned()));
+                format!(
+                    "{api}/credit/registry/{}/holding-summaries/results",
+                    c.tenant
+                )
+            }
+            _ => return None,
+        };
+        Some(Request::post_form(url, fields))
+    }
+}
+
+const FEEDS: [Feed; 4] = [
+    Feed::Projects,
+    Feed::Issuances,
+    Feed::Retirements,
+    Feed::Cancellations,
+];
+
+#[async_trait]
+impl Connector for ArtConnector {
+    fn registry(&self) -> RegistryId {
+        RegistryId::Art
+    }
+
+    /// Daily at 04:55 UTC. ART issues a few times a year and retires a few blocks a week;
+    /// GreenTrace blocks a client for an hour after about 93 requests in a row, and ART's
+    /// tenant is small enough to read in a handful of requests.
+    fn default_schedule(&self) -> &'static str {
+        "0 55 4 * * *"
+    }
+
+    fn feeds(&self) -> &'static [Feed] {
+        &FEEDS
+    }
+
+    /// Pages are numbered from 1; the cursor is the page number. GreenTrace has no sort key,
+    /// so a page is complete only when it holds every row `totalCount` leaves for it.
+    async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
+        let page: u64 = match cursor {
+            None => 1,
+            Some(c) => c
+                .parse()
+                .ok()
+                .filter(|p| *p >= 1)
+                .ok_or_else(|| FetchError::Malformed {
+                    url: self.config.api_url(),
+                    reason: format!("cursor `{c}` is not a page number"),
+                })?,
+        };
+        let request = self
+            .page_request(feed, page)
+            .ok_or_else(|| FetchError::Malformed {
+                url: self.config.api_url(),
+                reason: format!("ART publishes no {feed} feed"),
+            })?;
+        let url = format!("{} (page {page})", request.url());
+        let malformed = |reason: String| FetchError::Malformed {
+            url: url.clone(),
+            reason,
+        };
+        let response = self.http.send(&request).await?;
+        let body: serde_json::Value = serde_json::from_slice(&response.body)
+            .map_err(|e| malformed(format!("response is not valid JSON: {e}")))?;
+        let size = self.config.max();
+        let offset = (page - 1).saturating_mul(size);
+        let (records, total) =
+            fetch::json_rows(feed, &url, &body, offset + 1).map_err(malformed)?;
+        let total = total.ok_or_else(|| malformed("no `totalCount`".to_owned()))?;
+        let expected = total.saturating_sub(offset).min(size);
+        let got = records.len() as u64;
+        if got != expected {
+            return Err(malformed(format!(
+                "{got} rows where totalCount {total} announces {expected} for page {page}"
+            )));
+        }
+        Ok(Page {
+            records,
+            unreadable: Vec::new(),
+            next: (offset + got < total).then(|| (page + 1).to_string()),
+        })
+    }
+
+    fn detect_feed(&self, _file_name: &str, head: &[u8]) -> Option<Feed> {
+        let start = head.iter().find(|b| !b.is_ascii_whitespace())?;
+        if *start == b'{' {
+            // A JSON head may be cut anywhere; the dataset key comes first in every response.
+            let text = String::from_utf8_lossy(head);
+            return FEEDS.into_iter().find(|f| {
+                columns::dataset(*f).is_some_and(|k| text.contains(&format!("\"{k}\"")))
+            });
+        }
+        let rows = read_csv(head).ok()?;
+        columns::detect(rows.headers())
+    }
+
+    fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError> {
+        let malformed = |reason: String| FileError::Malformed {
+            file: source.to_owned(),
+            reason,
+        };
+        if columns::dataset(feed).is_none() {
+            return Err(FileError::Unsupported {
+                file: source.to_owned(),
+                feed,
+            });
+        }
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+            let value: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|e| malformed(format!("not valid JSON: {e}")))?;
+            let (records, _) = fetch::json_rows(feed, source, &value, 1).map_err(malformed)?;
+            return Ok(Page {
+                records,
+                ..Page::default()
+            });
+        }
+        fetch::csv_page(feed, source, bytes, Completeness::File).map_err(malformed)
+    }
+
+    fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
+        normalize::normalize(raw)
+    }
+}

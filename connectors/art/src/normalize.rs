@@ -1,0 +1,406 @@
+//! ART raw records → common-model records. Pure: no I/O, no clock.
+//!
+//! Two shapes are read: rows of the APX CSV exports and rows of ICE GreenTrace JSON
+//! (`project-summaries` and `holding-summaries`). A retirement or cancellation block read from
+//! either source has the same key (`retired:<serial>`, `cancelled:<serial>`), so it is one record.
+
+use carbonmesh_connector::{Feed, RawBody, RawRecord, Record, Rejection};
+use carbonmesh_model::{
+    CreditRecord, Label, Location, Normalized, Period, Project, RegistryId, SerialRange,
+    TransactionType, UnitStatus,
+};
+use carbonmesh_normalize::{
+    DateOrder, country_alpha2, parse_date, parse_quantity, parse_year, project_status,
+    transaction_type, unit_status,
+};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::columns as col;
+
+const REGISTRY: RegistryId = RegistryId::Art;
+
+/// GreenTrace pages are addressed relative to this host.
+const GREENTRACE_SITE: &str = "https://greentrace.ice.com";
+
+/// Normalizes one ART record.
+pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
+    let json = matches!(raw.body, RawBody::Json(_));
+    let records = match (raw.feed, json) {
+        (Feed::Projects, false) => vec![Record::Project(apx_project(raw)?)],
+        (Feed::Projects, true) => vec![Record::Project(greentrace_project(raw)?)],
+        (Feed::Issuances, false) => apx_issuance(raw)?,
+        (Feed::Retirements, false) => vec![Record::Credit(apx_retirement(raw)?)],
+        (Feed::Cancellations, false) => vec![Record::Credit(apx_cancellation(raw)?)],
+        (Feed::Issuances | Feed::Retirements | Feed::Cancellations, true) => {
+            vec![Record::Credit(holding(raw)?)]
+        }
+        (Feed::Transactions, _) => {
+            return Err(Rejection::record(
+                "ART publishes no combined transactions export",
+            ));
+        }
+    };
+    for record in &records {
+        let checked = match record {
+            Record::Project(p) => p.validate(),
+            Record::Credit(c) => c.validate(),
+        };
+        checked.map_err(|e| Rejection::field(e.field, e.reason))?;
+    }
+    Ok(records)
+}
+
+/// The canonical ART program id: `ART` and the program number without zero padding
+/// (`ART102`, `ART130`). A bare number (`102`, as in the export's `fiID`) is accepted.
+///
+/// FCPF programs held in the ART registry carry ART program ids too (`ART130`); their serials
+/// start with `FCPF-` but name the same program number.
+pub fn canonical_program_id(raw: &str) -> Option<String> {
+    let s = raw.trim();
+    let digits = if s.len() > 3 && s[..3].eq_ignore_ascii_case("ART") {
+        &s[3..]
+    } else {
+        s
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(format!("ART{n}"))
+}
+
+fn program_id(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {
+    let id = required(raw, field, names)?;
+    canonical_program_id(&id).ok_or_else(|| {
+        Rejection::field(
+            field,
+            format!("`{id}` is not an ART program id (ART followed by digits)"),
+        )
+    })
+}
+
+fn apx_project(raw: &RawRecord) -> Result<Project, Rejection> {
+    let id = program_id(raw, "Program ID", col::PROGRAM_ID)?;
+    let name = required(raw, "Program Name", col::PROGRAM_NAME)?;
+    let mut p = Project::new(REGISTRY, &id, &name);
+    p.developer = raw.clean_field(col::DEVELOPER);
+    set_country(&mut p, raw.clean_field(col::COUNTRY));
+    p.project_type = raw.clean_field(col::PROGRAM_TYPE);
+    if let Some(standard) = raw.clean_field(col::STANDARD) {
+        p.labels.push(Label {
+            kind: "crediting_program".into(),
+            value: crediting_program(&standard),
+        });
+        p.methodology = Some(standard);
+    }
+    p.status = raw
+        .clean_field(col::STATUS)
+        .map(|s| Normalized::new(project_status(REGISTRY, &s), s));
+    if let Some(start) = date(
+        raw,
+        "Initial Crediting Period Start Date",
+        col::CREDITING_START,
+    )? {
+        p.crediting_periods.push(Period {
+            start: Some(start),
+            end: None,
+        });
+    }
+    if let Some(region) = raw.clean_field(col::JURISDICTIONS) {
+        p.locations.push(Location {
+            region: Some(region),
+            latitude: None,
+            longitude: None,
+        });
+    }
+    Ok(p)
+}
+
+fn greentrace_project(raw: &RawRecord) -> Result<Project, Rejection> {
+    let id = program_id(raw, "projectId", &["projectId"])?;
+    let name = required(raw, "projectName", &["projectName"])?;
+    let mut p = Project::new(REGISTRY, &id, &name);
+    p.developer = raw.clean_field(&["projectDeveloper"]);
+    set_country(&mut p, raw.clean_field(&["country"]));
+    p.project_type = raw.clean_field(&["projectType"]);
+    p.methodology = raw.clean_field(&["projectMethodology"]);
+    p.status = raw
+        .clean_field(&["projectStatus"])
+        .map(|s| Normalized::new(project_status(REGISTRY, &s), s));
+    if let Some(program) = raw.clean_field(&["creditingProgram"]) {
+        p.labels.push(Label {
+            kind: "crediting_program".into(),
+            value: crediting_program(&program),
+        });
+    }
+    p.registry_url = raw
+        .clean_field(&["details.url"])
+        .map(|u| format!("{GREENTRACE_SITE}{u}"));
+    Ok(p)
+}
+
+/// `ART - The REDD+ Environmental Excellence Standard (TREES)` → `ART`;
+/// `FCPF - Carbon Fund Methodological Framework` → `FCPF`; anything else as published.
+fn crediting_program(standard: &str) -> String {
+    standard
+        .split_once(" - ")
+        .map_or(standard, |(program, _)| program)
+        .trim()
+        .to_owned()
+}
+
+fn set_country(p: &mut Project, raw: Option<String>) {
+    p.country = raw.as_deref().and_then(country_alpha2).map(str::to_owned);
+    p.country_raw = raw;
+}
+
+/// One issuance row yields the issuance (`Credits Verified`, the amount issued to the program)
+/// and, when non-zero, a buffer record (`Credits Deposited in Buffer`). Together they make
+/// `Total Emission Reductions/Removals`, kept in the issuance's note.
+fn apx_issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
+    let program = program_id(raw, "Program ID", col::PROGRAM_ID)?;
+    let vintage = vintage(raw, "Vintage", col::VINTAGE)?;
+    let date = date(raw, "Date Approved", col::DATE_APPROVED)?
+        .ok_or_else(|| Rejection::field("Date Approved", "is blank"))?;
+    let verified = quantity(raw, "Credits Verified", col::CREDITS_VERIFIED)?;
+    let total = optional_quantity(raw, "Total Emission Reductions/Removals", col::TOTAL_ERR)?;
+    let key = format!("issued:{program}:{vintage}:{date}:{verified}");
+    let base = CreditRecord {
+        registry: REGISTRY,
+        record_key: key.clone(),
+        registry_project_id: program,
+        transaction_type: Normalized::new(kind("Issued", TransactionType::Issuance), "Issued"),
+        quantity: verified,
+        serial: None,
+        serial_range: None,
+        vintage: Some(vintage),
+        monitoring_period: None,
+        event_date: Some(date),
+        status: Normalized::new(unit_status(REGISTRY, "Issued"), "Issued"),
+        account: None,
+        beneficiary: None,
+        reason: None,
+        note: issuance_note(raw, total),
+    };
+    let mut out = vec![Record::Credit(base.clone())];
+    if let Some(buffer) = optional_quantity(raw, col::BUFFER, &[col::BUFFER])?
+        && !buffer.is_zero()
+    {
+        out.push(Record::Credit(CreditRecord {
+            record_key: format!("{key}#buffer"),
+            transaction_type: Normalized::new(
+                kind(col::BUFFER, TransactionType::Buffer),
+                col::BUFFER,
+            ),
+            quantity: buffer,
+            status: Normalized::new(UnitStatus::Buffer, col::BUFFER),
+            note: None,
+            ..base
+        }));
+    }
+    Ok(out)
+}
+
+/// The issuance's total and its eligibility flags, as published.
+fn issuance_note(raw: &RawRecord, total: Option<Decimal>) -> Option<String> {
+    let mut notes = Vec::new();
+    if let Some(q) = total {
+        notes.push(format!("Total Emission Reductions/Removals: {q}"));
+    }
+    for (label, names) in [("CORSIA Eligible", col::CORSIA), ("CCP Approved", col::CCP)] {
+        if let Some(v) = raw.clean_field(names) {
+            notes.push(format!("{label}: {v}"));
+        }
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
+fn apx_retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
+    let mut c = apx_block(raw)?;
+    c.record_key = format!("retired:{}", c.record_key);
+    c.transaction_type = Normalized::new(kind("Retired", TransactionType::Retirement), "Retired");
+    c.status = Normalized::new(unit_status(REGISTRY, "Retired"), "Retired");
+    c.beneficiary = raw.clean_field(col::BENEFICIARY);
+    c.reason = raw.clean_field(col::RETIREMENT_REASON);
+    c.note = raw.clean_field(col::RETIREMENT_PURPOSE);
+    Ok(c)
+}
+
+/// `CORSIA Compliance` (every cancellation in the sample) is a cancellation for an airline's
+/// CORSIA obligation; `Convert to …` would be a conversion. The reason is the raw value, and
+/// `Cancellation Details` (the airline and phase) the note.
+fn apx_cancellation(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
+    let mut c = apx_block(raw)?;
+    let reason = required(raw, "Cancellation Reason", col::CANCELLATION_REASON)?;
+    c.record_key = format!("cancelled:{}", c.record_key);
+    c.transaction_type = Normalized::new(kind(&reason, TransactionType::Cancellation), &reason);
+    c.status = cancelled_status(c.transaction_type.value, "Canceled");
+    c.reason = Some(reason);
+    c.note = raw.clean_field(col::CANCELLATION_DETAILS);
+    Ok(c)
+}
+
+fn cancelled_status(t: TransactionType, raw: &str) -> Normalized<UnitStatus> {
+    if t == TransactionType::Conversion {
+        Normalized::new(UnitStatus::Converted, raw)
+    } else {
+        Normalized::new(UnitStatus::Cancelled, raw)
+    }
+}
+
+/// The block of a retirement or cancellation row; `record_key` holds the serial.
+fn apx_block(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
+    let program = program_id(raw, "Program ID", col::PROGRAM_ID)?;
+    let (serial, range) = serial(raw, "Credit Serial Numbers", col::SERIAL)?;
+    Ok(CreditRecord {
+        registry: REGISTRY,
+        record_key: serial.clone(),
+        registry_project_id: program,
+        transaction_type: Normalized::new(TransactionType::Unknown, ""),
+        quantity: quantity(raw, "Quantity of Credits", col::QUANTITY)?,
+        serial: Some(serial),
+        serial_range: range,
+        vintage: Some(vintage(raw, "Vintage", col::VINTAGE)?),
+        monitoring_period: None,
+        event_date: date(raw, "Status Effective", col::STATUS_EFFECTIVE)?,
+        status: Normalized::new(UnitStatus::Unknown, ""),
+        account: raw.clean_field(col::ACCOUNT_HOLDER),
+        beneficiary: None,
+        reason: None,
+        note: None,
+    })
+}
+
+/// A GreenTrace holding row. `holdingQuantity` is the block's size; `issuanceQuantity` repeats
+/// the parent issuance's total on every block and is not used.
+fn holding(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
+    let program = program_id(raw, "projectReferenceId", &["projectReferenceId"])?;
+    let (serial, range) = serial(raw, "holdingSerialNumber", &["holdingSerialNumber"])?;
+    let implied = col::holding_status(raw.feed).unwrap_or_default();
+    let status_raw = raw
+        .clean_field(&["holdingStatus"])
+        .unwrap_or_else(|| implied.to_owned());
+    let mut c = CreditRecord {
+        registry: REGISTRY,
+        record_key: String::new(),
+        registry_project_id: program,
+        transaction_type: Normalized::new(TransactionType::Unknown, ""),
+        quantity: quantity(raw, "holdingQuantity", &["holdingQuantity"])?,
+        serial: Some(serial.clone()),
+        serial_range: range,
+        vintage: Some(vintage(raw, "vintage", &["vintage"])?),
+        monitoring_period: None,
+        event_date: None,
+        status: Normalized::new(unit_status(REGISTRY, &status_raw), &status_raw),
+        account: raw.clean_field(&["registryAccountName", "accountHolderProfileName"]),
+        beneficiary: None,
+        reason: None,
+        note: None,
+    };
+    match raw.feed {
+        Feed::Issuances => {
+            c.record_key = format!("issued:{serial}");
+            c.transaction_type =
+                Normalized::new(kind(&status_raw, TransactionType::Issuance), &status_raw);
+            c.event_date = date(raw, "issuanceDate", &["issuanceDate"])?;
+        }
+        Feed::Retirements => {
+            c.record_key = format!("retired:{serial}");
+            c.transaction_type =
+                Normalized::new(kind(&status_raw, TransactionType::Retirement), &status_raw);
+            c.event_date = date(raw, "retirementDate", &["retirementDate"])?;
+            c.reason = raw.clean_field(&["retirementReasonDisplayName", "retirementReason"]);
+            c.beneficiary = raw.clean_field(&["retirementOnBehalfOfName"]);
+            c.note = raw.clean_field(&["retirementPurpose"]);
+        }
+        _ => {
+            let reason = raw
+                .clean_field(&["cancellationReasonDisplayName", "cancellationReason"])
+                .unwrap_or_else(|| status_raw.clone());
+            c.record_key = format!("cancelled:{serial}");
+            c.transaction_type =
+                Normalized::new(kind(&reason, TransactionType::Cancellation), &reason);
+            c.status = cancelled_status(c.transaction_type.value, &status_raw);
+            c.event_date = date(raw, "cancellationDate", &["cancellationDate"])?;
+            c.beneficiary = raw.clean_field(&["cancellationOnBehalfOfName"]);
+            c.reason = Some(reason);
+        }
+    }
+    Ok(c)
+}
+
+/// The serial as published and its integer range. A serial whose unit count differs from the
+/// stated quantity is kept as it is: the matcher alerts on it.
+fn serial(
+    raw: &RawRecord,
+    field: &str,
+    names: &[&str],
+) -> Result<(String, Option<SerialRange>), Rejection> {
+    let serial = raw
+        .field(names)
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Rejection::field(field, "is blank or missing"))?;
+    let parsed = carbonmesh_serials::parse(&serial, Some(REGISTRY))
+        .map_err(|e| Rejection::field(field, format!("`{serial}`: {e}")))?;
+    let range = parsed
+        .serial_range()
+        .ok_or_else(|| Rejection::field(field, format!("`{serial}` carries no unit range")))?;
+    Ok((serial, Some(range)))
+}
+
+/// The registry's word mapped through carbonmesh's vocabulary; the feed decides when the word
+/// alone says nothing.
+fn kind(raw: &str, default: TransactionType) -> TransactionType {
+    match transaction_type(REGISTRY, raw) {
+        TransactionType::Unknown => default,
+        t => t,
+    }
+}
+
+fn required(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {
+    raw.clean_field(names)
+        .ok_or_else(|| Rejection::field(field, "is blank or missing"))
+}
+
+fn quantity(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Decimal, Rejection> {
+    optional_quantity(raw, field, names)?.ok_or_else(|| Rejection::field(field, "is blank"))
+}
+
+fn optional_quantity(
+    raw: &RawRecord,
+    field: &str,
+    names: &[&str],
+) -> Result<Option<Decimal>, Rejection> {
+    let Some(value) = raw.clean_field(names) else {
+        return Ok(None);
+    };
+    let q = parse_quantity(&value).map_err(|e| Rejection::field(field, e.to_string()))?;
+    if q.is_sign_negative() {
+        return Err(Rejection::field(field, format!("`{value}` is negative")));
+    }
+    if !q.fract().is_zero() {
+        return Err(Rejection::field(
+            field,
+            format!("`{value}` is not a whole number of credits"),
+        ));
+    }
+    Ok(Some(q))
+}
+
+fn vintage(raw: &RawRecord, field: &str, names: &[&str]) -> Result<i32, Rejection> {
+    let v = required(raw, field, names)?;
+    parse_year(&v).map_err(|e| Rejection::field(field, e.to_string()))
+}
+
+/// APX writes `03/09/2026` in one column and `3/9/2026 4:16:10 PM` in another (both month
+/// first); GreenTrace writes ISO dates.
+fn date(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
+    match raw.clean_field(names) {
+        None => Ok(None),
+        Some(v) => parse_date(&v, DateOrder::MonthFirst)
+            .map(Some)
+            .map_err(|e| Rejection::field(field, e.to_string())),
+    }
+}
