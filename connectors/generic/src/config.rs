@@ -10,8 +10,8 @@ use std::fmt;
 
 use figment::Figment;
 use figment::providers::{Format, Toml};
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 use crate::ConfigError;
 
@@ -247,9 +247,13 @@ pub struct FeedConfig<F> {
     /// Further credit records one row yields, e.g. a buffer contribution beside an issuance.
     #[serde(default)]
     pub extra: Vec<ExtraRecordConfig>,
-    /// Labels of a project: label kind → column or JSON path.
+    /// Labels of a project (projects feed only), one table each.
     #[serde(default)]
-    pub labels: BTreeMap<String, Names>,
+    pub label: Vec<LabelConfig>,
+    /// A note composed of several columns, `Label: value` joined by `; ` (credit feeds; instead
+    /// of `fields.note`).
+    #[serde(default)]
+    pub note_parts: Vec<NotePartConfig>,
     /// Date settings of this feed, replacing the top-level `[dates]`.
     #[serde(default)]
     pub dates: Option<DatesConfig>,
@@ -277,7 +281,33 @@ pub struct DetectConfig {
     pub columns: Vec<String>,
 }
 
-/// A vocabulary rule: exactly one of `fixed` and `column`.
+/// A label read from a column.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelConfig {
+    /// What kind of label it is, e.g. `corsia` or `crediting_program`.
+    pub kind: String,
+    /// The column or JSON path of its value.
+    pub column: Names,
+    /// A regular expression applied to the value: when it matches, the label is its group
+    /// `value` (or the whole match); when it does not, the value as published.
+    #[serde(default)]
+    pub pattern: Option<String>,
+}
+
+/// One part of a composed note.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotePartConfig {
+    /// Written before the value, as `label: value`.
+    pub label: String,
+    /// The column or JSON path; a blank value leaves the part out.
+    pub column: Names,
+}
+
+/// A vocabulary rule: `fixed` (one value), `column` (the registry's word, mapped), or, for a
+/// credit feed's status only, `raw` alone (the status follows the transaction type and is
+/// recorded with this raw word).
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleConfig {
@@ -297,6 +327,10 @@ pub struct RuleConfig {
     /// `unknown`, or `reject`.
     #[serde(default)]
     pub unmapped: Option<Unmapped>,
+    /// The value given instead of `unknown` when neither the map nor the built-in mapping
+    /// knows the word (e.g. `cancellation` for a cancellations feed).
+    #[serde(default)]
+    pub default: Option<String>,
 }
 
 /// What a rule does with a word its map lacks.

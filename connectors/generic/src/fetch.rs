@@ -84,13 +84,19 @@ pub(crate) fn csv_records(
     bytes: &[u8],
     completeness: Completeness,
 ) -> Result<Page, String> {
-    csv_page(spec.feed, source, bytes, completeness, |headers: &HeaderMap| {
-        spec.required
-            .iter()
-            .filter(|(_, names)| headers.find(&names.as_strs()).is_none())
-            .map(|(field, names)| format!("{} (fields.{field})", names.0.join(" | ")))
-            .collect::<Vec<_>>()
-    })
+    csv_page(
+        spec.feed,
+        source,
+        bytes,
+        completeness,
+        |headers: &HeaderMap| {
+            spec.required
+                .iter()
+                .filter(|(_, names)| headers.find(&names.as_strs()).is_none())
+                .map(|(field, names)| format!("{} (fields.{field})", names.0.join(" | ")))
+                .collect::<Vec<_>>()
+        },
+    )
 }
 
 /// A body of a feed, either format, numbered from `first_line` (JSON) .
@@ -139,7 +145,11 @@ pub(crate) struct Window {
 }
 
 /// Where page `cursor` of `feed` is.
-pub(crate) fn window(paging: &Paging, feed_url: &str, cursor: Option<&str>) -> Result<Window, String> {
+pub(crate) fn window(
+    paging: &Paging,
+    feed_url: &str,
+    cursor: Option<&str>,
+) -> Result<Window, String> {
     let number = |c: &str, what: &str| -> Result<u64, String> {
         c.trim()
             .parse::<u64>()
@@ -156,11 +166,17 @@ pub(crate) fn window(paging: &Paging, feed_url: &str, cursor: Option<&str>) -> R
             limit_param,
             size,
         } => {
-            let offset = cursor.map(|c| number(c, "an offset")).transpose()?.unwrap_or(0);
+            let offset = cursor
+                .map(|c| number(c, "an offset"))
+                .transpose()?
+                .unwrap_or(0);
             Window {
                 url: with_query(
                     feed_url,
-                    &[(offset_param, offset.to_string()), (limit_param, size.to_string())],
+                    &[
+                        (offset_param, offset.to_string()),
+                        (limit_param, size.to_string()),
+                    ],
                 ),
                 first_line: offset + 1,
                 index: offset / u64::from(*size),
@@ -183,7 +199,10 @@ pub(crate) fn window(paging: &Paging, feed_url: &str, cursor: Option<&str>) -> R
             Window {
                 url: with_query(
                     feed_url,
-                    &[(page_param, page.to_string()), (size_param, size.to_string())],
+                    &[
+                        (page_param, page.to_string()),
+                        (size_param, size.to_string()),
+                    ],
                 ),
                 first_line: index * u64::from(*size) + 1,
                 index,
@@ -242,10 +261,7 @@ pub(crate) fn next_cursor(
                 Some(Value::String(s)) if s.trim().is_empty() => None,
                 Some(Value::String(s)) => Some(s.trim().to_owned()),
                 Some(other) => {
-                    return Err(format!(
-                        "`{}` is {other}, not a link",
-                        next.as_str()
-                    ));
+                    return Err(format!("`{}` is {other}, not a link", next.as_str()));
                 }
             };
             match link {
@@ -300,10 +316,9 @@ pub(crate) fn score(spec: &FeedSpec, file_name: &str, head: &[u8]) -> Option<i64
     if name_bonus == 0 && !spec.signature.iter().all(|n| present(n)) {
         return None;
     }
-    let (hits, misses) = spec
-        .mapped
-        .iter()
-        .fold((0i64, 0i64), |(h, m), n| if present(n) { (h + 1, m) } else { (h, m + 1) });
+    let (hits, misses) = spec.mapped.iter().fold((0i64, 0i64), |(h, m), n| {
+        if present(n) { (h + 1, m) } else { (h, m + 1) }
+    });
     Some(name_bonus + hits - misses)
 }
 

@@ -85,7 +85,10 @@ mod tests {
         let doc = json!({"data": {"items": [{"id": 1}, {"id": 2}]}, "a.b": 3});
         let p = JsonPath::parse("data.items.1.id").expect("path");
         assert_eq!(p.get(&doc), Some(&json!(2)));
-        assert_eq!(JsonPath::parse("$.a.b").expect("path").get(&doc), Some(&json!(3)));
+        assert_eq!(
+            JsonPath::parse("$.a.b").expect("path").get(&doc),
+            Some(&json!(3))
+        );
         assert_eq!(JsonPath::parse("$").expect("path").get(&doc), Some(&doc));
         assert_eq!(JsonPath::parse("data.nope").expect("path").get(&doc), None);
         assert!(JsonPath::parse("a..b").is_err());

@@ -121,26 +121,37 @@ fn required(raw: &RawRecord, names: &Names, what: &str) -> Result<String, Reject
     clean(raw, names).ok_or_else(|| reject(raw, label(raw, names), format!("is blank: {what}")))
 }
 
-fn apply_rule<T: Copy>(
+/// Applies a rule; `derived` is the value of a [`Rule::Derived`] status.
+fn apply_rule<T: Copy + PartialEq>(
     raw: &RawRecord,
     rule: &Rule<T>,
     builtin: impl Fn(&str) -> T,
     unknown: T,
+    derived: T,
 ) -> Result<Normalized<T>, Rejection> {
     match rule {
         Rule::Fixed { value, raw } => Ok(Normalized::new(*value, raw.clone())),
+        Rule::Derived { raw } => Ok(Normalized::new(derived, raw.clone())),
         Rule::Column {
             names,
             map,
             unmapped,
+            default,
         } => {
             let word = required(raw, names, "the value cannot be mapped")?;
             if let Some(v) = map.get(&rule_key(&word)) {
                 return Ok(Normalized::new(*v, word));
             }
+            let or_default = |v: T| {
+                if v == unknown {
+                    default.unwrap_or(v)
+                } else {
+                    v
+                }
+            };
             match unmapped {
-                Unmapped::Builtin => Ok(Normalized::new(builtin(&word), word)),
-                Unmapped::Unknown => Ok(Normalized::new(unknown, word)),
+                Unmapped::Builtin => Ok(Normalized::new(or_default(builtin(&word)), word)),
+                Unmapped::Unknown => Ok(Normalized::new(or_default(unknown), word)),
                 Unmapped::Reject => Err(reject(
                     raw,
                     label(raw, names),
@@ -158,8 +169,15 @@ fn project(
     raw: &RawRecord,
 ) -> Result<Project, Rejection> {
     let f = &spec.fields;
-    let id_names = f.project_id.as_ref().ok_or_else(|| Rejection::record("no project id mapped"))?;
-    let id = required(raw, id_names, "a project without an id cannot be identified")?;
+    let id_names = f
+        .project_id
+        .as_ref()
+        .ok_or_else(|| Rejection::record("no project id mapped"))?;
+    let id = required(
+        raw,
+        id_names,
+        "a project without an id cannot be identified",
+    )?;
     let name = clean_opt(raw, &f.name).unwrap_or_default();
     let mut p = Project::new(registry, &id, &name);
     p.developer = clean_opt(raw, &f.developer);
@@ -177,9 +195,9 @@ fn project(
             rule,
             |w| project_status(registry, w),
             ProjectStatus::Unknown,
+            ProjectStatus::Unknown,
         )?),
-        None => clean_opt(raw, &f.status)
-            .map(|s| Normalized::new(project_status(registry, &s), s)),
+        None => clean_opt(raw, &f.status).map(|s| Normalized::new(project_status(registry, &s), s)),
     };
     let start = date(raw, &feed.dates, &f.crediting_start)?;
     let end = date(raw, &feed.dates, &f.crediting_end)?;
@@ -193,10 +211,17 @@ fn project(
             longitude: None,
         });
     }
-    for (kind, names) in &spec.labels {
-        if let Some(value) = clean(raw, names) {
+    for l in &spec.labels {
+        if let Some(value) = clean(raw, &l.column) {
+            let value = match l.pattern.as_ref().and_then(|re| re.captures(&value)) {
+                Some(caps) => caps
+                    .name("value")
+                    .or_else(|| caps.get(0))
+                    .map_or(value.clone(), |m| m.as_str().trim().to_owned()),
+                None => value,
+            };
             p.labels.push(Label {
-                kind: kind.clone(),
+                kind: l.kind.clone(),
                 value,
             });
         }
@@ -345,6 +370,7 @@ fn credits(
         &spec.transaction,
         |w| transaction_type(registry, w),
         TransactionType::Unknown,
+        TransactionType::Unknown,
     )?;
     let quantity = quantity(raw, qty_names)?;
     let serial = clean_opt(raw, &f.serial);
@@ -352,8 +378,20 @@ fn credits(
         (Some(a), Some(b)) => match (position(raw, a)?, position(raw, b)?) {
             (Some(x), Some(y)) => Some((x, y)),
             (None, None) => None,
-            (None, Some(_)) => return Err(reject(raw, label(raw, a), "is blank beside a last position")),
-            (Some(_), None) => return Err(reject(raw, label(raw, b), "is blank beside a first position")),
+            (None, Some(_)) => {
+                return Err(reject(
+                    raw,
+                    label(raw, a),
+                    "is blank beside a last position",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(reject(
+                    raw,
+                    label(raw, b),
+                    "is blank beside a first position",
+                ));
+            }
         },
         _ => None,
     };
@@ -378,7 +416,13 @@ fn credits(
     let period_start = date(raw, &feed.dates, &f.period_start)?;
     let period_end = date(raw, &feed.dates, &f.period_end)?;
     let status = match &spec.status {
-        Some(rule) => apply_rule(raw, rule, |w| unit_status(registry, w), UnitStatus::Unknown)?,
+        Some(rule) => apply_rule(
+            raw,
+            rule,
+            |w| unit_status(registry, w),
+            UnitStatus::Unknown,
+            status_of(transaction.value),
+        )?,
         None => Normalized::new(status_of(transaction.value), transaction.raw.clone()),
     };
     let mut key = String::new();
@@ -430,7 +474,16 @@ fn credits(
         account: clean_opt(raw, &f.account),
         beneficiary: clean_opt(raw, &f.beneficiary),
         reason: clean_opt(raw, &f.reason),
-        note: clean_opt(raw, &f.note),
+        note: if spec.note_parts.is_empty() {
+            clean_opt(raw, &f.note)
+        } else {
+            let parts: Vec<String> = spec
+                .note_parts
+                .iter()
+                .filter_map(|(l, names)| clean(raw, names).map(|v| format!("{l}: {v}")))
+                .collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        },
     };
     let mut out = Vec::with_capacity(1 + spec.extras.len());
     for extra in &spec.extras {

@@ -99,7 +99,14 @@ pub(crate) struct DateSpec {
 pub(crate) struct ProjectSpec {
     pub fields: ProjectFields,
     pub status: Option<Rule<ProjectStatus>>,
-    pub labels: Vec<(String, Names)>,
+    pub labels: Vec<LabelSpec>,
+}
+
+#[derive(Debug)]
+pub(crate) struct LabelSpec {
+    pub kind: String,
+    pub column: Names,
+    pub pattern: Option<Regex>,
 }
 
 #[derive(Debug)]
@@ -109,6 +116,7 @@ pub(crate) struct CreditSpec {
     pub transaction: Rule<TransactionType>,
     pub status: Option<Rule<UnitStatus>>,
     pub extras: Vec<Extra>,
+    pub note_parts: Vec<(String, Names)>,
     pub serial: Option<Arc<SerialSpec>>,
 }
 
@@ -146,6 +154,11 @@ pub(crate) enum Rule<T> {
         names: Names,
         map: BTreeMap<String, T>,
         unmapped: Unmapped,
+        default: Option<T>,
+    },
+    /// Follows the transaction type, recorded with this raw word (credit status only).
+    Derived {
+        raw: String,
     },
 }
 
@@ -213,15 +226,29 @@ fn vocab<T: Vocabulary>(key: &str, value: &str) -> Result<T, ConfigError> {
     })
 }
 
-fn rule<T: Vocabulary>(key: &str, config: &RuleConfig) -> Result<Rule<T>, ConfigError> {
+fn rule<T: Vocabulary>(
+    key: &str,
+    config: &RuleConfig,
+    derived_allowed: bool,
+) -> Result<Rule<T>, ConfigError> {
+    let column_only =
+        !config.map.is_empty() || config.unmapped.is_some() || config.default.is_some();
     match (&config.fixed, &config.column) {
         (Some(_), Some(_)) => Err(invalid(key, "set either `fixed` or `column`, not both")),
+        (None, None) if derived_allowed && !column_only => match &config.raw {
+            Some(raw) => Ok(Rule::Derived { raw: raw.clone() }),
+            None => Err(invalid(
+                key,
+                "set `fixed` (one value), `column`, or `raw` alone (the status follows the \
+                 transaction type)",
+            )),
+        },
         (None, None) => Err(invalid(key, "set `fixed` (one value) or `column`")),
         (Some(fixed), None) => {
-            if !config.map.is_empty() || config.unmapped.is_some() {
+            if column_only {
                 return Err(invalid(
                     key,
-                    "`map` and `unmapped` apply to a `column` rule, not a `fixed` one",
+                    "`map`, `unmapped` and `default` apply to a `column` rule, not a `fixed` one",
                 ));
             }
             Ok(Rule::Fixed {
@@ -244,6 +271,11 @@ fn rule<T: Vocabulary>(key: &str, config: &RuleConfig) -> Result<Rule<T>, Config
                 names: names.clone(),
                 map,
                 unmapped: config.unmapped.unwrap_or(Unmapped::Builtin),
+                default: config
+                    .default
+                    .as_deref()
+                    .map(|d| vocab(&format!("{key}.default"), d))
+                    .transpose()?,
             })
         }
     }
@@ -279,7 +311,10 @@ fn serial_spec(config: &SerialConfig) -> Result<SerialSpec, ConfigError> {
     let mismatch = config.on_quantity_mismatch.unwrap_or(MismatchPolicy::Keep);
     let parser = match (&config.grammar, &config.regex) {
         (Some(_), Some(_)) => {
-            return Err(invalid("serial", "set either `grammar` or `regex`, not both"));
+            return Err(invalid(
+                "serial",
+                "set either `grammar` or `regex`, not both",
+            ));
         }
         (None, None) => return Err(invalid("serial", "set `grammar` or `regex`")),
         (Some(grammar), None) => {
@@ -302,7 +337,10 @@ fn serial_spec(config: &SerialConfig) -> Result<SerialSpec, ConfigError> {
         }
         (None, Some(pattern)) => {
             let regex = Regex::new(pattern).map_err(|e| {
-                invalid("serial.regex", format!("not a valid regular expression: {e}"))
+                invalid(
+                    "serial.regex",
+                    format!("not a valid regular expression: {e}"),
+                )
             })?;
             let groups: BTreeSet<&str> = regex.capture_names().flatten().collect();
             if !groups.contains("namespace") {
@@ -363,7 +401,10 @@ fn template(key: &str, text: &str) -> Result<Template, ConfigError> {
         rest = &after[close + 1..];
     }
     if rest.contains('}') {
-        return Err(invalid(key, format!("`{text}` closes `}}` without opening it")));
+        return Err(invalid(
+            key,
+            format!("`{text}` closes `}}` without opening it"),
+        ));
     }
     if !rest.is_empty() {
         parts.push(Part::Literal(rest.to_owned()));
@@ -434,9 +475,15 @@ fn common<F>(
     let records = path("records", &config.records)?.unwrap_or_else(JsonPath::root);
     let total = path("total", &config.total)?;
     if config.format == FormatConfig::Csv {
-        for (field, set) in [("records", config.records.is_some()), ("total", config.total.is_some())] {
+        for (field, set) in [
+            ("records", config.records.is_some()),
+            ("total", config.total.is_some()),
+        ] {
             if set {
-                return Err(invalid(format!("{key}.{field}"), "applies to JSON feeds only"));
+                return Err(invalid(
+                    format!("{key}.{field}"),
+                    "applies to JSON feeds only",
+                ));
             }
         }
         if let Some(HttpSpec {
@@ -491,6 +538,7 @@ fn project_feed(
         ("key", config.key.is_some()),
         ("transaction", config.transaction.is_some()),
         ("extra", !config.extra.is_empty()),
+        ("note_parts", !config.note_parts.is_empty()),
     ] {
         if set {
             return Err(invalid(
@@ -502,7 +550,7 @@ fn project_feed(
     let status = config
         .status
         .as_ref()
-        .map(|r| rule::<ProjectStatus>(&format!("{key}.status"), r))
+        .map(|r| rule::<ProjectStatus>(&format!("{key}.status"), r, false))
         .transpose()?;
     if let Some(Rule::Column { .. }) = status
         && f.status.is_some()
@@ -529,16 +577,38 @@ fn project_feed(
     .into_iter()
     .flatten()
     .cloned()
-    .chain(config.labels.values().cloned())
+    .chain(config.label.iter().map(|l| l.column.clone()))
     .collect();
+    let mut labels = Vec::new();
+    for (i, l) in config.label.iter().enumerate() {
+        if l.kind.trim().is_empty() {
+            return Err(invalid(
+                format!("{key}.label[{i}].kind"),
+                "may not be blank",
+            ));
+        }
+        let pattern = l
+            .pattern
+            .as_deref()
+            .map(|p| {
+                Regex::new(p).map_err(|e| {
+                    invalid(
+                        format!("{key}.label[{i}].pattern"),
+                        format!("not a valid regular expression: {e}"),
+                    )
+                })
+            })
+            .transpose()?;
+        labels.push(LabelSpec {
+            kind: l.kind.clone(),
+            column: l.column.clone(),
+            pattern,
+        });
+    }
     let spec = ProjectSpec {
         fields: f.clone(),
         status,
-        labels: config
-            .labels
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        labels,
     };
     common(
         key,
@@ -584,10 +654,16 @@ fn credit_feed(
     let f = &config.fields;
     let id = required_name(&key, "project_id", &f.project_id)?;
     let quantity = required_name(&key, "quantity", &f.quantity)?;
-    if !config.labels.is_empty() {
+    if !config.label.is_empty() {
         return Err(invalid(
-            format!("{key}.labels"),
+            format!("{key}.label"),
             "applies to the projects feed only",
+        ));
+    }
+    if !config.note_parts.is_empty() && f.note.is_some() {
+        return Err(invalid(
+            format!("{key}.note_parts"),
+            "composes the note; leave `fields.note` out, or drop `note_parts`",
         ));
     }
     let transaction = config
@@ -599,11 +675,11 @@ fn credit_feed(
                 "is required: set `fixed = \"retirement\"` (one type for the feed) or `column`",
             )
         })
-        .and_then(|r| rule::<TransactionType>(&format!("{key}.transaction"), r))?;
+        .and_then(|r| rule::<TransactionType>(&format!("{key}.transaction"), r, false))?;
     let status = config
         .status
         .as_ref()
-        .map(|r| rule::<UnitStatus>(&format!("{key}.status"), r))
+        .map(|r| rule::<UnitStatus>(&format!("{key}.status"), r, true))
         .transpose()?;
     let key_template = match &config.key {
         Some(text) => template(&format!("{key}.key"), text)?,
@@ -683,6 +759,7 @@ fn credit_feed(
     .flatten()
     .cloned()
     .chain(extras.iter().map(|e| e.quantity.clone()))
+    .chain(config.note_parts.iter().map(|p| p.column.clone()))
     .collect();
     let mut required = vec![("project_id", id), ("quantity", quantity)];
     for (label, r) in [
@@ -700,6 +777,11 @@ fn credit_feed(
         transaction,
         status,
         extras,
+        note_parts: config
+            .note_parts
+            .iter()
+            .map(|p| (p.label.clone(), p.column.clone()))
+            .collect(),
         serial: serial.cloned(),
     };
     common(
@@ -717,7 +799,7 @@ fn credit_feed(
 fn rule_column<T>(rule: &Rule<T>) -> Option<Names> {
     match rule {
         Rule::Column { names, .. } => Some(names.clone()),
-        Rule::Fixed { .. } => None,
+        Rule::Fixed { .. } | Rule::Derived { .. } => None,
     }
 }
 
@@ -835,7 +917,11 @@ pub(crate) fn compile(config: &GenericConfig) -> Result<Spec, ConfigError> {
         None => RegistryId::register_custom(config.registry.trim())
             .map_err(|e| invalid("registry", e.to_string()))?,
     };
-    let schedule = config.schedule.as_deref().unwrap_or(DEFAULT_SCHEDULE).trim();
+    let schedule = config
+        .schedule
+        .as_deref()
+        .unwrap_or(DEFAULT_SCHEDULE)
+        .trim();
     let fields = schedule.split_whitespace().count();
     if !(6..=7).contains(&fields) {
         return Err(invalid(
