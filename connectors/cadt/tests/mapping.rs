@@ -1,0 +1,290 @@
+//! The CADT v1 model mapped onto carbonmesh's: units become credit records whose serial
+//! ranges sit in the namespace of the registry that issued them, projects keep CADT's origin
+//! and current-registry ids as cross-references, labels and locations carry over.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use carbonmesh_connector::testkit::{self, assert_unique_keys, credits};
+use carbonmesh_connector::{Connector, Feed, Record};
+use carbonmesh_connector_cadt::{CadtConfig, CadtConnector};
+use carbonmesh_model::{Project, ProjectStatus, RegistryId, TransactionType, UnitStatus};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use common::*;
+
+fn connector() -> CadtConnector {
+    CadtConnector::new(CadtConfig::new("http://127.0.0.1:9"), testkit::quick_http())
+}
+
+fn import(name: &str, body: &Value, feed: Feed) -> testkit::Imported {
+    testkit::import_fixture(&connector(), name, body.to_string().as_bytes(), feed)
+}
+
+fn project_records(records: &[Record]) -> Vec<&Project> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Project(p) => Some(p),
+            Record::Credit(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn units_become_credit_records_in_their_issuers_namespace() {
+    let i = import("units.json", &paginated(1, 1, units()), Feed::Transactions);
+    assert!(i.rejected.is_empty(), "{:?}", i.rejected);
+    assert_unique_keys("units.json", &i.records);
+    let by_key: BTreeMap<_, _> = credits(&i.records)
+        .into_iter()
+        .map(|c| (c.record_key.as_str(), c))
+        .collect();
+    assert_eq!(by_key.len(), 6);
+    let range = |k: &str| {
+        let r = by_key[k].serial_range.as_ref().expect("range");
+        (r.namespace.clone(), r.start, r.end)
+    };
+    // A Verra serial republished by the node stays in Verra's single counter...
+    assert_eq!(range("unit:u-1"), ("verra".into(), 941467007, 941467431));
+    // ...and so do bare numbers whose registry link is Verra's.
+    assert_eq!(range("unit:u-2"), ("verra".into(), 941467432, 941468431));
+    assert_eq!(
+        range("unit:u-3"),
+        (
+            "gold-standard:GS1-1-UG-GS11236-16-2024-30307".into(),
+            1,
+            19149
+        )
+    );
+    assert_eq!(range("unit:u-4"), ("cdm:RW-5".into(), 1463953, 1467609));
+    // The organisation's own numbering is only unique for it and its prefix.
+    assert_eq!(range("unit:u-5"), (format!("cadt:{ORG}:GOLA-"), 1, 500));
+    assert_eq!(range("unit:u-6"), (format!("cadt:{ORG}:GOLA-"), 501, 750));
+    for c in by_key.values() {
+        let r = c.serial_range.as_ref().expect("range");
+        assert_eq!(Decimal::from(r.quantity()), c.quantity, "{}", c.record_key);
+        assert_eq!(c.registry, RegistryId::Cadt);
+    }
+
+    let u1 = by_key["unit:u-1"];
+    assert_eq!(u1.registry_project_id, VERRA_PROJECT);
+    assert_eq!(u1.project_id(), format!("cadt:{VERRA_PROJECT}"));
+    assert_eq!(u1.vintage, Some(2020));
+    assert_eq!(
+        u1.monitoring_period.as_ref().map(|p| (p.start, p.end)),
+        Some(("2020-01-01".parse().ok(), "2020-12-31".parse().ok()))
+    );
+    assert_eq!(
+        (
+            u1.transaction_type.value,
+            u1.status.value,
+            u1.status.raw.as_str()
+        ),
+        (TransactionType::Issuance, UnitStatus::Active, "Held")
+    );
+    let kinds: Vec<_> = ["unit:u-2", "unit:u-3", "unit:u-4", "unit:u-6"]
+        .iter()
+        .map(|k| (by_key[k].transaction_type.value, by_key[k].status.value))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (TransactionType::Buffer, UnitStatus::Buffer),
+            (TransactionType::Conversion, UnitStatus::Converted),
+            (TransactionType::Cancellation, UnitStatus::Cancelled),
+            (TransactionType::Retirement, UnitStatus::Retired),
+        ]
+    );
+    let retired = by_key["unit:u-6"];
+    assert_eq!(retired.beneficiary.as_deref(), Some("Acme Airlines"));
+    assert!(
+        retired
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("xch1"))
+    );
+    let note = retired.note.as_deref().unwrap_or_default();
+    assert!(note.contains("Tokenized on Chia (a628c1"), "{note}");
+    assert!(note.contains("CCB Gold (Certification)"), "{note}");
+    assert!(
+        note.contains("corresponding adjustment Unknown / Not Started"),
+        "{note}"
+    );
+    assert_eq!(by_key["unit:u-1"].beneficiary, None);
+}
+
+#[test]
+fn totals_per_project_vintage_and_type_match_the_units() {
+    let data = units();
+    let i = import(
+        "units.json",
+        &Value::Array(data.clone()),
+        Feed::Transactions,
+    );
+    let mut expected: BTreeMap<(String, i64, &str), i64> = BTreeMap::new();
+    for u in &data {
+        let kind = match u["unitStatus"].as_str().expect("status") {
+            "Held" => "issuance",
+            "Buffer" => "buffer",
+            "Exported" => "conversion",
+            "Cancelled" => "cancellation",
+            "Retired" => "retirement",
+            other => panic!("{other}"),
+        };
+        *expected
+            .entry((
+                u["issuance"]["warehouseProjectId"]
+                    .as_str()
+                    .expect("project")
+                    .to_owned(),
+                u["vintageYear"].as_i64().expect("vintage"),
+                kind,
+            ))
+            .or_default() += u["unitCount"].as_i64().expect("count");
+    }
+    let mut got: BTreeMap<(String, i64, &str), i64> = BTreeMap::new();
+    for c in credits(&i.records) {
+        *got.entry((
+            c.registry_project_id.clone(),
+            i64::from(c.vintage.expect("vintage")),
+            c.transaction_type.value.as_str(),
+        ))
+        .or_default() += i64::try_from(c.quantity).expect("whole");
+    }
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn projects_keep_origin_and_current_ids_labels_and_locations() {
+    let i = import(
+        "projects.json",
+        &paginated(1, 1, projects()),
+        Feed::Projects,
+    );
+    assert!(i.rejected.is_empty(), "{:?}", i.rejected);
+    let ps = project_records(&i.records);
+    assert_eq!(ps.len(), 3);
+
+    let gola = ps[0];
+    assert_eq!(gola.id(), format!("cadt:{VERRA_PROJECT}"));
+    assert_eq!(gola.name, "Gola REDD+ Project");
+    assert_eq!(gola.country.as_deref(), Some("SL"));
+    assert_eq!(gola.country_raw.as_deref(), Some("Sierra Leone"));
+    assert_eq!(gola.methodology.as_deref(), Some("VM0007"));
+    assert_eq!(
+        gola.status.as_ref().map(|s| (s.value, s.raw.as_str())),
+        Some((ProjectStatus::Registered, "Registered"))
+    );
+    let refs: Vec<_> = gola
+        .cross_references
+        .iter()
+        .map(|x| (x.registry, x.id.as_str(), x.relation.as_str()))
+        .collect();
+    assert_eq!(
+        refs,
+        vec![
+            (Some(RegistryId::Verra), "VCS1340", "origin_project"),
+            (
+                Some(RegistryId::Verra),
+                "VCS1340",
+                "current_registry_project"
+            ),
+            (Some(RegistryId::GoldStandard), "GS2922", "same_project"),
+        ]
+    );
+    let loc = &gola.locations[0];
+    assert_eq!(
+        (loc.region.as_deref(), loc.latitude, loc.longitude),
+        (Some("Eastern Province"), Some(7.6), Some(-10.9))
+    );
+    let labels: Vec<_> = gola
+        .labels
+        .iter()
+        .map(|l| (l.kind.as_str(), l.value.as_str()))
+        .collect();
+    assert!(
+        labels.contains(&("certification", "CCB Gold")),
+        "{labels:?}"
+    );
+    assert!(labels.contains(&("co_benefit", "SDG 15 - Life on land")));
+    assert!(labels.contains(&("rating", "BeZero: BBB")));
+    assert!(labels.contains(&("tag", "Biodiversity")));
+    // The estimation's crediting period and the label's, oldest first.
+    assert_eq!(gola.crediting_periods.len(), 2);
+    assert_eq!(gola.crediting_periods[0].start, "2012-08-01".parse().ok());
+    assert_eq!(
+        gola.registry_url.as_deref(),
+        Some("https://registry.verra.org/app/projectDetail/VCS/1340")
+    );
+
+    // A project that moved from the CDM to the Article 6.4 mechanism keeps both ids.
+    let poa = ps[2];
+    assert_eq!(
+        poa.status.as_ref().map(|s| s.value),
+        Some(ProjectStatus::Transitioned)
+    );
+    let refs: Vec<_> = poa
+        .cross_references
+        .iter()
+        .map(|x| (x.registry, x.id.as_str(), x.relation.as_str()))
+        .collect();
+    assert_eq!(
+        refs,
+        vec![
+            (Some(RegistryId::Cdm), "7014", "origin_project"),
+            (None, "A6.4-0042", "current_registry_project"),
+        ]
+    );
+    assert_eq!(poa.country.as_deref(), Some("RW"));
+    assert!(
+        poa.labels
+            .iter()
+            .any(|l| l.kind == "letter_of_authorization" && l.value == "Rwanda LoA 2024/17")
+    );
+    let gs = ps[1];
+    assert_eq!(gs.cross_references[0].id, "GS11236");
+    // A geographic identifier that is not a coordinate pair leaves the coordinates empty.
+    assert_eq!(gs.locations[0].latitude, None);
+}
+
+#[test]
+fn units_that_cannot_be_placed_are_rejected_with_their_reason() {
+    let c = connector();
+    let body = paginated(1, 1, bad_units()).to_string();
+    let page = c
+        .read_file(Feed::Transactions, "bad-units.json", body.as_bytes())
+        .expect("reads");
+    let why: BTreeMap<u64, _> = page
+        .records
+        .iter()
+        .filter_map(|r| {
+            c.normalize(r)
+                .err()
+                .map(|e| (r.line, (r.source.clone(), e)))
+        })
+        .collect();
+    assert_eq!(why.len(), 3);
+    assert!(why.values().all(|(source, _)| source == "bad-units.json"));
+    assert_eq!(
+        why[&1].1.field.as_deref(),
+        Some("issuance.warehouseProjectId")
+    );
+    assert_eq!(why[&2].1.field.as_deref(), Some("unitBlockStart"));
+    assert!(why[&2].1.reason.contains("A345"), "{}", why[&2].1);
+    assert_eq!(why[&3].1.field.as_deref(), Some("unitCount"));
+    assert!(why[&3].1.reason.contains("nine"), "{}", why[&3].1);
+    assert_eq!(c.registry(), RegistryId::Cadt);
+}
+
+#[test]
+fn normalizing_is_deterministic() {
+    let a = import("units.json", &paginated(1, 1, units()), Feed::Transactions);
+    let b = import("units.json", &paginated(1, 1, units()), Feed::Transactions);
+    assert_eq!(a.records, b.records);
+    let p = import("projects.json", &Value::Array(projects()), Feed::Projects);
+    let q = import("projects.json", &Value::Array(projects()), Feed::Projects);
+    assert_eq!(p.records, q.records);
+}
