@@ -313,7 +313,7 @@ pub(crate) fn score(spec: &FeedSpec, file_name: &str, head: &[u8]) -> Option<i64
         }
         _ => return None,
     };
-    if name_bonus == 0 && !spec.signature.iter().all(|n| present(n)) {
+    if name_bonus == 0 && !spec.signature.iter().all(&*present) {
         return None;
     }
     let (hits, misses) = spec.mapped.iter().fold((0i64, 0i64), |(h, m), n| {

@@ -445,16 +445,26 @@ fn url_of(key: &str, base: &str, path: &Option<String>) -> Result<String, Config
     Ok(url)
 }
 
+/// What a feed maps: its model kind, its optional names and its required columns.
+struct Mapping {
+    kind: Kind,
+    mapped: Vec<Names>,
+    required: Vec<(&'static str, Names)>,
+}
+
 fn common<F>(
     key: &str,
     feed: Feed,
     config: &FeedConfig<F>,
     top: &GenericConfig,
     http: Option<&HttpSpec>,
-    kind: Kind,
-    mut mapped: Vec<Names>,
-    required: Vec<(&'static str, Names)>,
+    mapping: Mapping,
 ) -> Result<FeedSpec, ConfigError> {
+    let Mapping {
+        kind,
+        mut mapped,
+        required,
+    } = mapping;
     let url = match http {
         Some(h) => Some(url_of(key, &h.base_url, &config.path)?),
         None => {
@@ -616,9 +626,11 @@ fn project_feed(
         config,
         top,
         http,
-        Kind::Project(Box::new(spec)),
-        mapped,
-        vec![("project_id", id), ("name", name)],
+        Mapping {
+            kind: Kind::Project(Box::new(spec)),
+            mapped,
+            required: vec![("project_id", id), ("name", name)],
+        },
     )
 }
 
@@ -790,9 +802,11 @@ fn credit_feed(
         config,
         top,
         http,
-        Kind::Credit(Box::new(spec)),
-        mapped,
-        required,
+        Mapping {
+            kind: Kind::Credit(Box::new(spec)),
+            mapped,
+            required,
+        },
     )
 }
 
