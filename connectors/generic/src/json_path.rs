@@ -48,7 +48,7 @@ impl JsonPath {
     /// the nested reading, so keys containing dots still work.
     pub(crate) fn get<'a>(&self, value: &'a Value) -> Option<&'a Value> {
         if self.parts.len() > 1
-            && let Some(v) = value.get(self.text.as_str())
+            && let Some(v) = value.get(self.parts.join(".").as_str())
         {
             return Some(v);
         }
