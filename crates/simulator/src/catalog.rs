@@ -215,6 +215,37 @@ const CAR_TYPES: &[ProjectType] = &[
     ),
 ];
 
+const LATIN_AMERICA: &[Country] = &[
+    country("CO", "Colombia", "Latin America", "AN", "Antioquia"),
+    country("PE", "Peru", "Latin America", "LO", "Loreto"),
+    country("MX", "Mexico", "Latin America", "OA", "Oaxaca"),
+    country("BR", "Brazil", "Latin America", "PA", "Pará"),
+    country("CL", "Chile", "Latin America", "LR", "Los Ríos"),
+    country("GT", "Guatemala", "Latin America", "PE", "Petén"),
+];
+
+const ART_TYPES: &[ProjectType] = &[
+    ptype("Jurisdictional REDD+", "ART TREES Version 2.0", 14, "FR"),
+    ptype("Jurisdictional HFLD", "ART TREES Version 2.0", 14, "FR"),
+];
+
+const REMOVAL_TYPES: &[ProjectType] = &[
+    ptype("Biochar", "C03000000", 3, "FR"),
+    ptype("Enhanced Rock Weathering", "C05000000", 5, "FR"),
+    ptype("Wooden Building Elements", "C01000000", 1, "FR"),
+];
+
+const NATURE_TYPES: &[ProjectType] = &[
+    ptype(
+        "Agriculture Forestry and Other Land Use",
+        "AR-ACM0003",
+        14,
+        "FR",
+    ),
+    ptype("Energy industries", "ACM0002", 1, "MM"),
+    ptype("Waste handling and disposal", "AMS-III.H.", 13, "LS"),
+];
+
 const NAME_STEMS: &[&str] = &[
     "Highlands",
     "River Basin",
@@ -270,6 +301,10 @@ impl ProjectInfo {
         match self.registry {
             RegistryId::Acr => format!("ACR{}", self.number),
             RegistryId::Car => format!("CAR{}", self.number),
+            RegistryId::Art => format!("ART{}", self.number),
+            RegistryId::Cercarbono => format!("CDC-{}", self.number),
+            RegistryId::Isometric => format!("prj_SIM{:08}", self.number),
+            RegistryId::Cadt => format!("5a1c0de0-0000-4000-8000-{:012x}", self.number),
             _ => self.number.to_string(),
         }
     }
@@ -293,6 +328,12 @@ pub(crate) fn first_project_number(registry: RegistryId) -> u64 {
         RegistryId::GoldStandard => 1000,
         RegistryId::Acr => 100,
         RegistryId::Car => 1000,
+        RegistryId::Art => 100,
+        RegistryId::Puro => 100_000,
+        RegistryId::Isometric => 1,
+        RegistryId::Cercarbono => 1,
+        RegistryId::Biocarbon => 1,
+        RegistryId::Cadt => 1,
         _ => 1,
     }
 }
@@ -319,6 +360,10 @@ pub(crate) fn project(seed: u64, registry: RegistryId, index: u64) -> ProjectInf
         RegistryId::Acr => (NORTH_AMERICA, ACR_TYPES),
         RegistryId::Car => (NORTH_AMERICA, CAR_TYPES),
         RegistryId::GoldStandard => (WORLD, GOLD_STANDARD_TYPES),
+        RegistryId::Art => (LATIN_AMERICA, ART_TYPES),
+        RegistryId::Isometric | RegistryId::Puro => (WORLD, REMOVAL_TYPES),
+        RegistryId::Cercarbono | RegistryId::Biocarbon => (LATIN_AMERICA, NATURE_TYPES),
+        RegistryId::Cadt => (WORLD, NATURE_TYPES),
         _ => (WORLD, VERRA_TYPES),
     };
     let mut country = *rng.pick(countries);

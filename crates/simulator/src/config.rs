@@ -26,6 +26,18 @@ pub struct Scale {
     pub acr: RegistryScale,
     /// Climate Action Reserve.
     pub car: RegistryScale,
+    /// ART TREES (ICE GreenTrace tenant `ART_REGISTRY`).
+    pub art: RegistryScale,
+    /// Isometric (Registry API v0).
+    pub isometric: RegistryScale,
+    /// Puro.earth (registry pages).
+    pub puro: RegistryScale,
+    /// Cercarbono (EcoRegistry front-end API).
+    pub cercarbono: RegistryScale,
+    /// BioCarbon Registry (Global CarbonTrace API).
+    pub biocarbon: RegistryScale,
+    /// A CAD Trust node (v1 REST API).
+    pub cadt: RegistryScale,
 }
 
 impl Scale {
@@ -40,7 +52,32 @@ impl Scale {
             gold_standard: each,
             acr: each,
             car: each,
+            art: each,
+            isometric: each,
+            puro: each,
+            cercarbono: each,
+            biocarbon: each,
+            cadt: each,
         }
+    }
+
+    /// The same scale with `registry` set to `each` (registries not simulated are ignored).
+    pub fn with(mut self, registry: RegistryId, each: RegistryScale) -> Scale {
+        let slot = match registry {
+            RegistryId::Verra => &mut self.verra,
+            RegistryId::GoldStandard => &mut self.gold_standard,
+            RegistryId::Acr => &mut self.acr,
+            RegistryId::Car => &mut self.car,
+            RegistryId::Art => &mut self.art,
+            RegistryId::Isometric => &mut self.isometric,
+            RegistryId::Puro => &mut self.puro,
+            RegistryId::Cercarbono => &mut self.cercarbono,
+            RegistryId::Biocarbon => &mut self.biocarbon,
+            RegistryId::Cadt => &mut self.cadt,
+            _ => return self,
+        };
+        *slot = each;
+        self
     }
 
     /// The size of one registry (`None` for registries not simulated).
@@ -50,6 +87,12 @@ impl Scale {
             RegistryId::GoldStandard => Some(self.gold_standard),
             RegistryId::Acr => Some(self.acr),
             RegistryId::Car => Some(self.car),
+            RegistryId::Art => Some(self.art),
+            RegistryId::Isometric => Some(self.isometric),
+            RegistryId::Puro => Some(self.puro),
+            RegistryId::Cercarbono => Some(self.cercarbono),
+            RegistryId::Biocarbon => Some(self.biocarbon),
+            RegistryId::Cadt => Some(self.cadt),
             _ => None,
         }
     }

@@ -12,15 +12,32 @@ use crate::catalog::{self, ProjectInfo};
 use crate::config::SimulatorConfig;
 use crate::feeds::{Content, Feed};
 use crate::ledger::{
-    CreditRow, Layout, Ledger, PieceRef, Source, UnitState, cancellation_goes_to_arb,
+    CreditRow, Layout, Ledger, PIECES_PER_BLOCK, PieceRef, Source, UnitState,
+    cancellation_goes_to_arb,
 };
 
-/// The registries with credit ledgers; ARB rows are derived from their cancellations.
+/// The registries injected cases are spread over; ARB rows are derived from their
+/// cancellations.
 pub(crate) const LEDGER_REGISTRIES: [RegistryId; 4] = [
     RegistryId::Verra,
     RegistryId::GoldStandard,
     RegistryId::Acr,
     RegistryId::Car,
+];
+
+/// Every registry with a credit ledger: the case registries, then those served with base data
+/// only (no injected cases).
+pub(crate) const SIMULATED_REGISTRIES: [RegistryId; 10] = [
+    RegistryId::Verra,
+    RegistryId::GoldStandard,
+    RegistryId::Acr,
+    RegistryId::Car,
+    RegistryId::Art,
+    RegistryId::Isometric,
+    RegistryId::Puro,
+    RegistryId::Cercarbono,
+    RegistryId::Biocarbon,
+    RegistryId::Cadt,
 ];
 
 /// Registries whose conversions to ARB appear in the ARB issuance table, in table order.
@@ -111,7 +128,7 @@ impl Dataset {
     /// Generates the data set described by `config` (only the injected rows are held in memory).
     pub fn new(config: &SimulatorConfig) -> Result<Dataset, SimulatorError> {
         let mut ledgers = HashMap::new();
-        for registry in LEDGER_REGISTRIES {
+        for registry in SIMULATED_REGISTRIES {
             let scale = config
                 .scale
                 .of(registry)
@@ -238,6 +255,46 @@ impl Dataset {
             return p.clone();
         }
         catalog::project(self.seed, registry, index)
+    }
+
+    /// Number of projects in `registry`'s base catalog.
+    pub fn projects(&self, registry: RegistryId) -> u64 {
+        self.ledgers.get(&registry).map_or(0, |l| l.projects)
+    }
+
+    /// Issuance block `b` of `registry` as one issuance event (base blocks only).
+    pub fn block(&self, registry: RegistryId, b: u64) -> Option<CreditRow> {
+        let ledger = self.ledgers.get(&registry)?;
+        (b < ledger.blocks).then(|| ledger.block(b))
+    }
+
+    /// The base blocks of project `project`, for registries whose blocks go to their projects
+    /// in turn (ART, Isometric, Puro, Cercarbono, BioCarbon, CAD Trust); empty for the others.
+    pub fn blocks_of_project(
+        &self,
+        registry: RegistryId,
+        project: u64,
+    ) -> impl Iterator<Item = u64> + use<> {
+        let blocks: Box<dyn Iterator<Item = u64>> = match self.ledgers.get(&registry) {
+            Some(ledger) => Box::new(ledger.blocks_of_project(project)),
+            None => Box::new(std::iter::empty()),
+        };
+        blocks
+    }
+
+    /// The cancelled pieces of project `project`'s blocks, in block order (round-robin
+    /// ledgers only): what a per-project cancellation route serves.
+    pub fn cancellations_of_project(&self, registry: RegistryId, project: u64) -> Vec<FeedRow> {
+        let Some(ledger) = self.ledgers.get(&registry) else {
+            return Vec::new();
+        };
+        let info = self.project(registry, project);
+        ledger
+            .blocks_of_project(project)
+            .flat_map(|block| (0..PIECES_PER_BLOCK).map(move |piece| PieceRef { block, piece }))
+            .filter(|at| ledger.piece_state(at.block, at.piece) == UnitState::Cancelled)
+            .map(|at| FeedRow::Credit(ledger.piece(at), info.clone()))
+            .collect()
     }
 
     /// Row `i` of `feed`, or `None` past the end.

@@ -8,14 +8,16 @@ use crate::ledger::{Source, UnitState};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedKind {
-    /// Projects in the registry's JSON API (Verra Platts, Gold Standard, ACR GreenTrace) or,
-    /// where the registry only has a CSV (CAR), its CSV.
+    /// Projects in the registry's JSON API (Verra Platts, Gold Standard, ACR and ART
+    /// GreenTrace, Isometric, Cercarbono, BioCarbon, CAD Trust), its pages (Puro) or, where the
+    /// registry only has a CSV (CAR), its CSV.
     Projects,
     /// Projects as a CSV export (Verra).
     ProjectsCsv,
-    /// Every credit block in its current state as a CSV export (Verra VCUs).
+    /// Every credit block in its current state: the Verra VCU CSV export, CAD Trust units.
     Transactions,
-    /// Issuance events (Verra, CAR, ARB) or held holdings (ACR `ISSUED`).
+    /// Issuance events (Verra, CAR, ARB, Isometric, Puro, Cercarbono, BioCarbon) or held
+    /// holdings (ACR and ART `ISSUED`).
     Issuances,
     /// Retirements.
     Retirements,
@@ -63,11 +65,49 @@ pub enum Feed {
     CarCancellations,
     /// California ARB offset credit issuance table (sheet 3) as CSV.
     ArbIssuances,
+    /// ART GreenTrace holdings, `holdingStatus=ISSUED`.
+    ArtIssued,
+    /// ART GreenTrace holdings, `holdingStatus=RETIRED`.
+    ArtRetired,
+    /// ART GreenTrace holdings, `holdingStatus=CANCELED`.
+    ArtCanceled,
+    /// ART GreenTrace project summaries.
+    ArtProjects,
+    /// Isometric Registry API `/registry/v0/projects`.
+    IsometricProjects,
+    /// Isometric Registry API `/registry/v0/issuances`.
+    IsometricIssuances,
+    /// Isometric Registry API `/registry/v0/retirements`.
+    IsometricRetirements,
+    /// Puro.earth `/projects` page.
+    PuroProjects,
+    /// Puro.earth `/issuances` page.
+    PuroIssuances,
+    /// Puro.earth `/retirements` page.
+    PuroRetirements,
+    /// EcoRegistry `platform/project/public-by-standard/cercarbono-co2`.
+    CercarbonoProjects,
+    /// EcoRegistry `platform/analytics/projects` (issued batches per project).
+    CercarbonoIssuances,
+    /// EcoRegistry `platform/analytics/get-retirements`.
+    CercarbonoRetirements,
+    /// Global CarbonTrace `/api/ghg/projects`.
+    BiocarbonProjects,
+    /// Global CarbonTrace `/api/ghg/carbon-credits` (issuance blocks).
+    BiocarbonIssuances,
+    /// Global CarbonTrace `/api/ghg/retreats`.
+    BiocarbonRetirements,
+    /// Global CarbonTrace `/api/ghg/carbon-credits/project/{id}/cancellations`, every project.
+    BiocarbonCancellations,
+    /// CAD Trust node `/v1/projects`.
+    CadtProjects,
+    /// CAD Trust node `/v1/units` (every unit block in its current state).
+    CadtUnits,
 }
 
 impl Feed {
     /// Every feed.
-    pub const ALL: [Feed; 17] = [
+    pub const ALL: [Feed; 36] = [
         Feed::VerraTransactions,
         Feed::VerraProjectsCsv,
         Feed::VerraIssuances,
@@ -85,6 +125,25 @@ impl Feed {
         Feed::CarRetirements,
         Feed::CarCancellations,
         Feed::ArbIssuances,
+        Feed::ArtIssued,
+        Feed::ArtRetired,
+        Feed::ArtCanceled,
+        Feed::ArtProjects,
+        Feed::IsometricProjects,
+        Feed::IsometricIssuances,
+        Feed::IsometricRetirements,
+        Feed::PuroProjects,
+        Feed::PuroIssuances,
+        Feed::PuroRetirements,
+        Feed::CercarbonoProjects,
+        Feed::CercarbonoIssuances,
+        Feed::CercarbonoRetirements,
+        Feed::BiocarbonProjects,
+        Feed::BiocarbonIssuances,
+        Feed::BiocarbonRetirements,
+        Feed::BiocarbonCancellations,
+        Feed::CadtProjects,
+        Feed::CadtUnits,
     ];
 
     /// The registry publishing the feed.
@@ -97,6 +156,17 @@ impl Feed {
             AcrIssued | AcrRetired | AcrCanceled | AcrProjects => RegistryId::Acr,
             CarProjects | CarIssuances | CarRetirements | CarCancellations => RegistryId::Car,
             ArbIssuances => RegistryId::Arb,
+            ArtIssued | ArtRetired | ArtCanceled | ArtProjects => RegistryId::Art,
+            IsometricProjects | IsometricIssuances | IsometricRetirements => RegistryId::Isometric,
+            PuroProjects | PuroIssuances | PuroRetirements => RegistryId::Puro,
+            CercarbonoProjects | CercarbonoIssuances | CercarbonoRetirements => {
+                RegistryId::Cercarbono
+            }
+            BiocarbonProjects
+            | BiocarbonIssuances
+            | BiocarbonRetirements
+            | BiocarbonCancellations => RegistryId::Biocarbon,
+            CadtProjects | CadtUnits => RegistryId::Cadt,
         }
     }
 
@@ -121,6 +191,25 @@ impl Feed {
             (RegistryId::Car, K::Retirements) => Feed::CarRetirements,
             (RegistryId::Car, K::Cancellations) => Feed::CarCancellations,
             (RegistryId::Arb, K::Issuances) => Feed::ArbIssuances,
+            (RegistryId::Art, K::Issuances) => Feed::ArtIssued,
+            (RegistryId::Art, K::Retirements) => Feed::ArtRetired,
+            (RegistryId::Art, K::Cancellations) => Feed::ArtCanceled,
+            (RegistryId::Art, K::Projects) => Feed::ArtProjects,
+            (RegistryId::Isometric, K::Projects) => Feed::IsometricProjects,
+            (RegistryId::Isometric, K::Issuances) => Feed::IsometricIssuances,
+            (RegistryId::Isometric, K::Retirements) => Feed::IsometricRetirements,
+            (RegistryId::Puro, K::Projects) => Feed::PuroProjects,
+            (RegistryId::Puro, K::Issuances) => Feed::PuroIssuances,
+            (RegistryId::Puro, K::Retirements) => Feed::PuroRetirements,
+            (RegistryId::Cercarbono, K::Projects) => Feed::CercarbonoProjects,
+            (RegistryId::Cercarbono, K::Issuances) => Feed::CercarbonoIssuances,
+            (RegistryId::Cercarbono, K::Retirements) => Feed::CercarbonoRetirements,
+            (RegistryId::Biocarbon, K::Projects) => Feed::BiocarbonProjects,
+            (RegistryId::Biocarbon, K::Issuances) => Feed::BiocarbonIssuances,
+            (RegistryId::Biocarbon, K::Retirements) => Feed::BiocarbonRetirements,
+            (RegistryId::Biocarbon, K::Cancellations) => Feed::BiocarbonCancellations,
+            (RegistryId::Cadt, K::Projects) => Feed::CadtProjects,
+            (RegistryId::Cadt, K::Transactions) => Feed::CadtUnits,
             _ => return None,
         };
         Some(feed)
@@ -133,20 +222,28 @@ impl Feed {
         const ALL_PIECES: &[UnitState] = &[Held, Retired, Cancelled];
         const HELD_OR_RETIRED: &[UnitState] = &[Held, Retired];
         match self {
-            VerraProjectsCsv | VerraProjects | GoldStandardProjects | AcrProjects | CarProjects => {
-                Content::Projects
-            }
+            VerraProjectsCsv | VerraProjects | GoldStandardProjects | AcrProjects | CarProjects
+            | ArtProjects | IsometricProjects | PuroProjects | CercarbonoProjects
+            | BiocarbonProjects | CadtProjects => Content::Projects,
             ArbIssuances => Content::Arb,
-            VerraTransactions => Content::Credits(Source::Pieces(ALL_PIECES)),
+            VerraTransactions | CadtUnits => Content::Credits(Source::Pieces(ALL_PIECES)),
             GoldStandardCredits => Content::Credits(Source::Pieces(HELD_OR_RETIRED)),
-            VerraIssuances | CarIssuances => Content::Credits(Source::Blocks),
-            AcrIssued => Content::Credits(Source::Pieces(&[Held])),
-            VerraRetirements | AcrRetired | CarRetirements => {
-                Content::Credits(Source::Pieces(&[Retired]))
-            }
-            VerraCancellations | AcrCanceled | CarCancellations => {
-                Content::Credits(Source::Pieces(&[Cancelled]))
-            }
+            VerraIssuances | CarIssuances | IsometricIssuances | PuroIssuances
+            | CercarbonoIssuances | BiocarbonIssuances => Content::Credits(Source::Blocks),
+            AcrIssued | ArtIssued => Content::Credits(Source::Pieces(&[Held])),
+            VerraRetirements
+            | AcrRetired
+            | CarRetirements
+            | ArtRetired
+            | IsometricRetirements
+            | PuroRetirements
+            | CercarbonoRetirements
+            | BiocarbonRetirements => Content::Credits(Source::Pieces(&[Retired])),
+            VerraCancellations
+            | AcrCanceled
+            | CarCancellations
+            | ArtCanceled
+            | BiocarbonCancellations => Content::Credits(Source::Pieces(&[Cancelled])),
         }
     }
 }

@@ -136,6 +136,9 @@ pub(crate) struct Layout {
     pub first_batch: u64,
     /// Whether unit numbers come from one registry-wide counter (Verra) or restart per batch.
     pub shared_counter: bool,
+    /// Whether block `b` belongs to project `b % projects` (so a project's blocks are found
+    /// without a scan, as per-project routes need) rather than to a drawn project.
+    pub round_robin: bool,
 }
 
 /// Unit numbers reserved per block on a registry-wide counter (Verra).
@@ -152,6 +155,7 @@ impl Layout {
                 max_quantity: 300_000,
                 first_batch: 10_000,
                 shared_counter: true,
+                round_robin: false,
             },
             RegistryId::GoldStandard => Layout {
                 cycle: 16,
@@ -159,13 +163,23 @@ impl Layout {
                 max_quantity: 60_000,
                 first_batch: 20_000,
                 shared_counter: false,
+                round_robin: false,
             },
-            _ => Layout {
+            RegistryId::Acr | RegistryId::Car => Layout {
                 cycle: 4,
                 min_quantity: 8,
                 max_quantity: 250_000,
                 first_batch: 2_000,
                 shared_counter: false,
+                round_robin: false,
+            },
+            _ => Layout {
+                cycle: 4,
+                min_quantity: 8,
+                max_quantity: 250_000,
+                first_batch: 1,
+                shared_counter: false,
+                round_robin: true,
             },
         }
     }
@@ -211,6 +225,17 @@ impl Ledger {
             2 => UnitState::Retired,
             _ => UnitState::Held,
         }
+    }
+
+    /// The blocks of project `project` (round-robin ledgers only), in order.
+    pub(crate) fn blocks_of_project(&self, project: u64) -> impl Iterator<Item = u64> + use<> {
+        let step = self.projects.max(1);
+        let blocks = if self.layout.round_robin {
+            self.blocks
+        } else {
+            0
+        };
+        (project..blocks).step_by(usize::try_from(step).unwrap_or(usize::MAX))
     }
 
     /// The pieces of one cycle whose state is in `states`, in block order.
@@ -259,6 +284,9 @@ impl Ledger {
 
     /// The index of block `b`'s project: ARB-compliance blocks draw from compliance projects.
     fn project_of(&self, b: u64, rng: &mut RecordRng) -> u64 {
+        if self.layout.round_robin {
+            return b % self.projects.max(1);
+        }
         let compliance = self.is_cancelling_block(b);
         if matches!(self.registry, RegistryId::Acr | RegistryId::Car) && self.projects >= 2 {
             let pairs = self.projects / 2;
@@ -322,7 +350,11 @@ impl Ledger {
             end: start + quantity - 1,
             quantity,
             block_quantity: quantity,
-            compliance: self.is_cancelling_block(b) && self.registry != RegistryId::GoldStandard,
+            compliance: self.is_cancelling_block(b)
+                && matches!(
+                    self.registry,
+                    RegistryId::Verra | RegistryId::Acr | RegistryId::Car
+                ),
             product,
             certification,
             scopeless: issued_year == 2026 && rng.chance(50),

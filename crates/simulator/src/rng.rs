@@ -8,6 +8,11 @@ const fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The mixer, for identifiers derived from several numbers.
+pub(crate) const fn mix64(z: u64) -> u64 {
+    mix(z)
+}
+
 /// Named streams keep the draws of different record kinds independent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u64)]

@@ -1,5 +1,7 @@
-//! ACR: rows of ICE GreenTrace `holding-summaries/results` and `project-summaries/results`.
+//! ACR and ART (tenants of one API): rows of ICE GreenTrace `holding-summaries/results` and
+//! `project-summaries/results`.
 
+use carbonmesh_model::RegistryId;
 use serde_json::{Value, json};
 
 use super::entity;
@@ -88,9 +90,28 @@ fn key(prefix: char, n: u64) -> String {
     format!("{prefix}{:011X}", n)
 }
 
-/// `ACR0885`: GreenTrace zero-pads project ids; serials do not.
+/// `ACR0885`: GreenTrace zero-pads ACR project ids; serials do not. ART programs are `ART102`.
 fn reference_id(project: &ProjectInfo) -> String {
-    format!("ACR{:04}", project.number)
+    match project.registry {
+        RegistryId::Art => format!("ART{}", project.number),
+        _ => format!("ACR{:04}", project.number),
+    }
+}
+
+/// The GreenTrace tenant publishing `project`, and its registry code.
+fn tenant(project: &ProjectInfo) -> (&'static str, &'static str) {
+    match project.registry {
+        RegistryId::Art => ("ART_REGISTRY", "ART"),
+        _ => ("ACR_REGISTRY", "ACR"),
+    }
+}
+
+/// The front-end path segment of a tenant (`/acr/…`, `/art/…`).
+fn site(project: &ProjectInfo) -> &'static str {
+    match project.registry {
+        RegistryId::Art => "art",
+        _ => "acr",
+    }
 }
 
 fn developer_key(project: &ProjectInfo) -> String {
@@ -161,7 +182,7 @@ pub fn holding_entity(row: &CreditRow, project: &ProjectInfo) -> Value {
             json!(row.issued_on.format("%Y-%m-%d").to_string()),
         ),
         ("issuanceQuantity", json!(row.block_quantity)),
-        ("registryCode", json!("ACR")),
+        ("registryCode", json!(tenant(project).1)),
         ("bufferPool", json!(0)),
         (
             "arbEligible",
@@ -171,21 +192,29 @@ pub fn holding_entity(row: &CreditRow, project: &ProjectInfo) -> Value {
         (
             "creditLink",
             link(
-                format!("/acr/credits/registry/ACR_REGISTRY/credit/{holding}"),
+                format!(
+                    "/{}/credits/registry/{}/credit/{holding}",
+                    site(project),
+                    tenant(project).0
+                ),
                 &serial,
             ),
         ),
         (
             "projectLink",
             link(
-                format!("/acr/projects/registry/ACR_REGISTRY/project/{project_key}"),
+                format!(
+                    "/{}/projects/registry/{}/project/{project_key}",
+                    site(project),
+                    tenant(project).0
+                ),
                 &project.name,
             ),
         ),
         (
             "developerLink",
             link(
-                format!("/acr/developer/{}", developer_key(project)),
+                format!("/{}/developer/{}", site(project), developer_key(project)),
                 &project.developer,
             ),
         ),
@@ -253,14 +282,18 @@ pub fn project_entity(project: &ProjectInfo) -> Value {
             (
                 "details",
                 link(
-                    format!("/acr/projects/registry/ACR_REGISTRY/project/{project_key}"),
+                    format!(
+                        "/{}/projects/registry/{}/project/{project_key}",
+                        site(project),
+                        tenant(project).0
+                    ),
                     &project.name,
                 ),
             ),
             (
                 "developerLink",
                 link(
-                    format!("/acr/developer/{}", developer_key(project)),
+                    format!("/{}/developer/{}", site(project), developer_key(project)),
                     &project.developer,
                 ),
             ),
@@ -277,10 +310,10 @@ pub fn project_entity(project: &ProjectInfo) -> Value {
             ("projectDeveloperProfileKey", json!(developer_key(project))),
             (
                 "creditingProgram",
-                json!(if project.arb_compliance {
-                    "California Air Resources Board"
-                } else {
-                    "ACR"
+                json!(match project.registry {
+                    RegistryId::Art => "ART TREES",
+                    _ if project.arb_compliance => "California Air Resources Board",
+                    _ => "ACR",
                 }),
             ),
             ("country", json!(project.country.code)),

@@ -5,8 +5,13 @@
 
 pub mod acr;
 pub mod arb;
+pub mod biocarbon;
+pub mod cadt;
 pub mod car;
+pub mod cercarbono;
 pub mod gold_standard;
+pub mod isometric;
+pub mod puro;
 pub mod serial;
 pub mod verra;
 
@@ -56,7 +61,28 @@ pub fn json_entity(feed: Feed, row: &FeedRow) -> Value {
         (Feed::AcrIssued | Feed::AcrRetired | Feed::AcrCanceled, FeedRow::Credit(c, p)) => {
             acr::holding_entity(c, p)
         }
-        (Feed::AcrProjects, FeedRow::Project(p)) => acr::project_entity(p),
+        (Feed::AcrProjects | Feed::ArtProjects, FeedRow::Project(p)) => acr::project_entity(p),
+        (Feed::ArtIssued | Feed::ArtRetired | Feed::ArtCanceled, FeedRow::Credit(c, p)) => {
+            acr::holding_entity(c, p)
+        }
+        (Feed::IsometricProjects, FeedRow::Project(p)) => isometric::project_node(p),
+        (Feed::IsometricIssuances, FeedRow::Credit(c, p)) => isometric::issuance_node(c, p),
+        (Feed::IsometricRetirements, FeedRow::Credit(c, p)) => isometric::retirement_node(c, p),
+        (Feed::PuroProjects, FeedRow::Project(p)) => puro::project_entity(p),
+        (Feed::PuroIssuances | Feed::PuroRetirements, FeedRow::Credit(c, p)) => {
+            puro::transaction_entity(c, p)
+        }
+        (Feed::CercarbonoProjects, FeedRow::Project(p)) => cercarbono::project_entity(p),
+        (Feed::CercarbonoIssuances, FeedRow::Credit(c, p)) => cercarbono::batch_entity(c, p),
+        (Feed::CercarbonoRetirements, FeedRow::Credit(c, p)) => cercarbono::retirement_entity(c, p),
+        (Feed::BiocarbonProjects, FeedRow::Project(p)) => biocarbon::project_entity(p),
+        (Feed::BiocarbonIssuances, FeedRow::Credit(c, p)) => biocarbon::block_entity(c, p),
+        (Feed::BiocarbonRetirements, FeedRow::Credit(c, p)) => biocarbon::retirement_entity(c, p),
+        (Feed::BiocarbonCancellations, FeedRow::Credit(c, p)) => {
+            biocarbon::cancellation_entity(c, p)
+        }
+        (Feed::CadtProjects, FeedRow::Project(p)) => cadt::project_entity(p),
+        (Feed::CadtUnits, FeedRow::Credit(c, p)) => cadt::unit_entity(c, p),
         _ => Value::Null,
     }
 }

@@ -28,6 +28,50 @@ fn cdm_reference(project: &ProjectInfo) -> u64 {
     1000 + project.index % 9000
 }
 
+/// A version-4-shaped UUID derived from `kind` and two numbers (Puro transaction, bundle and
+/// issuance ids; CAD Trust warehouse ids).
+pub fn uuid(kind: u64, a: u64, b: u64) -> String {
+    use crate::rng::mix64;
+    let x = mix64(kind.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ mix64(a ^ mix64(b)));
+    let y = mix64(x ^ 0x5bd1_e995);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
+        x >> 32,
+        (x >> 16) & 0xffff,
+        x & 0xfff,
+        8 + (y >> 62),
+        (y >> 48) & 0xfff,
+        y & 0xffff_ffff_ffff
+    )
+}
+
+/// The Puro.earth issuance UUID of a block (numbers restart in every issuance).
+pub fn puro_issuance_id(row: &CreditRow) -> String {
+    uuid(1, row.batch, 0)
+}
+
+/// The Isometric record id of a row: `iss_…` for an issuance, `ret_…` for a retirement.
+pub fn isometric_id(row: &CreditRow) -> String {
+    match row.state {
+        crate::ledger::UnitState::Issued => format!("iss_SIM{:08}", row.batch),
+        _ => format!("ret_SIM{:08}X{}", row.batch, row.start),
+    }
+}
+
+/// The CAD Trust organisation whose units the simulated node publishes.
+pub const CADT_ORG_UID: &str = "c4b0e5a2-6f1d-4e8a-9b3c-2d7f1a0e5b6c";
+
+/// One bound of a CAD Trust block: the organisation's own numbering, restarting per batch
+/// (`CMS-B000017-000000001`).
+pub fn cadt_bound(row: &CreditRow, n: u64) -> String {
+    format!("CMS-B{:06}-{n:09}", row.batch)
+}
+
+/// `YYMM` of a date, as BioCarbon serials print vintages.
+fn yymm(d: NaiveDate) -> String {
+    d.format("%y%m").to_string()
+}
+
 /// The serial of `row` in its registry's grammar.
 pub fn serial(row: &CreditRow, project: &ProjectInfo) -> String {
     let cc = project.country.code;
@@ -74,6 +118,41 @@ pub fn serial(row: &CreditRow, project: &ProjectInfo) -> String {
             "ACR-{cc}-{}-{vintage}-{}-{} to {}",
             project.number, row.batch, row.start, row.end
         ),
+        RegistryId::Art => write!(
+            s,
+            "ART-{cc}-{}-{vintage}-{}-{} to {}",
+            project.number, row.batch, row.start, row.end
+        ),
+        RegistryId::Puro => write!(
+            s,
+            "PURO_PR_CORC_{cc}_{}_{vintage}_{}_{}-{}",
+            project.number,
+            puro_issuance_id(row),
+            row.start,
+            row.end
+        ),
+        // A Cercarbono serial names the batch; positions travel beside it.
+        RegistryId::Cercarbono => {
+            write!(s, "CDC_{}_1_{}_321_14_{vintage}", project.number, row.batch)
+        }
+        RegistryId::Biocarbon => write!(
+            s,
+            "BCR-{cc}-{}-14-{:03}-2-{}-{}-{:07}-{:07}",
+            project.number,
+            row.batch,
+            yymm(row.vintage_start),
+            yymm(row.vintage_end),
+            row.start,
+            row.end
+        ),
+        RegistryId::Cadt => write!(
+            s,
+            "{}-{}",
+            cadt_bound(row, row.start),
+            cadt_bound(row, row.end)
+        ),
+        // Isometric publishes no serials: a record is known by its id.
+        RegistryId::Isometric => write!(s, "{}", isometric_id(row)),
         _ => write!(
             s,
             "CAR-{}-{cc}-{}-{}-{}-{}-{vintage}-{}-{} to {}",
@@ -100,6 +179,14 @@ pub fn namespace(row: &CreditRow, project: &ProjectInfo) -> String {
             // Drop the trailing `-start-end`.
             let cut = full.rsplitn(3, '-').nth(2).unwrap_or(&full);
             format!("gold-standard:{cut}")
+        }
+        (RegistryId::Puro, _) => format!("puro:{}", puro_issuance_id(row)),
+        (RegistryId::Cercarbono, _) => format!("cercarbono:{full}"),
+        (RegistryId::Isometric, _) => format!("isometric:{full}"),
+        (RegistryId::Cadt, _) => format!("cadt:{CADT_ORG_UID}:CMS-B{:06}-", row.batch),
+        (RegistryId::Biocarbon, _) => {
+            let cut = full.rsplitn(3, '-').nth(2).unwrap_or(&full);
+            format!("biocarbon:{cut}")
         }
         (registry, _) => {
             let cut = full

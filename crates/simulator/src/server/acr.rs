@@ -1,4 +1,5 @@
-//! ACR routes: ICE GreenTrace holdings and project summaries (form-encoded POSTs).
+//! ACR and ART routes: ICE GreenTrace holdings and project summaries (form-encoded POSTs),
+//! one tenant each (`ACR_REGISTRY`, `ART_REGISTRY`) on the same API.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +20,11 @@ pub(crate) const HOLDINGS_PATH: &str =
 pub(crate) const PROJECTS_PATH: &str =
     "/api/greentraceservice/v1/project/registry/ACR_REGISTRY/project-summaries/results";
 
+pub(crate) const ART_HOLDINGS_PATH: &str =
+    "/api/greentraceservice/v1/credit/registry/ART_REGISTRY/holding-summaries/results";
+pub(crate) const ART_PROJECTS_PATH: &str =
+    "/api/greentraceservice/v1/project/registry/ART_REGISTRY/project-summaries/results";
+
 /// GreenTrace silently clamps `max` here.
 const MAX_PAGE: u64 = 2000;
 
@@ -26,6 +32,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route(HOLDINGS_PATH, post(holdings))
         .route(PROJECTS_PATH, post(projects))
+        .route(ART_HOLDINGS_PATH, post(art_holdings))
+        .route(ART_PROJECTS_PATH, post(art_projects))
 }
 
 /// Decodes an `application/x-www-form-urlencoded` body (`+` and `%XX` escapes).
@@ -109,22 +117,53 @@ async fn serve(
     json_response(&body, &decision)
 }
 
-async fn holdings(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(form) = form(&headers, &body) else {
+/// A tenant's holdings, by `holdingStatus`: the `ISSUED`, `RETIRED` and `CANCELED` feeds.
+async fn tenant_holdings(
+    state: Arc<AppState>,
+    headers: &HeaderMap,
+    body: &[u8],
+    [issued, retired, canceled]: [Feed; 3],
+) -> Response {
+    let Some(form) = form(headers, body) else {
         return server_error();
     };
     let (feed, key) = match form.get("holdingStatus").map(String::as_str) {
-        Some("ISSUED") => (Feed::AcrIssued, "issuedCredits"),
-        Some("RETIRED") => (Feed::AcrRetired, "retiredCredits"),
-        Some("CANCELED") => (Feed::AcrCanceled, "cancelledCredits"),
+        Some("ISSUED") => (issued, "issuedCredits"),
+        Some("RETIRED") => (retired, "retiredCredits"),
+        Some("CANCELED") => (canceled, "cancelledCredits"),
         _ => return server_error(),
     };
     serve(state, feed, key, &form).await
 }
 
+async fn holdings(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let feeds = [Feed::AcrIssued, Feed::AcrRetired, Feed::AcrCanceled];
+    tenant_holdings(state, &headers, &body, feeds).await
+}
+
+async fn art_holdings(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let feeds = [Feed::ArtIssued, Feed::ArtRetired, Feed::ArtCanceled];
+    tenant_holdings(state, &headers, &body, feeds).await
+}
+
 async fn projects(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     match form(&headers, &body) {
         Some(form) => serve(state, Feed::AcrProjects, "projects", &form).await,
+        None => server_error(),
+    }
+}
+
+async fn art_projects(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match form(&headers, &body) {
+        Some(form) => serve(state, Feed::ArtProjects, "projects", &form).await,
         None => server_error(),
     }
 }

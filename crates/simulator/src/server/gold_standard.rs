@@ -34,10 +34,15 @@ async fn credits(
     page(state, Feed::GoldStandardCredits, &query, size).await
 }
 
+/// `/projects` with `page` or `size` is Gold Standard's API; without either it is the
+/// Puro.earth registry page of the same path.
 async fn projects(
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
+    if !query.contains_key("page") && !query.contains_key("size") {
+        return super::puro::page(state, Feed::PuroProjects).await;
+    }
     let size = number(&query, "size")
         .unwrap_or(PROJECTS_MAX_SIZE)
         .min(PROJECTS_MAX_SIZE);

@@ -2,8 +2,13 @@
 
 mod acr;
 mod arb;
+mod biocarbon;
+mod cadt;
 mod car;
+mod cercarbono;
 mod gold_standard;
+mod isometric;
+mod puro;
 mod verra;
 
 use std::convert::Infallible;
@@ -212,7 +217,7 @@ impl SimulatorHandle {
 }
 
 /// The path of a feed on the simulator (for CAR, the report page; for Verra uiapi, with the
-/// `$format=csv` query).
+/// `$format=csv` query; for BioCarbon cancellations, the per-project template with `{id}`).
 pub fn path_of(feed: Feed) -> &'static str {
     match feed {
         Feed::VerraTransactions => "/uiapi/asset/asset/search?$format=csv",
@@ -238,6 +243,23 @@ pub fn path_of(feed: Feed) -> &'static str {
         Feed::CarRetirements => "/myModule/rpt/myrpt.asp?r=206",
         Feed::CarCancellations => "/myModule/rpt/myrpt.asp?r=308",
         Feed::ArbIssuances => arb::PATH,
+        Feed::ArtIssued | Feed::ArtRetired | Feed::ArtCanceled => acr::ART_HOLDINGS_PATH,
+        Feed::ArtProjects => acr::ART_PROJECTS_PATH,
+        Feed::IsometricProjects => "/registry/v0/projects",
+        Feed::IsometricIssuances => "/registry/v0/issuances",
+        Feed::IsometricRetirements => "/registry/v0/retirements",
+        Feed::PuroProjects => "/projects",
+        Feed::PuroIssuances => "/issuances",
+        Feed::PuroRetirements => "/retirements",
+        Feed::CercarbonoProjects => cercarbono::PROJECTS_PATH,
+        Feed::CercarbonoIssuances => cercarbono::ISSUANCES_PATH,
+        Feed::CercarbonoRetirements => cercarbono::RETIREMENTS_PATH,
+        Feed::BiocarbonProjects => "/api/ghg/projects",
+        Feed::BiocarbonIssuances => "/api/ghg/carbon-credits",
+        Feed::BiocarbonRetirements => "/api/ghg/retreats",
+        Feed::BiocarbonCancellations => biocarbon::CANCELLATIONS_PATH,
+        Feed::CadtProjects => "/v1/projects",
+        Feed::CadtUnits => "/v1/units",
     }
 }
 
@@ -255,6 +277,11 @@ pub(crate) async fn start(config: SimulatorConfig) -> Result<SimulatorHandle, Si
         .merge(acr::routes())
         .merge(car::routes())
         .merge(arb::routes())
+        .merge(isometric::routes())
+        .merge(puro::routes())
+        .merge(cercarbono::routes())
+        .merge(biocarbon::routes())
+        .merge(cadt::routes())
         .route("/_simulator/ground-truth", get(ground_truth))
         .with_state(Arc::clone(&state));
     let listener = tokio::net::TcpListener::bind(config.bind)
