@@ -1,0 +1,154 @@
+//! The ART connector against the carbonmesh registry simulator's GreenTrace tenant
+//! `ART_REGISTRY`: every feed synced page by page over HTTP, and the simulator's faults.
+
+use carbonmesh_connector::testkit::quick_http;
+use carbonmesh_connector::{Connector, Feed, FetchError, Record};
+use carbonmesh_connector_art::{ArtConfig, ArtConnector};
+use carbonmesh_model::RegistryId;
+use carbonmesh_simulator::formats::serial;
+use carbonmesh_simulator::{
+    CaseCounts, Fault, FaultPlan, FaultRule, Feed as SimFeed, FeedRow, RegistryScale, Scale,
+    Simulator, SimulatorConfig, SimulatorHandle, Trigger,
+};
+use rust_decimal::Decimal;
+
+/// Rows per page: small, so that every feed spans several pages.
+const PAGE: u32 = 7;
+/// More pages than any feed of the test data set has.
+const MAX_PAGES: usize = 200;
+
+fn config() -> SimulatorConfig {
+    let art = RegistryScale {
+        projects: 9,
+        issuance_blocks: 41,
+    };
+    SimulatorConfig {
+        seed: 29,
+        scale: Scale::uniform(2, 4).with(RegistryId::Art, art),
+        cases: CaseCounts::default(),
+        ..SimulatorConfig::default()
+    }
+}
+
+fn connector(sim: &SimulatorHandle) -> ArtConnector {
+    let config = ArtConfig {
+        page_size: PAGE,
+        ..ArtConfig::new(sim.base_url())
+    };
+    ArtConnector::new(config, quick_http())
+}
+
+fn sim_feed(feed: Feed) -> SimFeed {
+    match feed {
+        Feed::Projects => SimFeed::ArtProjects,
+        Feed::Issuances => SimFeed::ArtIssued,
+        Feed::Retirements => SimFeed::ArtRetired,
+        Feed::Cancellations => SimFeed::ArtCanceled,
+        Feed::Transactions => panic!("ART has no transactions feed"),
+    }
+}
+
+/// Every record of `feed`, following `next` (bounded); every row must normalize.
+async fn sync(c: &ArtConnector, feed: Feed) -> Result<(Vec<Record>, usize), FetchError> {
+    let mut cursor: Option<String> = None;
+    let mut out = Vec::new();
+    for pages in 1..=MAX_PAGES {
+        let page = c.fetch_page(feed, cursor.as_deref()).await?;
+        assert!(page.unreadable.is_empty(), "{feed}: {:?}", page.unreadable);
+        for raw in &page.records {
+            let records = c
+                .normalize(raw)
+                .unwrap_or_else(|r| panic!("{feed}: line {} rejected: {r}", raw.line));
+            out.extend(records);
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok((out, pages)),
+        }
+    }
+    panic!("{feed}: more than {MAX_PAGES} pages");
+}
+
+/// What a feed serves, read from the data set: project ids, or serials.
+fn expected(sim: &SimulatorHandle, feed: SimFeed) -> Vec<String> {
+    let dataset = sim.dataset();
+    let mut keys: Vec<String> = (0..dataset.len(feed))
+        .filter_map(|i| match dataset.row(feed, i)? {
+            FeedRow::Project(p) => Some(p.registry_id()),
+            FeedRow::Credit(c, p) => Some(serial::serial(&c, &p)),
+            FeedRow::Arb(_) => None,
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn every_feed_syncs_once_through_its_pages() {
+    let sim = Simulator::start(config()).await.expect("simulator");
+    let c = connector(&sim);
+    for feed in c.feeds() {
+        let served = sim_feed(*feed);
+        let (records, pages) = sync(&c, *feed).await.expect("sync");
+        let rows = sim.dataset().len(served);
+        assert!(rows > u64::from(PAGE), "{feed}: {rows} rows fit one page");
+        assert_eq!(pages as u64, rows.div_ceil(u64::from(PAGE)), "{feed}");
+        assert_eq!(sim.requests(served), pages as u64, "{feed}: none retried");
+        let mut keys = Vec::new();
+        for record in records {
+            match record {
+                Record::Project(p) => keys.push(p.registry_project_id),
+                Record::Credit(credit) => {
+                    let serial = credit.serial.clone().expect("a serial");
+                    let range = credit.serial_range.clone().expect("a serial range");
+                    assert_eq!(
+                        Decimal::from(range.quantity()),
+                        credit.quantity,
+                        "{serial}"
+                    );
+                    assert!(range.namespace.starts_with("art:"), "{}", range.namespace);
+                    let prefix = match feed {
+                        Feed::Issuances => "issued:",
+                        Feed::Retirements => "retired:",
+                        _ => "cancelled:",
+                    };
+                    assert_eq!(credit.record_key, format!("{prefix}{serial}"));
+                    keys.push(serial);
+                }
+            }
+        }
+        keys.sort();
+        assert_eq!(keys, expected(&sim, served), "{feed}: every row once");
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_500_is_retried_and_a_short_page_is_malformed() {
+    let sim = Simulator::start(config()).await.expect("simulator");
+    let c = connector(&sim);
+    sim.set_faults(FaultPlan::none().with(FaultRule::on(
+        SimFeed::ArtRetired,
+        Trigger::FirstRequests(1),
+        Fault::Status { status: 500 },
+    )));
+    let page = c.fetch_page(Feed::Retirements, None).await.expect("retried");
+    assert_eq!(page.records.len(), PAGE as usize);
+    assert_eq!(sim.requests(SimFeed::ArtRetired), 2);
+
+    sim.set_faults(FaultPlan::none().with(FaultRule::on(
+        SimFeed::ArtIssued,
+        Trigger::Page(1),
+        Fault::ShortPage,
+    )));
+    c.fetch_page(Feed::Issuances, None).await.expect("page 1 is whole");
+    let error = c
+        .fetch_page(Feed::Issuances, Some("2"))
+        .await
+        .expect_err("short page");
+    assert!(
+        matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("totalCount")),
+        "{error}"
+    );
+    sim.shutdown().await;
+}
