@@ -26,7 +26,7 @@ pub use hash::{content_hash, sha256_hex};
 pub use normalized::Normalized;
 pub use ops::{
     ConnectorRun, DeliveryStatus, Provenance, RecordKind, RecordVersion, RejectedRecord, RunCounts,
-    RunStatus, WebhookDelivery,
+    RunStatus, WebhookDelivery, WebhookKind,
 };
 pub use project::{CrossReference, Label, Location, Period, Project, project_id};
 pub use registry::{InvalidRegistryName, MAX_CUSTOM_NAME_LEN, RegistryId, UnknownRegistry};

@@ -138,28 +138,44 @@ pub struct RejectedRecord {
 }
 
 vocabulary_enum! {
-    /// Where a webhook delivery stands.
+    /// Where a webhook delivery stands. Only verified deliveries are stored: requests refused
+    /// at the door (signature, timestamp, size, format) are counted, not kept.
     DeliveryStatus {
-        /// Verified and stored; not processed yet.
+        /// Verified and stored; not applied yet (a failed attempt waits here for its retry).
         Pending => "pending",
-        /// Applied.
-        Processed => "processed",
-        /// Processing failed; it will be retried.
+        /// Applied to the store.
+        Applied => "applied",
+        /// Given up on: the payload cannot be applied, or every attempt failed.
         Failed => "failed",
-        /// Rejected at the door (signature, timestamp, size, format).
-        Rejected => "rejected",
     }
 }
 
-/// A webhook delivery received from a registry.
+vocabulary_enum! {
+    /// What a webhook delivery carries.
+    WebhookKind {
+        /// Ids of projects or serials that changed: the connector fetches them.
+        ChangeHint => "change_hint",
+        /// Records in the registry's own format, normalized by its connector.
+        RegistryFormat => "registry_format",
+        /// Records in carbonmesh's common format (projects and credit records).
+        CommonFormat => "common_format",
+    }
+}
+
+/// A webhook delivery received from a registry, kept in the inbox until applied, and for the
+/// retention period after (so a redelivery of the same id is recognised).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct WebhookDelivery {
-    /// The sender's `webhook-id`, unique per delivery.
+    /// The sender's `webhook-id`, unique per delivery of one connector.
     pub id: String,
     /// The connector it was addressed to.
     pub connector: String,
     /// When it arrived.
     pub received_at: DateTime<Utc>,
+    /// How its signature was verified (which of the connector's secrets matched).
+    pub verification: String,
+    /// What it carries.
+    pub kind: WebhookKind,
     /// Where it stands.
     pub status: DeliveryStatus,
     /// Processing attempts so far.
@@ -167,6 +183,9 @@ pub struct WebhookDelivery {
     /// The last error, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// When it was applied or given up on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processed_at: Option<DateTime<Utc>>,
     /// The body as received.
     pub payload: String,
 }

@@ -19,8 +19,9 @@ mod url;
 use async_trait::async_trait;
 use carbonmesh_model::{
     ConnectorRun, CreditRecord, Project, Provenance, RecordKind, RecordVersion, RegistryId,
-    RejectedRecord, RunCounts, RunStatus,
+    RejectedRecord, RunCounts, RunStatus, WebhookDelivery,
 };
+use chrono::{DateTime, Utc};
 
 pub use error::StoreError;
 pub use postgres::PostgresStore;
@@ -127,6 +128,105 @@ pub trait Store: Send + Sync + 'static {
         after: Option<(RegistryId, &str)>,
         limit: u32,
     ) -> StoreResult<Vec<CreditRecord>>;
+
+    /// Puts a verified webhook delivery in the inbox (status `pending`; its `status`,
+    /// `attempts`, `error` and `processed_at` are not read). False when a delivery with the
+    /// same connector and id is already there: nothing is written then.
+    async fn insert_delivery(&self, delivery: &WebhookDelivery) -> StoreResult<bool>;
+
+    /// Claims up to `limit` pending deliveries whose lease is free or ran out at `now`,
+    /// oldest first, for `holder` until `lease_until`, counting an attempt on each. A delivery
+    /// is claimed by one holder at a time, whatever the number of instances.
+    async fn claim_deliveries(
+        &self,
+        holder: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<WebhookDelivery>>;
+
+    /// Records how processing a claimed delivery ended. False when `holder` no longer holds
+    /// it (its lease ran out and another worker took it): nothing is written then.
+    async fn finish_delivery(
+        &self,
+        connector: &str,
+        id: &str,
+        holder: &str,
+        outcome: &DeliveryOutcome,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// One delivery, by connector and id.
+    async fn delivery(&self, connector: &str, id: &str) -> StoreResult<Option<WebhookDelivery>>;
+
+    /// Deliveries in the order they arrived, after position `after` (`None` for the first
+    /// page), each with its position.
+    async fn deliveries_page(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, WebhookDelivery)>>;
+
+    /// Deliveries in the inbox by status.
+    async fn delivery_counts(&self) -> StoreResult<DeliveryCounts>;
+
+    /// Deletes applied and failed deliveries received before `received_before`; pending ones
+    /// are kept whatever their age. Returns how many were deleted.
+    async fn prune_deliveries(&self, received_before: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// Counts one webhook request refused at the door.
+    async fn count_rejection(
+        &self,
+        connector: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// Refused webhook requests, by connector and reason.
+    async fn rejection_counts(&self) -> StoreResult<Vec<RejectionCount>>;
+}
+
+/// How processing a webhook delivery ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// Applied: done.
+    Applied,
+    /// Failed this time; stays pending and may be claimed again from `at`.
+    Retry {
+        /// Why it failed.
+        error: String,
+        /// When to try again.
+        at: DateTime<Utc>,
+    },
+    /// Given up on.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// Webhook deliveries in the inbox, by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryCounts {
+    /// Waiting to be applied (including those waiting for a retry).
+    pub pending: u64,
+    /// Applied.
+    pub applied: u64,
+    /// Given up on.
+    pub failed: u64,
+}
+
+/// How many webhook requests were refused for one reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectionCount {
+    /// The connector the request was addressed to (`(unknown)` for an unknown one).
+    pub connector: String,
+    /// The reason, e.g. `invalid signature`.
+    pub reason: String,
+    /// How many times.
+    pub count: u64,
+    /// The last time.
+    pub last_at: DateTime<Utc>,
 }
 
 /// How many current records the store holds.

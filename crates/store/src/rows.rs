@@ -71,3 +71,63 @@ pub(crate) const PROJECTS_PAGE: &str =
 pub(crate) const CREDITS_PAGE: &str = "SELECT registry, record_key, payload FROM credit_records \
      WHERE (registry > $1 OR (registry = $1 AND record_key > $2)) \
      ORDER BY registry, record_key LIMIT $3";
+
+pub(crate) const INSERT_DELIVERY: &str = "INSERT INTO webhook_deliveries (connector, id, \
+     received_at, verification, kind, body) VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (connector, id) DO NOTHING";
+
+const DELIVERY_COLUMNS: &str = "seq, connector, id, received_at, verification, kind, body, \
+     status, attempts, last_error, processed_at";
+
+/// Claims pending deliveries whose lease is free or ran out. The outer condition repeats the
+/// inner one: under PostgreSQL's READ COMMITTED a row another instance claimed meanwhile is
+/// re-checked after its lock is released and skipped; SQLite has one writer at a time.
+pub(crate) fn claim_deliveries(backend: crate::Backend) -> String {
+    let lock = match backend {
+        crate::Backend::Sqlite => "",
+        crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    format!(
+        "UPDATE webhook_deliveries SET lease_holder = $1, lease_until = $2, \
+         attempts = attempts + 1 \
+         WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE status = 'pending' \
+         AND (lease_until IS NULL OR lease_until <= $3) ORDER BY seq LIMIT $4{lock}) \
+         AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $3) \
+         RETURNING {DELIVERY_COLUMNS}"
+    )
+}
+
+pub(crate) const DELIVERY_APPLIED: &str = "UPDATE webhook_deliveries SET status = 'applied', \
+     processed_at = $4, last_error = NULL, lease_holder = NULL, lease_until = NULL \
+     WHERE connector = $1 AND id = $2 AND lease_holder = $3 AND status = 'pending'";
+
+pub(crate) const DELIVERY_RETRY: &str = "UPDATE webhook_deliveries SET last_error = $4, \
+     lease_holder = NULL, lease_until = $5 \
+     WHERE connector = $1 AND id = $2 AND lease_holder = $3 AND status = 'pending'";
+
+pub(crate) const DELIVERY_FAILED: &str = "UPDATE webhook_deliveries SET status = 'failed', \
+     processed_at = $4, last_error = $5, lease_holder = NULL, lease_until = NULL \
+     WHERE connector = $1 AND id = $2 AND lease_holder = $3 AND status = 'pending'";
+
+pub(crate) fn deliveries_page() -> String {
+    format!(
+        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE seq > $1 ORDER BY seq LIMIT $2"
+    )
+}
+
+pub(crate) fn delivery() -> String {
+    format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE connector = $1 AND id = $2")
+}
+
+pub(crate) const DELIVERY_COUNTS: &str =
+    "SELECT status, COUNT(*) FROM webhook_deliveries GROUP BY status";
+
+pub(crate) const PRUNE_DELIVERIES: &str =
+    "DELETE FROM webhook_deliveries WHERE received_at < $1 AND status <> 'pending'";
+
+pub(crate) const COUNT_REJECTION: &str = "INSERT INTO webhook_rejections (connector, reason, \
+     count, last_at) VALUES ($1, $2, 1, $3) ON CONFLICT (connector, reason) DO UPDATE SET \
+     count = webhook_rejections.count + 1, last_at = excluded.last_at";
+
+pub(crate) const REJECTION_COUNTS: &str = "SELECT connector, reason, count, last_at \
+     FROM webhook_rejections ORDER BY connector, reason";

@@ -417,6 +417,213 @@ macro_rules! impl_store {
                     .await?;
                 Ok(rows.into_iter().map(|(_, _, json)| json.0).collect())
             }
+
+            async fn insert_delivery(
+                &self,
+                delivery: &carbonmesh_model::WebhookDelivery,
+            ) -> $crate::StoreResult<bool> {
+                let done = ::sqlx::query($crate::rows::INSERT_DELIVERY)
+                    .bind(&delivery.connector)
+                    .bind(&delivery.id)
+                    .bind(db_time(delivery.received_at))
+                    .bind(&delivery.verification)
+                    .bind(delivery.kind.as_str())
+                    .bind(&delivery.payload)
+                    .execute(&self.writer)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn claim_deliveries(
+                &self,
+                holder: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                lease_until: ::chrono::DateTime<::chrono::Utc>,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::WebhookDelivery>> {
+                let sql = $crate::rows::claim_deliveries(BACKEND);
+                let rows = ::sqlx::query(&sql)
+                    .bind(holder)
+                    .bind(db_time(lease_until))
+                    .bind(db_time(now))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.writer)
+                    .await?;
+                let mut claimed = rows
+                    .iter()
+                    .map(delivery_from_row)
+                    .collect::<$crate::StoreResult<Vec<_>>>()?;
+                claimed.sort_by_key(|(seq, _)| *seq);
+                Ok(claimed.into_iter().map(|(_, d)| d).collect())
+            }
+
+            async fn finish_delivery(
+                &self,
+                connector: &str,
+                id: &str,
+                holder: &str,
+                outcome: &$crate::DeliveryOutcome,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<bool> {
+                let query = match outcome {
+                    $crate::DeliveryOutcome::Applied => {
+                        ::sqlx::query($crate::rows::DELIVERY_APPLIED)
+                            .bind(connector)
+                            .bind(id)
+                            .bind(holder)
+                            .bind(db_time(now))
+                    }
+                    $crate::DeliveryOutcome::Retry { error, at } => {
+                        ::sqlx::query($crate::rows::DELIVERY_RETRY)
+                            .bind(connector)
+                            .bind(id)
+                            .bind(holder)
+                            .bind(error.clone())
+                            .bind(db_time(*at))
+                    }
+                    $crate::DeliveryOutcome::Failed { error } => {
+                        ::sqlx::query($crate::rows::DELIVERY_FAILED)
+                            .bind(connector)
+                            .bind(id)
+                            .bind(holder)
+                            .bind(db_time(now))
+                            .bind(error.clone())
+                    }
+                };
+                Ok(query.execute(&self.writer).await?.rows_affected() == 1)
+            }
+
+            async fn delivery(
+                &self,
+                connector: &str,
+                id: &str,
+            ) -> $crate::StoreResult<Option<carbonmesh_model::WebhookDelivery>> {
+                let sql = $crate::rows::delivery();
+                let row = ::sqlx::query(&sql)
+                    .bind(connector)
+                    .bind(id)
+                    .fetch_optional(&self.reader)
+                    .await?;
+                row.as_ref()
+                    .map(delivery_from_row)
+                    .transpose()
+                    .map(|found| found.map(|(_, d)| d))
+            }
+
+            async fn deliveries_page(
+                &self,
+                after: Option<i64>,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<(i64, carbonmesh_model::WebhookDelivery)>> {
+                let sql = $crate::rows::deliveries_page();
+                let rows = ::sqlx::query(&sql)
+                    .bind(after.unwrap_or(0))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?;
+                rows.iter().map(delivery_from_row).collect()
+            }
+
+            async fn delivery_counts(&self) -> $crate::StoreResult<$crate::DeliveryCounts> {
+                let rows: Vec<(String, i64)> = ::sqlx::query_as($crate::rows::DELIVERY_COUNTS)
+                    .fetch_all(&self.reader)
+                    .await?;
+                let mut counts = $crate::DeliveryCounts::default();
+                for (status, n) in rows {
+                    let n = n as u64;
+                    match carbonmesh_model::DeliveryStatus::from_name(&status) {
+                        Some(carbonmesh_model::DeliveryStatus::Pending) => counts.pending = n,
+                        Some(carbonmesh_model::DeliveryStatus::Applied) => counts.applied = n,
+                        Some(carbonmesh_model::DeliveryStatus::Failed) => counts.failed = n,
+                        None => {
+                            return Err($crate::StoreError::Corrupt {
+                                column: "webhook_deliveries.status",
+                                value: status,
+                            });
+                        }
+                    }
+                }
+                Ok(counts)
+            }
+
+            async fn prune_deliveries(
+                &self,
+                received_before: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<u64> {
+                let done = ::sqlx::query($crate::rows::PRUNE_DELIVERIES)
+                    .bind(db_time(received_before))
+                    .execute(&self.writer)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn count_rejection(
+                &self,
+                connector: &str,
+                reason: &str,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<()> {
+                ::sqlx::query($crate::rows::COUNT_REJECTION)
+                    .bind(connector)
+                    .bind(reason)
+                    .bind(db_time(at))
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+
+            async fn rejection_counts(&self) -> $crate::StoreResult<Vec<$crate::RejectionCount>> {
+                let rows: Vec<(String, String, i64, ::chrono::DateTime<::chrono::Utc>)> =
+                    ::sqlx::query_as($crate::rows::REJECTION_COUNTS)
+                        .fetch_all(&self.reader)
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(
+                        |(connector, reason, count, last_at)| $crate::RejectionCount {
+                            connector,
+                            reason,
+                            count: count as u64,
+                            last_at,
+                        },
+                    )
+                    .collect())
+            }
+        }
+
+        /// A `webhook_deliveries` row, with its position.
+        fn delivery_from_row(
+            row: &<<$conn as ::sqlx::Connection>::Database as ::sqlx::Database>::Row,
+        ) -> $crate::StoreResult<(i64, carbonmesh_model::WebhookDelivery)> {
+            use ::sqlx::Row as _;
+            let kind: String = row.try_get("kind")?;
+            let status: String = row.try_get("status")?;
+            let attempts: i32 = row.try_get("attempts")?;
+            Ok((
+                row.try_get("seq")?,
+                carbonmesh_model::WebhookDelivery {
+                    id: row.try_get("id")?,
+                    connector: row.try_get("connector")?,
+                    received_at: row.try_get("received_at")?,
+                    verification: row.try_get("verification")?,
+                    kind: carbonmesh_model::WebhookKind::from_name(&kind).ok_or(
+                        $crate::StoreError::Corrupt {
+                            column: "webhook_deliveries.kind",
+                            value: kind.clone(),
+                        },
+                    )?,
+                    status: carbonmesh_model::DeliveryStatus::from_name(&status).ok_or(
+                        $crate::StoreError::Corrupt {
+                            column: "webhook_deliveries.status",
+                            value: status.clone(),
+                        },
+                    )?,
+                    attempts: attempts.max(0) as u32,
+                    error: row.try_get("last_error")?,
+                    processed_at: row.try_get("processed_at")?,
+                    payload: row.try_get("body")?,
+                },
+            ))
         }
     };
 }

@@ -484,6 +484,284 @@ async fn pages_walk_every_current_record_once(store: Arc<dyn Store>) {
     assert_eq!((first.len(), rest.len()), (5, 2));
 }
 
+fn delivery(id: &str, body: &str) -> carbonmesh_model::WebhookDelivery {
+    carbonmesh_model::WebhookDelivery {
+        id: id.into(),
+        connector: "verra".into(),
+        received_at: Utc
+            .with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
+            .single()
+            .expect("date"),
+        verification: "v1 signature, secret 1 of 1".into(),
+        kind: carbonmesh_model::WebhookKind::CommonFormat,
+        status: carbonmesh_model::DeliveryStatus::Pending,
+        attempts: 0,
+        error: None,
+        processed_at: None,
+        payload: body.into(),
+    }
+}
+
+/// The inbox keeps one row per delivery id, leases it to one worker at a time, and records
+/// retries, success and failure.
+async fn webhook_inbox_keeps_each_delivery_once(store: Arc<dyn Store>) {
+    use carbonmesh_model::DeliveryStatus;
+    use carbonmesh_store::{DeliveryCounts, DeliveryOutcome};
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
+        .single()
+        .expect("date");
+    let minute = chrono::Duration::minutes(1);
+    assert!(
+        store
+            .insert_delivery(&delivery("msg_1", "{\"a\":1}"))
+            .await
+            .expect("insert")
+    );
+    assert!(
+        !store
+            .insert_delivery(&delivery("msg_1", "{\"a\":2}"))
+            .await
+            .expect("again"),
+        "a redelivery is recognised"
+    );
+    let mut other = delivery("msg_1", "{}");
+    other.connector = "gold-standard".into();
+    assert!(
+        store
+            .insert_delivery(&other)
+            .await
+            .expect("other connector")
+    );
+    assert!(
+        store
+            .insert_delivery(&delivery("msg_2", "{}"))
+            .await
+            .expect("insert")
+    );
+
+    let claimed = store
+        .claim_deliveries("a", t0, t0 + minute, 10)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 3);
+    assert_eq!(claimed[0].id, "msg_1");
+    assert_eq!(claimed[0].payload, "{\"a\":1}", "the first body is kept");
+    assert_eq!(claimed[0].attempts, 1);
+    assert!(
+        store
+            .claim_deliveries("b", t0, t0 + minute, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "leased rows are not claimed twice"
+    );
+
+    // msg_1 fails once and is retried after its back-off; msg_2 is applied; the other is
+    // given up on.
+    let retry = DeliveryOutcome::Retry {
+        error: "database busy".into(),
+        at: t0 + minute * 5,
+    };
+    assert!(
+        store
+            .finish_delivery("verra", "msg_1", "a", &retry, t0)
+            .await
+            .expect("finish")
+    );
+    assert!(
+        !store
+            .finish_delivery("verra", "msg_2", "b", &DeliveryOutcome::Applied, t0)
+            .await
+            .expect("finish"),
+        "only the holder finishes a delivery"
+    );
+    assert!(
+        store
+            .finish_delivery("verra", "msg_2", "a", &DeliveryOutcome::Applied, t0)
+            .await
+            .expect("finish")
+    );
+    let failed = DeliveryOutcome::Failed {
+        error: "not a project".into(),
+    };
+    assert!(
+        store
+            .finish_delivery("gold-standard", "msg_1", "a", &failed, t0)
+            .await
+            .expect("finish")
+    );
+    assert!(
+        store
+            .claim_deliveries("b", t0 + minute * 2, t0 + minute * 3, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "a retry waits for its time"
+    );
+    // A lease that ran out (its worker died) is claimed again.
+    let again = store
+        .claim_deliveries("b", t0 + minute * 5, t0 + minute * 6, 10)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].attempts, again[0].error.as_deref()),
+        (2, Some("database busy"))
+    );
+    let later = store
+        .claim_deliveries("c", t0 + minute * 7, t0 + minute * 8, 10)
+        .await
+        .expect("claim");
+    assert_eq!(later.len(), 1, "b's lease ran out");
+    assert!(
+        !store
+            .finish_delivery("verra", "msg_1", "b", &DeliveryOutcome::Applied, t0)
+            .await
+            .expect("finish"),
+        "b lost its lease to c"
+    );
+    assert!(
+        store
+            .finish_delivery(
+                "verra",
+                "msg_1",
+                "c",
+                &DeliveryOutcome::Applied,
+                t0 + minute * 7
+            )
+            .await
+            .expect("finish")
+    );
+
+    let one = store
+        .delivery("verra", "msg_1")
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(one.status, DeliveryStatus::Applied);
+    assert_eq!((one.attempts, one.error), (3, None));
+    assert_eq!(one.processed_at, Some(t0 + minute * 7));
+    assert_eq!(
+        store.delivery_counts().await.expect("counts"),
+        DeliveryCounts {
+            pending: 0,
+            applied: 2,
+            failed: 1
+        }
+    );
+    let page = store.deliveries_page(None, 2).await.expect("page");
+    assert_eq!(page.len(), 2);
+    let rest = store
+        .deliveries_page(Some(page[1].0), 10)
+        .await
+        .expect("page");
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].1.status, DeliveryStatus::Applied);
+    let gs = &page[1].1;
+    assert_eq!(
+        (gs.status, gs.error.as_deref()),
+        (DeliveryStatus::Failed, Some("not a project"))
+    );
+
+    // Pruning keeps pending rows whatever their age.
+    assert!(
+        store
+            .insert_delivery(&delivery("msg_3", "{}"))
+            .await
+            .expect("insert")
+    );
+    assert_eq!(store.prune_deliveries(t0 + minute).await.expect("prune"), 3);
+    assert_eq!(
+        store.delivery_counts().await.expect("counts"),
+        DeliveryCounts {
+            pending: 1,
+            ..DeliveryCounts::default()
+        }
+    );
+    assert!(
+        store
+            .delivery("verra", "msg_1")
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
+
+async fn webhook_rejections_are_counted(store: Arc<dyn Store>) {
+    let at = Utc
+        .with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
+        .single()
+        .expect("date");
+    for _ in 0..3 {
+        store
+            .count_rejection("verra", "invalid signature", at)
+            .await
+            .expect("count");
+    }
+    store
+        .count_rejection(
+            "(unknown)",
+            "unknown connector",
+            at + chrono::Duration::seconds(1),
+        )
+        .await
+        .expect("count");
+    let counts = store.rejection_counts().await.expect("counts");
+    let summary: Vec<_> = counts
+        .iter()
+        .map(|c| (c.connector.as_str(), c.reason.as_str(), c.count))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("(unknown)", "unknown connector", 1),
+            ("verra", "invalid signature", 3)
+        ]
+    );
+    assert_eq!(counts[1].last_at, at);
+}
+
+/// Instances sharing the database claim a backlog together: every delivery once.
+async fn webhook_claims_are_exclusive(open: support::Opener) {
+    let store = open().await;
+    for i in 0..120 {
+        assert!(
+            store
+                .insert_delivery(&delivery(&format!("msg_{i:03}"), "{}"))
+                .await
+                .expect("insert")
+        );
+    }
+    let mut tasks = Vec::new();
+    for instance in 0..4 {
+        let store = open().await;
+        tasks.push(tokio::spawn(async move {
+            let holder = format!("instance-{instance}");
+            let mut mine = Vec::new();
+            loop {
+                let now = Utc::now();
+                let claimed = store
+                    .claim_deliveries(&holder, now, now + chrono::Duration::minutes(5), 7)
+                    .await
+                    .expect("claim");
+                if claimed.is_empty() {
+                    return mine;
+                }
+                mine.extend(claimed.into_iter().map(|d| d.id));
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("task"));
+    }
+    all.sort();
+    let total = all.len();
+    all.dedup();
+    assert_eq!((total, all.len()), (120, 120));
+}
+
 /// Expands every contract test once per backend: `sqlite::name` and `postgres::name`.
 macro_rules! contract_tests {
     ($($name:ident),+ $(,)?) => {
@@ -506,6 +784,12 @@ macro_rules! contract_tests {
             async fn one_claim_per_schedule_tick() {
                 let db = crate::support::TestDb::sqlite().await;
                 super::one_claim_per_schedule_tick(db.opener()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn webhook_claims_are_exclusive() {
+                let db = crate::support::TestDb::sqlite().await;
+                super::webhook_claims_are_exclusive(db.opener()).await;
             }
         }
 
@@ -532,6 +816,13 @@ macro_rules! contract_tests {
                 super::one_claim_per_schedule_tick(db.opener()).await;
                 db.drop_database().await;
             }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn webhook_claims_are_exclusive() {
+                let db = crate::support::TestDb::postgres().await;
+                super::webhook_claims_are_exclusive(db.opener()).await;
+                db.drop_database().await;
+            }
         }
     };
 }
@@ -547,6 +838,8 @@ contract_tests!(
     migrations_run_twice,
     checkpoints_are_saved_and_cleared,
     pages_walk_every_current_record_once,
+    webhook_inbox_keeps_each_delivery_once,
+    webhook_rejections_are_counted,
 );
 
 #[test]
