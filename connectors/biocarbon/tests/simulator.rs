@@ -1,0 +1,173 @@
+//! The BioCarbon connector against the carbonmesh registry simulator's Global CarbonTrace
+//! routes: Laravel pages with the `x-api-key`, cancellations per project, and the simulator's
+//! faults.
+
+use carbonmesh_connector::testkit::quick_http;
+use carbonmesh_connector::{Connector, Feed, FetchError, Record};
+use carbonmesh_connector_biocarbon::{BiocarbonConfig, BiocarbonConnector};
+use carbonmesh_model::RegistryId;
+use carbonmesh_simulator::formats::serial;
+use carbonmesh_simulator::{
+    CaseCounts, Fault, FaultPlan, FaultRule, Feed as SimFeed, FeedRow, RegistryScale, Scale,
+    Simulator, SimulatorConfig, SimulatorHandle, Trigger,
+};
+use rust_decimal::Decimal;
+
+/// More pages than any feed of the test data set has.
+const MAX_PAGES: usize = 200;
+
+fn config() -> SimulatorConfig {
+    let scale = RegistryScale {
+        projects: 9,
+        issuance_blocks: 41,
+    };
+    SimulatorConfig {
+        seed: 31,
+        scale: Scale::uniform(2, 4).with(RegistryId::Biocarbon, scale),
+        cases: CaseCounts::default(),
+        ..SimulatorConfig::default()
+    }
+}
+
+/// Every record of `feed`, following `next` (bounded); every row must normalize. Returns the
+/// records and the number of pages.
+async fn sync(c: &BiocarbonConnector, feed: Feed) -> Result<(Vec<Record>, usize), FetchError> {
+    let mut cursor: Option<String> = None;
+    let mut out = Vec::new();
+    for pages in 1..=MAX_PAGES {
+        let page = c.fetch_page(feed, cursor.as_deref()).await?;
+        assert!(page.unreadable.is_empty(), "{feed}: {:?}", page.unreadable);
+        for raw in &page.records {
+            let records = c
+                .normalize(raw)
+                .unwrap_or_else(|r| panic!("{feed}: line {} rejected: {r}", raw.line));
+            out.extend(records);
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok((out, pages)),
+        }
+    }
+    panic!("{feed}: more than {MAX_PAGES} pages");
+}
+
+/// What a feed serves, read from the data set: project ids, or serials.
+fn expected(sim: &SimulatorHandle, feed: SimFeed) -> Vec<String> {
+    let dataset = sim.dataset();
+    let mut keys: Vec<String> = (0..dataset.len(feed))
+        .filter_map(|i| match dataset.row(feed, i)? {
+            FeedRow::Project(p) => Some(p.registry_id()),
+            FeedRow::Credit(c, p) => Some(serial::serial(&c, &p)),
+            FeedRow::Arb(_) => None,
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Records per page: small, so that every feed spans several pages.
+const PAGE: u32 = 4;
+
+fn connector(sim: &SimulatorHandle, key: bool) -> BiocarbonConnector {
+    let config = BiocarbonConfig {
+        api_key: key.then(|| "simulated-public-key".to_owned()),
+        page_size: PAGE,
+        ..BiocarbonConfig::new(sim.base_url())
+    };
+    BiocarbonConnector::new(config, quick_http())
+}
+
+fn sim_feed(feed: Feed) -> SimFeed {
+    match feed {
+        Feed::Projects => SimFeed::BiocarbonProjects,
+        Feed::Issuances => SimFeed::BiocarbonIssuances,
+        Feed::Retirements => SimFeed::BiocarbonRetirements,
+        Feed::Cancellations => SimFeed::BiocarbonCancellations,
+        Feed::Transactions => panic!("BioCarbon has no transactions feed"),
+    }
+}
+
+#[tokio::test]
+async fn every_feed_syncs_once_through_its_pages() {
+    let sim = Simulator::start(config()).await.expect("simulator");
+    let c = connector(&sim, true);
+    let projects = sim.dataset().len(SimFeed::BiocarbonProjects);
+    for feed in c.feeds() {
+        let served = sim_feed(*feed);
+        let (records, pages) = sync(&c, *feed).await.expect("sync");
+        let paged = if *feed == Feed::Cancellations {
+            projects
+        } else {
+            sim.dataset().len(served)
+        };
+        assert_eq!(pages as u64, paged.div_ceil(u64::from(PAGE)), "{feed}");
+        let requests = if *feed == Feed::Cancellations {
+            projects
+        } else {
+            pages as u64
+        };
+        assert_eq!(sim.requests(served), requests, "{feed}: none retried");
+        let mut keys = Vec::new();
+        for record in records {
+            match record {
+                Record::Project(p) => keys.push(p.registry_project_id),
+                Record::Credit(credit) => {
+                    let serial = credit.serial.clone().expect("a serial");
+                    let range = credit.serial_range.clone().expect("a serial range");
+                    assert_eq!(Decimal::from(range.quantity()), credit.quantity, "{serial}");
+                    assert!(
+                        range.namespace.starts_with("biocarbon:"),
+                        "{}",
+                        range.namespace
+                    );
+                    keys.push(serial);
+                }
+            }
+        }
+        keys.sort();
+        assert_eq!(keys, expected(&sim, served), "{feed}: every row once");
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_500_is_retried_and_short_pages_and_missing_keys_are_malformed() {
+    let sim = Simulator::start(config()).await.expect("simulator");
+    let c = connector(&sim, true);
+    sim.set_faults(FaultPlan::none().with(FaultRule::on(
+        SimFeed::BiocarbonRetirements,
+        Trigger::FirstRequests(1),
+        Fault::Status { status: 500 },
+    )));
+    let page = c
+        .fetch_page(Feed::Retirements, None)
+        .await
+        .expect("retried");
+    assert_eq!(page.records.len(), PAGE as usize);
+    assert_eq!(sim.requests(SimFeed::BiocarbonRetirements), 2);
+
+    sim.set_faults(FaultPlan::none().with(FaultRule::on(
+        SimFeed::BiocarbonIssuances,
+        Trigger::Page(0),
+        Fault::ShortPage,
+    )));
+    let error = c
+        .fetch_page(Feed::Issuances, None)
+        .await
+        .expect_err("short");
+    assert!(
+        matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("announces")),
+        "{error}"
+    );
+
+    sim.set_faults(FaultPlan::none());
+    let error = connector(&sim, false)
+        .fetch_page(Feed::Projects, None)
+        .await
+        .expect_err("no key");
+    assert!(
+        matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("403")),
+        "{error}"
+    );
+    sim.shutdown().await;
+}
