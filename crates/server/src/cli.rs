@@ -61,9 +61,10 @@ pub enum Command {
 /// `carbonmesh import`
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The registry the files come from
+    /// The registry the files come from: a built-in id, or one configured in a
+    /// `[generic.<id>]` section
     #[arg(long, value_name = "ID")]
-    pub registry: RegistryId,
+    pub registry: String,
     /// What the files hold: projects, issuances, retirements, cancellations or transactions
     /// (detected from each file's header when omitted)
     #[arg(long, value_name = "KIND")]
@@ -76,9 +77,10 @@ pub struct ImportArgs {
 /// `carbonmesh sync`
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// Registries to poll, e.g. `verra gold-standard`
+    /// Registries to poll, e.g. `verra gold-standard`, or ids configured in `[generic.<id>]`
+    /// sections
     #[arg(value_name = "CONNECTOR")]
-    pub connectors: Vec<RegistryId>,
+    pub connectors: Vec<String>,
 }
 
 /// `carbonmesh export`

@@ -2,8 +2,9 @@
 //! variables, then command-line flags; each layer overrides the one before.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use carbonmesh_model::RegistryId;
 
@@ -25,6 +26,53 @@ pub struct Config {
     /// Registry connectors, by registry id (`[connectors.verra]`, `[connectors.gold-standard]`).
     #[serde(default)]
     pub connectors: BTreeMap<RegistryId, ConnectorSettings>,
+    /// Registries read by the generic connector, each described by a TOML file
+    /// (`[generic.example-registry]`), by the registry id the file declares.
+    #[serde(default)]
+    pub generic: BTreeMap<String, GenericSettings>,
+}
+
+/// A credential: an API key, a client secret, a token. Its `Debug` never shows the value, so
+/// it stays out of logs and error messages.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a credential.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The credential itself, to put in a request.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+/// The credentials a connector may take, as `(key, registries using it)`; each can also be
+/// set in the environment as `CARBONMESH_CONNECTORS_<REGISTRY>_<KEY>` (upper case, hyphens as
+/// underscores), e.g. `CARBONMESH_CONNECTORS_CADT_API_KEY`, which overrides the file.
+pub const SECRET_KEYS: [(&str, &[RegistryId]); 3] = [
+    ("api_key", &[RegistryId::Cadt, RegistryId::Biocarbon]),
+    ("client_secret", &[RegistryId::Isometric]),
+    ("access_token", &[RegistryId::Isometric]),
+];
+
+/// The environment variable that sets `key` of `registry`'s connector.
+pub fn secret_variable(registry: RegistryId, key: &str) -> String {
+    format!(
+        "CARBONMESH_CONNECTORS_{}_{}",
+        registry.as_str().replace('-', "_"),
+        key
+    )
+    .to_ascii_uppercase()
 }
 
 /// `[connectors.<registry id>]`: where and how often to poll one registry.
@@ -52,6 +100,115 @@ pub struct ConnectorSettings {
     /// The `User-Agent` header; the connector's own choice if unset.
     #[serde(default)]
     pub user_agent: Option<String>,
+    /// CAD Trust: the node's `CADT_API_KEY`. BioCarbon: the `x-api-key` its web site sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<Secret>,
+    /// Isometric: the `x-client-secret` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    /// Isometric: the bearer access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<Secret>,
+    /// CAD Trust: read only this organisation's records (`orgUid`); every subscribed one if
+    /// unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_uid: Option<String>,
+}
+
+impl ConnectorSettings {
+    /// The credential named `key` (one of [`SECRET_KEYS`]).
+    fn secret_mut(&mut self, key: &str) -> Option<&mut Option<Secret>> {
+        match key {
+            "api_key" => Some(&mut self.api_key),
+            "client_secret" => Some(&mut self.client_secret),
+            "access_token" => Some(&mut self.access_token),
+            _ => None,
+        }
+    }
+
+    /// These settings with the credentials `registry` takes read from the environment where
+    /// set there (see [`SECRET_KEYS`]); `lookup` reads one variable.
+    pub fn with_environment(
+        mut self,
+        registry: RegistryId,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Self {
+        for (key, registries) in SECRET_KEYS {
+            if !registries.contains(&registry) {
+                continue;
+            }
+            if let Some(value) = lookup(&secret_variable(registry, key)).filter(|v| !v.is_empty())
+                && let Some(slot) = self.secret_mut(key)
+            {
+                *slot = Some(Secret::new(value));
+            }
+        }
+        self
+    }
+}
+
+/// `[generic.<registry id>]`: a registry read by the generic connector, described by a TOML
+/// file (see `connectors/generic/README.md`). The other keys are those of
+/// `[connectors.<registry id>]` and override the file where it has the same setting
+/// (`schedule`, and `base_url` for the file's HTTP source).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenericSettings {
+    /// The registry's description, a TOML file; a relative path is taken from the working
+    /// directory, like a SQLite database path.
+    pub file: PathBuf,
+    /// Poll on the schedule while `carbonmesh serve` runs.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Cron expression, seconds first; the file's `schedule` if unset.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// Replaces the file's `source.base_url` (a mirror, a simulator).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Requests per second at most.
+    #[serde(default = "default_requests_per_second")]
+    pub requests_per_second: u32,
+    /// Seconds allowed for one request.
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u64,
+    /// Attempts per request before the run is marked incomplete.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// The `User-Agent` header; carbonmesh's own if unset.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+}
+
+impl GenericSettings {
+    /// A description read from `file`, with every other setting at its default.
+    pub fn new(file: impl Into<PathBuf>) -> Self {
+        let defaults = ConnectorSettings::default();
+        Self {
+            file: file.into(),
+            enabled: defaults.enabled,
+            schedule: defaults.schedule,
+            base_url: defaults.base_url,
+            requests_per_second: defaults.requests_per_second,
+            timeout_seconds: defaults.timeout_seconds,
+            max_attempts: defaults.max_attempts,
+            user_agent: defaults.user_agent,
+        }
+    }
+
+    /// The polling settings, as for a built-in connector.
+    pub fn connector_settings(&self) -> ConnectorSettings {
+        ConnectorSettings {
+            enabled: self.enabled,
+            schedule: self.schedule.clone(),
+            base_url: self.base_url.clone(),
+            requests_per_second: self.requests_per_second,
+            timeout_seconds: self.timeout_seconds,
+            max_attempts: self.max_attempts,
+            user_agent: self.user_agent.clone(),
+            ..ConnectorSettings::default()
+        }
+    }
 }
 
 fn default_true() -> bool {
@@ -80,6 +237,10 @@ impl Default for ConnectorSettings {
             timeout_seconds: default_timeout_seconds(),
             max_attempts: default_max_attempts(),
             user_agent: None,
+            api_key: None,
+            client_secret: None,
+            access_token: None,
+            org_uid: None,
         }
     }
 }
@@ -121,6 +282,7 @@ impl Default for Config {
                 filter: "info".into(),
             },
             connectors: BTreeMap::new(),
+            generic: BTreeMap::new(),
         }
     }
 }
@@ -193,7 +355,9 @@ mod tests {
             for entry in std::fs::read_dir(&dir).expect("config/ exists") {
                 let path = entry.expect("entry").path();
                 if path.extension().is_some_and(|e| e == "toml") {
-                    Config::load(Some(&path))
+                    let config = Config::load(Some(&path))
+                        .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+                    crate::connectors::Catalog::load(&config)
                         .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
                     loaded += 1;
                 }
@@ -203,6 +367,19 @@ mod tests {
             assert_eq!(
                 production.connectors.len(),
                 crate::connectors::BUILT_IN.len()
+            );
+            for registry in crate::connectors::BUILT_IN {
+                assert!(
+                    production.connectors.contains_key(&registry),
+                    "production.toml lacks [connectors.{registry}]"
+                );
+            }
+            assert!(
+                production
+                    .connectors
+                    .values()
+                    .all(|s| s.api_key.is_none() && s.client_secret.is_none()),
+                "credentials belong in the environment, not in production.toml"
             );
             for (registry, settings) in &production.connectors {
                 let connector = crate::connectors::build(*registry, settings)
@@ -219,6 +396,209 @@ mod tests {
                 defaults,
                 Config::default(),
                 "config/carbonmesh.toml documents the defaults"
+            );
+            Ok(())
+        });
+    }
+
+    fn example(name: &str) -> String {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../config/generic")
+            .join(name)
+            .display()
+            .to_string()
+    }
+
+    fn load_str(jail: &mut figment::Jail, text: &str) -> anyhow::Result<Config> {
+        jail.create_file("c.toml", text)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Config::load(Some(Path::new("c.toml")))
+    }
+
+    #[test]
+    fn a_generic_section_registers_its_registry_and_builds_its_connector() {
+        figment::Jail::expect_with(|jail| {
+            let text = format!(
+                "[generic.example-registry]\nfile = {:?}\nbase_url = \"http://127.0.0.1:9\"\n\
+                 requests_per_second = 50\n",
+                example("example-registry.toml")
+            );
+            let config = load_str(jail, &text).map_err(|e| e.to_string())?;
+            let catalog = crate::connectors::Catalog::load(&config).map_err(|e| e.to_string())?;
+            let id = catalog
+                .resolve("example-registry")
+                .map_err(|e| e.to_string())?;
+            assert!(id.is_custom());
+            assert_eq!(catalog.configured(), vec![id]);
+            assert_eq!(catalog.section(id), "[generic.example-registry]");
+            let connector = catalog.build(id).map_err(|e| e.to_string())?;
+            assert_eq!(connector.registry(), id);
+            // The file's schedule, as no section overrides it.
+            assert_eq!(connector.default_schedule(), "0 20 5 * * *");
+            assert_eq!(catalog.settings(id).requests_per_second, 50);
+
+            // A built-in registry described by a file replaces the built-in connector.
+            let text = format!("[generic.art]\nfile = {:?}\n", example("art-trees.toml"));
+            let config = load_str(jail, &text).map_err(|e| e.to_string())?;
+            let catalog = crate::connectors::Catalog::load(&config).map_err(|e| e.to_string())?;
+            assert_eq!(catalog.section(RegistryId::Art), "[generic.art]");
+            assert_eq!(
+                catalog
+                    .build(RegistryId::Art)
+                    .map_err(|e| e.to_string())?
+                    .default_schedule(),
+                "0 45 4 * * *"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn generic_section_errors_name_the_section_file_and_key() {
+        figment::Jail::expect_with(|jail| {
+            let message = |jail: &mut figment::Jail, text: &str| -> String {
+                match load_str(jail, text).and_then(|c| crate::connectors::Catalog::load(&c)) {
+                    Ok(_) => panic!("accepted: {text}"),
+                    Err(e) => format!("{e:#}"),
+                }
+            };
+            let missing = message(jail, "[generic.nowhere]\nfile = \"missing.toml\"\n");
+            assert!(
+                missing.contains("[generic.nowhere]") && missing.contains("missing.toml"),
+                "{missing}"
+            );
+
+            let text = format!(
+                "[generic.other-name]\nfile = {:?}\n",
+                example("example-registry.toml")
+            );
+            let mismatch = message(jail, &text);
+            assert!(
+                mismatch.contains("[generic.example-registry]"),
+                "{mismatch}"
+            );
+
+            jail.create_file(
+                "typo.toml",
+                "registry = \"typo-registry\"\n[feeds.issuances]\nformat = \"csv\"\n\
+                 transaction = { fixed = \"issuance\" }\n\
+                 fields = { project_id = \"P\", quantity = \"Q\", vintag = \"V\" }\n",
+            )?;
+            let typo = message(jail, "[generic.typo-registry]\nfile = \"typo.toml\"\n");
+            assert!(
+                typo.contains("typo.toml") && typo.contains("vintag"),
+                "{typo}"
+            );
+
+            let text = format!(
+                "[connectors.art]\n[generic.art]\nfile = {:?}\n",
+                example("art-trees.toml")
+            );
+            let both = message(jail, &text);
+            assert!(both.contains("keep one"), "{both}");
+
+            let text = format!(
+                "[generic.art]\nfile = {:?}\nbase_url = \"http://127.0.0.1:9\"\n",
+                example("art-trees.toml")
+            );
+            let files_only = message(jail, &text);
+            assert!(files_only.contains("base_url"), "{files_only}");
+
+            let unknown = message(jail, "[generic.x]\nfile = \"x.toml\"\nshedule = \"\"\n");
+            assert!(unknown.contains("shedule"), "{unknown}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn connector_keys_are_checked_per_registry() {
+        figment::Jail::expect_with(|jail| {
+            let build = |jail: &mut figment::Jail, text: &str, registry: RegistryId| {
+                load_str(jail, text)
+                    .and_then(|c| crate::connectors::Catalog::load(&c))
+                    .and_then(|c| c.build(registry))
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}"))
+            };
+            let cadt = build(jail, "[connectors.cadt]\n", RegistryId::Cadt).expect_err("no url");
+            assert!(
+                cadt.contains("[connectors.cadt]") && cadt.contains("base_url"),
+                "{cadt}"
+            );
+            build(
+                jail,
+                "[connectors.cadt]\nbase_url = \"http://127.0.0.1:31310\"\napi_key = \"k\"\norg_uid = \"o\"\n",
+                RegistryId::Cadt,
+            )
+            .expect("cadt with a node");
+            build(
+                jail,
+                "[connectors.biocarbon]\napi_key = \"k\"\n",
+                RegistryId::Biocarbon,
+            )
+            .expect("biocarbon with a key");
+            build(
+                jail,
+                "[connectors.isometric]\nclient_secret = \"s\"\naccess_token = \"t\"\n",
+                RegistryId::Isometric,
+            )
+            .expect("isometric with credentials");
+            build(jail, "[connectors.isometric]\n", RegistryId::Isometric)
+                .expect("isometric without credentials");
+            let stray = build(
+                jail,
+                "[connectors.verra]\napi_key = \"k\"\n",
+                RegistryId::Verra,
+            )
+            .expect_err("verra takes no key");
+            assert!(
+                stray.contains("[connectors.verra]") && stray.contains("api_key"),
+                "{stray}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn credentials_come_from_the_file_or_the_environment_and_are_never_shown() {
+        figment::Jail::expect_with(|jail| {
+            let config = load_str(
+                jail,
+                "[connectors.biocarbon]\napi_key = \"from-file-7c1\"\n\
+                 [connectors.isometric]\nclient_secret = \"from-file-9d2\"\n",
+            )
+            .map_err(|e| e.to_string())?;
+            let shown = format!("{config:?}");
+            assert!(!shown.contains("from-file"), "{shown}");
+
+            jail.set_env("CARBONMESH_CONNECTORS_BIOCARBON_API_KEY", "from-env-3a4");
+            jail.set_env("CARBONMESH_CONNECTORS_ISOMETRIC_ACCESS_TOKEN", "token-5b6");
+            jail.set_env("CARBONMESH_CONNECTORS_VERRA_API_KEY", "ignored");
+            let catalog = crate::connectors::Catalog::load(&config).map_err(|e| e.to_string())?;
+            let biocarbon = catalog.settings(RegistryId::Biocarbon);
+            assert_eq!(
+                biocarbon.api_key.as_ref().map(Secret::expose),
+                Some("from-env-3a4"),
+                "the environment overrides the file"
+            );
+            let isometric = catalog.settings(RegistryId::Isometric);
+            assert_eq!(
+                isometric.client_secret.as_ref().map(Secret::expose),
+                Some("from-file-9d2")
+            );
+            assert_eq!(
+                isometric.access_token.as_ref().map(Secret::expose),
+                Some("token-5b6")
+            );
+            assert!(!format!("{isometric:?}").contains("token-5b6"));
+            // A variable for a registry that takes no such credential is not applied.
+            assert!(catalog.settings(RegistryId::Verra).api_key.is_none());
+            catalog
+                .build(RegistryId::Verra)
+                .map_err(|e| e.to_string())?;
+            assert_eq!(
+                secret_variable(RegistryId::GoldStandard, "api_key"),
+                "CARBONMESH_CONNECTORS_GOLD_STANDARD_API_KEY"
             );
             Ok(())
         });

@@ -43,6 +43,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return parse_serials(registry, serials);
     }
 
+    // Generic connectors register their registry ids here, before any id given on the
+    // command line is parsed and before the store is read.
+    let catalog = connectors::Catalog::load(&config)?;
+
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         match cli.command {
@@ -60,14 +64,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 let store = open_store(&config).await?;
                 let mut scheduled = Vec::new();
-                for (registry, settings) in config.connectors.iter().filter(|(_, s)| s.enabled) {
-                    let connector = connectors::build(*registry, settings)?;
+                for registry in catalog.configured() {
+                    let settings = catalog.settings(registry);
+                    if !settings.enabled {
+                        continue;
+                    }
+                    let connector = catalog.build(registry)?;
                     let expression = settings
                         .schedule
                         .clone()
                         .unwrap_or_else(|| connector.default_schedule().to_owned());
                     let schedule = Schedule::parse(&expression)
-                        .with_context(|| format!("[connectors.{registry}] schedule"))?;
+                        .with_context(|| format!("{} schedule", catalog.section(registry)))?;
                     scheduled.push((connector, schedule));
                 }
                 serve(&config, store, scheduled).await?;
@@ -95,9 +103,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 simulator.shutdown().await;
             }
             Command::Import(args) => {
+                let registry = catalog.resolve(&args.registry)?;
+                let connector = catalog.build(registry)?;
                 let store = open_store(&config).await?;
-                let settings = config.connectors.get(&args.registry).cloned().unwrap_or_default();
-                let connector = connectors::build(args.registry, &settings)?;
                 for file in &args.files {
                     let counts = carbonmesh_ingest::import_file(
                         store.as_ref(),
@@ -119,20 +127,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             Command::Sync(args) => {
-                let store = open_store(&config).await?;
                 let names: Vec<RegistryId> = if args.connectors.is_empty() {
-                    config.connectors.keys().copied().collect()
+                    catalog.configured()
                 } else {
                     args.connectors
+                        .iter()
+                        .map(|name| catalog.resolve(name))
+                        .collect::<anyhow::Result<_>>()?
                 };
                 anyhow::ensure!(
                     !names.is_empty(),
                     "no connector named and none configured: name one, e.g. `carbonmesh sync verra`"
                 );
+                let connectors = names
+                    .iter()
+                    .map(|registry| catalog.build(*registry))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let store = open_store(&config).await?;
                 let mut all_complete = true;
-                for registry in names {
-                    let settings = config.connectors.get(&registry).cloned().unwrap_or_default();
-                    let connector = connectors::build(registry, &settings)?;
+                for (registry, connector) in names.into_iter().zip(connectors) {
                     let outcome = carbonmesh_ingest::sync(store.as_ref(), connector.as_ref(), "manual", |_| {}).await?;
                     all_complete &= outcome.status == carbonmesh_model::RunStatus::Complete;
                     println!(
