@@ -81,6 +81,15 @@ pub enum FileError {
     },
 }
 
+/// What a registry said changed, by its own identifiers (a webhook change hint).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// Registry project ids (`VCS1507`, not `verra:VCS1507`).
+    pub project_ids: Vec<String>,
+    /// Serial numbers or serial blocks, as the registry writes them.
+    pub serials: Vec<String>,
+}
+
 /// What carbonmesh needs to know to read one registry.
 #[async_trait]
 pub trait Connector: Send + Sync + 'static {
@@ -104,6 +113,17 @@ pub trait Connector: Send + Sync + 'static {
 
     /// Splits a file downloaded by hand into raw records of `feed`.
     fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError>;
+
+    /// Fetches just the records a registry said changed (a webhook change hint), as one page.
+    ///
+    /// `None`, the default, means the connector cannot fetch single records: the caller then
+    /// syncs the connector's feeds, which contain them (upserts make that safe, and the
+    /// checkpoints make it resume). A connector whose registry has a per-record API overrides
+    /// this.
+    async fn fetch_changed(&self, changed: &Changed) -> Option<Result<Page, FetchError>> {
+        let _ = changed;
+        None
+    }
 
     /// Normalizes one raw record into common-model records. Pure: no I/O and no clock, so
     /// the same raw record always gives the same result.

@@ -124,6 +124,18 @@ pub(crate) async fn apply_page(
     write_normalized(store, normalize_page(connector, page, run_id, fetched_at)).await
 }
 
+/// Normalizes and writes records that did not come from a poll or a file (a webhook
+/// delivery), through the same upserts: a record received both ways is stored once, with one
+/// version per real change. No connector run is recorded; provenance names the source.
+pub async fn apply_records(
+    store: &dyn Store,
+    connector: &dyn Connector,
+    page: &Page,
+    fetched_at: DateTime<Utc>,
+) -> StoreResult<Applied> {
+    apply_page(store, connector, page, None, fetched_at).await
+}
+
 fn rejection(
     connector: &dyn Connector,
     raw: &RawRecord,

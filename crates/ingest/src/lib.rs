@@ -10,7 +10,7 @@ mod import;
 mod schedule;
 mod sync;
 
-pub use apply::Applied;
+pub use apply::{Applied, apply_records};
 pub use import::{ImportError, import_file};
 pub use schedule::{Schedule, ScheduleError, run_schedule};
 pub use sync::{SyncOutcome, sync};

@@ -56,6 +56,34 @@ pub enum Command {
     /// Work with registry serial numbers
     #[command(subcommand)]
     Serial(SerialCommand),
+    /// Work with webhooks registries send to `POST /webhooks/<connector>`
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+/// `carbonmesh webhook …`
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Print the Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature)
+    /// that sign a body, as a registry would send them
+    Sign {
+        /// The signing secret, `whsec_<base64>`
+        #[arg(
+            long,
+            env = "CARBONMESH_WEBHOOK_SIGNING_SECRET",
+            hide_env_values = true
+        )]
+        secret: String,
+        /// The delivery id [default: derived from the timestamp and the body]
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+        /// Unix seconds [default: now]
+        #[arg(long, value_name = "T", allow_negative_numbers = true)]
+        timestamp: Option<i64>,
+        /// The body to sign; `-` reads standard input
+        #[arg(value_name = "FILE")]
+        file: String,
+    },
 }
 
 /// `carbonmesh import`

@@ -30,6 +30,9 @@ pub struct Config {
     /// (`[generic.example-registry]`), by the registry id the file declares.
     #[serde(default)]
     pub generic: BTreeMap<String, GenericSettings>,
+    /// Webhook intake and processing (`[webhooks]`).
+    #[serde(default)]
+    pub webhooks: carbonmesh_webhook::WebhookSettings,
 }
 
 /// A credential: an API key, a client secret, a token. Its `Debug` never shows the value, so
@@ -113,6 +116,10 @@ pub struct ConnectorSettings {
     /// unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_uid: Option<String>,
+    /// Secrets (`whsec_…`) the registry signs webhooks with: several during a rotation, any
+    /// matching is enough. `CARBONMESH_WEBHOOK_SECRET_<ID>` (space-separated) replaces them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhook_secrets: Vec<Secret>,
 }
 
 impl ConnectorSettings {
@@ -241,6 +248,7 @@ impl Default for ConnectorSettings {
             client_secret: None,
             access_token: None,
             org_uid: None,
+            webhook_secrets: Vec::new(),
         }
     }
 }
@@ -283,6 +291,7 @@ impl Default for Config {
             },
             connectors: BTreeMap::new(),
             generic: BTreeMap::new(),
+            webhooks: carbonmesh_webhook::WebhookSettings::default(),
         }
     }
 }

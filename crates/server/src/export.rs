@@ -20,6 +20,10 @@ pub enum What {
     Rejected,
     /// Connector runs.
     Runs,
+    /// Webhook deliveries in the inbox, with their verification and processing status.
+    Webhooks,
+    /// Webhook requests refused, counted by connector and reason.
+    WebhookRejections,
 }
 
 /// How to write it.
@@ -178,6 +182,70 @@ pub async fn export(
                         run.counts.unchanged.to_string(),
                         run.counts.rejected.to_string(),
                         run.errors.join(" | "),
+                    ]
+                })?;
+                written += 1;
+            }
+        }
+        What::Webhooks => {
+            writer.header(&[
+                "connector",
+                "id",
+                "received_at",
+                "kind",
+                "verification",
+                "status",
+                "attempts",
+                "error",
+                "processed_at",
+                "bytes",
+            ])?;
+            let mut after = None;
+            loop {
+                let page = store
+                    .deliveries_page(after, PAGE)
+                    .await
+                    .context("cannot read webhook deliveries")?;
+                let Some((last, _)) = page.last() else { break };
+                after = Some(*last);
+                for (_, d) in &page {
+                    writer.record(d, || {
+                        vec![
+                            d.connector.clone(),
+                            d.id.clone(),
+                            d.received_at.to_rfc3339(),
+                            d.kind.to_string(),
+                            d.verification.clone(),
+                            d.status.to_string(),
+                            d.attempts.to_string(),
+                            d.error.clone().unwrap_or_default(),
+                            d.processed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                            d.payload.len().to_string(),
+                        ]
+                    })?;
+                    written += 1;
+                }
+            }
+        }
+        What::WebhookRejections => {
+            writer.header(&["connector", "reason", "count", "last_at"])?;
+            for r in store
+                .rejection_counts()
+                .await
+                .context("cannot read webhook rejections")?
+            {
+                let json = serde_json::json!({
+                    "connector": r.connector,
+                    "reason": r.reason,
+                    "count": r.count,
+                    "last_at": r.last_at,
+                });
+                writer.record(&json, || {
+                    vec![
+                        r.connector.clone(),
+                        r.reason.clone(),
+                        r.count.to_string(),
+                        r.last_at.to_rfc3339(),
                     ]
                 })?;
                 written += 1;

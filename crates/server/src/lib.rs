@@ -7,3 +7,4 @@ pub mod connectors;
 pub mod demo;
 pub mod export;
 pub mod http;
+pub mod webhooks;

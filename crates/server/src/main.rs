@@ -11,11 +11,11 @@ use tracing_subscriber::EnvFilter;
 use carbonmesh_connector::Connector;
 use carbonmesh_ingest::{Schedule, run_schedule};
 use carbonmesh_model::RegistryId;
-use carbonmesh_server::cli::{Cli, Command, SerialCommand};
+use carbonmesh_server::cli::{Cli, Command, SerialCommand, WebhookCommand};
 use carbonmesh_server::config::Config;
 use carbonmesh_server::demo::{self, DemoSize};
 use carbonmesh_server::http::{AppState, router};
-use carbonmesh_server::{connectors, export};
+use carbonmesh_server::{connectors, export, webhooks};
 use carbonmesh_store::{DatabaseUrl, Store};
 
 fn main() -> ExitCode {
@@ -41,6 +41,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // Parsing serials needs no runtime and no database.
     if let Command::Serial(SerialCommand::Parse { registry, serials }) = cli.command {
         return parse_serials(registry, serials);
+    }
+    if let Command::Webhook(WebhookCommand::Sign {
+        secret,
+        id,
+        timestamp,
+        file,
+    }) = &cli.command
+    {
+        let body = if file == "-" {
+            let mut body = Vec::new();
+            io::Read::read_to_end(&mut io::stdin(), &mut body)
+                .context("cannot read the body from standard input")?;
+            body
+        } else {
+            std::fs::read(file).with_context(|| format!("cannot read {file}"))?
+        };
+        webhooks::sign(
+            secret,
+            id.clone(),
+            *timestamp,
+            &body,
+            &mut io::stdout().lock(),
+        )?;
+        return Ok(ExitCode::SUCCESS);
     }
 
     // Generic connectors register their registry ids here, before any id given on the
@@ -78,7 +102,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("{} schedule", catalog.section(registry)))?;
                     scheduled.push((connector, schedule));
                 }
-                serve(&config, store, scheduled).await?;
+                let endpoints = webhooks::endpoints(&catalog)?;
+                serve(&config, store, scheduled, endpoints).await?;
             }
             Command::Demo(args) => {
                 if let Some(listen) = args.listen {
@@ -98,7 +123,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     counts.projects, counts.credits, counts.rejected
                 );
                 if !args.no_serve {
-                    serve(&config, store, scheduled).await?;
+                    let endpoints = webhooks::endpoints(&catalog)?;
+                    serve(&config, store, scheduled, endpoints).await?;
                 }
                 simulator.shutdown().await;
             }
@@ -180,7 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 tracing::info!(written, "export finished");
             }
-            Command::Serial(_) => unreachable!("handled above"),
+            Command::Serial(_) | Command::Webhook(_) => unreachable!("handled above"),
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -223,6 +249,7 @@ async fn serve(
     config: &Config,
     store: Arc<dyn Store>,
     scheduled: Vec<(Arc<dyn Connector>, Schedule)>,
+    endpoints: std::collections::HashMap<String, carbonmesh_webhook::Endpoint>,
 ) -> anyhow::Result<()> {
     let instance = format!(
         "{}-{}",
@@ -245,13 +272,22 @@ async fn serve(
             stopped.clone(),
         )));
     }
+    let inbox = carbonmesh_webhook::Inbox::new(store.clone(), endpoints, config.webhooks.clone());
+    if config.webhooks.worker {
+        pollers.push(tokio::spawn(carbonmesh_webhook::run_worker(
+            inbox.clone(),
+            instance.clone(),
+            stopped.clone(),
+        )));
+    }
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = %store.backend(), "carbonmesh is serving");
     println!("carbonmesh listening on http://{address}");
-    axum::serve(listener, router(AppState { store }))
+    let app = router(AppState { store }).merge(carbonmesh_webhook::routes(inbox));
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;

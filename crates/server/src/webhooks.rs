@@ -1,0 +1,145 @@
+//! Webhook wiring of the binary: which connectors accept webhooks (those with secrets), and
+//! `carbonmesh webhook sign`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+
+use anyhow::Context;
+use carbonmesh_model::RegistryId;
+use carbonmesh_webhook::{Endpoint, WebhookSecret, secret_variable};
+
+use crate::config::Secret;
+use crate::connectors::{BUILT_IN, Catalog};
+
+/// The secrets of `registry`: `CARBONMESH_WEBHOOK_SECRET_<ID>` (space-separated) when set,
+/// else its `webhook_secrets`. Errors name where a secret came from, never its value.
+pub fn secrets(
+    registry: RegistryId,
+    configured: &[Secret],
+    lookup: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Vec<WebhookSecret>> {
+    let variable = secret_variable(registry.as_str());
+    match lookup(&variable).filter(|v| !v.trim().is_empty()) {
+        Some(value) => value
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, one)| {
+                WebhookSecret::parse(one)
+                    .with_context(|| format!("{variable}: secret {} is invalid", i + 1))
+            })
+            .collect(),
+        None => configured
+            .iter()
+            .enumerate()
+            .map(|(i, one)| {
+                WebhookSecret::parse(one.expose()).with_context(|| {
+                    format!(
+                        "[connectors.{registry}] webhook_secrets: secret {} is invalid",
+                        i + 1
+                    )
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Every connector that has webhook secrets, by name, with its connector built.
+pub fn endpoints(catalog: &Catalog) -> anyhow::Result<HashMap<String, Endpoint>> {
+    let registries: BTreeSet<RegistryId> =
+        BUILT_IN.into_iter().chain(catalog.configured()).collect();
+    let mut endpoints = HashMap::new();
+    for registry in registries {
+        let settings = catalog.settings(registry);
+        let secrets = secrets(registry, &settings.webhook_secrets, |name| {
+            std::env::var(name).ok()
+        })?;
+        if secrets.is_empty() {
+            continue;
+        }
+        let connector = catalog.build(registry)?;
+        tracing::info!(
+            connector = %registry,
+            secrets = secrets.len(),
+            "accepting webhooks at /webhooks/{registry}"
+        );
+        endpoints.insert(
+            registry.as_str().to_owned(),
+            Endpoint { connector, secrets },
+        );
+    }
+    Ok(endpoints)
+}
+
+/// `carbonmesh webhook sign`: prints the three Standard Webhooks headers for `body`.
+pub fn sign(
+    secret: &str,
+    id: Option<String>,
+    timestamp: Option<i64>,
+    body: &[u8],
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let secret = WebhookSecret::parse(secret).context("--secret")?;
+    let timestamp = match timestamp {
+        Some(t) => t,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .context("the clock is before 1970")?
+            .as_secs() as i64,
+    };
+    let id = id.unwrap_or_else(|| {
+        let mut seed = timestamp.to_string().into_bytes();
+        seed.extend_from_slice(body);
+        format!("msg_{}", &carbonmesh_model::sha256_hex(&seed)[..24])
+    });
+    writeln!(out, "webhook-id: {id}")?;
+    writeln!(out, "webhook-timestamp: {timestamp}")?;
+    writeln!(
+        out,
+        "webhook-signature: {}",
+        secret.sign(&id, timestamp, body)
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn the_environment_replaces_configured_secrets() {
+        let configured = vec![Secret::new(SECRET)];
+        let from_file = secrets(RegistryId::GoldStandard, &configured, |_| None).expect("file");
+        assert_eq!(from_file.len(), 1);
+        let two = format!("{SECRET} whsec_{}", "QUJDREVGR0hJSktMTU5PUFFSU1RVVg==");
+        let from_env = secrets(RegistryId::GoldStandard, &configured, |name| {
+            (name == "CARBONMESH_WEBHOOK_SECRET_GOLD_STANDARD").then(|| two.clone())
+        })
+        .expect("env");
+        assert_eq!(from_env.len(), 2);
+        let error = secrets(RegistryId::Verra, &[Secret::new("whsec_nope!")], |_| None)
+            .expect_err("invalid");
+        let message = format!("{error:#}");
+        assert!(message.contains("[connectors.verra] webhook_secrets: secret 1"));
+        assert!(!message.contains("nope"), "{message}");
+    }
+
+    #[test]
+    fn sign_prints_the_reference_headers() {
+        let mut out = Vec::new();
+        sign(
+            SECRET,
+            Some("msg_p5jXN8AQM9LWM0D4loKWxJek".into()),
+            Some(1614265330),
+            br#"{"test": 2432232314}"#,
+            &mut out,
+        )
+        .expect("sign");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek\nwebhook-timestamp: 1614265330\n\
+             webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=\n"
+        );
+    }
+}
