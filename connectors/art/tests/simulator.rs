@@ -101,11 +101,7 @@ async fn every_feed_syncs_once_through_its_pages() {
                 Record::Credit(credit) => {
                     let serial = credit.serial.clone().expect("a serial");
                     let range = credit.serial_range.clone().expect("a serial range");
-                    assert_eq!(
-                        Decimal::from(range.quantity()),
-                        credit.quantity,
-                        "{serial}"
-                    );
+                    assert_eq!(Decimal::from(range.quantity()), credit.quantity, "{serial}");
                     assert!(range.namespace.starts_with("art:"), "{}", range.namespace);
                     let prefix = match feed {
                         Feed::Issuances => "issued:",
@@ -132,7 +128,10 @@ async fn a_500_is_retried_and_a_short_page_is_malformed() {
         Trigger::FirstRequests(1),
         Fault::Status { status: 500 },
     )));
-    let page = c.fetch_page(Feed::Retirements, None).await.expect("retried");
+    let page = c
+        .fetch_page(Feed::Retirements, None)
+        .await
+        .expect("retried");
     assert_eq!(page.records.len(), PAGE as usize);
     assert_eq!(sim.requests(SimFeed::ArtRetired), 2);
 
@@ -141,7 +140,9 @@ async fn a_500_is_retried_and_a_short_page_is_malformed() {
         Trigger::Page(1),
         Fault::ShortPage,
     )));
-    c.fetch_page(Feed::Issuances, None).await.expect("page 1 is whole");
+    c.fetch_page(Feed::Issuances, None)
+        .await
+        .expect("page 1 is whole");
     let error = c
         .fetch_page(Feed::Issuances, Some("2"))
         .await
