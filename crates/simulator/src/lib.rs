@@ -71,6 +71,7 @@ pub mod formats;
 mod ledger;
 mod rng;
 mod server;
+mod webhook_sender;
 
 pub use cases::{CaseKind, InjectedCase, OverlapRange, RecordRef};
 pub use catalog::{Country, ProjectInfo, ProjectType};
@@ -82,6 +83,7 @@ pub use faults::{Fault, FaultPlan, FaultRule, Trigger};
 pub use feeds::{Feed, FeedKind};
 pub use ledger::{CreditRow, Product, UnitState};
 pub use server::{SimulatorHandle, path_of};
+pub use webhook_sender::{Answer, Tamper, WebhookSender};
 
 /// Starts a simulator serving the data set of `config`.
 pub struct Simulator;
