@@ -101,6 +101,95 @@ pub(crate) enum Value<'a> {
     Int(i64),
 }
 
+/// Records ready to write, their values copied into one buffer: a writer thread takes them
+/// with a handful of allocations instead of one per value.
+#[derive(Default)]
+pub(crate) struct OwnedRows {
+    text: String,
+    values: Vec<Slot>,
+    rows: Vec<OwnedRow>,
+}
+
+/// A value of [`OwnedRows`], text as a range of its buffer.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Null,
+    Text(usize, usize),
+    Int(i64),
+}
+
+/// One record of [`OwnedRows`]: ranges of its values.
+struct OwnedRow {
+    key: std::ops::Range<usize>,
+    columns: std::ops::Range<usize>,
+    content_hash: (usize, usize),
+}
+
+/// One record of [`OwnedRows`], borrowed.
+pub(crate) struct RowRef<'a> {
+    rows: &'a OwnedRows,
+    row: &'a OwnedRow,
+}
+
+impl OwnedRows {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = RowRef<'_>> {
+        self.rows.iter().map(move |row| RowRef { rows: self, row })
+    }
+
+    fn push_text(&mut self, text: &str) -> (usize, usize) {
+        let start = self.text.len();
+        self.text.push_str(text);
+        (start, self.text.len())
+    }
+
+    fn push_values(&mut self, values: &[Value<'_>]) -> std::ops::Range<usize> {
+        let start = self.values.len();
+        for value in values {
+            let slot = match value {
+                Value::Null => Slot::Null,
+                Value::Int(int) => Slot::Int(*int),
+                Value::Text(text) => {
+                    let (from, to) = self.push_text(text);
+                    Slot::Text(from, to)
+                }
+            };
+            self.values.push(slot);
+        }
+        start..self.values.len()
+    }
+
+    fn value(&self, slot: Slot) -> Value<'_> {
+        match slot {
+            Slot::Null => Value::Null,
+            Slot::Int(int) => Value::Int(int),
+            Slot::Text(from, to) => Value::Text(Cow::Borrowed(&self.text[from..to])),
+        }
+    }
+}
+
+impl<'a> RowRef<'a> {
+    /// The table's unique key columns.
+    pub(crate) fn key(&self) -> impl ExactSizeIterator<Item = Value<'a>> + use<'a> {
+        let rows = self.rows;
+        rows.values[self.row.key.clone()]
+            .iter()
+            .map(move |&slot| rows.value(slot))
+    }
+
+    /// The current-table columns up to the version (`Chunk::rows` without the last two).
+    pub(crate) fn columns(&self) -> impl ExactSizeIterator<Item = Value<'a>> + use<'a> {
+        let rows = self.rows;
+        rows.values[self.row.columns.clone()]
+            .iter()
+            .map(move |&slot| rows.value(slot))
+    }
+
+    pub(crate) fn content_hash(&self) -> &'a str {
+        let (from, to) = self.row.content_hash;
+        &self.rows.text[from..to]
+    }
+}
+
 /// Appends one row's values to a chunk's flat, row-major value list.
 pub(crate) struct Row<'r, 'a>(&'r mut Vec<Value<'a>>);
 
@@ -161,20 +250,46 @@ impl<T: Versioned> Chunk<'_, T> {
     pub(crate) fn rows<'s>(&'s self, which: &[(usize, i64)], now: &'s str) -> Vec<Value<'s>> {
         let mut values = Vec::with_capacity(which.len() * 24);
         for &(ord, version) in which {
-            let p = &self.pending[ord];
-            let Stamped { record, provenance } = &self.batch[p.index];
             let mut row = Row(&mut values);
-            record.write_columns(&mut row);
-            row.text(p.payload.as_str());
-            row.text(p.content_hash.as_str());
-            row.text(provenance.source.as_str());
-            row.text(provenance.raw_hash.as_str());
-            row.text(p.fetched_at.as_str());
-            row.opt_int(provenance.run_id);
+            self.write_current(ord, &mut row);
             row.int(version);
             row.text(now);
         }
         values
+    }
+
+    /// The current-table columns of the record at position `ord`, up to the version.
+    fn write_current<'s>(&'s self, ord: usize, row: &mut Row<'_, 's>) {
+        let p = &self.pending[ord];
+        let Stamped { record, provenance } = &self.batch[p.index];
+        record.write_columns(row);
+        row.text(p.payload.as_str());
+        row.text(p.content_hash.as_str());
+        row.text(provenance.source.as_str());
+        row.text(provenance.raw_hash.as_str());
+        row.text(p.fetched_at.as_str());
+        row.opt_int(provenance.run_id);
+    }
+
+    /// Copies the chunk's records, in chunk order, into `out` for a writer thread.
+    pub(crate) fn copy_into(&self, out: &mut OwnedRows) {
+        let mut scratch = Vec::with_capacity(32);
+        for ord in 0..self.len() {
+            scratch.clear();
+            self.batch[self.pending[ord].index]
+                .record
+                .write_key(&mut Row(&mut scratch));
+            let key = out.push_values(&scratch);
+            scratch.clear();
+            self.write_current(ord, &mut Row(&mut scratch));
+            let columns = out.push_values(&scratch);
+            let content_hash = out.push_text(&self.pending[ord].content_hash);
+            out.rows.push(OwnedRow {
+                key,
+                columns,
+                content_hash,
+            });
+        }
     }
 
     /// The position in the chunk of the record a statement returned by `(registry, key)`.

@@ -9,6 +9,12 @@ pub enum StoreError {
     /// The database reported an error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// SQLite's batch writer reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The thread writing a batch stopped before it finished (it panicked or was cancelled).
+    #[error("the database writer stopped before the batch was written")]
+    WriterStopped,
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -1,21 +1,21 @@
-//! SQL text shared by both backends, generated from one column list per table so the two
-//! dialects cannot drift apart. Rows are bound as values, never spliced into the text:
-//! - SQLite: multi-row `VALUES (?, …), (?, …)` statements, one bound parameter per value. A
-//!   parameter costs little, a statement costs a round trip to sqlx's SQLite worker thread, so
-//!   statements are as large as SQLite's parameter limit allows.
+//! SQL text for both backends, generated from one column list per table so the two dialects
+//! cannot drift apart. Rows are bound as values, never spliced into the text:
+//! - SQLite: single-row statements, prepared once and run in-process for each record (see
+//!   `sqlite.rs`): a statement step costs about a microsecond there, so nothing is gained by
+//!   batching rows into one statement.
 //! - PostgreSQL: `SELECT … FROM UNNEST($1::text[], …)`, one bound array per column, so a chunk
-//!   of any size is one statement; text arrays are cast to the column types in SQL.
+//!   of any size is one statement and one round trip; text arrays are cast to the column types
+//!   in SQL.
 //!
 //! A record's current version lives in its table (`projects`, `credit_records`), payload and
-//! provenance included; `record_versions` holds only superseded versions. Writing a chunk:
+//! provenance included; `record_versions` holds only superseded versions. Writing a
+//! PostgreSQL chunk:
 //! 1. `classify`: which keys exist, at which version, with the same content or not;
 //! 2. `supersede`: for the keys whose content differs, lock the current rows (PostgreSQL) and
 //!    copy them to `record_versions`;
 //! 3. `upsert`: insert the new records at version 1 and overwrite the superseded ones with
 //!    the next version. The update only applies on top of the version step 2 copied, so a
 //!    record another writer inserted in between is left alone and classified again.
-
-use crate::url::Backend;
 
 /// How a column's values are bound: the Rust side writes `batch::Value::Text` or `Int` (or
 /// `Null`) accordingly.
@@ -126,34 +126,16 @@ const CREDITS: Table = Table {
     record_key: "record_key",
 };
 
-/// SQLite's default limit on bound parameters per statement (`SQLITE_MAX_VARIABLE_NUMBER`).
-const SQLITE_MAX_PARAMETERS: usize = 32_766;
-
-/// One statement, in the forms a backend needs.
+/// One PostgreSQL array statement.
 pub(crate) struct Statement {
     /// How each value of a row is bound; `batch` writes rows in this order.
     pub kinds: Vec<Kind>,
-    /// SQLite: the statement for each row count it is prepared for, largest first. A chunk is
-    /// written as full-size statements, then the remainder in power-of-two pieces, so only a
-    /// dozen texts exist per statement and sqlx prepares each once.
-    /// PostgreSQL: the one array statement, whatever the row count.
-    texts: Vec<(usize, String)>,
+    /// The statement, whatever the row count.
+    pub text: String,
 }
 
-impl Statement {
-    /// The statement for the next rows of a chunk with `rows` left, and how many rows it takes.
-    pub(crate) fn next(&self, rows: usize) -> (usize, &str) {
-        let (n, text) = self
-            .texts
-            .iter()
-            .find(|(n, _)| *n <= rows)
-            .or(self.texts.last())
-            .map_or((rows, ""), |(n, text)| (*n, text.as_str()));
-        (n.min(rows), text)
-    }
-}
-
-/// The three statements that write one kind of record (see the module documentation).
+/// The three PostgreSQL statements that write one kind of record (see the module
+/// documentation).
 pub(crate) struct Upsert {
     /// Binds `(ord, key…, content_hash)` rows; returns `(ord, same content)` for the
     /// keys that exist.
@@ -161,28 +143,28 @@ pub(crate) struct Upsert {
     /// Binds `(ord, key…, content_hash)` rows; copies the current rows whose content differs
     /// to `record_versions` and returns their `(registry, record key, version)`.
     pub supersede: Statement,
-    /// Binds full rows (`batch::Chunk::rows`); on PostgreSQL returns `(registry, record key)`
-    /// of the rows written.
+    /// Binds full rows (`batch::Chunk::rows`); returns `(registry, record key)` of the rows
+    /// written.
     pub upsert: Statement,
 }
 
-/// The statements of one backend.
+/// The PostgreSQL statements.
 pub(crate) struct Statements {
     pub projects: Upsert,
     pub credits: Upsert,
 }
 
 impl Statements {
-    pub(crate) fn new(backend: Backend) -> Self {
+    pub(crate) fn new() -> Self {
         Self {
-            projects: Upsert::new(backend, &PROJECTS),
-            credits: Upsert::new(backend, &CREDITS),
+            projects: Upsert::new(&PROJECTS),
+            credits: Upsert::new(&CREDITS),
         }
     }
 }
 
 impl Upsert {
-    fn new(backend: Backend, table: &Table) -> Self {
+    fn new(table: &Table) -> Self {
         let t = table.name;
         let keys = names(table.key.iter());
         let join = table
@@ -198,7 +180,7 @@ impl Upsert {
             .chain(std::iter::once(&hash))
             .collect();
 
-        let classify = statement(backend, &incoming, |source| {
+        let classify = statement(&incoming, |source| {
             format!(
                 "WITH i ({}) AS ({source}) \
                  SELECT i.ord, c.content_hash = i.content_hash FROM i \
@@ -207,58 +189,36 @@ impl Upsert {
             )
         });
 
-        // PostgreSQL: lock in key order, so concurrent writers cannot deadlock; a row another
-        // writer changed meanwhile is read (and compared) as that writer committed it.
-        let lock = match backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE OF c",
-        };
-        let old: Vec<String> = ["registry", table.record_key]
-            .into_iter()
-            .chain(VERSIONED)
-            .chain(["updated_at"])
-            .map(|c| format!("c.{c}"))
-            .collect();
-        let supersede = statement(backend, &incoming, |source| {
+        // Lock in key order, so concurrent writers cannot deadlock; a row another writer
+        // changed meanwhile is read (and compared) as that writer committed it.
+        let old = old_columns(table, "c.");
+        let supersede = statement(&incoming, |source| {
             format!(
                 "WITH i ({incoming}) AS ({source}), \
                  old AS (SELECT {old} FROM {t} c JOIN i ON {join} \
-                 WHERE c.content_hash <> i.content_hash ORDER BY i.ord{lock}) \
-                 INSERT INTO record_versions (kind, registry, record_key, {versioned}, recorded_at) \
+                 WHERE c.content_hash <> i.content_hash ORDER BY i.ord FOR UPDATE OF c) \
+                 INSERT INTO record_versions ({versions}) \
                  SELECT '{kind}', {plain} FROM old \
                  RETURNING registry, record_key, version",
                 incoming = names(incoming.iter().copied()),
                 old = old.join(", "),
-                versioned = VERSIONED.join(", "),
+                versions = version_columns(),
                 kind = table.kind,
-                plain = old
-                    .iter()
-                    .map(|c| c.trim_start_matches("c."))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                plain = old_columns(table, "").join(", "),
             )
         });
 
-        let columns: Vec<&Column> = table.own.iter().chain(CURRENT.iter()).collect();
-        let updates: Vec<String> = columns
-            .iter()
-            .filter(|c| !table.key.iter().any(|k| k.name == c.name))
-            .map(|c| format!("{0} = excluded.{0}", c.name))
-            .collect();
-        // Only PostgreSQL needs to know which rows were written: a SQLite write transaction
-        // excludes other writers, so there every row is.
-        let returning = match backend {
-            Backend::Sqlite => String::new(),
-            Backend::Postgres => format!(" RETURNING registry, {}", table.record_key),
-        };
-        let upsert = statement(backend, &columns, |source| {
-            // Rows come in key order and both backends write them in that order.
+        let columns = current_columns(table);
+        let upsert = statement(&columns, |source| {
+            // Rows come in key order and are written in that order.
             format!(
                 "INSERT INTO {t} ({columns}) {source} \
                  ON CONFLICT ({keys}) DO UPDATE SET {updates} \
-                 WHERE {t}.version = excluded.version - 1{returning}",
+                 WHERE {t}.version = excluded.version - 1 \
+                 RETURNING registry, {record_key}",
                 columns = names(columns.iter().copied()),
-                updates = updates.join(", "),
+                updates = updates(table),
+                record_key = table.record_key,
             )
         });
         Self {
@@ -269,54 +229,146 @@ impl Upsert {
     }
 }
 
-/// A statement binding rows of `columns`: `text` receives the row source, `VALUES (?, …), …`
-/// on SQLite, `SELECT … FROM UNNEST(…)` with the columns cast to their types on PostgreSQL.
-fn statement(backend: Backend, columns: &[&Column], text: impl Fn(&str) -> String) -> Statement {
-    let kinds = columns.iter().map(|c| c.kind()).collect();
-    let texts = match backend {
-        Backend::Sqlite => {
-            let row = format!("({}?)", "?, ".repeat(columns.len() - 1));
-            let full = SQLITE_MAX_PARAMETERS / columns.len();
-            let sizes = std::iter::once(full).chain(
-                (0..usize::BITS)
-                    .rev()
-                    .map(|bit| 1usize << bit)
-                    .filter(|&n| n < full),
-            );
-            sizes
-                .map(|n| {
-                    let rows = vec![row.as_str(); n].join(", ");
-                    (n, text(&format!("VALUES {rows}")))
-                })
-                .collect()
+/// The single-row SQLite statements that write one kind of record.
+pub(crate) struct RowStatements {
+    /// Binds the key; returns the current `(version, content_hash)`.
+    pub lookup: String,
+    /// Binds the key; copies the current row to `record_versions`.
+    pub supersede: String,
+    /// Binds a full row (`batch::RowRef::columns`, then version and update time).
+    pub insert: String,
+    /// Binds a full row, as `insert`; overwrites the current row of its key.
+    pub update: String,
+}
+
+/// The SQLite statements.
+pub(crate) struct SqliteStatements {
+    pub projects: RowStatements,
+    pub credits: RowStatements,
+}
+
+impl SqliteStatements {
+    pub(crate) fn new() -> Self {
+        Self {
+            projects: RowStatements::new(&PROJECTS),
+            credits: RowStatements::new(&CREDITS),
         }
-        Backend::Postgres => {
-            let arrays: Vec<String> = columns
+    }
+}
+
+impl RowStatements {
+    fn new(table: &Table) -> Self {
+        let t = table.name;
+        let key_match = table
+            .key
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{} = ?{}", k.name, i + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let columns = current_columns(table);
+        // The key columns come first in a row, so `?1`, `?2` in `key_match` bind them.
+        debug_assert!(
+            table
+                .key
                 .iter()
                 .enumerate()
-                .map(|(i, c)| match c.kind() {
-                    Kind::Int => format!("${}::bigint[]", i + 1),
-                    Kind::Text => format!("${}::text[]", i + 1),
-                })
-                .collect();
-            let selects: Vec<String> = columns
-                .iter()
-                .map(|c| match c.pg_type {
-                    "text" | "bigint" => format!("r.{}", c.name),
-                    cast => format!("r.{}::{cast}", c.name),
-                })
-                .collect();
-            // `WHERE true` keeps `ON CONFLICT` from parsing as part of the source.
-            let source = format!(
-                "SELECT {selects} FROM UNNEST({arrays}) AS r({names}) WHERE true",
-                selects = selects.join(", "),
-                arrays = arrays.join(", "),
-                names = names(columns.iter().copied()),
-            );
-            vec![(usize::MAX, text(&source))]
+                .all(|(i, k)| columns[i].name == k.name)
+        );
+        let assignments = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !table.key.iter().any(|k| k.name == c.name))
+            .map(|(i, c)| format!("{} = ?{}", c.name, i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let placeholders = (1..=columns.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Self {
+            lookup: format!("SELECT version, content_hash FROM {t} WHERE {key_match}"),
+            supersede: format!(
+                "INSERT INTO record_versions ({versions}) SELECT '{kind}', {old} FROM {t} \
+                 WHERE {key_match}",
+                versions = version_columns(),
+                kind = table.kind,
+                old = old_columns(table, "").join(", "),
+            ),
+            insert: format!(
+                "INSERT INTO {t} ({columns}) VALUES ({placeholders})",
+                columns = names(columns.iter().copied()),
+            ),
+            update: format!("UPDATE {t} SET {assignments} WHERE {key_match}"),
         }
-    };
-    Statement { kinds, texts }
+    }
+}
+
+/// Every column a current row is written with, in `batch` order.
+fn current_columns(table: &Table) -> Vec<&Column> {
+    table.own.iter().chain(CURRENT.iter()).collect()
+}
+
+/// `SET` assignments overwriting every non-key column with the incoming row's.
+fn updates(table: &Table) -> String {
+    current_columns(table)
+        .iter()
+        .filter(|c| !table.key.iter().any(|k| k.name == c.name))
+        .map(|c| format!("{0} = excluded.{0}", c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The columns of `record_versions` a superseded row fills.
+fn version_columns() -> String {
+    ["kind", "registry", "record_key"]
+        .into_iter()
+        .chain(VERSIONED)
+        .chain(["recorded_at"])
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The current-row columns copied into `record_versions` (after `kind`), each prefixed.
+fn old_columns(table: &Table, prefix: &str) -> Vec<String> {
+    ["registry", table.record_key]
+        .into_iter()
+        .chain(VERSIONED)
+        .chain(["updated_at"])
+        .map(|c| format!("{prefix}{c}"))
+        .collect()
+}
+
+/// A PostgreSQL statement binding rows of `columns`, one array per column: `text` receives
+/// the row source, `SELECT … FROM UNNEST(…)` with the columns cast to their types.
+fn statement(columns: &[&Column], text: impl Fn(&str) -> String) -> Statement {
+    let kinds = columns.iter().map(|c| c.kind()).collect();
+    let arrays: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match c.kind() {
+            Kind::Int => format!("${}::bigint[]", i + 1),
+            Kind::Text => format!("${}::text[]", i + 1),
+        })
+        .collect();
+    let selects: Vec<String> = columns
+        .iter()
+        .map(|c| match c.pg_type {
+            "text" | "bigint" => format!("r.{}", c.name),
+            cast => format!("r.{}::{cast}", c.name),
+        })
+        .collect();
+    // `WHERE true` keeps `ON CONFLICT` from parsing as part of the source.
+    let source = format!(
+        "SELECT {selects} FROM UNNEST({arrays}) AS r({names}) WHERE true",
+        selects = selects.join(", "),
+        arrays = arrays.join(", "),
+        names = names(columns.iter().copied()),
+    );
+    Statement {
+        kinds,
+        text: text(&source),
+    }
 }
 
 fn names<'a>(columns: impl Iterator<Item = &'a Column>) -> String {

@@ -1,30 +1,47 @@
 //! The SQLite store: the embedded default.
 //!
-//! WAL mode lets readers run beside the one writer. All writes in this process go through a
-//! single-connection pool and open with `BEGIN IMMEDIATE`, so they queue in order instead of
-//! failing with "database is locked"; writers in other processes wait on the busy timeout.
+//! WAL mode lets readers run beside the one writer. Every write transaction opens with
+//! `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing with "database
+//! is locked".
+//!
+//! Batch upserts, the bulk of all writes, run on their own connection through rusqlite (the
+//! same SQLite library sqlx links): prepared single-row statements stepped in-process on a
+//! blocking thread cost about a microsecond each, where every statement sent to sqlx's
+//! worker thread costs a round trip. Everything else goes through sqlx.
 
+use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
+use carbonmesh_model::{RejectedRecord, RunCounts};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Arguments, Connection, Sqlite, SqliteConnection, Transaction};
+use sqlx::{Connection, Sqlite, SqliteConnection, Transaction};
 use tokio::sync::mpsc;
 
-use crate::batch::Value;
-use crate::sql::{Statement, Statements};
+use crate::Stamped;
+use crate::batch::{OwnedRows, RowRef, Value, Versioned};
+use crate::sql::{RowStatements, SqliteStatements};
 use crate::store_impl::impl_store;
 use crate::{Backend, DatabaseUrl, StoreError, StoreResult};
+
+static STATEMENTS: LazyLock<SqliteStatements> = LazyLock::new(SqliteStatements::new);
 
 const BACKEND: Backend = Backend::Sqlite;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// How long a writer waits for another process's write transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Pages per database page: 16 KiB pages hold several records each (a record is about 1 KiB
+/// with its JSON payload), so inserts touch fewer pages. Set when the file is created.
+const PAGE_SIZE: u32 = 16_384;
+
+/// A WAL reset by a checkpoint is truncated back to this size.
+const JOURNAL_SIZE_LIMIT: &str = "67108864";
 
 /// Rows sqlx's SQLite worker thread hands over at once.
 const ROW_BUFFER_SIZE: usize = 16_384;
@@ -79,9 +96,12 @@ impl SqliteStore {
 
 /// A SQLite database file.
 pub struct SqliteStore {
+    /// Writes other than batch upserts.
     writer: SqlitePool,
+    /// Batch upserts (see the module documentation).
+    batch_writer: Arc<Mutex<rusqlite::Connection>>,
     reader: SqlitePool,
-    sql: Statements,
+    sql: &'static SqliteStatements,
     /// Wakes the WAL checkpointer after each write transaction.
     checkpoints: mpsc::Sender<()>,
 }
@@ -100,6 +120,7 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
+            .page_size(PAGE_SIZE)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
@@ -107,8 +128,7 @@ impl SqliteStore {
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory")
             .pragma("mmap_size", MMAP_SIZE)
-            // A WAL reset by a checkpoint is truncated back to this size.
-            .pragma("journal_size_limit", "67108864")
+            .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT)
             // Statements return whole chunks: hand rows over in large batches, not 50 at a time.
             .row_buffer_size(ROW_BUFFER_SIZE);
         let writer = SqlitePoolOptions::new()
@@ -129,10 +149,15 @@ impl SqliteStore {
         let checkpoints = checkpointer(
             SqliteConnection::connect_with(&options.busy_timeout(CHECKPOINT_BUSY_TIMEOUT)).await?,
         );
+        let path = path.clone();
+        let batch_writer = tokio::task::spawn_blocking(move || open_batch_writer(&path))
+            .await
+            .map_err(|_| StoreError::WriterStopped)??;
         Ok(Self {
             writer,
+            batch_writer: Arc::new(Mutex::new(batch_writer)),
             reader,
-            sql: Statements::new(BACKEND),
+            sql: &STATEMENTS,
             checkpoints,
         })
     }
@@ -149,79 +174,187 @@ fn db_time(at: DateTime<Utc>) -> String {
     crate::batch::timestamp(at)
 }
 
-/// A chunk's rows (flat, `statement.kinds.len()` values each) as multi-row `VALUES`
-/// statements of the prepared sizes, each with its arguments.
-fn statements<'q>(
-    statement: &'q Statement,
-    rows: Vec<Value<'q>>,
-) -> StoreResult<Vec<(&'q str, SqliteArguments<'q>)>> {
-    let width = statement.kinds.len();
-    let mut left = rows.len() / width;
-    let mut values = rows.into_iter();
-    let mut statements = Vec::new();
-    while left > 0 {
-        let (n, sql) = statement.next(left);
-        let mut args = SqliteArguments::default();
-        for value in values.by_ref().take(n * width) {
-            match value {
-                Value::Null => args.add(None::<i64>),
-                // Owned text is moved to SQLite's worker thread as is.
-                Value::Text(text) => args.add(text),
-                Value::Int(int) => args.add(int),
-            }
-            .map_err(sqlx::Error::Encode)?;
-        }
-        statements.push((sql, args));
-        left -= n;
-    }
-    Ok(statements)
+/// Records prepared at a time: the writer thread writes one piece while the next is
+/// validated, serialized and hashed.
+const PIECE_RECORDS: usize = 1_000;
+
+/// What the preparing task hands the writer thread.
+enum Piece {
+    /// Records to write in order, and records rejected by validation.
+    Records(OwnedRows, Vec<RejectedRecord>),
+    /// Every piece was sent: commit.
+    Done,
 }
 
-/// Writes a chunk's rows and returns the rows the statements return.
-async fn write_rows<R>(
-    conn: &mut SqliteConnection,
-    statement: &Statement,
-    rows: Vec<Value<'_>>,
-) -> StoreResult<Vec<R>>
-where
-    R: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin,
-{
-    let mut returned = Vec::new();
-    for (sql, args) in statements(statement, rows)? {
-        returned.extend(
-            sqlx::query_as_with::<_, R, _>(sql, args)
-                .fetch_all(&mut *conn)
-                .await?,
-        );
-    }
-    Ok(returned)
-}
-
-/// Upserts a chunk's rows (`write`, positions in the chunk with their versions) and returns
-/// the positions that were not written. Under `BEGIN IMMEDIATE` no other writer runs between
-/// classifying and writing, so every row is written: the statement returns nothing, and the
-/// row count confirms it.
-async fn upsert_rows<T: crate::batch::Versioned>(
-    conn: &mut SqliteConnection,
-    statement: &Statement,
-    chunk: &crate::batch::Chunk<'_, T>,
-    write: &[(usize, i64)],
-    now: &str,
-) -> StoreResult<Vec<usize>> {
-    let mut written = 0;
-    for (sql, args) in statements(statement, chunk.rows(write, now))? {
-        written += sqlx::query_with(sql, args)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-    }
-    if written != write.len() as u64 {
-        return Err(StoreError::Corrupt {
-            column: "version",
-            value: format!("{written} of {} rows written", write.len()),
+impl SqliteStore {
+    /// Writes a batch in one transaction on the batch writer connection. Records are
+    /// validated, serialized and hashed here, piece by piece, while a blocking thread writes
+    /// the previous piece record by record: a lookup, and at most one copy to
+    /// `record_versions` and one insert or update. Under `BEGIN IMMEDIATE` no other writer
+    /// runs in between, so every record is classified once.
+    async fn upsert<T: Versioned>(
+        &self,
+        sql: &'static RowStatements,
+        batch: &[Stamped<T>],
+    ) -> StoreResult<RunCounts> {
+        let (pieces, mut received) = tokio::sync::mpsc::channel(2);
+        let writer = Arc::clone(&self.batch_writer);
+        let written = tokio::task::spawn_blocking(move || {
+            let mut conn = writer.lock().map_err(|_| StoreError::WriterStopped)?;
+            write_batch(&mut conn, sql, || received.blocking_recv())
         });
+        for piece in batch.chunks(PIECE_RECORDS) {
+            let prepared = crate::batch::prepare(piece)?;
+            // Chunks split where a key repeats, so in chunk order every record comes after
+            // the records it replaces.
+            let mut rows = OwnedRows::default();
+            for chunk in &prepared.chunks {
+                chunk.copy_into(&mut rows);
+            }
+            if pieces
+                .send(Piece::Records(rows, prepared.rejected))
+                .await
+                .is_err()
+            {
+                // The writer stopped: its result says why.
+                break;
+            }
+        }
+        // A writer that already stopped has its error to report instead.
+        let _ = pieces.send(Piece::Done).await;
+        drop(pieces);
+        let counts = written.await.map_err(|_| StoreError::WriterStopped)??;
+        self.written();
+        Ok(RunCounts {
+            seen: batch.len() as u64,
+            ..counts
+        })
     }
-    Ok(Vec::new())
+}
+
+/// Opens the batch writer's connection on the database file.
+fn open_batch_writer(path: &Path) -> StoreResult<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    for (pragma, value) in [
+        ("journal_mode", "wal"),
+        ("synchronous", "normal"),
+        ("foreign_keys", "on"),
+        ("cache_size", "-65536"),
+        ("temp_store", "memory"),
+        ("mmap_size", MMAP_SIZE),
+        ("journal_size_limit", JOURNAL_SIZE_LIMIT),
+        ("wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES),
+    ] {
+        // Some pragmas answer with their new value: read and drop it.
+        conn.pragma_update_and_check(None, pragma, value, |_| Ok(()))
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(()),
+                e => Err(e),
+            })?;
+    }
+    Ok(conn)
+}
+
+/// Writes the pieces `next` returns in one `BEGIN IMMEDIATE` transaction, committed when
+/// [`Piece::Done`] arrives; rolled back if the pieces stop before it.
+fn write_batch(
+    conn: &mut rusqlite::Connection,
+    sql: &RowStatements,
+    mut next: impl FnMut() -> Option<Piece>,
+) -> StoreResult<RunCounts> {
+    let now = crate::batch::timestamp(Utc::now());
+    let mut counts = RunCounts::default();
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut lookup = tx.prepare_cached(&sql.lookup)?;
+        let mut supersede = tx.prepare_cached(&sql.supersede)?;
+        let mut insert = tx.prepare_cached(&sql.insert)?;
+        let mut update = tx.prepare_cached(&sql.update)?;
+        let mut insert_rejected = tx.prepare_cached(crate::rows::INSERT_REJECTED)?;
+        loop {
+            let (rows, rejected) = match next() {
+                Some(Piece::Records(rows, rejected)) => (rows, rejected),
+                Some(Piece::Done) => break,
+                None => return Err(StoreError::WriterStopped),
+            };
+            for row in rows.iter() {
+                bind(&mut lookup, 1, row.key())?;
+                let current = {
+                    let mut found = lookup.raw_query();
+                    match found.next()? {
+                        None => None,
+                        Some(current) => {
+                            let same = matches!(current.get_ref(1)?,
+                                rusqlite::types::ValueRef::Text(hash)
+                                    if hash == row.content_hash().as_bytes());
+                            Some((current.get::<_, i64>(0)?, same))
+                        }
+                    }
+                };
+                match current {
+                    None => {
+                        write_row(&mut insert, &row, 1, &now)?;
+                        counts.new += 1;
+                    }
+                    Some((_, true)) => counts.unchanged += 1,
+                    Some((version, false)) => {
+                        bind(&mut supersede, 1, row.key())?;
+                        supersede.raw_execute()?;
+                        write_row(&mut update, &row, version + 1, &now)?;
+                        counts.changed += 1;
+                    }
+                }
+            }
+            counts.rejected += rejected.len() as u64;
+            for r in &rejected {
+                insert_rejected.execute(rusqlite::params![
+                    r.connector,
+                    r.source,
+                    r.line.map(|l| l as i64),
+                    r.field,
+                    r.reason,
+                    r.raw,
+                    r.run_id,
+                    db_time(r.rejected_at),
+                ])?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(counts)
+}
+
+/// Runs `statement` with a full row at `version`, stamped `now`; returns the rows changed.
+fn write_row(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    row: &RowRef<'_>,
+    version: i64,
+    now: &str,
+) -> rusqlite::Result<usize> {
+    let next = bind(statement, 1, row.columns())?;
+    statement.raw_bind_parameter(next, version)?;
+    statement.raw_bind_parameter(next + 1, now)?;
+    statement.raw_execute()
+}
+
+/// Binds `values` to the parameters of `statement` from `first` on; returns the index of the
+/// next parameter.
+fn bind<'v>(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    first: usize,
+    values: impl Iterator<Item = Value<'v>>,
+) -> rusqlite::Result<usize> {
+    let mut index = first;
+    for value in values {
+        match value {
+            Value::Null => statement.raw_bind_parameter(index, rusqlite::types::Null),
+            Value::Text(text) => statement.raw_bind_parameter(index, text.as_ref()),
+            Value::Int(int) => statement.raw_bind_parameter(index, int),
+        }?;
+        index += 1;
+    }
+    Ok(index)
 }
 
 impl_store!(SqliteStore, SqliteConnection);

@@ -7,97 +7,12 @@
 //! - fields `writer` and `reader` (pools) and `sql` ([`crate::sql::Statements`]);
 //! - `MIGRATOR`, the backend's embedded migrations;
 //! - `begin_write(&pool)`, which opens a write transaction;
-//! - `write_rows(&mut conn, &Statement, rows)`, which binds a chunk's rows the way the
-//!   backend's statements expect and returns the rows the statements return;
-//! - `upsert_rows(&mut conn, &Statement, &Chunk, write, now)`, which runs the upsert and
-//!   returns the positions it did not write;
+//! - `self.upsert(&statements, batch)`, the batch upsert, which differs per backend;
 //! - `db_time(DateTime<Utc>)`, the value to bind for a timestamp column;
-//! - `written(&self)`, called after a batch write commits;
 //! - `BACKEND`, the [`crate::Backend`] it is.
 
 macro_rules! impl_store {
     ($store:ident, $conn:ty) => {
-        impl $store {
-            /// Writes a batch chunk by chunk in one transaction (see `sql.rs` for the three
-            /// statements per chunk).
-            async fn upsert<T: $crate::batch::Versioned>(
-                &self,
-                sql: &$crate::sql::Upsert,
-                batch: &[$crate::Stamped<T>],
-            ) -> $crate::StoreResult<carbonmesh_model::RunCounts> {
-                let prepared = $crate::batch::prepare(batch)?;
-                let now = $crate::batch::timestamp(::chrono::Utc::now());
-                let mut counts = carbonmesh_model::RunCounts {
-                    seen: batch.len() as u64,
-                    rejected: prepared.rejected.len() as u64,
-                    ..Default::default()
-                };
-                let mut tx = begin_write(&self.writer).await?;
-                for chunk in &prepared.chunks {
-                    // Positions in the chunk still to classify and write, ascending.
-                    let mut todo: Vec<usize> = (0..chunk.len()).collect();
-                    let mut attempts = 0;
-                    while !todo.is_empty() {
-                        // A record is classified again only when another writer inserted it
-                        // after this one found it missing; it exists from then on, so a
-                        // second attempt settles it.
-                        attempts += 1;
-                        if attempts > 3 {
-                            return Err($crate::StoreError::Corrupt {
-                                column: "version",
-                                value: format!("{} records kept changing", todo.len()),
-                            });
-                        }
-                        let mut same = vec![None; chunk.len()];
-                        let found: Vec<(i64, bool)> =
-                            write_rows(&mut tx, &sql.classify, chunk.key_rows(&todo)).await?;
-                        for (ord, equal) in found {
-                            if let Some(slot) = same.get_mut(ord as usize) {
-                                *slot = Some(equal);
-                            }
-                        }
-                        let mut write: Vec<(usize, i64)> = Vec::with_capacity(todo.len());
-                        let mut differ = Vec::new();
-                        for &ord in &todo {
-                            match same[ord] {
-                                None => write.push((ord, 1)),
-                                Some(true) => counts.unchanged += 1,
-                                Some(false) => differ.push(ord),
-                            }
-                        }
-                        if !differ.is_empty() {
-                            let moved: Vec<(String, String, i64)> =
-                                write_rows(&mut tx, &sql.supersede, chunk.key_rows(&differ))
-                                    .await?;
-                            // Another writer may have stored this content meanwhile.
-                            counts.unchanged += (differ.len() - moved.len()) as u64;
-                            for (registry, key, version) in moved {
-                                write.push((chunk.position(&registry, &key)?, version + 1));
-                            }
-                            write.sort_unstable();
-                        }
-                        if write.is_empty() {
-                            break;
-                        }
-                        todo = upsert_rows(&mut tx, &sql.upsert, chunk, &write, &now).await?;
-                        for &(ord, version) in &write {
-                            if todo.binary_search(&ord).is_err() {
-                                if version == 1 {
-                                    counts.new += 1;
-                                } else {
-                                    counts.changed += 1;
-                                }
-                            }
-                        }
-                    }
-                }
-                insert_rejected(&mut tx, &prepared.rejected).await?;
-                tx.commit().await?;
-                self.written();
-                Ok(counts)
-            }
-        }
-
         async fn insert_rejected(
             conn: &mut $conn,
             rejected: &[carbonmesh_model::RejectedRecord],
