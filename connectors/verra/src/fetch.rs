@@ -1,5 +1,6 @@
 //! URLs, pagination and the splitting of response bodies and files into raw records.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use carbonmesh_connector::{Feed, Page, RawBody, RawRecord, Rejection};
@@ -132,11 +133,31 @@ pub fn required_columns(feed: Feed) -> &'static [Column<'static>] {
 /// Splits a CSV body into raw records; rows that cannot be read go to `unreadable`. Fails
 /// when the header lacks a required column.
 pub fn csv_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, String> {
+    let mut whole = Page::default();
+    csv_pages(feed, source, bytes, usize::MAX, &mut |page| {
+        whole.records.extend(page.records);
+        whole.unreadable.extend(page.unreadable);
+        ControlFlow::Continue(())
+    })?;
+    Ok(whole)
+}
+
+/// Splits a CSV body into pages of at most `page_records` raw records (each with the
+/// unreadable rows met since the previous page), handed to `each` as they are read until it
+/// breaks. Fails when the header lacks a required column.
+pub fn csv_pages(
+    feed: Feed,
+    source: &str,
+    bytes: &[u8],
+    page_records: usize,
+    each: &mut dyn FnMut(Page) -> ControlFlow<()>,
+) -> Result<(), String> {
     let rows = read_csv(bytes).map_err(|e| e.to_string())?;
     let headers = Arc::new(rows.headers().clone());
     for c in required_columns(feed) {
         headers.require(*c).map_err(|e| e.to_string())?;
     }
+    let page_records = page_records.max(1);
     let mut page = Page::default();
     for row in rows {
         match row {
@@ -162,8 +183,14 @@ pub fn csv_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, String> 
                 Rejection::record(e.problem.to_string()),
             )),
         }
+        if page.records.len() >= page_records && each(std::mem::take(&mut page)).is_break() {
+            return Ok(());
+        }
     }
-    Ok(page)
+    if !page.records.is_empty() || !page.unreadable.is_empty() {
+        let _ = each(page);
+    }
+    Ok(())
 }
 
 /// Checks that a fetched CSV body is whole: it ends with a line break and its last row reads.

@@ -11,8 +11,11 @@ pub mod fetch;
 pub mod normalize;
 
 use async_trait::async_trait;
+use std::ops::ControlFlow;
+
 use carbonmesh_connector::{
     Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection, Request,
+    each_page,
 };
 use carbonmesh_model::RegistryId;
 use carbonmesh_normalize::normalize_header;
@@ -298,6 +301,26 @@ impl Connector for VerraConnector {
             return Ok(fetch::json_records(feed, source, items, 1));
         }
         fetch::csv_page(feed, source, bytes).map_err(malformed)
+    }
+
+    fn read_file_pages(
+        &self,
+        feed: Feed,
+        source: &str,
+        bytes: &[u8],
+        page_records: usize,
+        each: &mut dyn FnMut(Page) -> ControlFlow<()>,
+    ) -> Result<(), FileError> {
+        // Verra's VCU export runs to millions of rows: stream it page by page.
+        if fetch::looks_like_json(bytes) {
+            return each_page(self.read_file(feed, source, bytes)?, each);
+        }
+        fetch::csv_pages(feed, source, bytes, page_records, each).map_err(|reason| {
+            FileError::Malformed {
+                file: source.to_owned(),
+                reason,
+            }
+        })
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection> {

@@ -315,3 +315,35 @@ fn bad_rows_are_rejected_naming_field_and_value() {
     let missing = c.read_file(Feed::Transactions, "cut.csv", b"ID,Name\n1,x\n");
     assert!(missing.is_err());
 }
+
+/// Read in pages, the VCU export yields exactly the records of the whole-file read, in order,
+/// and no page is larger than asked.
+#[test]
+fn vcu_export_read_in_pages_equals_the_whole_file() {
+    let c = connector();
+    let bytes = fixture(TRANSACTIONS);
+    let whole = c
+        .read_file(Feed::Transactions, TRANSACTIONS, &bytes)
+        .expect("whole file");
+    let mut paged = carbonmesh_connector::Page::default();
+    let mut pages = 0;
+    c.read_file_pages(Feed::Transactions, TRANSACTIONS, &bytes, 7, &mut |page| {
+        assert!(page.records.len() <= 7, "page of {}", page.records.len());
+        pages += 1;
+        paged.records.extend(page.records);
+        paged.unreadable.extend(page.unreadable);
+        std::ops::ControlFlow::Continue(())
+    })
+    .expect("paged read");
+    assert_eq!(pages, whole.records.len().div_ceil(7));
+    assert_eq!(paged, whole);
+
+    // A callback that breaks stops the read after its first page.
+    let mut seen = 0;
+    c.read_file_pages(Feed::Transactions, TRANSACTIONS, &bytes, 7, &mut |page| {
+        seen += page.records.len();
+        std::ops::ControlFlow::Break(())
+    })
+    .expect("stopped read");
+    assert_eq!(seen, 7);
+}

@@ -1,9 +1,20 @@
 //! The [`Connector`] trait.
 
+use std::ops::ControlFlow;
+
 use async_trait::async_trait;
 use carbonmesh_model::RegistryId;
 
 use crate::{Feed, RawRecord, Record, Rejection};
+
+/// Hands a whole file's `page` to a [`Connector::read_file_pages`] callback.
+pub fn each_page(
+    page: Page,
+    each: &mut dyn FnMut(Page) -> ControlFlow<()>,
+) -> Result<(), FileError> {
+    let _ = each(page);
+    Ok(())
+}
 
 /// One page of a feed, as fetched.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -113,6 +124,24 @@ pub trait Connector: Send + Sync + 'static {
 
     /// Splits a file downloaded by hand into raw records of `feed`.
     fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError>;
+
+    /// Reads a file downloaded by hand as [`Connector::read_file`] does, handing the raw
+    /// records to `each` in pages of about `page_records` as they are read, until `each`
+    /// breaks: a large export is never held whole as raw records.
+    ///
+    /// The default reads the whole file and hands it over as one page; connectors whose
+    /// exports run to millions of rows override it.
+    fn read_file_pages(
+        &self,
+        feed: Feed,
+        source: &str,
+        bytes: &[u8],
+        page_records: usize,
+        each: &mut dyn FnMut(Page) -> ControlFlow<()>,
+    ) -> Result<(), FileError> {
+        let _ = page_records;
+        each_page(self.read_file(feed, source, bytes)?, each)
+    }
 
     /// Fetches just the records a registry said changed (a webhook change hint), as one page.
     ///

@@ -1,10 +1,11 @@
 //! Importing files downloaded from a registry by hand, through the connector's own reader and
 //! normalizer.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
-use carbonmesh_connector::{Connector, Feed, FileError, Page};
+use carbonmesh_connector::{Connector, Feed, FileError};
 use carbonmesh_model::{RunCounts, RunStatus};
 use carbonmesh_store::{Store, StoreError};
 use chrono::Utc;
@@ -53,7 +54,7 @@ pub async fn import_file(
     let run_id = store
         .start_run(connector.registry().as_str(), "import")
         .await?;
-    match import_bytes(store, connector, feed, &source, &bytes, run_id).await {
+    match import_bytes(store, connector, feed, &source, bytes, run_id).await {
         Ok(counts) => {
             store
                 .finish_run(run_id, RunStatus::Complete, counts, &[])
@@ -75,7 +76,7 @@ async fn import_bytes(
     connector: Arc<dyn Connector>,
     feed: Option<Feed>,
     source: &str,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     run_id: i64,
 ) -> Result<RunCounts, ImportError> {
     let file_name = Path::new(source)
@@ -93,48 +94,33 @@ async fn import_bytes(
             .into());
         }
     };
-    let page = connector.read_file(feed, source, bytes)?;
     let fetched_at = Utc::now();
 
-    // Normalizing is CPU work and writing is database work: normalize the next batch on a
-    // blocking thread while the current one is written, so both cores are busy.
-    let Page {
-        records,
-        unreadable,
-        ..
-    } = page;
+    // Reading and normalizing is CPU work, writing is database work: the file is read and
+    // normalized page by page on a blocking thread while the previous page is written, so
+    // both cores are busy and only a few pages are held at a time.
     let mut counts = RunCounts::default();
     let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
-    let normalizer = {
+    let reader = {
         let connector = connector.clone();
+        let source = source.to_owned();
         tokio::task::spawn_blocking(move || {
-            let mut pages = vec![Page {
-                unreadable,
-                ..Page::default()
-            }];
-            let mut records = records;
-            while !records.is_empty() {
-                let rest = records.split_off(records.len().min(BATCH));
-                pages.push(Page {
-                    records,
-                    ..Page::default()
-                });
-                records = rest;
-            }
-            for page in pages {
+            connector.read_file_pages(feed, &source, &bytes, BATCH, &mut |page| {
                 let normalized =
                     normalize_page(connector.as_ref(), &page, Some(run_id), fetched_at);
-                if sender.blocking_send(normalized).is_err() {
-                    break; // the writer stopped on an error
+                match sender.blocking_send(normalized) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    // The writer stopped on an error, which it reports.
+                    Err(_) => ControlFlow::Break(()),
                 }
-            }
+            })
         })
     };
     while let Some(normalized) = receiver.recv().await {
         counts += write_normalized(store, normalized).await?.counts;
     }
-    normalizer
+    reader
         .await
-        .map_err(|e| ImportError::Normalizer(e.to_string()))?;
+        .map_err(|e| ImportError::Normalizer(e.to_string()))??;
     Ok(counts)
 }
