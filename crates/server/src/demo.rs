@@ -1,5 +1,6 @@
-//! `carbonmesh demo`: the registry simulator in-process, every built-in connector syncing from
-//! it over HTTP into the configured database (a SQLite file by default), then serving.
+//! `carbonmesh demo`: the registry simulator in-process, every built-in connector (a CAD Trust
+//! node included) syncing from it over HTTP into the configured database (a SQLite file by
+//! default), then serving.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -10,8 +11,34 @@ use carbonmesh_ingest::{Schedule, sync};
 use carbonmesh_simulator::{CaseCounts, Scale, Simulator, SimulatorConfig, SimulatorHandle};
 use carbonmesh_store::Store;
 
-use crate::config::ConnectorSettings;
+use carbonmesh_model::RegistryId;
+
+use crate::config::{ConnectorSettings, Secret};
 use crate::connectors;
+
+/// The credential the simulator expects where the real registry asks for one (any value is
+/// accepted; none is refused, as the registry would).
+const DEMO_CREDENTIAL: &str = "carbonmesh-demo";
+
+/// The settings that point `registry`'s connector at the simulator at `base_url`.
+pub fn simulator_settings(registry: RegistryId, base_url: &str) -> ConnectorSettings {
+    let credential = || Some(Secret::new(DEMO_CREDENTIAL));
+    let mut settings = ConnectorSettings {
+        base_url: Some(base_url.to_owned()),
+        requests_per_second: 200,
+        timeout_seconds: 30,
+        ..ConnectorSettings::default()
+    };
+    match registry {
+        RegistryId::Biocarbon => settings.api_key = credential(),
+        RegistryId::Isometric => {
+            settings.client_secret = credential();
+            settings.access_token = credential();
+        }
+        _ => {}
+    }
+    settings
+}
 
 /// The demo's data set.
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +54,8 @@ pub struct DemoSize {
 /// Connectors pointed at the simulator, each with the schedule the demo polls it on.
 pub type DemoConnectors = Vec<(Arc<dyn Connector>, Schedule)>;
 
-/// Starts the simulator and syncs every built-in connector from it once, showing progress.
+/// Starts the simulator and syncs every built-in connector from it once (the simulator serves
+/// every built-in registry, and a CAD Trust node), showing progress.
 pub async fn start_and_sync(
     store: &dyn Store,
     size: DemoSize,
@@ -46,12 +74,7 @@ pub async fn start_and_sync(
     let schedule = Schedule::parse("0 * * * * *")?;
     let mut built = Vec::new();
     for registry in connectors::BUILT_IN {
-        let settings = ConnectorSettings {
-            base_url: Some(simulator.base_url()),
-            requests_per_second: 200,
-            timeout_seconds: 30,
-            ..ConnectorSettings::default()
-        };
+        let settings = simulator_settings(registry, &simulator.base_url());
         let connector = connectors::build(registry, &settings)?;
         let interactive = std::io::stdout().is_terminal();
         let outcome = sync(store, connector.as_ref(), "demo", |counts| {
