@@ -18,8 +18,8 @@ mod url;
 
 use async_trait::async_trait;
 use carbonmesh_model::{
-    ConnectorRun, CreditRecord, Project, Provenance, RecordKind, RecordVersion, RegistryId,
-    RejectedRecord, RunCounts, RunStatus, WebhookDelivery,
+    Alert, AlertEvent, AlertStatus, ConnectorRun, CreditRecord, Project, Provenance, RecordKind,
+    RecordVersion, RegistryId, RejectedRecord, RunCounts, RunStatus, WebhookDelivery,
 };
 use chrono::{DateTime, Utc};
 
@@ -184,6 +184,57 @@ pub trait Store: Send + Sync + 'static {
 
     /// Refused webhook requests, by connector and reason.
     async fn rejection_counts(&self) -> StoreResult<Vec<RejectionCount>>;
+
+    /// Current credit records with their versions, in (registry, record key) order, after
+    /// `after`: what the matcher loads.
+    async fn credits_page_versioned(
+        &self,
+        after: Option<(RegistryId, &str)>,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, CreditRecord)>>;
+
+    /// Current projects with their versions, in id order, after `after`.
+    async fn projects_page_versioned(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, Project)>>;
+
+    /// The current version of a credit record.
+    async fn credit_version(
+        &self,
+        registry: RegistryId,
+        record_key: &str,
+    ) -> StoreResult<Option<i64>>;
+
+    /// Inserts or replaces an alert (evidence, status, assignee, first and last seen) and
+    /// appends `event` to its history, in one transaction.
+    async fn save_alert(&self, alert: &Alert, event: Option<&AlertEvent>) -> StoreResult<()>;
+
+    /// Moves an alert from status `from` to `to` (and sets the assignee when given) and
+    /// appends `event`, in one transaction. False, writing nothing, when the alert is not in
+    /// status `from` any more (another reviewer moved it first) or does not exist.
+    async fn transition_alert(
+        &self,
+        id: &str,
+        from: AlertStatus,
+        to: AlertStatus,
+        assignee: Option<&str>,
+        event: &AlertEvent,
+    ) -> StoreResult<bool>;
+
+    /// Appends an entry (a comment, an assignment, a dismissal request) to an alert's
+    /// history.
+    async fn add_alert_event(&self, event: &AlertEvent) -> StoreResult<()>;
+
+    /// One alert.
+    async fn alert(&self, id: &str) -> StoreResult<Option<Alert>>;
+
+    /// Alerts in id order, after `after`.
+    async fn alerts_page(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<Alert>>;
+
+    /// An alert's history, oldest first.
+    async fn alert_events(&self, id: &str) -> StoreResult<Vec<AlertEvent>>;
 }
 
 /// How processing a webhook delivery ended.

@@ -131,3 +131,33 @@ pub(crate) const COUNT_REJECTION: &str = "INSERT INTO webhook_rejections (connec
 
 pub(crate) const REJECTION_COUNTS: &str = "SELECT connector, reason, count, last_at \
      FROM webhook_rejections ORDER BY connector, reason";
+
+pub(crate) const CREDITS_PAGE_VERSIONED: &str = "SELECT registry, record_key, version, payload \
+     FROM credit_records WHERE (registry > $1 OR (registry = $1 AND record_key > $2)) \
+     ORDER BY registry, record_key LIMIT $3";
+
+pub(crate) const PROJECTS_PAGE_VERSIONED: &str =
+    "SELECT id, version, payload FROM projects WHERE id > $1 ORDER BY id LIMIT $2";
+
+pub(crate) const CREDIT_VERSION: &str =
+    "SELECT version FROM credit_records WHERE registry = $1 AND record_key = $2";
+
+pub(crate) const SAVE_ALERT: &str = "INSERT INTO alerts (id, kind, severity, status, assignee, \
+     first_seen, last_seen, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, severity = excluded.severity, \
+     status = excluded.status, assignee = excluded.assignee, first_seen = excluded.first_seen, \
+     last_seen = excluded.last_seen, payload = excluded.payload";
+
+pub(crate) const TRANSITION_ALERT: &str = "UPDATE alerts SET status = $3, \
+     assignee = COALESCE($4, assignee) WHERE id = $1 AND status = $2";
+
+pub(crate) const ALERT: &str = "SELECT id, status, assignee, payload FROM alerts WHERE id = $1";
+
+pub(crate) const ALERTS_PAGE: &str = "SELECT id, status, assignee, payload FROM alerts \
+     WHERE id > $1 ORDER BY id LIMIT $2";
+
+pub(crate) const INSERT_ALERT_EVENT: &str = "INSERT INTO alert_events (alert_id, actor, at, \
+     from_status, to_status, reason, note) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+pub(crate) const ALERT_EVENTS: &str = "SELECT alert_id, actor, at, from_status, to_status, \
+     reason, note FROM alert_events WHERE alert_id = $1 ORDER BY seq";

@@ -504,6 +504,214 @@ macro_rules! impl_store {
                     )
                     .collect())
             }
+
+            async fn credits_page_versioned(
+                &self,
+                after: Option<(carbonmesh_model::RegistryId, &str)>,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<(i64, carbonmesh_model::CreditRecord)>> {
+                let (registry, key) = after.map_or(("", ""), |(r, k)| (r.as_str(), k));
+                let rows: Vec<(
+                    String,
+                    String,
+                    i64,
+                    ::sqlx::types::Json<carbonmesh_model::CreditRecord>,
+                )> = ::sqlx::query_as($crate::rows::CREDITS_PAGE_VERSIONED)
+                    .bind(registry)
+                    .bind(key)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await?;
+                Ok(rows.into_iter().map(|(_, _, v, json)| (v, json.0)).collect())
+            }
+
+            async fn projects_page_versioned(
+                &self,
+                after: Option<&str>,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<(i64, carbonmesh_model::Project)>> {
+                let rows: Vec<(String, i64, ::sqlx::types::Json<carbonmesh_model::Project>)> =
+                    ::sqlx::query_as($crate::rows::PROJECTS_PAGE_VERSIONED)
+                        .bind(after.unwrap_or(""))
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.reader)
+                        .await?;
+                Ok(rows.into_iter().map(|(_, v, json)| (v, json.0)).collect())
+            }
+
+            async fn credit_version(
+                &self,
+                registry: carbonmesh_model::RegistryId,
+                record_key: &str,
+            ) -> $crate::StoreResult<Option<i64>> {
+                Ok(::sqlx::query_scalar($crate::rows::CREDIT_VERSION)
+                    .bind(registry.as_str())
+                    .bind(record_key)
+                    .fetch_optional(&self.reader)
+                    .await?)
+            }
+
+            async fn save_alert(
+                &self,
+                alert: &carbonmesh_model::Alert,
+                event: Option<&carbonmesh_model::AlertEvent>,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = begin_write(&self.writer).await?;
+                ::sqlx::query($crate::rows::SAVE_ALERT)
+                    .bind(&alert.id)
+                    .bind(alert.kind.as_str())
+                    .bind(alert.severity.as_str())
+                    .bind(alert.status.as_str())
+                    .bind(&alert.assignee)
+                    .bind(db_time(alert.first_seen))
+                    .bind(db_time(alert.last_seen))
+                    .bind(serde_json::to_string(alert)?)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(event) = event {
+                    insert_alert_event(&mut *tx, event).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn transition_alert(
+                &self,
+                id: &str,
+                from: carbonmesh_model::AlertStatus,
+                to: carbonmesh_model::AlertStatus,
+                assignee: Option<&str>,
+                event: &carbonmesh_model::AlertEvent,
+            ) -> $crate::StoreResult<bool> {
+                let mut tx = begin_write(&self.writer).await?;
+                let moved = ::sqlx::query($crate::rows::TRANSITION_ALERT)
+                    .bind(id)
+                    .bind(from.as_str())
+                    .bind(to.as_str())
+                    .bind(assignee)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if !moved {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                insert_alert_event(&mut *tx, event).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn add_alert_event(
+                &self,
+                event: &carbonmesh_model::AlertEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = begin_write(&self.writer).await?;
+                insert_alert_event(&mut *tx, event).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn alert(
+                &self,
+                id: &str,
+            ) -> $crate::StoreResult<Option<carbonmesh_model::Alert>> {
+                let row: Option<(String, String, Option<String>, String)> =
+                    ::sqlx::query_as($crate::rows::ALERT)
+                        .bind(id)
+                        .fetch_optional(&self.reader)
+                        .await?;
+                row.map(alert_from_row).transpose()
+            }
+
+            async fn alerts_page(
+                &self,
+                after: Option<&str>,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::Alert>> {
+                let rows: Vec<(String, String, Option<String>, String)> =
+                    ::sqlx::query_as($crate::rows::ALERTS_PAGE)
+                        .bind(after.unwrap_or(""))
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.reader)
+                        .await?;
+                rows.into_iter().map(alert_from_row).collect()
+            }
+
+            async fn alert_events(
+                &self,
+                id: &str,
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::AlertEvent>> {
+                let rows: Vec<(
+                    String,
+                    String,
+                    ::chrono::DateTime<::chrono::Utc>,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                )> = ::sqlx::query_as($crate::rows::ALERT_EVENTS)
+                    .bind(id)
+                    .fetch_all(&self.reader)
+                    .await?;
+                let status = |s: Option<String>| -> $crate::StoreResult<Option<carbonmesh_model::AlertStatus>> {
+                    s.map(|s| {
+                        carbonmesh_model::AlertStatus::from_name(&s).ok_or(
+                            $crate::StoreError::Corrupt {
+                                column: "alert_events.status",
+                                value: s.clone(),
+                            },
+                        )
+                    })
+                    .transpose()
+                };
+                rows.into_iter()
+                    .map(|(alert_id, actor, at, from, to, reason, note)| {
+                        Ok(carbonmesh_model::AlertEvent {
+                            alert_id,
+                            actor,
+                            at,
+                            from_status: status(from)?,
+                            to_status: status(to)?,
+                            reason,
+                            note,
+                        })
+                    })
+                    .collect()
+            }
+        }
+
+        async fn insert_alert_event(
+            conn: &mut $conn,
+            event: &carbonmesh_model::AlertEvent,
+        ) -> $crate::StoreResult<()> {
+            ::sqlx::query($crate::rows::INSERT_ALERT_EVENT)
+                .bind(&event.alert_id)
+                .bind(&event.actor)
+                .bind(db_time(event.at))
+                .bind(event.from_status.map(|s| s.as_str()))
+                .bind(event.to_status.map(|s| s.as_str()))
+                .bind(&event.reason)
+                .bind(&event.note)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
+        /// An `alerts` row: the payload, with the status and assignee columns, which
+        /// transitions update.
+        fn alert_from_row(
+            (_, status, assignee, payload): (String, String, Option<String>, String),
+        ) -> $crate::StoreResult<carbonmesh_model::Alert> {
+            let mut alert: carbonmesh_model::Alert = serde_json::from_str(&payload)?;
+            alert.status = carbonmesh_model::AlertStatus::from_name(&status).ok_or(
+                $crate::StoreError::Corrupt {
+                    column: "alerts.status",
+                    value: status.clone(),
+                },
+            )?;
+            alert.assignee = assignee;
+            Ok(alert)
         }
 
         /// A `webhook_deliveries` row, with its position.

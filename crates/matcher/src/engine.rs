@@ -1,0 +1,1122 @@
+//! The matcher's state and rules: records in per-namespace serial indexes, projects with
+//! their similarity keys, and the current findings, each owned by the scopes (records,
+//! projects) whose evidence it rests on.
+//!
+//! Every rule is a pure function of the current records and projects, evaluated per scope.
+//! The incremental path ([`Matcher::apply`]) re-evaluates only the scopes a change touches;
+//! the full path ([`Matcher::full`]) sorts every namespace, sweeps it for overlapping pairs and
+//! evaluates every scope. Both end with the same findings.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use carbonmesh_model::{
+    AlertKind, AlertRecordRef, CreditRecord, Project, RegistryId, SerialRange, Severity, project_id,
+};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::index::{Entry, Hit, NsIndex, Role};
+use crate::rules;
+
+/// What the matcher is told about the world beyond the records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchConfig {
+    /// Registries whose issuance blocks (with serials) are known complete: a retirement or
+    /// cancellation of theirs that no issuance covers is reported.
+    pub complete_registries: BTreeSet<RegistryId>,
+    /// Days a conversion may wait for its target issuance before it is reported.
+    pub conversion_grace_days: u64,
+    /// Today, for the grace period.
+    pub today: NaiveDate,
+}
+
+impl MatchConfig {
+    /// Registries that publish serialized issuance blocks (checked for uncovered retirements
+    /// once they have been synced completely).
+    pub const ISSUANCE_BLOCK_REGISTRIES: [RegistryId; 3] =
+        [RegistryId::Verra, RegistryId::Puro, RegistryId::Biocarbon];
+
+    /// A configuration with no registry known complete, a 90-day grace period, and `today`.
+    pub fn new(today: NaiveDate) -> MatchConfig {
+        MatchConfig {
+            complete_registries: BTreeSet::new(),
+            conversion_grace_days: 90,
+            today,
+        }
+    }
+}
+
+/// A possible double count as the matcher sees it now: an alert without its review state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Derived from the kind and the evidence's identities.
+    pub id: String,
+    /// What it reports.
+    pub kind: AlertKind,
+    /// How serious.
+    pub severity: Severity,
+    /// One sentence.
+    pub explanation: String,
+    /// The records (and projects) involved, pinned to their versions.
+    pub records: Vec<AlertRecordRef>,
+    /// The overlapping (or uncovered) sub-range.
+    pub overlap: Option<SerialRange>,
+    /// Units in it.
+    pub overlap_units: Option<u64>,
+}
+
+impl Finding {
+    fn new(
+        kind: AlertKind,
+        severity: Severity,
+        explanation: String,
+        records: Vec<AlertRecordRef>,
+        overlap: Option<SerialRange>,
+        overlap_units: Option<u64>,
+    ) -> Finding {
+        Finding {
+            id: rules::alert_id(kind, &records, overlap.as_ref()),
+            kind,
+            severity,
+            explanation,
+            records,
+            overlap,
+            overlap_units,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Scope {
+    Record(u32),
+    Project(String),
+}
+
+#[derive(Debug, Clone)]
+struct Rec {
+    credit: CreditRecord,
+    version: i64,
+    ns: Option<u32>,
+    role: Role,
+    alive: bool,
+}
+
+/// The matcher.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    config: MatchConfig,
+    recs: Vec<Rec>,
+    by_key: HashMap<(RegistryId, String), u32>,
+    ns_ids: HashMap<String, u32>,
+    ns_names: Vec<String>,
+    ns: Vec<NsIndex>,
+    projects: BTreeMap<String, (Project, i64)>,
+    credits_of: HashMap<String, BTreeSet<u32>>,
+    similar: HashMap<String, BTreeSet<String>>,
+    referenced_by: HashMap<String, BTreeSet<String>>,
+    findings: BTreeMap<String, Finding>,
+    owners: HashMap<String, BTreeSet<Scope>>,
+    scoped: HashMap<Scope, BTreeSet<String>>,
+}
+
+/// What one call changed in the findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Findings that are new or whose evidence changed.
+    pub upserted: BTreeSet<String>,
+    /// Findings whose evidence disappeared.
+    pub removed: BTreeSet<String>,
+}
+
+impl Matcher {
+    /// An empty matcher.
+    pub fn new(config: MatchConfig) -> Matcher {
+        Matcher {
+            config,
+            recs: Vec::new(),
+            by_key: HashMap::new(),
+            ns_ids: HashMap::new(),
+            ns_names: Vec::new(),
+            ns: Vec::new(),
+            projects: BTreeMap::new(),
+            credits_of: HashMap::new(),
+            similar: HashMap::new(),
+            referenced_by: HashMap::new(),
+            findings: BTreeMap::new(),
+            owners: HashMap::new(),
+            scoped: HashMap::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MatchConfig {
+        &self.config
+    }
+
+    /// The current findings, by id.
+    pub fn findings(&self) -> &BTreeMap<String, Finding> {
+        &self.findings
+    }
+
+    /// Number of current credit records.
+    pub fn records(&self) -> usize {
+        self.by_key.len()
+    }
+
+    /// Bytes held by the serial indexes, and the number of blocks in them.
+    pub fn index_bytes(&self) -> (usize, usize) {
+        self.ns
+            .iter()
+            .fold((0, 0), |(b, n), i| (b + i.heap_bytes(), n + i.len()))
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Loading
+
+    fn namespace_id(&mut self, ns: &str) -> u32 {
+        if let Some(&id) = self.ns_ids.get(ns) {
+            return id;
+        }
+        let id = self.ns_names.len() as u32;
+        self.ns_ids.insert(ns.to_owned(), id);
+        self.ns_names.push(ns.to_owned());
+        self.ns.push(NsIndex::default());
+        id
+    }
+
+    /// Stores a record (new or changed); returns its index and the range it replaced.
+    fn put_record(
+        &mut self,
+        credit: CreditRecord,
+        version: i64,
+    ) -> Option<(u32, Option<(u32, u64, u64)>)> {
+        let key = (credit.registry, credit.record_key.clone());
+        let ns = credit.serial_range.as_ref().map(|r| r.namespace.clone());
+        let ns = ns.map(|n| self.namespace_id(&n));
+        let role = rules::role(&credit);
+        let pid = credit.project_id();
+        let rec = Rec {
+            credit,
+            version,
+            ns,
+            role,
+            alive: true,
+        };
+        match self.by_key.get(&key) {
+            Some(&i) => {
+                let old = &self.recs[i as usize];
+                if old.credit == rec.credit && old.version == rec.version {
+                    return None;
+                }
+                let old_range = old
+                    .credit
+                    .serial_range
+                    .as_ref()
+                    .zip(old.ns)
+                    .map(|(r, ns)| (ns, r.start, r.end));
+                let old_pid = old.credit.project_id();
+                if let Some((ns, start, _)) = old_range {
+                    self.ns[ns as usize].remove(start, i);
+                }
+                if let Some(set) = self.credits_of.get_mut(&old_pid) {
+                    set.remove(&i);
+                }
+                self.recs[i as usize] = rec;
+                self.credits_of.entry(pid).or_default().insert(i);
+                Some((i, old_range))
+            }
+            None => {
+                let i = self.recs.len() as u32;
+                self.recs.push(rec);
+                self.by_key.insert(key, i);
+                self.credits_of.entry(pid).or_default().insert(i);
+                Some((i, None))
+            }
+        }
+    }
+
+    fn index_record(&mut self, i: u32) {
+        let rec = &self.recs[i as usize];
+        if let (Some(ns), Some(r)) = (rec.ns, rec.credit.serial_range.as_ref()) {
+            let (start, end, role) = (r.start, r.end, rec.role);
+            self.ns[ns as usize].insert(start, end, i, role);
+        }
+    }
+
+    /// Stores a project (new or changed); false when unchanged.
+    fn put_project(&mut self, project: Project, version: i64) -> bool {
+        let id = project.id();
+        if let Some((old, v)) = self.projects.get(&id) {
+            if *old == project && *v == version {
+                return false;
+            }
+            if let Some(key) = rules::similarity_key(old) {
+                if let Some(set) = self.similar.get_mut(&key) {
+                    set.remove(&id);
+                }
+            }
+            for target in Self::references(old) {
+                if let Some(set) = self.referenced_by.get_mut(&target) {
+                    set.remove(&id);
+                }
+            }
+        }
+        if let Some(key) = rules::similarity_key(&project) {
+            self.similar.entry(key).or_default().insert(id.clone());
+        }
+        for target in Self::references(&project) {
+            self.referenced_by
+                .entry(target)
+                .or_default()
+                .insert(id.clone());
+        }
+        self.projects.insert(id, (project, version));
+        true
+    }
+
+    /// Project ids a project's cross-references name (in registries carbonmesh reads).
+    fn references(project: &Project) -> Vec<String> {
+        project
+            .cross_references
+            .iter()
+            .filter_map(|x| x.registry.map(|r| project_id(r, &x.id)))
+            .collect()
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Entry points
+
+    /// Builds a matcher from every record at once: each namespace is sorted and swept for
+    /// overlapping pairs, then every record and project is checked.
+    pub fn full(
+        config: MatchConfig,
+        credits: Vec<(CreditRecord, i64)>,
+        projects: Vec<(Project, i64)>,
+    ) -> Matcher {
+        let mut m = Matcher::new(config);
+        for (p, v) in projects {
+            m.put_project(p, v);
+        }
+        for (c, v) in credits {
+            m.put_record(c, v);
+        }
+        let mut blocks: Vec<Vec<Entry>> = vec![Vec::new(); m.ns.len()];
+        for (i, rec) in m.recs.iter().enumerate() {
+            if let (Some(ns), Some(r)) = (rec.ns, rec.credit.serial_range.as_ref()) {
+                blocks[ns as usize].push(Entry {
+                    start: r.start,
+                    end: r.end,
+                    max_end: 0,
+                    rec: i as u32,
+                    role: rec.role,
+                });
+            }
+        }
+        m.ns = blocks.into_iter().map(NsIndex::build).collect();
+        // Pairs, by sweep.
+        let mut pairs = Vec::new();
+        for index in &m.ns {
+            index.sweep(|a, b| pairs.push((a.rec, b.rec)));
+        }
+        for (a, b) in pairs {
+            if let Some(f) = m.pair_finding(a, b) {
+                m.add(f, &[Scope::Record(a), Scope::Record(b)]);
+            }
+        }
+        // Single records.
+        for i in 0..m.recs.len() as u32 {
+            for (f, scopes) in m.record_findings(i) {
+                m.add(f, &scopes);
+            }
+        }
+        // Projects.
+        let ids: Vec<String> = m.all_project_scopes();
+        for id in ids {
+            for (f, scopes) in m.project_findings(&id) {
+                m.add(f, &scopes);
+            }
+        }
+        m
+    }
+
+    /// Applies new or changed records and projects, checking each block against the index on
+    /// arrival, and re-evaluating only the records and projects the change touches.
+    pub fn apply(
+        &mut self,
+        credits: Vec<(CreditRecord, i64)>,
+        projects: Vec<(Project, i64)>,
+    ) -> Changes {
+        let before = self.snapshot_ids();
+        let mut dirty_records: BTreeSet<u32> = BTreeSet::new();
+        let mut dirty_projects: BTreeSet<String> = BTreeSet::new();
+        for (p, v) in projects {
+            let id = p.id();
+            let old_refs = self
+                .projects
+                .get(&id)
+                .map(|(old, _)| (Self::references(old), rules::similarity_key(old)));
+            if !self.put_project(p, v) {
+                continue;
+            }
+            dirty_projects.insert(id.clone());
+            if let Some((refs, key)) = old_refs {
+                dirty_projects.extend(refs);
+                if let Some(key) = key {
+                    dirty_projects.extend(self.similar.get(&key).into_iter().flatten().cloned());
+                }
+            }
+            self.dirty_around_project(&id, &mut dirty_projects);
+        }
+        let mut hits = Vec::new();
+        for (c, v) in credits {
+            let Some((i, old_range)) = self.put_record(c, v) else {
+                continue;
+            };
+            if let Some((ns, start, end)) = old_range {
+                hits.clear();
+                self.ns[ns as usize].query(start, end, &mut hits);
+                dirty_records.extend(hits.iter().map(|h| h.rec));
+            }
+            self.index_record(i);
+            dirty_records.insert(i);
+            let rec = &self.recs[i as usize];
+            if let (Some(ns), Some(r)) = (rec.ns, rec.credit.serial_range.as_ref()) {
+                hits.clear();
+                self.ns[ns as usize].query(r.start, r.end, &mut hits);
+                dirty_records.extend(hits.iter().map(|h| h.rec));
+            }
+            let pid = self.recs[i as usize].credit.project_id();
+            dirty_projects.insert(pid.clone());
+            self.dirty_around_project(&pid, &mut dirty_projects);
+        }
+        for i in dirty_records {
+            self.reevaluate(&Scope::Record(i));
+        }
+        for id in dirty_projects {
+            self.reevaluate(&Scope::Project(id));
+        }
+        self.diff(before)
+    }
+
+    /// Changes which registries are known complete, re-checking their retirements.
+    pub fn set_complete_registries(&mut self, complete: BTreeSet<RegistryId>) -> Changes {
+        let before = self.snapshot_ids();
+        let changed: BTreeSet<RegistryId> = complete
+            .symmetric_difference(&self.config.complete_registries)
+            .copied()
+            .collect();
+        self.config.complete_registries = complete;
+        if !changed.is_empty() {
+            let dirty: Vec<u32> = (0..self.recs.len() as u32)
+                .filter(|&i| {
+                    let r = &self.recs[i as usize];
+                    r.role == Role::Use && changed.contains(&r.credit.registry)
+                })
+                .collect();
+            for i in dirty {
+                self.reevaluate(&Scope::Record(i));
+            }
+        }
+        self.diff(before)
+    }
+
+    /// Moves `today` (the grace period of conversions), re-checking conversions.
+    pub fn set_today(&mut self, today: NaiveDate) -> Changes {
+        let before = self.snapshot_ids();
+        if today != self.config.today {
+            self.config.today = today;
+            for id in self.all_project_scopes() {
+                self.reevaluate(&Scope::Project(id));
+            }
+        }
+        self.diff(before)
+    }
+
+    fn snapshot_ids(&self) -> BTreeMap<String, Finding> {
+        self.findings.clone()
+    }
+
+    fn diff(&self, before: BTreeMap<String, Finding>) -> Changes {
+        let mut changes = Changes::default();
+        for (id, f) in &self.findings {
+            if before.get(id) != Some(f) {
+                changes.upserted.insert(id.clone());
+            }
+        }
+        for id in before.keys() {
+            if !self.findings.contains_key(id) {
+                changes.removed.insert(id.clone());
+            }
+        }
+        changes
+    }
+
+    /// Every project id that is a scope: known projects and projects with credits.
+    fn all_project_scopes(&self) -> Vec<String> {
+        let mut ids: BTreeSet<String> = self.projects.keys().cloned().collect();
+        ids.extend(self.credits_of.keys().cloned());
+        ids.into_iter().collect()
+    }
+
+    /// Projects whose findings depend on `id`: those it references, those referencing it,
+    /// and those with its similarity key.
+    fn dirty_around_project(&self, id: &str, dirty: &mut BTreeSet<String>) {
+        if let Some((p, _)) = self.projects.get(id) {
+            dirty.extend(Self::references(p));
+            if let Some(key) = rules::similarity_key(p) {
+                dirty.extend(self.similar.get(&key).into_iter().flatten().cloned());
+            }
+        }
+        dirty.extend(self.referenced_by.get(id).into_iter().flatten().cloned());
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Findings bookkeeping
+
+    fn add(&mut self, finding: Finding, scopes: &[Scope]) {
+        let id = finding.id.clone();
+        self.findings.insert(id.clone(), finding);
+        let owners = self.owners.entry(id.clone()).or_default();
+        for s in scopes {
+            owners.insert(s.clone());
+            self.scoped.entry(s.clone()).or_default().insert(id.clone());
+        }
+    }
+
+    fn reevaluate(&mut self, scope: &Scope) {
+        if let Some(ids) = self.scoped.remove(scope) {
+            for id in ids {
+                self.findings.remove(&id);
+                if let Some(owners) = self.owners.remove(&id) {
+                    for o in owners {
+                        if &o != scope {
+                            if let Some(set) = self.scoped.get_mut(&o) {
+                                set.remove(&id);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let found = match scope {
+            Scope::Record(i) => {
+                let i = *i;
+                let mut found = Vec::new();
+                let rec = &self.recs[i as usize];
+                if let (Some(ns), Some(r)) = (rec.ns, rec.credit.serial_range.as_ref()) {
+                    let mut hits = Vec::new();
+                    self.ns[ns as usize].query(r.start, r.end, &mut hits);
+                    for h in hits {
+                        if h.rec != i {
+                            if let Some(f) = self.pair_finding(i, h.rec) {
+                                found.push((f, vec![Scope::Record(i), Scope::Record(h.rec)]));
+                            }
+                        }
+                    }
+                }
+                found.extend(self.record_findings(i));
+                found
+            }
+            Scope::Project(id) => self.project_findings(id),
+        };
+        for (f, scopes) in found {
+            // A pair finding re-found from the other side keeps both owners.
+            let mut all = scopes;
+            if let Some(existing) = self.owners.get(&f.id) {
+                all.extend(existing.iter().cloned());
+            }
+            self.add(f, &all);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Rules
+
+    fn live_hits(&self, ns: u32, start: u64, end: u64) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        self.ns[ns as usize].query(start, end, &mut hits);
+        hits.retain(|h| {
+            let r = &self.recs[h.rec as usize];
+            r.alive
+                && r.ns == Some(ns)
+                && r.credit
+                    .serial_range
+                    .as_ref()
+                    .is_some_and(|x| x.start == h.start && x.end == h.end)
+        });
+        hits.sort_by_key(|h| (h.start, h.rec));
+        hits.dedup_by_key(|h| h.rec);
+        hits
+    }
+
+    /// The finding two overlapping records of one registry make, if any.
+    fn pair_finding(&self, a: u32, b: u32) -> Option<Finding> {
+        let (ra, rb) = (&self.recs[a as usize], &self.recs[b as usize]);
+        if a == b || !ra.alive || !rb.alive || ra.credit.registry != rb.credit.registry {
+            return None;
+        }
+        let (x, y) = (
+            ra.credit.serial_range.as_ref()?,
+            rb.credit.serial_range.as_ref()?,
+        );
+        let (start, end) = x.overlap(y)?;
+        // Order the pair canonically so both sides build the same finding.
+        let (ra, rb) = if (ra.credit.record_key.as_str()) <= rb.credit.record_key.as_str() {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
+        let overlap = SerialRange {
+            namespace: x.namespace.clone(),
+            start,
+            end,
+        };
+        let units = end - start + 1;
+        let refs = vec![
+            rules::record_ref(&ra.credit, ra.version),
+            rules::record_ref(&rb.credit, rb.version),
+        ];
+        let registry = ra.credit.registry;
+        let (kind, severity, explanation) = match (ra.role, rb.role) {
+            (Role::Issuance, Role::Issuance) => (
+                AlertKind::SerialOverlapIssuance,
+                Severity::Critical,
+                format!(
+                    "{registry} issued units {start}-{end} of namespace {} twice, in {} and {} ({units} units).",
+                    overlap.namespace, ra.credit.record_key, rb.credit.record_key
+                ),
+            ),
+            (Role::Use, Role::Use) => (
+                AlertKind::SerialStateConflict,
+                Severity::Critical,
+                format!(
+                    "{registry} retired or cancelled units {start}-{end} of namespace {} twice, in {} and {} ({units} units).",
+                    overlap.namespace, ra.credit.record_key, rb.credit.record_key
+                ),
+            ),
+            (Role::Use, Role::Held) | (Role::Held, Role::Use) => {
+                let (used, held) = if ra.role == Role::Use {
+                    (ra, rb)
+                } else {
+                    (rb, ra)
+                };
+                rules::conversion_target(&used.credit)?;
+                (
+                    AlertKind::ConversionUnmatched,
+                    Severity::High,
+                    format!(
+                        "{registry} converted units {start}-{end} in {} that are still held in {} ({units} units).",
+                        used.credit.record_key, held.credit.record_key
+                    ),
+                )
+            }
+            _ => return None,
+        };
+        Some(Finding::new(
+            kind,
+            severity,
+            explanation,
+            refs,
+            Some(overlap),
+            Some(units),
+        ))
+    }
+
+    /// Findings about one record alone (or one record against what covers it).
+    fn record_findings(&self, i: u32) -> Vec<(Finding, Vec<Scope>)> {
+        let rec = &self.recs[i as usize];
+        let mut out = Vec::new();
+        if !rec.alive {
+            return out;
+        }
+        let c = &rec.credit;
+        let me = Scope::Record(i);
+        // A block whose serial count differs from its quantity.
+        if let (Some(_), Some(r)) = (&c.serial, &c.serial_range) {
+            let count = r.quantity();
+            if c.quantity != Decimal::from(count) {
+                let refs = vec![rules::record_ref(c, rec.version)];
+                out.push((
+                    Finding::new(
+                        AlertKind::QuantityMismatch,
+                        Severity::Low,
+                        format!(
+                            "{} record {} states {} units but its serial {} counts {count}.",
+                            c.registry,
+                            c.record_key,
+                            c.quantity.normalize(),
+                            c.serial.as_deref().unwrap_or_default()
+                        ),
+                        refs,
+                        Some(r.clone()),
+                        Some(count),
+                    ),
+                    vec![me.clone()],
+                ));
+            }
+        }
+        // A retirement bridged to a token.
+        if rec.role == Role::Use
+            && c.transaction_type.value == carbonmesh_model::TransactionType::Retirement
+        {
+            if let Some(bridge) = rules::bridge_marker(c) {
+                let banned =
+                    c.registry == RegistryId::Verra && rules::after_token_ban(c.event_date);
+                let severity = if banned {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                };
+                let when = match c.event_date {
+                    Some(d) if banned => format!(
+                        " on {d}, after Verra's 2022-05-25 ban on tokens of retired credits"
+                    ),
+                    Some(d) => format!(" on {d}"),
+                    None => String::new(),
+                };
+                out.push((
+                    Finding::new(
+                        AlertKind::TokenOnRetired,
+                        severity,
+                        format!(
+                            "{} retirement {} of {} units points to {bridge}{when}: the units may be claimed again as tokens.",
+                            c.registry,
+                            c.record_key,
+                            c.quantity.normalize()
+                        ),
+                        vec![rules::record_ref(c, rec.version)],
+                        c.serial_range.clone(),
+                        c.serial_range.as_ref().map(SerialRange::quantity),
+                    ),
+                    vec![me.clone()],
+                ));
+            }
+        }
+        let (Some(ns), Some(r)) = (rec.ns, c.serial_range.as_ref()) else {
+            return out;
+        };
+        let foreign = rules::is_foreign(c);
+        // A retirement or cancellation no issuance covers.
+        if rec.role == Role::Use
+            && !foreign
+            && self.config.complete_registries.contains(&c.registry)
+        {
+            let hits = self.live_hits(ns, r.start, r.end);
+            let cover: Vec<(u64, u64, u32)> = hits
+                .iter()
+                .filter(|h| {
+                    h.role == Role::Issuance
+                        && self.recs[h.rec as usize].credit.registry == c.registry
+                })
+                .map(|h| (h.start, h.end, h.rec))
+                .collect();
+            let gaps = gaps(r.start, r.end, cover.iter().map(|&(s, e, _)| (s, e)));
+            if let Some(&(gs, ge)) = gaps.first() {
+                let units: u64 = gaps.iter().map(|(s, e)| e - s + 1).sum();
+                let mut refs = vec![rules::record_ref(c, rec.version)];
+                let mut scopes = vec![me.clone()];
+                for &(_, _, j) in &cover {
+                    let o = &self.recs[j as usize];
+                    refs.push(rules::record_ref(&o.credit, o.version));
+                    scopes.push(Scope::Record(j));
+                }
+                let gap = SerialRange {
+                    namespace: r.namespace.clone(),
+                    start: gs,
+                    end: ge,
+                };
+                // Identity: the record and the gaps, not the partial cover.
+                let id_refs = vec![rules::record_ref(c, rec.version)];
+                let mut f = Finding::new(
+                    AlertKind::UncoveredRetirement,
+                    Severity::High,
+                    format!(
+                        "{} {} {} uses {units} units of namespace {} (first {gs}-{ge}) that no {} issuance covers.",
+                        c.registry, c.transaction_type.value, c.record_key, r.namespace, c.registry
+                    ),
+                    id_refs,
+                    Some(gap),
+                    Some(units),
+                );
+                f.records = refs;
+                out.push((f, scopes));
+            }
+        }
+        // A serial naming another registry's units that are still active there.
+        if foreign {
+            if let Some(owner) = rules::namespace_owner(&r.namespace) {
+                let hits = self.live_hits(ns, r.start, r.end);
+                let own: Vec<&Hit> = hits
+                    .iter()
+                    .filter(|h| self.recs[h.rec as usize].credit.registry == owner)
+                    .collect();
+                let used: Vec<(u64, u64)> = own
+                    .iter()
+                    .filter(|h| h.role == Role::Use)
+                    .map(|h| (h.start, h.end))
+                    .collect();
+                for h in own.iter().filter(|h| h.role != Role::Use) {
+                    let (s, e) = (h.start.max(r.start), h.end.min(r.end));
+                    let active = gaps(s, e, used.iter().copied());
+                    let Some(&(gs, ge)) = active.first() else {
+                        continue;
+                    };
+                    let units: u64 = active.iter().map(|(s, e)| e - s + 1).sum();
+                    let o = &self.recs[h.rec as usize];
+                    let severity = if rec.role == Role::Use {
+                        Severity::Critical
+                    } else {
+                        Severity::High
+                    };
+                    out.push((
+                        Finding::new(
+                            AlertKind::CrossRegistrySerialOverlap,
+                            severity,
+                            format!(
+                                "{} record {} names {owner} units {gs}-{ge} ({units} units) that {owner} still shows active in {}.",
+                                c.registry, c.record_key, o.credit.record_key
+                            ),
+                            vec![
+                                rules::record_ref(c, rec.version),
+                                rules::record_ref(&o.credit, o.version),
+                            ],
+                            Some(SerialRange {
+                                namespace: r.namespace.clone(),
+                                start: gs,
+                                end: ge,
+                            }),
+                            Some(units),
+                        ),
+                        vec![me.clone(), Scope::Record(h.rec)],
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    fn live_credits_of(&self, pid: &str) -> Vec<&Rec> {
+        self.credits_of
+            .get(pid)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.recs[i as usize])
+            .filter(|r| r.alive)
+            .collect()
+    }
+
+    /// Findings of one project: conversions out of it, and the same project listed in
+    /// another registry.
+    fn project_findings(&self, pid: &str) -> Vec<(Finding, Vec<Scope>)> {
+        let mut out = Vec::new();
+        self.conversion_findings(pid, &mut out);
+        self.duplicate_findings(pid, &mut out);
+        out
+    }
+
+    fn conversion_findings(&self, pid: &str, out: &mut Vec<(Finding, Vec<Scope>)>) {
+        let me = Scope::Project(pid.to_owned());
+        let sources: Vec<&Rec> = self
+            .live_credits_of(pid)
+            .into_iter()
+            .filter(|r| rules::conversion_target(&r.credit).is_some())
+            .collect();
+        if sources.is_empty() {
+            return;
+        }
+        // Groups: (target registry, vintage) → sources, targets.
+        let mut groups: BTreeMap<(RegistryId, Option<i32>), (Vec<&Rec>, Vec<&Rec>)> =
+            BTreeMap::new();
+        for s in &sources {
+            if let Some(t) = rules::conversion_target(&s.credit) {
+                groups.entry((t, s.credit.vintage)).or_default().0.push(s);
+            }
+        }
+        // Targets: issuances of projects in the target registry referencing this project.
+        for target_pid in self.referenced_by.get(pid).into_iter().flatten() {
+            let Some((tp, _)) = self.projects.get(target_pid) else {
+                continue;
+            };
+            let linked = tp.cross_references.iter().any(|x| {
+                rules::is_conversion_relation(&x.relation)
+                    && x.registry.map(|r| project_id(r, &x.id)).as_deref() == Some(pid)
+            });
+            if !linked {
+                continue;
+            }
+            for t in self.live_credits_of(target_pid) {
+                if t.credit.transaction_type.value != carbonmesh_model::TransactionType::Issuance {
+                    continue;
+                }
+                if let Some(g) = groups.get_mut(&(t.credit.registry, t.credit.vintage)) {
+                    g.1.push(t);
+                }
+            }
+        }
+        for ((target, vintage), (mut srcs, mut tgts)) in groups {
+            srcs.sort_by(|a, b| {
+                (a.credit.quantity, &a.credit.record_key)
+                    .cmp(&(b.credit.quantity, &b.credit.record_key))
+            });
+            tgts.sort_by(|a, b| {
+                (a.credit.quantity, &a.credit.record_key)
+                    .cmp(&(b.credit.quantity, &b.credit.record_key))
+            });
+            let mut left_src = Vec::new();
+            let mut used = vec![false; tgts.len()];
+            for s in srcs {
+                match (0..tgts.len())
+                    .find(|&j| !used[j] && tgts[j].credit.quantity == s.credit.quantity)
+                {
+                    Some(j) => {
+                        used[j] = true;
+                        let t = tgts[j];
+                        out.push((
+                            Finding::new(
+                                AlertKind::LinkedConversion,
+                                Severity::Info,
+                                format!(
+                                    "{} {} converted {} units of vintage {} into {} issuance {}.",
+                                    s.credit.registry,
+                                    s.credit.record_key,
+                                    s.credit.quantity.normalize(),
+                                    vintage.map_or("unknown".into(), |v| v.to_string()),
+                                    target,
+                                    t.credit.record_key
+                                ),
+                                vec![
+                                    rules::record_ref(&s.credit, s.version),
+                                    rules::record_ref(&t.credit, t.version),
+                                ],
+                                None,
+                                None,
+                            ),
+                            vec![me.clone()],
+                        ));
+                    }
+                    None => left_src.push(s),
+                }
+            }
+            let mut left_tgt = tgts
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| !used[*j])
+                .map(|(_, t)| *t);
+            for s in left_src {
+                let v = vintage.map_or("unknown".into(), |v| v.to_string());
+                if let Some(t) = left_tgt.next() {
+                    out.push((
+                        Finding::new(
+                            AlertKind::ConversionUnmatched,
+                            Severity::High,
+                            format!(
+                                "{} {} converted {} units of vintage {v} but the {target} issuance {} for them states {} units.",
+                                s.credit.registry,
+                                s.credit.record_key,
+                                s.credit.quantity.normalize(),
+                                t.credit.record_key,
+                                t.credit.quantity.normalize()
+                            ),
+                            vec![rules::record_ref(&s.credit, s.version), rules::record_ref(&t.credit, t.version)],
+                            None,
+                            None,
+                        ),
+                        vec![me.clone()],
+                    ));
+                    continue;
+                }
+                let due = s.credit.event_date.and_then(|d| {
+                    d.checked_add_days(chrono::Days::new(self.config.conversion_grace_days))
+                });
+                if due.is_none_or(|due| due < self.config.today) {
+                    out.push((
+                        Finding::new(
+                            AlertKind::ConversionUnmatched,
+                            Severity::High,
+                            format!(
+                                "{} {} converted {} units of vintage {v} to {target}, and no matching {target} issuance appeared within {} days.",
+                                s.credit.registry,
+                                s.credit.record_key,
+                                s.credit.quantity.normalize(),
+                                self.config.conversion_grace_days
+                            ),
+                            vec![rules::record_ref(&s.credit, s.version)],
+                            None,
+                            None,
+                        ),
+                        vec![me.clone()],
+                    ));
+                }
+            }
+        }
+    }
+
+    fn duplicate_findings(&self, pid: &str, out: &mut Vec<(Finding, Vec<Scope>)>) {
+        let Some((p, pv)) = self.projects.get(pid) else {
+            return;
+        };
+        // Candidates: deterministic cross-references first, then similarity.
+        let mut candidates: BTreeMap<String, bool> = BTreeMap::new();
+        let conversion_linked = |a: &Project, b: &Project| {
+            let link = |x: &Project, y: &Project| {
+                x.cross_references.iter().any(|r| {
+                    rules::is_conversion_relation(&r.relation)
+                        && r.registry.map(|reg| project_id(reg, &r.id)) == Some(y.id())
+                })
+            };
+            link(a, b) || link(b, a)
+        };
+        for x in &p.cross_references {
+            if rules::is_conversion_relation(&x.relation) {
+                continue;
+            }
+            if let Some(r) = x.registry {
+                candidates.insert(project_id(r, &x.id), true);
+            }
+        }
+        for other in self.referenced_by.get(pid).into_iter().flatten() {
+            if let Some((o, _)) = self.projects.get(other) {
+                let by_id = o.cross_references.iter().any(|x| {
+                    !rules::is_conversion_relation(&x.relation)
+                        && x.registry.map(|r| project_id(r, &x.id)).as_deref() == Some(pid)
+                });
+                if by_id {
+                    candidates.insert(other.clone(), true);
+                }
+            }
+        }
+        if let Some(key) = rules::similarity_key(p) {
+            for other in self.similar.get(&key).into_iter().flatten() {
+                candidates.entry(other.clone()).or_insert(false);
+            }
+        }
+        for (other, by_id) in candidates {
+            let Some((q, qv)) = self.projects.get(&other) else {
+                continue;
+            };
+            if q.registry == p.registry
+                || conversion_linked(p, q)
+                || (!by_id && !rules::compatible(p, q))
+            {
+                continue;
+            }
+            let (a, av, b, bv) = if p.id() <= q.id() {
+                (p, *pv, q, *qv)
+            } else {
+                (q, *qv, p, *pv)
+            };
+            let mine = self.live_credits_of(&a.id());
+            let theirs = self.live_credits_of(&b.id());
+            let mut best: Option<(&Rec, &Rec)> = None;
+            for x in &mine {
+                for y in &theirs {
+                    let overlap = match (
+                        &x.credit.monitoring_period,
+                        &y.credit.monitoring_period,
+                        x.credit.vintage,
+                        y.credit.vintage,
+                    ) {
+                        (_, _, Some(vx), Some(vy)) => vx == vy,
+                        (Some(px), Some(py), _, _) => px.overlaps(py),
+                        _ => false,
+                    };
+                    if overlap {
+                        let key = |r: &Rec| (r.credit.record_key.clone(), r.credit.registry);
+                        if best.is_none_or(|(bx, by)| (key(x), key(y)) < (key(bx), key(by))) {
+                            best = Some((x, y));
+                        }
+                    }
+                }
+            }
+            let how = if by_id {
+                "a cross-reference id"
+            } else {
+                "name, country and developer"
+            };
+            let scopes = vec![Scope::Project(a.id()), Scope::Project(b.id())];
+            let mut refs = vec![rules::project_ref(a, av), rules::project_ref(b, bv)];
+            let f = match best {
+                Some((x, y)) => {
+                    let id = rules::alert_id(AlertKind::CrossRegistryPeriodOverlap, &refs, None);
+                    refs.push(rules::record_ref(&x.credit, x.version));
+                    refs.push(rules::record_ref(&y.credit, y.version));
+                    Finding {
+                        id,
+                        kind: AlertKind::CrossRegistryPeriodOverlap,
+                        severity: if by_id {
+                            Severity::Critical
+                        } else {
+                            Severity::High
+                        },
+                        explanation: format!(
+                            "{} and {} look like one project (matched by {how}) and both issued credits for vintage {}.",
+                            a.id(),
+                            b.id(),
+                            x.credit.vintage.map_or("unknown".into(), |v| v.to_string())
+                        ),
+                        records: refs,
+                        overlap: None,
+                        overlap_units: None,
+                    }
+                }
+                None => Finding::new(
+                    AlertKind::ProjectDuplicateCandidate,
+                    Severity::Info,
+                    format!(
+                        "{} and {} look like one project (matched by {how}); no overlapping issuance yet, so the link is recorded.",
+                        a.id(),
+                        b.id()
+                    ),
+                    refs,
+                    None,
+                    None,
+                ),
+            };
+            out.push((f, scopes));
+        }
+    }
+}
+
+/// The parts of `start..=end` that `cover` leaves out, in order.
+fn gaps(start: u64, end: u64, cover: impl Iterator<Item = (u64, u64)>) -> Vec<(u64, u64)> {
+    let mut cover: Vec<(u64, u64)> = cover.collect();
+    cover.sort_unstable();
+    let mut out = Vec::new();
+    let mut next = start;
+    for (s, e) in cover {
+        if e < next {
+            continue;
+        }
+        if s > end {
+            break;
+        }
+        if s > next {
+            out.push((next, s - 1));
+        }
+        if e >= end {
+            return out;
+        }
+        next = next.max(e + 1);
+    }
+    if next <= end {
+        out.push((next, end));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gaps;
+
+    #[test]
+    fn gaps_are_what_the_cover_leaves() {
+        assert_eq!(gaps(1, 10, [(1, 10)].into_iter()), vec![]);
+        assert_eq!(
+            gaps(1, 10, [(3, 4), (6, 20)].into_iter()),
+            vec![(1, 2), (5, 5)]
+        );
+        assert_eq!(gaps(5, 10, std::iter::empty()), vec![(5, 10)]);
+        assert_eq!(gaps(5, 10, [(1, 5), (5, 7)].into_iter()), vec![(8, 10)]);
+    }
+}

@@ -1,0 +1,254 @@
+//! Pure helpers the rules share: roles, namespace owners, bridge markers, conversion targets,
+//! project similarity keys, and the canonical evidence an alert id is derived from.
+
+use carbonmesh_model::{
+    AlertKind, AlertRecordRef, CreditRecord, Project, RegistryId, SerialRange, TransactionType,
+    UnitStatus,
+};
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+
+use crate::index::Role;
+
+/// The day Verra stopped allowing tokens based on retired credits.
+pub const VERRA_TOKEN_BAN: (i32, u32, u32) = (2022, 5, 25);
+
+/// The role of a record's block.
+pub fn role(credit: &CreditRecord) -> Role {
+    match credit.transaction_type.value {
+        TransactionType::Issuance => Role::Issuance,
+        TransactionType::Retirement
+        | TransactionType::Cancellation
+        | TransactionType::Conversion => Role::Use,
+        _ => match credit.status.value {
+            UnitStatus::Retired | UnitStatus::Cancelled | UnitStatus::Converted => Role::Use,
+            _ => Role::Held,
+        },
+    }
+}
+
+/// The registry whose units a namespace numbers (`verra`, `cdm:RW-5` → CDM, …).
+pub fn namespace_owner(namespace: &str) -> Option<RegistryId> {
+    let head = namespace.split(':').next().unwrap_or(namespace);
+    RegistryId::builtin(head)
+}
+
+/// Whether the record names another registry's units.
+pub fn is_foreign(credit: &CreditRecord) -> bool {
+    credit
+        .serial_range
+        .as_ref()
+        .and_then(|r| namespace_owner(&r.namespace))
+        .is_some_and(|owner| owner != credit.registry)
+}
+
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// Whether `text` is a blockchain address (`0x` and 40 hex digits).
+pub fn is_chain_address(text: &str) -> bool {
+    let t = text.trim();
+    t.len() == 42
+        && (t.starts_with("0x") || t.starts_with("0X"))
+        && t[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The bridge a retirement points to, if its beneficiary is a blockchain address or its text
+/// names a tokenization bridge.
+pub fn bridge_marker(credit: &CreditRecord) -> Option<String> {
+    if credit.beneficiary.as_deref().is_some_and(is_chain_address) {
+        return Some("a blockchain address as beneficiary".to_owned());
+    }
+    let texts = [&credit.beneficiary, &credit.note, &credit.reason];
+    for text in texts.into_iter().flatten() {
+        for w in words(text) {
+            let bridge = match w.as_str() {
+                "toucan" => "Toucan",
+                "c3" | "c3t" => "C3",
+                "moss" | "mco2" => "Moss",
+                "klimadao" | "klima" => "KlimaDAO",
+                "tco2" | "bct" | "nct" => "Toucan",
+                _ => continue,
+            };
+            return Some(format!("the {bridge} bridge"));
+        }
+    }
+    None
+}
+
+/// Whether a retirement dated `date` falls under Verra's ban on tokens of retired credits.
+pub fn after_token_ban(date: Option<NaiveDate>) -> bool {
+    let (y, m, d) = VERRA_TOKEN_BAN;
+    match (date, NaiveDate::from_ymd_opt(y, m, d)) {
+        (Some(date), Some(ban)) => date >= ban,
+        _ => false,
+    }
+}
+
+/// The registry a cancellation converts units into, when it is one carbonmesh reads:
+/// California ARB, Gold Standard (CDM → GS) or Cercarbono (BioCarbon → Cercarbono).
+pub fn conversion_target(credit: &CreditRecord) -> Option<RegistryId> {
+    let is_use = matches!(
+        credit.transaction_type.value,
+        TransactionType::Cancellation | TransactionType::Conversion
+    ) || credit.status.value == UnitStatus::Converted;
+    if !is_use {
+        return None;
+    }
+    let texts = [
+        Some(&credit.transaction_type.raw),
+        credit.reason.as_ref(),
+        credit.note.as_ref(),
+    ];
+    for text in texts.into_iter().flatten() {
+        let lower = text.to_lowercase();
+        let ws: Vec<String> = words(text).collect();
+        if ws
+            .iter()
+            .any(|w| w == "arb" || w == "arboc" || w == "arbocs")
+            || lower.contains("air resources board")
+        {
+            return Some(RegistryId::Arb);
+        }
+        if lower.contains("gold standard") || lower.contains("gs-ver") || lower.contains("gs ver") {
+            return Some(RegistryId::GoldStandard);
+        }
+        if lower.contains("cercarbono") || lower.contains("ecoregistry") {
+            return Some(RegistryId::Cercarbono);
+        }
+    }
+    None
+}
+
+/// Cross-reference relations that describe a conversion lineage, not the same project listed
+/// twice.
+pub fn is_conversion_relation(relation: &str) -> bool {
+    matches!(
+        relation,
+        "arb_offset_project" | "converted_from" | "converted_to" | "ecology_offset_project"
+    )
+}
+
+const NAME_STOPWORDS: &[&str] = &[
+    "project",
+    "projects",
+    "the",
+    "of",
+    "and",
+    "bundled",
+    "grouped",
+    "programme",
+    "program",
+    "vpa",
+    "cpa",
+    "poa",
+    "de",
+    "la",
+    "el",
+    "del",
+    "y",
+];
+
+/// The similarity key of a project: country plus its name's significant words, lower case.
+/// Two projects of different registries with the same key and compatible developers are
+/// probably one project.
+pub fn similarity_key(project: &Project) -> Option<String> {
+    let country = project.country.as_deref()?;
+    let name: Vec<String> = words(&project.name)
+        .filter(|w| !NAME_STOPWORDS.contains(&w.as_str()))
+        .collect();
+    if name.len() < 2 {
+        return None;
+    }
+    Some(format!("{country}|{}", name.join(" ")))
+}
+
+/// Whether two projects' developers and methodologies do not contradict a match.
+pub fn compatible(a: &Project, b: &Project) -> bool {
+    let norm = |s: &Option<String>| {
+        s.as_deref()
+            .map(|s| words(s).collect::<Vec<_>>().join(" "))
+            .filter(|s| !s.is_empty())
+    };
+    match (norm(&a.developer), norm(&b.developer)) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    }
+}
+
+/// A record as alert evidence.
+pub fn record_ref(credit: &CreditRecord, version: i64) -> AlertRecordRef {
+    AlertRecordRef {
+        registry: credit.registry,
+        record_key: credit.record_key.clone(),
+        version,
+        serial: credit.serial.clone(),
+        range: credit.serial_range.clone(),
+    }
+}
+
+/// A project as alert evidence.
+pub fn project_ref(project: &Project, version: i64) -> AlertRecordRef {
+    AlertRecordRef {
+        registry: project.registry,
+        record_key: project.id(),
+        version,
+        serial: None,
+        range: None,
+    }
+}
+
+/// The alert id: sha256 of the kind, the sorted record identities and the overlap. Versions,
+/// texts and severities are evidence, not identity, so a record's unrelated change keeps the
+/// alert.
+pub fn alert_id(
+    kind: AlertKind,
+    records: &[AlertRecordRef],
+    overlap: Option<&SerialRange>,
+) -> String {
+    let mut keys: Vec<String> = records
+        .iter()
+        .map(|r| format!("{}\u{1f}{}", r.registry.as_str(), r.record_key))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let mut hasher = Sha256::new();
+    hasher.update(kind.as_str().as_bytes());
+    for key in &keys {
+        hasher.update([0x1e]);
+        hasher.update(key.as_bytes());
+    }
+    if let Some(o) = overlap {
+        hasher.update(format!("\u{1d}{}\u{1f}{}\u{1f}{}", o.namespace, o.start, o.end).as_bytes());
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("{}-{hex}", kind.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_bridges_are_recognized() {
+        assert!(is_chain_address(
+            "0x4b1c3a5f8e2d9c7b6a0f1e2d3c4b5a6978869504"
+        ));
+        assert!(!is_chain_address("0x4b1c"));
+        assert!(!is_chain_address("Acme Holdings"));
+    }
+
+    #[test]
+    fn owners_come_from_the_namespace_head() {
+        assert_eq!(namespace_owner("verra"), Some(RegistryId::Verra));
+        assert_eq!(namespace_owner("cdm:RW-5"), Some(RegistryId::Cdm));
+        assert_eq!(
+            namespace_owner("gold-standard:GS1-1-IN-GS2922-16-2017-20315"),
+            Some(RegistryId::GoldStandard)
+        );
+    }
+}
