@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use std::ops::ControlFlow;
 
 use carbonmesh_connector::{
-    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection, Request,
-    each_page,
+    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
+    Request, each_page,
 };
 use carbonmesh_model::RegistryId;
 use carbonmesh_normalize::normalize_header;
