@@ -108,6 +108,13 @@ pub(crate) async fn write_normalized(
     if !normalized.rejected.is_empty() {
         store.insert_rejected(&normalized.rejected).await?;
     }
+    // The matcher checks each written block against its index on arrival. A matcher failure
+    // never fails the write: `carbonmesh match --full` reconciles later.
+    let projects: Vec<Project> = normalized.projects.into_iter().map(|p| p.record).collect();
+    let credits: Vec<CreditRecord> = normalized.credits.into_iter().map(|c| c.record).collect();
+    if let Err(error) = carbonmesh_matcher::after_write(store, &projects, &credits).await {
+        tracing::warn!(%error, "matching the written records failed");
+    }
     counts.seen = normalized.raw_records;
     counts.rejected += normalized.rejected.len() as u64;
     Ok(Applied { counts })

@@ -70,6 +70,9 @@ pub async fn sync(
         RunStatus::Incomplete
     };
     store.finish_run(run_id, status, counts, &errors).await?;
+    if let Err(error) = carbonmesh_matcher::after_run(store).await {
+        tracing::warn!(connector = name, %error, "matching after the run failed");
+    }
     Ok(SyncOutcome {
         run_id,
         status,

@@ -206,7 +206,8 @@ impl Matcher {
         match self.by_key.get(&key) {
             Some(&i) => {
                 let old = &self.recs[i as usize];
-                if old.credit == rec.credit && old.version == rec.version {
+                // Version 0 means "not looked up yet" (records from the ingest hook).
+                if old.credit == rec.credit && (rec.version == 0 || old.version == rec.version) {
                     return None;
                 }
                 let old_range = old
@@ -248,7 +249,7 @@ impl Matcher {
     fn put_project(&mut self, project: Project, version: i64) -> bool {
         let id = project.id();
         if let Some((old, v)) = self.projects.get(&id) {
-            if *old == project && *v == version {
+            if *old == project && (version == 0 || *v == version) {
                 return false;
             }
             if let Some(key) = rules::similarity_key(old) {

@@ -59,6 +59,11 @@ pub enum Command {
     /// Work with webhooks registries send to `POST /webhooks/<connector>`
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Look for double counting in the stored records and bring the alerts up to date
+    Match(crate::alerts::MatchArgs),
+    /// Review double-counting alerts
+    #[command(subcommand)]
+    Alerts(crate::alerts::AlertsCommand),
 }
 
 /// `carbonmesh webhook …`

@@ -206,6 +206,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 tracing::info!(written, "export finished");
             }
+            Command::Match(args) => {
+                let store = open_store(&config).await?;
+                carbonmesh_server::alerts::run_match(store.as_ref(), &args, &mut io::stdout().lock()).await?;
+            }
+            Command::Alerts(command) => {
+                let store = open_store(&config).await?;
+                carbonmesh_server::alerts::run_alerts(store.as_ref(), command, &mut io::stdout().lock()).await?;
+            }
             Command::Serial(_) | Command::Webhook(_) => unreachable!("handled above"),
         }
         Ok(ExitCode::SUCCESS)

@@ -47,6 +47,10 @@ pub trait Store: Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 
+    /// A number unique to this opened store within the process (not to the database): lets
+    /// in-memory state built from one store be kept apart from another's.
+    fn instance(&self) -> u64;
+
     /// Applies the embedded migrations; safe to run any number of times.
     async fn migrate(&self) -> StoreResult<()>;
 
@@ -291,6 +295,12 @@ pub struct RecordCounts {
     pub versions: u64,
     /// Rejected records.
     pub rejected: u64,
+}
+
+/// The next [`Store::instance`] number.
+pub(crate) fn next_instance() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Opens the store a URL names (`sqlite:…`, a file path, or `postgres://…`), creating a

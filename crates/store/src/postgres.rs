@@ -22,6 +22,8 @@ pub struct PostgresStore {
     writer: PgPool,
     reader: PgPool,
     sql: Statements,
+    /// Distinguishes this opened store from every other in the process.
+    instance: u64,
 }
 
 impl PostgresStore {
@@ -42,6 +44,7 @@ impl PostgresStore {
             writer: pool.clone(),
             reader: pool,
             sql: Statements::new(),
+            instance: crate::next_instance(),
         })
     }
 }

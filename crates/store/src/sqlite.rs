@@ -104,6 +104,8 @@ pub struct SqliteStore {
     sql: &'static SqliteStatements,
     /// Wakes the WAL checkpointer after each write transaction.
     checkpoints: mpsc::Sender<()>,
+    /// Distinguishes this opened store from every other in the process.
+    instance: u64,
 }
 
 impl SqliteStore {
@@ -159,6 +161,7 @@ impl SqliteStore {
             reader,
             sql: &STATEMENTS,
             checkpoints,
+            instance: crate::next_instance(),
         })
     }
 }

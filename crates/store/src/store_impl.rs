@@ -39,6 +39,10 @@ macro_rules! impl_store {
                 BACKEND
             }
 
+            fn instance(&self) -> u64 {
+                self.instance
+            }
+
             async fn migrate(&self) -> $crate::StoreResult<()> {
                 MIGRATOR.run(&self.writer).await?;
                 Ok(())

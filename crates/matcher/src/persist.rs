@@ -1,0 +1,423 @@
+//! Running the matcher against a store: loading records, keeping the stored alerts in step
+//! with the findings (new ones raised, re-found ones refreshed, vanished ones resolved, each
+//! status change with a history entry), and the per-store state the ingest hook keeps between
+//! writes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use carbonmesh_model::{
+    Alert, AlertEvent, AlertStatus, CreditRecord, Project, RecordKind, RegistryId, RunStatus,
+};
+use carbonmesh_store::Store;
+use chrono::{DateTime, Utc};
+
+use crate::MatchError;
+use crate::engine::{Changes, Finding, MatchConfig, Matcher};
+
+/// The actor the matcher's own history entries name.
+pub const MATCHER_ACTOR: &str = "matcher";
+
+/// Records read per page when loading.
+const PAGE: u32 = 5_000;
+
+/// What one reconciliation did to the stored alerts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Alerts raised for the first time.
+    pub raised: u64,
+    /// Alerts found again (evidence refreshed, last seen moved).
+    pub refreshed: u64,
+    /// Resolved alerts whose evidence came back, reopened.
+    pub reopened: u64,
+    /// Alerts whose evidence disappeared, resolved.
+    pub resolved: u64,
+}
+
+/// Every current credit record and project, with versions.
+pub async fn load(
+    store: &dyn Store,
+) -> Result<(Vec<(CreditRecord, i64)>, Vec<(Project, i64)>), MatchError> {
+    let mut credits = Vec::new();
+    let mut after: Option<(RegistryId, String)> = None;
+    loop {
+        let page = store
+            .credits_page_versioned(after.as_ref().map(|(r, k)| (*r, k.as_str())), PAGE)
+            .await?;
+        let Some((_, last)) = page.last() else { break };
+        after = Some((last.registry, last.record_key.clone()));
+        let n = page.len();
+        credits.extend(page.into_iter().map(|(v, c)| (c, v)));
+        if n < PAGE as usize {
+            break;
+        }
+    }
+    let mut projects = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .projects_page_versioned(after.as_deref(), PAGE)
+            .await?;
+        let Some((_, last)) = page.last() else { break };
+        after = Some(last.id());
+        let n = page.len();
+        projects.extend(page.into_iter().map(|(v, p)| (p, v)));
+        if n < PAGE as usize {
+            break;
+        }
+    }
+    Ok((credits, projects))
+}
+
+/// Registries whose serialized issuance blocks are known complete: those publishing them
+/// ([`MatchConfig::ISSUANCE_BLOCK_REGISTRIES`]) with at least one complete poll run. Files
+/// imported by hand are slices, never complete.
+pub async fn complete_registries(store: &dyn Store) -> Result<BTreeSet<RegistryId>, MatchError> {
+    let runs = store.runs(10_000).await?;
+    Ok(MatchConfig::ISSUANCE_BLOCK_REGISTRIES
+        .into_iter()
+        .filter(|r| {
+            runs.iter().any(|run| {
+                run.connector == r.as_str()
+                    && run.status == RunStatus::Complete
+                    && run.trigger != "import"
+            })
+        })
+        .collect())
+}
+
+/// The configuration for a run against `store` now.
+pub async fn config_for(store: &dyn Store, now: DateTime<Utc>) -> Result<MatchConfig, MatchError> {
+    let mut config = MatchConfig::new(now.date_naive());
+    config.complete_registries = complete_registries(store).await?;
+    Ok(config)
+}
+
+/// Every stored alert.
+pub async fn stored_alerts(store: &dyn Store) -> Result<BTreeMap<String, Alert>, MatchError> {
+    let mut out = BTreeMap::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.alerts_page(after.as_deref(), PAGE).await?;
+        let n = page.len();
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.clone());
+        out.extend(page.into_iter().map(|a| (a.id.clone(), a)));
+        if n < PAGE as usize {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn event(
+    id: &str,
+    at: DateTime<Utc>,
+    from: Option<AlertStatus>,
+    to: AlertStatus,
+    reason: &str,
+    note: String,
+) -> AlertEvent {
+    AlertEvent {
+        alert_id: id.to_owned(),
+        actor: MATCHER_ACTOR.to_owned(),
+        at,
+        from_status: from,
+        to_status: Some(to),
+        reason: Some(reason.to_owned()),
+        note: Some(note),
+    }
+}
+
+/// Fills in record versions the finding was built without (records that arrived through
+/// the ingest hook carry version 0 until looked up).
+async fn pin_versions(store: &dyn Store, finding: &mut Finding) -> Result<(), MatchError> {
+    for r in &mut finding.records {
+        if r.version != 0 {
+            continue;
+        }
+        if r.range.is_some() || r.serial.is_some() || !r.record_key.contains(':') {
+            if let Some(v) = store.credit_version(r.registry, &r.record_key).await? {
+                r.version = v;
+                continue;
+            }
+        }
+        let project_key = r
+            .record_key
+            .split_once(':')
+            .map(|(_, id)| id.to_owned())
+            .unwrap_or_default();
+        if let Some(v) = store
+            .versions(RecordKind::Project, r.registry, &project_key)
+            .await?
+            .last()
+        {
+            r.version = v.version;
+        } else if let Some(v) = store.credit_version(r.registry, &r.record_key).await? {
+            r.version = v;
+        }
+    }
+    Ok(())
+}
+
+/// Saves one finding as an alert: raised when new, refreshed when known, reopened when it
+/// had been resolved.
+async fn save_finding(
+    store: &dyn Store,
+    finding: &Finding,
+    existing: Option<Alert>,
+    now: DateTime<Utc>,
+    counts: &mut Reconciled,
+) -> Result<(), MatchError> {
+    let mut finding = finding.clone();
+    pin_versions(store, &mut finding).await?;
+    let (status, first_seen, assignee, event) = match existing {
+        None => {
+            counts.raised += 1;
+            (
+                AlertStatus::New,
+                now,
+                None,
+                Some(event(
+                    &finding.id,
+                    now,
+                    None,
+                    AlertStatus::New,
+                    "raised",
+                    finding.explanation.clone(),
+                )),
+            )
+        }
+        Some(a) if a.status == AlertStatus::Resolved => {
+            counts.reopened += 1;
+            (
+                AlertStatus::New,
+                a.first_seen,
+                a.assignee,
+                Some(event(
+                    &finding.id,
+                    now,
+                    Some(AlertStatus::Resolved),
+                    AlertStatus::New,
+                    "evidence_reappeared",
+                    "the matcher found the evidence again".to_owned(),
+                )),
+            )
+        }
+        Some(a) => {
+            counts.refreshed += 1;
+            (a.status, a.first_seen, a.assignee, None)
+        }
+    };
+    let alert = Alert {
+        id: finding.id.clone(),
+        kind: finding.kind,
+        severity: finding.severity,
+        status,
+        explanation: finding.explanation,
+        records: finding.records,
+        overlap: finding.overlap,
+        overlap_units: finding.overlap_units,
+        assignee,
+        first_seen,
+        last_seen: now,
+    };
+    store.save_alert(&alert, event.as_ref()).await?;
+    Ok(())
+}
+
+async fn resolve(store: &dyn Store, alert: &Alert, now: DateTime<Utc>) -> Result<bool, MatchError> {
+    if alert.status == AlertStatus::Resolved {
+        return Ok(false);
+    }
+    let e = event(
+        &alert.id,
+        now,
+        Some(alert.status),
+        AlertStatus::Resolved,
+        "evidence_gone",
+        "the records no longer show it (a registry corrected them)".to_owned(),
+    );
+    Ok(store
+        .transition_alert(&alert.id, alert.status, AlertStatus::Resolved, None, &e)
+        .await?)
+}
+
+/// Makes the stored alerts match `findings` exactly: every finding stored, every stored alert
+/// without a finding resolved.
+pub async fn reconcile_all(
+    store: &dyn Store,
+    findings: &BTreeMap<String, Finding>,
+    now: DateTime<Utc>,
+) -> Result<Reconciled, MatchError> {
+    let mut stored = stored_alerts(store).await?;
+    let mut counts = Reconciled::default();
+    for (id, f) in findings {
+        save_finding(store, f, stored.remove(id), now, &mut counts).await?;
+    }
+    for alert in stored.values() {
+        if resolve(store, alert, now).await? {
+            counts.resolved += 1;
+        }
+    }
+    Ok(counts)
+}
+
+/// Stores what changed: the upserted findings, and the removed ones resolved.
+pub async fn reconcile_changes(
+    store: &dyn Store,
+    matcher: &Matcher,
+    changes: &Changes,
+    now: DateTime<Utc>,
+) -> Result<Reconciled, MatchError> {
+    let mut counts = Reconciled::default();
+    for id in &changes.upserted {
+        if let Some(f) = matcher.findings().get(id) {
+            let existing = store.alert(id).await?;
+            save_finding(store, f, existing, now, &mut counts).await?;
+        }
+    }
+    for id in &changes.removed {
+        if let Some(alert) = store.alert(id).await? {
+            if resolve(store, &alert, now).await? {
+                counts.resolved += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// How a run was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every block checked on arrival against the index, in store order.
+    Incremental,
+    /// Every namespace sorted and swept at once.
+    Full,
+}
+
+/// What `carbonmesh match` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    /// Credit records loaded.
+    pub records: usize,
+    /// Projects loaded.
+    pub projects: usize,
+    /// Findings by kind.
+    pub findings: BTreeMap<String, usize>,
+    /// What happened to the stored alerts.
+    pub reconciled: Reconciled,
+}
+
+/// Matches every record of `store` and reconciles the stored alerts. Both modes find the same
+/// alerts.
+pub async fn run(
+    store: &dyn Store,
+    mode: Mode,
+    now: DateTime<Utc>,
+) -> Result<RunReport, MatchError> {
+    let config = config_for(store, now).await?;
+    let (credits, projects) = load(store).await?;
+    let (records, project_count) = (credits.len(), projects.len());
+    let matcher = match mode {
+        Mode::Full => Matcher::full(config, credits, projects),
+        Mode::Incremental => {
+            let mut m = Matcher::new(config);
+            m.apply(Vec::new(), projects);
+            for chunk in credits.chunks(1_000) {
+                m.apply(chunk.to_vec(), Vec::new());
+            }
+            m
+        }
+    };
+    let reconciled = reconcile_all(store, matcher.findings(), now).await?;
+    let mut findings = BTreeMap::new();
+    for f in matcher.findings().values() {
+        *findings.entry(f.kind.as_str().to_owned()).or_default() += 1;
+    }
+    // A later write through the ingest hook continues from this state.
+    sessions()
+        .lock()
+        .map_err(|_| MatchError::Poisoned)?
+        .insert(store.instance(), Arc::new(tokio::sync::Mutex::new(matcher)));
+    Ok(RunReport {
+        records,
+        projects: project_count,
+        findings,
+        reconciled,
+    })
+}
+
+type Session = Arc<tokio::sync::Mutex<Matcher>>;
+
+fn sessions() -> &'static Mutex<HashMap<u64, Session>> {
+    static SESSIONS: OnceLock<Mutex<HashMap<u64, Session>>> = OnceLock::new();
+    SESSIONS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The matcher kept for `store`, built from its records on first use.
+async fn session(store: &dyn Store, now: DateTime<Utc>) -> Result<Session, MatchError> {
+    let key = store.instance();
+    if let Some(s) = sessions()
+        .lock()
+        .map_err(|_| MatchError::Poisoned)?
+        .get(&key)
+    {
+        return Ok(s.clone());
+    }
+    let config = config_for(store, now).await?;
+    let (credits, projects) = load(store).await?;
+    let matcher = Matcher::full(config, credits, projects);
+    // The stored alerts may predate records written without the matcher: bring them in step.
+    reconcile_all(store, matcher.findings(), now).await?;
+    let session = Arc::new(tokio::sync::Mutex::new(matcher));
+    Ok(sessions()
+        .lock()
+        .map_err(|_| MatchError::Poisoned)?
+        .entry(key)
+        .or_insert(session)
+        .clone())
+}
+
+/// The ingest hook: checks records just written (and already stored) against the store's
+/// index, and stores what changed. Versions are looked up only for records in new evidence.
+pub async fn after_write(
+    store: &dyn Store,
+    projects: &[Project],
+    credits: &[CreditRecord],
+) -> Result<Reconciled, MatchError> {
+    if projects.is_empty() && credits.is_empty() {
+        return Ok(Reconciled::default());
+    }
+    let now = Utc::now();
+    let session = session(store, now).await?;
+    let mut matcher = session.lock().await;
+    let changes = matcher.apply(
+        credits.iter().cloned().map(|c| (c, 0)).collect(),
+        projects.iter().cloned().map(|p| (p, 0)).collect(),
+    );
+    reconcile_changes(store, &matcher, &changes, now).await
+}
+
+/// The ingest hook at the end of a sync run: a registry that just completed a poll may now
+/// be known complete, and the grace period of conversions moves with the date.
+pub async fn after_run(store: &dyn Store) -> Result<Reconciled, MatchError> {
+    let now = Utc::now();
+    let session = session(store, now).await?;
+    let complete = complete_registries(store).await?;
+    let mut matcher = session.lock().await;
+    let mut changes = matcher.set_complete_registries(complete);
+    let more = matcher.set_today(now.date_naive());
+    changes.upserted.extend(more.upserted);
+    changes.removed.extend(more.removed);
+    let removed_again: Vec<String> = changes
+        .removed
+        .iter()
+        .filter(|id| matcher.findings().contains_key(*id))
+        .cloned()
+        .collect();
+    for id in removed_again {
+        changes.removed.remove(&id);
+    }
+    reconcile_changes(store, &matcher, &changes, now).await
+}
