@@ -102,24 +102,3 @@ pub(crate) fn detect(headers: &HeaderMap) -> Option<Feed> {
         None
     }
 }
-
-/// GreenTrace: the `datasets` member holding the rows of each feed.
-pub(crate) fn dataset(feed: Feed) -> Option<&'static str> {
-    match feed {
-        Feed::Projects => Some("projects"),
-        Feed::Issuances => Some("issuedCredits"),
-        Feed::Retirements => Some("retiredCredits"),
-        Feed::Cancellations => Some("cancelledCredits"),
-        Feed::Transactions => None,
-    }
-}
-
-/// GreenTrace: the `holdingStatus` form value of each credit feed.
-pub(crate) fn holding_status(feed: Feed) -> Option<&'static str> {
-    match feed {
-        Feed::Issuances => Some("ISSUED"),
-        Feed::Retirements => Some("RETIRED"),
-        Feed::Cancellations => Some("CANCELED"),
-        Feed::Projects | Feed::Transactions => None,
-    }
-}

@@ -13,7 +13,7 @@ mod normalize;
 use async_trait::async_trait;
 use carbonmesh_connector::{
     Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
-    http::Request,
+    greentrace, http::Request,
 };
 use carbonmesh_model::RegistryId;
 use carbonmesh_normalize::read_csv;
@@ -38,10 +38,10 @@ pub struct AcrConfig {
 
 impl AcrConfig {
     /// The production GreenTrace host.
-    pub const PRODUCTION_URL: &'static str = "https://greentrace.ice.com";
+    pub const PRODUCTION_URL: &'static str = greentrace::PRODUCTION_URL;
 
     /// The path of the GreenTrace API under the host.
-    pub const API_PREFIX: &'static str = "/api/greentraceservice/v1";
+    pub const API_PREFIX: &'static str = greentrace::API_PREFIX;
 
     /// A configuration reading from the GreenTrace host `host`, with ACR's tenant and the
     /// largest page. A URL that already ends in [`AcrConfig::API_PREFIX`] is taken as its host,
@@ -59,12 +59,21 @@ impl AcrConfig {
 
     /// The API base: host followed by [`AcrConfig::API_PREFIX`].
     pub fn api_url(&self) -> String {
-        format!("{}{}", self.base_url, Self::API_PREFIX)
+        self.greentrace().api_url()
     }
 
     /// Rows per page as sent in `max`, within GreenTrace's 1..=2000.
     pub fn max(&self) -> u64 {
-        u64::from(self.page_size.clamp(1, 2000))
+        self.greentrace().max()
+    }
+
+    fn greentrace(&self) -> greentrace::Tenant<'_> {
+        greentrace::Tenant {
+            name: "ACR",
+            host: &self.base_url,
+            tenant: &self.tenant,
+            page_size: self.page_size,
+        }
     }
 }
 
@@ -91,39 +100,9 @@ impl AcrConnector {
     /// a form body, the only encoding GreenTrace accepts (a JSON body or a query string gives
     /// HTTP 500).
     pub fn page_request(&self, feed: Feed, page: u64) -> Option<Request> {
-        let c = &self.config;
-        let api = c.api_url();
-        let size = c.max();
-        let offset = (page.max(1) - 1) * size;
-        let mut fields = vec![
-            ("offset".to_owned(), offset.to_string()),
-            ("pageNumber".to_owned(), page.to_string()),
-            ("max".to_owned(), size.to_string()),
-        ];
-        let url = match (feed, columns::holding_status(feed)) {
-            (Feed::Projects, _) => format!(
-                "{api}/project/registry/{}/project-summaries/results",
-                c.tenant
-            ),
-            (_, Some(status)) => {
-                fields.push(("holdingStatus".to_owned(), status.to_owned()));
-                format!(
-                    "{api}/credit/registry/{}/holding-summaries/results",
-                    c.tenant
-                )
-            }
-            _ => return None,
-        };
-        Some(Request::post_form(url, fields))
+        self.config.greentrace().page_request(feed, page)
     }
 }
-
-const FEEDS: [Feed; 4] = [
-    Feed::Projects,
-    Feed::Issuances,
-    Feed::Retirements,
-    Feed::Cancellations,
-];
 
 #[async_trait]
 impl Connector for AcrConnector {
@@ -138,97 +117,40 @@ impl Connector for AcrConnector {
     }
 
     fn feeds(&self) -> &'static [Feed] {
-        &FEEDS
+        &greentrace::FEEDS
     }
 
     /// Pages are numbered from 1; the cursor is the page number. GreenTrace has no sort key,
     /// so a page is complete only when it holds every row `totalCount` leaves for it.
     async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
-        let page: u64 = match cursor {
-            None => 1,
-            // Pages count from 1: a cursor of 0 would ask for a page before the first.
-            Some(c) => c
-                .parse()
-                .ok()
-                .filter(|p| *p >= 1)
-                .ok_or_else(|| FetchError::Malformed {
-                    url: self.config.api_url(),
-                    reason: format!("cursor `{c}` is not a page number"),
-                })?,
-        };
-        let request = self
-            .page_request(feed, page)
-            .ok_or_else(|| FetchError::Malformed {
-                url: self.config.api_url(),
-                reason: format!("ACR publishes no {feed} feed"),
-            })?;
-        let url = format!("{} (page {page})", request.url());
-        let malformed = |reason: String| FetchError::Malformed {
-            url: url.clone(),
-            reason,
-        };
-        let response = self.http.send(&request).await?;
-        let body: serde_json::Value = serde_json::from_slice(&response.body)
-            .map_err(|e| malformed(format!("response is not valid JSON: {e}")))?;
-        let size = self.config.max();
-        let offset = (page - 1) * size;
-        let (records, total) =
-            fetch::json_rows(feed, &url, &body, offset + 1).map_err(malformed)?;
-        let total = total.ok_or_else(|| malformed("no `totalCount`".to_owned()))?;
-        let expected = total.saturating_sub(offset).min(size);
-        let got = records.len() as u64;
-        if got != expected {
-            return Err(malformed(format!(
-                "{got} rows where totalCount {total} announces {expected} for page {page}"
-            )));
-        }
-        Ok(Page {
-            records,
-            unreadable: Vec::new(),
-            next: (offset + got < total).then(|| (page + 1).to_string()),
-        })
+        let tenant = self.config.greentrace();
+        tenant.fetch_page(&self.http, feed, cursor).await
     }
 
     fn detect_feed(&self, _file_name: &str, head: &[u8]) -> Option<Feed> {
-        let start = head.iter().find(|b| !b.is_ascii_whitespace())?;
-        if *start == b'{' {
-            // A JSON head may be cut anywhere; the dataset key comes first in every response.
-            let text = String::from_utf8_lossy(head);
-            return [
-                Feed::Projects,
-                Feed::Issuances,
-                Feed::Retirements,
-                Feed::Cancellations,
-            ]
-            .into_iter()
-            .find(|f| columns::dataset(*f).is_some_and(|k| text.contains(&format!("\"{k}\""))));
+        if greentrace::is_json(head) {
+            return greentrace::detect_feed(head);
         }
         let rows = read_csv(head).ok()?;
         columns::detect(rows.headers())
     }
 
     fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError> {
-        let malformed = |reason: String| FileError::Malformed {
-            file: source.to_owned(),
-            reason,
-        };
-        if columns::dataset(feed).is_none() {
+        if greentrace::dataset(feed).is_none() {
             return Err(FileError::Unsupported {
                 file: source.to_owned(),
                 feed,
             });
         }
-        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        if first == Some(&b'{') {
-            let value: serde_json::Value = serde_json::from_slice(bytes)
-                .map_err(|e| malformed(format!("not valid JSON: {e}")))?;
-            let (records, _) = fetch::json_rows(feed, source, &value, 1).map_err(malformed)?;
-            return Ok(Page {
-                records,
-                ..Page::default()
-            });
+        if greentrace::is_json(bytes) {
+            return greentrace::read_file(feed, source, bytes);
         }
-        fetch::csv_page(feed, source, bytes, Completeness::File).map_err(malformed)
+        fetch::csv_page(feed, source, bytes, Completeness::File).map_err(|reason| {
+            FileError::Malformed {
+                file: source.to_owned(),
+                reason,
+            }
+        })
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection> {

@@ -4,7 +4,7 @@
 //! (`project-summaries` and `holding-summaries`). Both give the same keys for the same block,
 //! so a retirement read from either source is one record.
 
-use carbonmesh_connector::{Feed, RawBody, RawRecord, Record, Rejection};
+use carbonmesh_connector::{Feed, RawBody, RawRecord, Record, Rejection, greentrace};
 use carbonmesh_model::{
     CreditRecord, CrossReference, Label, Location, Normalized, Period, Project, RegistryId,
     TransactionType, UnitStatus,
@@ -20,8 +20,14 @@ use crate::columns as col;
 
 const REGISTRY: RegistryId = RegistryId::Acr;
 
-/// GreenTrace pages are addressed relative to this host.
-const GREENTRACE_SITE: &str = "https://greentrace.ice.com";
+/// ACR's readings of GreenTrace rows.
+const GREENTRACE: greentrace::Rows = greentrace::Rows {
+    registry: REGISTRY,
+    project_id,
+    serial,
+    cancelled_status,
+    whole_credits: false,
+};
 
 /// Normalizes one ACR record.
 pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
@@ -137,28 +143,17 @@ fn apx_project(raw: &RawRecord) -> Result<Project, Rejection> {
 }
 
 fn greentrace_project(raw: &RawRecord) -> Result<Project, Rejection> {
-    let id = project_id(raw, "projectId", &["projectId"])?;
-    let name = required(raw, "projectName", &["projectName"])?;
-    let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = raw.clean_field(&["projectDeveloper"]);
-    set_country(&mut p, raw.clean_field(&["country"]));
-    p.project_type = raw.clean_field(&["projectType"]);
+    let mut p = GREENTRACE.project(raw)?;
     p.methodology = raw.clean_field(&["projectMethodology"]).and_then(|m| {
         parse_methodology(REGISTRY, &m)
             .map(|m| methodology_text(m.program, m.code, m.version, m.raw))
     });
-    p.status = raw
-        .clean_field(&["projectStatus"])
-        .map(|s| Normalized::new(project_status(REGISTRY, &s), s));
     if let Some(program) = raw.clean_field(&["creditingProgram"]) {
         p.labels.push(Label {
             kind: "crediting_program".into(),
             value: program,
         });
     }
-    p.registry_url = raw
-        .clean_field(&["details.url"])
-        .map(|u| format!("{GREENTRACE_SITE}{u}"));
     Ok(p)
 }
 
@@ -291,69 +286,18 @@ fn apx_block(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     })
 }
 
-/// A GreenTrace holding row. `holdingQuantity` is the block's size; `issuanceQuantity` repeats
-/// the parent issuance's total on every block and is not used.
+/// A GreenTrace holding row.
 fn holding(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
-    let project = project_id(raw, "projectReferenceId", &["projectReferenceId"])?;
-    let (serial, range) = serial(raw, "holdingSerialNumber", &["holdingSerialNumber"])?;
-    let implied = col::holding_status(raw.feed).unwrap_or_default();
-    let status_raw = raw
-        .clean_field(&["holdingStatus"])
-        .unwrap_or_else(|| implied.to_owned());
-    let mut c = CreditRecord {
-        registry: REGISTRY,
-        record_key: String::new(),
-        registry_project_id: project,
-        transaction_type: Normalized::new(TransactionType::Unknown, ""),
-        quantity: quantity(raw, "holdingQuantity", &["holdingQuantity"])?,
-        serial: Some(serial.clone()),
-        serial_range: range,
-        vintage: Some(vintage(raw, "vintage", &["vintage"])?),
-        monitoring_period: None,
-        event_date: None,
-        status: Normalized::new(unit_status(REGISTRY, &status_raw), &status_raw),
-        account: raw.clean_field(&["registryAccountName", "accountHolderProfileName"]),
-        beneficiary: None,
-        reason: None,
-        note: None,
-    };
-    match raw.feed {
-        Feed::Issuances => {
-            c.record_key = format!("issued:{serial}");
-            c.transaction_type =
-                Normalized::new(kind(&status_raw, TransactionType::Issuance), &status_raw);
-            c.event_date = date(raw, "issuanceDate", &["issuanceDate"])?;
-        }
-        Feed::Retirements => {
-            c.record_key = format!("retired:{serial}");
-            c.transaction_type =
-                Normalized::new(kind(&status_raw, TransactionType::Retirement), &status_raw);
-            c.event_date = date(raw, "retirementDate", &["retirementDate"])?;
-            c.reason = raw.clean_field(&["retirementReasonDisplayName", "retirementReason"]);
-            c.beneficiary = raw.clean_field(&["retirementOnBehalfOfName"]);
-            c.note = raw.clean_field(&["retirementPurpose"]);
-        }
-        _ => {
-            let reason = raw
-                .clean_field(&["cancellationReasonDisplayName", "cancellationReason"])
-                .unwrap_or_else(|| status_raw.clone());
-            c.record_key = format!("cancelled:{serial}");
-            c.transaction_type =
-                Normalized::new(kind(&reason, TransactionType::Cancellation), &reason);
-            c.status = cancelled_status(c.transaction_type.value, &status_raw);
-            c.event_date = date(raw, "cancellationDate", &["cancellationDate"])?;
-            c.beneficiary = raw.clean_field(&["cancellationOnBehalfOfName"]);
-            c.reason = Some(reason);
-            // Reversal compensation is paid with buffer units, held in ACR's risk mitigation
-            // account: say so, since the block's serial belongs to the project's own batch.
-            if raw.clean_field(&["isReserve"]).as_deref() == Some("true") {
-                c.note = Some(format!(
-                    "paid from the buffer pool ({})",
-                    raw.clean_field(&["registryAccountName"])
-                        .unwrap_or_else(|| "reserve".into())
-                ));
-            }
-        }
+    let mut c = GREENTRACE.holding(raw)?;
+    // Reversal compensation is paid with buffer units, held in ACR's risk mitigation account:
+    // say so, since the block's serial belongs to the project's own batch.
+    if raw.feed == Feed::Cancellations && raw.clean_field(&["isReserve"]).as_deref() == Some("true")
+    {
+        c.note = Some(format!(
+            "paid from the buffer pool ({})",
+            raw.clean_field(&["registryAccountName"])
+                .unwrap_or_else(|| "reserve".into())
+        ));
     }
     Ok(c)
 }

@@ -1,7 +1,7 @@
-//! Reading ART's records into raw records: APX CSV exports (files) and GreenTrace JSON pages
-//! (HTTP responses or saved files).
+//! Reading ART's APX CSV exports into raw records; GreenTrace JSON pages are read by
+//! `carbonmesh_connector::greentrace`.
 
-use carbonmesh_connector::{Feed, Page, RawBody, RawRecord};
+use carbonmesh_connector::{Feed, Page};
 
 use crate::columns;
 
@@ -17,39 +17,6 @@ pub(crate) fn csv_page(
     carbonmesh_connector::csv_page(feed, source, bytes, completeness, |headers| {
         columns::missing_required(feed, headers)
     })
-}
-
-/// The rows of a GreenTrace response: `{"datasets":{"<key>":{"rows":[…],"totalCount":n}}}`.
-/// Returns the page's raw records, numbered from `first_line`, and the announced total.
-pub(crate) fn json_rows(
-    feed: Feed,
-    source: &str,
-    value: &serde_json::Value,
-    first_line: u64,
-) -> Result<(Vec<RawRecord>, Option<u64>), String> {
-    let key = columns::dataset(feed).ok_or_else(|| format!("ART publishes no {feed} dataset"))?;
-    let dataset = value
-        .get("datasets")
-        .and_then(|d| d.get(key))
-        .ok_or_else(|| format!("no `datasets.{key}` member"))?;
-    let rows = dataset
-        .get("rows")
-        .and_then(|r| r.as_array())
-        .ok_or_else(|| format!("`datasets.{key}.rows` is not an array"))?;
-    let total = dataset
-        .get("totalCount")
-        .and_then(serde_json::Value::as_u64);
-    let records = rows
-        .iter()
-        .zip(first_line..)
-        .map(|(row, line)| RawRecord {
-            feed,
-            source: source.to_owned(),
-            line,
-            body: RawBody::Json(row.clone()),
-        })
-        .collect();
-    Ok((records, total))
 }
 
 #[cfg(test)]
@@ -90,15 +57,5 @@ mod tests {
             err.contains("serial numbers (\"Credit Serial Numbers\")"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn greentrace_rows_are_numbered_from_the_page_offset() {
-        let body = serde_json::json!({"datasets": {"retiredCredits": {
-            "rows": [{"holdingKey": "a"}, {"holdingKey": "b"}], "totalCount": 7}}});
-        let (rows, total) = json_rows(Feed::Retirements, "u", &body, 5).expect("rows");
-        assert_eq!(total, Some(7));
-        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [5, 6]);
-        assert!(json_rows(Feed::Issuances, "u", &body, 1).is_err());
     }
 }

@@ -4,7 +4,7 @@
 //! (`project-summaries` and `holding-summaries`). A retirement or cancellation block read from
 //! either source has the same key (`retired:<serial>`, `cancelled:<serial>`), so it is one record.
 
-use carbonmesh_connector::{Feed, RawBody, RawRecord, Record, Rejection};
+use carbonmesh_connector::{Feed, RawBody, RawRecord, Record, Rejection, greentrace};
 use carbonmesh_model::{
     CreditRecord, Label, Location, Normalized, Period, Project, RegistryId, SerialRange,
     TransactionType, UnitStatus,
@@ -20,8 +20,14 @@ use crate::columns as col;
 
 const REGISTRY: RegistryId = RegistryId::Art;
 
-/// GreenTrace pages are addressed relative to this host.
-const GREENTRACE_SITE: &str = "https://greentrace.ice.com";
+/// ART's readings of GreenTrace rows.
+const GREENTRACE: greentrace::Rows = greentrace::Rows {
+    registry: REGISTRY,
+    project_id: program_id,
+    serial,
+    cancelled_status,
+    whole_credits: true,
+};
 
 /// Normalizes one ART record.
 pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
@@ -33,7 +39,7 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         (Feed::Retirements, false) => vec![Record::Credit(apx_retirement(raw)?)],
         (Feed::Cancellations, false) => vec![Record::Credit(apx_cancellation(raw)?)],
         (Feed::Issuances | Feed::Retirements | Feed::Cancellations, true) => {
-            vec![Record::Credit(holding(raw)?)]
+            vec![Record::Credit(GREENTRACE.holding(raw)?)]
         }
         (Feed::Transactions, _) => {
             return Err(Rejection::record(
@@ -118,25 +124,14 @@ fn apx_project(raw: &RawRecord) -> Result<Project, Rejection> {
 }
 
 fn greentrace_project(raw: &RawRecord) -> Result<Project, Rejection> {
-    let id = program_id(raw, "projectId", &["projectId"])?;
-    let name = required(raw, "projectName", &["projectName"])?;
-    let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = raw.clean_field(&["projectDeveloper"]);
-    set_country(&mut p, raw.clean_field(&["country"]));
-    p.project_type = raw.clean_field(&["projectType"]);
+    let mut p = GREENTRACE.project(raw)?;
     p.methodology = raw.clean_field(&["projectMethodology"]);
-    p.status = raw
-        .clean_field(&["projectStatus"])
-        .map(|s| Normalized::new(project_status(REGISTRY, &s), s));
     if let Some(program) = raw.clean_field(&["creditingProgram"]) {
         p.labels.push(Label {
             kind: "crediting_program".into(),
             value: crediting_program(&program),
         });
     }
-    p.registry_url = raw
-        .clean_field(&["details.url"])
-        .map(|u| format!("{GREENTRACE_SITE}{u}"));
     Ok(p)
 }
 
@@ -270,64 +265,6 @@ fn apx_block(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         reason: None,
         note: None,
     })
-}
-
-/// A GreenTrace holding row. `holdingQuantity` is the block's size; `issuanceQuantity` repeats
-/// the parent issuance's total on every block and is not used.
-fn holding(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
-    let program = program_id(raw, "projectReferenceId", &["projectReferenceId"])?;
-    let (serial, range) = serial(raw, "holdingSerialNumber", &["holdingSerialNumber"])?;
-    let implied = col::holding_status(raw.feed).unwrap_or_default();
-    let status_raw = raw
-        .clean_field(&["holdingStatus"])
-        .unwrap_or_else(|| implied.to_owned());
-    let mut c = CreditRecord {
-        registry: REGISTRY,
-        record_key: String::new(),
-        registry_project_id: program,
-        transaction_type: Normalized::new(TransactionType::Unknown, ""),
-        quantity: quantity(raw, "holdingQuantity", &["holdingQuantity"])?,
-        serial: Some(serial.clone()),
-        serial_range: range,
-        vintage: Some(vintage(raw, "vintage", &["vintage"])?),
-        monitoring_period: None,
-        event_date: None,
-        status: Normalized::new(unit_status(REGISTRY, &status_raw), &status_raw),
-        account: raw.clean_field(&["registryAccountName", "accountHolderProfileName"]),
-        beneficiary: None,
-        reason: None,
-        note: None,
-    };
-    match raw.feed {
-        Feed::Issuances => {
-            c.record_key = format!("issued:{serial}");
-            c.transaction_type =
-                Normalized::new(kind(&status_raw, TransactionType::Issuance), &status_raw);
-            c.event_date = date(raw, "issuanceDate", &["issuanceDate"])?;
-        }
-        Feed::Retirements => {
-            c.record_key = format!("retired:{serial}");
-            c.transaction_type =
-                Normalized::new(kind(&status_raw, TransactionType::Retirement), &status_raw);
-            c.event_date = date(raw, "retirementDate", &["retirementDate"])?;
-            c.reason = raw.clean_field(&["retirementReasonDisplayName", "retirementReason"]);
-            c.beneficiary = raw.clean_field(&["retirementOnBehalfOfName"]);
-            c.note = raw.clean_field(&["retirementPurpose"]);
-        }
-        _ => {
-            let reason = raw
-                .clean_field(&["cancellationReasonDisplayName", "cancellationReason"])
-                .unwrap_or_else(|| status_raw.clone());
-            c.record_key = format!("cancelled:{serial}");
-            c.transaction_type =
-                Normalized::new(kind(&reason, TransactionType::Cancellation), &reason);
-            c.status = cancelled_status(c.transaction_type.value, &status_raw);
-            c.event_date = date(raw, "cancellationDate", &["cancellationDate"])?;
-            c.beneficiary = raw.clean_field(&["cancellationOnBehalfOfName"]);
-            c.reason = Some(reason);
-        }
-    }
-    Ok(c)
 }
 
 /// The serial as published and its integer range. A serial whose unit count differs from the

@@ -8,6 +8,7 @@
 
 mod connector;
 mod csv_page;
+pub mod greentrace;
 pub mod http;
 mod raw;
 pub mod testkit;
