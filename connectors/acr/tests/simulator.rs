@@ -7,9 +7,8 @@ use std::time::Duration;
 use carbonmesh_connector::{Connector, Feed, FetchError, HttpClient, HttpPolicy, Record};
 use carbonmesh_connector_acr::{AcrConfig, AcrConnector};
 use carbonmesh_model::RegistryId;
-use carbonmesh_simulator::formats::serial;
 use carbonmesh_simulator::{
-    CaseCounts, CaseKind, Fault, FaultPlan, FaultRule, Feed as SimFeed, FeedRow, Scale, Simulator,
+    CaseCounts, CaseKind, Fault, FaultPlan, FaultRule, Feed as SimFeed, Scale, Simulator,
     SimulatorConfig, SimulatorHandle, Trigger,
 };
 
@@ -57,21 +56,6 @@ fn sim_feed(feed: Feed) -> SimFeed {
         Feed::Cancellations => SimFeed::AcrCanceled,
         Feed::Transactions => panic!("ACR has no transactions feed"),
     }
-}
-
-/// What a feed serves, read from the data set rather than over HTTP: project ids (unpadded, as
-/// carbonmesh stores them) or serials, sorted.
-fn expected(sim: &SimulatorHandle, feed: SimFeed) -> Vec<String> {
-    let dataset = sim.dataset();
-    let mut keys: Vec<String> = (0..dataset.len(feed))
-        .filter_map(|i| match dataset.row(feed, i)? {
-            FeedRow::Project(p) => Some(p.registry_id()),
-            FeedRow::Credit(c, p) => Some(serial::serial(&c, &p)),
-            FeedRow::Arb(_) => None,
-        })
-        .collect();
-    keys.sort();
-    keys
 }
 
 /// Serials the simulator made inconsistent on purpose (their quantity disagrees).
@@ -151,7 +135,7 @@ async fn every_feed_syncs_completely_from_the_simulator() {
                 "{feed}: unexpected rejection {r}"
             );
         }
-        let mut expected = expected(&sim, served);
+        let mut expected = sim.dataset().served_keys(served);
         expected.retain(|k| !rejected.iter().any(|r| r.starts_with(k.as_str())));
         assert_eq!(keys.len() as u64 + rejected.len() as u64, total, "{feed}");
         assert_eq!(keys, expected, "{feed}");

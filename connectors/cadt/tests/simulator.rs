@@ -1,19 +1,16 @@
 //! The CAD Trust connector against the carbonmesh registry simulator's node routes: projects
 //! and units synced through `page`/`limit`, and the simulator's faults.
 
-use carbonmesh_connector::testkit::quick_http;
+use carbonmesh_connector::testkit::{quick_http, sync_feed};
 use carbonmesh_connector::{Connector, Feed, FetchError, Record};
 use carbonmesh_connector_cadt::{CadtConfig, CadtConnector};
 use carbonmesh_model::RegistryId;
 use carbonmesh_simulator::formats::serial;
 use carbonmesh_simulator::{
-    CaseCounts, Fault, FaultPlan, FaultRule, Feed as SimFeed, FeedRow, RegistryScale, Scale,
-    Simulator, SimulatorConfig, SimulatorHandle, Trigger,
+    CaseCounts, Fault, FaultPlan, FaultRule, Feed as SimFeed, RegistryScale, Scale, Simulator,
+    SimulatorConfig, SimulatorHandle, Trigger,
 };
 use rust_decimal::Decimal;
-
-/// More pages than any feed of the test data set has.
-const MAX_PAGES: usize = 200;
 
 fn config() -> SimulatorConfig {
     let scale = RegistryScale {
@@ -26,42 +23,6 @@ fn config() -> SimulatorConfig {
         cases: CaseCounts::default(),
         ..SimulatorConfig::default()
     }
-}
-
-/// Every record of `feed`, following `next` (bounded); every row must normalize. Returns the
-/// records and the number of pages.
-async fn sync(c: &CadtConnector, feed: Feed) -> Result<(Vec<Record>, usize), FetchError> {
-    let mut cursor: Option<String> = None;
-    let mut out = Vec::new();
-    for pages in 1..=MAX_PAGES {
-        let page = c.fetch_page(feed, cursor.as_deref()).await?;
-        assert!(page.unreadable.is_empty(), "{feed}: {:?}", page.unreadable);
-        for raw in &page.records {
-            let records = c
-                .normalize(raw)
-                .unwrap_or_else(|r| panic!("{feed}: line {} rejected: {r}", raw.line));
-            out.extend(records);
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok((out, pages)),
-        }
-    }
-    panic!("{feed}: more than {MAX_PAGES} pages");
-}
-
-/// What a feed serves, read from the data set: project ids, or serials.
-fn expected(sim: &SimulatorHandle, feed: SimFeed) -> Vec<String> {
-    let dataset = sim.dataset();
-    let mut keys: Vec<String> = (0..dataset.len(feed))
-        .filter_map(|i| match dataset.row(feed, i)? {
-            FeedRow::Project(p) => Some(p.registry_id()),
-            FeedRow::Credit(c, p) => Some(serial::serial(&c, &p)),
-            FeedRow::Arb(_) => None,
-        })
-        .collect();
-    keys.sort();
-    keys
 }
 
 /// Records per page: small, so that every feed spans several pages.
@@ -89,7 +50,7 @@ async fn every_feed_syncs_once_through_its_pages() {
     let c = connector(&sim);
     for feed in c.feeds() {
         let served = sim_feed(*feed);
-        let (records, pages) = sync(&c, *feed).await.expect("sync");
+        let (records, pages) = sync_feed(&c, *feed).await.expect("sync");
         let rows = sim.dataset().len(served);
         assert!(rows > u64::from(PAGE), "{feed}: {rows} rows fit one page");
         assert_eq!(pages as u64, rows.div_ceil(u64::from(PAGE)), "{feed}");
@@ -114,7 +75,11 @@ async fn every_feed_syncs_once_through_its_pages() {
             }
         }
         keys.sort();
-        assert_eq!(keys, expected(&sim, served), "{feed}: every row once");
+        assert_eq!(
+            keys,
+            sim.dataset().served_keys(served),
+            "{feed}: every row once"
+        );
     }
     sim.shutdown().await;
 }

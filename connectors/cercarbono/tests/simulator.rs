@@ -1,7 +1,7 @@
 //! The Cercarbono connector against the carbonmesh registry simulator's EcoRegistry routes:
 //! every feed in one response with the required headers, and the simulator's faults.
 
-use carbonmesh_connector::testkit::quick_http;
+use carbonmesh_connector::testkit::{quick_http, sync_feed};
 use carbonmesh_connector::{Connector, Feed, FetchError, Record};
 use carbonmesh_connector_cercarbono::{CercarbonoConfig, CercarbonoConnector};
 use carbonmesh_model::RegistryId;
@@ -11,9 +11,6 @@ use carbonmesh_simulator::{
     Simulator, SimulatorConfig, SimulatorHandle, Trigger,
 };
 use rust_decimal::Decimal;
-
-/// More pages than any feed of the test data set has.
-const MAX_PAGES: usize = 200;
 
 fn config() -> SimulatorConfig {
     let scale = RegistryScale {
@@ -26,42 +23,6 @@ fn config() -> SimulatorConfig {
         cases: CaseCounts::default(),
         ..SimulatorConfig::default()
     }
-}
-
-/// Every record of `feed`, following `next` (bounded); every row must normalize. Returns the
-/// records and the number of pages.
-async fn sync(c: &CercarbonoConnector, feed: Feed) -> Result<(Vec<Record>, usize), FetchError> {
-    let mut cursor: Option<String> = None;
-    let mut out = Vec::new();
-    for pages in 1..=MAX_PAGES {
-        let page = c.fetch_page(feed, cursor.as_deref()).await?;
-        assert!(page.unreadable.is_empty(), "{feed}: {:?}", page.unreadable);
-        for raw in &page.records {
-            let records = c
-                .normalize(raw)
-                .unwrap_or_else(|r| panic!("{feed}: line {} rejected: {r}", raw.line));
-            out.extend(records);
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok((out, pages)),
-        }
-    }
-    panic!("{feed}: more than {MAX_PAGES} pages");
-}
-
-/// What a feed serves, read from the data set: project ids, or serials.
-fn expected(sim: &SimulatorHandle, feed: SimFeed) -> Vec<String> {
-    let dataset = sim.dataset();
-    let mut keys: Vec<String> = (0..dataset.len(feed))
-        .filter_map(|i| match dataset.row(feed, i)? {
-            FeedRow::Project(p) => Some(p.registry_id()),
-            FeedRow::Credit(c, p) => Some(serial::serial(&c, &p)),
-            FeedRow::Arb(_) => None,
-        })
-        .collect();
-    keys.sort();
-    keys
 }
 
 fn connector(sim: &SimulatorHandle) -> CercarbonoConnector {
@@ -97,7 +58,7 @@ async fn every_feed_syncs_every_record_once() {
     let c = connector(&sim);
     for feed in c.feeds() {
         let served = sim_feed(*feed);
-        let (records, pages) = sync(&c, *feed).await.expect("sync");
+        let (records, pages) = sync_feed(&c, *feed).await.expect("sync");
         assert_eq!(pages, 1, "{feed}: one response holds everything");
         assert_eq!(sim.requests(served), 1, "{feed}: none retried");
         let mut keys = Vec::new();
@@ -125,7 +86,7 @@ async fn every_feed_syncs_every_record_once() {
         let expected = if *feed == Feed::Retirements {
             expected_retirements(&sim)
         } else {
-            expected(&sim, served)
+            sim.dataset().served_keys(served)
         };
         assert_eq!(keys, expected, "{feed}: every row once");
     }

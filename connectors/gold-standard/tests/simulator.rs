@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
+use carbonmesh_connector::testkit::sync_feed;
 use carbonmesh_connector::{Connector, Feed, FetchError, HttpClient, HttpPolicy, Record};
 use carbonmesh_connector_gold_standard::{GoldStandardConfig, GoldStandardConnector};
 use carbonmesh_model::RegistryId;
@@ -91,35 +92,14 @@ fn read(records: &[Record]) -> BTreeMap<String, u64> {
     out
 }
 
-/// Every page of `feed` until `next` is None, every record normalized.
-async fn sync(c: &GoldStandardConnector, feed: Feed) -> Result<(Vec<Record>, u64), FetchError> {
-    let mut cursor: Option<String> = None;
-    let mut records = Vec::new();
-    let mut pages = 0;
-    loop {
-        let page = c.fetch_page(feed, cursor.as_deref()).await?;
-        pages += 1;
-        assert!(page.unreadable.is_empty(), "{feed}: {:?}", page.unreadable);
-        for raw in &page.records {
-            match c.normalize(raw) {
-                Ok(r) => records.extend(r),
-                Err(why) => panic!("{}: rejected: {why}", raw.location()),
-            }
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok((records, pages)),
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_sync_reads_every_record_the_simulator_serves() {
     let sim = Simulator::start(config()).await.expect("start");
     let c = connector(&sim, 2);
     assert_eq!(c.feeds(), &[Feed::Projects, Feed::Transactions]);
     for &feed in c.feeds() {
-        let (records, pages) = sync(&c, feed).await.expect("sync");
+        let (records, pages) = sync_feed(&c, feed).await.expect("sync");
+        let pages = pages as u64;
         let rows = sim.dataset().len(route(feed));
         assert!(rows >= 150, "{feed}: {rows} rows is too small a test");
         assert_eq!(records.len() as u64, rows, "{feed}: one record per row");
@@ -153,7 +133,8 @@ async fn a_429_storm_with_retry_after_still_completes() {
     )));
     let c = connector(&sim, 4);
     let started = Instant::now();
-    let (records, pages) = sync(&c, Feed::Transactions).await.expect("completes");
+    let (records, pages) = sync_feed(&c, Feed::Transactions).await.expect("completes");
+    let pages = pages as u64;
     assert!(
         started.elapsed() >= Duration::from_secs(2),
         "Retry-After honoured"
@@ -181,7 +162,7 @@ async fn broken_pages_fail_the_fetch() {
 
     // A persistent 500 on one page: the status, after every attempt.
     sim.set_faults(on_page_1(Fault::Status { status: 500 }));
-    let error = sync(&c, Feed::Transactions).await.expect_err("500");
+    let error = sync_feed(&c, Feed::Transactions).await.expect_err("500");
     assert!(
         matches!(
             error,
@@ -196,7 +177,7 @@ async fn broken_pages_fail_the_fetch() {
 
     // A body cut half way.
     sim.set_faults(on_page_1(Fault::TruncatedBody));
-    let error = sync(&c, Feed::Transactions).await.expect_err("cut");
+    let error = sync_feed(&c, Feed::Transactions).await.expect_err("cut");
     assert!(
         matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("not valid JSON")),
         "{error}"
@@ -204,7 +185,7 @@ async fn broken_pages_fail_the_fetch() {
 
     // Half a page before the end, where X-Total-Count announces a full one.
     sim.set_faults(on_page_1(Fault::ShortPage));
-    let error = sync(&c, Feed::Transactions).await.expect_err("short");
+    let error = sync_feed(&c, Feed::Transactions).await.expect_err("short");
     assert!(
         matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("x-total-count")),
         "{error}"
@@ -216,7 +197,7 @@ async fn broken_pages_fail_the_fetch() {
         Trigger::Page(0),
         Fault::ShortPage,
     )));
-    let error = sync(&c, Feed::Projects).await.expect_err("short");
+    let error = sync_feed(&c, Feed::Projects).await.expect_err("short");
     assert!(matches!(error, FetchError::Malformed { .. }), "{error}");
     sim.shutdown().await;
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
+use carbonmesh_connector::testkit::sync_feed;
 use carbonmesh_connector::{Connector, Feed, FetchError, HttpClient, HttpPolicy, Record};
 use carbonmesh_connector_verra::{VerraConfig, VerraConnector};
 use carbonmesh_model::{RegistryId, SerialRange};
@@ -79,28 +80,6 @@ fn served(sim: &SimulatorHandle, feed: SimFeed) -> BTreeMap<String, u64> {
     out
 }
 
-/// Every page of `feed` until `next` is None, every record normalized.
-async fn sync(c: &VerraConnector, feed: Feed) -> Result<(Vec<Record>, usize), FetchError> {
-    let mut cursor: Option<String> = None;
-    let mut records = Vec::new();
-    let mut pages = 0;
-    loop {
-        let page = c.fetch_page(feed, cursor.as_deref()).await?;
-        pages += 1;
-        assert!(page.unreadable.is_empty(), "{feed}: {:?}", page.unreadable);
-        for raw in &page.records {
-            match c.normalize(raw) {
-                Ok(r) => records.extend(r),
-                Err(why) => panic!("{}: rejected: {why}", raw.location()),
-            }
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok((records, pages)),
-        }
-    }
-}
-
 /// What the connector read, in the shape of [`served`].
 fn read(records: &[Record]) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
@@ -123,7 +102,7 @@ async fn a_sync_reads_every_record_the_simulator_serves() {
     let c = connector(&sim, 2);
     assert_eq!(c.feeds(), &[Feed::Projects, Feed::Transactions]);
     for &feed in c.feeds() {
-        let (records, pages) = sync(&c, feed).await.expect("sync");
+        let (records, pages) = sync_feed(&c, feed).await.expect("sync");
         let expected = served(&sim, route(feed));
         let rows = sim.dataset().len(route(feed));
         assert!(rows >= 30, "{feed}: {rows} rows is too small a test");
@@ -153,7 +132,7 @@ async fn a_sync_reads_every_record_the_simulator_serves() {
 
     // The Platts event feeds read whole on request too.
     for feed in [Feed::Issuances, Feed::Retirements, Feed::Cancellations] {
-        let (records, _) = sync(&c, feed).await.expect("sync");
+        let (records, _) = sync_feed(&c, feed).await.expect("sync");
         assert_eq!(read(&records), served(&sim, route(feed)), "{feed}");
     }
     sim.shutdown().await;
@@ -179,7 +158,7 @@ async fn a_429_storm_with_retry_after_still_completes() {
             },
         ));
         let started = Instant::now();
-        let (records, _) = sync(&c, feed).await.expect("completes");
+        let (records, _) = sync_feed(&c, feed).await.expect("completes");
         assert!(
             started.elapsed() >= Duration::from_secs(1),
             "Retry-After honoured"
@@ -200,7 +179,7 @@ async fn broken_pages_fail_the_fetch() {
         (Feed::Transactions, SimFeed::VerraTransactions),
     ] {
         sim.set_faults(on(route, Trigger::Page(1), Fault::Status { status: 500 }));
-        let error = sync(&c, feed).await.expect_err("500");
+        let error = sync_feed(&c, feed).await.expect_err("500");
         assert!(
             matches!(
                 error,
@@ -220,7 +199,7 @@ async fn broken_pages_fail_the_fetch() {
         Trigger::Page(1),
         Fault::TruncatedBody,
     ));
-    let error = sync(&c, Feed::Projects).await.expect_err("cut");
+    let error = sync_feed(&c, Feed::Projects).await.expect_err("cut");
     assert!(
         matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("not valid JSON")),
         "{error}"
@@ -230,7 +209,7 @@ async fn broken_pages_fail_the_fetch() {
         Trigger::Page(1),
         Fault::TruncatedBody,
     ));
-    let error = sync(&c, Feed::Transactions).await.expect_err("cut");
+    let error = sync_feed(&c, Feed::Transactions).await.expect_err("cut");
     assert!(
         matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("truncated")),
         "{error}"
@@ -242,7 +221,7 @@ async fn broken_pages_fail_the_fetch() {
         Trigger::Page(1),
         Fault::ShortPage,
     ));
-    let error = sync(&c, Feed::Projects).await.expect_err("short");
+    let error = sync_feed(&c, Feed::Projects).await.expect_err("short");
     assert!(
         matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("total")),
         "{error}"
@@ -257,7 +236,9 @@ async fn broken_pages_fail_the_fetch() {
             to: "Serial No".into(),
         },
     ));
-    let error = sync(&c, Feed::Transactions).await.expect_err("renamed");
+    let error = sync_feed(&c, Feed::Transactions)
+        .await
+        .expect_err("renamed");
     assert!(
         matches!(&error, FetchError::Malformed { reason, .. } if reason.contains("Serial Number")),
         "{error}"
@@ -276,7 +257,7 @@ async fn a_short_export_page_loses_no_row() {
         Trigger::Page(1),
         Fault::ShortPage,
     ));
-    let (records, _) = sync(&c, Feed::Transactions).await.expect("sync");
+    let (records, _) = sync_feed(&c, Feed::Transactions).await.expect("sync");
     assert_eq!(
         read(&records),
         served(&sim, SimFeed::VerraTransactions),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use carbonmesh_model::CreditRecord;
 
-use crate::{Connector, Feed, HttpClient, HttpPolicy, Page, Record, Rejection};
+use crate::{Connector, Feed, FetchError, HttpClient, HttpPolicy, Page, Record, Rejection};
 
 /// An HTTP client with short timeouts and back-off, for tests on loopback.
 pub fn quick_http() -> HttpClient {
@@ -100,4 +100,33 @@ pub fn assert_unique_keys(name: &str, records: &[Record]) {
             c.record_key
         );
     }
+}
+
+/// More pages than any feed of a test data set has: the bound of [`sync_feed`].
+pub const MAX_PAGES: usize = 200;
+
+/// Every record of `feed` through `connector.fetch_page`, following `next` for at most
+/// [`MAX_PAGES`] pages; every row must be readable and normalize. Returns the records and the
+/// number of pages read.
+pub async fn sync_feed(
+    connector: &dyn Connector,
+    feed: Feed,
+) -> Result<(Vec<Record>, usize), FetchError> {
+    let mut cursor: Option<String> = None;
+    let mut out = Vec::new();
+    for pages in 1..=MAX_PAGES {
+        let page = connector.fetch_page(feed, cursor.as_deref()).await?;
+        assert!(page.unreadable.is_empty(), "{feed}: {:?}", page.unreadable);
+        for raw in &page.records {
+            let records = connector
+                .normalize(raw)
+                .unwrap_or_else(|r| panic!("{feed}: {} rejected: {r}", raw.location()));
+            out.extend(records);
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok((out, pages)),
+        }
+    }
+    panic!("{feed}: more than {MAX_PAGES} pages");
 }

@@ -297,6 +297,19 @@ impl Dataset {
             .collect()
     }
 
+    /// What `feed` serves, as a connector keys it: project ids, or serials, sorted.
+    pub fn served_keys(&self, feed: Feed) -> Vec<String> {
+        let mut keys: Vec<String> = (0..self.len(feed))
+            .filter_map(|i| match self.row(feed, i)? {
+                FeedRow::Project(p) => Some(p.registry_id()),
+                FeedRow::Credit(c, p) => Some(crate::formats::serial::serial(&c, &p)),
+                FeedRow::Arb(_) => None,
+            })
+            .collect();
+        keys.sort();
+        keys
+    }
+
     /// Row `i` of `feed`, or `None` past the end.
     pub fn row(&self, feed: Feed, i: u64) -> Option<FeedRow> {
         let index = self.feeds.get(&feed)?;
