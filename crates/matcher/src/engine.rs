@@ -25,6 +25,9 @@ pub struct MatchConfig {
     /// Registries whose issuance blocks (with serials) are known complete: a retirement or
     /// cancellation of theirs that no issuance covers is reported.
     pub complete_registries: BTreeSet<RegistryId>,
+    /// Registries read completely at least once (a complete poll): a conversion into one of
+    /// them with no matching issuance is reported only then.
+    pub synced_registries: BTreeSet<RegistryId>,
     /// Days a conversion may wait for its target issuance before it is reported.
     pub conversion_grace_days: u64,
     /// Today, for the grace period.
@@ -34,13 +37,16 @@ pub struct MatchConfig {
 impl MatchConfig {
     /// Registries that publish serialized issuance blocks (checked for uncovered retirements
     /// once they have been synced completely).
-    pub const ISSUANCE_BLOCK_REGISTRIES: [RegistryId; 3] =
-        [RegistryId::Verra, RegistryId::Puro, RegistryId::Biocarbon];
+    /// Verra's VCU export lists current-state sub-blocks, not issuance blocks, so it is not
+    /// among them.
+    pub const ISSUANCE_BLOCK_REGISTRIES: [RegistryId; 2] =
+        [RegistryId::Puro, RegistryId::Biocarbon];
 
     /// A configuration with no registry known complete, a 90-day grace period, and `today`.
     pub fn new(today: NaiveDate) -> MatchConfig {
         MatchConfig {
             complete_registries: BTreeSet::new(),
+            synced_registries: BTreeSet::new(),
             conversion_grace_days: 90,
             today,
         }
@@ -190,7 +196,7 @@ impl Matcher {
         &mut self,
         credit: CreditRecord,
         version: i64,
-    ) -> Option<(u32, Option<(u32, u64, u64)>)> {
+    ) -> Option<(u32, Option<(u32, u64, u64)>, Option<String>)> {
         let key = (credit.registry, credit.record_key.clone());
         let ns = credit.serial_range.as_ref().map(|r| r.namespace.clone());
         let ns = ns.map(|n| self.namespace_id(&n));
@@ -225,14 +231,14 @@ impl Matcher {
                 }
                 self.recs[i as usize] = rec;
                 self.credits_of.entry(pid).or_default().insert(i);
-                Some((i, old_range))
+                Some((i, old_range, Some(old_pid)))
             }
             None => {
                 let i = self.recs.len() as u32;
                 self.recs.push(rec);
                 self.by_key.insert(key, i);
                 self.credits_of.entry(pid).or_default().insert(i);
-                Some((i, None))
+                Some((i, None, None))
             }
         }
     }
@@ -371,9 +377,13 @@ impl Matcher {
         }
         let mut hits = Vec::new();
         for (c, v) in credits {
-            let Some((i, old_range)) = self.put_record(c, v) else {
+            let Some((i, old_range, old_pid)) = self.put_record(c, v) else {
                 continue;
             };
+            if let Some(old_pid) = old_pid {
+                self.dirty_around_project(&old_pid, &mut dirty_projects);
+                dirty_projects.insert(old_pid);
+            }
             if let Some((ns, start, end)) = old_range {
                 hits.clear();
                 self.ns[ns as usize].query(start, end, &mut hits);
@@ -396,6 +406,18 @@ impl Matcher {
         }
         for id in dirty_projects {
             self.reevaluate(&Scope::Project(id));
+        }
+        self.diff(before)
+    }
+
+    /// Changes which registries have been read completely, re-checking conversions.
+    pub fn set_synced_registries(&mut self, synced: BTreeSet<RegistryId>) -> Changes {
+        let before = self.snapshot_ids();
+        if synced != self.config.synced_registries {
+            self.config.synced_registries = synced;
+            for id in self.all_project_scopes() {
+                self.reevaluate(&Scope::Project(id));
+            }
         }
         self.diff(before)
     }
@@ -486,6 +508,8 @@ impl Matcher {
     }
 
     fn reevaluate(&mut self, scope: &Scope) {
+        // Other records whose own findings rested on this scope's evidence.
+        let mut co_owners: BTreeSet<Scope> = BTreeSet::new();
         if let Some(ids) = self.scoped.remove(scope) {
             for id in ids {
                 self.findings.remove(&id);
@@ -495,12 +519,13 @@ impl Matcher {
                             if let Some(set) = self.scoped.get_mut(&o) {
                                 set.remove(&id);
                             }
+                            co_owners.insert(o);
                         }
                     }
                 }
             }
         }
-        let found = match scope {
+        let mut found = match scope {
             Scope::Record(i) => {
                 let i = *i;
                 let mut found = Vec::new();
@@ -521,6 +546,12 @@ impl Matcher {
             }
             Scope::Project(id) => self.project_findings(id),
         };
+        for o in co_owners {
+            match o {
+                Scope::Record(j) => found.extend(self.record_findings(j)),
+                Scope::Project(id) => found.extend(self.project_findings(&id)),
+            }
+        }
         for (f, scopes) in found {
             // A pair finding re-found from the other side keeps both owners.
             let mut all = scopes;
@@ -930,7 +961,8 @@ impl Matcher {
                 let due = s.credit.event_date.and_then(|d| {
                     d.checked_add_days(chrono::Days::new(self.config.conversion_grace_days))
                 });
-                if due.is_none_or(|due| due < self.config.today) {
+                let target_read = self.config.synced_registries.contains(&target);
+                if target_read && due.is_none_or(|due| due < self.config.today) {
                     out.push((
                         Finding::new(
                             AlertKind::ConversionUnmatched,

@@ -73,22 +73,27 @@ pub async fn load(
 /// ([`MatchConfig::ISSUANCE_BLOCK_REGISTRIES`]) with at least one complete poll run. Files
 /// imported by hand are slices, never complete.
 pub async fn complete_registries(store: &dyn Store) -> Result<BTreeSet<RegistryId>, MatchError> {
-    let runs = store.runs(10_000).await?;
+    let synced = synced_registries(store).await?;
     Ok(MatchConfig::ISSUANCE_BLOCK_REGISTRIES
         .into_iter()
-        .filter(|r| {
-            runs.iter().any(|run| {
-                run.connector == r.as_str()
-                    && run.status == RunStatus::Complete
-                    && run.trigger != "import"
-            })
-        })
+        .filter(|r| synced.contains(r))
+        .collect())
+}
+
+/// Registries with at least one complete poll run (imports are slices, never complete).
+pub async fn synced_registries(store: &dyn Store) -> Result<BTreeSet<RegistryId>, MatchError> {
+    let runs = store.runs(10_000).await?;
+    Ok(runs
+        .iter()
+        .filter(|run| run.status == RunStatus::Complete && run.trigger != "import")
+        .filter_map(|run| RegistryId::builtin(&run.connector))
         .collect())
 }
 
 /// The configuration for a run against `store` now.
 pub async fn config_for(store: &dyn Store, now: DateTime<Utc>) -> Result<MatchConfig, MatchError> {
     let mut config = MatchConfig::new(now.date_naive());
+    config.synced_registries = synced_registries(store).await?;
     config.complete_registries = complete_registries(store).await?;
     Ok(config)
 }
@@ -407,6 +412,9 @@ pub async fn after_run(store: &dyn Store) -> Result<Reconciled, MatchError> {
     let complete = complete_registries(store).await?;
     let mut matcher = session.lock().await;
     let mut changes = matcher.set_complete_registries(complete);
+    let synced = matcher.set_synced_registries(synced_registries(store).await?);
+    changes.upserted.extend(synced.upserted);
+    changes.removed.extend(synced.removed);
     let more = matcher.set_today(now.date_naive());
     changes.upserted.extend(more.upserted);
     changes.removed.extend(more.removed);

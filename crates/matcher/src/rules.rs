@@ -98,6 +98,11 @@ pub fn conversion_target(credit: &CreditRecord) -> Option<RegistryId> {
     if !is_use {
         return None;
     }
+    // California accepts conversions only from its Offset Project Registries.
+    let arb_source = matches!(
+        credit.registry,
+        RegistryId::Acr | RegistryId::Car | RegistryId::Verra
+    );
     let texts = [
         Some(&credit.transaction_type.raw),
         credit.reason.as_ref(),
@@ -106,10 +111,11 @@ pub fn conversion_target(credit: &CreditRecord) -> Option<RegistryId> {
     for text in texts.into_iter().flatten() {
         let lower = text.to_lowercase();
         let ws: Vec<String> = words(text).collect();
-        if ws
-            .iter()
-            .any(|w| w == "arb" || w == "arboc" || w == "arbocs")
-            || lower.contains("air resources board")
+        if arb_source
+            && (ws
+                .iter()
+                .any(|w| w == "arb" || w == "arboc" || w == "arbocs")
+                || lower.contains("air resources board"))
         {
             return Some(RegistryId::Arb);
         }
@@ -168,9 +174,22 @@ pub fn similarity_key(project: &Project) -> Option<String> {
 
 /// Whether two projects' developers and methodologies do not contradict a match.
 pub fn compatible(a: &Project, b: &Project) -> bool {
+    // Parenthesized roles ("(PP)") and punctuation do not tell developers apart.
     let norm = |s: &Option<String>| {
         s.as_deref()
-            .map(|s| words(s).collect::<Vec<_>>().join(" "))
+            .map(|s| {
+                let mut plain = String::new();
+                let mut depth = 0u32;
+                for c in s.chars() {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth = depth.saturating_sub(1),
+                        _ if depth == 0 => plain.push(c),
+                        _ => {}
+                    }
+                }
+                words(&plain).collect::<Vec<_>>().join(" ")
+            })
             .filter(|s| !s.is_empty())
     };
     match (norm(&a.developer), norm(&b.developer)) {
