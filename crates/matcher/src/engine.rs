@@ -19,6 +19,13 @@ use serde::Serialize;
 use crate::index::{Entry, Hit, NsIndex, Role};
 use crate::rules;
 
+/// What [`Matcher::put_record`] returns: the record's index, the range it replaced
+/// (namespace, start, end) and the project it belonged to before.
+type PutRecord = (u32, Option<(u32, u64, u64)>, Option<String>);
+
+/// Conversion sources and targets of one (target registry, vintage).
+type ConversionGroup<'a> = (Vec<&'a Rec>, Vec<&'a Rec>);
+
 /// What the matcher is told about the world beyond the records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchConfig {
@@ -191,12 +198,9 @@ impl Matcher {
         id
     }
 
-    /// Stores a record (new or changed); returns its index and the range it replaced.
-    fn put_record(
-        &mut self,
-        credit: CreditRecord,
-        version: i64,
-    ) -> Option<(u32, Option<(u32, u64, u64)>, Option<String>)> {
+    /// Stores a record (new or changed); returns its index, the range it replaced and the
+    /// project it belonged to before.
+    fn put_record(&mut self, credit: CreditRecord, version: i64) -> Option<PutRecord> {
         let key = (credit.registry, credit.record_key.clone());
         let ns = credit.serial_range.as_ref().map(|r| r.namespace.clone());
         let ns = ns.map(|n| self.namespace_id(&n));
@@ -258,10 +262,10 @@ impl Matcher {
             if *old == project && (version == 0 || *v == version) {
                 return false;
             }
-            if let Some(key) = rules::similarity_key(old) {
-                if let Some(set) = self.similar.get_mut(&key) {
-                    set.remove(&id);
-                }
+            if let Some(key) = rules::similarity_key(old)
+                && let Some(set) = self.similar.get_mut(&key)
+            {
+                set.remove(&id);
             }
             for target in Self::references(old) {
                 if let Some(set) = self.referenced_by.get_mut(&target) {
@@ -534,10 +538,10 @@ impl Matcher {
                     let mut hits = Vec::new();
                     self.ns[ns as usize].query(r.start, r.end, &mut hits);
                     for h in hits {
-                        if h.rec != i {
-                            if let Some(f) = self.pair_finding(i, h.rec) {
-                                found.push((f, vec![Scope::Record(i), Scope::Record(h.rec)]));
-                            }
+                        if h.rec != i
+                            && let Some(f) = self.pair_finding(i, h.rec)
+                        {
+                            found.push((f, vec![Scope::Record(i), Scope::Record(h.rec)]));
                         }
                     }
                 }
@@ -691,23 +695,22 @@ impl Matcher {
         // A retirement bridged to a token.
         if rec.role == Role::Use
             && c.transaction_type.value == carbonmesh_model::TransactionType::Retirement
+            && let Some(bridge) = rules::bridge_marker(c)
         {
-            if let Some(bridge) = rules::bridge_marker(c) {
-                let banned =
-                    c.registry == RegistryId::Verra && rules::after_token_ban(c.event_date);
-                let severity = if banned {
-                    Severity::Critical
-                } else {
-                    Severity::High
-                };
-                let when = match c.event_date {
-                    Some(d) if banned => format!(
-                        " on {d}, after Verra's 2022-05-25 ban on tokens of retired credits"
-                    ),
-                    Some(d) => format!(" on {d}"),
-                    None => String::new(),
-                };
-                out.push((
+            let banned = c.registry == RegistryId::Verra && rules::after_token_ban(c.event_date);
+            let severity = if banned {
+                Severity::Critical
+            } else {
+                Severity::High
+            };
+            let when = match c.event_date {
+                Some(d) if banned => {
+                    format!(" on {d}, after Verra's 2022-05-25 ban on tokens of retired credits")
+                }
+                Some(d) => format!(" on {d}"),
+                None => String::new(),
+            };
+            out.push((
                     Finding::new(
                         AlertKind::TokenOnRetired,
                         severity,
@@ -723,7 +726,6 @@ impl Matcher {
                     ),
                     vec![me.clone()],
                 ));
-            }
         }
         let (Some(ns), Some(r)) = (rec.ns, c.serial_range.as_ref()) else {
             return out;
@@ -776,32 +778,31 @@ impl Matcher {
             }
         }
         // A serial naming another registry's units that are still active there.
-        if foreign {
-            if let Some(owner) = rules::namespace_owner(&r.namespace) {
-                let hits = self.live_hits(ns, r.start, r.end);
-                let own: Vec<&Hit> = hits
-                    .iter()
-                    .filter(|h| self.recs[h.rec as usize].credit.registry == owner)
-                    .collect();
-                let used: Vec<(u64, u64)> = own
-                    .iter()
-                    .filter(|h| h.role == Role::Use)
-                    .map(|h| (h.start, h.end))
-                    .collect();
-                for h in own.iter().filter(|h| h.role != Role::Use) {
-                    let (s, e) = (h.start.max(r.start), h.end.min(r.end));
-                    let active = gaps(s, e, used.iter().copied());
-                    let Some(&(gs, ge)) = active.first() else {
-                        continue;
-                    };
-                    let units: u64 = active.iter().map(|(s, e)| e - s + 1).sum();
-                    let o = &self.recs[h.rec as usize];
-                    let severity = if rec.role == Role::Use {
-                        Severity::Critical
-                    } else {
-                        Severity::High
-                    };
-                    out.push((
+        if foreign && let Some(owner) = rules::namespace_owner(&r.namespace) {
+            let hits = self.live_hits(ns, r.start, r.end);
+            let own: Vec<&Hit> = hits
+                .iter()
+                .filter(|h| self.recs[h.rec as usize].credit.registry == owner)
+                .collect();
+            let used: Vec<(u64, u64)> = own
+                .iter()
+                .filter(|h| h.role == Role::Use)
+                .map(|h| (h.start, h.end))
+                .collect();
+            for h in own.iter().filter(|h| h.role != Role::Use) {
+                let (s, e) = (h.start.max(r.start), h.end.min(r.end));
+                let active = gaps(s, e, used.iter().copied());
+                let Some(&(gs, ge)) = active.first() else {
+                    continue;
+                };
+                let units: u64 = active.iter().map(|(s, e)| e - s + 1).sum();
+                let o = &self.recs[h.rec as usize];
+                let severity = if rec.role == Role::Use {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                };
+                out.push((
                         Finding::new(
                             AlertKind::CrossRegistrySerialOverlap,
                             severity,
@@ -822,7 +823,6 @@ impl Matcher {
                         ),
                         vec![me.clone(), Scope::Record(h.rec)],
                     ));
-                }
             }
         }
         out
@@ -858,8 +858,7 @@ impl Matcher {
             return;
         }
         // Groups: (target registry, vintage) → sources, targets.
-        let mut groups: BTreeMap<(RegistryId, Option<i32>), (Vec<&Rec>, Vec<&Rec>)> =
-            BTreeMap::new();
+        let mut groups: BTreeMap<(RegistryId, Option<i32>), ConversionGroup<'_>> = BTreeMap::new();
         for s in &sources {
             if let Some(t) = rules::conversion_target(&s.credit) {
                 groups.entry((t, s.credit.vintage)).or_default().0.push(s);

@@ -36,6 +36,9 @@ pub struct Entry {
 /// Bytes one indexed block takes in the sorted array.
 pub const ENTRY_BYTES: usize = std::mem::size_of::<Entry>();
 
+// An indexed block must stay within 32 bytes: checked when compiling.
+const _: () = assert!(ENTRY_BYTES <= 32);
+
 /// A block found by a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
@@ -190,11 +193,6 @@ mod tests {
             rec,
             role: Role::Issuance,
         }
-    }
-
-    #[test]
-    fn an_entry_fits_in_32_bytes() {
-        assert!(ENTRY_BYTES <= 32, "{ENTRY_BYTES}");
     }
 
     #[test]

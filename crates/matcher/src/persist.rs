@@ -141,11 +141,11 @@ async fn pin_versions(store: &dyn Store, finding: &mut Finding) -> Result<(), Ma
         if r.version != 0 {
             continue;
         }
-        if r.range.is_some() || r.serial.is_some() || !r.record_key.contains(':') {
-            if let Some(v) = store.credit_version(r.registry, &r.record_key).await? {
-                r.version = v;
-                continue;
-            }
+        if (r.range.is_some() || r.serial.is_some() || !r.record_key.contains(':'))
+            && let Some(v) = store.credit_version(r.registry, &r.record_key).await?
+        {
+            r.version = v;
+            continue;
         }
         let project_key = r
             .record_key
@@ -283,10 +283,10 @@ pub async fn reconcile_changes(
         }
     }
     for id in &changes.removed {
-        if let Some(alert) = store.alert(id).await? {
-            if resolve(store, &alert, now).await? {
-                counts.resolved += 1;
-            }
+        if let Some(alert) = store.alert(id).await?
+            && resolve(store, &alert, now).await?
+        {
+            counts.resolved += 1;
         }
     }
     Ok(counts)

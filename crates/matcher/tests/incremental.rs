@@ -18,6 +18,8 @@ const REGISTRIES: [RegistryId; 4] = [
     RegistryId::Arb,
 ];
 
+// One argument per generated value of the property test.
+#[allow(clippy::too_many_arguments)]
 fn credit(
     key: u8,
     registry: usize,
@@ -36,7 +38,11 @@ fn credit(
         2 => (TransactionType::Conversion, UnitStatus::Converted),
         _ => (TransactionType::Transfer, UnitStatus::Active),
     };
-    let quantity = if extra % 5 == 0 { len + 2 } else { len };
+    let quantity = if extra.is_multiple_of(5) {
+        len + 2
+    } else {
+        len
+    };
     CreditRecord {
         registry,
         record_key: format!("r{key}"),
@@ -54,7 +60,9 @@ fn credit(
         event_date: NaiveDate::from_ymd_opt(2021 + i32::from(extra % 3), 6, 1),
         status: Normalized::new(status, "x"),
         account: None,
-        beneficiary: (extra % 7 == 0).then(|| "Toucan Protocol".to_owned()),
+        beneficiary: extra
+            .is_multiple_of(7)
+            .then(|| "Toucan Protocol".to_owned()),
         reason: None,
         note: None,
     }
