@@ -2,9 +2,10 @@
 //! with totals computed straight from the files' own columns.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
-use carbonmesh_connector::testkit::{self, Imported, assert_unique_keys, credits};
+use carbonmesh_connector::testkit::{
+    self, Imported, Totals, assert_unique_keys, credits, dec, totals_of,
+};
 use carbonmesh_connector::{Connector, Feed, Record};
 use carbonmesh_connector_acr::{AcrConfig, AcrConnector};
 use carbonmesh_model::TransactionType;
@@ -27,44 +28,9 @@ fn import(name: &str, expected: Feed) -> Imported {
     testkit::import_fixture(&connector(), name, &fixture(name), expected)
 }
 
-type Totals = BTreeMap<(String, i32, &'static str), Decimal>;
-
-fn totals_of(records: &[Record]) -> Totals {
-    let mut t = Totals::new();
-    for c in credits(records) {
-        *t.entry((
-            c.registry_project_id.clone(),
-            c.vintage.expect("vintage"),
-            c.transaction_type.value.as_str(),
-        ))
-        .or_default() += c.quantity;
-    }
-    t
-}
-
 /// The file read with the plain `csv` crate (the fixture files are well-quoted), as maps.
 fn rows(name: &str) -> Vec<BTreeMap<String, String>> {
-    let bytes = fixture(name);
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let headers = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.expect("row");
-            headers
-                .iter()
-                .map(|h| h.trim().to_owned())
-                .zip(r.iter().map(str::to_owned))
-                .collect()
-        })
-        .collect()
-}
-
-fn dec(v: &str) -> Decimal {
-    if v.trim().is_empty() {
-        return Decimal::ZERO;
-    }
-    Decimal::from_str(v.trim()).expect("number").normalize()
+    testkit::csv_rows(&fixture(name), |h| h.trim().to_owned())
 }
 
 /// `ACR0885` and `ACR885` are one project: the number, unpadded.

@@ -2,9 +2,8 @@
 //! with totals computed straight from the file's own columns.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
-use carbonmesh_connector::testkit::{self, Imported, assert_unique_keys, credits};
+use carbonmesh_connector::testkit::{self, Imported, assert_unique_keys, credits, dec};
 use carbonmesh_connector::{Connector, Feed, Record};
 use carbonmesh_connector_arb::{ArbConfig, ArbConnector};
 use carbonmesh_model::{RegistryId, TransactionType};
@@ -30,40 +29,17 @@ fn import(name: &str, expected: Feed) -> Imported {
 type Totals = BTreeMap<(String, Option<i32>, &'static str), Decimal>;
 
 fn totals_of(records: &[Record]) -> Totals {
-    let mut t = Totals::new();
-    for c in credits(records) {
-        *t.entry((
+    testkit::totals_by(credits(records), |c| {
+        (
             c.registry_project_id.clone(),
             c.vintage,
             c.transaction_type.value.as_str(),
-        ))
-        .or_default() += c.quantity;
-    }
-    t
+        )
+    })
 }
 
 fn rows(name: &str) -> Vec<BTreeMap<String, String>> {
-    let bytes = fixture(name);
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let headers = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.expect("row");
-            headers
-                .iter()
-                .map(str::to_owned)
-                .zip(r.iter().map(str::to_owned))
-                .collect()
-        })
-        .collect()
-}
-
-fn dec(v: &str) -> Decimal {
-    if v.trim().is_empty() {
-        return Decimal::ZERO;
-    }
-    Decimal::from_str(v.trim()).expect("number").normalize()
+    testkit::csv_rows(&fixture(name), str::to_owned)
 }
 
 const TABLE: &str = "offsets-db-data_nc-arboc_issuance_sheet3.csv";

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use carbonmesh_connector::testkit::{self, Imported, assert_unique_keys, credits};
+use carbonmesh_connector::testkit::{
+    self, Imported, Totals, assert_unique_keys, credits, totals_of,
+};
 use carbonmesh_connector::{Connector, Feed, Record};
 use carbonmesh_connector_biocarbon::{BiocarbonConfig, BiocarbonConnector};
 use carbonmesh_model::{CreditRecord, Project, ProjectStatus, TransactionType, UnitStatus};
@@ -51,21 +53,6 @@ fn projects(records: &[Record]) -> Vec<&Project> {
             Record::Credit(_) => None,
         })
         .collect()
-}
-
-type Totals = BTreeMap<(String, i32, String), Decimal>;
-
-fn totals_of(records: &[Record]) -> Totals {
-    let mut t = Totals::new();
-    for c in credits(records) {
-        *t.entry((
-            c.registry_project_id.clone(),
-            c.vintage.expect("vintage"),
-            c.transaction_type.value.as_str().to_owned(),
-        ))
-        .or_default() += c.quantity;
-    }
-    t
 }
 
 /// A quantity as the API writes it: `"299,564"`, `"0"` or a number.
@@ -126,11 +113,7 @@ fn issuance_blocks_import_whole_with_their_ranges() {
             y => text(y),
         };
         *expected
-            .entry((
-                text(&b["initiative_id"]),
-                year.parse().expect("year"),
-                kind.to_owned(),
-            ))
+            .entry((text(&b["initiative_id"]), year.parse().expect("year"), kind))
             .or_default() += amount(&b["amount"]);
     }
     assert_eq!(totals_of(&i.records), expected);
@@ -223,7 +206,7 @@ fn retirements_import_whole_as_sub_ranges() {
             .entry((
                 text(&r["initiative_id"]),
                 2000 + yymm[..2].parse::<i32>().expect("year"),
-                "retirement".to_owned(),
+                "retirement",
             ))
             .or_default() += amount(&r["sold"]);
     }
@@ -269,7 +252,7 @@ fn cancellations_import_whole_per_project() {
                 .entry((
                     project.clone(),
                     text(&c["year"]).parse().expect("year"),
-                    "cancellation".to_owned(),
+                    "cancellation",
                 ))
                 .or_default() += amount(&c["amount"]);
         }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use carbonmesh_connector::testkit::{self, Imported, assert_unique_keys, credits};
+use carbonmesh_connector::testkit::{self, Imported, Totals, assert_unique_keys, credits};
 use carbonmesh_connector::{Connector, Feed, Record};
 use carbonmesh_connector_cercarbono::{CercarbonoConfig, CercarbonoConnector};
 use carbonmesh_model::{
@@ -49,36 +49,18 @@ fn projects(records: &[Record]) -> Vec<&Project> {
         .collect()
 }
 
-type Totals = BTreeMap<(String, i32, String), Decimal>;
-
 fn totals_of(credits: &[&CreditRecord]) -> Totals {
-    let mut t = Totals::new();
-    for c in credits {
-        *t.entry((
+    testkit::totals_by(credits.iter().copied(), |c| {
+        (
             c.registry_project_id.clone(),
             c.vintage.expect("vintage"),
-            c.transaction_type.value.as_str().to_owned(),
-        ))
-        .or_default() += c.quantity;
-    }
-    t
+            c.transaction_type.value.as_str(),
+        )
+    })
 }
 
 fn rows(name: &str) -> Vec<BTreeMap<String, String>> {
-    let bytes = fixture(name);
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let headers = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.expect("row");
-            headers
-                .iter()
-                .map(str::to_owned)
-                .zip(r.iter().map(str::to_owned))
-                .collect()
-        })
-        .collect()
+    testkit::csv_rows(&fixture(name), str::to_owned)
 }
 
 /// `CDC-7` for `CDC_7_…`, `CDC-106` for `BCR2CDC_106_…`: the public code the serial names.
@@ -141,7 +123,7 @@ fn issued_batches_keep_their_range_and_totals() {
             .entry((
                 code_of(&row["serial"]),
                 row["year"].parse().expect("year"),
-                kind.to_owned(),
+                kind,
             ))
             .or_default() += dec(&row["issued_quantity"]);
     }
@@ -210,7 +192,7 @@ fn retirement_positions_become_ranges_inside_their_batch() {
             .entry((
                 code_of(&row["serial"]),
                 row["vintage"].parse().expect("vintage"),
-                "retirement".to_owned(),
+                "retirement",
             ))
             .or_default() += dec(&row["quantity"]);
     }
@@ -263,7 +245,7 @@ fn api_retirements_total_and_link_converted_batches() {
             .parse()
             .expect("year");
         *expected
-            .entry((code_of(serial), year, "retirement".to_owned()))
+            .entry((code_of(serial), year, "retirement"))
             .or_default() += Decimal::from(item["quantity"].as_i64().expect("quantity"));
     }
     assert_eq!(totals_of(&credits), expected);

@@ -51,16 +51,13 @@ fn projects(records: &[Record]) -> Vec<&Project> {
 type Totals = BTreeMap<(String, i32, String), Decimal>;
 
 fn totals_of(records: &[Record]) -> Totals {
-    let mut t = Totals::new();
-    for c in credits(records) {
-        *t.entry((
+    testkit::totals_by(credits(records), |c| {
+        (
             c.registry_project_id.clone(),
             c.vintage.expect("vintage"),
             c.transaction_type.value.as_str().to_owned(),
-        ))
-        .or_default() += c.quantity;
-    }
-    t
+        )
+    })
 }
 
 fn number(v: &Value) -> Decimal {

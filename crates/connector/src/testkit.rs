@@ -1,11 +1,12 @@
 //! Helpers for connector tests on the real registry samples: read a fixture file through a
 //! connector's `read_file` and `normalize`, the way `carbonmesh import` does.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use carbonmesh_model::CreditRecord;
+use rust_decimal::Decimal;
 
 use crate::{Connector, Feed, FetchError, HttpClient, HttpPolicy, Page, Record, Rejection};
 
@@ -88,6 +89,64 @@ pub fn credits(records: &[Record]) -> Vec<&CreditRecord> {
             Record::Project(_) => None,
         })
         .collect()
+}
+
+/// Credit quantities summed per `key`: the totals a test compares with a file's own columns.
+pub fn totals_by<'a, K: Ord>(
+    credits: impl IntoIterator<Item = &'a CreditRecord>,
+    key: impl Fn(&'a CreditRecord) -> K,
+) -> BTreeMap<K, Decimal> {
+    let mut totals = BTreeMap::new();
+    for c in credits {
+        *totals.entry(key(c)).or_default() += c.quantity;
+    }
+    totals
+}
+
+/// Quantities per (project, vintage, transaction type).
+pub type Totals = BTreeMap<(String, i32, &'static str), Decimal>;
+
+/// The [`Totals`] of the credit records among `records`; panics on one without a vintage.
+pub fn totals_of(records: &[Record]) -> Totals {
+    totals_by(credits(records), |c| {
+        (
+            c.registry_project_id.clone(),
+            c.vintage.expect("vintage"),
+            c.transaction_type.value.as_str(),
+        )
+    })
+}
+
+/// A CSV fixture read with the plain `csv` crate (the fixture files are well-quoted), as maps
+/// from header, passed through `header`, to field.
+pub fn csv_rows(bytes: &[u8], header: fn(&str) -> String) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let headers = match reader.headers() {
+        Ok(headers) => headers.clone(),
+        Err(error) => panic!("no header row: {error}"),
+    };
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap_or_else(|error| panic!("unreadable row: {error}"));
+            headers
+                .iter()
+                .map(header)
+                .zip(r.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+/// A quantity as a file writes it, normalized; a blank field is zero.
+pub fn dec(v: &str) -> Decimal {
+    if v.trim().is_empty() {
+        return Decimal::ZERO;
+    }
+    v.trim()
+        .parse::<Decimal>()
+        .unwrap_or_else(|error| panic!("`{v}` is not a number: {error}"))
+        .normalize()
 }
 
 /// Panics when two credit records of one file share a record key.
