@@ -48,11 +48,7 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         }
     };
     for record in &records {
-        let checked = match record {
-            Record::Project(p) => p.validate(),
-            Record::Credit(c) => c.validate(),
-        };
-        checked.map_err(|e| Rejection::field(e.field, e.reason))?;
+        record.validate()?;
     }
     Ok(records)
 }

@@ -37,11 +37,7 @@ pub fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
             ));
         }
     };
-    let checked = match &record {
-        Record::Project(p) => p.validate(),
-        Record::Credit(c) => c.validate(),
-    };
-    checked.map_err(|e| Rejection::field(e.field, e.reason))?;
+    record.validate()?;
     Ok(vec![record])
 }
 

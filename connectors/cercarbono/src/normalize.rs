@@ -40,11 +40,7 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
             )));
         }
     };
-    let checked = match &record {
-        Record::Project(p) => p.validate(),
-        Record::Credit(c) => c.validate(),
-    };
-    checked.map_err(|e| Rejection::field(e.field, e.reason))?;
+    record.validate()?;
     Ok(vec![record])
 }
 

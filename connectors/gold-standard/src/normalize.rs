@@ -30,11 +30,7 @@ pub fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         (RawBody::Json(_), Feed::Projects) => Record::Project(api_project(raw)?),
         (RawBody::Json(_), _) => Record::Credit(api_credit(raw)?),
     };
-    let valid = match &record {
-        Record::Project(p) => p.validate(),
-        Record::Credit(c) => c.validate(),
-    };
-    valid.map_err(|e| Rejection::field(e.field, e.reason))?;
+    record.validate()?;
     Ok(vec![record])
 }
 

@@ -32,11 +32,7 @@ pub fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         (RawBody::Json(_), Feed::Cancellations) => Record::Credit(platts_cancellation(raw)?),
         (RawBody::Json(_), Feed::Transactions) => Record::Credit(vcu_row(raw)?),
     };
-    let valid = match &record {
-        Record::Project(p) => p.validate(),
-        Record::Credit(c) => c.validate(),
-    };
-    valid.map_err(|e| Rejection::field(e.field, e.reason))?;
+    record.validate()?;
     Ok(vec![record])
 }
 

@@ -184,6 +184,18 @@ pub enum Record {
     Credit(CreditRecord),
 }
 
+impl Record {
+    /// Checks the record against the model's rules; a broken rule rejects the raw record,
+    /// naming the field.
+    pub fn validate(&self) -> Result<(), Rejection> {
+        match self {
+            Record::Project(p) => p.validate(),
+            Record::Credit(c) => c.validate(),
+        }
+        .map_err(|e| Rejection::field(e.field, e.reason))
+    }
+}
+
 /// Why a raw record could not be normalized; the record is kept with this reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}{reason}", field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
