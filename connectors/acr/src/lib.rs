@@ -68,12 +68,7 @@ impl AcrConfig {
     }
 
     fn greentrace(&self) -> greentrace::Tenant<'_> {
-        greentrace::Tenant {
-            name: "ACR",
-            host: &self.base_url,
-            tenant: &self.tenant,
-            page_size: self.page_size,
-        }
+        greentrace::Tenant::new("ACR", &self.base_url, &self.tenant, self.page_size)
     }
 }
 

@@ -70,12 +70,7 @@ impl ArtConfig {
     }
 
     fn greentrace(&self) -> greentrace::Tenant<'_> {
-        greentrace::Tenant {
-            name: "ART",
-            host: &self.base_url,
-            tenant: &self.tenant,
-            page_size: self.page_size,
-        }
+        greentrace::Tenant::new("ART", &self.base_url, &self.tenant, self.page_size)
     }
 }
 

@@ -1,15 +1,14 @@
 //! The ART connector against the carbonmesh registry simulator's GreenTrace tenant
 //! `ART_REGISTRY`: every feed synced page by page over HTTP, and the simulator's faults.
 
-use carbonmesh_connector::testkit::{quick_http, sync_feed};
-use carbonmesh_connector::{Connector, Feed, FetchError, Record};
+use carbonmesh_connector::testkit::{block_keys, credits, quick_http, sync_feed};
+use carbonmesh_connector::{Connector, Feed, FetchError};
 use carbonmesh_connector_art::{ArtConfig, ArtConnector};
 use carbonmesh_model::RegistryId;
 use carbonmesh_simulator::{
     CaseCounts, Fault, FaultPlan, FaultRule, Feed as SimFeed, RegistryScale, Scale, Simulator,
     SimulatorConfig, SimulatorHandle, Trigger,
 };
-use rust_decimal::Decimal;
 
 /// Rows per page: small, so that every feed spans several pages.
 const PAGE: u32 = 7;
@@ -55,26 +54,16 @@ async fn every_feed_syncs_once_through_its_pages() {
         assert!(rows > u64::from(PAGE), "{feed}: {rows} rows fit one page");
         assert_eq!(pages as u64, rows.div_ceil(u64::from(PAGE)), "{feed}");
         assert_eq!(sim.requests(served), pages as u64, "{feed}: none retried");
-        let mut keys = Vec::new();
-        for record in records {
-            match record {
-                Record::Project(p) => keys.push(p.registry_project_id),
-                Record::Credit(credit) => {
-                    let serial = credit.serial.clone().expect("a serial");
-                    let range = credit.serial_range.clone().expect("a serial range");
-                    assert_eq!(Decimal::from(range.quantity()), credit.quantity, "{serial}");
-                    assert!(range.namespace.starts_with("art:"), "{}", range.namespace);
-                    let prefix = match feed {
-                        Feed::Issuances => "issued:",
-                        Feed::Retirements => "retired:",
-                        _ => "cancelled:",
-                    };
-                    assert_eq!(credit.record_key, format!("{prefix}{serial}"));
-                    keys.push(serial);
-                }
-            }
+        for credit in credits(&records) {
+            let prefix = match feed {
+                Feed::Issuances => "issued:",
+                Feed::Retirements => "retired:",
+                _ => "cancelled:",
+            };
+            let serial = credit.serial.as_deref().unwrap_or_default();
+            assert_eq!(credit.record_key, format!("{prefix}{serial}"));
         }
-        keys.sort();
+        let keys = block_keys(&records, "art:");
         assert_eq!(
             keys,
             sim.dataset().served_keys(served),

@@ -2,15 +2,14 @@
 //! routes: Laravel pages with the `x-api-key`, cancellations per project, and the simulator's
 //! faults.
 
-use carbonmesh_connector::testkit::{quick_http, sync_feed};
-use carbonmesh_connector::{Connector, Feed, FetchError, Record};
+use carbonmesh_connector::testkit::{block_keys, quick_http, sync_feed};
+use carbonmesh_connector::{Connector, Feed, FetchError};
 use carbonmesh_connector_biocarbon::{BiocarbonConfig, BiocarbonConnector};
 use carbonmesh_model::RegistryId;
 use carbonmesh_simulator::{
     CaseCounts, Fault, FaultPlan, FaultRule, Feed as SimFeed, RegistryScale, Scale, Simulator,
     SimulatorConfig, SimulatorHandle, Trigger,
 };
-use rust_decimal::Decimal;
 
 fn config() -> SimulatorConfig {
     let scale = RegistryScale {
@@ -67,24 +66,7 @@ async fn every_feed_syncs_once_through_its_pages() {
             pages as u64
         };
         assert_eq!(sim.requests(served), requests, "{feed}: none retried");
-        let mut keys = Vec::new();
-        for record in records {
-            match record {
-                Record::Project(p) => keys.push(p.registry_project_id),
-                Record::Credit(credit) => {
-                    let serial = credit.serial.clone().expect("a serial");
-                    let range = credit.serial_range.clone().expect("a serial range");
-                    assert_eq!(Decimal::from(range.quantity()), credit.quantity, "{serial}");
-                    assert!(
-                        range.namespace.starts_with("biocarbon:"),
-                        "{}",
-                        range.namespace
-                    );
-                    keys.push(serial);
-                }
-            }
-        }
-        keys.sort();
+        let keys = block_keys(&records, "biocarbon:");
         assert_eq!(
             keys,
             sim.dataset().served_keys(served),

@@ -1,8 +1,8 @@
 //! The CAD Trust connector against the carbonmesh registry simulator's node routes: projects
 //! and units synced through `page`/`limit`, and the simulator's faults.
 
-use carbonmesh_connector::testkit::{quick_http, sync_feed};
-use carbonmesh_connector::{Connector, Feed, FetchError, Record};
+use carbonmesh_connector::testkit::{block_keys, quick_http, sync_feed};
+use carbonmesh_connector::{Connector, Feed, FetchError};
 use carbonmesh_connector_cadt::{CadtConfig, CadtConnector};
 use carbonmesh_model::RegistryId;
 use carbonmesh_simulator::formats::serial;
@@ -10,7 +10,6 @@ use carbonmesh_simulator::{
     CaseCounts, Fault, FaultPlan, FaultRule, Feed as SimFeed, RegistryScale, Scale, Simulator,
     SimulatorConfig, SimulatorHandle, Trigger,
 };
-use rust_decimal::Decimal;
 
 fn config() -> SimulatorConfig {
     let scale = RegistryScale {
@@ -55,26 +54,7 @@ async fn every_feed_syncs_once_through_its_pages() {
         assert!(rows > u64::from(PAGE), "{feed}: {rows} rows fit one page");
         assert_eq!(pages as u64, rows.div_ceil(u64::from(PAGE)), "{feed}");
         assert_eq!(sim.requests(served), pages as u64, "{feed}: none retried");
-        let mut keys = Vec::new();
-        for record in records {
-            match record {
-                Record::Project(p) => keys.push(p.registry_project_id),
-                Record::Credit(credit) => {
-                    let serial = credit.serial.clone().expect("a serial");
-                    let range = credit.serial_range.clone().expect("a serial range");
-                    assert_eq!(Decimal::from(range.quantity()), credit.quantity, "{serial}");
-                    assert!(
-                        range
-                            .namespace
-                            .starts_with(&format!("cadt:{}:", serial::CADT_ORG_UID)),
-                        "{}",
-                        range.namespace
-                    );
-                    keys.push(serial);
-                }
-            }
-        }
-        keys.sort();
+        let keys = block_keys(&records, &format!("cadt:{}:", serial::CADT_ORG_UID));
         assert_eq!(
             keys,
             sim.dataset().served_keys(served),

@@ -1,15 +1,14 @@
 //! The Puro.earth connector against the carbonmesh registry simulator's registry pages: every
 //! page read out of its server-component stream, and the simulator's faults.
 
-use carbonmesh_connector::testkit::{quick_http, sync_feed};
-use carbonmesh_connector::{Connector, Feed, FetchError, Record};
+use carbonmesh_connector::testkit::{block_keys, quick_http, sync_feed};
+use carbonmesh_connector::{Connector, Feed, FetchError};
 use carbonmesh_connector_puro::{PuroConfig, PuroConnector};
 use carbonmesh_model::RegistryId;
 use carbonmesh_simulator::{
     CaseCounts, Fault, FaultPlan, FaultRule, Feed as SimFeed, RegistryScale, Scale, Simulator,
     SimulatorConfig, SimulatorHandle, Trigger,
 };
-use rust_decimal::Decimal;
 
 fn config() -> SimulatorConfig {
     let scale = RegistryScale {
@@ -46,20 +45,7 @@ async fn every_page_syncs_every_record_once() {
         let (records, pages) = sync_feed(&c, *feed).await.expect("sync");
         assert_eq!(pages, 1, "{feed}: one page holds everything");
         assert_eq!(sim.requests(served), 1, "{feed}: none retried");
-        let mut keys = Vec::new();
-        for record in records {
-            match record {
-                Record::Project(p) => keys.push(p.registry_project_id),
-                Record::Credit(credit) => {
-                    let serial = credit.serial.clone().expect("a serial");
-                    let range = credit.serial_range.clone().expect("a serial range");
-                    assert_eq!(Decimal::from(range.quantity()), credit.quantity, "{serial}");
-                    assert!(range.namespace.starts_with("puro:"), "{}", range.namespace);
-                    keys.push(serial);
-                }
-            }
-        }
-        keys.sort();
+        let keys = block_keys(&records, "puro:");
         assert_eq!(
             keys,
             sim.dataset().served_keys(served),

@@ -69,7 +69,17 @@ pub struct Tenant<'a> {
     pub page_size: u32,
 }
 
-impl Tenant<'_> {
+impl<'a> Tenant<'a> {
+    /// The tenant `tenant` of the GreenTrace host `host`, read for the registry `name`.
+    pub fn new(name: &'a str, host: &'a str, tenant: &'a str, page_size: u32) -> Self {
+        Self {
+            name,
+            host,
+            tenant,
+            page_size,
+        }
+    }
+
     /// The API base: host followed by [`API_PREFIX`].
     pub fn api_url(&self) -> String {
         format!("{}{API_PREFIX}", self.host)

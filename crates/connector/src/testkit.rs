@@ -91,6 +91,31 @@ pub fn credits(records: &[Record]) -> Vec<&CreditRecord> {
         .collect()
 }
 
+/// The keys of a synced feed, sorted: project ids, and the serials of credit blocks. Panics
+/// unless every block carries a serial and an integer range of as many units as its quantity,
+/// in a namespace starting with `namespace`.
+pub fn block_keys(records: &[Record], namespace: &str) -> Vec<String> {
+    let mut keys: Vec<String> = records
+        .iter()
+        .map(|record| match record {
+            Record::Project(p) => p.registry_project_id.clone(),
+            Record::Credit(credit) => {
+                let serial = credit.serial.clone().expect("a serial");
+                let range = credit.serial_range.clone().expect("a serial range");
+                assert_eq!(Decimal::from(range.quantity()), credit.quantity, "{serial}");
+                assert!(
+                    range.namespace.starts_with(namespace),
+                    "{}",
+                    range.namespace
+                );
+                serial
+            }
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
 /// Credit quantities summed per `key`: the totals a test compares with a file's own columns.
 pub fn totals_by<'a, K: Ord>(
     credits: impl IntoIterator<Item = &'a CreditRecord>,
