@@ -3,4 +3,4 @@
 # backend, the PostgreSQL ones against a throwaway cluster started for the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec scripts/with-postgres.sh cargo test --workspace --locked "$@"
+exec scripts/with-postgres.sh cargo test --workspace --locked --no-fail-fast "$@"

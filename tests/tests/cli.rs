@@ -22,7 +22,8 @@ fn help_lists_only_working_commands() {
     assert_eq!(
         commands,
         [
-            "demo", "serve", "migrate", "import", "sync", "export", "serial", "help"
+            "demo", "serve", "migrate", "import", "sync", "export", "serial", "webhook", "match",
+            "alerts", "help"
         ]
     );
 }
