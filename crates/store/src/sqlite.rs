@@ -200,6 +200,9 @@ impl SqliteStore {
         sql: &'static RowStatements,
         batch: &[Stamped<T>],
     ) -> StoreResult<RunCounts> {
+        // Hold the sqlx writer's one connection for the batch: this process's other writes
+        // then queue behind the batch instead of busy-waiting on SQLite's write lock.
+        let _writes_wait = self.writer.acquire().await?;
         let (pieces, mut received) = tokio::sync::mpsc::channel(2);
         let writer = Arc::clone(&self.batch_writer);
         let written = tokio::task::spawn_blocking(move || {
