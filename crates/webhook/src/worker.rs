@@ -59,37 +59,8 @@ pub async fn apply(
     let source = format!("webhook {}/{}", delivery.connector, delivery.id);
     match payload {
         Payload::CommonFormat(common) => {
-            let stamp = |json: String| Provenance {
-                source: source.clone(),
-                raw_hash: sha256_hex(json.as_bytes()),
-                fetched_at: delivery.received_at,
-                run_id: None,
-            };
+            let (projects, credits) = stamped(delivery, common);
             let mut counts = RunCounts::default();
-            let projects: Vec<Stamped<Project>> = common
-                .data
-                .projects
-                .into_iter()
-                .map(|record| {
-                    let json = serde_json::to_string(&record).unwrap_or_default();
-                    Stamped {
-                        record,
-                        provenance: stamp(json),
-                    }
-                })
-                .collect();
-            let credits: Vec<Stamped<CreditRecord>> = common
-                .data
-                .credits
-                .into_iter()
-                .map(|record| {
-                    let json = serde_json::to_string(&record).unwrap_or_default();
-                    Stamped {
-                        record,
-                        provenance: stamp(json),
-                    }
-                })
-                .collect();
             if !projects.is_empty() {
                 counts += store.upsert_projects(&projects).await?;
             }
@@ -157,6 +128,106 @@ pub async fn apply(
     }
 }
 
+/// A common-format delivery's records, stamped with the delivery as their source.
+fn stamped(
+    delivery: &WebhookDelivery,
+    common: crate::payload::CommonFormat,
+) -> (Vec<Stamped<Project>>, Vec<Stamped<CreditRecord>>) {
+    let source = format!("webhook {}/{}", delivery.connector, delivery.id);
+    let stamp = |json: String| Provenance {
+        source: source.clone(),
+        raw_hash: sha256_hex(json.as_bytes()),
+        fetched_at: delivery.received_at,
+        run_id: None,
+    };
+    let projects = common
+        .data
+        .projects
+        .into_iter()
+        .map(|record| {
+            let json = serde_json::to_string(&record).unwrap_or_default();
+            Stamped {
+                record,
+                provenance: stamp(json),
+            }
+        })
+        .collect();
+    let credits = common
+        .data
+        .credits
+        .into_iter()
+        .map(|record| {
+            let json = serde_json::to_string(&record).unwrap_or_default();
+            Stamped {
+                record,
+                provenance: stamp(json),
+            }
+        })
+        .collect();
+    (projects, credits)
+}
+
+/// Applies the common-format deliveries among `claimed` together, one upsert for all their
+/// records in delivery order (the same result as one by one, a record's later delivery
+/// after its earlier one), records each as applied, and returns the others. If the joint
+/// write fails, every delivery is returned to be applied on its own.
+async fn apply_common_together(
+    inbox: &Inbox,
+    holder: &str,
+    claimed: Vec<WebhookDelivery>,
+) -> Vec<WebhookDelivery> {
+    let mut rest = Vec::new();
+    let mut together = Vec::new();
+    let (mut projects, mut credits) = (Vec::new(), Vec::new());
+    for delivery in claimed {
+        let parsed = inbox
+            .endpoints
+            .get(&delivery.connector)
+            .and_then(|endpoint| {
+                let connector = endpoint.connector.as_ref();
+                Payload::parse(
+                    delivery.payload.as_bytes(),
+                    connector.registry(),
+                    connector.feeds(),
+                )
+                .ok()
+            });
+        match parsed {
+            Some(Payload::CommonFormat(common)) => {
+                let (p, c) = stamped(&delivery, common);
+                projects.extend(p);
+                credits.extend(c);
+                together.push(delivery);
+            }
+            _ => rest.push(delivery),
+        }
+    }
+    if together.len() < 2 {
+        rest.extend(together);
+        return rest;
+    }
+    let store = inbox.store.as_ref();
+    let written = async {
+        if !projects.is_empty() {
+            store.upsert_projects(&projects).await?;
+        }
+        if !credits.is_empty() {
+            store.upsert_credits(&credits).await?;
+        }
+        Ok::<_, carbonmesh_store::StoreError>(())
+    }
+    .await;
+    if let Err(error) = written {
+        tracing::warn!(%error, "applying webhook deliveries together failed; one by one instead");
+        rest.extend(together);
+        return rest;
+    }
+    for delivery in &together {
+        record(inbox, holder, delivery, &DeliveryOutcome::Applied).await;
+    }
+    rest
+}
+
 /// Back-off before attempt `attempts + 1`: 5 s, 10 s, 20 s, … at most an hour.
 fn backoff(attempts: u32) -> chrono::Duration {
     let seconds = 5u64.saturating_mul(1u64 << attempts.saturating_sub(1).min(10));
@@ -203,6 +274,11 @@ pub async fn run_worker(inbox: Arc<Inbox>, holder: String, mut shutdown: watch::
             }
             continue;
         }
+        let claimed = if settings.processing_delay_ms > 0 {
+            claimed
+        } else {
+            apply_common_together(&inbox, &holder, claimed).await
+        };
         for delivery in claimed {
             if settings.processing_delay_ms > 0 {
                 tokio::select! {
@@ -256,13 +332,23 @@ async fn process(inbox: &Inbox, holder: &str, delivery: &WebhookDelivery, max_at
             "webhook delivery not applied"
         );
     }
+    record(inbox, holder, delivery, &outcome).await;
+}
+
+/// Records how processing `delivery` ended.
+async fn record(
+    inbox: &Inbox,
+    holder: &str,
+    delivery: &WebhookDelivery,
+    outcome: &DeliveryOutcome,
+) {
     match inbox
         .store
         .finish_delivery(
             &delivery.connector,
             &delivery.id,
             holder,
-            &outcome,
+            outcome,
             Utc::now(),
         )
         .await
