@@ -58,17 +58,7 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
 /// APX and serials write `ACR885` / `885`; GreenTrace pads to `ACR0885`. The unpadded form is
 /// the one every source can produce, so it is the one carbonmesh stores.
 pub fn canonical_project_id(raw: &str) -> Option<String> {
-    let s = raw.trim();
-    let digits = if s.len() > 3 && s[..3].eq_ignore_ascii_case("ACR") {
-        &s[3..]
-    } else {
-        s
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u64 = digits.parse().ok()?;
-    Some(format!("ACR{n}"))
+    carbonmesh_connector::greentrace::canonical_id("ACR", raw)
 }
 
 fn project_id(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {

@@ -59,17 +59,7 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
 /// FCPF programs held in the ART registry carry ART program ids too (`ART130`); their serials
 /// start with `FCPF-` but name the same program number.
 pub fn canonical_program_id(raw: &str) -> Option<String> {
-    let s = raw.trim();
-    let digits = if s.len() > 3 && s[..3].eq_ignore_ascii_case("ART") {
-        &s[3..]
-    } else {
-        s
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u64 = digits.parse().ok()?;
-    Some(format!("ART{n}"))
+    carbonmesh_connector::greentrace::canonical_id("ART", raw)
 }
 
 fn program_id(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {

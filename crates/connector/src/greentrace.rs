@@ -206,6 +206,24 @@ pub fn json_rows(
     Ok((records, total))
 }
 
+/// A tenant's canonical project id: `prefix` and the number without zero padding (`ACR885`,
+/// `ART102`). Accepts the id with or without the prefix (any case) and with padding
+/// (`ACR0885`, as GreenTrace writes it); `None` unless the rest is digits.
+pub fn canonical_id(prefix: &str, raw: &str) -> Option<String> {
+    let s = raw.trim();
+    let digits = match s.get(..prefix.len()) {
+        Some(head) if s.len() > prefix.len() && head.eq_ignore_ascii_case(prefix) => {
+            &s[prefix.len()..]
+        }
+        _ => s,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(format!("{prefix}{n}"))
+}
+
 /// Whether a file or its head is GreenTrace JSON (its first non-blank byte opens an object)
 /// rather than a CSV export.
 pub fn is_json(bytes: &[u8]) -> bool {
