@@ -15,7 +15,7 @@ use crate::catalog::{self, ProjectInfo};
 use crate::config::CaseCounts;
 use crate::dataset::{ArbRow, LEDGER_REGISTRIES, arb_row_for};
 use crate::formats::serial::{namespace, serial};
-use crate::ledger::{CreditRow, Ledger, PieceRef, UnitState};
+use crate::ledger::{CreditRow, Ledger, PIECES_PER_BLOCK, PieceRef, UnitState};
 use crate::rng::{RecordRng, Stream};
 
 /// The kind of an injected case.
@@ -40,6 +40,9 @@ pub enum CaseKind {
     ConversionQuantityMismatch,
     /// A retirement bridged to a token: blockchain beneficiary, or Toucan/C3/Moss/KlimaDAO named.
     BridgeRetirement,
+    /// A CAD Trust node retires units numbered in Verra's namespace that Verra still shows
+    /// held (a shared-namespace double use).
+    ForeignActiveUnits,
     /// A retirement inside its issuance block: legitimate, must not be flagged.
     ContainedRetirement,
     /// Two adjacent, non-overlapping ranges of one block: legitimate, must not be flagged.
@@ -118,6 +121,10 @@ fn registries_for(kind: CaseKind) -> &'static [RegistryId] {
             &[RegistryId::Acr, RegistryId::Car]
         }
         BridgeRetirement => &[RegistryId::Verra],
+        ForeignActiveUnits => &[RegistryId::Cadt],
+        // Only a registry publishing every serialized issuance block makes a retirement
+        // provably uncovered; Puro's issuance pages are that.
+        UncoveredRetirement => &[RegistryId::Puro],
         _ => &LEDGER_REGISTRIES,
     }
 }
@@ -128,7 +135,7 @@ fn base_block_registry(kind: CaseKind, registry: RegistryId) -> Option<RegistryI
     match kind {
         OverlappingIssuance | DoubleRetirement | BridgeRetirement | ContainedRetirement
         | AdjacentRanges => Some(registry),
-        CrossRegistryProject => Some(RegistryId::Verra),
+        CrossRegistryProject | ForeignActiveUnits => Some(RegistryId::Verra),
         _ => None,
     }
 }
@@ -148,6 +155,7 @@ fn plan(counts: &CaseCounts) -> Vec<(CaseKind, RegistryId)> {
             counts.conversion_quantity_mismatch,
         ),
         (BridgeRetirement, counts.bridge_retirement),
+        (ForeignActiveUnits, counts.foreign_active_units),
         (ContainedRetirement, counts.contained_retirement),
         (AdjacentRanges, counts.adjacent_ranges),
     ];
@@ -365,6 +373,31 @@ impl Builder<'_> {
                 row.reason = "Environmental Benefit".to_string();
                 let overlap = self.overlap(&row, row.start, row.end);
                 let records = vec![self.reference(&row)];
+                self.out.rows.push(row);
+                self.push_case(kind, registry, records, overlap, None);
+            }
+            CaseKind::ForeignActiveUnits => {
+                let b = self.next_base_block(RegistryId::Verra)?;
+                let verra = self.ledger(RegistryId::Verra)?;
+                // The last piece of every block stays held.
+                let held = verra.piece(PieceRef {
+                    block: b,
+                    piece: PIECES_PER_BLOCK - 1,
+                });
+                let mut row = self.fresh_block(RegistryId::Cadt, false)?;
+                row.state = UnitState::Retired;
+                row.event_on = Some(held.issued_on + chrono::Days::new(30));
+                row.beneficiary = "National Climate Fund".to_string();
+                row.reason = "Retired for NDC accounting".to_string();
+                row.start = held.start;
+                row.end = held.end;
+                row.quantity = held.count();
+                row.block_quantity = row.quantity;
+                row.vintage_start = held.vintage_start;
+                row.vintage_end = held.vintage_end;
+                row.mirrors = Some(RegistryId::Verra);
+                let overlap = self.overlap(&held, held.start, held.end);
+                let records = vec![self.reference(&row), self.reference(&held)];
                 self.out.rows.push(row);
                 self.push_case(kind, registry, records, overlap, None);
             }

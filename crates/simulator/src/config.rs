@@ -126,6 +126,8 @@ pub struct CaseCounts {
     pub conversion_quantity_mismatch: u32,
     /// A Verra retirement bridged to a token (blockchain beneficiary or bridge named).
     pub bridge_retirement: u32,
+    /// A CAD Trust node retiring Verra units that Verra still shows active.
+    pub foreign_active_units: u32,
     /// A retirement inside its issuance block (legitimate).
     pub contained_retirement: u32,
     /// Two adjacent, non-overlapping ranges (legitimate).
@@ -145,6 +147,7 @@ impl CaseCounts {
             conversion_without_target: n,
             conversion_quantity_mismatch: n,
             bridge_retirement: n,
+            foreign_active_units: n,
             contained_retirement: n,
             adjacent_ranges: n,
         }

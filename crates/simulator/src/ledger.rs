@@ -110,6 +110,9 @@ pub struct CreditRow {
     pub details: String,
     /// An issuance that only appears in event feeds, never as a held piece.
     pub event_only: bool,
+    /// For a CAD Trust unit block mirroring another registry's units: that registry, whose
+    /// unit numbers the block's bounds are.
+    pub mirrors: Option<RegistryId>,
 }
 
 impl CreditRow {
@@ -362,6 +365,7 @@ impl Ledger {
             reason: String::new(),
             details: String::new(),
             event_only: false,
+            mirrors: None,
         }
     }
 

@@ -241,7 +241,7 @@ fn parse_row(
                 unit_block_start: &start,
                 unit_block_end: &end,
                 org_uid: serial::CADT_ORG_UID,
-                registry_of_origin: None,
+                registry_of_origin: row.mirrors,
             })
         }
         registry => carbonmesh_serials::parse(text, Some(registry)),

@@ -2,6 +2,7 @@
 //! their issuance. Units are the organisation's own blocks (`CMS-B000017-000000001`), scoped
 //! by its `orgUid`.
 
+use carbonmesh_model::RegistryId;
 use serde_json::{Value, json};
 
 use super::serial::{CADT_ORG_UID, cadt_bound, serial, uuid};
@@ -65,6 +66,15 @@ pub fn project_entity(project: &ProjectInfo) -> Value {
     })
 }
 
+/// Where a unit block is kept: the node itself, or the registry whose units it mirrors
+/// (which is how a reader knows whose numbers its bounds are).
+fn unit_link(row: &CreditRow, unit_id: &str) -> String {
+    match row.mirrors {
+        Some(RegistryId::Verra) => "https://registry.verra.org/app/search/VCS/VCUs".to_string(),
+        _ => format!("https://cadt.example.org/units/{unit_id}"),
+    }
+}
+
 /// A unit block of `/v1/units` in its current state, with its issuance embedded.
 pub fn unit_entity(row: &CreditRow, project: &ProjectInfo) -> Value {
     let unit_id = uuid(UNIT, row.batch, row.start);
@@ -99,7 +109,7 @@ pub fn unit_entity(row: &CreditRow, project: &ProjectInfo) -> Value {
         "unitTags": null,
         "unitStatus": status,
         "unitStatusReason": reason,
-        "unitRegistryLink": format!("https://cadt.example.org/units/{unit_id}"),
+        "unitRegistryLink": unit_link(row, &unit_id),
         "correspondingAdjustmentDeclaration": "Unknown",
         "correspondingAdjustmentStatus": "Not Started",
         "timeStaged": 1_646_803_200,

@@ -62,9 +62,12 @@ pub fn isometric_id(row: &CreditRow) -> String {
 pub const CADT_ORG_UID: &str = "c4b0e5a2-6f1d-4e8a-9b3c-2d7f1a0e5b6c";
 
 /// One bound of a CAD Trust block: the organisation's own numbering, restarting per batch
-/// (`CMS-B000017-000000001`).
+/// (`CMS-B000017-000000001`), or the bare unit number of the registry a block mirrors.
 pub fn cadt_bound(row: &CreditRow, n: u64) -> String {
-    format!("CMS-B{:06}-{n:09}", row.batch)
+    match row.mirrors {
+        Some(_) => n.to_string(),
+        None => format!("CMS-B{:06}-{n:09}", row.batch),
+    }
 }
 
 /// `YYMM` of a date, as BioCarbon serials print vintages.
@@ -172,7 +175,7 @@ pub fn serial(row: &CreditRow, project: &ProjectInfo) -> String {
 /// The namespace in which `row`'s unit numbers are unique, named as `carbonmesh_serials` names it.
 pub fn namespace(row: &CreditRow, project: &ProjectInfo) -> String {
     let full = serial(row, project);
-    match (row.registry, row.product) {
+    match (row.mirrors.unwrap_or(row.registry), row.product) {
         (RegistryId::Verra, _) => "verra".to_string(),
         (RegistryId::GoldStandard, Product::KyotoCer) => format!("cdm:{}-5", project.country.code),
         (RegistryId::GoldStandard, Product::Standard) => {
