@@ -29,4 +29,7 @@ pub enum StoreError {
         /// The offending value.
         value: String,
     },
+    /// A query this build does not implement yet.
+    #[error("not implemented: {0}")]
+    NotImplemented(&'static str),
 }

@@ -10,6 +10,7 @@
 mod batch;
 mod error;
 mod postgres;
+pub mod query;
 mod rows;
 mod sql;
 mod sqlite;
@@ -25,6 +26,10 @@ use chrono::{DateTime, Utc};
 
 pub use error::StoreError;
 pub use postgres::PostgresStore;
+pub use query::{
+    AlertFilter, Change, CreditFilter, CreditOrder, DateRange, Page, ProjectFilter, ProjectOrder,
+    RegistryCounts, StatRow, StatsGroup,
+};
 pub use sqlite::SqliteStore;
 pub use url::{Backend, DatabaseUrl};
 
@@ -239,6 +244,142 @@ pub trait Store: Send + Sync + 'static {
 
     /// An alert's history, oldest first.
     async fn alert_events(&self, id: &str) -> StoreResult<Vec<AlertEvent>>;
+
+    // -----------------------------------------------------------------------------------
+    // Read queries for the API (see [`query`]).
+
+    /// Current projects matching `filter`, in `order`, after cursor `after`.
+    async fn query_projects(
+        &self,
+        filter: &ProjectFilter,
+        order: ProjectOrder,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Page<Project>> {
+        let _ = (filter, order, after, limit);
+        Err(StoreError::NotImplemented("query_projects"))
+    }
+
+    /// Number of current projects matching `filter`.
+    async fn count_projects(&self, filter: &ProjectFilter) -> StoreResult<u64> {
+        let _ = filter;
+        Err(StoreError::NotImplemented("count_projects"))
+    }
+
+    /// Current credit records matching `filter`, in `order`, after cursor `after`.
+    async fn query_credits(
+        &self,
+        filter: &CreditFilter,
+        order: CreditOrder,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Page<CreditRecord>> {
+        let _ = (filter, order, after, limit);
+        Err(StoreError::NotImplemented("query_credits"))
+    }
+
+    /// Number of current credit records matching `filter`.
+    async fn count_credits(&self, filter: &CreditFilter) -> StoreResult<u64> {
+        let _ = filter;
+        Err(StoreError::NotImplemented("count_credits"))
+    }
+
+    /// Current credit records of every registry whose serial range in `namespace` overlaps
+    /// `start..=end`, at most `limit`, by range start. Fast on a namespace of millions of
+    /// blocks, long blocks that contain the range included.
+    async fn credits_overlapping(
+        &self,
+        namespace: &str,
+        start: u64,
+        end: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<CreditRecord>> {
+        let _ = (namespace, start, end, limit);
+        Err(StoreError::NotImplemented("credits_overlapping"))
+    }
+
+    /// The current projects among `ids` (missing ones left out), in any order.
+    async fn projects_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Project>> {
+        let _ = ids;
+        Err(StoreError::NotImplemented("projects_by_ids"))
+    }
+
+    /// The current credit records among `keys` (missing ones left out), in any order.
+    async fn credits_by_keys(&self, keys: &[(RegistryId, String)]) -> StoreResult<Vec<CreditRecord>> {
+        let _ = keys;
+        Err(StoreError::NotImplemented("credits_by_keys"))
+    }
+
+    /// The first `per_project` credit records (by registry and key) of each project in
+    /// `project_ids`, in one query.
+    async fn credits_of_projects(
+        &self,
+        project_ids: &[String],
+        per_project: u32,
+    ) -> StoreResult<Vec<CreditRecord>> {
+        let _ = (project_ids, per_project);
+        Err(StoreError::NotImplemented("credits_of_projects"))
+    }
+
+    /// The histories of alerts `ids`, each oldest first, in one query.
+    async fn alert_events_of(&self, ids: &[String]) -> StoreResult<Vec<AlertEvent>> {
+        let _ = ids;
+        Err(StoreError::NotImplemented("alert_events_of"))
+    }
+
+    /// Alerts matching `filter`, most severe first, then newest evidence (`last_seen`), then
+    /// id; after cursor `after`.
+    async fn query_alerts(
+        &self,
+        filter: &AlertFilter,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Page<Alert>> {
+        let _ = (filter, after, limit);
+        Err(StoreError::NotImplemented("query_alerts"))
+    }
+
+    /// Number of alerts matching `filter`.
+    async fn count_alerts(&self, filter: &AlertFilter) -> StoreResult<u64> {
+        let _ = filter;
+        Err(StoreError::NotImplemented("count_alerts"))
+    }
+
+    /// Issued, retired and cancelled totals of the credit records matching `filter`, by
+    /// `group`, in key order (records without a key last).
+    async fn statistics(&self, group: StatsGroup, filter: &CreditFilter) -> StoreResult<Vec<StatRow>> {
+        let _ = (group, filter);
+        Err(StoreError::NotImplemented("statistics"))
+    }
+
+    /// Every record version written at or after `since` (current and superseded ones), of
+    /// `registry` when given, oldest first, after cursor `after`.
+    async fn changes(
+        &self,
+        since: DateTime<Utc>,
+        registry: Option<RegistryId>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Page<Change>> {
+        let _ = (since, registry, after, limit);
+        Err(StoreError::NotImplemented("changes"))
+    }
+
+    /// Current projects and credit records per registry.
+    async fn registry_counts(&self) -> StoreResult<Vec<RegistryCounts>> {
+        Err(StoreError::NotImplemented("registry_counts"))
+    }
+
+    /// Rejected records, newest first, of `connector` when given, after cursor `after`.
+    async fn rejected_page(
+        &self,
+        connector: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Page<RejectedRecord>> {
+        let _ = (connector, after, limit);
+        Err(StoreError::NotImplemented("rejected_page"))
+    }
 }
 
 /// How processing a webhook delivery ended.

@@ -1,0 +1,159 @@
+//! Read queries for the API: filtered, keyset-paginated views of the current records, serial
+//! range lookups, aggregates, the change feed, and batch lookups for data loaders.
+//!
+//! Cursors are opaque strings made by the store (the sort key of the last row); a caller
+//! passes one back to continue after that row. A cursor stays valid while records change:
+//! pages never skip or repeat a record that stayed in place.
+
+use carbonmesh_model::{
+    AlertKind, AlertStatus, ProjectStatus, RecordVersion, RegistryId, Severity, TransactionType,
+    UnitStatus,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+/// One page of a keyset-paginated query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The rows, each with the cursor that continues after it.
+    pub items: Vec<(String, T)>,
+    /// Whether rows follow the last one.
+    pub has_next_page: bool,
+}
+
+/// An inclusive range of days; an open end is unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DateRange {
+    /// First day.
+    pub from: Option<NaiveDate>,
+    /// Last day.
+    pub to: Option<NaiveDate>,
+}
+
+/// Which projects to list. Empty lists and `None` mean "any"; every given condition must hold.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProjectFilter {
+    /// Registries.
+    pub registries: Vec<RegistryId>,
+    /// ISO 3166-1 alpha-2 codes.
+    pub countries: Vec<String>,
+    /// Normalized project statuses.
+    pub statuses: Vec<ProjectStatus>,
+    /// Methodology or protocol, case-insensitive exact match.
+    pub methodology: Option<String>,
+    /// Sector, category or project type, case-insensitive exact match on any of the three.
+    pub category: Option<String>,
+    /// Projects with a crediting period overlapping this range.
+    pub crediting_period: Option<DateRange>,
+    /// Case-insensitive substring of the project name.
+    pub search: Option<String>,
+}
+
+/// The order of a project listing; ties (and `Id`) are broken by project id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProjectOrder {
+    /// By id (`<registry>:<registry project id>`).
+    #[default]
+    Id,
+    /// By name, then id.
+    Name,
+    /// By country, then id.
+    Country,
+}
+
+/// Which credit records to list. Project conditions apply to the record's project.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreditFilter {
+    /// Registries.
+    pub registries: Vec<RegistryId>,
+    /// One project (`<registry>:<registry project id>`).
+    pub project_id: Option<String>,
+    /// The project's country (ISO alpha-2).
+    pub countries: Vec<String>,
+    /// Vintage at least.
+    pub vintage_from: Option<i32>,
+    /// Vintage at most.
+    pub vintage_to: Option<i32>,
+    /// Transaction types.
+    pub transaction_types: Vec<TransactionType>,
+    /// Unit statuses.
+    pub statuses: Vec<UnitStatus>,
+    /// The project's methodology, case-insensitive exact match.
+    pub methodology: Option<String>,
+    /// The project's sector, category or project type, case-insensitive exact match.
+    pub category: Option<String>,
+    /// Event date in this range.
+    pub event_date: Option<DateRange>,
+    /// Case-insensitive substring of the project's name.
+    pub search: Option<String>,
+}
+
+/// The order of a credit listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CreditOrder {
+    /// By registry and record key.
+    #[default]
+    Key,
+    /// Newest event first (records without a date last), then registry and key.
+    EventDateDesc,
+}
+
+/// Which alerts to list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlertFilter {
+    /// Statuses.
+    pub statuses: Vec<AlertStatus>,
+    /// Kinds.
+    pub kinds: Vec<AlertKind>,
+    /// Severities.
+    pub severities: Vec<Severity>,
+    /// Alerts naming a record of this registry.
+    pub registry: Option<RegistryId>,
+    /// Assigned to this reviewer.
+    pub assignee: Option<String>,
+}
+
+/// How to group [`Store::statistics`](crate::Store::statistics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsGroup {
+    /// By registry.
+    Registry,
+    /// By vintage year.
+    Vintage,
+    /// By the project's country.
+    Country,
+    /// By the project's category (sector when no category).
+    Category,
+}
+
+/// Credit totals of one group: exact decimal sums of the records' quantities.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StatRow {
+    /// The group's value (registry id, vintage year, country code, category); `None` for
+    /// records without one.
+    pub key: Option<String>,
+    /// Units issued.
+    pub issued: Decimal,
+    /// Units retired.
+    pub retired: Decimal,
+    /// Units cancelled.
+    pub cancelled: Decimal,
+    /// Credit records in the group.
+    pub records: u64,
+}
+
+/// A record version in the change feed.
+pub type Change = RecordVersion;
+
+/// Current projects and credit records of one registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryCounts {
+    /// The registry.
+    pub registry: RegistryId,
+    /// Projects.
+    pub projects: u64,
+    /// Credit records.
+    pub credits: u64,
+    /// When a record of this registry was last written.
+    pub last_write: Option<DateTime<Utc>>,
+}
