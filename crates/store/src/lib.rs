@@ -305,7 +305,10 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// The current credit records among `keys` (missing ones left out), in any order.
-    async fn credits_by_keys(&self, keys: &[(RegistryId, String)]) -> StoreResult<Vec<CreditRecord>> {
+    async fn credits_by_keys(
+        &self,
+        keys: &[(RegistryId, String)],
+    ) -> StoreResult<Vec<CreditRecord>> {
         let _ = keys;
         Err(StoreError::NotImplemented("credits_by_keys"))
     }
@@ -347,7 +350,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Issued, retired and cancelled totals of the credit records matching `filter`, by
     /// `group`, in key order (records without a key last).
-    async fn statistics(&self, group: StatsGroup, filter: &CreditFilter) -> StoreResult<Vec<StatRow>> {
+    async fn statistics(
+        &self,
+        group: StatsGroup,
+        filter: &CreditFilter,
+    ) -> StoreResult<Vec<StatRow>> {
         let _ = (group, filter);
         Err(StoreError::NotImplemented("statistics"))
     }
@@ -369,6 +376,17 @@ pub trait Store: Send + Sync + 'static {
     async fn registry_counts(&self) -> StoreResult<Vec<RegistryCounts>> {
         Err(StoreError::NotImplemented("registry_counts"))
     }
+
+    /// The position of the newest alert history entry (0 when there is none).
+    async fn alert_event_position(&self) -> StoreResult<i64>;
+
+    /// Alert history entries after position `after`, oldest first, each with its position:
+    /// the feed alert subscriptions follow.
+    async fn alert_events_after(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, AlertEvent)>>;
 
     /// Rejected records, newest first, of `connector` when given, after cursor `after`.
     async fn rejected_page(

@@ -161,3 +161,42 @@ pub(crate) const INSERT_ALERT_EVENT: &str = "INSERT INTO alert_events (alert_id,
 
 pub(crate) const ALERT_EVENTS: &str = "SELECT alert_id, actor, at, from_status, to_status, \
      reason, note FROM alert_events WHERE alert_id = $1 ORDER BY seq";
+
+pub(crate) const ALERT_EVENT_POSITION: &str = "SELECT MAX(seq) FROM alert_events";
+
+pub(crate) const ALERT_EVENTS_AFTER: &str = "SELECT seq, alert_id, actor, at, from_status, \
+     to_status, reason, note FROM alert_events WHERE seq > $1 ORDER BY seq LIMIT $2";
+
+/// An alert history row: alert id, actor, time, from, to, reason, note.
+pub(crate) type AlertEventRow = (
+    String,
+    String,
+    chrono::DateTime<chrono::Utc>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Decodes an alert history row.
+pub(crate) fn alert_event(row: AlertEventRow) -> crate::StoreResult<carbonmesh_model::AlertEvent> {
+    let (alert_id, actor, at, from, to, reason, note) = row;
+    let status = |s: Option<String>| {
+        s.map(|s| {
+            carbonmesh_model::AlertStatus::from_name(&s).ok_or(crate::StoreError::Corrupt {
+                column: "alert_events.status",
+                value: s.clone(),
+            })
+        })
+        .transpose()
+    };
+    Ok(carbonmesh_model::AlertEvent {
+        alert_id,
+        actor,
+        at,
+        from_status: status(from)?,
+        to_status: status(to)?,
+        reason,
+        note,
+    })
+}

@@ -526,7 +526,10 @@ macro_rules! impl_store {
                     .bind(i64::from(limit))
                     .fetch_all(&self.reader)
                     .await?;
-                Ok(rows.into_iter().map(|(_, _, v, json)| (v, json.0)).collect())
+                Ok(rows
+                    .into_iter()
+                    .map(|(_, _, v, json)| (v, json.0))
+                    .collect())
             }
 
             async fn projects_page_versioned(
@@ -646,7 +649,28 @@ macro_rules! impl_store {
                 &self,
                 id: &str,
             ) -> $crate::StoreResult<Vec<carbonmesh_model::AlertEvent>> {
+                let rows: Vec<$crate::rows::AlertEventRow> =
+                    ::sqlx::query_as($crate::rows::ALERT_EVENTS)
+                        .bind(id)
+                        .fetch_all(&self.reader)
+                        .await?;
+                rows.into_iter().map($crate::rows::alert_event).collect()
+            }
+
+            async fn alert_event_position(&self) -> $crate::StoreResult<i64> {
+                let (seq,): (Option<i64>,) = ::sqlx::query_as($crate::rows::ALERT_EVENT_POSITION)
+                    .fetch_one(&self.reader)
+                    .await?;
+                Ok(seq.unwrap_or(0))
+            }
+
+            async fn alert_events_after(
+                &self,
+                after: i64,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<(i64, carbonmesh_model::AlertEvent)>> {
                 let rows: Vec<(
+                    i64,
                     String,
                     String,
                     ::chrono::DateTime<::chrono::Utc>,
@@ -654,32 +678,14 @@ macro_rules! impl_store {
                     Option<String>,
                     Option<String>,
                     Option<String>,
-                )> = ::sqlx::query_as($crate::rows::ALERT_EVENTS)
-                    .bind(id)
+                )> = ::sqlx::query_as($crate::rows::ALERT_EVENTS_AFTER)
+                    .bind(after)
+                    .bind(i64::from(limit))
                     .fetch_all(&self.reader)
                     .await?;
-                let status = |s: Option<String>| -> $crate::StoreResult<Option<carbonmesh_model::AlertStatus>> {
-                    s.map(|s| {
-                        carbonmesh_model::AlertStatus::from_name(&s).ok_or(
-                            $crate::StoreError::Corrupt {
-                                column: "alert_events.status",
-                                value: s.clone(),
-                            },
-                        )
-                    })
-                    .transpose()
-                };
                 rows.into_iter()
-                    .map(|(alert_id, actor, at, from, to, reason, note)| {
-                        Ok(carbonmesh_model::AlertEvent {
-                            alert_id,
-                            actor,
-                            at,
-                            from_status: status(from)?,
-                            to_status: status(to)?,
-                            reason,
-                            note,
-                        })
+                    .map(|(seq, a, b, c, d, e, f, g)| {
+                        Ok((seq, $crate::rows::alert_event((a, b, c, d, e, f, g))?))
                     })
                     .collect()
             }
