@@ -8,6 +8,7 @@
 mod macros;
 
 pub mod alert;
+pub mod apikey;
 pub mod credit;
 pub mod error;
 pub mod hash;
@@ -20,6 +21,7 @@ pub mod serial;
 pub mod vocabulary;
 
 pub use alert::{Alert, AlertEvent, AlertKind, AlertRecordRef, AlertStatus, Severity};
+pub use apikey::{ApiKey, ApiRole};
 pub use credit::CreditRecord;
 pub use error::ValidationError;
 pub use hash::{content_hash, sha256_hex};
