@@ -19,8 +19,8 @@ mod url;
 
 use async_trait::async_trait;
 use carbonmesh_model::{
-    Alert, AlertEvent, AlertStatus, ConnectorRun, CreditRecord, Project, Provenance, RecordKind,
-    RecordVersion, RegistryId, RejectedRecord, RunCounts, RunStatus, WebhookDelivery,
+    Alert, AlertEvent, AlertStatus, ApiKey, ConnectorRun, CreditRecord, Project, Provenance,
+    RecordKind, RecordVersion, RegistryId, RejectedRecord, RunCounts, RunStatus, WebhookDelivery,
 };
 use chrono::{DateTime, Utc};
 
@@ -398,6 +398,27 @@ pub trait Store: Send + Sync + 'static {
         let _ = (connector, after, limit);
         Err(StoreError::NotImplemented("rejected_page"))
     }
+
+    /// Stores a new API key with the sha256 (hex) of its token; the token itself is never
+    /// stored. Fails if the id or the hash is already there.
+    async fn insert_api_key(&self, key: &ApiKey, sha256_hex: &str) -> StoreResult<()>;
+
+    /// The API key whose token has this sha256 (hex), revoked or not: the caller refuses a
+    /// key whose `revoked_at` is set.
+    async fn api_key_by_hash(&self, sha256_hex: &str) -> StoreResult<Option<ApiKey>>;
+
+    /// Every API key, revoked ones included, by creation time then id.
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
+
+    /// Revokes an API key at `at`. False when there is no such key or it is already revoked.
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Records that an API key was used at `at`.
+    async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// How many of the embedded migrations are not applied to the database (0 when the
+    /// schema is up to date). Reads only: never creates the migrations table.
+    async fn pending_migrations(&self) -> StoreResult<u64>;
 }
 
 /// How processing a webhook delivery ended.

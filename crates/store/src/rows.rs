@@ -200,3 +200,57 @@ pub(crate) fn alert_event(row: AlertEventRow) -> crate::StoreResult<carbonmesh_m
         note,
     })
 }
+
+pub(crate) const INSERT_API_KEY: &str = "INSERT INTO api_keys (id, name, role, prefix, \
+     token_sha256, created_by, created_at, revoked_at, last_used_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+pub(crate) const API_KEY_BY_HASH: &str = "SELECT id, name, role, prefix, created_by, \
+     created_at, revoked_at, last_used_at FROM api_keys WHERE token_sha256 = $1";
+
+pub(crate) const API_KEYS: &str = "SELECT id, name, role, prefix, created_by, created_at, \
+     revoked_at, last_used_at FROM api_keys ORDER BY created_at, id";
+
+pub(crate) const REVOKE_API_KEY: &str =
+    "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+
+pub(crate) const TOUCH_API_KEY: &str = "UPDATE api_keys SET last_used_at = $2 WHERE id = $1";
+
+/// Whether sqlx's migrations table exists, per backend.
+pub(crate) const SQLITE_HAS_MIGRATIONS_TABLE: &str =
+    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'";
+pub(crate) const POSTGRES_HAS_MIGRATIONS_TABLE: &str = "SELECT COUNT(*) FROM pg_catalog.pg_tables \
+     WHERE schemaname = current_schema() AND tablename = '_sqlx_migrations'";
+
+pub(crate) const APPLIED_MIGRATIONS: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+
+/// An `api_keys` row: id, name, role, prefix, created by, created, revoked, last used.
+pub(crate) type ApiKeyRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    chrono::DateTime<chrono::Utc>,
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
+/// Decodes an `api_keys` row.
+pub(crate) fn api_key(row: ApiKeyRow) -> crate::StoreResult<carbonmesh_model::ApiKey> {
+    let (id, name, role, prefix, created_by, created_at, revoked_at, last_used_at) = row;
+    let role = carbonmesh_model::ApiRole::from_name(&role).ok_or(crate::StoreError::Corrupt {
+        column: "api_keys.role",
+        value: role.clone(),
+    })?;
+    Ok(carbonmesh_model::ApiKey {
+        id,
+        name,
+        role,
+        prefix,
+        created_by,
+        created_at,
+        revoked_at,
+        last_used_at,
+    })
+}

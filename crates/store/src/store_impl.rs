@@ -689,6 +689,92 @@ macro_rules! impl_store {
                     })
                     .collect()
             }
+
+            async fn insert_api_key(
+                &self,
+                key: &carbonmesh_model::ApiKey,
+                sha256_hex: &str,
+            ) -> $crate::StoreResult<()> {
+                ::sqlx::query($crate::rows::INSERT_API_KEY)
+                    .bind(&key.id)
+                    .bind(&key.name)
+                    .bind(key.role.as_str())
+                    .bind(&key.prefix)
+                    .bind(sha256_hex)
+                    .bind(&key.created_by)
+                    .bind(db_time(key.created_at))
+                    .bind(key.revoked_at.map(db_time))
+                    .bind(key.last_used_at.map(db_time))
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+
+            async fn api_key_by_hash(
+                &self,
+                sha256_hex: &str,
+            ) -> $crate::StoreResult<Option<carbonmesh_model::ApiKey>> {
+                let row: Option<$crate::rows::ApiKeyRow> =
+                    ::sqlx::query_as($crate::rows::API_KEY_BY_HASH)
+                        .bind(sha256_hex)
+                        .fetch_optional(&self.reader)
+                        .await?;
+                row.map($crate::rows::api_key).transpose()
+            }
+
+            async fn api_keys(&self) -> $crate::StoreResult<Vec<carbonmesh_model::ApiKey>> {
+                let rows: Vec<$crate::rows::ApiKeyRow> = ::sqlx::query_as($crate::rows::API_KEYS)
+                    .fetch_all(&self.reader)
+                    .await?;
+                rows.into_iter().map($crate::rows::api_key).collect()
+            }
+
+            async fn revoke_api_key(
+                &self,
+                id: &str,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<bool> {
+                let revoked = ::sqlx::query($crate::rows::REVOKE_API_KEY)
+                    .bind(id)
+                    .bind(db_time(at))
+                    .execute(&self.writer)
+                    .await?
+                    .rows_affected();
+                Ok(revoked == 1)
+            }
+
+            async fn touch_api_key(
+                &self,
+                id: &str,
+                at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> $crate::StoreResult<()> {
+                ::sqlx::query($crate::rows::TOUCH_API_KEY)
+                    .bind(id)
+                    .bind(db_time(at))
+                    .execute(&self.writer)
+                    .await?;
+                Ok(())
+            }
+
+            async fn pending_migrations(&self) -> $crate::StoreResult<u64> {
+                let has_table = match BACKEND {
+                    $crate::Backend::Sqlite => $crate::rows::SQLITE_HAS_MIGRATIONS_TABLE,
+                    $crate::Backend::Postgres => $crate::rows::POSTGRES_HAS_MIGRATIONS_TABLE,
+                };
+                let (tables,): (i64,) = ::sqlx::query_as(has_table).fetch_one(&self.reader).await?;
+                let applied: Vec<i64> = if tables == 0 {
+                    Vec::new()
+                } else {
+                    ::sqlx::query_scalar($crate::rows::APPLIED_MIGRATIONS)
+                        .fetch_all(&self.reader)
+                        .await?
+                };
+                Ok(MIGRATOR
+                    .iter()
+                    .filter(|m| !m.migration_type.is_down_migration())
+                    .filter(|m| !applied.contains(&m.version))
+                    .count() as u64)
+            }
         }
 
         async fn insert_alert_event(

@@ -762,6 +762,97 @@ async fn webhook_claims_are_exclusive(open: support::Opener) {
     assert_eq!((total, all.len()), (120, 120));
 }
 
+async fn api_keys_are_kept_by_token_hash(store: Arc<dyn Store>) {
+    use carbonmesh_model::{ApiKey, ApiRole};
+    let at = |minute: u32| {
+        Utc.with_ymd_and_hms(2026, 11, 2, 9, minute, 0)
+            .single()
+            .expect("valid date")
+    };
+    let key = |id: &str, role: ApiRole, minute: u32| ApiKey {
+        id: id.into(),
+        name: format!("{id} name"),
+        role,
+        prefix: format!("cm_{id}"),
+        created_by: "ops".into(),
+        created_at: at(minute),
+        revoked_at: None,
+        last_used_at: None,
+    };
+    let hash = |token: &str| carbonmesh_model::sha256_hex(token.as_bytes());
+
+    // A migrated store has nothing pending.
+    assert_eq!(store.pending_migrations().await.expect("pending"), 0);
+
+    assert!(store.api_keys().await.expect("keys").is_empty());
+    let reviewer = key("k2", ApiRole::Reviewer, 5);
+    let admin = key("k1", ApiRole::Admin, 7);
+    store
+        .insert_api_key(&reviewer, &hash("token-2"))
+        .await
+        .expect("insert");
+    store
+        .insert_api_key(&admin, &hash("token-1"))
+        .await
+        .expect("insert");
+    // The same token hash twice is refused.
+    assert!(
+        store
+            .insert_api_key(&key("k3", ApiRole::Observer, 8), &hash("token-1"))
+            .await
+            .is_err()
+    );
+
+    assert_eq!(
+        store
+            .api_key_by_hash(&hash("token-2"))
+            .await
+            .expect("by hash"),
+        Some(reviewer.clone())
+    );
+    assert_eq!(
+        store.api_key_by_hash(&hash("nope")).await.expect("by hash"),
+        None
+    );
+    // The token itself is no key.
+    assert_eq!(
+        store.api_key_by_hash("token-2").await.expect("by hash"),
+        None
+    );
+    // By creation time, then id.
+    assert_eq!(
+        store.api_keys().await.expect("keys"),
+        vec![reviewer.clone(), admin.clone()]
+    );
+
+    store.touch_api_key("k1", at(30)).await.expect("touch");
+    assert!(store.revoke_api_key("k2", at(40)).await.expect("revoke"));
+    assert!(
+        !store
+            .revoke_api_key("k2", at(41))
+            .await
+            .expect("revoke again")
+    );
+    assert!(
+        !store
+            .revoke_api_key("k9", at(41))
+            .await
+            .expect("revoke unknown")
+    );
+
+    let revoked = store
+        .api_key_by_hash(&hash("token-2"))
+        .await
+        .expect("by hash")
+        .expect("revoked keys are still found");
+    assert_eq!(revoked.revoked_at, Some(at(40)));
+    let keys = store.api_keys().await.expect("keys");
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0].revoked_at, Some(at(40)));
+    assert_eq!(keys[1].last_used_at, Some(at(30)));
+    assert_eq!(keys[1].revoked_at, None);
+}
+
 /// Expands every contract test once per backend: `sqlite::name` and `postgres::name`.
 macro_rules! contract_tests {
     ($($name:ident),+ $(,)?) => {
@@ -840,6 +931,7 @@ contract_tests!(
     pages_walk_every_current_record_once,
     webhook_inbox_keeps_each_delivery_once,
     webhook_rejections_are_counted,
+    api_keys_are_kept_by_token_hash,
 );
 
 #[test]
