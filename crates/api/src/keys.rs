@@ -1,0 +1,280 @@
+//! API key tokens: making them, and recognising them on requests.
+//!
+//! A token is `cm_` followed by 32 random bytes in unpadded base64url. carbonmesh keeps only
+//! its sha256 (hex): the token is shown once, when its key is created, and a request's token
+//! is looked up by its hash. Tokens are never logged.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use carbonmesh_model::{ApiKey, ApiRole};
+use carbonmesh_store::{Store, StoreError};
+use chrono::{SubsecRound as _, Utc};
+
+/// What every token starts with.
+pub const TOKEN_PREFIX: &str = "cm_";
+
+/// Random bytes in a token.
+const TOKEN_BYTES: usize = 32;
+
+/// Length of a token: the prefix and 32 bytes in unpadded base64 (43 characters).
+pub const TOKEN_LEN: usize = TOKEN_PREFIX.len() + (TOKEN_BYTES * 4).div_ceil(3);
+
+/// Characters of the token kept with the key, to recognise it in a list.
+pub const DISPLAY_PREFIX_LEN: usize = 10;
+
+/// A key's last use is written at most this often (per key and process).
+pub const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A new token and the sha256 (hex) of it, the only form in which it is stored.
+pub fn generate() -> (String, String) {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
+    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let sha = hash(&token);
+    (token, sha)
+}
+
+/// The sha256 of a token, in lowercase hex.
+pub fn hash(token: &str) -> String {
+    carbonmesh_model::sha256_hex(token.as_bytes())
+}
+
+/// A new key id: `key_` and 16 random hex digits.
+fn new_id() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
+    let mut id = String::with_capacity(4 + 16);
+    id.push_str("key_");
+    for b in bytes {
+        id.push_str(&format!("{b:02x}"));
+    }
+    id
+}
+
+/// Creates and stores a key for `name` with `role`, recorded as created by `created_by`.
+/// Returns the key and its token: the token is not stored, so this is the only time it is
+/// known.
+pub async fn create(
+    store: &dyn Store,
+    name: &str,
+    role: ApiRole,
+    created_by: &str,
+) -> Result<(ApiKey, String), StoreError> {
+    let (token, sha) = generate();
+    let key = ApiKey {
+        id: new_id(),
+        name: name.to_owned(),
+        role,
+        prefix: token[..DISPLAY_PREFIX_LEN].to_owned(),
+        created_by: created_by.to_owned(),
+        created_at: Utc::now().trunc_subsecs(0),
+        revoked_at: None,
+        last_used_at: None,
+    };
+    store.insert_api_key(&key, &sha).await?;
+    Ok((key, token))
+}
+
+/// The active key a token belongs to; `None` for a malformed, unknown or revoked token.
+/// Records the key's use at most once a minute per key ([`TOUCH_INTERVAL`]); a failure to
+/// record it is logged and does not refuse the request.
+pub async fn authenticate(store: &dyn Store, token: &str) -> Result<Option<ApiKey>, StoreError> {
+    if !well_formed(token) {
+        return Ok(None);
+    }
+    let Some(mut key) = store.api_key_by_hash(&hash(token)).await? else {
+        return Ok(None);
+    };
+    if key.revoked_at.is_some() {
+        return Ok(None);
+    }
+    let now = Utc::now().trunc_subsecs(0);
+    let recently_written = key
+        .last_used_at
+        .is_some_and(|at| (now - at).to_std().is_ok_and(|age| age < TOUCH_INTERVAL));
+    if !recently_written && touch_due(store.instance(), &key.id, Instant::now()) {
+        match store.touch_api_key(&key.id, now).await {
+            Ok(()) => key.last_used_at = Some(now),
+            Err(error) => {
+                tracing::warn!(key = %key.id, %error, "could not record an API key's use")
+            }
+        }
+    }
+    Ok(Some(key))
+}
+
+/// Whether `token` has a token's shape (checked before any database work).
+fn well_formed(token: &str) -> bool {
+    token.len() == TOKEN_LEN
+        && token.starts_with(TOKEN_PREFIX)
+        && token[TOKEN_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// When each key's use was last written, per opened store: (store instance, key id).
+type Touches = HashMap<(u64, String), Instant>;
+
+fn touches() -> &'static Mutex<Touches> {
+    static TOUCHES: OnceLock<Mutex<Touches>> = OnceLock::new();
+    TOUCHES.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Whether the use of key `id` of store `instance` should be written at `now`, noting it if
+/// so.
+fn touch_due(instance: u64, id: &str, now: Instant) -> bool {
+    let mut touches = touches().lock().unwrap_or_else(PoisonError::into_inner);
+    let key = (instance, id.to_owned());
+    if touches
+        .get(&key)
+        .is_some_and(|last| now.saturating_duration_since(*last) < TOUCH_INTERVAL)
+    {
+        return false;
+    }
+    // Entries older than the interval decide nothing: drop them before the map grows large.
+    if touches.len() >= 4_096 {
+        touches.retain(|_, last| now.saturating_duration_since(*last) < TOUCH_INTERVAL);
+    }
+    touches.insert(key, now);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use carbonmesh_store::DatabaseUrl;
+
+    async fn store(dir: &tempfile::TempDir) -> Box<dyn Store> {
+        let url = DatabaseUrl::Sqlite(dir.path().join("keys.db"));
+        let store = carbonmesh_store::connect(&url).await.expect("open");
+        store.migrate().await.expect("migrate");
+        store
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (token, sha) = generate();
+        assert_eq!(token.len(), TOKEN_LEN);
+        assert_eq!(TOKEN_LEN, 46);
+        assert!(token.starts_with("cm_"));
+        assert!(well_formed(&token));
+        assert_eq!(sha, hash(&token));
+        assert_eq!(sha.len(), 64);
+        assert!(
+            sha.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        let decoded = URL_SAFE_NO_PAD
+            .decode(&token[3..])
+            .expect("base64url without padding");
+        assert_eq!(decoded.len(), 32);
+        let (other, other_sha) = generate();
+        assert_ne!(token, other);
+        assert_ne!(sha, other_sha);
+    }
+
+    #[test]
+    fn hash_is_sha256_hex() {
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn malformed_tokens_are_recognised_without_a_lookup() {
+        let (token, _) = generate();
+        assert!(!well_formed(&token[1..]));
+        assert!(!well_formed(&format!("xx_{}", &token[3..])));
+        assert!(!well_formed(&format!("{}=", &token[..TOKEN_LEN - 1])));
+        assert!(!well_formed(""));
+        assert!(!well_formed(&format!("{}é", &token[..TOKEN_LEN - 2])));
+    }
+
+    #[test]
+    fn uses_are_written_at_most_once_a_minute_per_key() {
+        let start = Instant::now();
+        assert!(touch_due(u64::MAX, "a", start));
+        assert!(!touch_due(u64::MAX, "a", start + Duration::from_secs(59)));
+        assert!(touch_due(u64::MAX, "b", start + Duration::from_secs(1)));
+        assert!(touch_due(u64::MAX - 1, "a", start + Duration::from_secs(1)));
+        assert!(touch_due(u64::MAX, "a", start + Duration::from_secs(60)));
+        assert!(!touch_due(u64::MAX, "a", start + Duration::from_secs(61)));
+    }
+
+    #[tokio::test]
+    async fn created_keys_authenticate_until_revoked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = store(&dir).await;
+        let (key, token) = create(store.as_ref(), "exchange", ApiRole::Reviewer, "ops")
+            .await
+            .expect("create");
+        assert!(key.id.starts_with("key_"));
+        assert_eq!(key.prefix, token[..DISPLAY_PREFIX_LEN]);
+        assert_eq!(
+            (key.name.as_str(), key.role),
+            ("exchange", ApiRole::Reviewer)
+        );
+        assert_eq!(key.created_by, "ops");
+
+        // Only the hash is stored.
+        let stored = store
+            .api_key_by_hash(&hash(&token))
+            .await
+            .expect("lookup")
+            .expect("stored by hash");
+        assert_eq!(stored, key);
+        assert_eq!(store.api_key_by_hash(&token).await.expect("lookup"), None);
+
+        let first = authenticate(store.as_ref(), &token)
+            .await
+            .expect("authenticate")
+            .expect("a valid token");
+        assert_eq!(first.id, key.id);
+        let used = first.last_used_at.expect("first use recorded");
+        let listed = store.api_keys().await.expect("list");
+        assert_eq!(listed[0].last_used_at, Some(used));
+
+        // A second use within the minute writes nothing.
+        let second = authenticate(store.as_ref(), &token)
+            .await
+            .expect("authenticate")
+            .expect("still valid");
+        assert_eq!(second.last_used_at, Some(used));
+        assert_eq!(
+            store.api_keys().await.expect("list")[0].last_used_at,
+            Some(used)
+        );
+
+        let (unknown, _) = generate();
+        assert_eq!(
+            authenticate(store.as_ref(), &unknown)
+                .await
+                .expect("authenticate"),
+            None
+        );
+        assert_eq!(
+            authenticate(store.as_ref(), "not a token")
+                .await
+                .expect("authenticate"),
+            None
+        );
+
+        assert!(
+            store
+                .revoke_api_key(&key.id, Utc::now())
+                .await
+                .expect("revoke")
+        );
+        assert_eq!(
+            authenticate(store.as_ref(), &token)
+                .await
+                .expect("authenticate"),
+            None
+        );
+    }
+}
