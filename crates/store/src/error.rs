@@ -29,7 +29,7 @@ pub enum StoreError {
         /// The offending value.
         value: String,
     },
-    /// A query this build does not implement yet.
-    #[error("not implemented: {0}")]
-    NotImplemented(&'static str),
+    /// A page cursor that the store did not make (or that was altered).
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(String),
 }

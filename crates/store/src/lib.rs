@@ -12,8 +12,10 @@ mod error;
 mod postgres;
 pub mod query;
 mod rows;
+mod select;
 mod sql;
 mod sqlite;
+mod stats;
 mod store_impl;
 mod url;
 
@@ -255,16 +257,10 @@ pub trait Store: Send + Sync + 'static {
         order: ProjectOrder,
         after: Option<&str>,
         limit: u32,
-    ) -> StoreResult<Page<Project>> {
-        let _ = (filter, order, after, limit);
-        Err(StoreError::NotImplemented("query_projects"))
-    }
+    ) -> StoreResult<Page<Project>>;
 
     /// Number of current projects matching `filter`.
-    async fn count_projects(&self, filter: &ProjectFilter) -> StoreResult<u64> {
-        let _ = filter;
-        Err(StoreError::NotImplemented("count_projects"))
-    }
+    async fn count_projects(&self, filter: &ProjectFilter) -> StoreResult<u64>;
 
     /// Current credit records matching `filter`, in `order`, after cursor `after`.
     async fn query_credits(
@@ -273,16 +269,10 @@ pub trait Store: Send + Sync + 'static {
         order: CreditOrder,
         after: Option<&str>,
         limit: u32,
-    ) -> StoreResult<Page<CreditRecord>> {
-        let _ = (filter, order, after, limit);
-        Err(StoreError::NotImplemented("query_credits"))
-    }
+    ) -> StoreResult<Page<CreditRecord>>;
 
     /// Number of current credit records matching `filter`.
-    async fn count_credits(&self, filter: &CreditFilter) -> StoreResult<u64> {
-        let _ = filter;
-        Err(StoreError::NotImplemented("count_credits"))
-    }
+    async fn count_credits(&self, filter: &CreditFilter) -> StoreResult<u64>;
 
     /// Current credit records of every registry whose serial range in `namespace` overlaps
     /// `start..=end`, at most `limit`, by range start. Fast on a namespace of millions of
@@ -293,25 +283,16 @@ pub trait Store: Send + Sync + 'static {
         start: u64,
         end: u64,
         limit: u32,
-    ) -> StoreResult<Vec<CreditRecord>> {
-        let _ = (namespace, start, end, limit);
-        Err(StoreError::NotImplemented("credits_overlapping"))
-    }
+    ) -> StoreResult<Vec<CreditRecord>>;
 
     /// The current projects among `ids` (missing ones left out), in any order.
-    async fn projects_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Project>> {
-        let _ = ids;
-        Err(StoreError::NotImplemented("projects_by_ids"))
-    }
+    async fn projects_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Project>>;
 
     /// The current credit records among `keys` (missing ones left out), in any order.
     async fn credits_by_keys(
         &self,
         keys: &[(RegistryId, String)],
-    ) -> StoreResult<Vec<CreditRecord>> {
-        let _ = keys;
-        Err(StoreError::NotImplemented("credits_by_keys"))
-    }
+    ) -> StoreResult<Vec<CreditRecord>>;
 
     /// The first `per_project` credit records (by registry and key) of each project in
     /// `project_ids`, in one query.
@@ -319,16 +300,10 @@ pub trait Store: Send + Sync + 'static {
         &self,
         project_ids: &[String],
         per_project: u32,
-    ) -> StoreResult<Vec<CreditRecord>> {
-        let _ = (project_ids, per_project);
-        Err(StoreError::NotImplemented("credits_of_projects"))
-    }
+    ) -> StoreResult<Vec<CreditRecord>>;
 
     /// The histories of alerts `ids`, each oldest first, in one query.
-    async fn alert_events_of(&self, ids: &[String]) -> StoreResult<Vec<AlertEvent>> {
-        let _ = ids;
-        Err(StoreError::NotImplemented("alert_events_of"))
-    }
+    async fn alert_events_of(&self, ids: &[String]) -> StoreResult<Vec<AlertEvent>>;
 
     /// Alerts matching `filter`, most severe first, then newest evidence (`last_seen`), then
     /// id; after cursor `after`.
@@ -337,16 +312,10 @@ pub trait Store: Send + Sync + 'static {
         filter: &AlertFilter,
         after: Option<&str>,
         limit: u32,
-    ) -> StoreResult<Page<Alert>> {
-        let _ = (filter, after, limit);
-        Err(StoreError::NotImplemented("query_alerts"))
-    }
+    ) -> StoreResult<Page<Alert>>;
 
     /// Number of alerts matching `filter`.
-    async fn count_alerts(&self, filter: &AlertFilter) -> StoreResult<u64> {
-        let _ = filter;
-        Err(StoreError::NotImplemented("count_alerts"))
-    }
+    async fn count_alerts(&self, filter: &AlertFilter) -> StoreResult<u64>;
 
     /// Issued, retired and cancelled totals of the credit records matching `filter`, by
     /// `group`, in key order (records without a key last).
@@ -354,10 +323,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         group: StatsGroup,
         filter: &CreditFilter,
-    ) -> StoreResult<Vec<StatRow>> {
-        let _ = (group, filter);
-        Err(StoreError::NotImplemented("statistics"))
-    }
+    ) -> StoreResult<Vec<StatRow>>;
 
     /// Every record version written at or after `since` (current and superseded ones), of
     /// `registry` when given, oldest first, after cursor `after`.
@@ -367,15 +333,10 @@ pub trait Store: Send + Sync + 'static {
         registry: Option<RegistryId>,
         after: Option<&str>,
         limit: u32,
-    ) -> StoreResult<Page<Change>> {
-        let _ = (since, registry, after, limit);
-        Err(StoreError::NotImplemented("changes"))
-    }
+    ) -> StoreResult<Page<Change>>;
 
     /// Current projects and credit records per registry.
-    async fn registry_counts(&self) -> StoreResult<Vec<RegistryCounts>> {
-        Err(StoreError::NotImplemented("registry_counts"))
-    }
+    async fn registry_counts(&self) -> StoreResult<Vec<RegistryCounts>>;
 
     /// The position of the newest alert history entry (0 when there is none).
     async fn alert_event_position(&self) -> StoreResult<i64>;
@@ -394,10 +355,7 @@ pub trait Store: Send + Sync + 'static {
         connector: Option<&str>,
         after: Option<&str>,
         limit: u32,
-    ) -> StoreResult<Page<RejectedRecord>> {
-        let _ = (connector, after, limit);
-        Err(StoreError::NotImplemented("rejected_page"))
-    }
+    ) -> StoreResult<Page<RejectedRecord>>;
 
     /// Stores a new API key with the sha256 (hex) of its token; the token itself is never
     /// stored. Fails if the id or the hash is already there.

@@ -57,6 +57,37 @@ fn db_time(at: DateTime<Utc>) -> DateTime<Utc> {
     at
 }
 
+fn db_date(date: chrono::NaiveDate) -> chrono::NaiveDate {
+    date
+}
+
+/// Exact sums of the quantities of [`crate::select::statistics_source`] rows, by group and
+/// transaction type: `SUM` over `numeric` is exact.
+async fn quantity_sums(
+    pool: &PgPool,
+    source: &crate::select::Select,
+) -> StoreResult<Vec<crate::stats::QuantitySum>> {
+    let text = format!(
+        "SELECT k, t, COUNT(*), SUM(q) FROM ({}) s GROUP BY k, t",
+        source.text
+    );
+    let rows: Vec<(Option<String>, String, i64, rust_decimal::Decimal)> =
+        sqlx::query_as_with(&text, arguments(&source.args)?)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(key, transaction_type, n, quantity)| crate::stats::QuantitySum {
+                key,
+                transaction_type,
+                records: n as u64,
+                quantity,
+            },
+        )
+        .collect())
+}
+
 /// One column of a chunk, bound as one array.
 enum Array<'a> {
     Text(Vec<Option<Cow<'a, str>>>),

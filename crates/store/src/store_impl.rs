@@ -94,7 +94,6 @@ macro_rules! impl_store {
                 registry: carbonmesh_model::RegistryId,
                 record_key: &str,
             ) -> $crate::StoreResult<Vec<carbonmesh_model::RecordVersion>> {
-                use ::sqlx::Row as _;
                 let found = ::sqlx::query($crate::rows::versions(kind))
                     .bind(registry.as_str())
                     .bind(record_key)
@@ -102,25 +101,7 @@ macro_rules! impl_store {
                     .await?;
                 found
                     .iter()
-                    .map(|row| {
-                        let payload: ::sqlx::types::Json<serde_json::Value> =
-                            row.try_get("payload")?;
-                        Ok(carbonmesh_model::RecordVersion {
-                            kind,
-                            registry,
-                            record_key: record_key.to_owned(),
-                            version: row.try_get("version")?,
-                            content_hash: row.try_get("content_hash")?,
-                            payload: payload.0,
-                            provenance: carbonmesh_model::Provenance {
-                                source: row.try_get("source")?,
-                                raw_hash: row.try_get("raw_hash")?,
-                                fetched_at: row.try_get("fetched_at")?,
-                                run_id: row.try_get("run_id")?,
-                            },
-                            recorded_at: row.try_get("recorded_at")?,
-                        })
-                    })
+                    .map(|row| version_from_row(row, kind, registry, record_key))
                     .collect()
             }
 
@@ -151,27 +132,11 @@ macro_rules! impl_store {
                 &self,
                 limit: u32,
             ) -> $crate::StoreResult<Vec<carbonmesh_model::RejectedRecord>> {
-                use ::sqlx::Row as _;
                 let found = ::sqlx::query($crate::rows::REJECTED)
                     .bind(i64::from(limit))
                     .fetch_all(&self.reader)
                     .await?;
-                found
-                    .iter()
-                    .map(|row| {
-                        let line: Option<i64> = row.try_get("line")?;
-                        Ok(carbonmesh_model::RejectedRecord {
-                            connector: row.try_get("connector")?,
-                            source: row.try_get("source")?,
-                            line: line.map(|l| l as u64),
-                            field: row.try_get("field")?,
-                            reason: row.try_get("reason")?,
-                            raw: row.try_get("raw")?,
-                            run_id: row.try_get("run_id")?,
-                            rejected_at: row.try_get("rejected_at")?,
-                        })
-                    })
-                    .collect()
+                found.iter().map(rejected_from_row).collect()
             }
 
             async fn start_run(&self, connector: &str, trigger: &str) -> $crate::StoreResult<i64> {
@@ -775,6 +740,233 @@ macro_rules! impl_store {
                     .filter(|m| !applied.contains(&m.version))
                     .count() as u64)
             }
+
+            async fn query_projects(
+                &self,
+                filter: &$crate::ProjectFilter,
+                order: $crate::ProjectOrder,
+                after: Option<&str>,
+                limit: u32,
+            ) -> $crate::StoreResult<$crate::Page<carbonmesh_model::Project>> {
+                let select = $crate::select::query_projects(BACKEND, filter, order, after, limit)?;
+                let rows: Vec<::sqlx::types::Json<carbonmesh_model::Project>> =
+                    ::sqlx::query_scalar_with(&select.text, arguments(&select.args)?)
+                        .fetch_all(&self.reader)
+                        .await?;
+                let items = rows
+                    .into_iter()
+                    .map(|json| ($crate::select::project_cursor(order, &json.0), json.0))
+                    .collect();
+                Ok($crate::select::page(items, limit))
+            }
+
+            async fn count_projects(
+                &self,
+                filter: &$crate::ProjectFilter,
+            ) -> $crate::StoreResult<u64> {
+                let select = $crate::select::count_projects(BACKEND, filter);
+                count(&self.reader, &select).await
+            }
+
+            async fn query_credits(
+                &self,
+                filter: &$crate::CreditFilter,
+                order: $crate::CreditOrder,
+                after: Option<&str>,
+                limit: u32,
+            ) -> $crate::StoreResult<$crate::Page<carbonmesh_model::CreditRecord>> {
+                let select = $crate::select::query_credits(filter, order, after, limit)?;
+                let rows: Vec<::sqlx::types::Json<carbonmesh_model::CreditRecord>> =
+                    ::sqlx::query_scalar_with(&select.text, arguments(&select.args)?)
+                        .fetch_all(&self.reader)
+                        .await?;
+                let items = rows
+                    .into_iter()
+                    .map(|json| ($crate::select::credit_cursor(order, &json.0), json.0))
+                    .collect();
+                Ok($crate::select::page(items, limit))
+            }
+
+            async fn count_credits(
+                &self,
+                filter: &$crate::CreditFilter,
+            ) -> $crate::StoreResult<u64> {
+                count(&self.reader, &$crate::select::count_credits(filter)).await
+            }
+
+            async fn credits_overlapping(
+                &self,
+                namespace: &str,
+                start: u64,
+                end: u64,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::CreditRecord>> {
+                let Some(select) =
+                    $crate::select::credits_overlapping(BACKEND, namespace, start, end, limit)
+                else {
+                    return Ok(Vec::new());
+                };
+                payloads(&self.reader, &select).await
+            }
+
+            async fn projects_by_ids(
+                &self,
+                ids: &[String],
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::Project>> {
+                let mut found = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::select::LOOKUP_CHUNK) {
+                    let select = $crate::select::projects_by_ids(chunk);
+                    found.extend(payloads(&self.reader, &select).await?);
+                }
+                Ok(found)
+            }
+
+            async fn credits_by_keys(
+                &self,
+                keys: &[(carbonmesh_model::RegistryId, String)],
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::CreditRecord>> {
+                let mut found = Vec::with_capacity(keys.len());
+                for chunk in keys.chunks($crate::select::LOOKUP_CHUNK) {
+                    let select = $crate::select::credits_by_keys(chunk);
+                    found.extend(payloads(&self.reader, &select).await?);
+                }
+                Ok(found)
+            }
+
+            async fn credits_of_projects(
+                &self,
+                project_ids: &[String],
+                per_project: u32,
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::CreditRecord>> {
+                if project_ids.is_empty() || per_project == 0 {
+                    return Ok(Vec::new());
+                }
+                let select = $crate::select::credits_of_projects(project_ids, per_project);
+                payloads(&self.reader, &select).await
+            }
+
+            async fn alert_events_of(
+                &self,
+                ids: &[String],
+            ) -> $crate::StoreResult<Vec<carbonmesh_model::AlertEvent>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let select = $crate::select::alert_events_of(ids);
+                let rows: Vec<$crate::rows::AlertEventRow> =
+                    ::sqlx::query_as_with(&select.text, arguments(&select.args)?)
+                        .fetch_all(&self.reader)
+                        .await?;
+                rows.into_iter().map($crate::rows::alert_event).collect()
+            }
+
+            async fn query_alerts(
+                &self,
+                filter: &$crate::AlertFilter,
+                after: Option<&str>,
+                limit: u32,
+            ) -> $crate::StoreResult<$crate::Page<carbonmesh_model::Alert>> {
+                let select = $crate::select::query_alerts(BACKEND, filter, after, limit)?;
+                let rows: Vec<(
+                    String,
+                    String,
+                    Option<String>,
+                    String,
+                    ::chrono::DateTime<::chrono::Utc>,
+                )> = ::sqlx::query_as_with(&select.text, arguments(&select.args)?)
+                    .fetch_all(&self.reader)
+                    .await?;
+                let mut items = Vec::with_capacity(rows.len());
+                for (id, status, assignee, payload, last_seen) in rows {
+                    let alert = alert_from_row((id, status, assignee, payload))?;
+                    // The stored last_seen, not the payload's: the cursor compares with it.
+                    let cursor = $crate::select::alert_cursor(alert.severity, last_seen, &alert.id);
+                    items.push((cursor, alert));
+                }
+                Ok($crate::select::page(items, limit))
+            }
+
+            async fn count_alerts(&self, filter: &$crate::AlertFilter) -> $crate::StoreResult<u64> {
+                count(&self.reader, &$crate::select::count_alerts(BACKEND, filter)).await
+            }
+
+            async fn statistics(
+                &self,
+                group: $crate::StatsGroup,
+                filter: &$crate::CreditFilter,
+            ) -> $crate::StoreResult<Vec<$crate::StatRow>> {
+                let source = $crate::select::statistics_source(group, filter);
+                let sums = quantity_sums(&self.reader, &source).await?;
+                Ok($crate::stats::rows(group, sums))
+            }
+
+            async fn changes(
+                &self,
+                since: ::chrono::DateTime<::chrono::Utc>,
+                registry: Option<carbonmesh_model::RegistryId>,
+                after: Option<&str>,
+                limit: u32,
+            ) -> $crate::StoreResult<$crate::Page<$crate::Change>> {
+                use ::sqlx::Row as _;
+                let select = $crate::select::changes(since, registry, after, limit)?;
+                let rows = ::sqlx::query_with(&select.text, arguments(&select.args)?)
+                    .fetch_all(&self.reader)
+                    .await?;
+                let mut changes = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let kind: String = row.try_get("kind")?;
+                    let registry: String = row.try_get("registry")?;
+                    let kind = carbonmesh_model::RecordKind::from_name(&kind).ok_or(
+                        $crate::StoreError::Corrupt {
+                            column: "record_versions.kind",
+                            value: kind.clone(),
+                        },
+                    )?;
+                    let registry =
+                        registry
+                            .parse::<carbonmesh_model::RegistryId>()
+                            .map_err(|_| $crate::StoreError::Corrupt {
+                                column: "registry",
+                                value: registry.clone(),
+                            })?;
+                    let record_key: String = row.try_get("record_key")?;
+                    let change = version_from_row(row, kind, registry, &record_key)?;
+                    changes.push(($crate::select::change_cursor(&change), change));
+                }
+                Ok($crate::select::page(changes, limit))
+            }
+
+            async fn registry_counts(&self) -> $crate::StoreResult<Vec<$crate::RegistryCounts>> {
+                let mut tables = Vec::new();
+                for sql in $crate::select::REGISTRY_COUNTS {
+                    let rows: Vec<(String, i64, Option<::chrono::DateTime<::chrono::Utc>>)> =
+                        ::sqlx::query_as(sql).fetch_all(&self.reader).await?;
+                    tables.push(rows);
+                }
+                $crate::stats::registry_counts(&tables[0], &tables[1])
+            }
+
+            async fn rejected_page(
+                &self,
+                connector: Option<&str>,
+                after: Option<&str>,
+                limit: u32,
+            ) -> $crate::StoreResult<$crate::Page<carbonmesh_model::RejectedRecord>> {
+                use ::sqlx::Row as _;
+                let select = $crate::select::rejected_page(connector, after, limit)?;
+                let rows = ::sqlx::query_with(&select.text, arguments(&select.args)?)
+                    .fetch_all(&self.reader)
+                    .await?;
+                let mut items = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let id: i64 = row.try_get("id")?;
+                    items.push((
+                        $crate::select::cursor(&[id.into()]),
+                        rejected_from_row(row)?,
+                    ));
+                }
+                Ok($crate::select::page(items, limit))
+            }
         }
 
         async fn insert_alert_event(
@@ -843,6 +1035,98 @@ macro_rules! impl_store {
                     payload: row.try_get("body")?,
                 },
             ))
+        }
+
+        /// The arguments of a read query, bound in order.
+        fn arguments(
+            args: &[$crate::select::Arg],
+        ) -> $crate::StoreResult<
+            <<$conn as ::sqlx::Connection>::Database as ::sqlx::Database>::Arguments<'static>,
+        > {
+            use ::sqlx::Arguments as _;
+            let mut out = <<<$conn as ::sqlx::Connection>::Database as ::sqlx::Database>::Arguments<
+                'static,
+            > as Default>::default();
+            for arg in args {
+                match arg {
+                    $crate::select::Arg::Text(text) => out.add(text.clone()),
+                    $crate::select::Arg::Int(int) => out.add(*int),
+                    $crate::select::Arg::Date(date) => out.add(db_date(*date)),
+                    $crate::select::Arg::Time(at) => out.add(db_time(*at)),
+                }
+                .map_err(::sqlx::Error::Encode)?;
+            }
+            Ok(out)
+        }
+
+        /// Runs a `SELECT COUNT(*)`.
+        async fn count(
+            pool: &::sqlx::Pool<<$conn as ::sqlx::Connection>::Database>,
+            select: &$crate::select::Select,
+        ) -> $crate::StoreResult<u64> {
+            let n: i64 = ::sqlx::query_scalar_with(&select.text, arguments(&select.args)?)
+                .fetch_one(pool)
+                .await?;
+            Ok(n as u64)
+        }
+
+        /// Runs a statement selecting one JSON payload per row and decodes them.
+        async fn payloads<T>(
+            pool: &::sqlx::Pool<<$conn as ::sqlx::Connection>::Database>,
+            select: &$crate::select::Select,
+        ) -> $crate::StoreResult<Vec<T>>
+        where
+            T: ::serde::de::DeserializeOwned + Send + Unpin + 'static,
+        {
+            let rows: Vec<::sqlx::types::Json<T>> =
+                ::sqlx::query_scalar_with(&select.text, arguments(&select.args)?)
+                    .fetch_all(pool)
+                    .await?;
+            Ok(rows.into_iter().map(|json| json.0).collect())
+        }
+
+        /// A version of a record from a row of `versions` or `changes`.
+        fn version_from_row(
+            row: &<<$conn as ::sqlx::Connection>::Database as ::sqlx::Database>::Row,
+            kind: carbonmesh_model::RecordKind,
+            registry: carbonmesh_model::RegistryId,
+            record_key: &str,
+        ) -> $crate::StoreResult<carbonmesh_model::RecordVersion> {
+            use ::sqlx::Row as _;
+            let payload: ::sqlx::types::Json<serde_json::Value> = row.try_get("payload")?;
+            Ok(carbonmesh_model::RecordVersion {
+                kind,
+                registry,
+                record_key: record_key.to_owned(),
+                version: row.try_get("version")?,
+                content_hash: row.try_get("content_hash")?,
+                payload: payload.0,
+                provenance: carbonmesh_model::Provenance {
+                    source: row.try_get("source")?,
+                    raw_hash: row.try_get("raw_hash")?,
+                    fetched_at: row.try_get("fetched_at")?,
+                    run_id: row.try_get("run_id")?,
+                },
+                recorded_at: row.try_get("recorded_at")?,
+            })
+        }
+
+        /// A `rejected_records` row.
+        fn rejected_from_row(
+            row: &<<$conn as ::sqlx::Connection>::Database as ::sqlx::Database>::Row,
+        ) -> $crate::StoreResult<carbonmesh_model::RejectedRecord> {
+            use ::sqlx::Row as _;
+            let line: Option<i64> = row.try_get("line")?;
+            Ok(carbonmesh_model::RejectedRecord {
+                connector: row.try_get("connector")?,
+                source: row.try_get("source")?,
+                line: line.map(|l| l as u64),
+                field: row.try_get("field")?,
+                reason: row.try_get("reason")?,
+                raw: row.try_get("raw")?,
+                run_id: row.try_get("run_id")?,
+                rejected_at: row.try_get("rejected_at")?,
+            })
         }
     };
 }

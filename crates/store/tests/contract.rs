@@ -14,7 +14,15 @@ use carbonmesh_store::{DatabaseUrl, Stamped, Store};
 use chrono::{TimeZone, Utc};
 use rust_decimal::Decimal;
 
+mod queries;
 mod support;
+
+use queries::{
+    alert_queries_filter_and_order, batch_lookups_skip_missing, changes_since_a_time,
+    credit_pages_survive_writes_between_pages, credit_queries_filter_order_and_page,
+    project_queries_filter_order_and_page, registry_counts_and_rejected_pages,
+    serial_overlap_lookup, statistics_sum_exactly,
+};
 
 fn provenance(source: &str) -> Provenance {
     Provenance {
@@ -932,6 +940,15 @@ contract_tests!(
     webhook_inbox_keeps_each_delivery_once,
     webhook_rejections_are_counted,
     api_keys_are_kept_by_token_hash,
+    project_queries_filter_order_and_page,
+    credit_queries_filter_order_and_page,
+    credit_pages_survive_writes_between_pages,
+    serial_overlap_lookup,
+    statistics_sum_exactly,
+    changes_since_a_time,
+    alert_queries_filter_and_order,
+    batch_lookups_skip_missing,
+    registry_counts_and_rejected_pages,
 );
 
 #[test]

@@ -1,0 +1,1361 @@
+//! The storage contract of the API's read queries: filters, keyset pages, the serial overlap
+//! lookup, batch lookups, statistics, the change feed. Each test body runs on both backends
+//! (see `contract_tests!`); expectations are computed here from the records written.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use carbonmesh_model::{
+    Alert, AlertEvent, AlertKind, AlertRecordRef, AlertStatus, CreditRecord, Normalized, Period,
+    Project, ProjectStatus, Provenance, RecordKind, RegistryId, RejectedRecord, SerialRange,
+    Severity, TransactionType, UnitStatus,
+};
+use carbonmesh_store::{
+    AlertFilter, CreditFilter, CreditOrder, DateRange, Page, ProjectFilter, ProjectOrder, Stamped,
+    StatRow, StatsGroup, Store,
+};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+/// A small deterministic generator (no dependency needed for a few thousand numbers).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+fn provenance(source: &str) -> Provenance {
+    Provenance {
+        source: source.into(),
+        raw_hash: carbonmesh_model::sha256_hex(source.as_bytes()),
+        fetched_at: Utc
+            .with_ymd_and_hms(2026, 11, 1, 12, 0, 0)
+            .single()
+            .expect("valid time"),
+        run_id: None,
+    }
+}
+
+fn stamp<T>(record: T) -> Stamped<T> {
+    Stamped {
+        record,
+        provenance: provenance("queries"),
+    }
+}
+
+/// The projects of the query tests: varied registries, countries, statuses, methodologies,
+/// categories, names and crediting periods.
+fn projects() -> Vec<Project> {
+    let registries = [RegistryId::Verra, RegistryId::GoldStandard, RegistryId::Acr];
+    let countries = [Some("PE"), Some("BR"), None, Some("IN")];
+    let statuses = [
+        ProjectStatus::Registered,
+        ProjectStatus::Listed,
+        ProjectStatus::Completed,
+    ];
+    let methodologies = ["VM0007", "AMS-I.D.", "ACR-IFM"];
+    let names = [
+        "Madre de Dios Amazon REDD",
+        "Cordillera Azul",
+        "Wind Power in Tamil Nadu",
+        "Cookstoves 100% Kenya",
+        "Forest_Carbon Maine",
+        "amazon riverside",
+    ];
+    (0..24)
+        .map(|i| {
+            let registry = registries[i % 3];
+            let mut p = Project::new(
+                registry,
+                &format!("P{:03}", (i * 7) % 24),
+                names[i % names.len()],
+            );
+            p.country = countries[i % 4].map(str::to_owned);
+            p.status = Some(Normalized::new(statuses[i % 3], statuses[i % 3].as_str()));
+            p.methodology = Some(methodologies[(i / 2) % 3].to_owned());
+            p.sector = Some(if i % 2 == 0 { "Forestry" } else { "Energy" }.to_owned());
+            p.category = (i % 3 == 0).then(|| "REDD+".to_owned());
+            p.project_type = (i % 5 == 0).then(|| "Cookstoves".to_owned());
+            p.crediting_periods = match i % 4 {
+                0 => vec![Period {
+                    start: Some(date(2010, 1, 1)),
+                    end: Some(date(2015, 12, 31)),
+                }],
+                1 => vec![Period {
+                    start: Some(date(2018, 6, 1)),
+                    end: None,
+                }],
+                2 => vec![
+                    Period {
+                        start: Some(date(2005, 1, 1)),
+                        end: Some(date(2009, 12, 31)),
+                    },
+                    Period {
+                        start: Some(date(2016, 1, 1)),
+                        end: Some(date(2017, 12, 31)),
+                    },
+                ],
+                _ => Vec::new(),
+            };
+            p
+        })
+        .collect()
+}
+
+fn folded_eq(value: &Option<String>, wanted: &str) -> bool {
+    value
+        .as_deref()
+        .is_some_and(|v| v.to_lowercase() == wanted.to_lowercase())
+}
+
+/// What [`ProjectFilter`] means, written plainly.
+fn project_matches(p: &Project, f: &ProjectFilter) -> bool {
+    (f.registries.is_empty() || f.registries.contains(&p.registry))
+        && (f.countries.is_empty() || p.country.as_ref().is_some_and(|c| f.countries.contains(c)))
+        && (f.statuses.is_empty()
+            || p.status
+                .as_ref()
+                .is_some_and(|s| f.statuses.contains(&s.value)))
+        && f.methodology
+            .as_ref()
+            .is_none_or(|m| folded_eq(&p.methodology, m))
+        && f.category.as_ref().is_none_or(|c| {
+            folded_eq(&p.sector, c) || folded_eq(&p.category, c) || folded_eq(&p.project_type, c)
+        })
+        && f.crediting_period.is_none_or(|r| {
+            let range = Period {
+                start: r.from,
+                end: r.to,
+            };
+            p.crediting_periods.iter().any(|cp| cp.overlaps(&range))
+        })
+        && f.search
+            .as_ref()
+            .is_none_or(|s| p.name.to_lowercase().contains(&s.to_lowercase()))
+}
+
+/// Walks every page of a query, `limit` at a time, checking each page's size and
+/// `has_next_page`; `between` runs after each page.
+async fn walk<T: Clone, F, Fut>(limit: u32, mut fetch: F) -> Vec<T>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Page<T>>,
+{
+    let mut all = Vec::new();
+    let mut after = None;
+    for _ in 0..10_000 {
+        let page = fetch(after.clone()).await;
+        assert!(page.items.len() <= limit as usize);
+        if page.has_next_page {
+            assert_eq!(
+                page.items.len(),
+                limit as usize,
+                "a full page before the next"
+            );
+        }
+        let done = !page.has_next_page;
+        after = page.items.last().map(|(c, _)| c.clone());
+        all.extend(page.items.into_iter().map(|(_, item)| item));
+        if done {
+            return all;
+        }
+    }
+    panic!("pages never end");
+}
+
+fn project_sort_key(order: ProjectOrder, p: &Project) -> (String, String) {
+    match order {
+        ProjectOrder::Id => (String::new(), p.id()),
+        ProjectOrder::Name => (p.name.clone(), p.id()),
+        ProjectOrder::Country => (p.country.clone().unwrap_or_default(), p.id()),
+    }
+}
+
+pub async fn project_queries_filter_order_and_page(store: Arc<dyn Store>) {
+    let all = projects();
+    store
+        .upsert_projects(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert");
+    let filters = [
+        ProjectFilter::default(),
+        ProjectFilter {
+            registries: vec![RegistryId::GoldStandard, RegistryId::Acr],
+            ..Default::default()
+        },
+        ProjectFilter {
+            countries: vec!["PE".into(), "IN".into()],
+            ..Default::default()
+        },
+        ProjectFilter {
+            statuses: vec![ProjectStatus::Listed],
+            ..Default::default()
+        },
+        ProjectFilter {
+            methodology: Some("vm0007".into()),
+            ..Default::default()
+        },
+        ProjectFilter {
+            category: Some("redd+".into()),
+            ..Default::default()
+        },
+        ProjectFilter {
+            category: Some("COOKSTOVES".into()),
+            ..Default::default()
+        },
+        ProjectFilter {
+            category: Some("energy".into()),
+            registries: vec![RegistryId::Verra],
+            ..Default::default()
+        },
+        ProjectFilter {
+            crediting_period: Some(DateRange {
+                from: Some(date(2016, 6, 1)),
+                to: Some(date(2017, 1, 1)),
+            }),
+            ..Default::default()
+        },
+        ProjectFilter {
+            crediting_period: Some(DateRange {
+                from: Some(date(2020, 1, 1)),
+                to: None,
+            }),
+            ..Default::default()
+        },
+        ProjectFilter {
+            crediting_period: Some(DateRange {
+                from: None,
+                to: Some(date(2009, 12, 31)),
+            }),
+            ..Default::default()
+        },
+        ProjectFilter {
+            search: Some("AMAZON".into()),
+            ..Default::default()
+        },
+        // Wildcards in the search are plain characters.
+        ProjectFilter {
+            search: Some("100%".into()),
+            ..Default::default()
+        },
+        ProjectFilter {
+            search: Some("e_d".into()),
+            ..Default::default()
+        },
+        ProjectFilter {
+            search: Some("%".into()),
+            countries: vec!["KE".into()],
+            ..Default::default()
+        },
+    ];
+    // The reference predicate is not vacuous: spot checks.
+    let ids = |f: &ProjectFilter| -> Vec<String> {
+        let mut ids: Vec<_> = all
+            .iter()
+            .filter(|p| project_matches(p, f))
+            .map(Project::id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&filters[12]).len(), 4, "the Cookstoves 100% projects");
+    // Unescaped, `_` would match "Madre de Dios".
+    assert!(ids(&filters[13]).is_empty(), "no 'e_d' in any name");
+    assert_eq!(
+        ids(&filters[8]).len(),
+        6,
+        "the projects with a 2016-17 period"
+    );
+
+    for filter in &filters {
+        let expected_count = ids(filter).len();
+        assert_eq!(
+            store.count_projects(filter).await.expect("count") as usize,
+            expected_count,
+            "{filter:?}"
+        );
+        for order in [ProjectOrder::Id, ProjectOrder::Name, ProjectOrder::Country] {
+            let mut expected: Vec<&Project> =
+                all.iter().filter(|p| project_matches(p, filter)).collect();
+            expected.sort_by_key(|p| project_sort_key(order, p));
+            for limit in [1, 5, 100] {
+                let walked = walk(limit, |after| {
+                    let store = Arc::clone(&store);
+                    async move {
+                        store
+                            .query_projects(filter, order, after.as_deref(), limit)
+                            .await
+                            .expect("query")
+                    }
+                })
+                .await;
+                let expected: Vec<Project> = expected.iter().map(|p| (*p).clone()).collect();
+                assert_eq!(walked, expected, "{filter:?} {order:?} {limit}");
+            }
+        }
+    }
+    assert!(
+        store
+            .query_projects(
+                &ProjectFilter::default(),
+                ProjectOrder::Id,
+                Some("not a cursor"),
+                5
+            )
+            .await
+            .is_err()
+    );
+}
+
+/// A credit record of the query tests.
+#[allow(clippy::too_many_arguments)]
+fn block(
+    registry: RegistryId,
+    key: &str,
+    project: &str,
+    transaction_type: TransactionType,
+    quantity: Decimal,
+    serial: Option<(&str, u64, u64)>,
+    vintage: Option<i32>,
+    event_date: Option<NaiveDate>,
+) -> CreditRecord {
+    let status = match transaction_type {
+        TransactionType::Retirement => UnitStatus::Retired,
+        TransactionType::Cancellation => UnitStatus::Cancelled,
+        _ => UnitStatus::Active,
+    };
+    CreditRecord {
+        registry,
+        record_key: key.into(),
+        registry_project_id: project.into(),
+        transaction_type: Normalized::new(transaction_type, transaction_type.as_str()),
+        quantity,
+        serial: serial.map(|(ns, s, e)| format!("{ns}-{s}-{e}")),
+        serial_range: serial.map(|(ns, start, end)| SerialRange {
+            namespace: ns.into(),
+            start,
+            end,
+        }),
+        vintage,
+        monitoring_period: None,
+        event_date,
+        status: Normalized::new(status, status.as_str()),
+        account: None,
+        beneficiary: None,
+        reason: None,
+        note: None,
+    }
+}
+
+/// Credit records over the test projects: every combination the filters look at, with
+/// fractional quantities and records without a vintage or a date.
+fn credits(projects: &[Project], n: usize) -> Vec<CreditRecord> {
+    let types = [
+        TransactionType::Issuance,
+        TransactionType::Retirement,
+        TransactionType::Cancellation,
+        TransactionType::Buffer,
+    ];
+    (0..n)
+        .map(|i| {
+            let p = &projects[(i * 5) % projects.len()];
+            let quantity = Decimal::new((i as i64 * 7919) % 100_000 + 1, (i % 4) as u32);
+            block(
+                p.registry,
+                &format!("K{:05}-{}", (i * 37) % n, i % 3),
+                &p.registry_project_id,
+                types[i % 4],
+                quantity,
+                Some(("ns", i as u64 * 100, i as u64 * 100 + 10)),
+                (i % 7 != 0).then_some(2012 + (i % 9) as i32),
+                (i % 6 != 0).then(|| date(2020, 1 + (i % 12) as u32, 1 + (i % 3) as u32)),
+            )
+        })
+        .collect()
+}
+
+fn credit_matches(
+    c: &CreditRecord,
+    projects: &BTreeMap<String, Project>,
+    f: &CreditFilter,
+) -> bool {
+    let p = projects.get(&c.project_id());
+    let project_filter = ProjectFilter {
+        countries: f.countries.clone(),
+        methodology: f.methodology.clone(),
+        category: f.category.clone(),
+        search: f.search.clone(),
+        ..Default::default()
+    };
+    (f.registries.is_empty() || f.registries.contains(&c.registry))
+        && f.project_id.as_ref().is_none_or(|id| *id == c.project_id())
+        && f.vintage_from
+            .is_none_or(|v| c.vintage.is_some_and(|cv| cv >= v))
+        && f.vintage_to
+            .is_none_or(|v| c.vintage.is_some_and(|cv| cv <= v))
+        && (f.transaction_types.is_empty()
+            || f.transaction_types.contains(&c.transaction_type.value))
+        && (f.statuses.is_empty() || f.statuses.contains(&c.status.value))
+        && f.event_date.is_none_or(|r| {
+            c.event_date.is_some_and(|d| {
+                r.from.is_none_or(|from| d >= from) && r.to.is_none_or(|to| d <= to)
+            })
+        })
+        && (project_filter == ProjectFilter::default()
+            || p.is_some_and(|p| project_matches(p, &project_filter)))
+}
+
+type CreditKey = (bool, std::cmp::Reverse<Option<NaiveDate>>, String, String);
+
+fn credit_sort_key(order: CreditOrder, c: &CreditRecord) -> CreditKey {
+    let (registry, key) = (c.registry.as_str().to_owned(), c.record_key.clone());
+    match order {
+        CreditOrder::Key => (false, std::cmp::Reverse(None), registry, key),
+        CreditOrder::EventDateDesc => (
+            c.event_date.is_none(),
+            std::cmp::Reverse(c.event_date),
+            registry,
+            key,
+        ),
+    }
+}
+
+fn credit_filters(projects: &[Project]) -> Vec<CreditFilter> {
+    vec![
+        CreditFilter::default(),
+        CreditFilter {
+            registries: vec![RegistryId::Verra],
+            ..Default::default()
+        },
+        CreditFilter {
+            project_id: Some(projects[4].id()),
+            ..Default::default()
+        },
+        CreditFilter {
+            countries: vec!["BR".into()],
+            ..Default::default()
+        },
+        CreditFilter {
+            vintage_from: Some(2014),
+            vintage_to: Some(2016),
+            ..Default::default()
+        },
+        CreditFilter {
+            vintage_from: Some(2019),
+            ..Default::default()
+        },
+        CreditFilter {
+            transaction_types: vec![TransactionType::Retirement, TransactionType::Cancellation],
+            ..Default::default()
+        },
+        CreditFilter {
+            statuses: vec![UnitStatus::Active],
+            registries: vec![RegistryId::Acr, RegistryId::GoldStandard],
+            ..Default::default()
+        },
+        CreditFilter {
+            methodology: Some("ams-i.d.".into()),
+            ..Default::default()
+        },
+        CreditFilter {
+            category: Some("Redd+".into()),
+            ..Default::default()
+        },
+        CreditFilter {
+            event_date: Some(DateRange {
+                from: Some(date(2020, 3, 2)),
+                to: Some(date(2020, 7, 1)),
+            }),
+            ..Default::default()
+        },
+        CreditFilter {
+            event_date: Some(DateRange {
+                from: None,
+                to: Some(date(2020, 2, 28)),
+            }),
+            ..Default::default()
+        },
+        CreditFilter {
+            search: Some("amazon".into()),
+            vintage_to: Some(2018),
+            ..Default::default()
+        },
+    ]
+}
+
+pub async fn credit_queries_filter_order_and_page(store: Arc<dyn Store>) {
+    let projects = projects();
+    store
+        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert projects");
+    let all = credits(&projects, 300);
+    store
+        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert credits");
+    let by_id: BTreeMap<String, Project> = projects.iter().map(|p| (p.id(), p.clone())).collect();
+    for filter in credit_filters(&projects) {
+        let matching: Vec<&CreditRecord> = all
+            .iter()
+            .filter(|c| credit_matches(c, &by_id, &filter))
+            .collect();
+        assert!(
+            !matching.is_empty() && matching.len() < all.len() || filter == CreditFilter::default(),
+            "{filter:?} selects {} of {}",
+            matching.len(),
+            all.len()
+        );
+        assert_eq!(
+            store.count_credits(&filter).await.expect("count") as usize,
+            matching.len(),
+            "{filter:?}"
+        );
+        for order in [CreditOrder::Key, CreditOrder::EventDateDesc] {
+            let mut expected: Vec<CreditRecord> = matching.iter().map(|c| (*c).clone()).collect();
+            expected.sort_by_key(|c| credit_sort_key(order, c));
+            for limit in [7, 1000] {
+                let walked = walk(limit, |after| {
+                    let store = Arc::clone(&store);
+                    let filter = filter.clone();
+                    async move {
+                        store
+                            .query_credits(&filter, order, after.as_deref(), limit)
+                            .await
+                            .expect("query")
+                    }
+                })
+                .await;
+                assert_eq!(walked, expected, "{filter:?} {order:?} {limit}");
+            }
+        }
+    }
+}
+
+/// Records inserted (and changed) between pages: every record present from the start is
+/// seen exactly once, pages stay in order, and records inserted after the cursor show up.
+pub async fn credit_pages_survive_writes_between_pages(store: Arc<dyn Store>) {
+    let projects = projects();
+    store
+        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert projects");
+    let initial = credits(&projects, 200);
+    store
+        .upsert_credits(&initial.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert");
+    let filter = CreditFilter {
+        vintage_from: Some(2013),
+        ..Default::default()
+    };
+    for order in [CreditOrder::Key, CreditOrder::EventDateDesc] {
+        let mut seen: Vec<CreditRecord> = Vec::new();
+        let mut after: Option<String> = None;
+        let mut round = 0u64;
+        loop {
+            let page = store
+                .query_credits(&filter, order, after.as_deref(), 9)
+                .await
+                .expect("page");
+            round += 1;
+            seen.extend(page.items.iter().map(|(_, c)| c.clone()));
+            after = page.items.last().map(|(c, _)| c.clone());
+            if !page.has_next_page {
+                break;
+            }
+            // New records spread over the whole order, and a change to one already seen.
+            let mut extra: Vec<CreditRecord> = (0..3)
+                .map(|j| {
+                    let mut c = initial[((round * 31 + j * 67) % 200) as usize].clone();
+                    c.record_key = format!("{}-new-{order:?}-{round}-{j}", c.record_key);
+                    c.vintage = Some(2014);
+                    c
+                })
+                .collect();
+            let mut changed = seen[0].clone();
+            changed.note = Some(format!("changed in round {round}"));
+            extra.push(changed);
+            store
+                .upsert_credits(&extra.into_iter().map(stamp).collect::<Vec<_>>())
+                .await
+                .expect("insert between pages");
+        }
+        let keys: Vec<CreditKey> = seen.iter().map(|c| credit_sort_key(order, c)).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "strictly in order");
+        let seen_keys: HashSet<(RegistryId, String)> = seen
+            .iter()
+            .map(|c| (c.registry, c.record_key.clone()))
+            .collect();
+        assert_eq!(seen_keys.len(), seen.len(), "no record twice");
+        for c in initial
+            .iter()
+            .filter(|c| c.vintage.is_some_and(|v| v >= 2013))
+        {
+            assert!(
+                seen_keys.contains(&(c.registry, c.record_key.clone())),
+                "{} missing",
+                c.record_key
+            );
+        }
+        // Every record ahead of the final cursor when it was written was found.
+        let last = keys.last().expect("records").clone();
+        let now = store
+            .query_credits(&filter, order, None, 100_000)
+            .await
+            .expect("all");
+        for (_, c) in &now.items {
+            if credit_sort_key(order, c) <= last {
+                assert!(
+                    seen_keys.contains(&(c.registry, c.record_key.clone())) || {
+                        // Inserted behind the cursor after it passed: legitimately not seen.
+                        c.record_key.contains("-new-")
+                    }
+                );
+            }
+        }
+        assert!(seen.len() > 200 - 200 / 7, "{} records seen", seen.len());
+        assert_eq!(
+            store.count_credits(&filter).await.expect("count") as usize,
+            now.items.len()
+        );
+    }
+}
+
+fn overlap_block(key: u64, ns: &str, start: u64, end: u64) -> CreditRecord {
+    block(
+        RegistryId::Verra,
+        &format!("B{key:06}"),
+        "P000",
+        TransactionType::Issuance,
+        Decimal::from(end - start + 1),
+        Some((ns, start, end)),
+        Some(2020),
+        None,
+    )
+}
+
+async fn overlapping(store: &Arc<dyn Store>, ns: &str, start: u64, end: u64) -> Vec<String> {
+    store
+        .credits_overlapping(ns, start, end, 10_000)
+        .await
+        .expect("overlap")
+        .into_iter()
+        .map(|c| c.record_key)
+        .collect()
+}
+
+pub async fn serial_overlap_lookup(store: Arc<dyn Store>) {
+    let max = carbonmesh_model::MAX_UNIT_NUMBER;
+    let fixed = [
+        // A long issuance far before the queried ranges.
+        overlap_block(1, "verra", 1_000_000, 1_999_999),
+        overlap_block(2, "verra", 1_500_000, 1_500_009),
+        overlap_block(3, "verra", 1_500_010, 1_500_010),
+        overlap_block(4, "verra", 2_000_000, 2_000_099),
+        overlap_block(5, "other", 1_500_000, 1_500_009),
+        overlap_block(6, "verra", 0, 0),
+        overlap_block(7, "verra", max - 10, max),
+        overlap_block(8, "verra", 5, max - 20),
+    ];
+    store
+        .upsert_credits(&fixed.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert");
+    // Contained in the long block only.
+    assert_eq!(
+        overlapping(&store, "verra", 1_900_000, 1_900_010).await,
+        ["B000008", "B000001"]
+    );
+    // Partial overlaps at both ends, the other namespace left out, in start order.
+    assert_eq!(
+        overlapping(&store, "verra", 1_500_005, 1_500_010).await,
+        ["B000008", "B000001", "B000002", "B000003"]
+    );
+    assert_eq!(
+        overlapping(&store, "verra", 1_999_990, 2_000_000).await,
+        ["B000008", "B000001", "B000004"]
+    );
+    // Adjacent ranges do not overlap.
+    assert_eq!(
+        overlapping(&store, "verra", 1, 4).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        overlapping(&store, "verra", 2_000_100, 2_000_200).await,
+        ["B000008"]
+    );
+    assert_eq!(
+        overlapping(&store, "verra", max - 19, max - 11).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        overlapping(&store, "verra", max, u64::MAX).await,
+        ["B000007"]
+    );
+    assert_eq!(
+        overlapping(&store, "verra", u64::MAX - 1, u64::MAX).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(overlapping(&store, "verra", 0, 0).await, ["B000006"]);
+    assert_eq!(
+        overlapping(&store, "nowhere", 0, max).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        overlapping(&store, "verra", 10, 9).await,
+        Vec::<String>::new()
+    );
+    // The limit keeps the first blocks by start.
+    let first_two: Vec<String> = store
+        .credits_overlapping("verra", 0, max, 2)
+        .await
+        .expect("limited")
+        .into_iter()
+        .map(|c| c.record_key)
+        .collect();
+    assert_eq!(first_two, ["B000006", "B000008"]);
+
+    // Random blocks of every length class, checked against a brute-force scan.
+    let mut rng = Lcg(7);
+    let mut blocks = Vec::new();
+    for key in 100..3_100u64 {
+        let span = match rng.below(10) {
+            0..=5 => rng.below(100),
+            6..=7 => rng.below(10_000),
+            8 => rng.below(1_000_000),
+            _ => rng.below(50_000_000),
+        };
+        let start = rng.below(100_000_000);
+        blocks.push(overlap_block(key, "random", start, start + span));
+    }
+    store
+        .upsert_credits(&blocks.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert random");
+    for _ in 0..200 {
+        let start = rng.below(160_000_000);
+        let end = start + [0, 10, 1_000, 100_000][rng.below(4) as usize];
+        let mut expected: Vec<(u64, String)> = blocks
+            .iter()
+            .filter_map(|b| {
+                let r = b.serial_range.as_ref().expect("range");
+                (r.start <= end && r.end >= start).then(|| (r.start, b.record_key.clone()))
+            })
+            .collect();
+        expected.sort();
+        let expected: Vec<String> = expected.into_iter().map(|(_, k)| k).collect();
+        assert_eq!(
+            overlapping(&store, "random", start, end).await,
+            expected,
+            "{start}..={end}"
+        );
+    }
+}
+
+pub async fn statistics_sum_exactly(store: Arc<dyn Store>) {
+    let projects = projects();
+    store
+        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert projects");
+    let mut all = credits(&projects, 400);
+    // Quantities SQLite would get wrong as floating point, and records of an unknown project.
+    all[0].quantity = "0.1".parse().expect("decimal");
+    all[4].quantity = "0.2".parse().expect("decimal");
+    all[8].quantity = "1234.000000000000000001".parse().expect("decimal");
+    // More fraction digits than SQLite sums as integers.
+    all[12].quantity = "0.00000000000000000001".parse().expect("decimal");
+    let mut orphan = all[1].clone();
+    orphan.registry_project_id = "NOPE".into();
+    orphan.record_key = "orphan".into();
+    all.push(orphan);
+    store
+        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert credits");
+    let by_id: BTreeMap<String, Project> = projects.iter().map(|p| (p.id(), p.clone())).collect();
+    let filters = [
+        CreditFilter::default(),
+        CreditFilter {
+            registries: vec![RegistryId::GoldStandard],
+            vintage_from: Some(2015),
+            ..Default::default()
+        },
+        CreditFilter {
+            category: Some("forestry".into()),
+            ..Default::default()
+        },
+    ];
+    for filter in &filters {
+        for group in [
+            StatsGroup::Registry,
+            StatsGroup::Vintage,
+            StatsGroup::Country,
+            StatsGroup::Category,
+        ] {
+            let mut expected: BTreeMap<(bool, i64, Option<String>), StatRow> = BTreeMap::new();
+            for c in all.iter().filter(|c| credit_matches(c, &by_id, filter)) {
+                let p = by_id.get(&c.project_id());
+                let key = match group {
+                    StatsGroup::Registry => Some(c.registry.as_str().to_owned()),
+                    StatsGroup::Vintage => c.vintage.map(|v| v.to_string()),
+                    StatsGroup::Country => p.and_then(|p| p.country.clone()),
+                    StatsGroup::Category => p.and_then(|p| p.category.clone().or(p.sector.clone())),
+                };
+                let numeric = match group {
+                    StatsGroup::Vintage => c.vintage.map_or(0, i64::from),
+                    _ => 0,
+                };
+                let row = expected
+                    .entry((key.is_none(), numeric, key.clone()))
+                    .or_insert_with(|| StatRow {
+                        key,
+                        ..Default::default()
+                    });
+                row.records += 1;
+                match c.transaction_type.value {
+                    TransactionType::Issuance => row.issued += c.quantity,
+                    TransactionType::Retirement => row.retired += c.quantity,
+                    TransactionType::Cancellation => row.cancelled += c.quantity,
+                    _ => {}
+                }
+            }
+            let expected: Vec<StatRow> = expected.into_values().collect();
+            let got = store.statistics(group, filter).await.expect("statistics");
+            assert_eq!(got, expected, "{group:?} {filter:?}");
+            // Exact, and printed the same whatever the backend.
+            for row in &got {
+                assert_eq!(row.issued.to_string(), row.issued.normalize().to_string());
+            }
+        }
+    }
+    let total = store
+        .statistics(StatsGroup::Registry, &CreditFilter::default())
+        .await
+        .expect("statistics");
+    assert_eq!(
+        total.iter().map(|r| r.records).sum::<u64>(),
+        all.len() as u64
+    );
+}
+
+fn change_ids(page: &[carbonmesh_model::RecordVersion]) -> Vec<(RecordKind, String, i64)> {
+    page.iter()
+        .map(|v| (v.kind, v.record_key.clone(), v.version))
+        .collect()
+}
+
+pub async fn changes_since_a_time(store: Arc<dyn Store>) {
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(20));
+    let projects = projects();
+    let verra_project = projects
+        .iter()
+        .find(|p| p.registry == RegistryId::Verra)
+        .expect("verra")
+        .clone();
+    let v1: Vec<CreditRecord> = credits(&projects, 12);
+    store
+        .upsert_credits(&v1.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("v1");
+    pause().await;
+    let since = Utc::now();
+    pause().await;
+    // v2 of records 0..6 (v1 stays before `since`), then v3 of records 0..3 (v2 superseded
+    // after `since`), a new record and a project.
+    let v2: Vec<CreditRecord> = v1[..6]
+        .iter()
+        .map(|c| CreditRecord {
+            note: Some("v2".into()),
+            ..c.clone()
+        })
+        .collect();
+    store
+        .upsert_credits(&v2.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("v2");
+    pause().await;
+    let mut later: Vec<CreditRecord> = v1[..3]
+        .iter()
+        .map(|c| CreditRecord {
+            note: Some("v3".into()),
+            ..c.clone()
+        })
+        .collect();
+    let mut fresh = v1[0].clone();
+    fresh.record_key = "fresh".into();
+    later.push(fresh.clone());
+    store
+        .upsert_credits(&later.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("v3");
+    store
+        .upsert_projects(&[stamp(verra_project.clone())])
+        .await
+        .expect("project");
+
+    let mut expected: Vec<(RecordKind, RegistryId, String, i64)> = Vec::new();
+    for c in &v1[..6] {
+        expected.push((RecordKind::Credit, c.registry, c.record_key.clone(), 2));
+    }
+    for c in &v1[..3] {
+        expected.push((RecordKind::Credit, c.registry, c.record_key.clone(), 3));
+    }
+    expected.push((RecordKind::Credit, fresh.registry, "fresh".into(), 1));
+    expected.push((
+        RecordKind::Project,
+        RegistryId::Verra,
+        verra_project.registry_project_id.clone(),
+        1,
+    ));
+    for registry in [
+        None,
+        Some(RegistryId::Verra),
+        Some(RegistryId::GoldStandard),
+    ] {
+        for limit in [1, 4, 100] {
+            let walked = walk(limit, |after| {
+                let store = Arc::clone(&store);
+                async move {
+                    store
+                        .changes(since, registry, after.as_deref(), limit)
+                        .await
+                        .expect("changes")
+                }
+            })
+            .await;
+            let mut wanted: Vec<_> = expected
+                .iter()
+                .filter(|(_, r, _, _)| registry.is_none_or(|want| want == *r))
+                .map(|(k, _, key, v)| (*k, key.clone(), *v))
+                .collect();
+            let mut got = change_ids(&walked);
+            assert!(
+                walked
+                    .windows(2)
+                    .all(|w| w[0].recorded_at <= w[1].recorded_at),
+                "oldest first"
+            );
+            assert!(walked.iter().all(|v| v.recorded_at >= since));
+            assert!(registry.is_none_or(|r| walked.iter().all(|v| v.registry == r)));
+            wanted.sort();
+            got.sort();
+            assert_eq!(got, wanted, "{registry:?} {limit}");
+        }
+    }
+    // The superseded v2 is the version `versions()` reports, payload and provenance included.
+    let all = store
+        .changes(since, None, None, 100)
+        .await
+        .expect("changes");
+    let v2_of_0 = all
+        .items
+        .iter()
+        .find(|(_, v)| v.record_key == v1[0].record_key && v.version == 2)
+        .expect("v2")
+        .1
+        .clone();
+    let history = store
+        .versions(RecordKind::Credit, v1[0].registry, &v1[0].record_key)
+        .await
+        .expect("versions");
+    assert_eq!(history[1], v2_of_0);
+    assert_eq!(v2_of_0.payload["note"], "v2");
+    // Nothing after the future.
+    let none = store
+        .changes(Utc::now() + Duration::hours(1), None, None, 10)
+        .await
+        .expect("none");
+    assert!(none.items.is_empty() && !none.has_next_page);
+}
+
+fn alert(
+    id: &str,
+    kind: AlertKind,
+    severity: Severity,
+    status: AlertStatus,
+    registries: &[RegistryId],
+    last_seen: DateTime<Utc>,
+    assignee: Option<&str>,
+) -> Alert {
+    Alert {
+        id: id.into(),
+        kind,
+        severity,
+        status,
+        explanation: format!("alert {id}"),
+        records: registries
+            .iter()
+            .enumerate()
+            .map(|(i, r)| AlertRecordRef {
+                registry: *r,
+                record_key: format!("{id}-{i}"),
+                version: 1,
+                serial: None,
+                range: None,
+            })
+            .collect(),
+        overlap: None,
+        overlap_units: None,
+        assignee: assignee.map(str::to_owned),
+        first_seen: last_seen - Duration::days(1),
+        last_seen,
+    }
+}
+
+fn alerts() -> Vec<Alert> {
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 10, 1, 8, 0, 0)
+        .single()
+        .expect("time");
+    let severities = [
+        Severity::Low,
+        Severity::Critical,
+        Severity::Info,
+        Severity::High,
+        Severity::Medium,
+    ];
+    let kinds = [
+        AlertKind::SerialOverlapIssuance,
+        AlertKind::UncoveredRetirement,
+        AlertKind::CrossRegistryPeriodOverlap,
+    ];
+    let statuses = [
+        AlertStatus::New,
+        AlertStatus::InReview,
+        AlertStatus::Dismissed,
+    ];
+    let registries: [&[RegistryId]; 3] = [
+        &[RegistryId::Verra],
+        &[RegistryId::Verra, RegistryId::GoldStandard],
+        &[RegistryId::Acr],
+    ];
+    (0..30)
+        .map(|i| {
+            alert(
+                &format!("a{:02}", (i * 11) % 30),
+                kinds[i % 3],
+                severities[i % 5],
+                statuses[(i / 2) % 3],
+                registries[(i / 3) % 3],
+                // Ties on last_seen, broken by id.
+                t0 + Duration::minutes((i % 4) as i64 * 10) + Duration::microseconds(1),
+                (i % 4 == 1).then_some("ana"),
+            )
+        })
+        .collect()
+}
+
+fn severity_rank(s: Severity) -> u8 {
+    match s {
+        Severity::Critical => 0,
+        Severity::High => 1,
+        Severity::Medium => 2,
+        Severity::Low => 3,
+        Severity::Info => 4,
+    }
+}
+
+fn alert_matches(a: &Alert, f: &AlertFilter) -> bool {
+    (f.statuses.is_empty() || f.statuses.contains(&a.status))
+        && (f.kinds.is_empty() || f.kinds.contains(&a.kind))
+        && (f.severities.is_empty() || f.severities.contains(&a.severity))
+        && f.registry
+            .is_none_or(|r| a.records.iter().any(|x| x.registry == r))
+        && f.assignee
+            .as_ref()
+            .is_none_or(|x| a.assignee.as_ref() == Some(x))
+}
+
+pub async fn alert_queries_filter_and_order(store: Arc<dyn Store>) {
+    let mut all = alerts();
+    for a in &all {
+        store.save_alert(a, None).await.expect("save");
+    }
+    // A transition changes the status column: filters read it.
+    let event = AlertEvent {
+        alert_id: all[0].id.clone(),
+        actor: "ana".into(),
+        at: Utc::now(),
+        from_status: Some(all[0].status),
+        to_status: Some(AlertStatus::Escalated),
+        reason: None,
+        note: None,
+    };
+    assert!(
+        store
+            .transition_alert(
+                &all[0].id,
+                all[0].status,
+                AlertStatus::Escalated,
+                Some("bo"),
+                &event
+            )
+            .await
+            .expect("transition")
+    );
+    all[0].status = AlertStatus::Escalated;
+    all[0].assignee = Some("bo".into());
+    let filters = [
+        AlertFilter::default(),
+        AlertFilter {
+            statuses: vec![AlertStatus::New, AlertStatus::Escalated],
+            ..Default::default()
+        },
+        AlertFilter {
+            kinds: vec![AlertKind::UncoveredRetirement],
+            ..Default::default()
+        },
+        AlertFilter {
+            severities: vec![Severity::Critical, Severity::Info],
+            ..Default::default()
+        },
+        AlertFilter {
+            registry: Some(RegistryId::GoldStandard),
+            ..Default::default()
+        },
+        AlertFilter {
+            registry: Some(RegistryId::Verra),
+            statuses: vec![AlertStatus::InReview],
+            ..Default::default()
+        },
+        AlertFilter {
+            assignee: Some("ana".into()),
+            ..Default::default()
+        },
+        AlertFilter {
+            assignee: Some("bo".into()),
+            ..Default::default()
+        },
+    ];
+    for filter in &filters {
+        let mut expected: Vec<Alert> = all
+            .iter()
+            .filter(|a| alert_matches(a, filter))
+            .cloned()
+            .collect();
+        expected.sort_by(|a, b| {
+            (
+                severity_rank(a.severity),
+                std::cmp::Reverse(a.last_seen),
+                &a.id,
+            )
+                .cmp(&(
+                    severity_rank(b.severity),
+                    std::cmp::Reverse(b.last_seen),
+                    &b.id,
+                ))
+        });
+        assert!(!expected.is_empty(), "{filter:?}");
+        assert_eq!(
+            store.count_alerts(filter).await.expect("count") as usize,
+            expected.len()
+        );
+        for limit in [1, 4, 50] {
+            let walked = walk(limit, |after| {
+                let store = Arc::clone(&store);
+                async move {
+                    store
+                        .query_alerts(filter, after.as_deref(), limit)
+                        .await
+                        .expect("alerts")
+                }
+            })
+            .await;
+            assert_eq!(walked, expected, "{filter:?} {limit}");
+        }
+    }
+}
+
+pub async fn batch_lookups_skip_missing(store: Arc<dyn Store>) {
+    let projects = projects();
+    store
+        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert projects");
+    let all = credits(&projects, 120);
+    store
+        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert credits");
+
+    let ids = vec![
+        projects[3].id(),
+        "verra:missing".to_owned(),
+        projects[0].id(),
+    ];
+    let mut found: Vec<String> = store
+        .projects_by_ids(&ids)
+        .await
+        .expect("projects")
+        .iter()
+        .map(Project::id)
+        .collect();
+    found.sort();
+    let mut wanted = vec![projects[0].id(), projects[3].id()];
+    wanted.sort();
+    assert_eq!(found, wanted);
+    assert!(store.projects_by_ids(&[]).await.expect("none").is_empty());
+    // More ids than one statement binds.
+    let many: Vec<String> = (0..1_200)
+        .map(|i| format!("verra:missing-{i}"))
+        .chain(projects.iter().map(Project::id))
+        .collect();
+    assert_eq!(
+        store.projects_by_ids(&many).await.expect("many").len(),
+        projects.len()
+    );
+
+    let keys = vec![
+        (all[5].registry, all[5].record_key.clone()),
+        (RegistryId::Verra, "missing".to_owned()),
+        (all[9].registry, all[9].record_key.clone()),
+        // The right key in the wrong registry.
+        (RegistryId::Cdm, all[9].record_key.clone()),
+    ];
+    let mut found = store.credits_by_keys(&keys).await.expect("credits");
+    found.sort_by(|a, b| a.record_key.cmp(&b.record_key));
+    let mut wanted = vec![all[5].clone(), all[9].clone()];
+    wanted.sort_by(|a, b| a.record_key.cmp(&b.record_key));
+    assert_eq!(found, wanted);
+    assert!(store.credits_by_keys(&[]).await.expect("none").is_empty());
+
+    let project_ids = vec![projects[0].id(), projects[5].id(), "verra:none".to_owned()];
+    let got = store
+        .credits_of_projects(&project_ids, 2)
+        .await
+        .expect("of projects");
+    let mut wanted = Vec::new();
+    for id in &project_ids {
+        let mut of: Vec<&CreditRecord> = all.iter().filter(|c| c.project_id() == *id).collect();
+        of.sort_by_key(|c| (c.registry.as_str(), c.record_key.clone()));
+        wanted.extend(of.into_iter().take(2).cloned());
+    }
+    let set = |v: &[CreditRecord]| -> HashSet<String> {
+        v.iter().map(|c| c.record_key.clone()).collect()
+    };
+    assert_eq!(got.len(), wanted.len());
+    assert_eq!(set(&got), set(&wanted));
+    assert!(wanted.len() >= 2);
+
+    let a = alerts();
+    for alert in &a[..3] {
+        store.save_alert(alert, None).await.expect("save");
+    }
+    let t = Utc
+        .with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
+        .single()
+        .expect("time");
+    let mut events = Vec::new();
+    for (i, alert) in a[..3].iter().enumerate() {
+        for n in 0..=i {
+            let event = AlertEvent {
+                alert_id: alert.id.clone(),
+                actor: "ana".into(),
+                at: t + Duration::seconds(n as i64),
+                from_status: None,
+                to_status: None,
+                reason: None,
+                note: Some(format!("note {n}")),
+            };
+            store.add_alert_event(&event).await.expect("event");
+            events.push(event);
+        }
+    }
+    let ids = vec![a[2].id.clone(), "missing".into(), a[1].id.clone()];
+    let got = store.alert_events_of(&ids).await.expect("events");
+    assert_eq!(got.len(), 5);
+    for id in [&a[1].id, &a[2].id] {
+        let of: Vec<&AlertEvent> = got.iter().filter(|e| &e.alert_id == id).collect();
+        let wanted: Vec<&AlertEvent> = events.iter().filter(|e| &e.alert_id == id).collect();
+        assert_eq!(of, wanted, "each history oldest first");
+    }
+}
+
+pub async fn registry_counts_and_rejected_pages(store: Arc<dyn Store>) {
+    assert!(store.registry_counts().await.expect("empty").is_empty());
+    let projects = projects();
+    let before = Utc::now();
+    store
+        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert projects");
+    let all = credits(&projects, 90);
+    store
+        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert credits");
+    let counts = store.registry_counts().await.expect("counts");
+    let registries: Vec<RegistryId> = counts.iter().map(|c| c.registry).collect();
+    let mut sorted = registries.clone();
+    sorted.sort_by_key(|r| r.as_str());
+    assert_eq!(registries, sorted);
+    for c in &counts {
+        assert_eq!(
+            c.projects as usize,
+            projects.iter().filter(|p| p.registry == c.registry).count()
+        );
+        assert_eq!(
+            c.credits as usize,
+            all.iter().filter(|x| x.registry == c.registry).count()
+        );
+        let last = c.last_write.expect("written");
+        assert!(last >= before - Duration::seconds(1) && last <= Utc::now());
+    }
+    assert_eq!(counts.len(), 3);
+
+    let rejected: Vec<RejectedRecord> = (0..25)
+        .map(|i| RejectedRecord {
+            connector: if i % 3 == 0 { "verra" } else { "gold-standard" }.into(),
+            source: format!("file.csv:{i}"),
+            line: Some(i),
+            field: Some("quantity".into()),
+            reason: format!("reason {i}"),
+            raw: format!("raw {i}"),
+            run_id: None,
+            rejected_at: Utc::now(),
+        })
+        .collect();
+    store.insert_rejected(&rejected).await.expect("rejected");
+    for connector in [None, Some("verra"), Some("gold-standard"), Some("none")] {
+        let walked = walk(4, |after| {
+            let store = Arc::clone(&store);
+            async move {
+                store
+                    .rejected_page(connector, after.as_deref(), 4)
+                    .await
+                    .expect("page")
+            }
+        })
+        .await;
+        let wanted: Vec<u64> = rejected
+            .iter()
+            .rev()
+            .filter(|r| connector.is_none_or(|c| r.connector == c))
+            .filter_map(|r| r.line)
+            .collect();
+        let got: Vec<u64> = walked.iter().filter_map(|r| r.line).collect();
+        assert_eq!(got, wanted, "{connector:?}");
+    }
+    let newest = store.rejected(3).await.expect("rejected");
+    let page = store.rejected_page(None, None, 3).await.expect("page");
+    assert_eq!(
+        page.items.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+        newest
+    );
+}
