@@ -441,3 +441,89 @@ fn bind<'v>(
 }
 
 impl_store!(SqliteStore, SqliteConnection);
+
+#[cfg(test)]
+mod plans {
+    //! The read queries use the indexes of the 0005 migration (SQLite's plans are stable
+    //! enough to check; PostgreSQL's depend on statistics).
+
+    use super::*;
+    use crate::Store as _;
+    use crate::query::{AlertFilter, CreditFilter, CreditOrder};
+    use crate::select::{self, Select};
+
+    async fn plan(store: &SqliteStore, select: &Select) -> String {
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as_with(
+            &format!("EXPLAIN QUERY PLAN {}", select.text),
+            arguments(&select.args).expect("arguments"),
+        )
+        .fetch_all(&store.reader)
+        .await
+        .expect("plan");
+        rows.into_iter()
+            .map(|(_, _, _, detail)| detail)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[tokio::test]
+    async fn read_queries_use_their_indexes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&DatabaseUrl::Sqlite(dir.path().join("plans.db")))
+            .await
+            .expect("open");
+        store.migrate().await.expect("migrate");
+
+        let overlap =
+            select::credits_overlapping(Backend::Sqlite, "verra", 10, 20, 10).expect("statement");
+        let overlap = plan(&store, &overlap).await;
+        assert_eq!(
+            overlap
+                .matches("USING INDEX credit_records_serial_bucket (serial_namespace=? AND serial_bucket=? AND serial_start>? AND serial_start<?)")
+                .count(),
+            33,
+            "{overlap}"
+        );
+
+        let newest = select::query_credits(
+            &CreditFilter::default(),
+            CreditOrder::EventDateDesc,
+            None,
+            100,
+        )
+        .expect("statement");
+        let newest = plan(&store, &newest).await;
+        assert!(newest.contains("credit_records_event_date"), "{newest}");
+        assert!(!newest.contains("TEMP B-TREE"), "{newest}");
+
+        let cursor = select::cursor(&["verra".into(), "k".into()]);
+        let by_key = select::query_credits(
+            &CreditFilter::default(),
+            CreditOrder::Key,
+            Some(&cursor),
+            100,
+        )
+        .expect("statement");
+        let by_key = plan(&store, &by_key).await;
+        assert!(
+            by_key.contains("sqlite_autoindex_credit_records_1 ((registry,record_key)>(?,?))"),
+            "{by_key}"
+        );
+
+        let changes = select::changes(chrono::Utc::now(), None, None, 100).expect("statement");
+        let changes = plan(&store, &changes).await;
+        for index in [
+            "credit_records_updated (updated_at>?)",
+            "projects_updated (updated_at>?)",
+            "record_versions_recorded (recorded_at>?)",
+        ] {
+            assert!(changes.contains(index), "{changes}");
+        }
+
+        let alerts = select::query_alerts(Backend::Sqlite, &AlertFilter::default(), None, 50)
+            .expect("statement");
+        let alerts = plan(&store, &alerts).await;
+        assert!(alerts.contains("alerts_order"), "{alerts}");
+        assert!(!alerts.contains("TEMP B-TREE"), "{alerts}");
+    }
+}
