@@ -23,7 +23,7 @@ fn help_lists_only_working_commands() {
         commands,
         [
             "demo", "serve", "migrate", "import", "sync", "export", "serial", "webhook", "match",
-            "alerts", "help"
+            "alerts", "keys", "help"
         ]
     );
 }

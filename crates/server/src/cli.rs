@@ -64,6 +64,9 @@ pub enum Command {
     /// Review double-counting alerts
     #[command(subcommand)]
     Alerts(crate::alerts::AlertsCommand),
+    /// Create, list and revoke API keys for the HTTP API
+    #[command(subcommand)]
+    Keys(crate::keys::KeysCommand),
 }
 
 /// `carbonmesh webhook …`

@@ -8,4 +8,6 @@ pub mod connectors;
 pub mod demo;
 pub mod export;
 pub mod http;
+pub mod keys;
+pub mod metrics;
 pub mod webhooks;

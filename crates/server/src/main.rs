@@ -214,6 +214,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let store = open_store(&config).await?;
                 carbonmesh_server::alerts::run_alerts(store.as_ref(), command, &mut io::stdout().lock()).await?;
             }
+            Command::Keys(command) => {
+                let store = open_store(&config).await?;
+                carbonmesh_server::keys::run_keys(store.as_ref(), command, &mut io::stdout().lock())
+                    .await?;
+            }
             Command::Serial(_) | Command::Webhook(_) => unreachable!("handled above"),
         }
         Ok(ExitCode::SUCCESS)
@@ -294,7 +299,11 @@ async fn serve(
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = %store.backend(), "carbonmesh is serving");
     println!("carbonmesh listening on http://{address}");
-    let app = router(AppState { store }).merge(carbonmesh_webhook::routes(inbox));
+    let state = AppState::new(store);
+    let metrics = state.metrics.clone();
+    let app = router(state).merge(carbonmesh_webhook::routes(inbox));
+    // Last, so that every route above is counted.
+    let app = carbonmesh_server::metrics::instrument(app, metrics);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -1,0 +1,319 @@
+//! `carbonmesh serve`'s operational endpoints: `/readyz` (the database answers and its
+//! schema is up to date) and `/metrics` (Prometheus text: HTTP traffic and the store's state).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use carbonmesh_e2e::{Server, carbonmesh, run};
+use carbonmesh_store::DatabaseUrl;
+use sqlx::Connection;
+
+fn fixtures(registry_dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/registries")
+        .join(registry_dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("registry fixtures at {}: {e}", dir.display()))
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    files
+}
+
+fn succeed(dir: &Path, args: &[&str]) -> String {
+    let out = run(carbonmesh(dir).args(args));
+    assert!(
+        out.status.success(),
+        "carbonmesh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let response = reqwest::get(url).await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+/// Samples of a Prometheus text exposition: `name{labels}` → value. Checks that every
+/// sample's metric has `# TYPE` before it.
+fn samples(text: &str) -> HashMap<String, f64> {
+    let mut typed = Vec::new();
+    let mut samples = HashMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            typed.push(rest.split(' ').next().expect("name").to_owned());
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').expect("`series value`");
+        let name = series.split('{').next().expect("name");
+        assert!(
+            typed.iter().any(|t| name == t
+                || name
+                    .strip_prefix(t.as_str())
+                    .is_some_and(|s| ["_bucket", "_sum", "_count"].contains(&s))),
+            "{name} has no # TYPE line"
+        );
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("value of {line}"));
+        assert!(
+            samples.insert(series.to_owned(), value).is_none(),
+            "{series} twice"
+        );
+    }
+    samples
+}
+
+fn value(samples: &HashMap<String, f64>, series: &str) -> f64 {
+    *samples
+        .get(series)
+        .unwrap_or_else(|| panic!("no sample {series}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_wants_every_migration_applied() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("carbonmesh.db");
+
+    // A store opened without migrating has every migration pending; after migrate, none.
+    {
+        let url = DatabaseUrl::parse(db.to_str().expect("UTF-8 path")).expect("url");
+        let store = carbonmesh_store::connect(&url).await.expect("open");
+        let pending = store.pending_migrations().await.expect("pending");
+        assert!(pending >= 6, "{pending} pending on an empty database");
+        store.migrate().await.expect("migrate");
+        assert_eq!(store.pending_migrations().await.expect("pending"), 0);
+    }
+
+    let server = Server::start(dir.path(), db.to_str().expect("UTF-8 path"))
+        .await
+        .expect("serve");
+    let readyz = format!("{}/readyz", server.base_url);
+    let (status, body) = get(&readyz).await;
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(json["status"], "ready");
+    assert_eq!(json["pending_migrations"], 0);
+
+    // Forget the newest migration: the schema is behind the binary, so not ready.
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .expect("connect");
+    for sql in [
+        "CREATE TABLE forgotten AS SELECT * FROM _sqlx_migrations \
+         WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+        "DELETE FROM _sqlx_migrations WHERE version IN (SELECT version FROM forgotten)",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.expect(sql);
+    }
+    let (status, body) = get(&readyz).await;
+    assert_eq!(status, 503, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(json["status"], "not ready");
+    assert_eq!(json["pending_migrations"], 1);
+    assert!(
+        json["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("carbonmesh migrate")),
+        "{body}"
+    );
+    // Liveness does not depend on the schema.
+    assert_eq!(get(&format!("{}/healthz", server.base_url)).await.0, 200);
+
+    for sql in [
+        "INSERT INTO _sqlx_migrations SELECT * FROM forgotten",
+        "DROP TABLE forgotten",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.expect(sql);
+    }
+    let (status, body) = get(&readyz).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_and_report_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Records, runs, rejections and alerts to report: the ACR and CAR samples raise alerts.
+    for (registry, folder) in [
+        ("acr", "american-carbon-registry"),
+        ("car", "climate-action-reserve"),
+    ] {
+        let files = fixtures(folder);
+        let mut args = vec!["import", "--registry", registry];
+        args.extend(files.iter().map(|f| f.to_str().expect("UTF-8 path")));
+        succeed(dir.path(), &args);
+    }
+    let alerts: Vec<serde_json::Value> =
+        succeed(dir.path(), &["alerts", "list", "--format", "jsonl"])
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("alert JSON"))
+            .collect();
+    assert!(!alerts.is_empty());
+    let mut alerts_by_status: BTreeMap<String, f64> = BTreeMap::new();
+    for alert in &alerts {
+        *alerts_by_status
+            .entry(alert["status"].as_str().expect("status").to_owned())
+            .or_default() += 1.0;
+    }
+
+    let server = Server::start(dir.path(), "carbonmesh.db")
+        .await
+        .expect("serve");
+    let base = &server.base_url;
+    let (status, first) = get(&format!("{base}/metrics")).await;
+    assert_eq!(status, 200);
+    let first = samples(&first);
+    // The start-up wait polled /healthz at least once.
+    let healthz_ok = "carbonmesh_http_requests_total{route=\"/healthz\",status=\"200\"}";
+    let before = value(&first, healthz_ok);
+    assert!(before >= 1.0);
+
+    let (_, health) = get(&format!("{base}/healthz")).await;
+    let health: serde_json::Value = serde_json::from_str(&health).expect("JSON");
+    get(&format!("{base}/healthz")).await;
+    assert_eq!(get(&format!("{base}/readyz")).await.0, 200);
+    assert_eq!(get(&format!("{base}/no/such/page?x=1")).await.0, 404);
+    assert_eq!(get(&format!("{base}/another/missing/page")).await.0, 404);
+
+    let response = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain; version=0.0.4")),
+        "{:?}",
+        response.headers()
+    );
+    let text = response.text().await.expect("body");
+    let m = samples(&text);
+
+    // HTTP traffic, by matched route: unknown paths share one label.
+    assert_eq!(value(&m, healthz_ok), before + 2.0);
+    assert_eq!(
+        value(
+            &m,
+            "carbonmesh_http_request_duration_seconds_count{route=\"/healthz\"}"
+        ),
+        before + 2.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "carbonmesh_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"}"
+        ),
+        before + 2.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "carbonmesh_http_requests_total{route=\"/readyz\",status=\"200\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "carbonmesh_http_requests_total{route=\"unmatched\",status=\"404\"}"
+        ),
+        2.0
+    );
+    // The first scrape is counted; this one is not yet.
+    assert_eq!(
+        value(
+            &m,
+            "carbonmesh_http_requests_total{route=\"/metrics\",status=\"200\"}"
+        ),
+        1.0
+    );
+    assert!(!text.contains("no/such/page"));
+
+    // The store, read at scrape time.
+    assert_eq!(value(&m, "carbonmesh_store_up"), 1.0);
+    let projects = health["projects"].as_f64().expect("projects");
+    let credits = health["credit_records"].as_f64().expect("credits");
+    assert!(projects > 0.0 && credits > 0.0);
+    assert_eq!(value(&m, "carbonmesh_records{kind=\"project\"}"), projects);
+    assert_eq!(value(&m, "carbonmesh_records{kind=\"credit\"}"), credits);
+
+    let url = DatabaseUrl::parse(
+        dir.path()
+            .join("carbonmesh.db")
+            .to_str()
+            .expect("UTF-8 path"),
+    )
+    .expect("url");
+    let store = carbonmesh_store::connect(&url).await.expect("open");
+    let counts = store.counts().await.expect("counts");
+    assert_eq!(
+        value(&m, "carbonmesh_rejected_records"),
+        counts.rejected as f64
+    );
+    let runs = store.runs(1_000).await.expect("runs");
+    for connector in ["acr", "car"] {
+        let complete = runs
+            .iter()
+            .filter(|r| r.connector == connector && r.status.as_str() == "complete")
+            .count();
+        assert!(complete > 0, "{connector} imports are complete runs");
+        assert_eq!(
+            value(
+                &m,
+                &format!(
+                    "carbonmesh_connector_runs_total{{connector=\"{connector}\",status=\"complete\"}}"
+                )
+            ),
+            complete as f64
+        );
+        let last = runs
+            .iter()
+            .filter(|r| r.connector == connector && r.status.as_str() == "complete")
+            .map(|r| r.finished_at.unwrap_or(r.started_at).timestamp())
+            .max()
+            .expect("a complete run");
+        assert_eq!(
+            value(
+                &m,
+                &format!(
+                    "carbonmesh_connector_last_success_timestamp_seconds{{connector=\"{connector}\"}}"
+                )
+            ),
+            last as f64
+        );
+    }
+    let runs_total: f64 = m
+        .iter()
+        .filter(|(k, _)| k.starts_with("carbonmesh_connector_runs_total{"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(runs_total, runs.len() as f64);
+
+    // Every status is reported, zeros included, and they add up to the listed alerts.
+    for status in [
+        "new",
+        "acknowledged",
+        "in_review",
+        "escalated",
+        "confirmed",
+        "dismissed",
+        "resolved",
+    ] {
+        assert_eq!(
+            value(&m, &format!("carbonmesh_alerts{{status=\"{status}\"}}")),
+            alerts_by_status.get(status).copied().unwrap_or(0.0),
+            "{status}"
+        );
+    }
+    let alerts_total: f64 = m
+        .iter()
+        .filter(|(k, _)| k.starts_with("carbonmesh_alerts{"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(alerts_total, alerts.len() as f64);
+}
