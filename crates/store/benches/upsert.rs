@@ -6,13 +6,20 @@
 //! `CARBONMESH_BENCH_RECORDS` sets the number of records (default 500,000). Records are
 //! written in batches of 10,000, as a connector writes pages: first as new records, then
 //! again unchanged (a re-sync), then with one field changed (new versions).
+//!
+//! Then the API's read queries on a store of `CARBONMESH_BENCH_QUERY_RECORDS` credit records
+//! (default 1,000,000; 0 skips it) in one serial namespace, shaped like Verra's: issuance
+//! blocks of every length up to 1,000,000 units, each with retirement pieces inside it. Timed:
+//! serial overlap lookups (mean and p99), a filtered credit page of 100 (first and deep pages),
+//! the newest-first page, a filtered count, and statistics by vintage.
+//! `CARBONMESH_BENCH_QUERY_DB=PATH` keeps that SQLite store in a file and reuses it.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use carbonmesh_model::{
     CreditRecord, Normalized, Provenance, RegistryId, SerialRange, TransactionType, UnitStatus,
 };
-use carbonmesh_store::{DatabaseUrl, Stamped, Store};
+use carbonmesh_store::{CreditFilter, CreditOrder, DatabaseUrl, Stamped, StatsGroup, Store};
 use chrono::Utc;
 use rust_decimal::Decimal;
 
@@ -92,6 +99,206 @@ async fn bench(label: &str, url: DatabaseUrl, n: u64) {
     );
 }
 
+/// The query store's records: groups of one issuance block and three retirement pieces
+/// inside it. Block lengths: mostly up to 1,000 units, some up to 100,000, one in 500 of
+/// 1,000,000 (a long block that queried ranges fall inside).
+fn query_records(n: u64) -> Vec<Stamped<CreditRecord>> {
+    let mut records = Vec::with_capacity(n as usize);
+    let mut next = 1_000_000_000u64;
+    let mut i = 0u64;
+    while records.len() < n as usize {
+        let length = match i % 500 {
+            0 => 1_000_000,
+            1..=20 => 1 + (i * 7_919) % 100_000,
+            _ => 1 + (i * 7_919) % 1_000,
+        };
+        let start = next;
+        next += length + (i % 3) * 50;
+        let mut issuance = record(i, "Issuer");
+        let project = format!("{}", 100 + i % 4_000);
+        let pieces = [
+            (TransactionType::Issuance, start, start + length - 1),
+            (TransactionType::Retirement, start, start + length / 4),
+            (
+                TransactionType::Retirement,
+                start + length / 4 + 1,
+                start + length / 2,
+            ),
+            (
+                TransactionType::Cancellation,
+                start + length / 2 + 1,
+                start + length - 1,
+            ),
+        ];
+        for (piece, (kind, s, e)) in pieces.into_iter().enumerate() {
+            if s > e || records.len() >= n as usize {
+                continue;
+            }
+            let r = &mut issuance.record;
+            r.record_key = format!("{}-{s}-{e}", 10_000 + i);
+            r.registry_project_id = project.clone();
+            r.transaction_type = Normalized::new(kind, kind.as_str());
+            r.quantity = Decimal::new(((e - s + 1) * 100 + piece as u64) as i64, 2);
+            r.serial_range = Some(SerialRange {
+                namespace: "verra".into(),
+                start: s,
+                end: e,
+            });
+            r.status = Normalized::new(
+                match kind {
+                    TransactionType::Retirement => UnitStatus::Retired,
+                    TransactionType::Cancellation => UnitStatus::Cancelled,
+                    _ => UnitStatus::Active,
+                },
+                "",
+            );
+            records.push(issuance.clone());
+        }
+        i += 1;
+    }
+    records
+}
+
+/// Mean and 99th percentile.
+fn summary(mut times: Vec<Duration>) -> String {
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / times.len() as u32;
+    let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
+    format!("mean {:>8.1} µs  p99 {:>8.1} µs", micros(mean), micros(p99))
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+async fn timed<T>(f: impl std::future::Future<Output = T>) -> (Duration, T) {
+    let started = Instant::now();
+    let out = f.await;
+    (started.elapsed(), out)
+}
+
+async fn queries(label: &str, url: DatabaseUrl, n: u64) {
+    let store = carbonmesh_store::connect(&url).await.expect("open");
+    store.migrate().await.expect("migrate");
+    let records = query_records(n);
+    // A store kept from an earlier run (CARBONMESH_BENCH_QUERY_DB) is not written again.
+    if store.counts().await.expect("counts").credits < n {
+        let started = Instant::now();
+        for batch in records.chunks(BATCH) {
+            store.upsert_credits(batch).await.expect("upsert");
+        }
+        println!(
+            "{label:<10} {n} credit records written in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    println!("{label:<10} queries on {n} credit records");
+    let last = records
+        .iter()
+        .filter_map(|r| r.record.serial_range.as_ref().map(|s| s.end))
+        .max()
+        .expect("serials");
+
+    // Overlap lookups of 1 to 1,000 units anywhere in the namespace.
+    let mut seed = 1u64;
+    let mut random = move |below: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % below
+    };
+    let mut times = Vec::new();
+    let mut found = 0;
+    for _ in 0..10_000 {
+        let start = 1_000_000_000 + random(last - 1_000_000_000);
+        let end = start + random(1_000);
+        let (t, hits) = timed(store.credits_overlapping("verra", start, end, 100)).await;
+        times.push(t);
+        found += hits.expect("overlap").len();
+    }
+    println!(
+        "{label:<10}   credits_overlapping x10000    {}  ({:.1} blocks each)",
+        summary(times),
+        found as f64 / 10_000.0
+    );
+    // Inside the first 1,000,000-unit issuance, far from its start.
+    let long = records[0].record.serial_range.clone().expect("serial");
+    let mut times = Vec::new();
+    for k in 0..1_000 {
+        let start = long.start + 600_000 + k * 300;
+        let (t, hits) = timed(store.credits_overlapping("verra", start, start + 10, 100)).await;
+        assert!(
+            hits.expect("overlap").len() >= 2,
+            "the long issuance and its piece"
+        );
+        times.push(t);
+    }
+    println!(
+        "{label:<10}   credits_overlapping in a 1M-unit block x1000  {}",
+        summary(times)
+    );
+
+    let filter = CreditFilter {
+        vintage_from: Some(2022),
+        transaction_types: vec![TransactionType::Retirement],
+        ..Default::default()
+    };
+    let mut times = Vec::new();
+    let mut after: Option<String> = None;
+    let mut deep = Vec::new();
+    for page in 0..200 {
+        let (t, result) =
+            timed(store.query_credits(&filter, CreditOrder::Key, after.as_deref(), 100)).await;
+        let result = result.expect("page");
+        if page < 20 {
+            times.push(t);
+        } else {
+            deep.push(t);
+        }
+        after = result.items.last().map(|(c, _)| c.clone());
+    }
+    println!(
+        "{label:<10}   query_credits(vintage>=2022, retirement, 100) pages 1-20  {}",
+        summary(times)
+    );
+    println!(
+        "{label:<10}   query_credits(vintage>=2022, retirement, 100) pages 21-200  {}",
+        summary(deep)
+    );
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let (t, page) = timed(store.query_credits(
+            &CreditFilter::default(),
+            CreditOrder::EventDateDesc,
+            None,
+            100,
+        ))
+        .await;
+        assert_eq!(page.expect("page").items.len(), 100);
+        times.push(t);
+    }
+    println!(
+        "{label:<10}   query_credits(newest first, 100) x20  {}",
+        summary(times)
+    );
+    let (t, count) = timed(store.count_credits(&filter)).await;
+    println!(
+        "{label:<10}   count_credits(vintage>=2022, retirement) = {}  {:.0} ms",
+        count.expect("count"),
+        t.as_secs_f64() * 1e3
+    );
+    for group in [StatsGroup::Vintage, StatsGroup::Registry] {
+        let (t, rows) = timed(store.statistics(group, &CreditFilter::default())).await;
+        let rows = rows.expect("statistics");
+        println!(
+            "{label:<10}   statistics by {group:?} over {} records: {} groups  {:.0} ms",
+            rows.iter().map(|r| r.records).sum::<u64>(),
+            rows.len(),
+            t.as_secs_f64() * 1e3
+        );
+    }
+}
+
 fn main() {
     let n: u64 = std::env::var("CARBONMESH_BENCH_RECORDS")
         .ok()
@@ -116,6 +323,18 @@ fn main() {
             Err(_) => println!(
                 "postgres   not measured: run under scripts/with-postgres.sh to include it"
             ),
+        }
+        let q: u64 = std::env::var("CARBONMESH_BENCH_QUERY_RECORDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1_000_000);
+        if q > 0 {
+            let path = std::env::var("CARBONMESH_BENCH_QUERY_DB")
+                .map_or_else(|_| dir.path().join("queries.db"), Into::into);
+            queries("sqlite", DatabaseUrl::Sqlite(path), q).await;
+            if let Ok(url) = std::env::var("CARBONMESH_TEST_POSTGRES_URL") {
+                queries("postgres", DatabaseUrl::parse(&url).expect("url"), q).await;
+            }
         }
     });
 }

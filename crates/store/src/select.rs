@@ -488,7 +488,9 @@ pub(crate) fn statistics_source(group: StatsGroup, filter: &CreditFilter) -> Sel
     let mut conditions = Vec::new();
     credit_conditions(filter, &mut q, &mut conditions);
     let (key, join) = match group {
-        StatsGroup::Registry => ("c.registry", false),
+        // Not the bare column: SQLite would then walk the primary key for the grouping,
+        // reading the table in key order instead of scanning it.
+        StatsGroup::Registry => ("(c.registry || '')", false),
         StatsGroup::Vintage => ("CAST(c.vintage AS TEXT)", false),
         StatsGroup::Country => ("p.country", true),
         StatsGroup::Category => ("COALESCE(p.category, p.sector)", true),

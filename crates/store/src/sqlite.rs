@@ -183,65 +183,63 @@ fn db_date(date: chrono::NaiveDate) -> String {
 }
 
 /// Exact sums of the quantities of [`crate::select::statistics_source`] rows, by group and
-/// transaction type. Quantities are decimal text and SQLite would sum them as floating point,
-/// so the integer parts and the first 18 fraction digits (as two 9-digit integers) are summed
-/// as 64-bit integers, which is exact. Should a quantity have more fraction digits, the rows
-/// are summed in Rust instead.
+/// transaction type. Quantities are decimal text, which SQLite would sum as floating point.
+/// Instead, rows are also grouped by their number of fraction digits, and within such a group
+/// the digits without the point are summed as 64-bit integers: exact, and a few string
+/// functions per row. Quantities too long for that (more than 17 digits), or sums that
+/// overflow, are summed in Rust instead.
 async fn quantity_sums(
     pool: &SqlitePool,
     source: &crate::select::Select,
 ) -> StoreResult<Vec<crate::stats::QuantitySum>> {
-    let zeros = "0".repeat(18);
     let text = format!(
-        "SELECT k, t, COUNT(*), \
-         SUM(CAST(CASE WHEN d = 0 THEN q ELSE substr(q, 1, d - 1) END AS INTEGER)), \
-         SUM(CAST(substr(f, 1, 9) AS INTEGER)), SUM(CAST(substr(f, 10, 9) AS INTEGER)), \
-         MAX(length(f)) - 18 \
-         FROM (SELECT k, t, q, d, \
-         (CASE WHEN d = 0 THEN '' ELSE substr(q, d + 1) END) || '{zeros}' AS f \
-         FROM (SELECT s.k, s.t, s.q, instr(s.q, '.') AS d FROM ({source}) s)) \
-         GROUP BY k, t",
-        source = source.text
+        "SELECT k, t, COUNT(*), SUM(CAST(replace(q, '.', '') AS INTEGER)), s, MAX(length(q)) \
+         FROM (SELECT src.k, src.t, src.q, CASE WHEN instr(src.q, '.') = 0 THEN 0 \
+         ELSE length(src.q) - instr(src.q, '.') END AS s FROM ({}) src) \
+         GROUP BY k, t, s",
+        source.text
     );
-    type Sums = (Option<String>, String, i64, i64, i64, i64, i64);
-    let rows: Vec<Sums> = sqlx::query_as_with(&text, arguments(&source.args)?)
+    type Sums = (Option<String>, String, i64, i64, i64, i64);
+    let sums: Result<Vec<Sums>, sqlx::Error> = sqlx::query_as_with(&text, arguments(&source.args)?)
         .fetch_all(pool)
-        .await?;
-    if rows.iter().all(|row| row.6 <= 18) {
-        return Ok(rows
-            .into_iter()
-            .map(|(key, transaction_type, n, int, frac, frac2, _)| {
-                let quantity = rust_decimal::Decimal::from(int)
-                    + rust_decimal::Decimal::new(frac, 9).normalize()
-                    + rust_decimal::Decimal::new(frac2, 18).normalize();
-                crate::stats::QuantitySum {
-                    key,
-                    transaction_type,
-                    records: n as u64,
-                    quantity,
-                }
-            })
-            .collect());
-    }
-    let rows: Vec<(Option<String>, String, String)> =
-        sqlx::query_as_with(&source.text, arguments(&source.args)?)
-            .fetch_all(pool)
-            .await?;
-    let mut sums: std::collections::HashMap<
+        .await;
+    let sums = match sums {
+        Ok(rows) if rows.iter().all(|row| row.5 <= 18) => Some(rows),
+        Ok(_) => None,
+        Err(sqlx::Error::Database(e)) if e.message().contains("integer overflow") => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut totals: std::collections::HashMap<
         (Option<String>, String),
         (u64, rust_decimal::Decimal),
     > = std::collections::HashMap::new();
-    for (key, transaction_type, quantity) in rows {
-        let quantity: rust_decimal::Decimal =
-            quantity.parse().map_err(|_| StoreError::Corrupt {
-                column: "credit_records.quantity",
-                value: quantity.clone(),
-            })?;
-        let sum = sums.entry((key, transaction_type)).or_default();
-        sum.0 += 1;
-        sum.1 += quantity;
+    match sums {
+        Some(rows) => {
+            for (key, transaction_type, n, digits, scale, _) in rows {
+                let total = totals.entry((key, transaction_type)).or_default();
+                total.0 += n as u64;
+                total.1 +=
+                    rust_decimal::Decimal::from_i128_with_scale(i128::from(digits), scale as u32);
+            }
+        }
+        None => {
+            let rows: Vec<(Option<String>, String, String)> =
+                sqlx::query_as_with(&source.text, arguments(&source.args)?)
+                    .fetch_all(pool)
+                    .await?;
+            for (key, transaction_type, quantity) in rows {
+                let quantity: rust_decimal::Decimal =
+                    quantity.parse().map_err(|_| StoreError::Corrupt {
+                        column: "credit_records.quantity",
+                        value: quantity.clone(),
+                    })?;
+                let total = totals.entry((key, transaction_type)).or_default();
+                total.0 += 1;
+                total.1 += quantity;
+            }
+        }
     }
-    Ok(sums
+    Ok(totals
         .into_iter()
         .map(
             |((key, transaction_type), (records, quantity))| crate::stats::QuantitySum {
