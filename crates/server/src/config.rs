@@ -33,6 +33,9 @@ pub struct Config {
     /// Webhook intake and processing (`[webhooks]`).
     #[serde(default)]
     pub webhooks: carbonmesh_webhook::WebhookSettings,
+    /// The GraphQL API: access, limits (`[api]`).
+    #[serde(default)]
+    pub api: carbonmesh_api::ApiConfig,
 }
 
 /// A credential: an API key, a client secret, a token. Its `Debug` never shows the value, so
@@ -292,6 +295,7 @@ impl Default for Config {
             connectors: BTreeMap::new(),
             generic: BTreeMap::new(),
             webhooks: carbonmesh_webhook::WebhookSettings::default(),
+            api: carbonmesh_api::ApiConfig::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod connectors;
 pub mod demo;
 pub mod export;
+pub mod graphql;
 pub mod http;
 pub mod keys;
 pub mod metrics;

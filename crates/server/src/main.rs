@@ -271,6 +271,7 @@ async fn serve(
     );
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut pollers = Vec::new();
+    let runnable: Vec<Arc<dyn Connector>> = scheduled.iter().map(|(c, _)| c.clone()).collect();
     for (connector, schedule) in scheduled {
         tracing::info!(
             connector = %connector.registry(),
@@ -299,9 +300,15 @@ async fn serve(
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = %store.backend(), "carbonmesh is serving");
     println!("carbonmesh listening on http://{address}");
-    let state = AppState::new(store);
+    let state = AppState::new(store.clone());
     let metrics = state.metrics.clone();
-    let app = router(state).merge(carbonmesh_webhook::routes(inbox));
+    let app = router(state)
+        .merge(carbonmesh_webhook::routes(inbox))
+        .merge(carbonmesh_server::graphql::routes(
+            &config.api,
+            store,
+            runnable,
+        ));
     // Last, so that every route above is counted.
     let app = carbonmesh_server::metrics::instrument(app, metrics);
     axum::serve(listener, app)

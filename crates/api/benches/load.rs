@@ -1,0 +1,276 @@
+//! GraphQL load on loopback: 1 million credit records (and 20,000 projects) in a SQLite file,
+//! the API served by axum in this process, concurrent clients for a fixed time per query.
+//! Every response body is checked: a wrong or error answer fails the run.
+//!
+//! `cargo bench -p carbonmesh-api --bench load` (`LOAD_RECORDS`, `LOAD_CLIENTS`,
+//! `LOAD_SECONDS` override the defaults: 1,000,000, 32, 10).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use carbonmesh_model::{
+    CreditRecord, Normalized, Project, ProjectStatus, Provenance, RegistryId, SerialRange,
+    TransactionType, UnitStatus,
+};
+use carbonmesh_store::{DatabaseUrl, Stamped, Store};
+use chrono::Utc;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+const PROJECTS: u64 = 20_000;
+const BLOCK: u64 = 1_000;
+const COUNTRIES: [&str; 8] = ["IN", "CN", "BR", "US", "ID", "PE", "KE", "TR"];
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn provenance() -> Provenance {
+    Provenance {
+        source: "bench".into(),
+        raw_hash: "0".repeat(64),
+        fetched_at: Utc::now(),
+        run_id: None,
+    }
+}
+
+fn project(i: u64) -> Project {
+    let mut p = Project::new(
+        RegistryId::Verra,
+        &format!("VCS{i}"),
+        &format!("Bench Forest Conservation Project {i}"),
+    );
+    p.country = Some(COUNTRIES[(i % 8) as usize].into());
+    p.methodology = Some(["VM0007", "VM0015", "ACM0002"][(i % 3) as usize].into());
+    p.status = Some(Normalized::new(ProjectStatus::Registered, "Registered"));
+    p
+}
+
+/// Record `i`: block `i` of Verra's unit numbers; every third one a retirement.
+fn credit(i: u64) -> CreditRecord {
+    let start = 100_000_000 + i * BLOCK;
+    let end = start + BLOCK - 1;
+    let project = i % PROJECTS;
+    let retired = i.is_multiple_of(3);
+    let vintage = 2010 + (i % 15) as i32;
+    CreditRecord {
+        registry: RegistryId::Verra,
+        record_key: format!("{i:08}-{start}-{end}"),
+        registry_project_id: format!("VCS{project}"),
+        transaction_type: if retired {
+            Normalized::new(TransactionType::Retirement, "Retirement")
+        } else {
+            Normalized::new(TransactionType::Issuance, "Issuance")
+        },
+        quantity: Decimal::from(BLOCK),
+        serial: Some(format!(
+            "{}-{start}-{end}-VCS-VCU-263-VER-IN-14-{project}-01012019-31122019-0",
+            1000 + i
+        )),
+        serial_range: Some(SerialRange {
+            namespace: "verra".into(),
+            start,
+            end,
+        }),
+        vintage: Some(vintage),
+        monitoring_period: None,
+        event_date: chrono::NaiveDate::from_ymd_opt(vintage + 1, 3, 4),
+        status: if retired {
+            Normalized::new(UnitStatus::Retired, "Retired")
+        } else {
+            Normalized::new(UnitStatus::Active, "Active")
+        },
+        account: None,
+        beneficiary: retired.then(|| format!("Buyer {}", i % 500)),
+        reason: None,
+        note: None,
+    }
+}
+
+/// A vintage with retirements in every country (records repeat every 120: country i % 8,
+/// vintage i % 15, retirement i % 3 == 0).
+fn vintage(n: u64) -> i64 {
+    2010 + (n % 5 * 3) as i64
+}
+
+async fn load(store: &dyn Store, records: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let projects: Vec<Stamped<Project>> = (0..PROJECTS)
+        .map(|i| Stamped {
+            record: project(i),
+            provenance: provenance(),
+        })
+        .collect();
+    store.upsert_projects(&projects).await?;
+    let mut i = 0;
+    while i < records {
+        let n = (records - i).min(50_000);
+        let batch: Vec<Stamped<CreditRecord>> = (i..i + n)
+            .map(|k| Stamped {
+                record: credit(k),
+                provenance: provenance(),
+            })
+            .collect();
+        store.upsert_credits(&batch).await?;
+        i += n;
+    }
+    println!(
+        "loaded {PROJECTS} projects and {records} credit records in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Builds the body of request `n`.
+type BodyFn = Box<dyn Fn(u64) -> Value + Send + Sync>;
+/// Checks the answer to request `n`.
+type CheckFn = Box<dyn Fn(u64, &Value) -> bool + Send + Sync>;
+
+/// One request shape: the body for request `n`, and a check of the answer.
+struct Shape {
+    name: &'static str,
+    body: BodyFn,
+    check: CheckFn,
+}
+
+async fn hammer(url: &str, shape: Arc<Shape>, clients: u64, seconds: u64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients as usize)
+        .build()?;
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let http = http.clone();
+        let shape = shape.clone();
+        let url = url.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut bad = 0u64;
+            let mut n = c * 7_919;
+            while Instant::now() < deadline {
+                n += 1;
+                let t = Instant::now();
+                let answer: Value = http
+                    .post(&url)
+                    .json(&(shape.body)(n))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                latencies.push(t.elapsed());
+                if !(shape.check)(n, &answer) {
+                    bad += 1;
+                    if bad == 1 {
+                        eprintln!("{}: unexpected answer {answer}", shape.name);
+                    }
+                }
+            }
+            anyhow::Ok((latencies, bad))
+        }));
+    }
+    let mut all = Vec::new();
+    let mut bad = 0;
+    for t in tasks {
+        let (l, b) = t.await??;
+        all.extend(l);
+        bad += b;
+    }
+    all.sort();
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    println!(
+        "{:<28} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({} requests, {} clients, {} wrong)",
+        shape.name,
+        all.len() as f64 / seconds as f64,
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        all.len(),
+        clients,
+        bad
+    );
+    anyhow::ensure!(bad == 0, "{}: {bad} wrong answers", shape.name);
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let records = env("LOAD_RECORDS", 1_000_000);
+    let clients = env("LOAD_CLIENTS", 32);
+    let seconds = env("LOAD_SECONDS", 10);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let dir = tempfile::tempdir()?;
+        let url = DatabaseUrl::Sqlite(dir.path().join("load.db"));
+        let store: Arc<dyn Store> = Arc::from(carbonmesh_store::connect(&url).await?);
+        store.migrate().await?;
+        load(store.as_ref(), records).await?;
+
+        let config = carbonmesh_api::ApiConfig {
+            rate_per_second: 1_000_000,
+            rate_burst: 1_000_000,
+            ..carbonmesh_api::ApiConfig::default()
+        };
+        let schema = carbonmesh_api::schema(&config, store.clone(), None);
+        let app = carbonmesh_api::router(schema, store.clone(), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let endpoint = format!("http://{address}/graphql");
+
+        let shapes = [
+            Shape {
+                name: "project(id)",
+                body: Box::new(|n| {
+                    json!({"query": "query($id: String!) { project(id: $id) { id name country methodology } }",
+                           "variables": {"id": format!("verra:VCS{}", n % PROJECTS)}})
+                }),
+                check: Box::new(|n, v| {
+                    v["data"]["project"]["id"] == format!("verra:VCS{}", n % PROJECTS).as_str()
+                }),
+            },
+            Shape {
+                name: "serialLookup",
+                body: Box::new(move |n| {
+                    let i = n * 7_907 % records;
+                    json!({"query": "query($s: String!) { serialLookup(serial: $s) { matches { record { recordKey } overlap { units } } } }",
+                           "variables": {"s": credit(i).serial}})
+                }),
+                check: Box::new(move |n, v| {
+                    let i = n * 7_907 % records;
+                    let m = &v["data"]["serialLookup"]["matches"];
+                    m.as_array().is_some_and(|a| a.len() == 1)
+                        && m[0]["record"]["recordKey"] == credit(i).record_key.as_str()
+                        && m[0]["overlap"]["units"] == BLOCK
+                }),
+            },
+            Shape {
+                name: "creditRecords(first: 100)",
+                body: Box::new(|n| {
+                    let country = COUNTRIES[(n % 8) as usize];
+                    json!({"query": "query($c: String!, $v: Int!) { creditRecords(filter: {countries: [$c], vintageFrom: $v, vintageTo: $v, transactionTypes: [\"retirement\"]}, first: 100) { edges { node { recordKey vintage quantity project { country } } } } }",
+                           "variables": {"c": country, "v": vintage(n)}})
+                }),
+                check: Box::new(|n, v| {
+                    let country = COUNTRIES[(n % 8) as usize];
+                    v["data"]["creditRecords"]["edges"].as_array().is_some_and(|e| {
+                        e.len() == 100
+                            && e.iter().all(|e| {
+                                e["node"]["project"]["country"] == country
+                                    && e["node"]["vintage"] == vintage(n)
+                            })
+                    })
+                }),
+            },
+        ];
+        println!(
+            "GraphQL on loopback, SQLite, {records} credit records; {clients} concurrent clients, {seconds} s each"
+        );
+        for shape in shapes {
+            hammer(&endpoint, Arc::new(shape), clients, seconds).await?;
+        }
+        anyhow::Ok(())
+    })
+}

@@ -1,0 +1,677 @@
+//! The query root: the harmonized view for observers, the alert queue for reviewers, and the
+//! operators' views (rejections, webhook deliveries, API keys).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, InputObject, Object, Result};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use carbonmesh_model::{
+    AlertKind, ApiRole, ProjectStatus, RegistryId, RunStatus, TransactionType, UnitStatus,
+};
+use carbonmesh_store::{
+    AlertFilter, CreditFilter, CreditOrder, DateRange, Page, ProjectFilter, ProjectOrder,
+    StatsGroup, Store,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::auth::Actor;
+use crate::error::{bad_input, code, coded, internal};
+use crate::types::{
+    Alert, AlertStatus, ConnectorRun, CreditRecord, Project, RecordChange, Registry,
+    RejectedRecord, SerialLookup, SerialMatch, SerialRange, Severity, StatRow, Statistics,
+    WebhookDelivery,
+};
+
+/// Largest page a connection serves.
+pub const MAX_PAGE: i32 = 100;
+/// Page size when `first` is not given.
+pub const DEFAULT_PAGE: i32 = 20;
+/// Most records `serialLookup` returns.
+const LOOKUP_LIMIT: u32 = 100;
+
+/// The store, as resolvers reach it.
+pub(crate) fn store<'a>(ctx: &Context<'a>) -> &'a Arc<dyn Store> {
+    ctx.data_unchecked::<Arc<dyn Store>>()
+}
+
+/// Refuses the request unless the caller's role allows `needed`.
+pub(crate) fn require<'a>(ctx: &Context<'a>, needed: ApiRole) -> Result<&'a Actor> {
+    let actor = ctx.data_unchecked::<Actor>();
+    if actor.role.is_some_and(|r| r.allows(needed)) {
+        return Ok(actor);
+    }
+    Err(match actor.key_id {
+        None => coded(code::UNAUTHENTICATED, "an API key is required"),
+        Some(_) => coded(code::FORBIDDEN, format!("this needs the {needed} role")),
+    })
+}
+
+/// A connection's complexity: its page size times what each node asks for.
+fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    (first.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize) * child_complexity.max(1)
+}
+
+/// Validates `first` (1 to 100) and decodes `after` for connections of `kind`.
+fn page_args(
+    kind: &str,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<(u32, Option<String>)> {
+    let first = first.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&first) {
+        return Err(bad_input(format!(
+            "first must be between 1 and {MAX_PAGE}, got {first}"
+        )));
+    }
+    let after = match after {
+        None => None,
+        Some(cursor) => Some(decode_cursor(kind, &cursor)?),
+    };
+    Ok((first as u32, after))
+}
+
+/// Cursors are opaque to clients: the store's sort key, tagged with the connection kind.
+fn encode_cursor(kind: &str, inner: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{kind}\u{1f}{inner}"))
+}
+
+fn decode_cursor(kind: &str, cursor: &str) -> Result<String> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            s.strip_prefix(kind)
+                .and_then(|r| r.strip_prefix('\u{1f}'))
+                .map(str::to_owned)
+        })
+        .ok_or_else(|| bad_input(format!("after is not a {kind} cursor")))
+}
+
+/// A store page as a Relay connection with a lazily counted total.
+fn connection<T, N, C>(
+    kind: &str,
+    page: Page<T>,
+    total: C,
+    node: impl Fn(T) -> N,
+) -> Connection<String, N, C>
+where
+    N: async_graphql::OutputType,
+    C: async_graphql::ObjectType,
+{
+    let mut c = Connection::with_additional_fields(false, page.has_next_page, total);
+    c.edges.extend(
+        page.items
+            .into_iter()
+            .map(|(cursor, item)| Edge::new(encode_cursor(kind, &cursor), node(item))),
+    );
+    c
+}
+
+fn parse_list<T>(
+    what: &str,
+    values: Option<Vec<String>>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>> {
+    values
+        .unwrap_or_default()
+        .iter()
+        .map(|v| parse(v).ok_or_else(|| bad_input(format!("unknown {what} `{v}`"))))
+        .collect()
+}
+
+fn registries(values: Option<Vec<String>>) -> Result<Vec<RegistryId>> {
+    parse_list("registry", values, |v| v.parse().ok())
+}
+
+fn countries(values: Option<Vec<String>>) -> Result<Vec<String>> {
+    let list = values.unwrap_or_default();
+    for c in &list {
+        if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(bad_input(format!(
+                "country `{c}` is not an ISO 3166-1 alpha-2 code (e.g. BR)"
+            )));
+        }
+    }
+    Ok(list)
+}
+
+fn search(text: Option<String>) -> Result<Option<String>> {
+    match text.map(|t| t.trim().to_owned()) {
+        Some(t) if t.chars().count() > 200 => {
+            Err(bad_input("search text longer than 200 characters"))
+        }
+        Some(t) if t.is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+
+/// Which projects to list.
+#[derive(InputObject, Default)]
+pub struct ProjectFilterInput {
+    /// Registry ids (`verra`, `gold-standard`, …).
+    pub registries: Option<Vec<String>>,
+    /// ISO 3166-1 alpha-2 country codes.
+    pub countries: Option<Vec<String>>,
+    /// Project statuses (`registered`, `verified`, …).
+    pub statuses: Option<Vec<String>>,
+    /// Methodology or protocol (exact, case-insensitive).
+    pub methodology: Option<String>,
+    /// Sector, category or project type (exact, case-insensitive).
+    pub category: Option<String>,
+    /// A crediting period overlapping the range from this day…
+    pub crediting_period_from: Option<NaiveDate>,
+    /// …to this day.
+    pub crediting_period_to: Option<NaiveDate>,
+    /// Words in the project name (case-insensitive).
+    pub search: Option<String>,
+}
+
+impl ProjectFilterInput {
+    fn into_filter(self) -> Result<ProjectFilter> {
+        let crediting_period = (self.crediting_period_from.is_some()
+            || self.crediting_period_to.is_some())
+        .then_some(DateRange {
+            from: self.crediting_period_from,
+            to: self.crediting_period_to,
+        });
+        Ok(ProjectFilter {
+            registries: registries(self.registries)?,
+            countries: countries(self.countries)?,
+            statuses: parse_list("project status", self.statuses, ProjectStatus::from_name)?,
+            methodology: self.methodology,
+            category: self.category,
+            crediting_period,
+            search: search(self.search)?,
+        })
+    }
+}
+
+/// Which credit records to list.
+#[derive(InputObject, Default)]
+pub struct CreditFilterInput {
+    /// Registry ids.
+    pub registries: Option<Vec<String>>,
+    /// One project (`verra:VCS1507`).
+    pub project_id: Option<String>,
+    /// The project's country (ISO alpha-2).
+    pub countries: Option<Vec<String>>,
+    /// Vintage at least.
+    pub vintage_from: Option<i32>,
+    /// Vintage at most.
+    pub vintage_to: Option<i32>,
+    /// Transaction types (`issuance`, `retirement`, `cancellation`, …).
+    pub transaction_types: Option<Vec<String>>,
+    /// Unit statuses (`active`, `retired`, …).
+    pub statuses: Option<Vec<String>>,
+    /// The project's methodology.
+    pub methodology: Option<String>,
+    /// The project's sector, category or type.
+    pub category: Option<String>,
+    /// Event date from this day…
+    pub event_date_from: Option<NaiveDate>,
+    /// …to this day.
+    pub event_date_to: Option<NaiveDate>,
+    /// Words in the project name.
+    pub search: Option<String>,
+}
+
+impl CreditFilterInput {
+    fn into_filter(self) -> Result<CreditFilter> {
+        if let (Some(a), Some(b)) = (self.vintage_from, self.vintage_to)
+            && a > b
+        {
+            return Err(bad_input("vintageFrom is after vintageTo"));
+        }
+        let event_date = (self.event_date_from.is_some() || self.event_date_to.is_some())
+            .then_some(DateRange {
+                from: self.event_date_from,
+                to: self.event_date_to,
+            });
+        Ok(CreditFilter {
+            registries: registries(self.registries)?,
+            project_id: self.project_id,
+            countries: countries(self.countries)?,
+            vintage_from: self.vintage_from,
+            vintage_to: self.vintage_to,
+            transaction_types: parse_list(
+                "transaction type",
+                self.transaction_types,
+                TransactionType::from_name,
+            )?,
+            statuses: parse_list("unit status", self.statuses, UnitStatus::from_name)?,
+            methodology: self.methodology,
+            category: self.category,
+            event_date,
+            search: search(self.search)?,
+        })
+    }
+}
+
+/// Which alerts to list.
+#[derive(InputObject, Default)]
+pub struct AlertFilterInput {
+    /// Review statuses.
+    pub statuses: Option<Vec<AlertStatus>>,
+    /// Kinds (`serial_overlap_issuance`, …).
+    pub kinds: Option<Vec<String>>,
+    /// Severities.
+    pub severities: Option<Vec<Severity>>,
+    /// Alerts naming a record of this registry.
+    pub registry: Option<String>,
+    /// Assigned to this reviewer.
+    pub assignee: Option<String>,
+}
+
+impl AlertFilterInput {
+    fn into_filter(self) -> Result<AlertFilter> {
+        Ok(AlertFilter {
+            statuses: self
+                .statuses
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            kinds: parse_list("alert kind", self.kinds, AlertKind::from_name)?,
+            severities: self
+                .severities
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            registry: registries(self.registry.map(|r| vec![r]))?.pop(),
+            assignee: self.assignee,
+        })
+    }
+}
+
+/// Project listing order.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum ProjectOrderBy {
+    /// By id.
+    #[default]
+    Id,
+    /// By name.
+    Name,
+    /// By country.
+    Country,
+}
+
+/// Credit record listing order.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum CreditOrderBy {
+    /// By registry and record key.
+    #[default]
+    Key,
+    /// Newest event first.
+    EventDateDesc,
+}
+
+/// The total of a project connection, counted only when asked for.
+pub struct ProjectTotal(ProjectFilter);
+
+#[Object]
+impl ProjectTotal {
+    /// Projects matching the filter.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        store(ctx).count_projects(&self.0).await.map_err(internal)
+    }
+}
+
+/// The total of a credit record connection, counted only when asked for.
+pub struct CreditTotal(CreditFilter);
+
+#[Object]
+impl CreditTotal {
+    /// Credit records matching the filter.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        store(ctx).count_credits(&self.0).await.map_err(internal)
+    }
+}
+
+/// The total of an alert connection, counted only when asked for.
+pub struct AlertTotal(AlertFilter);
+
+#[Object]
+impl AlertTotal {
+    /// Alerts matching the filter.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        store(ctx).count_alerts(&self.0).await.map_err(internal)
+    }
+}
+
+/// The query root.
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// One project by id (`verra:VCS1507`).
+    async fn project(&self, ctx: &Context<'_>, id: String) -> Result<Option<Project>> {
+        require(ctx, ApiRole::Observer)?;
+        Ok(store(ctx)
+            .project(&id)
+            .await
+            .map_err(internal)?
+            .map(Project))
+    }
+
+    /// Projects of every registry.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProjectFilterInput>,
+        order_by: Option<ProjectOrderBy>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Project, ProjectTotal>> {
+        require(ctx, ApiRole::Observer)?;
+        let (first, after) = page_args("projects", first, after)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let order = match order_by.unwrap_or_default() {
+            ProjectOrderBy::Id => ProjectOrder::Id,
+            ProjectOrderBy::Name => ProjectOrder::Name,
+            ProjectOrderBy::Country => ProjectOrder::Country,
+        };
+        let page = store(ctx)
+            .query_projects(&filter, order, after.as_deref(), first)
+            .await
+            .map_err(internal)?;
+        Ok(connection("projects", page, ProjectTotal(filter), Project))
+    }
+
+    /// Credit records of every registry.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn credit_records(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CreditFilterInput>,
+        order_by: Option<CreditOrderBy>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, CreditRecord, CreditTotal>> {
+        require(ctx, ApiRole::Observer)?;
+        let (first, after) = page_args("credits", first, after)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let order = match order_by.unwrap_or_default() {
+            CreditOrderBy::Key => CreditOrder::Key,
+            CreditOrderBy::EventDateDesc => CreditOrder::EventDateDesc,
+        };
+        let page = store(ctx)
+            .query_credits(&filter, order, after.as_deref(), first)
+            .await
+            .map_err(internal)?;
+        Ok(connection(
+            "credits",
+            page,
+            CreditTotal(filter),
+            CreditRecord,
+        ))
+    }
+
+    /// Parses any registry's serial number and returns every record, in every registry,
+    /// whose unit range overlaps it, with the overlap.
+    async fn serial_lookup(
+        &self,
+        ctx: &Context<'_>,
+        serial: String,
+        #[graphql(desc = "The registry that published the serial, when known")] registry: Option<
+            String,
+        >,
+    ) -> Result<SerialLookup> {
+        require(ctx, ApiRole::Observer)?;
+        if serial.len() > 500 {
+            return Err(bad_input("serial longer than 500 characters"));
+        }
+        let registry = registries(registry.map(|r| vec![r]))?.pop();
+        let parsed = carbonmesh_serials::parse(&serial, registry)
+            .map_err(|e| bad_input(format!("cannot parse `{serial}`: {e}")))?;
+        let range = parsed
+            .range
+            .ok_or_else(|| bad_input(format!("`{serial}` names a batch, not a unit range")))?;
+        let mut found = store(ctx)
+            .credits_overlapping(&parsed.namespace, range.start, range.end, LOOKUP_LIMIT + 1)
+            .await
+            .map_err(internal)?;
+        let truncated = found.len() > LOOKUP_LIMIT as usize;
+        found.truncate(LOOKUP_LIMIT as usize);
+        let matches = found
+            .into_iter()
+            .filter_map(|c| {
+                let r = c.serial_range.as_ref()?;
+                let overlap = carbonmesh_model::SerialRange {
+                    namespace: r.namespace.clone(),
+                    start: r.start.max(range.start),
+                    end: r.end.min(range.end),
+                };
+                Some(SerialMatch {
+                    overlap: SerialRange::from(&overlap),
+                    record: CreditRecord(c),
+                })
+            })
+            .collect();
+        Ok(SerialLookup {
+            registry: parsed.registry.as_str().to_owned(),
+            range: SerialRange::from(&carbonmesh_model::SerialRange {
+                namespace: parsed.namespace,
+                start: range.start,
+                end: range.end,
+            }),
+            matches,
+            truncated,
+        })
+    }
+
+    /// Alerts, most severe first, then newest evidence.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AlertFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Alert, AlertTotal>> {
+        require(ctx, ApiRole::Observer)?;
+        let (first, after) = page_args("alerts", first, after)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let page = store(ctx)
+            .query_alerts(&filter, after.as_deref(), first)
+            .await
+            .map_err(internal)?;
+        Ok(connection("alerts", page, AlertTotal(filter), Alert))
+    }
+
+    /// One alert with its evidence and history.
+    async fn alert(&self, ctx: &Context<'_>, id: String) -> Result<Option<Alert>> {
+        require(ctx, ApiRole::Observer)?;
+        Ok(store(ctx).alert(&id).await.map_err(internal)?.map(Alert))
+    }
+
+    /// Every registry carbonmesh holds records of or runs a connector for, with freshness.
+    async fn registries(&self, ctx: &Context<'_>) -> Result<Vec<Registry>> {
+        require(ctx, ApiRole::Observer)?;
+        let store = store(ctx);
+        let counts = store.registry_counts().await.map_err(internal)?;
+        let runs = store.runs(1_000).await.map_err(internal)?;
+        let now = Utc::now();
+        let mut out: BTreeMap<String, Registry> = BTreeMap::new();
+        for c in counts {
+            out.insert(
+                c.registry.as_str().to_owned(),
+                Registry {
+                    id: c.registry.as_str().to_owned(),
+                    projects: c.projects,
+                    credit_records: c.credits,
+                    last_write: c.last_write,
+                    last_successful_run: None,
+                    lag_seconds: None,
+                    recent_runs: Vec::new(),
+                },
+            );
+        }
+        // Runs come newest first.
+        for run in &runs {
+            let r = out
+                .entry(run.connector.clone())
+                .or_insert_with(|| Registry {
+                    id: run.connector.clone(),
+                    projects: 0,
+                    credit_records: 0,
+                    last_write: None,
+                    last_successful_run: None,
+                    lag_seconds: None,
+                    recent_runs: Vec::new(),
+                });
+            if r.recent_runs.len() < 10 {
+                r.recent_runs.push(ConnectorRun::from(run));
+            }
+            if r.last_successful_run.is_none() && run.status == RunStatus::Complete {
+                r.last_successful_run = run.finished_at;
+                r.lag_seconds = run.finished_at.map(|f| (now - f).num_seconds());
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+
+    /// Issued, retired and cancelled units by registry, vintage, country and category, of
+    /// the credit records matching `filter`.
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CreditFilterInput>,
+    ) -> Result<Statistics> {
+        require(ctx, ApiRole::Observer)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let store = store(ctx);
+        let rows = |group| {
+            let filter = &filter;
+            async move {
+                store
+                    .statistics(group, filter)
+                    .await
+                    .map_err(internal)
+                    .map(|rows| {
+                        rows.into_iter()
+                            .map(|r| StatRow {
+                                key: r.key,
+                                issued: r.issued,
+                                retired: r.retired,
+                                cancelled: r.cancelled,
+                                records: r.records,
+                            })
+                            .collect::<Vec<_>>()
+                    })
+            }
+        };
+        let (by_registry, by_vintage, by_country, by_category) = tokio::try_join!(
+            rows(StatsGroup::Registry),
+            rows(StatsGroup::Vintage),
+            rows(StatsGroup::Country),
+            rows(StatsGroup::Category)
+        )?;
+        Ok(Statistics {
+            by_registry,
+            by_vintage,
+            by_country,
+            by_category,
+        })
+    }
+
+    /// Every version of every record written since `since`, oldest first: the feed to
+    /// mirror carbonmesh from.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        since: DateTime<Utc>,
+        registry: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, RecordChange>> {
+        require(ctx, ApiRole::Observer)?;
+        let (first, after) = page_args("changes", first, after)?;
+        let registry = registries(registry.map(|r| vec![r]))?.pop();
+        let page = store(ctx)
+            .changes(since, registry, after.as_deref(), first)
+            .await
+            .map_err(internal)?;
+        let mut c = Connection::new(false, page.has_next_page);
+        c.edges.extend(page.items.into_iter().map(|(cursor, v)| {
+            Edge::new(encode_cursor("changes", &cursor), RecordChange::from(&v))
+        }));
+        Ok(c)
+    }
+
+    /// Records connectors rejected, newest first, with the reason (operators).
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn rejected_records(
+        &self,
+        ctx: &Context<'_>,
+        connector: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, RejectedRecord>> {
+        require(ctx, ApiRole::Admin)?;
+        let (first, after) = page_args("rejected", first, after)?;
+        let page = store(ctx)
+            .rejected_page(connector.as_deref(), after.as_deref(), first)
+            .await
+            .map_err(internal)?;
+        let mut c = Connection::new(false, page.has_next_page);
+        c.edges.extend(page.items.into_iter().map(|(cursor, r)| {
+            Edge::new(encode_cursor("rejected", &cursor), RejectedRecord::from(&r))
+        }));
+        Ok(c)
+    }
+
+    /// Registry change webhooks in the order they arrived (operators).
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn webhook_deliveries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, WebhookDelivery>> {
+        require(ctx, ApiRole::Admin)?;
+        let (first, after) = page_args("deliveries", first, after)?;
+        let after = after
+            .map(|a| {
+                a.parse::<i64>()
+                    .map_err(|_| bad_input("after is not a deliveries cursor"))
+            })
+            .transpose()?;
+        let mut rows = store(ctx)
+            .deliveries_page(after, first + 1)
+            .await
+            .map_err(internal)?;
+        let has_next = rows.len() > first as usize;
+        rows.truncate(first as usize);
+        let mut c = Connection::new(false, has_next);
+        c.edges.extend(rows.into_iter().map(|(position, d)| {
+            Edge::new(
+                encode_cursor("deliveries", &position.to_string()),
+                WebhookDelivery::from(&d),
+            )
+        }));
+        Ok(c)
+    }
+
+    /// API keys (admins).
+    async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<crate::mutation::ApiKey>> {
+        require(ctx, ApiRole::Admin)?;
+        let keys = store(ctx).api_keys().await.map_err(internal)?;
+        Ok(keys.iter().map(crate::mutation::ApiKey::from).collect())
+    }
+
+    /// Who the caller is.
+    async fn viewer(&self, ctx: &Context<'_>) -> crate::mutation::Viewer {
+        let actor = ctx.data_unchecked::<Actor>();
+        crate::mutation::Viewer {
+            name: actor.name.clone(),
+            role: actor.role.map(|r| r.as_str().to_owned()),
+        }
+    }
+}
