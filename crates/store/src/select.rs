@@ -4,8 +4,11 @@
 //! Values are always bound (`$n` placeholders), never spliced into the text. The few places
 //! where the dialects differ (JSON functions, the serial bucket expression) are chosen by
 //! [`Backend`]. Text ordering follows the database collation: SQLite compares bytes, and so
-//! does PostgreSQL under the `C` collation carbonmesh's databases are created with; pages stay
-//! consistent under any collation, since the order and the keyset condition use the same one.
+//! does PostgreSQL under the `C` collation (`initdb --no-locale`, as the test clusters are
+//! made); under another collation the order of text keys follows it, and pages still never
+//! skip or repeat a row, since the order and the keyset condition use the same collation.
+//! Case-insensitive matches fold ASCII letters alike on both backends; SQLite's `lower()`
+//! leaves other letters as they are where PostgreSQL's folds them.
 
 use carbonmesh_model::MAX_UNIT_NUMBER;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -414,57 +417,77 @@ pub(crate) fn credit_cursor(order: CreditOrder, record: &carbonmesh_model::Credi
     }
 }
 
-/// A page of credit records: `payload`.
+/// A page of credit records: statements selecting `payload`, to run in turn until a page
+/// is full. Newest first after a dated record takes two: the dated records after it (one
+/// index range from its date down), then the records without a date. An `OR` of both would
+/// make the database read the index from its start and filter, page after page.
 pub(crate) fn query_credits(
     filter: &CreditFilter,
     order: CreditOrder,
     after: Option<&str>,
     limit: u32,
-) -> StoreResult<Select> {
-    let mut q = Select::default();
-    let mut conditions = Vec::new();
-    credit_conditions(filter, &mut q, &mut conditions);
-    let order_by = match order {
-        CreditOrder::Key => "c.registry, c.record_key",
-        // The order of the credit_records_event_date index.
-        CreditOrder::EventDateDesc => "c.event_date DESC NULLS LAST, c.registry, c.record_key",
+) -> StoreResult<Vec<Select>> {
+    // One statement with the filter and `extra` conditions (their arguments bound by `bind`).
+    let statement = |order_by: &str, bind: &dyn Fn(&mut Select) -> Vec<String>| {
+        let mut q = Select::default();
+        let mut conditions = Vec::new();
+        credit_conditions(filter, &mut q, &mut conditions);
+        conditions.extend(bind(&mut q));
+        let limit = q.arg(Arg::Int(page_limit(limit)));
+        q.text = format!(
+            "SELECT c.payload {}{} ORDER BY {order_by} LIMIT {limit}",
+            credits_from(needs_project(filter)),
+            where_clause(&conditions)
+        );
+        q
     };
-    if let Some(after) = after {
-        let condition = match order {
-            CreditOrder::Key => {
-                let c = Cursor::parse(after, 2)?;
-                let registry = q.text(c.text(0)?);
-                let key = q.text(c.text(1)?);
-                format!("(c.registry, c.record_key) > ({registry}, {key})")
-            }
-            CreditOrder::EventDateDesc => {
-                let c = Cursor::parse(after, 3)?;
-                let date = c.opt_text(0)?.map(|d| c.date(&d)).transpose()?;
-                let registry = q.text(c.text(1)?);
-                let key = q.text(c.text(2)?);
-                let same_date_after = format!("(c.registry, c.record_key) > ({registry}, {key})");
-                match date {
-                    // Records without a date come after every dated one.
-                    Some(date) => {
-                        let d = q.arg(Arg::Date(date));
-                        format!(
-                            "(c.event_date < {d} OR (c.event_date = {d} AND {same_date_after}) \
-                             OR c.event_date IS NULL)"
-                        )
-                    }
-                    None => format!("(c.event_date IS NULL AND {same_date_after})"),
+    let after_key = |q: &mut Select, registry: &str, key: &str| {
+        let registry = q.text(registry);
+        let key = q.text(key);
+        format!("(c.registry, c.record_key) > ({registry}, {key})")
+    };
+    match order {
+        CreditOrder::Key => {
+            let order_by = "c.registry, c.record_key";
+            Ok(vec![match after {
+                None => statement(order_by, &|_| Vec::new()),
+                Some(after) => {
+                    let c = Cursor::parse(after, 2)?;
+                    let (registry, key) = (c.text(0)?, c.text(1)?);
+                    statement(order_by, &|q| vec![after_key(q, &registry, &key)])
                 }
-            }
-        };
-        conditions.push(condition);
+            }])
+        }
+        CreditOrder::EventDateDesc => {
+            // The order of the credit_records_event_date index: records without a date last.
+            let order_by = "c.event_date DESC NULLS LAST, c.registry, c.record_key";
+            let undated = "c.registry, c.record_key";
+            let Some(after) = after else {
+                return Ok(vec![statement(order_by, &|_| Vec::new())]);
+            };
+            let c = Cursor::parse(after, 3)?;
+            let date = c.opt_text(0)?.map(|d| c.date(&d)).transpose()?;
+            let (registry, key) = (c.text(1)?, c.text(2)?);
+            Ok(match date {
+                Some(date) => vec![
+                    statement(order_by, &|q| {
+                        let d = q.arg(Arg::Date(date));
+                        let same_date_after = after_key(q, &registry, &key);
+                        vec![format!(
+                            "c.event_date <= {d} AND (c.event_date < {d} OR {same_date_after})"
+                        )]
+                    }),
+                    statement(undated, &|_| vec!["c.event_date IS NULL".to_owned()]),
+                ],
+                None => vec![statement(undated, &|q| {
+                    vec![
+                        "c.event_date IS NULL".to_owned(),
+                        after_key(q, &registry, &key),
+                    ]
+                })],
+            })
+        }
     }
-    let limit = q.arg(Arg::Int(page_limit(limit)));
-    q.text = format!(
-        "SELECT c.payload {}{} ORDER BY {order_by} LIMIT {limit}",
-        credits_from(needs_project(filter)),
-        where_clause(&conditions)
-    );
-    Ok(q)
 }
 
 /// The number of credit records matching a filter.

@@ -490,9 +490,30 @@ mod plans {
             100,
         )
         .expect("statement");
-        let newest = plan(&store, &newest).await;
+        assert_eq!(newest.len(), 1);
+        let newest = plan(&store, &newest[0]).await;
         assert!(newest.contains("credit_records_event_date"), "{newest}");
         assert!(!newest.contains("TEMP B-TREE"), "{newest}");
+        // After a dated record: a range from its date down, then the undated records.
+        let cursor = select::cursor(&["2024-05-01".into(), "verra".into(), "k".into()]);
+        let next = select::query_credits(
+            &CreditFilter::default(),
+            CreditOrder::EventDateDesc,
+            Some(&cursor),
+            100,
+        )
+        .expect("statement");
+        let dated = plan(&store, &next[0]).await;
+        assert!(
+            dated.contains("USING INDEX credit_records_event_date (event_date<?)"),
+            "{dated}"
+        );
+        let undated = plan(&store, &next[1]).await;
+        assert!(
+            undated.contains("USING INDEX credit_records_event_date (event_date=?)"),
+            "{undated}"
+        );
+        assert!(!format!("{dated}{undated}").contains("TEMP B-TREE"));
 
         let cursor = select::cursor(&["verra".into(), "k".into()]);
         let by_key = select::query_credits(
@@ -502,7 +523,7 @@ mod plans {
             100,
         )
         .expect("statement");
-        let by_key = plan(&store, &by_key).await;
+        let by_key = plan(&store, &by_key[0]).await;
         assert!(
             by_key.contains("sqlite_autoindex_credit_records_1 ((registry,record_key)>(?,?))"),
             "{by_key}"

@@ -775,11 +775,18 @@ macro_rules! impl_store {
                 after: Option<&str>,
                 limit: u32,
             ) -> $crate::StoreResult<$crate::Page<carbonmesh_model::CreditRecord>> {
-                let select = $crate::select::query_credits(filter, order, after, limit)?;
-                let rows: Vec<::sqlx::types::Json<carbonmesh_model::CreditRecord>> =
-                    ::sqlx::query_scalar_with(&select.text, arguments(&select.args)?)
-                        .fetch_all(&self.reader)
-                        .await?;
+                let mut rows: Vec<::sqlx::types::Json<carbonmesh_model::CreditRecord>> =
+                    Vec::new();
+                for select in $crate::select::query_credits(filter, order, after, limit)? {
+                    if rows.len() > limit as usize {
+                        break;
+                    }
+                    let more: Vec<::sqlx::types::Json<carbonmesh_model::CreditRecord>> =
+                        ::sqlx::query_scalar_with(&select.text, arguments(&select.args)?)
+                            .fetch_all(&self.reader)
+                            .await?;
+                    rows.extend(more);
+                }
                 let items = rows
                     .into_iter()
                     .map(|json| ($crate::select::credit_cursor(order, &json.0), json.0))
