@@ -266,19 +266,31 @@ async fn queries(label: &str, url: DatabaseUrl, n: u64) {
         summary(deep)
     );
     let mut times = Vec::new();
-    for _ in 0..20 {
-        let (t, page) = timed(store.query_credits(
+    let mut deep = Vec::new();
+    let mut after: Option<String> = None;
+    for page in 0..200 {
+        let (t, result) = timed(store.query_credits(
             &CreditFilter::default(),
             CreditOrder::EventDateDesc,
-            None,
+            after.as_deref(),
             100,
         ))
         .await;
-        assert_eq!(page.expect("page").items.len(), 100);
-        times.push(t);
+        let result = result.expect("page");
+        assert_eq!(result.items.len(), 100);
+        after = result.items.last().map(|(c, _)| c.clone());
+        if page < 20 {
+            times.push(t)
+        } else {
+            deep.push(t)
+        }
     }
     println!(
-        "{label:<10}   query_credits(newest first, 100) x20  {}",
+        "{label:<10}   query_credits(newest first, 100) pages 21-200  {}",
+        summary(deep)
+    );
+    println!(
+        "{label:<10}   query_credits(newest first, 100) pages 1-20  {}",
         summary(times)
     );
     let (t, count) = timed(store.count_credits(&filter)).await;

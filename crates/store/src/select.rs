@@ -418,9 +418,10 @@ pub(crate) fn credit_cursor(order: CreditOrder, record: &carbonmesh_model::Credi
 }
 
 /// A page of credit records: statements selecting `payload`, to run in turn until a page
-/// is full. Newest first after a dated record takes two: the dated records after it (one
-/// index range from its date down), then the records without a date. An `OR` of both would
-/// make the database read the index from its start and filter, page after page.
+/// is full. Newest first after a dated record takes three, each one range of the
+/// `credit_records_event_date` index: the rest of that date, the earlier dates, then the
+/// records without a date. One `OR` of the three would make the database read the index
+/// from its start (or from the start of the date) and filter, page after page.
 pub(crate) fn query_credits(
     filter: &CreditFilter,
     order: CreditOrder,
@@ -470,12 +471,13 @@ pub(crate) fn query_credits(
             let (registry, key) = (c.text(1)?, c.text(2)?);
             Ok(match date {
                 Some(date) => vec![
+                    statement(undated, &|q| {
+                        let d = q.arg(Arg::Date(date));
+                        vec![format!("c.event_date = {d}"), after_key(q, &registry, &key)]
+                    }),
                     statement(order_by, &|q| {
                         let d = q.arg(Arg::Date(date));
-                        let same_date_after = after_key(q, &registry, &key);
-                        vec![format!(
-                            "c.event_date <= {d} AND (c.event_date < {d} OR {same_date_after})"
-                        )]
+                        vec![format!("c.event_date < {d}")]
                     }),
                     statement(undated, &|_| vec!["c.event_date IS NULL".to_owned()]),
                 ],

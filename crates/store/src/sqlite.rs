@@ -503,17 +503,24 @@ mod plans {
             100,
         )
         .expect("statement");
-        let dated = plan(&store, &next[0]).await;
+        let same_date = plan(&store, &next[0]).await;
         assert!(
-            dated.contains("USING INDEX credit_records_event_date (event_date<?)"),
-            "{dated}"
+            same_date.contains(
+                "USING INDEX credit_records_event_date (event_date=? AND (registry,record_key)>(?,?))"
+            ),
+            "{same_date}"
         );
-        let undated = plan(&store, &next[1]).await;
+        let earlier = plan(&store, &next[1]).await;
+        assert!(
+            earlier.contains("USING INDEX credit_records_event_date (event_date<?)"),
+            "{earlier}"
+        );
+        let undated = plan(&store, &next[2]).await;
         assert!(
             undated.contains("USING INDEX credit_records_event_date (event_date=?)"),
             "{undated}"
         );
-        assert!(!format!("{dated}{undated}").contains("TEMP B-TREE"));
+        assert!(!format!("{same_date}{earlier}{undated}").contains("TEMP B-TREE"));
 
         let cursor = select::cursor(&["verra".into(), "k".into()]);
         let by_key = select::query_credits(
