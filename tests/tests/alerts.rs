@@ -3,9 +3,9 @@
 //! ingest hook found, and the review workflow from `carbonmesh alerts`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use carbonmesh_e2e::{carbonmesh, run};
+use carbonmesh_e2e::{carbonmesh, fixtures, run};
 
 const REGISTRIES: [(&str, &str); 10] = [
     ("verra", "verra"),
@@ -79,31 +79,16 @@ const EXPECTED: [(&str, [&str; 2], &str); 10] = [
     ),
 ];
 
-fn fixtures(registry_dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/registries")
-        .join(registry_dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("registry fixtures missing at {}: {e}", dir.display()))
-        .map(|e| e.expect("entry").path())
-        // The Platts sample wraps three feeds in one document, a shape no registry publishes.
-        .filter(|f| {
-            !f.to_string_lossy()
-                .contains("platts-publicReportPageSearch-samples")
-        })
-        .collect();
-    files.sort();
-    files
+fn succeed(dir: &Path, args: &[&str]) -> String {
+    carbonmesh_e2e::succeed(carbonmesh(dir).args(args))
 }
 
-fn succeed(dir: &Path, args: &[&str]) -> String {
-    let output = run(carbonmesh(dir).args(args));
-    assert!(
-        output.status.success(),
-        "carbonmesh {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+/// Imports every sample of `folder` as `registry`.
+fn import(dir: &Path, registry: &str, folder: &str) {
+    let files = fixtures(folder);
+    let mut args = vec!["import", "--registry", registry];
+    args.extend(files.iter().map(|f| f.to_str().expect("UTF-8 path")));
+    succeed(dir, &args);
 }
 
 fn alerts_jsonl(dir: &Path) -> Vec<serde_json::Value> {
@@ -127,14 +112,7 @@ fn record_keys(alert: &serde_json::Value) -> Vec<String> {
 fn the_real_samples_raise_only_alerts_a_reviewer_agrees_with() {
     let dir = tempfile::tempdir().expect("tempdir");
     for (registry, folder) in REGISTRIES {
-        let mut args = vec!["import", "--registry", registry];
-        let files = fixtures(folder);
-        let names: Vec<&str> = files
-            .iter()
-            .map(|f| f.to_str().expect("UTF-8 path"))
-            .collect();
-        args.extend(names);
-        succeed(dir.path(), &args);
+        import(dir.path(), registry, folder);
     }
 
     let incremental = alerts_jsonl(dir.path());
@@ -203,14 +181,8 @@ fn the_real_samples_raise_only_alerts_a_reviewer_agrees_with() {
 #[test]
 fn a_reviewer_works_an_alert_from_the_command_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let files = fixtures("american-carbon-registry");
-    let mut args = vec!["import", "--registry", "acr"];
-    args.extend(files.iter().map(|f| f.to_str().expect("UTF-8 path")));
-    succeed(dir.path(), &args);
-    let files = fixtures("climate-action-reserve");
-    let mut args = vec!["import", "--registry", "car"];
-    args.extend(files.iter().map(|f| f.to_str().expect("UTF-8 path")));
-    succeed(dir.path(), &args);
+    import(dir.path(), "acr", "american-carbon-registry");
+    import(dir.path(), "car", "climate-action-reserve");
 
     let alerts = alerts_jsonl(dir.path());
     let link = alerts

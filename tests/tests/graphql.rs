@@ -2,41 +2,19 @@
 //! and subscription, role enforcement, and hostile requests refused before any database work.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use carbonmesh_e2e::{Server, carbonmesh, postgres_database, run};
+use carbonmesh_e2e::{Server, carbonmesh, fixtures, postgres_database, succeed};
 use carbonmesh_simulator::{CaseCounts, Scale, Simulator, SimulatorConfig};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-fn fixtures(registry_dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/registries")
-        .join(registry_dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("registry fixtures missing at {}: {e}", dir.display()))
-        .map(|e| e.expect("entry").path())
-        .filter(|f| {
-            !f.to_string_lossy()
-                .contains("platts-publicReportPageSearch-samples")
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 /// Runs `carbonmesh --config CONFIG ARGS…`, which must succeed; returns stdout.
 fn cli(dir: &Path, config: &Path, args: &[&str]) -> String {
-    let output = run(carbonmesh(dir).arg("--config").arg(config).args(args));
-    assert!(
-        output.status.success(),
-        "carbonmesh {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    succeed(carbonmesh(dir).arg("--config").arg(config).args(args))
 }
 
 fn import(dir: &Path, config: &Path, registry: &str, folder: &str) {

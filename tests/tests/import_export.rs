@@ -3,24 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use carbonmesh_e2e::{carbonmesh, run};
-
-fn fixtures(registry_dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/registries")
-        .join(registry_dir);
-    assert!(
-        dir.is_dir(),
-        "registry fixtures missing at {}",
-        dir.display()
-    );
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("read fixtures")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    files
-}
+use carbonmesh_e2e::{carbonmesh, fixtures, run};
 
 /// Parses the summary lines `FILE: read N, new N, changed N, unchanged N, rejected N`.
 fn summary(stdout: &str) -> Vec<(String, [u64; 5])> {
@@ -47,15 +30,7 @@ fn every_sample_of_the_five_largest_registries_imports_once() {
         ("car", "climate-action-reserve"),
         ("arb", "carb-arb"),
     ] {
-        // The Platts sample file wraps entities of three feeds in one document, a shape no
-        // registry publishes; the Verra connector's own tests read it feed by feed.
-        let files: Vec<PathBuf> = fixtures(folder)
-            .into_iter()
-            .filter(|f| {
-                !f.to_string_lossy()
-                    .contains("platts-publicReportPageSearch-samples")
-            })
-            .collect();
+        let files: Vec<PathBuf> = fixtures(folder);
         let first = run(carbonmesh(dir.path())
             .args(["import", "--registry", registry])
             .args(&files));

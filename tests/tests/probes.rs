@@ -2,23 +2,11 @@
 //! schema is up to date) and `/metrics` (Prometheus text: HTTP traffic and the store's state).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use carbonmesh_e2e::{Server, carbonmesh, run};
+use carbonmesh_e2e::{Server, carbonmesh, fixtures, run};
 use carbonmesh_store::DatabaseUrl;
 use sqlx::Connection;
-
-fn fixtures(registry_dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/registries")
-        .join(registry_dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("registry fixtures at {}: {e}", dir.display()))
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    files
-}
 
 fn succeed(dir: &Path, args: &[&str]) -> String {
     let out = run(carbonmesh(dir).args(args));
