@@ -2,8 +2,9 @@
 //! the API served by axum in this process, concurrent clients for a fixed time per query.
 //! Every response body is checked: a wrong or error answer fails the run.
 //!
-//! `cargo bench -p carbonmesh-api --bench load` (`LOAD_RECORDS`, `LOAD_CLIENTS`,
-//! `LOAD_SECONDS` override the defaults: 1,000,000, 32, 10).
+//! `cargo bench -p carbonmesh-api --bench load` (`LOAD_RECORDS`, `LOAD_CLIENTS` for the
+//! lookups, `LOAD_PAGE_CLIENTS` for the filtered pages, `LOAD_SECONDS` override the defaults:
+//! 1,000,000, 32, 4, 10; `LOAD_DB=FILE` keeps the database in FILE and reuses it).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -132,11 +133,14 @@ type CheckFn = Box<dyn Fn(u64, &Value) -> bool + Send + Sync>;
 /// One request shape: the body for request `n`, and a check of the answer.
 struct Shape {
     name: &'static str,
+    /// Concurrent clients sending it.
+    clients: u64,
     body: BodyFn,
     check: CheckFn,
 }
 
-async fn hammer(url: &str, shape: Arc<Shape>, clients: u64, seconds: u64) -> anyhow::Result<()> {
+async fn hammer(url: &str, shape: Arc<Shape>, seconds: u64) -> anyhow::Result<()> {
+    let clients = shape.clients;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients as usize)
@@ -197,16 +201,24 @@ async fn hammer(url: &str, shape: Arc<Shape>, clients: u64, seconds: u64) -> any
 fn main() -> anyhow::Result<()> {
     let records = env("LOAD_RECORDS", 1_000_000);
     let clients = env("LOAD_CLIENTS", 32);
+    let page_clients = env("LOAD_PAGE_CLIENTS", 4);
     let seconds = env("LOAD_SECONDS", 10);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        // LOAD_DB keeps the database at a path, loaded once, for later runs and inspection.
         let dir = tempfile::tempdir()?;
-        let url = DatabaseUrl::Sqlite(dir.path().join("load.db"));
+        let path = std::env::var_os("LOAD_DB")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| dir.path().join("load.db"));
+        let fresh = !path.exists();
+        let url = DatabaseUrl::Sqlite(path);
         let store: Arc<dyn Store> = Arc::from(carbonmesh_store::connect(&url).await?);
         store.migrate().await?;
-        load(store.as_ref(), records).await?;
+        if fresh {
+            load(store.as_ref(), records).await?;
+        }
 
         let config = carbonmesh_api::ApiConfig {
             rate_per_second: 1_000_000,
@@ -223,6 +235,7 @@ fn main() -> anyhow::Result<()> {
         let shapes = [
             Shape {
                 name: "project(id)",
+                clients,
                 body: Box::new(|n| {
                     json!({"query": "query($id: String!) { project(id: $id) { id name country methodology } }",
                            "variables": {"id": format!("verra:VCS{}", n % PROJECTS)}})
@@ -233,6 +246,7 @@ fn main() -> anyhow::Result<()> {
             },
             Shape {
                 name: "serialLookup",
+                clients,
                 body: Box::new(move |n| {
                     let i = n * 7_907 % records;
                     json!({"query": "query($s: String!) { serialLookup(serial: $s) { matches { record { recordKey } overlap { units } } } }",
@@ -248,6 +262,7 @@ fn main() -> anyhow::Result<()> {
             },
             Shape {
                 name: "creditRecords(first: 100)",
+                clients: page_clients,
                 body: Box::new(|n| {
                     let country = COUNTRIES[(n % 8) as usize];
                     json!({"query": "query($c: String!, $v: Int!) { creditRecords(filter: {countries: [$c], vintageFrom: $v, vintageTo: $v, transactionTypes: [\"retirement\"]}, first: 100) { edges { node { recordKey vintage quantity project { country } } } } }",
@@ -266,10 +281,10 @@ fn main() -> anyhow::Result<()> {
             },
         ];
         println!(
-            "GraphQL on loopback, SQLite, {records} credit records; {clients} concurrent clients, {seconds} s each"
+            "GraphQL on loopback, SQLite, {records} credit records; {seconds} s a query"
         );
         for shape in shapes {
-            hammer(&endpoint, Arc::new(shape), clients, seconds).await?;
+            hammer(&endpoint, Arc::new(shape), seconds).await?;
         }
         anyhow::Ok(())
     })

@@ -404,6 +404,21 @@ fn credits_from(join_project: bool) -> &'static str {
     }
 }
 
+/// `FROM` of a credit listing. A page walks `credit_records` in the listing's order and
+/// stops when it is full; with project conditions, SQLite would rather start from the
+/// projects (an index on country, say) and sort every record of theirs (0.3 s on 1M records
+/// for one country, against 8 ms walking the order). `CROSS JOIN` keeps `credit_records` the
+/// outer table in SQLite; PostgreSQL plans it as the inner join it is. The project conditions
+/// reject a missing project, so an inner join lists the same records as a left join would.
+fn listing_from(join_project: bool, conditions: &mut Vec<String>) -> &'static str {
+    if join_project {
+        conditions.insert(0, "p.id = c.project_id".to_owned());
+        "FROM credit_records c CROSS JOIN projects p"
+    } else {
+        "FROM credit_records c"
+    }
+}
+
 /// The cursor of a credit record in `order`.
 pub(crate) fn credit_cursor(order: CreditOrder, record: &carbonmesh_model::CreditRecord) -> String {
     let registry = record.registry.as_str();
@@ -437,7 +452,7 @@ pub(crate) fn query_credits(
         let limit = q.arg(Arg::Int(page_limit(limit)));
         q.text = format!(
             "SELECT c.payload {}{} ORDER BY {order_by} LIMIT {limit}",
-            credits_from(needs_project(filter)),
+            listing_from(needs_project(filter), &mut conditions),
             where_clause(&conditions)
         );
         q
