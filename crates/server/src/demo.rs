@@ -4,6 +4,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use carbonmesh_connector::Connector;
@@ -109,4 +110,88 @@ pub async fn start_and_sync(
         built.push((connector, schedule.clone()));
     }
     Ok((simulator, built))
+}
+
+/// The secret the demo's simulated Verra signs its change webhooks with. A demo value, public
+/// on purpose: real secrets come from the configuration or the environment.
+pub const DEMO_WEBHOOK_SECRET: &str = "whsec_Y2FyYm9ubWVzaCBkZW1vIHdlYmhvb2sgc2lnbmluZyBrZXk=";
+
+/// The webhook endpoint of the demo's Verra: its connector (pointed at the simulator) and the
+/// demo secret.
+pub fn webhook_endpoint(
+    connector: Arc<dyn Connector>,
+) -> anyhow::Result<carbonmesh_webhook::Endpoint> {
+    Ok(carbonmesh_webhook::Endpoint {
+        connector,
+        secrets: vec![carbonmesh_webhook::WebhookSecret::parse(
+            DEMO_WEBHOOK_SECRET,
+        )?],
+    })
+}
+
+/// Plays a registry that pushes its changes: every `every`, one of the stored Verra projects
+/// comes back in a signed `common_format` delivery with a new label, to `POST
+/// {base_url}/webhooks/verra`, as the registry announcing an update would. Stops after
+/// `rounds` deliveries.
+pub async fn push_changes(store: Arc<dyn Store>, base_url: String, every: Duration, rounds: u32) {
+    let Some(sender) = carbonmesh_simulator::WebhookSender::new(
+        &base_url,
+        RegistryId::Verra.as_str(),
+        &[DEMO_WEBHOOK_SECRET],
+    ) else {
+        return;
+    };
+    for round in 1..=rounds {
+        tokio::time::sleep(every).await;
+        let projects = match store.projects_page(Some("verra:"), 50).await {
+            Ok(p) => p,
+            Err(error) => {
+                tracing::warn!(%error, "demo webhook: cannot read projects");
+                continue;
+            }
+        };
+        let Some(mut project) = projects
+            .into_iter()
+            .filter(|p| p.registry == RegistryId::Verra)
+            .nth(round as usize % 50)
+        else {
+            continue;
+        };
+        project.labels.push(carbonmesh_model::Label {
+            kind: "registry_update".into(),
+            value: format!("demo webhook update {round}"),
+        });
+        let body = serde_json::json!({
+            "type": "common_format",
+            "timestamp": chrono::Utc::now().to_rfc3339(),
+            "data": { "projects": [project], "credits": [] },
+        });
+        match sender.send(body.to_string().as_bytes()).await {
+            Ok(answer) => tracing::info!(
+                status = answer.status,
+                project = %project.id(),
+                "demo registry pushed a signed change"
+            ),
+            Err(error) => tracing::warn!(%error, "demo webhook delivery failed"),
+        }
+    }
+}
+
+/// What the demo prints once it serves at `address`.
+pub fn banner(address: &str) -> String {
+    format!(
+        "\nTry it:\n\
+         \x20 GraphiQL        http://{address}/graphiql\n\
+         \x20 GraphQL         http://{address}/graphql\n\
+         \x20 health, metrics http://{address}/healthz  http://{address}/readyz  http://{address}/metrics\n\
+         \n\
+         \x20 # 1. Retirements in Brazil since 2020, with their projects\n\
+         \x20 curl -s http://{address}/graphql -H 'content-type: application/json' -d '{{\"query\":\"{{ creditRecords(filter: {{countries: [\\\"BR\\\"], vintageFrom: 2020, transactionTypes: [\\\"retirement\\\"]}}, first: 5) {{ totalCount edges {{ node {{ registry serial quantity project {{ name }} }} }} }} }}\"}}'\n\
+         \x20 # 2. Double-counting alerts, most severe first, with their evidence\n\
+         \x20 curl -s http://{address}/graphql -H 'content-type: application/json' -d '{{\"query\":\"{{ alerts(first: 5) {{ totalCount edges {{ node {{ kind severity explanation overlap {{ namespace start end units }} }} }} }} }}\"}}'\n\
+         \x20 # 3. Every registry, how fresh it is, and the market totals by registry\n\
+         \x20 curl -s http://{address}/graphql -H 'content-type: application/json' -d '{{\"query\":\"{{ registries {{ id projects creditRecords lastSuccessfulRun }} statistics {{ byRegistry {{ key issued retired cancelled }} }} }}\"}}'\n\
+         \n\
+         Reviewing alerts needs a key: carbonmesh keys create --name you --role reviewer\n"
+    )
 }

@@ -122,8 +122,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "synced: {} projects, {} credit records, {} rejected records kept with reasons",
                     counts.projects, counts.credits, counts.rejected
                 );
+                let mut by_severity = Vec::new();
+                for severity in carbonmesh_model::Severity::ALL {
+                    let filter = carbonmesh_store::AlertFilter {
+                        severities: vec![*severity],
+                        ..Default::default()
+                    };
+                    by_severity.push(format!("{} {severity}", store.count_alerts(&filter).await?));
+                }
+                println!("matcher: alerts {}", by_severity.join(", "));
                 if !args.no_serve {
-                    let endpoints = webhooks::endpoints(&catalog)?;
+                    // The simulated Verra also pushes signed changes to the webhook intake.
+                    let mut endpoints = webhooks::endpoints(&catalog)?;
+                    if let Some((verra, _)) = scheduled
+                        .iter()
+                        .find(|(c, _)| c.registry() == carbonmesh_model::RegistryId::Verra)
+                    {
+                        endpoints.insert("verra".into(), demo::webhook_endpoint(verra.clone())?);
+                    }
+                    let listen = config.server.listen;
+                    if listen.port() != 0 {
+                        println!("{}", demo::banner(&listen.to_string()));
+                        tokio::spawn(demo::push_changes(
+                            store.clone(),
+                            format!("http://{listen}"),
+                            std::time::Duration::from_secs(15),
+                            40,
+                        ));
+                    }
                     serve(&config, store, scheduled, endpoints).await?;
                 }
                 simulator.shutdown().await;
