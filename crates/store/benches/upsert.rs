@@ -181,8 +181,16 @@ async fn queries(label: &str, url: DatabaseUrl, n: u64) {
     let store = carbonmesh_store::connect(&url).await.expect("open");
     store.migrate().await.expect("migrate");
     let records = query_records(n);
-    // A store kept from an earlier run (CARBONMESH_BENCH_QUERY_DB) is not written again.
-    if store.counts().await.expect("counts").credits < n {
+    // A store kept from an earlier run (CARBONMESH_BENCH_QUERY_DB) is not written again; one
+    // holding other records (the PostgreSQL database of the upsert passes) is added to.
+    let first = &records[0].record;
+    let written = store
+        .credit(first.registry, &first.record_key)
+        .await
+        .expect("read")
+        .is_some()
+        && store.counts().await.expect("counts").credits >= n;
+    if !written {
         let started = Instant::now();
         for batch in records.chunks(BATCH) {
             store.upsert_credits(batch).await.expect("upsert");
@@ -227,9 +235,10 @@ async fn queries(label: &str, url: DatabaseUrl, n: u64) {
     for k in 0..1_000 {
         let start = long.start + 600_000 + k * 300;
         let (t, hits) = timed(store.credits_overlapping("verra", start, start + 10, 100)).await;
+        // The long issuance contains every such range, whatever the store's size.
         assert!(
-            hits.expect("overlap").len() >= 2,
-            "the long issuance and its piece"
+            !hits.expect("overlap").is_empty(),
+            "the long issuance is found"
         );
         times.push(t);
     }
