@@ -775,8 +775,7 @@ macro_rules! impl_store {
                 after: Option<&str>,
                 limit: u32,
             ) -> $crate::StoreResult<$crate::Page<carbonmesh_model::CreditRecord>> {
-                let mut rows: Vec<::sqlx::types::Json<carbonmesh_model::CreditRecord>> =
-                    Vec::new();
+                let mut rows: Vec<::sqlx::types::Json<carbonmesh_model::CreditRecord>> = Vec::new();
                 for select in $crate::select::query_credits(filter, order, after, limit)? {
                     if rows.len() > limit as usize {
                         break;
