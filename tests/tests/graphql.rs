@@ -340,6 +340,23 @@ async fn exercise(database: &str) {
     assert_eq!(alert["records"][0]["project"]["id"], "acr:ACR234");
     assert_eq!(alert["history"][0]["actor"], "matcher");
 
+    // A conversion's evidence: the cancellation (serialized) and the CARB issuance (no
+    // serial) both resolve to their current credit records, neither to a project.
+    let links = api
+        .ok(None, "{ alerts(filter: {kinds: [\"linked_conversion\"]}, first: 1) { edges { node { records { registry recordKey serial creditRecord { registry recordKey } project { id } } } } } }", json!({}))
+        .await;
+    let records = links["alerts"]["edges"][0]["node"]["records"]
+        .as_array()
+        .expect("records")
+        .clone();
+    assert_eq!(records.len(), 2, "{links:#}");
+    assert!(records.iter().any(|r| r["serial"].is_null()), "{links:#}");
+    for r in &records {
+        assert_eq!(r["creditRecord"]["recordKey"], r["recordKey"], "{r:#}");
+        assert_eq!(r["creditRecord"]["registry"], r["registry"], "{r:#}");
+        assert!(r["project"].is_null(), "{r:#}");
+    }
+
     let ack = "mutation($id: String!) { acknowledgeAlert(id: $id) { outcome alert { status assignee } } }";
     // An observer may read but not review; the refusal says no more than that.
     let (code, message) = api.err(Some(&observer), ack, json!({"id": id})).await;

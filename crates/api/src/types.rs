@@ -357,11 +357,23 @@ pub struct AlertRecord {
     registry_id: model::RegistryId,
 }
 
+impl AlertRecord {
+    /// Whether the evidence names a project (`<registry>:<registry project id>`) rather than a
+    /// credit record (a registry-native key, serialized or not).
+    fn names_project(&self) -> bool {
+        self.serial.is_none()
+            && self
+                .record_key
+                .strip_prefix(self.registry.as_str())
+                .is_some_and(|rest| rest.starts_with(':'))
+    }
+}
+
 #[ComplexObject]
 impl AlertRecord {
     /// The credit record as it is now, when the evidence names one that still exists.
     async fn credit_record(&self, ctx: &Context<'_>) -> Result<Option<CreditRecord>> {
-        if self.serial.is_none() && self.range.is_none() {
+        if self.names_project() {
             return Ok(None);
         }
         let loader = ctx.data_unchecked::<DataLoader<CreditLoader>>();
@@ -373,7 +385,7 @@ impl AlertRecord {
     }
     /// The project as it is now, when the evidence names one.
     async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
-        if self.serial.is_some() || self.range.is_some() {
+        if !self.names_project() {
             return Ok(None);
         }
         let loader = ctx.data_unchecked::<DataLoader<ProjectLoader>>();
