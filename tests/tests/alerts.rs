@@ -196,12 +196,17 @@ fn a_reviewer_works_an_alert_from_the_command_line() {
         all.extend_from_slice(args);
         run(carbonmesh(dir.path()).args(&all))
     };
-    let out = step(&["acknowledge", "--actor", "ana"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // A step that must succeed; returns its output.
+    let step_ok = |args: &[&str]| {
+        let out = step(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let out = step_ok(&["acknowledge", "--actor", "ana"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("{id}: new -> acknowledged")
@@ -216,19 +221,14 @@ fn a_reviewer_works_an_alert_from_the_command_line() {
     );
     let out = step(&["dismiss", "--actor", "ana", "--note", "same farm"]);
     assert!(!out.status.success(), "a dismissal needs a reason code");
-    let out = step(&[
+    step_ok(&[
         "comment",
         "--actor",
         "ana",
         "--note",
         "Digester moved from ACR to CAR in 2022.",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = step(&[
+    let out = step_ok(&[
         "dismiss",
         "--actor",
         "ana",
@@ -237,11 +237,6 @@ fn a_reviewer_works_an_alert_from_the_command_line() {
         "--note",
         "No vintage is issued in both registries.",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("{id}: acknowledged -> dismissed")

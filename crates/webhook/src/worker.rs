@@ -140,30 +140,24 @@ fn stamped(
         fetched_at: delivery.received_at,
         run_id: None,
     };
-    let projects = common
-        .data
-        .projects
-        .into_iter()
-        .map(|record| {
-            let json = serde_json::to_string(&record).unwrap_or_default();
-            Stamped {
-                record,
-                provenance: stamp(json),
-            }
-        })
-        .collect();
-    let credits = common
-        .data
-        .credits
-        .into_iter()
-        .map(|record| {
-            let json = serde_json::to_string(&record).unwrap_or_default();
-            Stamped {
-                record,
-                provenance: stamp(json),
-            }
-        })
-        .collect();
+    // Each record's raw hash is that of its own JSON, as the sender wrote it.
+    fn stamped<T: serde::Serialize>(
+        records: Vec<T>,
+        stamp: &impl Fn(String) -> Provenance,
+    ) -> Vec<Stamped<T>> {
+        records
+            .into_iter()
+            .map(|record| {
+                let json = serde_json::to_string(&record).unwrap_or_default();
+                Stamped {
+                    record,
+                    provenance: stamp(json),
+                }
+            })
+            .collect()
+    }
+    let projects = stamped(common.data.projects, &stamp);
+    let credits = stamped(common.data.credits, &stamp);
     (projects, credits)
 }
 
