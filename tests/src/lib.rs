@@ -1,4 +1,4 @@
-//! Harness for end-to-end tests: builds and starts the real `carbonmesh` binary.
+//! Harness for end-to-end tests: starts the real `carbonmesh` binary against a fresh database.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -9,39 +9,26 @@ use std::time::{Duration, Instant};
 /// The environment variable naming a PostgreSQL server for tests (see `scripts/test.sh`).
 pub const POSTGRES_URL_VAR: &str = "CARBONMESH_TEST_POSTGRES_URL";
 
-/// Path to the `carbonmesh` binary of this build profile, built once per test process.
+/// Path to the `carbonmesh` binary of this build.
+///
+/// The end-to-end tests are integration tests of `carbonmesh-server`, so cargo builds the binary,
+/// with the same features as the test itself, into `target/<profile>/` before any test starts.
 pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
         let exe = std::env::current_exe().expect("test executable path");
-        // target/<profile>/deps/<test> -> target/<profile>
-        let profile_dir = exe
+        // target/<profile>/deps/<test> -> target/<profile>/carbonmesh
+        let binary = exe
             .parent()
             .and_then(Path::parent)
             .expect("test executable under target/<profile>/deps")
-            .to_path_buf();
-        let release = profile_dir.file_name().is_some_and(|n| n == "release");
-        let mut build = Command::new(env!("CARGO"));
-        build.args([
-            "build",
-            "--quiet",
-            "-p",
-            "carbonmesh-server",
-            "--bin",
-            "carbonmesh",
-        ]);
-        if release {
-            build.arg("--release");
-        }
-        let status = build
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
+            .join("carbonmesh");
         assert!(
-            status.success(),
-            "cargo build of the carbonmesh binary failed"
+            binary.is_file(),
+            "{} is missing: run the end-to-end tests with `cargo test -p carbonmesh-server`",
+            binary.display()
         );
-        profile_dir.join("carbonmesh")
+        binary
     })
 }
 
