@@ -124,15 +124,11 @@ async fn step(
     )
     .await
     .map_err(|e| match e {
-        MatchError::Workflow(message) if message.starts_with("no alert") => {
-            coded(code::NOT_FOUND, message)
+        e @ MatchError::UnknownAlert(_) => coded(code::NOT_FOUND, e.to_string()),
+        MatchError::Incomplete(message) => bad_input(message),
+        e @ (MatchError::NotAllowed { .. } | MatchError::Raced) => {
+            coded(code::CONFLICT, e.to_string())
         }
-        MatchError::Workflow(message)
-            if message.contains("needs") || message.contains("is not one of") =>
-        {
-            bad_input(message)
-        }
-        MatchError::Workflow(message) => coded(code::CONFLICT, message),
         other => internal(other),
     })?;
     let alert = store

@@ -24,9 +24,23 @@ pub enum MatchError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] carbonmesh_store::StoreError),
-    /// A review step is not allowed.
+    /// A review step names an alert that does not exist.
+    #[error("no alert {0}")]
+    UnknownAlert(String),
+    /// The workflow has no such step from the alert's status.
+    #[error("an alert in status {from} cannot be moved to {to}")]
+    NotAllowed {
+        /// The alert's status.
+        from: carbonmesh_model::AlertStatus,
+        /// The status the step would move it to.
+        to: carbonmesh_model::AlertStatus,
+    },
+    /// A review step lacks what it needs (a named reviewer, a note, a known reason).
     #[error("{0}")]
-    Workflow(String),
+    Incomplete(String),
+    /// Another reviewer moved the alert between reading and writing it.
+    #[error("the alert changed meanwhile; try again")]
+    Raced,
     /// A thread panicked while holding the matcher state.
     #[error("the matcher state is unusable after a panic")]
     Poisoned,

@@ -88,9 +88,7 @@ fn target(action: &Action, from: AlertStatus) -> Result<Option<AlertStatus>, Mat
         New | Resolved => false,
     };
     if !allowed {
-        return Err(MatchError::Workflow(format!(
-            "an alert in status {from} cannot be moved to {to}"
-        )));
+        return Err(MatchError::NotAllowed { from, to });
     }
     Ok(Some(to))
 }
@@ -105,14 +103,14 @@ pub async fn act(
     at: DateTime<Utc>,
 ) -> Result<Outcome, MatchError> {
     if actor.trim().is_empty() || actor == crate::persist::MATCHER_ACTOR {
-        return Err(MatchError::Workflow(
+        return Err(MatchError::Incomplete(
             "a reviewer must name themselves".into(),
         ));
     }
     let alert = store
         .alert(id)
         .await?
-        .ok_or_else(|| MatchError::Workflow(format!("no alert {id}")))?;
+        .ok_or_else(|| MatchError::UnknownAlert(id.to_owned()))?;
     let from = alert.status;
     let mut event = AlertEvent {
         alert_id: id.to_owned(),
@@ -134,13 +132,11 @@ pub async fn act(
                 .transition_alert(id, from, from, Some(assignee), &event)
                 .await?;
             if !moved {
-                return Err(MatchError::Workflow(
-                    "the alert changed meanwhile; try again".into(),
-                ));
+                return Err(MatchError::Raced);
             }
         } else {
             if note.as_deref().is_none_or(|n| n.trim().is_empty()) {
-                return Err(MatchError::Workflow("a comment needs a note".into()));
+                return Err(MatchError::Incomplete("a comment needs a note".into()));
             }
             event.reason = Some("comment".into());
             store.add_alert_event(&event).await?;
@@ -149,13 +145,13 @@ pub async fn act(
     };
     if let Action::Dismiss { reason } = &action {
         if !DISMISSAL_REASONS.contains(&reason.as_str()) {
-            return Err(MatchError::Workflow(format!(
+            return Err(MatchError::Incomplete(format!(
                 "dismissal reason {reason} is not one of {}",
                 DISMISSAL_REASONS.join(", ")
             )));
         }
         if note.as_deref().is_none_or(|n| n.trim().is_empty()) {
-            return Err(MatchError::Workflow("a dismissal needs a note".into()));
+            return Err(MatchError::Incomplete("a dismissal needs a note".into()));
         }
         event.reason = Some(reason.clone());
         if alert.severity == Severity::Critical {
@@ -193,9 +189,7 @@ pub async fn act(
         .transition_alert(id, from, to, assignee, &event)
         .await?
     {
-        return Err(MatchError::Workflow(
-            "the alert changed meanwhile; try again".into(),
-        ));
+        return Err(MatchError::Raced);
     }
     Ok(Outcome::Moved { from, to })
 }
