@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 // The storage tests' databases: a temporary SQLite file, a fresh PostgreSQL database.
 #[allow(dead_code)]
 #[path = "../../store/tests/support/mod.rs"]
+#[macro_use]
 mod support;
 
 fn at(minute: u32) -> DateTime<Utc> {
@@ -434,36 +435,13 @@ async fn alerts_page_in_id_order(store: Arc<dyn Store>) {
     );
 }
 
-/// Expands every test once per backend: `sqlite::name` and `postgres::name`.
-macro_rules! backend_tests {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::support::TestDb::sqlite().await;
-                    super::$name(db.store().await).await;
-                }
-            )+
-        }
-
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::support::TestDb::postgres().await;
-                    super::$name(db.store().await).await;
-                    db.drop_database().await;
-                }
-            )+
-        }
-    };
-}
-
-backend_tests!(
-    every_step_is_in_the_history,
-    a_critical_dismissal_needs_a_second_reviewer,
-    racing_reviewers_move_an_alert_once,
-    corrected_evidence_resolves_and_returning_evidence_reopens,
-    alerts_page_in_id_order,
+// Every test once per backend: `sqlite::name` and `postgres::name`.
+per_backend!(
+    store: [
+        every_step_is_in_the_history,
+        a_critical_dismissal_needs_a_second_reviewer,
+        racing_reviewers_move_an_alert_once,
+        corrected_evidence_resolves_and_returning_evidence_reopens,
+        alerts_page_in_id_order,
+    ],
 );

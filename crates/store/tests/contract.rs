@@ -15,6 +15,7 @@ use chrono::{TimeZone, Utc};
 use rust_decimal::Decimal;
 
 mod queries;
+#[macro_use]
 mod support;
 
 use queries::{
@@ -861,94 +862,36 @@ async fn api_keys_are_kept_by_token_hash(store: Arc<dyn Store>) {
     assert_eq!(keys[1].revoked_at, None);
 }
 
-/// Expands every contract test once per backend: `sqlite::name` and `postgres::name`.
-macro_rules! contract_tests {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::support::TestDb::sqlite().await;
-                    super::$name(db.store().await).await;
-                }
-            )+
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn concurrent_writers_lose_nothing() {
-                let db = crate::support::TestDb::sqlite().await;
-                super::concurrent_writers_lose_nothing(db.opener()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn one_claim_per_schedule_tick() {
-                let db = crate::support::TestDb::sqlite().await;
-                super::one_claim_per_schedule_tick(db.opener()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn webhook_claims_are_exclusive() {
-                let db = crate::support::TestDb::sqlite().await;
-                super::webhook_claims_are_exclusive(db.opener()).await;
-            }
-        }
-
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::support::TestDb::postgres().await;
-                    super::$name(db.store().await).await;
-                    db.drop_database().await;
-                }
-            )+
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn concurrent_writers_lose_nothing() {
-                let db = crate::support::TestDb::postgres().await;
-                super::concurrent_writers_lose_nothing(db.opener()).await;
-                db.drop_database().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn one_claim_per_schedule_tick() {
-                let db = crate::support::TestDb::postgres().await;
-                super::one_claim_per_schedule_tick(db.opener()).await;
-                db.drop_database().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn webhook_claims_are_exclusive() {
-                let db = crate::support::TestDb::postgres().await;
-                super::webhook_claims_are_exclusive(db.opener()).await;
-                db.drop_database().await;
-            }
-        }
-    };
-}
-
-contract_tests!(
-    insert_and_read_back,
-    reinsert_is_a_no_op,
-    changed_content_writes_one_new_version,
-    a_key_twice_in_one_batch_applies_in_order,
-    invalid_records_are_kept_and_the_rest_goes_on,
-    a_batch_of_100k_records,
-    runs_and_rejections_are_recorded,
-    migrations_run_twice,
-    checkpoints_are_saved_and_cleared,
-    pages_walk_every_current_record_once,
-    webhook_inbox_keeps_each_delivery_once,
-    webhook_rejections_are_counted,
-    api_keys_are_kept_by_token_hash,
-    project_queries_filter_order_and_page,
-    credit_queries_filter_order_and_page,
-    credit_pages_survive_writes_between_pages,
-    serial_overlap_lookup,
-    statistics_sum_exactly,
-    changes_since_a_time,
-    alert_queries_filter_and_order,
-    batch_lookups_skip_missing,
-    registry_counts_and_rejected_pages,
+per_backend!(
+    store: [
+        insert_and_read_back,
+        reinsert_is_a_no_op,
+        changed_content_writes_one_new_version,
+        a_key_twice_in_one_batch_applies_in_order,
+        invalid_records_are_kept_and_the_rest_goes_on,
+        a_batch_of_100k_records,
+        runs_and_rejections_are_recorded,
+        migrations_run_twice,
+        checkpoints_are_saved_and_cleared,
+        pages_walk_every_current_record_once,
+        webhook_inbox_keeps_each_delivery_once,
+        webhook_rejections_are_counted,
+        api_keys_are_kept_by_token_hash,
+        project_queries_filter_order_and_page,
+        credit_queries_filter_order_and_page,
+        credit_pages_survive_writes_between_pages,
+        serial_overlap_lookup,
+        statistics_sum_exactly,
+        changes_since_a_time,
+        alert_queries_filter_and_order,
+        batch_lookups_skip_missing,
+        registry_counts_and_rejected_pages,
+    ],
+    opener: [
+        concurrent_writers_lose_nothing,
+        one_claim_per_schedule_tick,
+        webhook_claims_are_exclusive,
+    ],
 );
 
 #[test]

@@ -102,3 +102,33 @@ async fn open(url: DatabaseUrl) -> Arc<dyn Store> {
     store.migrate().await.expect("migrate");
     Arc::from(store)
 }
+
+/// Expands each test once per backend, as `sqlite::name` and `postgres::name`: a `store` test
+/// takes a migrated store, an `opener` test opens stores of its own on one database. A
+/// PostgreSQL test database is dropped when its test passes; a failed one is left for a look.
+macro_rules! per_backend {
+    (store: [$($store:ident),* $(,)?] $(, opener: [$($opener:ident),* $(,)?])? $(,)?) => {
+        per_backend!(@in sqlite, [$($store),*], [$($($opener),*)?]);
+        per_backend!(@in postgres, [$($store),*], [$($($opener),*)?]);
+    };
+    (@in $backend:ident, [$($store:ident),*], [$($opener:ident),*]) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $store() {
+                    let db = crate::support::TestDb::$backend().await;
+                    super::$store(db.store().await).await;
+                    db.drop_database().await;
+                }
+            )*
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $opener() {
+                    let db = crate::support::TestDb::$backend().await;
+                    super::$opener(db.opener()).await;
+                    db.drop_database().await;
+                }
+            )*
+        }
+    };
+}
