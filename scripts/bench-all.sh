@@ -64,8 +64,10 @@ bench() {
         echo
         echo '```'
     } >>"$DRAFT"
-    # Keep the figures, not cargo's build chatter.
-    "$@" 2>&1 | grep -vE '^\s*(Compiling|Running|Finished|Downloaded|Downloading|Updating|Blocking|Locking|Adding|Building|Checking) |^\s*$' |
+    # Keep the figures: not cargo's build chatter, nor criterion's progress lines and its
+    # comparison with whatever run this machine made before.
+    "$@" 2>&1 |
+        grep --line-buffered -vE '^\s*(Compiling|Running|Finished|Downloaded|Downloading|Updating|Blocking|Locking|Adding|Building|Checking) |^\s*$|^Benchmarking |^\s*change:|^\s*time:\s+\[[−+-]|^\s*thrpt:\s+\[[−+-]|^\s*(Performance has|No change in performance|Change within noise)' |
         tee -a "$DRAFT"
     local status=${PIPESTATUS[0]}
     echo '```' >>"$DRAFT"

@@ -560,6 +560,12 @@ fn bucket_max_span(b: u32) -> i64 {
 /// per length bucket, each reading only blocks that start late enough to reach `start` for
 /// their length. `None` when no stored block can overlap (unit numbers above the 63-bit
 /// limit).
+///
+/// SQLite runs one `UNION ALL` branch per bucket. PostgreSQL planned those 33 branches afresh
+/// on every call (4 to 10 ms, for under 2 ms of running them), so it runs one subquery per
+/// bucket of a list instead, planned once. The subquery's own `LIMIT` keeps it a nested loop
+/// of index range scans: joined plainly, PostgreSQL misjudges the range condition and scans
+/// the table.
 pub(crate) fn credits_overlapping(
     backend: Backend,
     namespace: &str,
@@ -571,32 +577,47 @@ pub(crate) fn credits_overlapping(
         return None;
     }
     let end = end.min(MAX_UNIT_NUMBER);
-    let bucket = match backend {
-        Backend::Sqlite => "c.serial_bucket",
-        Backend::Postgres => "carbonmesh_serial_bucket(c.serial_start, c.serial_end)",
-    };
     let mut q = Select::default();
     let ns = q.text(namespace);
     let s = q.arg(Arg::Int(start as i64));
     let e = q.arg(Arg::Int(end as i64));
-    let branches: Vec<String> = (0..SERIAL_BUCKETS)
-        .map(|b| {
-            // start - span never overflows: start >= 0 and span <= i64::MAX.
-            format!(
-                "SELECT c.payload, c.serial_start, c.registry, c.record_key \
-                 FROM credit_records c WHERE c.serial_namespace = {ns} AND {bucket} = {b} \
-                 AND c.serial_start >= {s} - {span} AND c.serial_start <= {e} \
-                 AND c.serial_end >= {s}",
-                span = bucket_max_span(b)
-            )
-        })
-        .collect();
     let limit = q.arg(Arg::Int(i64::from(limit)));
-    q.text = format!(
-        "SELECT o.payload FROM ({}) o ORDER BY o.serial_start, o.registry, o.record_key \
-         LIMIT {limit}",
-        branches.join(" UNION ALL ")
-    );
+    // start - span never overflows: start >= 0 and span <= i64::MAX.
+    q.text = match backend {
+        Backend::Sqlite => {
+            let branches: Vec<String> = (0..SERIAL_BUCKETS)
+                .map(|b| {
+                    format!(
+                        "SELECT c.payload, c.serial_start, c.registry, c.record_key \
+                         FROM credit_records c WHERE c.serial_namespace = {ns} \
+                         AND c.serial_bucket = {b} AND c.serial_start >= {s} - {span} \
+                         AND c.serial_start <= {e} AND c.serial_end >= {s}",
+                        span = bucket_max_span(b)
+                    )
+                })
+                .collect();
+            format!(
+                "SELECT o.payload FROM ({}) o ORDER BY o.serial_start, o.registry, \
+                 o.record_key LIMIT {limit}",
+                branches.join(" UNION ALL ")
+            )
+        }
+        Backend::Postgres => {
+            let buckets: Vec<String> = (0..SERIAL_BUCKETS)
+                .map(|b| format!("({b}, {}::bigint)", bucket_max_span(b)))
+                .collect();
+            format!(
+                "SELECT c.payload FROM (VALUES {}) AS b (bucket, span) \
+                 CROSS JOIN LATERAL (SELECT c.payload, c.serial_start, c.registry, \
+                 c.record_key FROM credit_records c WHERE c.serial_namespace = {ns} \
+                 AND c.serial_bucket = b.bucket AND c.serial_start >= {s} - b.span \
+                 AND c.serial_start <= {e} AND c.serial_end >= {s} \
+                 ORDER BY c.serial_start, c.registry, c.record_key LIMIT {limit}) c \
+                 ORDER BY c.serial_start, c.registry, c.record_key LIMIT {limit}",
+                buckets.join(", ")
+            )
+        }
+    };
     Some(q)
 }
 
