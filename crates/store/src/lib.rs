@@ -140,10 +140,19 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<CreditRecord>>;
 
-    /// Puts a verified webhook delivery in the inbox (status `pending`; its `status`,
-    /// `attempts`, `error` and `processed_at` are not read). False when a delivery with the
-    /// same connector and id is already there: nothing is written then.
-    async fn insert_delivery(&self, delivery: &WebhookDelivery) -> StoreResult<bool>;
+    /// Puts verified webhook deliveries in the inbox, in one transaction and in order (status
+    /// `pending`; their `status`, `attempts`, `error` and `processed_at` are not read). For
+    /// each, false when a delivery with the same connector and id is already there, an
+    /// earlier one of the same call included: nothing is written for it then.
+    async fn insert_deliveries(&self, deliveries: &[WebhookDelivery]) -> StoreResult<Vec<bool>>;
+
+    /// Puts one verified webhook delivery in the inbox, as [`Store::insert_deliveries`].
+    async fn insert_delivery(&self, delivery: &WebhookDelivery) -> StoreResult<bool> {
+        let inserted = self
+            .insert_deliveries(std::slice::from_ref(delivery))
+            .await?;
+        Ok(inserted.first().copied().unwrap_or(false))
+    }
 
     /// Claims up to `limit` pending deliveries whose lease is free or ran out at `now`,
     /// oldest first, for `holder` until `lease_until`, counting an attempt on each. A delivery

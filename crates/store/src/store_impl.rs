@@ -302,20 +302,26 @@ macro_rules! impl_store {
                 Ok(rows.into_iter().map(|(_, _, json)| json.0).collect())
             }
 
-            async fn insert_delivery(
+            async fn insert_deliveries(
                 &self,
-                delivery: &carbonmesh_model::WebhookDelivery,
-            ) -> $crate::StoreResult<bool> {
-                let done = ::sqlx::query($crate::rows::INSERT_DELIVERY)
-                    .bind(&delivery.connector)
-                    .bind(&delivery.id)
-                    .bind(db_time(delivery.received_at))
-                    .bind(&delivery.verification)
-                    .bind(delivery.kind.as_str())
-                    .bind(&delivery.payload)
-                    .execute(&self.writer)
-                    .await?;
-                Ok(done.rows_affected() == 1)
+                deliveries: &[carbonmesh_model::WebhookDelivery],
+            ) -> $crate::StoreResult<Vec<bool>> {
+                let mut tx = begin_write(&self.writer).await?;
+                let mut inserted = Vec::with_capacity(deliveries.len());
+                for delivery in deliveries {
+                    let done = ::sqlx::query($crate::rows::INSERT_DELIVERY)
+                        .bind(&delivery.connector)
+                        .bind(&delivery.id)
+                        .bind(db_time(delivery.received_at))
+                        .bind(&delivery.verification)
+                        .bind(delivery.kind.as_str())
+                        .bind(&delivery.payload)
+                        .execute(&mut *tx)
+                        .await?;
+                    inserted.push(done.rows_affected() == 1);
+                }
+                tx.commit().await?;
+                Ok(inserted)
             }
 
             async fn claim_deliveries(

@@ -542,11 +542,18 @@ async fn webhook_inbox_keeps_each_delivery_once(store: Arc<dyn Store>) {
             .await
             .expect("other connector")
     );
-    assert!(
+    // A batch is written in order: a redelivery within it, or of an earlier delivery, is
+    // recognised like one arriving alone.
+    assert_eq!(
         store
-            .insert_delivery(&delivery("msg_2", "{}"))
+            .insert_deliveries(&[
+                delivery("msg_2", "{}"),
+                delivery("msg_1", "{\"a\":3}"),
+                delivery("msg_2", "{\"b\":1}"),
+            ])
             .await
-            .expect("insert")
+            .expect("insert a batch"),
+        vec![true, false, false]
     );
 
     let claimed = store

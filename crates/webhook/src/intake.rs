@@ -224,7 +224,14 @@ async fn accept(
         processed_at: None,
         payload: body,
     };
-    match inbox.store.insert_delivery(&delivery).await {
+    let (done, written) = tokio::sync::oneshot::channel();
+    let stored = match inbox.writes.send((delivery, done)).await {
+        Ok(()) => written
+            .await
+            .unwrap_or_else(|_| Err("the inbox writer stopped".into())),
+        Err(_) => Err("the inbox writer stopped".into()),
+    };
+    match stored {
         Ok(true) => {
             inbox.wake.notify_one();
             Ok((
@@ -239,7 +246,7 @@ async fn accept(
         )
             .into_response()),
         Err(error) => {
-            tracing::error!(connector, %error, "cannot store a webhook delivery");
+            tracing::error!(connector, error, "cannot store a webhook delivery");
             let mut response = (
                 StatusCode::SERVICE_UNAVAILABLE,
                 axum::Json(json!({ "error": "inbox unavailable", "detail": "try again later" })),
@@ -259,4 +266,44 @@ fn timestamp_refusal(error: SignatureError) -> Refusal {
         SignatureError::NoV1 | SignatureError::Mismatch => "invalid signature",
     };
     Refusal::new(StatusCode::UNAUTHORIZED, reason, error.to_string())
+}
+
+/// Deliveries the writer takes into one transaction at most.
+const WRITE_BATCH: usize = 128;
+
+/// Verified deliveries waiting for the writer, at most.
+pub(crate) const WRITE_QUEUE: usize = 1024;
+
+/// A verified delivery, and where its handler waits to learn whether it was new.
+pub(crate) type PendingWrite = (
+    WebhookDelivery,
+    tokio::sync::oneshot::Sender<Result<bool, String>>,
+);
+
+/// Writes verified deliveries to the store until every handler is gone. Whatever arrived while
+/// the previous transaction ran goes into the next one (group commit): under load a commit
+/// serves many acknowledgements, and a delivery alone is written at once. Each handler
+/// acknowledges only after the transaction holding its delivery committed.
+pub(crate) async fn write_deliveries(
+    store: Arc<dyn carbonmesh_store::Store>,
+    mut queue: tokio::sync::mpsc::Receiver<PendingWrite>,
+) {
+    let mut batch: Vec<PendingWrite> = Vec::with_capacity(WRITE_BATCH);
+    while queue.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+        let (deliveries, waiting): (Vec<WebhookDelivery>, Vec<_>) = batch.drain(..).unzip();
+        match store.insert_deliveries(&deliveries).await {
+            Ok(inserted) => {
+                for (new, done) in inserted.into_iter().zip(waiting) {
+                    // A handler that went away (client disconnected) needs no answer.
+                    let _ = done.send(Ok(new));
+                }
+            }
+            Err(error) => {
+                let error = error.to_string();
+                for done in waiting {
+                    let _ = done.send(Err(error.clone()));
+                }
+            }
+        }
+    }
 }

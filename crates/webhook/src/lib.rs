@@ -78,20 +78,26 @@ pub struct Inbox {
     endpoints: HashMap<String, Endpoint>,
     settings: WebhookSettings,
     wake: Notify,
+    /// Verified deliveries on their way into the store (see [`intake::write_deliveries`]).
+    writes: tokio::sync::mpsc::Sender<intake::PendingWrite>,
 }
 
 impl Inbox {
-    /// An inbox for `endpoints`, by connector name (`verra`, `gold-standard`, …).
+    /// An inbox for `endpoints`, by connector name (`verra`, `gold-standard`, …). Starts the
+    /// task that writes verified deliveries, so it must be called inside a tokio runtime.
     pub fn new(
         store: Arc<dyn Store>,
         endpoints: HashMap<String, Endpoint>,
         settings: WebhookSettings,
     ) -> Arc<Self> {
+        let (writes, queue) = tokio::sync::mpsc::channel(intake::WRITE_QUEUE);
+        tokio::spawn(intake::write_deliveries(store.clone(), queue));
         Arc::new(Self {
             store,
             endpoints,
             settings,
             wake: Notify::new(),
+            writes,
         })
     }
 
