@@ -225,12 +225,11 @@ async fn accept(
         payload: body,
     };
     let (done, written) = tokio::sync::oneshot::channel();
-    let stored = match inbox.writes.send((delivery, done)).await {
-        Ok(()) => written
-            .await
-            .unwrap_or_else(|_| Err("the inbox writer stopped".into())),
-        Err(_) => Err("the inbox writer stopped".into()),
+    let answer = match inbox.writes.send((delivery, done)).await {
+        Ok(()) => written.await.ok(),
+        Err(_) => None,
     };
+    let stored = answer.unwrap_or_else(|| Err("the inbox writer stopped".into()));
     match stored {
         Ok(true) => {
             inbox.wake.notify_one();
