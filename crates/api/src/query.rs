@@ -306,7 +306,8 @@ pub enum CreditOrderBy {
     /// By registry and record key.
     #[default]
     Key,
-    /// Newest event first.
+    /// Newest event first (records without a date last); records of one date in the order
+    /// they were first stored.
     EventDateDesc,
 }
 

@@ -13,7 +13,7 @@ use chrono::Utc;
 use crate::apply::{normalize_page, write_normalized};
 
 /// Raw records normalized and written per batch: bounds memory held by one transaction.
-const BATCH: usize = 10_000;
+const BATCH: usize = 50_000;
 
 /// Why a file could not be imported at all (bad rows are rejected, not fatal).
 #[derive(Debug, thiserror::Error)]

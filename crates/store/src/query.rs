@@ -94,7 +94,8 @@ pub enum CreditOrder {
     /// By registry and record key.
     #[default]
     Key,
-    /// Newest event first (records without a date last), then registry and key.
+    /// Newest event first (records without a date last); records of one date in the order
+    /// they were first stored.
     EventDateDesc,
 }
 

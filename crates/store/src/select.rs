@@ -419,30 +419,47 @@ fn listing_from(join_project: bool, conditions: &mut Vec<String>) -> &'static st
     }
 }
 
-/// The cursor of a credit record in `order`.
-pub(crate) fn credit_cursor(order: CreditOrder, record: &carbonmesh_model::CreditRecord) -> String {
-    let registry = record.registry.as_str();
+/// The column numbering credit records in the order they were first stored: the rowid in
+/// SQLite, `seq` in PostgreSQL (see the 0008 migrations). Ties between records of one event
+/// date are listed in that order.
+fn stored_order(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "c.rowid",
+        Backend::Postgres => "c.seq",
+    }
+}
+
+/// The cursor of a credit record in `order`; `stored` is its [`stored_order`] value.
+pub(crate) fn credit_cursor(
+    order: CreditOrder,
+    record: &carbonmesh_model::CreditRecord,
+    stored: i64,
+) -> String {
     match order {
-        CreditOrder::Key => cursor(&[registry.into(), record.record_key.clone().into()]),
+        CreditOrder::Key => cursor(&[
+            record.registry.as_str().into(),
+            record.record_key.clone().into(),
+        ]),
         CreditOrder::EventDateDesc => cursor(&[
             record.event_date.map(|d| d.to_string()).into(),
-            registry.into(),
-            record.record_key.clone().into(),
+            stored.into(),
         ]),
     }
 }
 
-/// A page of credit records: statements selecting `payload`, to run in turn until a page
-/// is full. Newest first after a dated record takes three, each one range of the
-/// `credit_records_event_date` index: the rest of that date, the earlier dates, then the
-/// records without a date. One `OR` of the three would make the database read the index
-/// from its start (or from the start of the date) and filter, page after page.
+/// A page of credit records: statements selecting `payload` and the [`stored_order`] value,
+/// to run in turn until a page is full. Newest first after a dated record takes three, each
+/// one range of the `credit_records_event_date` index: the rest of that date, the earlier
+/// dates, then the records without a date. One `OR` of the three would make the database read
+/// the index from its start (or from the start of the date) and filter, page after page.
 pub(crate) fn query_credits(
+    backend: Backend,
     filter: &CreditFilter,
     order: CreditOrder,
     after: Option<&str>,
     limit: u32,
 ) -> StoreResult<Vec<Select>> {
+    let stored = stored_order(backend);
     // One statement with the filter and `extra` conditions (their arguments bound by `bind`).
     let statement = |order_by: &str, bind: &dyn Fn(&mut Select) -> Vec<String>| {
         let mut q = Select::default();
@@ -451,16 +468,11 @@ pub(crate) fn query_credits(
         conditions.extend(bind(&mut q));
         let limit = q.arg(Arg::Int(page_limit(limit)));
         q.text = format!(
-            "SELECT c.payload {}{} ORDER BY {order_by} LIMIT {limit}",
+            "SELECT c.payload, {stored} {}{} ORDER BY {order_by} LIMIT {limit}",
             listing_from(needs_project(filter), &mut conditions),
             where_clause(&conditions)
         );
         q
-    };
-    let after_key = |q: &mut Select, registry: &str, key: &str| {
-        let registry = q.text(registry);
-        let key = q.text(key);
-        format!("(c.registry, c.record_key) > ({registry}, {key})")
     };
     match order {
         CreditOrder::Key => {
@@ -470,37 +482,38 @@ pub(crate) fn query_credits(
                 Some(after) => {
                     let c = Cursor::parse(after, 2)?;
                     let (registry, key) = (c.text(0)?, c.text(1)?);
-                    statement(order_by, &|q| vec![after_key(q, &registry, &key)])
+                    statement(order_by, &|q| {
+                        let registry = q.text(&registry);
+                        let key = q.text(&key);
+                        vec![format!("(c.registry, c.record_key) > ({registry}, {key})")]
+                    })
                 }
             }])
         }
         CreditOrder::EventDateDesc => {
             // The order of the credit_records_event_date index: records without a date last.
-            let order_by = "c.event_date DESC NULLS LAST, c.registry, c.record_key";
-            let undated = "c.registry, c.record_key";
+            let order_by = format!("c.event_date DESC NULLS LAST, {stored}");
             let Some(after) = after else {
-                return Ok(vec![statement(order_by, &|_| Vec::new())]);
+                return Ok(vec![statement(&order_by, &|_| Vec::new())]);
             };
-            let c = Cursor::parse(after, 3)?;
+            let c = Cursor::parse(after, 2)?;
             let date = c.opt_text(0)?.map(|d| c.date(&d)).transpose()?;
-            let (registry, key) = (c.text(1)?, c.text(2)?);
+            let after_stored = c.int(1)?;
+            let later = |q: &mut Select| format!("{stored} > {}", q.arg(Arg::Int(after_stored)));
             Ok(match date {
                 Some(date) => vec![
-                    statement(undated, &|q| {
+                    statement(stored, &|q| {
                         let d = q.arg(Arg::Date(date));
-                        vec![format!("c.event_date = {d}"), after_key(q, &registry, &key)]
+                        vec![format!("c.event_date = {d}"), later(q)]
                     }),
-                    statement(order_by, &|q| {
+                    statement(&order_by, &|q| {
                         let d = q.arg(Arg::Date(date));
                         vec![format!("c.event_date < {d}")]
                     }),
-                    statement(undated, &|_| vec!["c.event_date IS NULL".to_owned()]),
+                    statement(stored, &|_| vec!["c.event_date IS NULL".to_owned()]),
                 ],
-                None => vec![statement(undated, &|q| {
-                    vec![
-                        "c.event_date IS NULL".to_owned(),
-                        after_key(q, &registry, &key),
-                    ]
+                None => vec![statement(stored, &|q| {
+                    vec!["c.event_date IS NULL".to_owned(), later(q)]
                 })],
             })
         }

@@ -484,6 +484,7 @@ mod plans {
         );
 
         let newest = select::query_credits(
+            Backend::Sqlite,
             &CreditFilter::default(),
             CreditOrder::EventDateDesc,
             None,
@@ -495,8 +496,9 @@ mod plans {
         assert!(newest.contains("credit_records_event_date"), "{newest}");
         assert!(!newest.contains("TEMP B-TREE"), "{newest}");
         // After a dated record: a range from its date down, then the undated records.
-        let cursor = select::cursor(&["2024-05-01".into(), "verra".into(), "k".into()]);
+        let cursor = select::cursor(&["2024-05-01".into(), 17.into()]);
         let next = select::query_credits(
+            Backend::Sqlite,
             &CreditFilter::default(),
             CreditOrder::EventDateDesc,
             Some(&cursor),
@@ -505,9 +507,7 @@ mod plans {
         .expect("statement");
         let same_date = plan(&store, &next[0]).await;
         assert!(
-            same_date.contains(
-                "USING INDEX credit_records_event_date (event_date=? AND (registry,record_key)>(?,?))"
-            ),
+            same_date.contains("USING INDEX credit_records_event_date (event_date=? AND rowid>?)"),
             "{same_date}"
         );
         let earlier = plan(&store, &next[1]).await;
@@ -524,6 +524,7 @@ mod plans {
 
         let cursor = select::cursor(&["verra".into(), "k".into()]);
         let by_key = select::query_credits(
+            Backend::Sqlite,
             &CreditFilter::default(),
             CreditOrder::Key,
             Some(&cursor),

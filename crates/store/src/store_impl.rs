@@ -781,20 +781,26 @@ macro_rules! impl_store {
                 after: Option<&str>,
                 limit: u32,
             ) -> $crate::StoreResult<$crate::Page<carbonmesh_model::CreditRecord>> {
-                let mut rows: Vec<::sqlx::types::Json<carbonmesh_model::CreditRecord>> = Vec::new();
-                for select in $crate::select::query_credits(filter, order, after, limit)? {
+                type Row = (::sqlx::types::Json<carbonmesh_model::CreditRecord>, i64);
+                let mut rows: Vec<Row> = Vec::new();
+                for select in $crate::select::query_credits(BACKEND, filter, order, after, limit)? {
                     if rows.len() > limit as usize {
                         break;
                     }
-                    let more: Vec<::sqlx::types::Json<carbonmesh_model::CreditRecord>> =
-                        ::sqlx::query_scalar_with(&select.text, arguments(&select.args)?)
+                    let more: Vec<Row> =
+                        ::sqlx::query_as_with(&select.text, arguments(&select.args)?)
                             .fetch_all(&self.reader)
                             .await?;
                     rows.extend(more);
                 }
                 let items = rows
                     .into_iter()
-                    .map(|json| ($crate::select::credit_cursor(order, &json.0), json.0))
+                    .map(|(json, stored)| {
+                        (
+                            $crate::select::credit_cursor(order, &json.0, stored),
+                            json.0,
+                        )
+                    })
                     .collect();
                 Ok($crate::select::page(items, limit))
             }

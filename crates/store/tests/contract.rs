@@ -21,8 +21,8 @@ mod support;
 use queries::{
     alert_queries_filter_and_order, batch_lookups_skip_missing, changes_since_a_time,
     credit_pages_survive_writes_between_pages, credit_queries_filter_order_and_page,
-    project_queries_filter_order_and_page, registry_counts_and_rejected_pages,
-    serial_overlap_lookup, statistics_sum_exactly,
+    credit_ties_list_in_stored_order, project_queries_filter_order_and_page,
+    registry_counts_and_rejected_pages, serial_overlap_lookup, statistics_sum_exactly,
 };
 
 fn provenance(source: &str) -> Provenance {
@@ -887,6 +887,7 @@ per_backend!(
         project_queries_filter_order_and_page,
         credit_queries_filter_order_and_page,
         credit_pages_survive_writes_between_pages,
+        credit_ties_list_in_stored_order,
         serial_overlap_lookup,
         statistics_sum_exactly,
         changes_since_a_time,

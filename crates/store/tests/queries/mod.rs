@@ -528,6 +528,7 @@ pub async fn credit_queries_filter_order_and_page(store: Arc<dyn Store>) {
         for order in [CreditOrder::Key, CreditOrder::EventDateDesc] {
             let mut expected: Vec<CreditRecord> = matching.iter().map(|c| (*c).clone()).collect();
             expected.sort_by_key(|c| credit_sort_key(order, c));
+            let mut walks = Vec::new();
             for limit in [7, 1000] {
                 let walked = walk(limit, |after| {
                     let store = Arc::clone(&store);
@@ -540,10 +541,88 @@ pub async fn credit_queries_filter_order_and_page(store: Arc<dyn Store>) {
                     }
                 })
                 .await;
-                assert_eq!(walked, expected, "{filter:?} {order:?} {limit}");
+                assert_listed(order, &walked, &expected, &format!("{filter:?} {limit}"));
+                walks.push(walked);
             }
+            assert_eq!(
+                walks[0], walks[1],
+                "{filter:?} {order:?}: pages of 7 and of 1000"
+            );
         }
     }
+}
+
+/// `listed` holds exactly the records of `expected` (sorted by [`credit_sort_key`]), in the
+/// listing's order. Newest first lists the records of one date in the order they were first
+/// stored, which `expected` does not know: there only the sequence of dates is compared.
+fn assert_listed(
+    order: CreditOrder,
+    listed: &[CreditRecord],
+    expected: &[CreditRecord],
+    context: &str,
+) {
+    match order {
+        CreditOrder::Key => assert_eq!(listed, expected, "{context} {order:?}"),
+        CreditOrder::EventDateDesc => {
+            let dates = |records: &[CreditRecord]| -> Vec<Option<NaiveDate>> {
+                records.iter().map(|c| c.event_date).collect()
+            };
+            assert_eq!(dates(listed), dates(expected), "{context} {order:?}");
+            let mut sorted = listed.to_vec();
+            sorted.sort_by_key(|c| credit_sort_key(order, c));
+            assert_eq!(sorted, expected, "{context} {order:?}");
+        }
+    }
+}
+
+/// Newest first, records of one date come in the order they were first stored: a later
+/// batch after an earlier one whatever the keys, and a changed record keeps its place.
+pub async fn credit_ties_list_in_stored_order(store: Arc<dyn Store>) {
+    let on = |key: &str, day: Option<NaiveDate>| {
+        block(
+            RegistryId::Verra,
+            key,
+            "VCS1",
+            TransactionType::Retirement,
+            Decimal::ONE,
+            None,
+            Some(2020),
+            day,
+        )
+    };
+    let day = Some(date(2024, 5, 1));
+    let first = vec![on("d", day), on("b", day), on("x", None)];
+    let second = vec![on("c", day), on("a", day), on("e", Some(date(2024, 5, 2)))];
+    for batch in [&first, &second] {
+        store
+            .upsert_credits(&batch.iter().cloned().map(stamp).collect::<Vec<_>>())
+            .await
+            .expect("upsert");
+    }
+    let mut changed = on("b", day);
+    changed.note = Some("changed".into());
+    store
+        .upsert_credits(&[stamp(changed)])
+        .await
+        .expect("change");
+    let listed = walk(2, |after| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .query_credits(
+                    &CreditFilter::default(),
+                    CreditOrder::EventDateDesc,
+                    after.as_deref(),
+                    2,
+                )
+                .await
+                .expect("query")
+        }
+    })
+    .await;
+    let keys: Vec<&str> = listed.iter().map(|c| c.record_key.as_str()).collect();
+    // Within a batch, records are stored in key order.
+    assert_eq!(keys, ["e", "b", "d", "a", "c", "x"]);
 }
 
 /// Records inserted (and changed) between pages: every record present from the start is
@@ -595,8 +674,6 @@ pub async fn credit_pages_survive_writes_between_pages(store: Arc<dyn Store>) {
                 .await
                 .expect("insert between pages");
         }
-        let keys: Vec<CreditKey> = seen.iter().map(|c| credit_sort_key(order, c)).collect();
-        assert!(keys.windows(2).all(|w| w[0] < w[1]), "strictly in order");
         let seen_keys: HashSet<(RegistryId, String)> = seen
             .iter()
             .map(|c| (c.registry, c.record_key.clone()))
@@ -612,21 +689,35 @@ pub async fn credit_pages_survive_writes_between_pages(store: Arc<dyn Store>) {
                 c.record_key
             );
         }
-        // Every record ahead of the final cursor when it was written was found.
-        let last = keys.last().expect("records").clone();
+        // The listing as it stands now: records keep their places while others are inserted
+        // or changed, so the pages walked must follow it.
         let now = store
             .query_credits(&filter, order, None, 100_000)
             .await
             .expect("all");
-        for (_, c) in &now.items {
-            if credit_sort_key(order, c) <= last {
-                assert!(
-                    seen_keys.contains(&(c.registry, c.record_key.clone())) || {
-                        // Inserted behind the cursor after it passed: legitimately not seen.
-                        c.record_key.contains("-new-")
-                    }
-                );
-            }
+        let listed: Vec<CreditRecord> = now.items.iter().map(|(_, c)| c.clone()).collect();
+        let mut sorted = listed.clone();
+        sorted.sort_by_key(|c| credit_sort_key(order, c));
+        assert_listed(order, &listed, &sorted, "after the writes");
+        let place: BTreeMap<(RegistryId, &str), usize> = listed
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((c.registry, c.record_key.as_str()), i))
+            .collect();
+        let places: Vec<usize> = seen
+            .iter()
+            .map(|c| place[&(c.registry, c.record_key.as_str())])
+            .collect();
+        assert!(places.windows(2).all(|w| w[0] < w[1]), "strictly in order");
+        // Every record ahead of the final cursor when it was written was found.
+        let last = *places.last().expect("records");
+        for c in &listed[..=last] {
+            assert!(
+                seen_keys.contains(&(c.registry, c.record_key.clone())) || {
+                    // Inserted behind the cursor after it passed: legitimately not seen.
+                    c.record_key.contains("-new-")
+                }
+            );
         }
         assert!(seen.len() > 200 - 200 / 7, "{} records seen", seen.len());
         assert_eq!(
