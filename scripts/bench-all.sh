@@ -5,7 +5,7 @@
 #   scripts/bench-all.sh [OUTPUT]        (default BENCHMARKS.md)
 #
 # In order: serial parsing; the batched upsert on SQLite and PostgreSQL (a throwaway cluster,
-# as for the tests); the import of a Verra export beside offsets-db-data's pipeline on the
+# as for the tests), and the engines' own insert rate on the same rows; the import of a Verra export beside offsets-db-data's pipeline on the
 # same file (with the ratio); webhook intake; matching, with the CAD Trust baseline query on
 # the same data; the GraphQL API under load. The benches' own variables shrink the sizes
 # (e.g. ROWS=100000 CARBONMESH_BENCH_RECORDS=50000 MATCH_BENCH_BLOCKS=1000000
@@ -93,6 +93,15 @@ moved to `record_versions`, the current row overwritten). Records per second ove
 pass, commits included. SQLite is a file (WAL, `synchronous=NORMAL`); PostgreSQL the
 throwaway cluster of `scripts/with-postgres.sh`. Then the API's read queries on that data.
 Target: at least 100,000 new records/s on SQLite and 50,000 on PostgreSQL.
+EOF
+
+bench "Storage: what the database engine alone inserts" \
+    scripts/with-postgres.sh cargo bench -p carbonmesh-store --bench ceiling <<'EOF'
+The bound on the figures above: rows of the same shape, built by the database itself
+beforehand, copied into `credit_records` in transactions of 10,000 by one `INSERT ... SELECT`
+each, with no client work at all; on a fresh database with the schema's indexes, then on one
+with only the primary key. The upsert does these inserts and more (lookups, JSON, hashes,
+binding), so it cannot exceed the first figure of each backend.
 EOF
 
 bench "Import: Verra export, carbonmesh vs offsets-db-data" scripts/bench-import.sh <<'EOF'
