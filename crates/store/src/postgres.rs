@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Arguments, PgConnection, Postgres, Transaction};
+use sqlx::{Arguments, Connection, PgConnection, Postgres, Transaction};
 
 use crate::batch::Value;
 use crate::sql::{Kind, Statement, Statements};
@@ -170,6 +170,36 @@ async fn upsert_rows<T: crate::batch::Versioned>(
         .collect())
 }
 
+/// Inserts the records of `write` classified as new (version 1) with the plain insert, and
+/// returns how many it wrote: all of them, or none when another writer inserted one of them
+/// after they were classified. The insert then fails on the key; it runs inside a savepoint,
+/// so the failure undoes only the insert, and the caller writes those records with the
+/// conflict-aware upsert instead.
+async fn insert_new<T: crate::batch::Versioned>(
+    tx: &mut PgConnection,
+    statement: &Statement,
+    chunk: &crate::batch::Chunk<'_, T>,
+    write: &[(usize, i64)],
+    now: &str,
+) -> StoreResult<usize> {
+    let new: Vec<(usize, i64)> = write.iter().copied().filter(|&(_, v)| v == 1).collect();
+    if new.is_empty() {
+        return Ok(0);
+    }
+    let mut savepoint = tx.begin().await?;
+    match write_rows::<(i64,)>(&mut savepoint, statement, chunk.rows(&new, now)).await {
+        Ok(_) => {
+            savepoint.commit().await?;
+            Ok(new.len())
+        }
+        Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+            savepoint.rollback().await?;
+            Ok(0)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl PostgresStore {
     /// Writes a batch chunk by chunk in one transaction (see `sql.rs` for the three
     /// statements per chunk).
@@ -228,6 +258,11 @@ impl PostgresStore {
                     }
                     write.sort_unstable();
                 }
+                if insert_new(&mut tx, &sql.insert, chunk, &write, &now).await? > 0 {
+                    let before = write.len();
+                    write.retain(|&(_, version)| version > 1);
+                    counts.new += (before - write.len()) as u64;
+                }
                 if write.is_empty() {
                     break;
                 }
@@ -250,3 +285,90 @@ impl PostgresStore {
 }
 
 impl_store!(PostgresStore, PgConnection);
+
+#[cfg(test)]
+mod tests {
+    //! The plain insert's fallback, which needs two writers racing between the classification
+    //! and the insert: reproduced here by inserting a record the chunk classified as new.
+
+    use super::*;
+    use crate::Store as _;
+    use carbonmesh_model::{CreditRecord, Normalized, Provenance, RegistryId, TransactionType};
+    use carbonmesh_model::{UnitStatus, sha256_hex};
+
+    fn stamped(key: &str) -> crate::Stamped<CreditRecord> {
+        crate::Stamped {
+            record: CreditRecord {
+                registry: RegistryId::Verra,
+                record_key: key.into(),
+                registry_project_id: "VCS1".into(),
+                transaction_type: Normalized::new(TransactionType::Issuance, "Issuance"),
+                quantity: 10.into(),
+                serial: None,
+                serial_range: None,
+                vintage: Some(2020),
+                monitoring_period: None,
+                event_date: None,
+                status: Normalized::new(UnitStatus::Active, "Active"),
+                account: None,
+                beneficiary: None,
+                reason: None,
+                note: None,
+            },
+            provenance: Provenance {
+                source: "test".into(),
+                raw_hash: sha256_hex(key.as_bytes()),
+                fetched_at: Utc::now(),
+                run_id: None,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_inserted_meanwhile_falls_back_to_the_upsert() {
+        let admin_url = std::env::var("CARBONMESH_TEST_POSTGRES_URL").expect(
+            "CARBONMESH_TEST_POSTGRES_URL is not set: run scripts/test.sh, which starts a \
+             throwaway PostgreSQL cluster and sets it",
+        );
+        let name = format!("carbonmesh_fallback_{}", std::process::id());
+        let mut admin = PgConnection::connect(&admin_url).await.expect("connect");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let (base, _) = admin_url.rsplit_once('/').expect("a database in the URL");
+        let url = DatabaseUrl::parse(&format!("{base}/{name}")).expect("url");
+        let store = PostgresStore::open(&url).await.expect("open");
+        store.migrate().await.expect("migrate");
+
+        let batch = [stamped("a"), stamped("b")];
+        let prepared = crate::batch::prepare(&batch).expect("prepare");
+        let chunk = &prepared.chunks[0];
+        // Both classified as new; then another writer stores "b".
+        let write = [(0, 1), (1, 1)];
+        store
+            .upsert_credits(&batch[1..])
+            .await
+            .expect("the other writer");
+        let now = crate::batch::timestamp(Utc::now());
+        let mut tx = begin_write(&store.writer).await.expect("begin");
+        let inserted = insert_new(&mut tx, &store.sql.credits.insert, chunk, &write, &now)
+            .await
+            .expect("a key violation is not an error");
+        assert_eq!(inserted, 0);
+        // The transaction goes on: the upsert writes "a" and leaves "b" to classify again.
+        let left = upsert_rows(&mut tx, &store.sql.credits.upsert, chunk, &write, &now)
+            .await
+            .expect("upsert after the failed insert");
+        assert_eq!(left, vec![1]);
+        tx.commit().await.expect("commit");
+        let a = store.credit(RegistryId::Verra, "a").await.expect("read");
+        assert_eq!(a.map(|c| c.record_key), Some("a".to_owned()));
+
+        drop(store);
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .expect("drop database");
+    }
+}

@@ -15,7 +15,10 @@
 //!    copy them to `record_versions`;
 //! 3. `upsert`: insert the new records at version 1 and overwrite the superseded ones with
 //!    the next version. The update only applies on top of the version step 2 copied, so a
-//!    record another writer inserted in between is left alone and classified again.
+//!    record another writer inserted in between is left alone and classified again. The new
+//!    records go first through `insert`, a plain insert without the conflict handling (about
+//!    a fifth cheaper); if another writer inserted one of them meanwhile it fails on the key,
+//!    is undone to a savepoint, and `upsert` writes them instead.
 
 /// How a column's values are bound: the Rust side writes `batch::Value::Text` or `Int` (or
 /// `Null`) accordingly.
@@ -146,6 +149,9 @@ pub(crate) struct Upsert {
     /// Binds full rows (`batch::Chunk::rows`); returns `(registry, record key)` of the rows
     /// written.
     pub upsert: Statement,
+    /// Binds full rows, as `upsert`, of records classified as new: a plain insert, which
+    /// fails on a key another writer inserted meanwhile (see `postgres::insert_new`).
+    pub insert: Statement,
 }
 
 /// The PostgreSQL statements.
@@ -221,10 +227,17 @@ impl Upsert {
                 record_key = table.record_key,
             )
         });
+        let insert = statement(&columns, |source| {
+            format!(
+                "INSERT INTO {t} ({columns}) {source}",
+                columns = names(columns.iter().copied()),
+            )
+        });
         Self {
             classify,
             supersede,
             upsert,
+            insert,
         }
     }
 }
