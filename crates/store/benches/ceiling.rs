@@ -14,10 +14,12 @@
 
 use std::time::Instant;
 
+mod common;
+
 use carbonmesh_store::DatabaseUrl;
 use sqlx::{Connection, Executor, PgConnection};
 
-const BATCH: i64 = 10_000;
+const BATCH: usize = 10_000;
 
 /// The staging table: `credit_records`' columns, their types, and the row number `i`.
 const STAGING: &str =
@@ -77,11 +79,12 @@ fn postgres_staging() -> String {
     )
 }
 
-/// Copies staged rows `first ..= first + rows - 1` into `credit_records` (`?`/`$` style).
-fn copy_batch(first: &str, rows: &str) -> String {
+/// Copies the staged rows from `first` (a placeholder, `?1` or `$1`) on, one batch of them,
+/// into `credit_records`.
+fn copy_batch(first: &str) -> String {
     format!(
         "INSERT INTO credit_records ({COLUMNS}) SELECT {COLUMNS} FROM staging \
-         WHERE i BETWEEN {first} AND {first} + {rows} - 1"
+         WHERE i BETWEEN {first} AND {first} + {BATCH} - 1"
     )
 }
 
@@ -120,14 +123,10 @@ async fn sqlite(path: &std::path::Path, n: i64, primary_key_only: bool) -> f64 {
         .expect("stage");
         conn.execute_batch("CREATE INDEX staging_i ON staging (i)")
             .expect("index");
-        let copy = copy_batch("?1", "?2");
+        let copy = copy_batch("?1");
         let started = Instant::now();
-        let mut first = 0;
-        while first < n {
-            let rows = BATCH.min(n - first);
-            conn.execute(&copy, rusqlite::params![first, rows])
-                .expect("insert");
-            first += rows;
+        for first in (0..n).step_by(BATCH) {
+            conn.execute(&copy, [first]).expect("insert");
         }
         n as f64 / started.elapsed().as_secs_f64()
     })
@@ -179,18 +178,14 @@ async fn postgres(url: &str, n: i64, primary_key_only: bool) -> f64 {
     conn.execute("CREATE INDEX staging_i ON staging (i); ANALYZE staging")
         .await
         .expect("index");
-    let copy = copy_batch("$1", "$2");
+    let copy = copy_batch("$1");
     let started = Instant::now();
-    let mut first = 0;
-    while first < n {
-        let rows = BATCH.min(n - first);
+    for first in (0..n).step_by(BATCH) {
         sqlx::query(&copy)
             .bind(first)
-            .bind(rows)
             .execute(&mut conn)
             .await
             .expect("insert");
-        first += rows;
     }
     let rate = n as f64 / started.elapsed().as_secs_f64();
     drop(conn);
@@ -202,15 +197,8 @@ async fn postgres(url: &str, n: i64, primary_key_only: bool) -> f64 {
 }
 
 fn main() {
-    let n: i64 = std::env::var("CARBONMESH_BENCH_RECORDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500_000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    let n = common::records() as i64;
+    common::runtime().block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
         let all = sqlite(&dir.path().join("all.db"), n, false).await;
         let key_only = sqlite(&dir.path().join("key.db"), n, true).await;
@@ -225,9 +213,7 @@ fn main() {
                     "postgres   {n:>9} rows  engine only, all indexes: {all:>9.0}/s  primary key only: {key_only:>9.0}/s"
                 );
             }
-            Err(_) => println!(
-                "postgres   not measured: run under scripts/with-postgres.sh to include it"
-            ),
+            Err(_) => common::postgres_not_measured(),
         }
     });
 }

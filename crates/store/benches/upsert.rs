@@ -16,6 +16,8 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+
 use carbonmesh_model::{
     CreditRecord, Normalized, Provenance, RegistryId, SerialRange, TransactionType, UnitStatus,
 };
@@ -321,15 +323,8 @@ async fn queries(label: &str, url: DatabaseUrl, n: u64) {
 }
 
 fn main() {
-    let n: u64 = std::env::var("CARBONMESH_BENCH_RECORDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500_000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    let n = common::records();
+    common::runtime().block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
         bench(
             "sqlite",
@@ -341,9 +336,7 @@ fn main() {
             Ok(url) => {
                 bench("postgres", DatabaseUrl::parse(&url).expect("url"), n).await;
             }
-            Err(_) => println!(
-                "postgres   not measured: run under scripts/with-postgres.sh to include it"
-            ),
+            Err(_) => common::postgres_not_measured(),
         }
         let q: u64 = std::env::var("CARBONMESH_BENCH_QUERY_RECORDS")
             .ok()

@@ -181,7 +181,7 @@ async fn insert_new<T: crate::batch::Versioned>(
     chunk: &crate::batch::Chunk<'_, T>,
     write: &[(usize, i64)],
     now: &str,
-) -> StoreResult<usize> {
+) -> StoreResult<u64> {
     let new: Vec<(usize, i64)> = write.iter().copied().filter(|&(_, v)| v == 1).collect();
     if new.is_empty() {
         return Ok(0);
@@ -190,7 +190,7 @@ async fn insert_new<T: crate::batch::Versioned>(
     match write_rows::<(i64,)>(&mut savepoint, statement, chunk.rows(&new, now)).await {
         Ok(_) => {
             savepoint.commit().await?;
-            Ok(new.len())
+            Ok(new.len() as u64)
         }
         Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
             savepoint.rollback().await?;
@@ -258,10 +258,10 @@ impl PostgresStore {
                     }
                     write.sort_unstable();
                 }
-                if insert_new(&mut tx, &sql.insert, chunk, &write, &now).await? > 0 {
-                    let before = write.len();
+                let inserted = insert_new(&mut tx, &sql.insert, chunk, &write, &now).await?;
+                if inserted > 0 {
                     write.retain(|&(_, version)| version > 1);
-                    counts.new += (before - write.len()) as u64;
+                    counts.new += inserted;
                 }
                 if write.is_empty() {
                     break;
