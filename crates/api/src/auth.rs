@@ -57,13 +57,14 @@ fn token(headers: &HeaderMap) -> Option<&str> {
 /// Resolves the caller from request headers (or a websocket's init payload, as headers).
 pub async fn actor(
     store: &dyn Store,
+    uses: &crate::keys::KeyUses,
     headers: &HeaderMap,
     anonymous_read: bool,
 ) -> Result<Actor, AuthError> {
     let Some(token) = token(headers).filter(|t| !t.is_empty()) else {
         return Ok(Actor::anonymous(anonymous_read));
     };
-    match crate::keys::authenticate(store, token)
+    match crate::keys::authenticate(store, uses, token)
         .await
         .map_err(|e| AuthError::Store(anyhow::Error::from(e)))?
     {

@@ -118,6 +118,8 @@ pub fn sdl() -> String {
 struct Api {
     schema: ApiSchema,
     store: Arc<dyn Store>,
+    /// When this process last wrote each key's use.
+    uses: Arc<crate::keys::KeyUses>,
     config: Arc<ApiConfig>,
     limits: RateLimits,
 }
@@ -132,6 +134,7 @@ pub fn router(schema: ApiSchema, store: Arc<dyn Store>, config: ApiConfig) -> Ro
     let api = Api {
         schema,
         store,
+        uses: Arc::default(),
         config: Arc::new(config),
         limits,
     };
@@ -161,23 +164,28 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 async fn caller(api: &Api, headers: &HeaderMap) -> Result<Actor, Response> {
-    crate::auth::actor(api.store.as_ref(), headers, api.config.anonymous_read)
-        .await
-        .map_err(|e| match e {
-            AuthError::InvalidKey => refuse(
-                StatusCode::UNAUTHORIZED,
-                code::UNAUTHENTICATED,
-                "unknown or revoked API key",
-            ),
-            AuthError::Store(error) => {
-                tracing::error!(%error, "API key lookup failed");
-                refuse(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    code::INTERNAL_SERVER_ERROR,
-                    "internal error",
-                )
-            }
-        })
+    crate::auth::actor(
+        api.store.as_ref(),
+        &api.uses,
+        headers,
+        api.config.anonymous_read,
+    )
+    .await
+    .map_err(|e| match e {
+        AuthError::InvalidKey => refuse(
+            StatusCode::UNAUTHORIZED,
+            code::UNAUTHENTICATED,
+            "unknown or revoked API key",
+        ),
+        AuthError::Store(error) => {
+            tracing::error!(%error, "API key lookup failed");
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::INTERNAL_SERVER_ERROR,
+                "internal error",
+            )
+        }
+    })
 }
 
 /// The per-request data: the caller and fresh data loaders.
@@ -379,6 +387,7 @@ async fn graphql_ws(
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
             let store = api.store.clone();
+            let uses = api.uses.clone();
             let anonymous_read = api.config.anonymous_read;
             GraphQLWebSocket::new(socket, api.schema.clone(), protocol)
                 .on_connection_init(move |payload: Value| async move {
@@ -397,7 +406,7 @@ async fn graphql_ws(
                     let actor = match token.and_then(|t| HeaderValue::from_str(&t).ok()) {
                         Some(value) => {
                             headers.insert(axum::http::header::AUTHORIZATION, value);
-                            crate::auth::actor(store.as_ref(), &headers, anonymous_read)
+                            crate::auth::actor(store.as_ref(), &uses, &headers, anonymous_read)
                                 .await
                                 .map_err(|e| {
                                     crate::error::coded(code::UNAUTHENTICATED, e.to_string())

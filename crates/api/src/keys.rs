@@ -5,7 +5,7 @@
 //! is looked up by its hash. Tokens are never logged.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -82,7 +82,11 @@ pub async fn create(
 /// The active key a token belongs to; `None` for a malformed, unknown or revoked token.
 /// Records the key's use at most once a minute per key ([`TOUCH_INTERVAL`]); a failure to
 /// record it is logged and does not refuse the request.
-pub async fn authenticate(store: &dyn Store, token: &str) -> Result<Option<ApiKey>, StoreError> {
+pub async fn authenticate(
+    store: &dyn Store,
+    uses: &KeyUses,
+    token: &str,
+) -> Result<Option<ApiKey>, StoreError> {
     if !well_formed(token) {
         return Ok(None);
     }
@@ -96,7 +100,7 @@ pub async fn authenticate(store: &dyn Store, token: &str) -> Result<Option<ApiKe
     let recently_written = key
         .last_used_at
         .is_some_and(|at| (now - at).to_std().is_ok_and(|age| age < TOUCH_INTERVAL));
-    if !recently_written && touch_due(store.instance(), &key.id, Instant::now()) {
+    if !recently_written && uses.due(&key.id, Instant::now()) {
         match store.touch_api_key(&key.id, now).await {
             Ok(()) => key.last_used_at = Some(now),
             Err(error) => {
@@ -116,31 +120,30 @@ fn well_formed(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// When each key's use was last written, per opened store: (store instance, key id).
-type Touches = HashMap<(u64, String), Instant>;
-
-fn touches() -> &'static Mutex<Touches> {
-    static TOUCHES: OnceLock<Mutex<Touches>> = OnceLock::new();
-    TOUCHES.get_or_init(|| Mutex::new(HashMap::new()))
+/// When this process last wrote each key's use: owned by whatever serves the API, so a
+/// key's use is written at most once a minute ([`TOUCH_INTERVAL`]) per key and process.
+#[derive(Debug, Default)]
+pub struct KeyUses {
+    last: Mutex<HashMap<String, Instant>>,
 }
 
-/// Whether the use of key `id` of store `instance` should be written at `now`, noting it if
-/// so.
-fn touch_due(instance: u64, id: &str, now: Instant) -> bool {
-    let mut touches = touches().lock().unwrap_or_else(PoisonError::into_inner);
-    let key = (instance, id.to_owned());
-    if touches
-        .get(&key)
-        .is_some_and(|last| now.saturating_duration_since(*last) < TOUCH_INTERVAL)
-    {
-        return false;
+impl KeyUses {
+    /// Whether the use of key `id` should be written at `now`, noting it if so.
+    fn due(&self, id: &str, now: Instant) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        if last
+            .get(id)
+            .is_some_and(|at| now.saturating_duration_since(*at) < TOUCH_INTERVAL)
+        {
+            return false;
+        }
+        // Entries older than the interval decide nothing: drop them before the map grows.
+        if last.len() >= 4_096 {
+            last.retain(|_, at| now.saturating_duration_since(*at) < TOUCH_INTERVAL);
+        }
+        last.insert(id.to_owned(), now);
+        true
     }
-    // Entries older than the interval decide nothing: drop them before the map grows large.
-    if touches.len() >= 4_096 {
-        touches.retain(|_, last| now.saturating_duration_since(*last) < TOUCH_INTERVAL);
-    }
-    touches.insert(key, now);
-    true
 }
 
 #[cfg(test)]
@@ -198,12 +201,14 @@ mod tests {
     #[test]
     fn uses_are_written_at_most_once_a_minute_per_key() {
         let start = Instant::now();
-        assert!(touch_due(u64::MAX, "a", start));
-        assert!(!touch_due(u64::MAX, "a", start + Duration::from_secs(59)));
-        assert!(touch_due(u64::MAX, "b", start + Duration::from_secs(1)));
-        assert!(touch_due(u64::MAX - 1, "a", start + Duration::from_secs(1)));
-        assert!(touch_due(u64::MAX, "a", start + Duration::from_secs(60)));
-        assert!(!touch_due(u64::MAX, "a", start + Duration::from_secs(61)));
+        let (uses, other) = (KeyUses::default(), KeyUses::default());
+        assert!(uses.due("a", start));
+        assert!(!uses.due("a", start + Duration::from_secs(59)));
+        assert!(uses.due("b", start + Duration::from_secs(1)));
+        // Another server's uses are its own.
+        assert!(other.due("a", start + Duration::from_secs(1)));
+        assert!(uses.due("a", start + Duration::from_secs(60)));
+        assert!(!uses.due("a", start + Duration::from_secs(61)));
     }
 
     #[tokio::test]
@@ -230,7 +235,8 @@ mod tests {
         assert_eq!(stored, key);
         assert_eq!(store.api_key_by_hash(&token).await.expect("lookup"), None);
 
-        let first = authenticate(store.as_ref(), &token)
+        let uses = KeyUses::default();
+        let first = authenticate(store.as_ref(), &uses, &token)
             .await
             .expect("authenticate")
             .expect("a valid token");
@@ -240,7 +246,7 @@ mod tests {
         assert_eq!(listed[0].last_used_at, Some(used));
 
         // A second use within the minute writes nothing.
-        let second = authenticate(store.as_ref(), &token)
+        let second = authenticate(store.as_ref(), &uses, &token)
             .await
             .expect("authenticate")
             .expect("still valid");
@@ -252,13 +258,13 @@ mod tests {
 
         let (unknown, _) = generate();
         assert_eq!(
-            authenticate(store.as_ref(), &unknown)
+            authenticate(store.as_ref(), &uses, &unknown)
                 .await
                 .expect("authenticate"),
             None
         );
         assert_eq!(
-            authenticate(store.as_ref(), "not a token")
+            authenticate(store.as_ref(), &uses, "not a token")
                 .await
                 .expect("authenticate"),
             None
@@ -271,7 +277,7 @@ mod tests {
                 .expect("revoke")
         );
         assert_eq!(
-            authenticate(store.as_ref(), &token)
+            authenticate(store.as_ref(), &uses, &token)
                 .await
                 .expect("authenticate"),
             None

@@ -1,6 +1,7 @@
 //! Normalizing raw records and writing the results: the steps sync and import share.
 
 use carbonmesh_connector::{Connector, Page, RawRecord, Record, Rejection};
+use carbonmesh_matcher::MatchSession;
 use carbonmesh_model::{CreditRecord, Project, Provenance, RejectedRecord, RunCounts};
 use carbonmesh_store::{Stamped, Store, StoreResult};
 use chrono::{DateTime, Utc};
@@ -15,10 +16,10 @@ pub struct Applied {
 /// A page normalized and ready to write.
 #[derive(Debug, Default)]
 pub(crate) struct Normalized {
-    raw_records: u64,
-    projects: Vec<Stamped<Project>>,
-    credits: Vec<Stamped<CreditRecord>>,
-    rejected: Vec<RejectedRecord>,
+    pub(crate) raw_records: u64,
+    pub(crate) projects: Vec<Stamped<Project>>,
+    pub(crate) credits: Vec<Stamped<CreditRecord>>,
+    pub(crate) rejected: Vec<RejectedRecord>,
 }
 
 /// Normalizes every record of `page`: pure CPU work, no I/O.
@@ -96,6 +97,7 @@ fn keep_last<T>(records: &mut Vec<T>, key: impl Fn(&T) -> String) {
 /// the normalized records they produced, rejected counts both kinds of rejection.
 pub(crate) async fn write_normalized(
     store: &dyn Store,
+    matcher: &MatchSession,
     normalized: Normalized,
 ) -> StoreResult<Applied> {
     let mut counts = RunCounts::default();
@@ -112,7 +114,7 @@ pub(crate) async fn write_normalized(
     // never fails the write: `carbonmesh match --full` reconciles later.
     let projects: Vec<Project> = normalized.projects.into_iter().map(|p| p.record).collect();
     let credits: Vec<CreditRecord> = normalized.credits.into_iter().map(|c| c.record).collect();
-    if let Err(error) = carbonmesh_matcher::after_write(store, &projects, &credits).await {
+    if let Err(error) = carbonmesh_matcher::after_write(store, matcher, &projects, &credits).await {
         tracing::warn!(%error, "matching the written records failed");
     }
     counts.seen = normalized.raw_records;
@@ -123,12 +125,18 @@ pub(crate) async fn write_normalized(
 /// Normalizes and writes one page.
 pub(crate) async fn apply_page(
     store: &dyn Store,
+    matcher: &MatchSession,
     connector: &dyn Connector,
     page: &Page,
     run_id: Option<i64>,
     fetched_at: DateTime<Utc>,
 ) -> StoreResult<Applied> {
-    write_normalized(store, normalize_page(connector, page, run_id, fetched_at)).await
+    write_normalized(
+        store,
+        matcher,
+        normalize_page(connector, page, run_id, fetched_at),
+    )
+    .await
 }
 
 /// Normalizes and writes records that did not come from a poll or a file (a webhook
@@ -136,11 +144,12 @@ pub(crate) async fn apply_page(
 /// version per real change. No connector run is recorded; provenance names the source.
 pub async fn apply_records(
     store: &dyn Store,
+    matcher: &MatchSession,
     connector: &dyn Connector,
     page: &Page,
     fetched_at: DateTime<Utc>,
 ) -> StoreResult<Applied> {
-    apply_page(store, connector, page, None, fetched_at).await
+    apply_page(store, matcher, connector, page, None, fetched_at).await
 }
 
 fn rejection(

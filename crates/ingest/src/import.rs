@@ -1,19 +1,20 @@
 //! Importing files downloaded from a registry by hand, through the connector's own reader and
-//! normalizer.
+//! normalizer, as one bulk load.
 
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
 use carbonmesh_connector::{Connector, Feed, FileError};
-use carbonmesh_model::{RunCounts, RunStatus};
-use carbonmesh_store::{Store, StoreError};
+use carbonmesh_matcher::MatchSession;
+use carbonmesh_model::{CreditRecord, Project, RunCounts, RunStatus};
+use carbonmesh_store::{Batch, Store, StoreError};
 use chrono::Utc;
 
-use crate::apply::{normalize_page, write_normalized};
+use crate::apply::normalize_page;
 
-/// Raw records normalized and written per batch: bounds memory held by one transaction.
-const BATCH: usize = 50_000;
+/// Raw records normalized and handed to the store at once.
+const PAGE: usize = 50_000;
 
 /// Why a file could not be imported at all (bad rows are rejected, not fatal).
 #[derive(Debug, thiserror::Error)]
@@ -40,8 +41,11 @@ pub enum ImportError {
 /// Imports one file as one connector run (trigger `import`) and returns what it did.
 ///
 /// `feed` says what the file holds; when `None` the connector tells it from the file's header.
+/// The records are written in one transaction (see [`carbonmesh_store::BulkLoad`]): an import
+/// that fails or is killed leaves the store as it was.
 pub async fn import_file(
     store: &dyn Store,
+    matcher: &MatchSession,
     connector: Arc<dyn Connector>,
     feed: Option<Feed>,
     path: &Path,
@@ -54,7 +58,7 @@ pub async fn import_file(
     let run_id = store
         .start_run(connector.registry().as_str(), "import")
         .await?;
-    match import_bytes(store, connector, feed, &source, bytes, run_id).await {
+    match import_bytes(store, matcher, connector, feed, &source, bytes, run_id).await {
         Ok(counts) => {
             store
                 .finish_run(run_id, RunStatus::Complete, counts, &[])
@@ -71,8 +75,15 @@ pub async fn import_file(
     }
 }
 
+/// Rows a file of `len` bytes holds, judged from the lines of its first bytes.
+fn estimated_rows(head: &[u8], len: usize) -> u64 {
+    let lines = head.iter().filter(|b| **b == b'\n').count().max(1);
+    (len as u64).saturating_mul(lines as u64) / (head.len().max(1) as u64)
+}
+
 async fn import_bytes(
     store: &dyn Store,
+    matcher: &MatchSession,
     connector: Arc<dyn Connector>,
     feed: Option<Feed>,
     source: &str,
@@ -94,18 +105,22 @@ async fn import_bytes(
             .into());
         }
     };
+    let expected = estimated_rows(head, bytes.len());
     let fetched_at = Utc::now();
 
     // Reading and normalizing is CPU work, writing is database work: the file is read and
-    // normalized page by page on a blocking thread while the previous page is written, so
-    // both cores are busy and only a few pages are held at a time.
-    let mut counts = RunCounts::default();
+    // normalized page by page on a blocking thread while the store writes the previous page,
+    // so both cores are busy and only a few pages are held at a time.
+    let mut load = store.bulk_load(expected).await?;
+    let mut rows = 0u64;
+    let mut projects: Vec<Project> = Vec::new();
+    let mut credits: Vec<CreditRecord> = Vec::new();
     let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
     let reader = {
         let connector = connector.clone();
         let source = source.to_owned();
         tokio::task::spawn_blocking(move || {
-            connector.read_file_pages(feed, &source, &bytes, BATCH, &mut |page| {
+            connector.read_file_pages(feed, &source, &bytes, PAGE, &mut |page| {
                 let normalized =
                     normalize_page(connector.as_ref(), &page, Some(run_id), fetched_at);
                 match sender.blocking_send(normalized) {
@@ -117,10 +132,27 @@ async fn import_bytes(
         })
     };
     while let Some(normalized) = receiver.recv().await {
-        counts += write_normalized(store, normalized).await?.counts;
+        rows += normalized.raw_records;
+        projects.extend(normalized.projects.iter().map(|p| p.record.clone()));
+        credits.extend(normalized.credits.iter().map(|c| c.record.clone()));
+        load.write(Batch {
+            projects: normalized.projects,
+            credits: normalized.credits,
+            rejected: normalized.rejected,
+        })
+        .await?;
     }
     reader
         .await
         .map_err(|e| ImportError::Normalizer(e.to_string()))??;
-    Ok(counts)
+    let written = load.finish().await?;
+    // The matcher checks the written records once they are committed. A matcher failure
+    // never fails the import: `carbonmesh match --full` reconciles later.
+    if let Err(error) = carbonmesh_matcher::after_write(store, matcher, &projects, &credits).await {
+        tracing::warn!(%error, "matching the imported records failed");
+    }
+    Ok(RunCounts {
+        seen: rows,
+        ..written
+    })
 }

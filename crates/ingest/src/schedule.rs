@@ -4,6 +4,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use carbonmesh_connector::Connector;
+use carbonmesh_matcher::MatchSession;
 use carbonmesh_store::Store;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
@@ -66,6 +67,7 @@ impl Schedule {
 /// lands polls, so any number of instances sharing a database poll once per tick.
 pub async fn run_schedule(
     store: Arc<dyn Store>,
+    matcher: MatchSession,
     connector: Arc<dyn Connector>,
     schedule: Schedule,
     instance: String,
@@ -96,7 +98,7 @@ pub async fn run_schedule(
                 continue;
             }
         }
-        match sync(store.as_ref(), connector.as_ref(), "poll", |_| {}).await {
+        match sync(store.as_ref(), &matcher, connector.as_ref(), "poll", |_| {}).await {
             Ok(outcome) => tracing::info!(
                 connector = name,
                 run = outcome.run_id,

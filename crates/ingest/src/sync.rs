@@ -1,6 +1,7 @@
 //! One poll run of a connector: every feed, page by page, from the saved checkpoint.
 
 use carbonmesh_connector::{Connector, Page};
+use carbonmesh_matcher::MatchSession;
 use carbonmesh_model::{RunCounts, RunStatus};
 use carbonmesh_store::{Store, StoreResult};
 use chrono::Utc;
@@ -29,6 +30,7 @@ pub struct SyncOutcome {
 /// or marks anything stale: records are only ever upserted.
 pub async fn sync(
     store: &dyn Store,
+    matcher: &MatchSession,
     connector: &dyn Connector,
     trigger: &str,
     mut on_page: impl FnMut(&RunCounts),
@@ -49,7 +51,8 @@ pub async fn sync(
                     break;
                 }
             };
-            let applied = apply_page(store, connector, &page, Some(run_id), Utc::now()).await?;
+            let applied =
+                apply_page(store, matcher, connector, &page, Some(run_id), Utc::now()).await?;
             counts += applied.counts;
             on_page(&counts);
             // The next run starts after this page if this one stops before the end; a feed
@@ -70,7 +73,7 @@ pub async fn sync(
         RunStatus::Incomplete
     };
     store.finish_run(run_id, status, counts, &errors).await?;
-    if let Err(error) = carbonmesh_matcher::after_run(store).await {
+    if let Err(error) = carbonmesh_matcher::after_run(store, matcher).await {
         tracing::warn!(connector = name, %error, "matching after the run failed");
     }
     Ok(SyncOutcome {

@@ -157,18 +157,30 @@ async fn a_failed_page_leaves_the_run_incomplete_and_the_next_run_resumes() {
     let (_dir, store) = store().await;
     let connector = Scripted::new(pages(), &[2]);
 
-    let first = sync(store.as_ref(), &connector, "poll", |_| {})
-        .await
-        .expect("sync");
+    let first = sync(
+        store.as_ref(),
+        &carbonmesh_matcher::MatchSession::new(),
+        &connector,
+        "poll",
+        |_| {},
+    )
+    .await
+    .expect("sync");
     assert_eq!(first.status, RunStatus::Incomplete);
     assert_eq!(first.counts.new, 50, "pages 0 and 1 stored");
     assert!(first.errors[0].contains("HTTP 503"), "{:?}", first.errors);
     assert_eq!(store.counts().await.expect("counts").credits, 50);
 
     connector.heal();
-    let second = sync(store.as_ref(), &connector, "poll", |_| {})
-        .await
-        .expect("sync");
+    let second = sync(
+        store.as_ref(),
+        &carbonmesh_matcher::MatchSession::new(),
+        &connector,
+        "poll",
+        |_| {},
+    )
+    .await
+    .expect("sync");
     assert_eq!(second.status, RunStatus::Complete);
     assert_eq!(
         second.counts.new, 50,
@@ -182,9 +194,15 @@ async fn a_failed_page_leaves_the_run_incomplete_and_the_next_run_resumes() {
 
     // A complete run leaves no checkpoint: the next run reads the feed from the start and
     // changes nothing.
-    let third = sync(store.as_ref(), &connector, "poll", |_| {})
-        .await
-        .expect("sync");
+    let third = sync(
+        store.as_ref(),
+        &carbonmesh_matcher::MatchSession::new(),
+        &connector,
+        "poll",
+        |_| {},
+    )
+    .await
+    .expect("sync");
     assert_eq!(third.status, RunStatus::Complete);
     assert_eq!((third.counts.new, third.counts.unchanged), (0, 100));
     let counts = store.counts().await.expect("counts");
@@ -207,9 +225,15 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
     )
     .expect("write");
 
-    let counts = import_file(store.as_ref(), connector.clone(), None, &file)
-        .await
-        .expect("import");
+    let counts = import_file(
+        store.as_ref(),
+        &carbonmesh_matcher::MatchSession::new(),
+        connector.clone(),
+        None,
+        &file,
+    )
+    .await
+    .expect("import");
     assert_eq!((counts.seen, counts.new, counts.rejected), (4, 2, 2));
     let rejected = store.rejected(10).await.expect("rejected");
     let reasons: Vec<_> = rejected.iter().map(|r| (r.line, r.field.clone())).collect();
@@ -226,14 +250,21 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         "raw row kept"
     );
 
-    let again = import_file(store.as_ref(), connector.clone(), None, &file)
-        .await
-        .expect("import");
+    let again = import_file(
+        store.as_ref(),
+        &carbonmesh_matcher::MatchSession::new(),
+        connector.clone(),
+        None,
+        &file,
+    )
+    .await
+    .expect("import");
     assert_eq!((again.new, again.changed, again.unchanged), (0, 0, 2));
     assert_eq!(store.counts().await.expect("counts").versions, 2);
 
     let missing = import_file(
         store.as_ref(),
+        &carbonmesh_matcher::MatchSession::new(),
         connector.clone(),
         None,
         &dir.path().join("nope.json"),
@@ -242,8 +273,14 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
     assert!(missing.is_err());
     let unknown = dir.path().join("x.txt");
     std::fs::write(&unknown, "not json").expect("write");
-    let error = import_file(store.as_ref(), connector.clone(), None, &unknown)
-        .await
-        .expect_err("unknown kind");
+    let error = import_file(
+        store.as_ref(),
+        &carbonmesh_matcher::MatchSession::new(),
+        connector.clone(),
+        None,
+        &unknown,
+    )
+    .await
+    .expect_err("unknown kind");
     assert!(error.to_string().contains("--kind"), "{error}");
 }

@@ -16,7 +16,7 @@ pub mod review;
 pub mod rules;
 
 pub use engine::{Changes, Finding, MatchConfig, Matcher};
-pub use persist::{Mode, Reconciled, RunReport, after_run, after_write, run};
+pub use persist::{MatchSession, Mode, Reconciled, RunReport, after_run, after_write, run};
 
 /// Why matching or a review step failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,10 +1,10 @@
 //! Running the matcher against a store: loading records, keeping the stored alerts in step
 //! with the findings (new ones raised, re-found ones refreshed, vanished ones resolved, each
-//! status change with a history entry), and the per-store state the ingest hook keeps between
-//! writes.
+//! status change with a history entry), and the [`MatchSession`] the ingest hook keeps
+//! between writes.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use carbonmesh_model::{
     Alert, AlertEvent, AlertStatus, CreditRecord, Project, RecordKind, RegistryId, RunStatus,
@@ -39,15 +39,13 @@ pub async fn load(
     store: &dyn Store,
 ) -> Result<(Vec<(CreditRecord, i64)>, Vec<(Project, i64)>), MatchError> {
     let mut credits = Vec::new();
-    let mut after: Option<(RegistryId, String)> = None;
+    let mut after: Option<i64> = None;
     loop {
-        let page = store
-            .credits_page_versioned(after.as_ref().map(|(r, k)| (*r, k.as_str())), PAGE)
-            .await?;
-        let Some((_, last)) = page.last() else { break };
-        after = Some((last.registry, last.record_key.clone()));
+        let page = store.credits_page(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.position);
         let n = page.len();
-        credits.extend(page.into_iter().map(|(v, c)| (c, v)));
+        credits.extend(page.into_iter().map(|c| (c.record, c.version)));
         if n < PAGE as usize {
             break;
         }
@@ -55,9 +53,7 @@ pub async fn load(
     let mut projects = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = store
-            .projects_page_versioned(after.as_deref(), PAGE)
-            .await?;
+        let page = store.projects_page(after.as_deref(), PAGE).await?;
         let Some((_, last)) = page.last() else { break };
         after = Some(last.id());
         let n = page.len();
@@ -318,6 +314,7 @@ pub struct RunReport {
 /// alerts.
 pub async fn run(
     store: &dyn Store,
+    session: &MatchSession,
     mode: Mode,
     now: DateTime<Utc>,
 ) -> Result<RunReport, MatchError> {
@@ -341,10 +338,7 @@ pub async fn run(
         *findings.entry(f.kind.as_str().to_owned()).or_default() += 1;
     }
     // A later write through the ingest hook continues from this state.
-    sessions()
-        .lock()
-        .map_err(|_| MatchError::Poisoned)?
-        .insert(store.instance(), Arc::new(tokio::sync::Mutex::new(matcher)));
+    *session.state.lock().await = Some(matcher);
     Ok(RunReport {
         records,
         projects: project_count,
@@ -353,41 +347,46 @@ pub async fn run(
     })
 }
 
-type Session = Arc<tokio::sync::Mutex<Matcher>>;
-
-fn sessions() -> &'static Mutex<HashMap<u64, Session>> {
-    static SESSIONS: OnceLock<Mutex<HashMap<u64, Session>>> = OnceLock::new();
-    SESSIONS.get_or_init(|| Mutex::new(HashMap::new()))
+/// The matcher state the ingest hook keeps between writes to one store: built from the
+/// store's records on first use, then kept in step with every write. Whoever opens a store
+/// (the server, a command) makes one and hands it to every path that writes records; clones
+/// share the state.
+#[derive(Clone, Default)]
+pub struct MatchSession {
+    state: Arc<tokio::sync::Mutex<Option<Matcher>>>,
 }
 
-/// The matcher kept for `store`, built from its records on first use.
-async fn session(store: &dyn Store, now: DateTime<Utc>) -> Result<Session, MatchError> {
-    let key = store.instance();
-    if let Some(s) = sessions()
-        .lock()
-        .map_err(|_| MatchError::Poisoned)?
-        .get(&key)
-    {
-        return Ok(s.clone());
+impl MatchSession {
+    /// A session that builds its state on first use.
+    pub fn new() -> Self {
+        Self::default()
     }
-    let config = config_for(store, now).await?;
-    let (credits, projects) = load(store).await?;
-    let matcher = Matcher::full(config, credits, projects);
-    // The stored alerts may predate records written without the matcher: bring them in step.
-    reconcile_all(store, matcher.findings(), now).await?;
-    let session = Arc::new(tokio::sync::Mutex::new(matcher));
-    Ok(sessions()
-        .lock()
-        .map_err(|_| MatchError::Poisoned)?
-        .entry(key)
-        .or_insert(session)
-        .clone())
+
+    /// The matcher of `store`, built from its records when this session has none yet.
+    async fn matcher(
+        &self,
+        store: &dyn Store,
+        now: DateTime<Utc>,
+    ) -> Result<tokio::sync::MutexGuard<'_, Option<Matcher>>, MatchError> {
+        let mut state = self.state.lock().await;
+        if state.is_none() {
+            let config = config_for(store, now).await?;
+            let (credits, projects) = load(store).await?;
+            let matcher = Matcher::full(config, credits, projects);
+            // The stored alerts may predate records written without the matcher: bring them
+            // in step.
+            reconcile_all(store, matcher.findings(), now).await?;
+            *state = Some(matcher);
+        }
+        Ok(state)
+    }
 }
 
 /// The ingest hook: checks records just written (and already stored) against the store's
 /// index, and stores what changed. Versions are looked up only for records in new evidence.
 pub async fn after_write(
     store: &dyn Store,
+    session: &MatchSession,
     projects: &[Project],
     credits: &[CreditRecord],
 ) -> Result<Reconciled, MatchError> {
@@ -395,24 +394,32 @@ pub async fn after_write(
         return Ok(Reconciled::default());
     }
     let now = Utc::now();
-    let session = session(store, now).await?;
-    let mut matcher = session.lock().await;
+    let mut state = session.matcher(store, now).await?;
+    let Some(matcher) = state.as_mut() else {
+        return Ok(Reconciled::default());
+    };
     let changes = matcher.apply(
         credits.iter().cloned().map(|c| (c, 0)).collect(),
         projects.iter().cloned().map(|p| (p, 0)).collect(),
     );
-    reconcile_changes(store, &matcher, &changes, now).await
+    reconcile_changes(store, matcher, &changes, now).await
 }
 
 /// The ingest hook at the end of a sync run: a registry that just completed a poll may now
 /// be known complete, and the grace period of conversions moves with the date.
-pub async fn after_run(store: &dyn Store) -> Result<Reconciled, MatchError> {
+pub async fn after_run(
+    store: &dyn Store,
+    session: &MatchSession,
+) -> Result<Reconciled, MatchError> {
     let now = Utc::now();
-    let session = session(store, now).await?;
     let complete = complete_registries(store).await?;
-    let mut matcher = session.lock().await;
+    let synced = synced_registries(store).await?;
+    let mut state = session.matcher(store, now).await?;
+    let Some(matcher) = state.as_mut() else {
+        return Ok(Reconciled::default());
+    };
     let mut changes = matcher.set_complete_registries(complete);
-    let synced = matcher.set_synced_registries(synced_registries(store).await?);
+    let synced = matcher.set_synced_registries(synced);
     changes.upserted.extend(synced.upserted);
     changes.removed.extend(synced.removed);
     let more = matcher.set_today(now.date_naive());
@@ -427,5 +434,5 @@ pub async fn after_run(store: &dyn Store) -> Result<Reconciled, MatchError> {
     for id in removed_again {
         changes.removed.remove(&id);
     }
-    reconcile_changes(store, &matcher, &changes, now).await
+    reconcile_changes(store, matcher, &changes, now).await
 }

@@ -71,7 +71,14 @@ async fn double_retirement(store: &dyn Store) -> String {
         ])
         .await
         .expect("upsert");
-    let report = persist::run(store, Mode::Full, at(1)).await.expect("match");
+    let report = persist::run(
+        store,
+        &carbonmesh_matcher::MatchSession::new(),
+        Mode::Full,
+        at(1),
+    )
+    .await
+    .expect("match");
     assert_eq!(report.reconciled.raised, 1, "{report:?}");
     let page = store.alerts_page(None, 100).await.expect("alerts");
     assert_eq!(page.len(), 1, "{page:#?}");
@@ -339,14 +346,26 @@ async fn corrected_evidence_resolves_and_returning_evidence_reopens(store: Arc<d
         .upsert_credits(&[retirement("ret-b", 1_101, 1_200, "Globex Shipping")])
         .await
         .expect("correct");
-    let report = persist::run(store, Mode::Incremental, at(5))
-        .await
-        .expect("match");
+    let report = persist::run(
+        store,
+        &carbonmesh_matcher::MatchSession::new(),
+        Mode::Incremental,
+        at(5),
+    )
+    .await
+    .expect("match");
     assert_eq!(report.reconciled.resolved, 1, "{report:?}");
     let alert = store.alert(&id).await.expect("read").expect("alert");
     assert_eq!(alert.status, AlertStatus::Resolved);
     // Re-running finds nothing new.
-    let again = persist::run(store, Mode::Full, at(6)).await.expect("match");
+    let again = persist::run(
+        store,
+        &carbonmesh_matcher::MatchSession::new(),
+        Mode::Full,
+        at(6),
+    )
+    .await
+    .expect("match");
     assert_eq!((again.reconciled.raised, again.reconciled.resolved), (0, 0));
 
     // The registry reverts its correction: the same overlap, so the same alert, reopened,
@@ -355,7 +374,14 @@ async fn corrected_evidence_resolves_and_returning_evidence_reopens(store: Arc<d
         .upsert_credits(&[retirement("ret-b", 1_051, 1_150, "Globex Shipping")])
         .await
         .expect("regress");
-    let report = persist::run(store, Mode::Full, at(7)).await.expect("match");
+    let report = persist::run(
+        store,
+        &carbonmesh_matcher::MatchSession::new(),
+        Mode::Full,
+        at(7),
+    )
+    .await
+    .expect("match");
     assert_eq!(report.reconciled.reopened, 1, "{report:?}");
     let alerts = store.alerts_page(None, 100).await.expect("alerts");
     assert_eq!(alerts.len(), 1);

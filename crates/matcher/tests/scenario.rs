@@ -128,9 +128,15 @@ async fn alerts_equal_the_ground_truth() {
     for registry in connectors::BUILT_IN {
         let settings = demo::simulator_settings(registry, &simulator.base_url());
         let connector = connectors::build(registry, &settings).expect("connector");
-        let outcome = carbonmesh_ingest::sync(store.as_ref(), connector.as_ref(), "poll", |_| {})
-            .await
-            .expect("sync");
+        let outcome = carbonmesh_ingest::sync(
+            store.as_ref(),
+            &carbonmesh_matcher::MatchSession::new(),
+            connector.as_ref(),
+            "poll",
+            |_| {},
+        )
+        .await
+        .expect("sync");
         assert!(
             outcome.errors.is_empty(),
             "{registry}: {:?}",
@@ -167,9 +173,14 @@ async fn alerts_equal_the_ground_truth() {
 
     // Full: the same alerts, nothing raised or resolved.
     let ids: BTreeSet<String> = incremental.iter().map(|a| a.id.clone()).collect();
-    let report = persist::run(store.as_ref(), Mode::Full, carbonmesh_matcher::now())
-        .await
-        .expect("full run");
+    let report = persist::run(
+        store.as_ref(),
+        &carbonmesh_matcher::MatchSession::new(),
+        Mode::Full,
+        carbonmesh_matcher::now(),
+    )
+    .await
+    .expect("full run");
     assert_eq!(report.reconciled.raised, 0, "{report:?}");
     assert_eq!(report.reconciled.resolved, 0, "{report:?}");
     let full: BTreeSet<String> = active_alerts(store.as_ref())
@@ -178,9 +189,14 @@ async fn alerts_equal_the_ground_truth() {
         .map(|a| a.id)
         .collect();
     assert_eq!(full, ids);
-    let again = persist::run(store.as_ref(), Mode::Incremental, carbonmesh_matcher::now())
-        .await
-        .expect("incremental run");
+    let again = persist::run(
+        store.as_ref(),
+        &carbonmesh_matcher::MatchSession::new(),
+        Mode::Incremental,
+        carbonmesh_matcher::now(),
+    )
+    .await
+    .expect("incremental run");
     assert_eq!((again.reconciled.raised, again.reconciled.resolved), (0, 0));
     simulator.shutdown().await;
 }

@@ -130,9 +130,14 @@ pub async fn run_match(
         Mode::Incremental
     };
     let started = std::time::Instant::now();
-    let report = persist::run(store, mode, carbonmesh_matcher::now())
-        .await
-        .context("matching failed")?;
+    let report = persist::run(
+        store,
+        &carbonmesh_matcher::MatchSession::new(),
+        mode,
+        carbonmesh_matcher::now(),
+    )
+    .await
+    .context("matching failed")?;
     writeln!(
         out,
         "matched {} credit records and {} projects ({}) in {:.2?}: {} raised, {} refreshed, {} reopened, {} resolved",

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use carbonmesh_connector::Connector;
 use carbonmesh_ingest::{Schedule, sync};
+use carbonmesh_matcher::MatchSession;
 use carbonmesh_simulator::{CaseCounts, Scale, Simulator, SimulatorConfig, SimulatorHandle};
 use carbonmesh_store::Store;
 
@@ -59,6 +60,7 @@ pub type DemoConnectors = Vec<(Arc<dyn Connector>, Schedule)>;
 /// every built-in registry, and a CAD Trust node), showing progress.
 pub async fn start_and_sync(
     store: &dyn Store,
+    matcher: &MatchSession,
     size: DemoSize,
 ) -> anyhow::Result<(SimulatorHandle, DemoConnectors)> {
     let simulator = Simulator::start(SimulatorConfig {
@@ -78,7 +80,7 @@ pub async fn start_and_sync(
         let settings = simulator_settings(registry, &simulator.base_url());
         let connector = connectors::build(registry, &settings)?;
         let interactive = std::io::stdout().is_terminal();
-        let outcome = sync(store, connector.as_ref(), "demo", |counts| {
+        let outcome = sync(store, matcher, connector.as_ref(), "demo", |counts| {
             if interactive {
                 print!(
                     "\r  {:<14} {:>8} records read, {:>8} new, {:>6} rejected",
@@ -152,6 +154,7 @@ pub async fn push_changes(store: Arc<dyn Store>, base_url: String, every: Durati
         };
         let Some(mut project) = projects
             .into_iter()
+            .map(|(_, p)| p)
             .filter(|p| p.registry == RegistryId::Verra)
             .nth(round as usize % 50)
         else {

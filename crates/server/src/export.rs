@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use carbonmesh_model::{CreditRecord, Project, RegistryId};
+use carbonmesh_model::{CreditRecord, Project};
 use carbonmesh_store::Store;
 use clap::ValueEnum;
 
@@ -91,15 +91,15 @@ pub async fn export(
     match what {
         What::Credits => {
             writer.header(&CREDIT_COLUMNS)?;
-            let mut after: Option<(RegistryId, String)> = None;
+            let mut after: Option<i64> = None;
             loop {
                 let page = store
-                    .credits_page(after.as_ref().map(|(r, k)| (*r, k.as_str())), PAGE)
+                    .credits_page(after, PAGE)
                     .await
                     .context("cannot read credit records")?;
                 let Some(last) = page.last() else { break };
-                after = Some((last.registry, last.record_key.clone()));
-                for credit in &page {
+                after = Some(last.position);
+                for credit in page.iter().map(|c| &c.record) {
                     writer.record(credit, || credit_row(credit))?;
                     written += 1;
                 }
@@ -113,9 +113,9 @@ pub async fn export(
                     .projects_page(after.as_deref(), PAGE)
                     .await
                     .context("cannot read projects")?;
-                let Some(last) = page.last() else { break };
+                let Some((_, last)) = page.last() else { break };
                 after = Some(last.id());
-                for project in &page {
+                for project in page.iter().map(|(_, p)| p) {
                     writer.record(project, || project_row(project))?;
                     written += 1;
                 }

@@ -6,20 +6,27 @@ use std::sync::{Arc, Mutex};
 
 use carbonmesh_api::{ApiConfig, SyncTrigger};
 use carbonmesh_connector::Connector;
+use carbonmesh_matcher::MatchSession;
 use carbonmesh_store::Store;
 
 /// Starts connector runs asked for through the API, one at a time per connector.
 pub struct ConnectorSync {
     store: Arc<dyn Store>,
+    matcher: MatchSession,
     connectors: BTreeMap<String, Arc<dyn Connector>>,
     running: Arc<Mutex<HashSet<String>>>,
 }
 
 impl ConnectorSync {
     /// Runs of `connectors` (by registry id) into `store`.
-    pub fn new(store: Arc<dyn Store>, connectors: Vec<Arc<dyn Connector>>) -> ConnectorSync {
+    pub fn new(
+        store: Arc<dyn Store>,
+        matcher: MatchSession,
+        connectors: Vec<Arc<dyn Connector>>,
+    ) -> ConnectorSync {
         ConnectorSync {
             store,
+            matcher,
             connectors: connectors
                 .into_iter()
                 .map(|c| (c.registry().as_str().to_owned(), c))
@@ -49,11 +56,14 @@ impl SyncTrigger for ConnectorSync {
             }
         }
         let store = self.store.clone();
+        let matcher = self.matcher.clone();
         let running = self.running.clone();
         let name = connector.to_owned();
         let trigger = format!("api:{actor}");
         tokio::spawn(async move {
-            match carbonmesh_ingest::sync(store.as_ref(), c.as_ref(), &trigger, |_| {}).await {
+            match carbonmesh_ingest::sync(store.as_ref(), &matcher, c.as_ref(), &trigger, |_| {})
+                .await
+            {
                 Ok(outcome) => tracing::info!(
                     connector = %name,
                     run = outcome.run_id,
@@ -74,9 +84,11 @@ impl SyncTrigger for ConnectorSync {
 pub fn routes(
     config: &ApiConfig,
     store: Arc<dyn Store>,
+    matcher: MatchSession,
     connectors: Vec<Arc<dyn Connector>>,
 ) -> axum::Router {
-    let sync: Arc<dyn SyncTrigger> = Arc::new(ConnectorSync::new(store.clone(), connectors));
+    let sync: Arc<dyn SyncTrigger> =
+        Arc::new(ConnectorSync::new(store.clone(), matcher, connectors));
     let schema = carbonmesh_api::schema(config, store.clone(), Some(sync));
     carbonmesh_api::router(schema, store, config.clone())
 }

@@ -10,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 
 use carbonmesh_connector::Connector;
 use carbonmesh_ingest::{Schedule, run_schedule};
+use carbonmesh_matcher::MatchSession;
 use carbonmesh_model::RegistryId;
 use carbonmesh_server::cli::{Cli, Command, SerialCommand, WebhookCommand};
 use carbonmesh_server::config::Config;
@@ -103,7 +104,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     scheduled.push((connector, schedule));
                 }
                 let endpoints = webhooks::endpoints(&catalog)?;
-                serve(&config, store, scheduled, endpoints).await?;
+                serve(&config, store, MatchSession::new(), scheduled, endpoints).await?;
             }
             Command::Demo(args) => {
                 if let Some(listen) = args.listen {
@@ -116,7 +117,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     projects: args.projects,
                     blocks: args.blocks,
                 };
-                let (simulator, scheduled) = demo::start_and_sync(store.as_ref(), size).await?;
+                let matcher = MatchSession::new();
+                let (simulator, scheduled) =
+                    demo::start_and_sync(store.as_ref(), &matcher, size).await?;
                 let counts = store.counts().await?;
                 println!(
                     "synced: {} projects, {} credit records, {} rejected records kept with reasons",
@@ -150,7 +153,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             40,
                         ));
                     }
-                    serve(&config, store, scheduled, endpoints).await?;
+                    serve(&config, store, matcher, scheduled, endpoints).await?;
                 }
                 simulator.shutdown().await;
             }
@@ -158,9 +161,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let registry = catalog.resolve(&args.registry)?;
                 let connector = catalog.build(registry)?;
                 let store = open_store(&config).await?;
+                let matcher = MatchSession::new();
                 for file in &args.files {
                     let counts = carbonmesh_ingest::import_file(
                         store.as_ref(),
+                        &matcher,
                         connector.clone(),
                         args.kind,
                         file,
@@ -196,9 +201,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .map(|registry| catalog.build(*registry))
                     .collect::<anyhow::Result<Vec<_>>>()?;
                 let store = open_store(&config).await?;
+                let matcher = MatchSession::new();
                 let mut all_complete = true;
                 for (registry, connector) in names.into_iter().zip(connectors) {
-                    let outcome = carbonmesh_ingest::sync(store.as_ref(), connector.as_ref(), "manual", |_| {}).await?;
+                    let outcome = carbonmesh_ingest::sync(
+                        store.as_ref(),
+                        &matcher,
+                        connector.as_ref(),
+                        "manual",
+                        |_| {},
+                    )
+                    .await?;
                     all_complete &= outcome.status == carbonmesh_model::RunStatus::Complete;
                     println!(
                         "{registry}: run {} {}: read {}, new {}, changed {}, unchanged {}, rejected {}{}",
@@ -287,6 +300,7 @@ async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 async fn serve(
     config: &Config,
     store: Arc<dyn Store>,
+    matcher: MatchSession,
     scheduled: Vec<(Arc<dyn Connector>, Schedule)>,
     endpoints: std::collections::HashMap<String, carbonmesh_webhook::Endpoint>,
 ) -> anyhow::Result<()> {
@@ -306,13 +320,19 @@ async fn serve(
         );
         pollers.push(tokio::spawn(run_schedule(
             store.clone(),
+            matcher.clone(),
             connector,
             schedule,
             instance.clone(),
             stopped.clone(),
         )));
     }
-    let inbox = carbonmesh_webhook::Inbox::new(store.clone(), endpoints, config.webhooks.clone());
+    let inbox = carbonmesh_webhook::Inbox::new(
+        store.clone(),
+        matcher.clone(),
+        endpoints,
+        config.webhooks.clone(),
+    );
     if config.webhooks.worker {
         pollers.push(tokio::spawn(carbonmesh_webhook::run_worker(
             inbox.clone(),
@@ -333,6 +353,7 @@ async fn serve(
         .merge(carbonmesh_server::graphql::routes(
             &config.api,
             store,
+            matcher,
             runnable,
         ));
     // Last, so that every route above is counted.

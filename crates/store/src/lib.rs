@@ -1,22 +1,36 @@
-//! carbonmesh storage: one [`Store`] trait, with a SQLite implementation (the embedded default)
-//! and a PostgreSQL implementation (production, and several instances sharing one database).
+//! carbonmesh storage: SQLite (the embedded default) and PostgreSQL (production, and several
+//! instances sharing one database), behind one [`Store`] made of one trait per domain:
 //!
-//! Both backends use only portable SQL: upserts with `ON CONFLICT`, `RETURNING`, row locks
-//! with `SELECT … FOR UPDATE`, and a batch bound as multi-row `VALUES` (SQLite) or one array
-//! per column (PostgreSQL). No advisory locks and no LISTEN/NOTIFY, so PostgreSQL-compatible
-//! distributed engines work too. The current version of each record lives in its table;
-//! `record_versions` keeps the versions it superseded.
+//! | trait | what it keeps | module |
+//! |---|---|---|
+//! | [`RecordStore`] | projects and credit records, their versions, bulk loads | `records` |
+//! | [`RunStore`] | connector runs, rejected records, checkpoints, schedule claims | `runs` |
+//! | [`InboxStore`] | the webhook inbox and refused requests | `inbox` |
+//! | [`AlertStore`] | double-counting alerts and their review history | `alerts` |
+//! | [`KeyStore`] | API keys | `keys` |
+//! | [`QueryStore`] | the API's read queries and statistics | `queries` |
+//!
+//! Records are kept compactly (see `docs/storage.md`): typed columns, exact integer
+//! quantities, binary hashes, provenance as references, repeated strings as integers of one
+//! dictionary. Statistics are answered from totals maintained with every write.
+//!
+//! Only portable SQL is used (upserts with `ON CONFLICT`, `RETURNING`, row locks), no advisory
+//! locks and no LISTEN/NOTIFY, so PostgreSQL-compatible distributed engines work too.
 
-mod batch;
+mod alerts;
+mod db;
 mod error;
+mod inbox;
+mod keys;
 mod postgres;
+mod queries;
 pub mod query;
-mod rows;
-mod select;
-mod sql;
+mod records;
+mod runs;
 mod sqlite;
-mod stats;
-mod store_impl;
+mod store;
+mod terms;
+mod totals;
 mod url;
 
 use async_trait::async_trait;
@@ -27,12 +41,11 @@ use carbonmesh_model::{
 use chrono::{DateTime, Utc};
 
 pub use error::StoreError;
-pub use postgres::PostgresStore;
 pub use query::{
     AlertFilter, Change, CreditFilter, CreditOrder, DateRange, Page, ProjectFilter, ProjectOrder,
     RegistryCounts, StatRow, StatsGroup,
 };
-pub use sqlite::SqliteStore;
+pub use records::{Batch, BulkLoad, key_hash};
 pub use url::{Backend, DatabaseUrl};
 
 /// A record together with where it came from.
@@ -47,26 +60,37 @@ pub struct Stamped<T> {
 /// Result type of the store.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Everything carbonmesh persists. One implementation per backend; the same contract tests
-/// run against each.
+/// Everything carbonmesh persists: one implementation per backend, the same contract tests
+/// for both.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    RecordStore + RunStore + InboxStore + AlertStore + KeyStore + QueryStore + Send + Sync + 'static
+{
     /// Which backend this is.
     fn backend(&self) -> Backend;
 
-    /// A number unique to this opened store within the process (not to the database): lets
-    /// in-memory state built from one store be kept apart from another's.
-    fn instance(&self) -> u64;
-
-    /// Applies the embedded migrations; safe to run any number of times.
+    /// Applies the embedded migrations (and carries records of an older layout over); safe
+    /// to run any number of times.
     async fn migrate(&self) -> StoreResult<()>;
 
+    /// How many of the embedded migrations are not applied to the database (0 when the
+    /// schema is up to date). Reads only: never creates the migrations table.
+    async fn pending_migrations(&self) -> StoreResult<u64>;
+}
+
+/// Projects and credit records: the current version of each, and the versions it superseded.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
     /// Inserts new projects and writes a new version for changed ones; unchanged ones are a
     /// no-op. Invalid records are kept as rejected records and the rest of the batch goes on.
     async fn upsert_projects(&self, batch: &[Stamped<Project>]) -> StoreResult<RunCounts>;
 
-    /// Same as [`Store::upsert_projects`], for credit records.
+    /// Same as [`RecordStore::upsert_projects`], for credit records.
     async fn upsert_credits(&self, batch: &[Stamped<CreditRecord>]) -> StoreResult<RunCounts>;
+
+    /// Starts a bulk load: many credit records, usually into a table small beside them, in
+    /// one transaction that [`BulkLoad::finish`] commits. See [`BulkLoad`].
+    async fn bulk_load(&self, expected_records: u64) -> StoreResult<Box<dyn BulkLoad>>;
 
     /// The current version of a project, by its id (`<registry>:<registry project id>`).
     async fn project(&self, id: &str) -> StoreResult<Option<Project>>;
@@ -78,6 +102,13 @@ pub trait Store: Send + Sync + 'static {
         record_key: &str,
     ) -> StoreResult<Option<CreditRecord>>;
 
+    /// The current version number of a credit record.
+    async fn credit_version(
+        &self,
+        registry: RegistryId,
+        record_key: &str,
+    ) -> StoreResult<Option<i64>>;
+
     /// Every version of a record, oldest first.
     async fn versions(
         &self,
@@ -86,15 +117,40 @@ pub trait Store: Send + Sync + 'static {
         record_key: &str,
     ) -> StoreResult<Vec<RecordVersion>>;
 
-    /// Number of current projects and credit records.
+    /// Number of current projects and credit records, versions and rejected records.
     async fn counts(&self) -> StoreResult<RecordCounts>;
 
-    /// Keeps records that failed to parse or validate, with their reasons.
-    async fn insert_rejected(&self, rejected: &[RejectedRecord]) -> StoreResult<()>;
+    /// Current projects with their versions, in id order, after `after`.
+    async fn projects_page(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, Project)>>;
 
-    /// The most recent rejected records, newest first.
-    async fn rejected(&self, limit: u32) -> StoreResult<Vec<RejectedRecord>>;
+    /// Current credit records with their versions, in the order they were first stored,
+    /// after the position `after` (`None` for the first page), each with its position: what
+    /// the matcher loads and exports walk.
+    async fn credits_page(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<CreditPosition>>;
+}
 
+/// A credit record read in store order: its position, version and content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreditPosition {
+    /// Where it is in the order records were first stored.
+    pub position: i64,
+    /// Its current version.
+    pub version: i64,
+    /// The record.
+    pub record: CreditRecord,
+}
+
+/// Connector runs, the records they rejected, where their feeds stopped, and the schedule.
+#[async_trait]
+pub trait RunStore: Send + Sync {
     /// Opens a connector run in status `running`, returning its id.
     async fn start_run(&self, connector: &str, trigger: &str) -> StoreResult<i64>;
 
@@ -109,6 +165,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// The most recent connector runs, newest first.
     async fn runs(&self, limit: u32) -> StoreResult<Vec<ConnectorRun>>;
+
+    /// Keeps records that failed to parse or validate, with their reasons.
+    async fn insert_rejected(&self, rejected: &[RejectedRecord]) -> StoreResult<()>;
+
+    /// The most recent rejected records, newest first.
+    async fn rejected(&self, limit: u32) -> StoreResult<Vec<RejectedRecord>>;
 
     /// Where `feed` of `connector` stopped when a run ended part-way, if it did.
     async fn checkpoint(&self, connector: &str, feed: &str) -> StoreResult<Option<String>>;
@@ -126,27 +188,21 @@ pub trait Store: Send + Sync + 'static {
     async fn claim_tick(
         &self,
         connector: &str,
-        tick: chrono::DateTime<chrono::Utc>,
+        tick: DateTime<Utc>,
         holder: &str,
     ) -> StoreResult<bool>;
+}
 
-    /// Current projects in id order, after `after` (`None` for the first page).
-    async fn projects_page(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<Project>>;
-
-    /// Current credit records in (registry, record key) order, after `after`.
-    async fn credits_page(
-        &self,
-        after: Option<(RegistryId, &str)>,
-        limit: u32,
-    ) -> StoreResult<Vec<CreditRecord>>;
-
+/// The webhook inbox: verified deliveries kept until applied, and requests refused at the door.
+#[async_trait]
+pub trait InboxStore: Send + Sync {
     /// Puts verified webhook deliveries in the inbox, in one transaction and in order (status
     /// `pending`; their `status`, `attempts`, `error` and `processed_at` are not read). For
     /// each, false when a delivery with the same connector and id is already there, an
     /// earlier one of the same call included: nothing is written for it then.
     async fn insert_deliveries(&self, deliveries: &[WebhookDelivery]) -> StoreResult<Vec<bool>>;
 
-    /// Puts one verified webhook delivery in the inbox, as [`Store::insert_deliveries`].
+    /// Puts one verified webhook delivery in the inbox, as [`InboxStore::insert_deliveries`].
     async fn insert_delivery(&self, delivery: &WebhookDelivery) -> StoreResult<bool> {
         let inserted = self
             .insert_deliveries(std::slice::from_ref(delivery))
@@ -204,29 +260,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Refused webhook requests, by connector and reason.
     async fn rejection_counts(&self) -> StoreResult<Vec<RejectionCount>>;
+}
 
-    /// Current credit records with their versions, in (registry, record key) order, after
-    /// `after`: what the matcher loads.
-    async fn credits_page_versioned(
-        &self,
-        after: Option<(RegistryId, &str)>,
-        limit: u32,
-    ) -> StoreResult<Vec<(i64, CreditRecord)>>;
-
-    /// Current projects with their versions, in id order, after `after`.
-    async fn projects_page_versioned(
-        &self,
-        after: Option<&str>,
-        limit: u32,
-    ) -> StoreResult<Vec<(i64, Project)>>;
-
-    /// The current version of a credit record.
-    async fn credit_version(
-        &self,
-        registry: RegistryId,
-        record_key: &str,
-    ) -> StoreResult<Option<i64>>;
-
+/// Double-counting alerts and their append-only review history.
+#[async_trait]
+pub trait AlertStore: Send + Sync {
     /// Inserts or replaces an alert (evidence, status, assignee, first and last seen) and
     /// appends `event` to its history, in one transaction.
     async fn save_alert(&self, alert: &Alert, event: Option<&AlertEvent>) -> StoreResult<()>;
@@ -256,9 +294,45 @@ pub trait Store: Send + Sync + 'static {
     /// An alert's history, oldest first.
     async fn alert_events(&self, id: &str) -> StoreResult<Vec<AlertEvent>>;
 
-    // -----------------------------------------------------------------------------------
-    // Read queries for the API (see [`query`]).
+    /// The histories of alerts `ids`, each oldest first, in one query.
+    async fn alert_events_of(&self, ids: &[String]) -> StoreResult<Vec<AlertEvent>>;
 
+    /// The position of the newest alert history entry (0 when there is none).
+    async fn alert_event_position(&self) -> StoreResult<i64>;
+
+    /// Alert history entries after position `after`, oldest first, each with its position:
+    /// the feed alert subscriptions follow.
+    async fn alert_events_after(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, AlertEvent)>>;
+}
+
+/// API keys, kept by the sha256 of their token.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Stores a new API key with the sha256 (hex) of its token; the token itself is never
+    /// stored. Fails if the id or the hash is already there.
+    async fn insert_api_key(&self, key: &ApiKey, sha256_hex: &str) -> StoreResult<()>;
+
+    /// The API key whose token has this sha256 (hex), revoked or not: the caller refuses a
+    /// key whose `revoked_at` is set.
+    async fn api_key_by_hash(&self, sha256_hex: &str) -> StoreResult<Option<ApiKey>>;
+
+    /// Every API key, revoked ones included, by creation time then id.
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
+
+    /// Revokes an API key at `at`. False when there is no such key or it is already revoked.
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Records that an API key was used at `at`.
+    async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// The API's read queries (see [`query`]).
+#[async_trait]
+pub trait QueryStore: Send + Sync {
     /// Current projects matching `filter`, in `order`, after cursor `after`.
     async fn query_projects(
         &self,
@@ -303,16 +377,13 @@ pub trait Store: Send + Sync + 'static {
         keys: &[(RegistryId, String)],
     ) -> StoreResult<Vec<CreditRecord>>;
 
-    /// The first `per_project` credit records (by registry and key) of each project in
-    /// `project_ids`, in one query.
+    /// The first `per_project` credit records (in the order they were first stored) of each
+    /// project in `project_ids`, in one query.
     async fn credits_of_projects(
         &self,
         project_ids: &[String],
         per_project: u32,
     ) -> StoreResult<Vec<CreditRecord>>;
-
-    /// The histories of alerts `ids`, each oldest first, in one query.
-    async fn alert_events_of(&self, ids: &[String]) -> StoreResult<Vec<AlertEvent>>;
 
     /// Alerts matching `filter`, most severe first, then newest evidence (`last_seen`), then
     /// id; after cursor `after`.
@@ -327,7 +398,8 @@ pub trait Store: Send + Sync + 'static {
     async fn count_alerts(&self, filter: &AlertFilter) -> StoreResult<u64>;
 
     /// Issued, retired and cancelled totals of the credit records matching `filter`, by
-    /// `group`, in key order (records without a key last).
+    /// `group`, in key order (records without a key last). Answered from the totals kept
+    /// with every write; an event-date filter reads the records of those days instead.
     async fn statistics(
         &self,
         group: StatsGroup,
@@ -347,17 +419,6 @@ pub trait Store: Send + Sync + 'static {
     /// Current projects and credit records per registry.
     async fn registry_counts(&self) -> StoreResult<Vec<RegistryCounts>>;
 
-    /// The position of the newest alert history entry (0 when there is none).
-    async fn alert_event_position(&self) -> StoreResult<i64>;
-
-    /// Alert history entries after position `after`, oldest first, each with its position:
-    /// the feed alert subscriptions follow.
-    async fn alert_events_after(
-        &self,
-        after: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<(i64, AlertEvent)>>;
-
     /// Rejected records, newest first, of `connector` when given, after cursor `after`.
     async fn rejected_page(
         &self,
@@ -365,27 +426,6 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Page<RejectedRecord>>;
-
-    /// Stores a new API key with the sha256 (hex) of its token; the token itself is never
-    /// stored. Fails if the id or the hash is already there.
-    async fn insert_api_key(&self, key: &ApiKey, sha256_hex: &str) -> StoreResult<()>;
-
-    /// The API key whose token has this sha256 (hex), revoked or not: the caller refuses a
-    /// key whose `revoked_at` is set.
-    async fn api_key_by_hash(&self, sha256_hex: &str) -> StoreResult<Option<ApiKey>>;
-
-    /// Every API key, revoked ones included, by creation time then id.
-    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
-
-    /// Revokes an API key at `at`. False when there is no such key or it is already revoked.
-    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
-
-    /// Records that an API key was used at `at`.
-    async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
-
-    /// How many of the embedded migrations are not applied to the database (0 when the
-    /// schema is up to date). Reads only: never creates the migrations table.
-    async fn pending_migrations(&self) -> StoreResult<u64>;
 }
 
 /// How processing a webhook delivery ended.
@@ -444,17 +484,8 @@ pub struct RecordCounts {
     pub rejected: u64,
 }
 
-/// The next [`Store::instance`] number.
-pub(crate) fn next_instance() -> u64 {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-}
-
 /// Opens the store a URL names (`sqlite:…`, a file path, or `postgres://…`), creating a
 /// SQLite file on first use. Does not migrate.
 pub async fn connect(url: &DatabaseUrl) -> StoreResult<Box<dyn Store>> {
-    Ok(match url.backend() {
-        Backend::Sqlite => Box::new(SqliteStore::open(url).await?),
-        Backend::Postgres => Box::new(PostgresStore::open(url).await?),
-    })
+    Ok(Box::new(store::SqlStore::open(url).await?))
 }

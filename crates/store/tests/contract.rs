@@ -464,32 +464,36 @@ async fn pages_walk_every_current_record_once(store: Arc<dyn Store>) {
     store.upsert_projects(&projects).await.expect("upsert");
 
     let mut seen = Vec::new();
-    let mut after: Option<(RegistryId, String)> = None;
+    let mut after: Option<i64> = None;
     loop {
-        let page = store
-            .credits_page(after.as_ref().map(|(r, k)| (*r, k.as_str())), 10)
-            .await
-            .expect("page");
+        let page = store.credits_page(after, 10).await.expect("page");
         let Some(last) = page.last() else { break };
-        after = Some((last.registry, last.record_key.clone()));
+        after = Some(last.position);
         seen.extend(page);
     }
     assert_eq!(seen.len(), 25);
+    // In the order first stored; a changed record keeps its place, at its current version.
     assert_eq!(
-        seen[4], changed.record,
+        seen[4].record, changed.record,
         "the current version, not the first"
     );
-    let keys: Vec<_> = seen.iter().map(|c| c.record_key.clone()).collect();
-    let mut sorted = keys.clone();
-    sorted.sort();
-    sorted.dedup();
-    assert_eq!(keys, sorted);
+    assert_eq!(seen[4].version, 2);
+    assert_eq!(seen[3].version, 1);
+    let keys: Vec<_> = seen.iter().map(|c| c.record.record_key.clone()).collect();
+    let stored: Vec<_> = credits
+        .iter()
+        .map(|c| c.record.record_key.clone())
+        .collect();
+    assert_eq!(keys, stored);
+    let positions: Vec<i64> = seen.iter().map(|c| c.position).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]));
 
     let first = store.projects_page(None, 5).await.expect("page");
     let rest = store
-        .projects_page(Some(&first[4].id()), 5)
+        .projects_page(Some(&first[4].1.id()), 5)
         .await
         .expect("page");
+    assert_eq!(first[0].0, 1, "versions come with the projects");
     assert_eq!((first.len(), rest.len()), (5, 2));
 }
 

@@ -84,7 +84,12 @@ async fn bench() -> anyhow::Result<()> {
             secrets: vec![WebhookSecret::parse(SECRET)?],
         },
     );
-    let inbox = Inbox::new(store.clone(), endpoints, WebhookSettings::default());
+    let inbox = Inbox::new(
+        store.clone(),
+        carbonmesh_matcher::MatchSession::new(),
+        endpoints,
+        WebhookSettings::default(),
+    );
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(carbonmesh_webhook::run_worker(
         inbox.clone(),

@@ -75,6 +75,8 @@ pub struct Endpoint {
 /// name, and the settings.
 pub struct Inbox {
     store: Arc<dyn Store>,
+    /// Checks applied records for double counting on arrival.
+    matcher: carbonmesh_matcher::MatchSession,
     endpoints: HashMap<String, Endpoint>,
     settings: WebhookSettings,
     wake: Notify,
@@ -87,6 +89,7 @@ impl Inbox {
     /// task that writes verified deliveries, so it must be called inside a tokio runtime.
     pub fn new(
         store: Arc<dyn Store>,
+        matcher: carbonmesh_matcher::MatchSession,
         endpoints: HashMap<String, Endpoint>,
         settings: WebhookSettings,
     ) -> Arc<Self> {
@@ -94,6 +97,7 @@ impl Inbox {
         tokio::spawn(intake::write_deliveries(store.clone(), queue));
         Arc::new(Self {
             store,
+            matcher,
             endpoints,
             settings,
             wake: Notify::new(),

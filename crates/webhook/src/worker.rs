@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use carbonmesh_connector::{Connector, Page, RawBody, RawRecord};
+use carbonmesh_matcher::MatchSession;
 use carbonmesh_model::{
     CreditRecord, Project, Provenance, RunCounts, RunStatus, WebhookDelivery, sha256_hex,
 };
@@ -47,6 +48,7 @@ impl From<carbonmesh_store::StoreError> for ApplyError {
 /// nothing.
 pub async fn apply(
     store: &dyn Store,
+    matcher: &MatchSession,
     connector: &dyn Connector,
     delivery: &WebhookDelivery,
 ) -> Result<RunCounts, ApplyError> {
@@ -93,17 +95,27 @@ pub async fn apply(
                     .map_err(|e| ApplyError::Permanent(e.to_string()))?,
                 (None, None) => return Err(ApplyError::Permanent("no records".into())),
             };
-            let applied =
-                carbonmesh_ingest::apply_records(store, connector, &page, delivery.received_at)
-                    .await?;
+            let applied = carbonmesh_ingest::apply_records(
+                store,
+                matcher,
+                connector,
+                &page,
+                delivery.received_at,
+            )
+            .await?;
             Ok(applied.counts)
         }
         Payload::ChangeHint(hint) => {
             match connector.fetch_changed(&hint.data.changed()).await {
                 Some(Ok(page)) => {
-                    let applied =
-                        carbonmesh_ingest::apply_records(store, connector, &page, Utc::now())
-                            .await?;
+                    let applied = carbonmesh_ingest::apply_records(
+                        store,
+                        matcher,
+                        connector,
+                        &page,
+                        Utc::now(),
+                    )
+                    .await?;
                     Ok(applied.counts)
                 }
                 Some(Err(error)) => Err(ApplyError::Transient(error.to_string())),
@@ -111,7 +123,8 @@ pub async fn apply(
                     // The connector cannot fetch single records: read its feeds, which
                     // contain them.
                     let outcome =
-                        carbonmesh_ingest::sync(store, connector, "webhook", |_| {}).await?;
+                        carbonmesh_ingest::sync(store, matcher, connector, "webhook", |_| {})
+                            .await?;
                     if outcome.status == RunStatus::Complete {
                         Ok(outcome.counts)
                     } else {
@@ -293,7 +306,14 @@ async fn process(inbox: &Inbox, holder: &str, delivery: &WebhookDelivery, max_at
             at: Utc::now() + backoff(delivery.attempts),
         },
         Some(endpoint) => {
-            match apply(inbox.store.as_ref(), endpoint.connector.as_ref(), delivery).await {
+            match apply(
+                inbox.store.as_ref(),
+                &inbox.matcher,
+                endpoint.connector.as_ref(),
+                delivery,
+            )
+            .await
+            {
                 Ok(counts) => {
                     tracing::debug!(
                         connector = delivery.connector,

@@ -100,7 +100,12 @@ async fn start(settings: WebhookSettings) -> Harness {
             ],
         },
     );
-    let inbox = Inbox::new(store.clone(), endpoints, settings);
+    let inbox = Inbox::new(
+        store.clone(),
+        carbonmesh_matcher::MatchSession::new(),
+        endpoints,
+        settings,
+    );
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(carbonmesh_webhook::run_worker(
         inbox.clone(),
@@ -345,17 +350,29 @@ async fn webhook_and_poll_of_the_same_record_store_it_once() {
     );
     drained(store).await;
     *h.registry.projects.lock().expect("lock") = vec![json!({"id": "VCS10", "name": "Alpha"})];
-    let poll = carbonmesh_ingest::sync(store, h.registry.as_ref(), "poll", |_| {})
-        .await
-        .expect("sync");
+    let poll = carbonmesh_ingest::sync(
+        store,
+        &carbonmesh_matcher::MatchSession::new(),
+        h.registry.as_ref(),
+        "poll",
+        |_| {},
+    )
+    .await
+    .expect("sync");
     assert_eq!((poll.counts.new, poll.counts.unchanged), (0, 1));
     assert_eq!(versions(store, "VCS10").await, 1);
 
     // Poll first (a real change), then the webhook of that change, in either format.
     *h.registry.projects.lock().expect("lock") = vec![json!({"id": "VCS10", "name": "Beta"})];
-    let poll = carbonmesh_ingest::sync(store, h.registry.as_ref(), "poll", |_| {})
-        .await
-        .expect("sync");
+    let poll = carbonmesh_ingest::sync(
+        store,
+        &carbonmesh_matcher::MatchSession::new(),
+        h.registry.as_ref(),
+        "poll",
+        |_| {},
+    )
+    .await
+    .expect("sync");
     assert_eq!(poll.counts.changed, 1);
     assert_eq!(
         sender

@@ -553,8 +553,10 @@ pub async fn credit_queries_filter_order_and_page(store: Arc<dyn Store>) {
 }
 
 /// `listed` holds exactly the records of `expected` (sorted by [`credit_sort_key`]), in the
-/// listing's order. Newest first lists the records of one date in the order they were first
-/// stored, which `expected` does not know: there only the sequence of dates is compared.
+/// listing's order. By key, the records of each registry come together, in the order of their
+/// key hashes (`carbonmesh_store::key_hash`). Newest first lists the records of one date in
+/// the order they were first stored, which `expected` does not know: there only the sequence
+/// of dates is compared.
 fn assert_listed(
     order: CreditOrder,
     listed: &[CreditRecord],
@@ -562,7 +564,27 @@ fn assert_listed(
     context: &str,
 ) {
     match order {
-        CreditOrder::Key => assert_eq!(listed, expected, "{context} {order:?}"),
+        CreditOrder::Key => {
+            let mut registries: Vec<RegistryId> = listed.iter().map(|c| c.registry).collect();
+            registries.dedup();
+            let distinct: HashSet<RegistryId> = registries.iter().copied().collect();
+            assert_eq!(
+                registries.len(),
+                distinct.len(),
+                "{context}: registries together"
+            );
+            for pair in listed.windows(2) {
+                if pair[0].registry == pair[1].registry {
+                    let hash = |c: &CreditRecord| {
+                        carbonmesh_store::key_hash(c.registry.as_str(), &c.record_key, 0)
+                    };
+                    assert!(hash(&pair[0]) < hash(&pair[1]), "{context}: key hash order");
+                }
+            }
+            let mut sorted = listed.to_vec();
+            sorted.sort_by_key(|c| credit_sort_key(order, c));
+            assert_eq!(sorted, expected, "{context} {order:?}");
+        }
         CreditOrder::EventDateDesc => {
             let dates = |records: &[CreditRecord]| -> Vec<Option<NaiveDate>> {
                 records.iter().map(|c| c.event_date).collect()
@@ -621,8 +643,8 @@ pub async fn credit_ties_list_in_stored_order(store: Arc<dyn Store>) {
     })
     .await;
     let keys: Vec<&str> = listed.iter().map(|c| c.record_key.as_str()).collect();
-    // Within a batch, records are stored in key order.
-    assert_eq!(keys, ["e", "b", "d", "a", "c", "x"]);
+    // Within a batch, records are stored in the order given.
+    assert_eq!(keys, ["e", "d", "b", "c", "a", "x"]);
 }
 
 /// Records inserted (and changed) between pages: every record present from the start is
@@ -1333,9 +1355,9 @@ pub async fn batch_lookups_skip_missing(store: Arc<dyn Store>) {
         .expect("of projects");
     let mut wanted = Vec::new();
     for id in &project_ids {
-        let mut of: Vec<&CreditRecord> = all.iter().filter(|c| c.project_id() == *id).collect();
-        of.sort_by_key(|c| (c.registry.as_str(), c.record_key.clone()));
-        wanted.extend(of.into_iter().take(2).cloned());
+        // In the order first stored: the order of the batch.
+        let of = all.iter().filter(|c| c.project_id() == *id);
+        wanted.extend(of.take(2).cloned());
     }
     let set = |v: &[CreditRecord]| -> HashSet<String> {
         v.iter().map(|c| c.record_key.clone()).collect()

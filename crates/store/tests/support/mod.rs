@@ -69,6 +69,12 @@ impl TestDb {
         }
     }
 
+    /// The database's URL.
+    #[allow(dead_code)] // the migration test's only
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
     /// A migrated store on this database.
     pub async fn store(&self) -> Arc<dyn Store> {
         open(self.url.clone()).await

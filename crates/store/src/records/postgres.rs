@@ -1,0 +1,772 @@
+//! Record writes on PostgreSQL: each batch is copied (`COPY … FROM STDIN`, CSV) into a
+//! staging table and merged into `credits` with a handful of set-based statements: classify
+//! the keys (locking the rows that exist), copy the changed rows to `credit_versions`, update
+//! them, insert the new ones. A task owns the load's transaction and merges one batch while
+//! the caller prepares the next.
+//!
+//! Terms and origins are added on their own connection, each in its own short transaction, so
+//! no load holds locks on them (an unused term left by a rolled-back load is harmless). A bulk
+//! load drops the secondary credit indexes inside its transaction and builds them again
+//! before it commits (PostgreSQL builds them with parallel workers); readers of `credits`
+//! wait for it meanwhile.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use carbonmesh_model::{RejectedRecord, RunCounts};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgPool;
+use sqlx::{Postgres, Transaction};
+use tokio::sync::mpsc;
+
+use crate::db::Arg;
+use crate::records::columns::{
+    CREDIT_CONTENT, CreditIds, CreditValues, PROJECT_CONTENT, credit_terms, list, project_args,
+    project_terms,
+};
+use crate::records::encode::key_hash;
+use crate::records::prepare::{PreparedCredit, PreparedProject};
+use crate::records::{Batch, LoadMode, PG_CREDIT_INDEXES, REGISTRY_WRITTEN, WriteCounts};
+use crate::terms::Terms;
+use crate::totals::{Counted, TotalKey, Totals};
+use crate::{BulkLoad, StoreError, StoreResult};
+
+/// Origins already stored: (source, fetched at, run) to id.
+type Origins = HashMap<(String, DateTime<Utc>, i64), i64>;
+
+/// An existing credit row met by a load: position in the batch, id, key, version, same
+/// content, and the registry, project, vintage, kind, status and quantities it is counted by.
+type Found = (
+    i64,
+    i64,
+    String,
+    i32,
+    bool,
+    i32,
+    i32,
+    Option<i32>,
+    i32,
+    i32,
+    Option<i64>,
+    Option<String>,
+);
+
+/// The record writer of a PostgreSQL database.
+pub(crate) struct PgWriter {
+    pool: PgPool,
+    terms: Arc<Terms>,
+    origins: Arc<std::sync::Mutex<Origins>>,
+}
+
+impl PgWriter {
+    pub(crate) fn new(pool: PgPool, terms: Arc<Terms>) -> Self {
+        Self {
+            pool,
+            terms,
+            origins: Arc::default(),
+        }
+    }
+
+    pub(crate) async fn load(&self, mode: LoadMode) -> StoreResult<Box<dyn BulkLoad>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(STAGING).execute(&mut *tx).await?;
+        if let LoadMode::Bulk { .. } = mode {
+            for (name, _) in &PG_CREDIT_INDEXES[1..] {
+                sqlx::query(&format!("DROP INDEX IF EXISTS {name}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let (sender, receiver) = mpsc::channel(2);
+        let ids = Interner {
+            pool: self.pool.clone(),
+            terms: Arc::clone(&self.terms),
+            origins: Arc::clone(&self.origins),
+        };
+        let done = tokio::spawn(run_load(tx, ids, mode, receiver));
+        Ok(Box::new(PgLoad {
+            sender: Some(sender),
+            done: Some(done),
+            seen: 0,
+        }))
+    }
+}
+
+/// Staging table of a load's credit records, one batch at a time.
+const STAGING: &str = "CREATE TEMP TABLE load_credits (
+    ord BIGINT NOT NULL, round INTEGER NOT NULL, registry INTEGER NOT NULL,
+    key_hash BIGINT NOT NULL, record_key TEXT NOT NULL, serial_bucket SMALLINT,
+    project INTEGER NOT NULL, kind INTEGER NOT NULL, kind_raw INTEGER NOT NULL,
+    quantity BIGINT, quantity_text TEXT, serial TEXT, namespace INTEGER,
+    serial_start BIGINT, serial_end BIGINT, vintage INTEGER, period_start DATE,
+    period_end DATE, event_day DATE, status INTEGER NOT NULL, status_raw INTEGER NOT NULL,
+    account TEXT, beneficiary TEXT, reason TEXT, note TEXT, flags SMALLINT NOT NULL,
+    content_hash BYTEA NOT NULL, raw_hash BYTEA NOT NULL, origin BIGINT NOT NULL, line BIGINT,
+    target BIGINT
+) ON COMMIT DROP";
+
+/// The staging columns COPY fills, in the order [`csv_row`] writes them.
+fn copy_sql() -> String {
+    format!(
+        "COPY load_credits (ord, round, registry, key_hash, record_key, serial_bucket, {}, \
+         content_hash, raw_hash, origin, line) FROM STDIN WITH (FORMAT csv)",
+        list("", &CREDIT_CONTENT)
+    )
+}
+
+/// Adds terms and origins, each committed on its own, and remembers their numbers.
+struct Interner {
+    pool: PgPool,
+    terms: Arc<Terms>,
+    origins: Arc<std::sync::Mutex<Origins>>,
+}
+
+impl Interner {
+    /// Makes sure every string is a term (sorted, so concurrent writers lock alike).
+    async fn terms(&self, texts: BTreeSet<&str>) -> StoreResult<()> {
+        let missing: Vec<String> = texts
+            .into_iter()
+            .filter(|t| self.terms.id(t).is_none())
+            .map(str::to_owned)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO terms (text) SELECT unnest($1::text[]) ON CONFLICT (text) DO NOTHING",
+        )
+        .bind(&missing)
+        .execute(&self.pool)
+        .await?;
+        let rows: Vec<(i32, String)> =
+            sqlx::query_as("SELECT id, text FROM terms WHERE text = ANY($1)")
+                .bind(&missing)
+                .fetch_all(&self.pool)
+                .await?;
+        self.terms
+            .learn(rows.into_iter().map(|(id, t)| (i64::from(id), t.into())));
+        Ok(())
+    }
+
+    fn term(&self, text: &str) -> StoreResult<i64> {
+        self.terms.id(text).ok_or(StoreError::Corrupt {
+            column: "terms",
+            value: format!("`{text}` was not added"),
+        })
+    }
+
+    async fn origin(
+        &self,
+        source: &str,
+        provenance: &carbonmesh_model::Provenance,
+    ) -> StoreResult<i64> {
+        let key = (
+            source.to_owned(),
+            provenance.fetched_at,
+            provenance.run_id.unwrap_or(0),
+        );
+        if let Some(&id) = self.origins.lock().ok().as_ref().and_then(|o| o.get(&key)) {
+            return Ok(id);
+        }
+        sqlx::query(
+            "INSERT INTO origins (source, fetched_at, run) VALUES ($1, $2, $3) \
+             ON CONFLICT (source, fetched_at, run) DO NOTHING",
+        )
+        .bind(&key.0)
+        .bind(key.1)
+        .bind(key.2)
+        .execute(&self.pool)
+        .await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "SELECT id FROM origins WHERE source = $1 AND fetched_at = $2 AND run = $3",
+        )
+        .bind(&key.0)
+        .bind(key.1)
+        .bind(key.2)
+        .fetch_one(&self.pool)
+        .await?;
+        if let Ok(mut origins) = self.origins.lock() {
+            origins.insert(key, id);
+        }
+        Ok(id)
+    }
+}
+
+enum Msg {
+    Batch(
+        Vec<PreparedProject>,
+        Vec<PreparedCredit>,
+        Vec<RejectedRecord>,
+    ),
+    Finish,
+}
+
+struct PgLoad {
+    sender: Option<mpsc::Sender<Msg>>,
+    done: Option<tokio::task::JoinHandle<StoreResult<WriteCounts>>>,
+    seen: u64,
+}
+
+impl PgLoad {
+    async fn stopped(&mut self) -> StoreError {
+        self.sender = None;
+        match self.done.take() {
+            Some(done) => match done.await {
+                Ok(Err(e)) => e,
+                _ => StoreError::WriterStopped,
+            },
+            None => StoreError::WriterStopped,
+        }
+    }
+}
+
+#[async_trait]
+impl BulkLoad for PgLoad {
+    async fn write(&mut self, batch: Batch) -> StoreResult<()> {
+        self.seen += (batch.projects.len() + batch.credits.len()) as u64;
+        let mut rejected = batch.rejected;
+        let projects = crate::records::prepare::projects(batch.projects, &mut rejected)?;
+        let credits = crate::records::prepare::credits(batch.credits, &mut rejected)?;
+        let Some(sender) = &self.sender else {
+            return Err(StoreError::WriterStopped);
+        };
+        if sender
+            .send(Msg::Batch(projects, credits, rejected))
+            .await
+            .is_err()
+        {
+            return Err(self.stopped().await);
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self: Box<Self>) -> StoreResult<RunCounts> {
+        let Some(sender) = self.sender.take() else {
+            return Err(StoreError::WriterStopped);
+        };
+        let _ = sender.send(Msg::Finish).await;
+        drop(sender);
+        let done = self.done.take().ok_or(StoreError::WriterStopped)?;
+        let counts = done.await.map_err(|_| StoreError::WriterStopped)??;
+        Ok(counts.run_counts(self.seen))
+    }
+}
+
+struct Load {
+    tx: Transaction<'static, Postgres>,
+    ids: Interner,
+    totals: Totals,
+    counts: WriteCounts,
+    now: DateTime<Utc>,
+    registries: BTreeSet<(i64, &'static str)>,
+}
+
+async fn run_load(
+    tx: Transaction<'static, Postgres>,
+    ids: Interner,
+    mode: LoadMode,
+    mut receiver: mpsc::Receiver<Msg>,
+) -> StoreResult<WriteCounts> {
+    let mut load = Load {
+        tx,
+        ids,
+        totals: Totals::default(),
+        counts: WriteCounts::default(),
+        now: Utc::now(),
+        registries: BTreeSet::new(),
+    };
+    loop {
+        match receiver.recv().await {
+            Some(Msg::Batch(projects, credits, rejected)) => {
+                load.projects(&projects).await?;
+                load.credits(&credits).await?;
+                load.rejected(&rejected).await?;
+            }
+            Some(Msg::Finish) => break,
+            None => return Err(StoreError::WriterStopped),
+        }
+    }
+    let Load {
+        tx,
+        totals,
+        counts,
+        now,
+        registries,
+        ..
+    } = load;
+    let mut tx = crate::postgres::PgTx::from(tx);
+    crate::totals::apply(&mut tx, &totals).await?;
+    for (registry, kind) in registries {
+        crate::db::Tx::execute(
+            &mut tx,
+            REGISTRY_WRITTEN,
+            vec![registry.into(), kind.into(), Arg::Instant(Some(now))],
+        )
+        .await?;
+    }
+    if let LoadMode::Bulk { .. } = mode {
+        for (_, create) in &PG_CREDIT_INDEXES[1..] {
+            crate::db::Tx::execute(&mut tx, create, Vec::new()).await?;
+        }
+    }
+    crate::db::Tx::commit(Box::new(tx)).await?;
+    Ok(counts)
+}
+
+/// A credit record with its numbers, ready to copy.
+struct Staged<'a> {
+    p: &'a PreparedCredit,
+    ids: CreditIds,
+    values: CreditValues<'a>,
+    origin: i64,
+    hash: i64,
+    probe: u32,
+}
+
+impl Staged<'_> {
+    fn counted(&self) -> Counted {
+        Counted {
+            key: TotalKey {
+                registry: self.ids.registry,
+                project: self.ids.project,
+                vintage: self.values.vintage.unwrap_or(0),
+                kind: self.ids.kind,
+                status: self.ids.status,
+            },
+            quantity: self.values.quantity,
+            quantity_text: self
+                .values
+                .quantity_text
+                .as_deref()
+                .and_then(|t| t.parse().ok()),
+        }
+    }
+}
+
+impl Load {
+    async fn credits(&mut self, credits: &[PreparedCredit]) -> StoreResult<()> {
+        if credits.is_empty() {
+            return Ok(());
+        }
+        let mut texts = BTreeSet::new();
+        for c in credits {
+            let t = credit_terms(&c.record, &c.project);
+            texts.extend([
+                t.registry,
+                t.project,
+                t.kind,
+                t.kind_raw,
+                t.status,
+                t.status_raw,
+            ]);
+            texts.extend(t.namespace);
+        }
+        self.ids.terms(texts).await?;
+        let mut staged = Vec::with_capacity(credits.len());
+        for p in credits {
+            let t = credit_terms(&p.record, &p.project);
+            let ids = CreditIds {
+                registry: self.ids.term(t.registry)?,
+                project: self.ids.term(t.project)?,
+                kind: self.ids.term(t.kind)?,
+                kind_raw: self.ids.term(t.kind_raw)?,
+                namespace: t.namespace.map(|n| self.ids.term(n)).transpose()?,
+                status: self.ids.term(t.status)?,
+                status_raw: self.ids.term(t.status_raw)?,
+            };
+            staged.push(Staged {
+                p,
+                ids,
+                values: CreditValues::of(&p.record),
+                origin: self.ids.origin(p.source_head(), &p.provenance).await?,
+                hash: p.key_hash,
+                probe: 0,
+            });
+            self.registries.insert((ids.registry, "credit"));
+        }
+        // A key repeated in the batch goes to a later round: rounds apply in order.
+        let mut round = vec![0i32; staged.len()];
+        let mut last_round: HashMap<(i64, &str), i32> = HashMap::new();
+        for (i, s) in staged.iter().enumerate() {
+            let key = (s.ids.registry, s.p.record.record_key.as_str());
+            let r = last_round.get(&key).map_or(0, |r| r + 1);
+            last_round.insert(key, r);
+            round[i] = r;
+        }
+        let rounds = round.iter().copied().max().unwrap_or(0);
+        self.copy(&staged, &round).await?;
+        for r in 0..=rounds {
+            self.merge(&mut staged, &round, r).await?;
+        }
+        sqlx::query("TRUNCATE load_credits")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn copy(&mut self, staged: &[Staged<'_>], round: &[i32]) -> StoreResult<()> {
+        let mut copy = self.tx.copy_in_raw(&copy_sql()).await?;
+        let mut buf = String::with_capacity(1 << 20);
+        for (i, s) in staged.iter().enumerate() {
+            csv_row(&mut buf, i as i64, round[i], s);
+            if buf.len() > (1 << 20) - 4096 {
+                copy.send(buf.as_bytes()).await?;
+                buf.clear();
+            }
+        }
+        if !buf.is_empty() {
+            copy.send(buf.as_bytes()).await?;
+        }
+        copy.finish().await?;
+        Ok(())
+    }
+
+    /// Merges the staged records of round `r`.
+    async fn merge(&mut self, staged: &mut [Staged<'_>], round: &[i32], r: i32) -> StoreResult<()> {
+        let mut unresolved: Vec<usize> = (0..staged.len()).filter(|&i| round[i] == r).collect();
+        let mut changed: Vec<(usize, i64, i64)> = Vec::new();
+        let mut unchanged = Vec::new();
+        let mut attempts = 0;
+        while !unresolved.is_empty() {
+            attempts += 1;
+            if attempts > 8 {
+                return Err(StoreError::Corrupt {
+                    column: "credits",
+                    value: format!("{} records kept changing while written", unresolved.len()),
+                });
+            }
+            // Which keys exist, locking their rows (in id order, as every writer does).
+            let ords: Vec<i64> = unresolved.iter().map(|&i| i as i64).collect();
+            let found: Vec<Found> = sqlx::query_as(
+                "SELECT s.ord, c.id, c.record_key, c.version, \
+                     c.content_hash = s.content_hash, c.registry, c.project, c.vintage, c.kind, \
+                     c.status, c.quantity, c.quantity_text \
+                     FROM load_credits s JOIN credits c \
+                     ON c.registry = s.registry AND c.key_hash = s.key_hash \
+                     WHERE s.ord = ANY($1) ORDER BY c.id FOR UPDATE OF c",
+            )
+            .bind(&ords)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            let mut exists = vec![None; staged.len()];
+            let mut reprobe = Vec::new();
+            for (ord, id, key, version, same, registry, project, vintage, kind, status, kg, text) in
+                found
+            {
+                let i = ord as usize;
+                if key != staged[i].p.record.record_key {
+                    reprobe.push(i);
+                    continue;
+                }
+                let old = Counted {
+                    key: TotalKey {
+                        registry: registry.into(),
+                        project: project.into(),
+                        vintage: vintage.map_or(0, i64::from),
+                        kind: kind.into(),
+                        status: status.into(),
+                    },
+                    quantity: kg,
+                    quantity_text: text.and_then(|t| t.parse().ok()),
+                };
+                exists[i] = Some((id, i64::from(version), same, old));
+            }
+            // Another key holds the slot: the next probe (see `key_hash`).
+            for &i in &reprobe {
+                let s = &mut staged[i];
+                s.probe += 1;
+                s.hash = key_hash(
+                    s.p.record.registry.as_str(),
+                    &s.p.record.record_key,
+                    s.probe,
+                );
+                sqlx::query("UPDATE load_credits SET key_hash = $2 WHERE ord = $1")
+                    .bind(i as i64)
+                    .bind(s.hash)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+            let mut new = Vec::new();
+            for &i in &unresolved {
+                if reprobe.contains(&i) {
+                    continue;
+                }
+                match exists[i].take() {
+                    None => new.push(i),
+                    Some((_, _, true, _)) => unchanged.push(i),
+                    Some((id, version, false, old)) => {
+                        self.totals.count(&old, -1);
+                        changed.push((i, id, version));
+                    }
+                }
+            }
+            self.write_changed(&changed, staged).await?;
+            changed.clear();
+            // New records; a key another writer inserted meanwhile is classified again.
+            let inserted = self.insert_new(&new).await?;
+            let mut again: Vec<usize> = reprobe;
+            for &i in &new {
+                if inserted.contains(&(i as i64)) {
+                    self.totals.count(&staged[i].counted(), 1);
+                    self.counts.new += 1;
+                } else {
+                    again.push(i);
+                }
+            }
+            again.sort_unstable();
+            unresolved = again;
+        }
+        self.counts.unchanged += unchanged.len() as u64;
+        Ok(())
+    }
+
+    /// Copies the current rows of changed records to `credit_versions` and overwrites them.
+    async fn write_changed(
+        &mut self,
+        changed: &[(usize, i64, i64)],
+        staged: &[Staged<'_>],
+    ) -> StoreResult<()> {
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let ords: Vec<i64> = changed.iter().map(|c| c.0 as i64).collect();
+        let ids: Vec<i64> = changed.iter().map(|c| c.1).collect();
+        sqlx::query(
+            "UPDATE load_credits s SET target = v.id FROM \
+             (SELECT unnest($1::bigint[]) AS ord, unnest($2::bigint[]) AS id) v \
+             WHERE s.ord = v.ord",
+        )
+        .bind(&ords)
+        .bind(&ids)
+        .execute(&mut *self.tx)
+        .await?;
+        let content = list("", &CREDIT_CONTENT);
+        let c_content = list("c", &CREDIT_CONTENT);
+        sqlx::query(&format!(
+            "INSERT INTO credit_versions (credit, version, {content}, content_hash, raw_hash, \
+             origin, line, written_at) SELECT c.id, c.version, {c_content}, c.content_hash, \
+             c.raw_hash, c.origin, c.line, c.written_at FROM credits c \
+             JOIN load_credits s ON s.target = c.id WHERE s.ord = ANY($1)"
+        ))
+        .bind(&ords)
+        .execute(&mut *self.tx)
+        .await?;
+        let sets: Vec<String> = CREDIT_CONTENT
+            .iter()
+            .map(|col| format!("{col} = s.{col}"))
+            .collect();
+        sqlx::query(&format!(
+            "UPDATE credits c SET serial_bucket = s.serial_bucket, {}, \
+             content_hash = s.content_hash, raw_hash = s.raw_hash, origin = s.origin, \
+             line = s.line, version = c.version + 1, written_at = $2 \
+             FROM load_credits s WHERE s.target = c.id AND s.ord = ANY($1)",
+            sets.join(", ")
+        ))
+        .bind(&ords)
+        .bind(self.now)
+        .execute(&mut *self.tx)
+        .await?;
+        for &(i, _, _) in changed {
+            self.totals.count(&staged[i].counted(), 1);
+        }
+        self.counts.changed += changed.len() as u64;
+        Ok(())
+    }
+
+    /// Inserts new records; returns the positions inserted.
+    async fn insert_new(&mut self, new: &[usize]) -> StoreResult<Vec<i64>> {
+        if new.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ords: Vec<i64> = new.iter().map(|&i| i as i64).collect();
+        let content = list("", &CREDIT_CONTENT);
+        let s_content = list("s", &CREDIT_CONTENT);
+        let mut inserted: Vec<(i64,)> = sqlx::query_as(&format!(
+            "WITH new AS (INSERT INTO credits (registry, key_hash, record_key, serial_bucket, \
+             {content}, content_hash, raw_hash, origin, line, version, written_at) \
+             SELECT s.registry, s.key_hash, s.record_key, s.serial_bucket, {s_content}, \
+             s.content_hash, s.raw_hash, s.origin, s.line, 1, $2 FROM load_credits s \
+             WHERE s.ord = ANY($1) ORDER BY s.ord \
+             ON CONFLICT (registry, key_hash) DO NOTHING RETURNING registry, key_hash) \
+             SELECT s.ord FROM new JOIN load_credits s \
+             ON s.registry = new.registry AND s.key_hash = new.key_hash AND s.ord = ANY($1)"
+        ))
+        .bind(&ords)
+        .bind(self.now)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        inserted.sort_unstable();
+        Ok(inserted.into_iter().map(|(o,)| o).collect())
+    }
+
+    async fn projects(&mut self, projects: &[PreparedProject]) -> StoreResult<()> {
+        if projects.is_empty() {
+            return Ok(());
+        }
+        let mut texts = BTreeSet::new();
+        for p in projects {
+            let t = project_terms(&p.record, &p.key);
+            texts.extend([t.key, t.registry]);
+            texts.extend(t.status);
+            texts.extend(t.status_raw);
+        }
+        self.ids.terms(texts).await?;
+        for p in projects {
+            let t = project_terms(&p.record, &p.key);
+            let id = self.ids.term(t.key)?;
+            let registry = self.ids.term(t.registry)?;
+            let status = t.status.map(|s| self.ids.term(s)).transpose()?;
+            let status_raw = t.status_raw.map(|s| self.ids.term(s)).transpose()?;
+            let origin = self.ids.origin(p.source_head(), &p.provenance).await?;
+            self.registries.insert((registry, "project"));
+            let current: Option<(i32, Vec<u8>)> = sqlx::query_as(
+                "SELECT version, content_hash FROM projects WHERE id = $1 FOR UPDATE",
+            )
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            let version = match current {
+                Some((_, hash)) if hash == p.content_hash => {
+                    self.counts.unchanged += 1;
+                    continue;
+                }
+                Some((version, _)) => {
+                    let content = list("", &PROJECT_CONTENT);
+                    sqlx::query(&format!(
+                        "INSERT INTO project_versions (project, version, {content}, \
+                         content_hash, raw_hash, origin, line, written_at) SELECT id, version, \
+                         {content}, content_hash, raw_hash, origin, line, written_at \
+                         FROM projects WHERE id = $1"
+                    ))
+                    .bind(id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                    self.counts.changed += 1;
+                    i64::from(version) + 1
+                }
+                None => {
+                    self.counts.new += 1;
+                    1
+                }
+            };
+            let mut args: Vec<Arg> = vec![
+                id.into(),
+                p.key.as_str().into(),
+                registry.into(),
+                p.record.registry_project_id.as_str().into(),
+            ];
+            args.extend(project_args(&p.record, status, status_raw, p.extra.clone()));
+            args.extend([
+                Arg::Bytes(Some(p.content_hash.to_vec())),
+                Arg::Bytes(Some(p.raw_hash.clone())),
+                origin.into(),
+                p.line.into(),
+                version.into(),
+                Arg::Instant(Some(self.now)),
+            ]);
+            let columns = format!(
+                "id, key, registry, registry_project_id, {}, content_hash, raw_hash, origin, \
+                 line, version, written_at",
+                list("", &PROJECT_CONTENT)
+            );
+            let updates: Vec<String> = columns
+                .split(", ")
+                .skip(1)
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            let sql = format!(
+                "INSERT INTO projects ({columns}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}",
+                crate::db::placeholders(0, args.len()),
+                updates.join(", ")
+            );
+            sqlx::query_with(&sql, crate::postgres::arguments(args)?)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn rejected(&mut self, rejected: &[RejectedRecord]) -> StoreResult<()> {
+        for r in rejected {
+            sqlx::query_with(
+                crate::runs::INSERT_REJECTED,
+                crate::postgres::arguments(crate::runs::rejected_args(r))?,
+            )
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        self.counts.rejected += rejected.len() as u64;
+        Ok(())
+    }
+}
+
+/// Appends one staging row in COPY's CSV format: fields quoted, NULL left empty.
+fn csv_row(buf: &mut String, ord: i64, round: i32, s: &Staged<'_>) {
+    fn int(buf: &mut String, v: Option<i64>) {
+        if let Some(v) = v {
+            let _ = write!(buf, "{v}");
+        }
+        buf.push(',');
+    }
+    fn text(buf: &mut String, v: Option<&str>) {
+        if let Some(v) = v {
+            buf.push('"');
+            for ch in v.chars() {
+                if ch == '"' {
+                    buf.push('"');
+                }
+                buf.push(ch);
+            }
+            buf.push('"');
+        }
+        buf.push(',');
+    }
+    fn day(buf: &mut String, v: Option<chrono::NaiveDate>) {
+        if let Some(v) = v {
+            let _ = write!(buf, "{v}");
+        }
+        buf.push(',');
+    }
+    fn bytes(buf: &mut String, v: &[u8]) {
+        buf.push_str("\\x");
+        buf.push_str(&hex::encode(v));
+        buf.push(',');
+    }
+    let v = &s.values;
+    let ids = &s.ids;
+    int(buf, Some(ord));
+    int(buf, Some(round.into()));
+    int(buf, Some(ids.registry));
+    int(buf, Some(s.hash));
+    text(buf, Some(&s.p.record.record_key));
+    int(buf, v.serial_bucket);
+    int(buf, Some(ids.project));
+    int(buf, Some(ids.kind));
+    int(buf, Some(ids.kind_raw));
+    int(buf, v.quantity);
+    text(buf, v.quantity_text.as_deref());
+    text(buf, v.serial);
+    int(buf, ids.namespace);
+    int(buf, v.serial_start);
+    int(buf, v.serial_end);
+    int(buf, v.vintage);
+    day(buf, v.period_start);
+    day(buf, v.period_end);
+    day(buf, v.event_day);
+    int(buf, Some(ids.status));
+    int(buf, Some(ids.status_raw));
+    text(buf, v.account);
+    text(buf, v.beneficiary);
+    text(buf, v.reason);
+    text(buf, v.note);
+    int(buf, Some(v.flags));
+    bytes(buf, &s.p.content_hash);
+    bytes(buf, &s.p.raw_hash);
+    int(buf, Some(s.origin));
+    int(buf, s.p.line);
+    // The last field ends the line, not a comma.
+    buf.pop();
+    buf.push('\n');
+}

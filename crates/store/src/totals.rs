@@ -1,0 +1,172 @@
+//! Totals of the current credit records, kept with every write so that statistics never
+//! scan the records: one row per (registry, project, vintage, transaction type, status) with
+//! the number of records and the exact sum of their quantities.
+//!
+//! A write gathers its changes in [`Totals`] (a new record adds itself, a changed record
+//! takes its old values off and adds its new ones) and applies them in its own transaction,
+//! so the totals always agree with the records.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+use crate::StoreResult;
+use crate::db::{Arg, Tx};
+
+/// What a total is kept by. Vintage 0 stands for "no vintage" (a key column cannot be NULL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct TotalKey {
+    pub registry: i64,
+    pub project: i64,
+    pub vintage: i64,
+    pub kind: i64,
+    pub status: i64,
+}
+
+/// The change of one total.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Delta {
+    pub records: i64,
+    /// Kilograms.
+    pub quantity: i128,
+    /// Quantities kept as text (see `records::encode`).
+    pub quantity_text: Decimal,
+}
+
+/// The changes a write makes to the totals.
+#[derive(Debug, Default)]
+pub(crate) struct Totals {
+    pub deltas: HashMap<TotalKey, Delta>,
+}
+
+/// A record as the totals see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Counted {
+    pub key: TotalKey,
+    pub quantity: Option<i64>,
+    pub quantity_text: Option<Decimal>,
+}
+
+impl Totals {
+    /// Adds a record (`sign` 1) or takes one off (`sign` -1).
+    pub(crate) fn count(&mut self, record: &Counted, sign: i64) {
+        let d = self.deltas.entry(record.key).or_default();
+        d.records += sign;
+        if let Some(kg) = record.quantity {
+            d.quantity += i128::from(kg) * i128::from(sign);
+        }
+        if let Some(text) = record.quantity_text {
+            d.quantity_text += text * Decimal::from(sign);
+        }
+    }
+}
+
+pub(crate) const ADD: &str = "INSERT INTO credit_totals (registry, project, vintage, kind, status, \
+     records, quantity) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (registry, project, vintage, kind, status) DO UPDATE SET \
+     records = credit_totals.records + excluded.records, \
+     quantity = credit_totals.quantity + excluded.quantity";
+
+pub(crate) const TEXT_OF: &str = "SELECT quantity_text FROM credit_totals WHERE registry = $1 \
+     AND project = $2 AND vintage = $3 AND kind = $4 AND status = $5";
+
+/// Placeholders in order of appearance: SQLite numbers `$n` parameters as they appear.
+pub(crate) const SET_TEXT: &str = "UPDATE credit_totals SET quantity_text = $1 WHERE registry = $2 \
+     AND project = $3 AND vintage = $4 AND kind = $5 AND status = $6";
+
+pub(crate) const DROP_EMPTY: &str = "DELETE FROM credit_totals WHERE records = 0";
+
+fn key_args(key: &TotalKey) -> Vec<Arg> {
+    vec![
+        key.registry.into(),
+        key.project.into(),
+        key.vintage.into(),
+        key.kind.into(),
+        key.status.into(),
+    ]
+}
+
+/// One statement of applying [`Totals`].
+pub(crate) enum Step {
+    /// [`ADD`] with its arguments.
+    Add(Vec<Arg>),
+    /// Read the text sum of a total ([`TEXT_OF`] with `key`), add `delta`, write it back
+    /// ([`SET_TEXT`] with [`text_sum`] and `key`).
+    AddText { key: Vec<Arg>, delta: Decimal },
+    /// [`DROP_EMPTY`].
+    DropEmpty,
+}
+
+/// The statements that apply `totals`, in one order for every writer (concurrent PostgreSQL
+/// writers then lock rows alike).
+pub(crate) fn steps(totals: &Totals) -> StoreResult<Vec<Step>> {
+    let mut keys: Vec<&TotalKey> = totals.deltas.keys().collect();
+    keys.sort_unstable();
+    let mut steps = Vec::with_capacity(keys.len());
+    let mut emptied = false;
+    for key in keys {
+        let d = totals.deltas[key];
+        if d == Delta::default() {
+            continue;
+        }
+        let mut args = key_args(key);
+        args.push(d.records.into());
+        args.push(i64::try_from(d.quantity).map_err(|_| overflow())?.into());
+        steps.push(Step::Add(args));
+        if !d.quantity_text.is_zero() {
+            steps.push(Step::AddText {
+                key: key_args(key),
+                delta: d.quantity_text,
+            });
+        }
+        emptied |= d.records < 0;
+    }
+    if emptied {
+        steps.push(Step::DropEmpty);
+    }
+    Ok(steps)
+}
+
+/// The new text sum: the stored one (if any) plus `delta`; NULL when it comes to zero.
+pub(crate) fn text_sum(old: Option<String>, delta: Decimal) -> StoreResult<Arg> {
+    let old: Decimal = match old {
+        Some(text) => text.parse().map_err(|_| crate::StoreError::Corrupt {
+            column: "credit_totals.quantity_text",
+            value: text,
+        })?,
+        None => Decimal::ZERO,
+    };
+    let sum = old + delta;
+    Ok(Arg::Text(
+        (!sum.is_zero()).then(|| sum.normalize().to_string()),
+    ))
+}
+
+/// Applies `totals` in a transaction of the generic interface.
+pub(crate) async fn apply(tx: &mut dyn Tx, totals: &Totals) -> StoreResult<()> {
+    for step in steps(totals)? {
+        match step {
+            Step::Add(args) => {
+                tx.execute(ADD, args).await?;
+            }
+            Step::AddText { key, delta } => {
+                let old = tx.fetch(TEXT_OF, key.clone()).await?;
+                let old = old.first().map(|r| r.opt_text(0)).transpose()?.flatten();
+                let mut args = vec![text_sum(old, delta)?];
+                args.extend(key);
+                tx.execute(SET_TEXT, args).await?;
+            }
+            Step::DropEmpty => {
+                tx.execute(DROP_EMPTY, Vec::new()).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn overflow() -> crate::StoreError {
+    crate::StoreError::Corrupt {
+        column: "credit_totals.quantity",
+        value: "a sum beyond 64 bits of kilograms".into(),
+    }
+}
