@@ -4,7 +4,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use carbonmesh_connector::{Feed, Page, RawBody, RawRecord, Rejection};
-use carbonmesh_normalize::{Column, read_csv};
+use carbonmesh_normalize::{Column, read_csv_from};
 use serde_json::Value;
 
 use crate::columns;
@@ -145,14 +145,14 @@ pub fn csv_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, String> 
 /// Splits a CSV body into pages of at most `page_records` raw records (each with the
 /// unreadable rows met since the previous page), handed to `each` as they are read until it
 /// breaks. Fails when the header lacks a required column.
-pub fn csv_pages(
+pub fn csv_pages<R: std::io::Read>(
     feed: Feed,
     source: &str,
-    bytes: &[u8],
+    bytes: R,
     page_records: usize,
     each: &mut dyn FnMut(Page) -> ControlFlow<()>,
 ) -> Result<(), String> {
-    let rows = read_csv(bytes).map_err(|e| e.to_string())?;
+    let rows = read_csv_from(bytes).map_err(|e| e.to_string())?;
     let headers = Arc::new(rows.headers().clone());
     for c in required_columns(feed) {
         headers.require(*c).map_err(|e| e.to_string())?;

@@ -307,15 +307,32 @@ impl Connector for VerraConnector {
         &self,
         feed: Feed,
         source: &str,
-        bytes: &[u8],
+        file: &mut dyn std::io::Read,
         page_records: usize,
         each: &mut dyn FnMut(Page) -> ControlFlow<()>,
     ) -> Result<(), FileError> {
-        // Verra's VCU export runs to millions of rows: stream it page by page.
-        if fetch::looks_like_json(bytes) {
-            return each_page(self.read_file(feed, source, bytes)?, each);
+        // Verra's VCU export runs to millions of rows: stream it page by page. A JSON file
+        // (Platts pages) is read whole.
+        let mut file = std::io::BufReader::new(file);
+        let first = std::io::BufRead::fill_buf(&mut file)
+            .map_err(|e| FileError::Malformed {
+                file: source.to_owned(),
+                reason: format!("cannot be read: {e}"),
+            })?
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .copied();
+        if first.is_some_and(|b| b == b'[' || b == b'{') {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|e| {
+                FileError::Malformed {
+                    file: source.to_owned(),
+                    reason: format!("cannot be read: {e}"),
+                }
+            })?;
+            return each_page(self.read_file(feed, source, &bytes)?, each);
         }
-        fetch::csv_pages(feed, source, bytes, page_records, each).map_err(|reason| {
+        fetch::csv_pages(feed, source, file, page_records, each).map_err(|reason| {
             FileError::Malformed {
                 file: source.to_owned(),
                 reason,

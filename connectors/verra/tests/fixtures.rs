@@ -327,23 +327,35 @@ fn vcu_export_read_in_pages_equals_the_whole_file() {
         .expect("whole file");
     let mut paged = carbonmesh_connector::Page::default();
     let mut pages = 0;
-    c.read_file_pages(Feed::Transactions, TRANSACTIONS, &bytes, 7, &mut |page| {
-        assert!(page.records.len() <= 7, "page of {}", page.records.len());
-        pages += 1;
-        paged.records.extend(page.records);
-        paged.unreadable.extend(page.unreadable);
-        std::ops::ControlFlow::Continue(())
-    })
+    c.read_file_pages(
+        Feed::Transactions,
+        TRANSACTIONS,
+        &mut &bytes[..],
+        7,
+        &mut |page| {
+            assert!(page.records.len() <= 7, "page of {}", page.records.len());
+            pages += 1;
+            paged.records.extend(page.records);
+            paged.unreadable.extend(page.unreadable);
+            std::ops::ControlFlow::Continue(())
+        },
+    )
     .expect("paged read");
     assert_eq!(pages, whole.records.len().div_ceil(7));
     assert_eq!(paged, whole);
 
     // A callback that breaks stops the read after its first page.
     let mut seen = 0;
-    c.read_file_pages(Feed::Transactions, TRANSACTIONS, &bytes, 7, &mut |page| {
-        seen += page.records.len();
-        std::ops::ControlFlow::Break(())
-    })
+    c.read_file_pages(
+        Feed::Transactions,
+        TRANSACTIONS,
+        &mut &bytes[..],
+        7,
+        &mut |page| {
+            seen += page.records.len();
+            std::ops::ControlFlow::Break(())
+        },
+    )
     .expect("stopped read");
     assert_eq!(seen, 7);
 }

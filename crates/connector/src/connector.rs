@@ -125,9 +125,10 @@ pub trait Connector: Send + Sync + 'static {
     /// Splits a file downloaded by hand into raw records of `feed`.
     fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError>;
 
-    /// Reads a file downloaded by hand as [`Connector::read_file`] does, handing the raw
-    /// records to `each` in pages of about `page_records` as they are read, until `each`
-    /// breaks: a large export is never held whole as raw records.
+    /// Reads a file downloaded by hand as [`Connector::read_file`] does, from `file` (read
+    /// from its start), handing the raw records to `each` in pages of about `page_records` as
+    /// they are read, until `each` breaks: a large export is never held whole, as bytes or as
+    /// raw records.
     ///
     /// The default reads the whole file and hands it over as one page; connectors whose
     /// exports run to millions of rows override it.
@@ -135,12 +136,18 @@ pub trait Connector: Send + Sync + 'static {
         &self,
         feed: Feed,
         source: &str,
-        bytes: &[u8],
+        file: &mut dyn std::io::Read,
         page_records: usize,
         each: &mut dyn FnMut(Page) -> ControlFlow<()>,
     ) -> Result<(), FileError> {
         let _ = page_records;
-        each_page(self.read_file(feed, source, bytes)?, each)
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| FileError::Malformed {
+                file: source.to_owned(),
+                reason: format!("cannot be read: {e}"),
+            })?;
+        each_page(self.read_file(feed, source, &bytes)?, each)
     }
 
     /// Fetches just the records a registry said changed (a webhook change hint), as one page.

@@ -1,6 +1,7 @@
 //! Importing files downloaded from a registry by hand, through the connector's own reader and
 //! normalizer, as one bulk load.
 
+use std::io::Read as _;
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
@@ -51,14 +52,36 @@ pub async fn import_file(
     path: &Path,
 ) -> Result<RunCounts, ImportError> {
     let source = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source_error| ImportError::Io {
+    let io = |source_error| ImportError::Io {
         path: source.clone(),
         source: source_error,
-    })?;
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    // The first bytes tell the feed and the size of a row; the file is then read from its
+    // start again, a block at a time.
+    let mut head = Vec::with_capacity(HEAD);
+    std::io::Read::by_ref(&mut file)
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
     let run_id = store
         .start_run(connector.registry().as_str(), "import")
         .await?;
-    match import_bytes(store, matcher, connector, feed, &source, bytes, run_id).await {
+    let file = std::io::Cursor::new(head.clone()).chain(file);
+    match import_stream(
+        store,
+        matcher,
+        connector,
+        feed,
+        &source,
+        &head,
+        len,
+        Box::new(file),
+        run_id,
+    )
+    .await
+    {
         Ok(counts) => {
             store
                 .finish_run(run_id, RunStatus::Complete, counts, &[])
@@ -75,26 +98,31 @@ pub async fn import_file(
     }
 }
 
+/// Bytes read first, to tell the feed and the size of a row.
+const HEAD: usize = 64 * 1024;
+
 /// Rows a file of `len` bytes holds, judged from the lines of its first bytes.
-fn estimated_rows(head: &[u8], len: usize) -> u64 {
+fn estimated_rows(head: &[u8], len: u64) -> u64 {
     let lines = head.iter().filter(|b| **b == b'\n').count().max(1);
-    (len as u64).saturating_mul(lines as u64) / (head.len().max(1) as u64)
+    len.saturating_mul(lines as u64) / (head.len().max(1) as u64)
 }
 
-async fn import_bytes(
+#[allow(clippy::too_many_arguments)]
+async fn import_stream(
     store: &dyn Store,
     matcher: &MatchSession,
     connector: Arc<dyn Connector>,
     feed: Option<Feed>,
     source: &str,
-    bytes: Vec<u8>,
+    head: &[u8],
+    len: u64,
+    mut file: Box<dyn std::io::Read + Send>,
     run_id: i64,
 ) -> Result<RunCounts, ImportError> {
     let file_name = Path::new(source)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let head = &bytes[..bytes.len().min(64 * 1024)];
     let feed = match feed.or_else(|| connector.detect_feed(&file_name, head)) {
         Some(feed) => feed,
         None => {
@@ -105,22 +133,29 @@ async fn import_bytes(
             .into());
         }
     };
-    let expected = estimated_rows(head, bytes.len());
+    let expected = estimated_rows(head, len);
     let fetched_at = Utc::now();
 
     // Reading and normalizing is CPU work, writing is database work: the file is read and
     // normalized page by page on a blocking thread while the store writes the previous page,
     // so both cores are busy and only a few pages are held at a time.
-    let mut load = store.bulk_load(expected).await?;
-    let mut rows = 0u64;
-    let mut projects: Vec<Project> = Vec::new();
-    let mut credits: Vec<CreditRecord> = Vec::new();
-    let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
+    let started = std::time::Instant::now();
+    // The matcher checks each page as it is written; its alerts are stored once the load has
+    // committed. A matcher failure never fails the import: `carbonmesh match` reconciles.
+    let matching = match matcher.ready(store).await {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(%error, "the matcher is not ready: the import is not matched");
+            false
+        }
+    };
+    let load = store.bulk_load(expected).await?;
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
     let reader = {
         let connector = connector.clone();
         let source = source.to_owned();
         tokio::task::spawn_blocking(move || {
-            connector.read_file_pages(feed, &source, &bytes, PAGE, &mut |page| {
+            connector.read_file_pages(feed, &source, &mut file, PAGE, &mut |page| {
                 let normalized =
                     normalize_page(connector.as_ref(), &page, Some(run_id), fetched_at);
                 match sender.blocking_send(normalized) {
@@ -131,28 +166,69 @@ async fn import_bytes(
             })
         })
     };
-    while let Some(normalized) = receiver.recv().await {
+    let written = write_pages(load, receiver, reader, matching.then_some(matcher)).await;
+    let read = started.elapsed();
+    let (rows, written) = match written {
+        Ok(done) => done,
+        Err(error) => {
+            // The load rolled back: the matcher saw records that were not stored.
+            matcher.forget().await;
+            return Err(error);
+        }
+    };
+    let loaded = started.elapsed();
+    if matching && let Err(error) = matcher.save(store).await {
+        tracing::warn!(%error, "storing the import's alerts failed");
+    }
+    tracing::info!(
+        read_s = read.as_secs_f64(),
+        committed_s = loaded.as_secs_f64(),
+        matched_s = started.elapsed().as_secs_f64(),
+        "import timings"
+    );
+    Ok(RunCounts {
+        seen: rows,
+        ..written
+    })
+}
+
+/// Writes the normalized pages as they arrive (and hands them to the matcher), then commits;
+/// returns the raw rows read and what the load wrote.
+async fn write_pages(
+    mut load: Box<dyn carbonmesh_store::BulkLoad>,
+    mut pages: tokio::sync::mpsc::Receiver<crate::apply::Normalized>,
+    reader: tokio::task::JoinHandle<Result<(), FileError>>,
+    matcher: Option<&MatchSession>,
+) -> Result<(u64, RunCounts), ImportError> {
+    let mut rows = 0u64;
+    while let Some(normalized) = pages.recv().await {
         rows += normalized.raw_records;
-        projects.extend(normalized.projects.iter().map(|p| p.record.clone()));
-        credits.extend(normalized.credits.iter().map(|c| c.record.clone()));
+        let checked: Option<(Vec<Project>, Vec<CreditRecord>)> = matcher.map(|_| {
+            (
+                normalized
+                    .projects
+                    .iter()
+                    .map(|p| p.record.clone())
+                    .collect(),
+                normalized
+                    .credits
+                    .iter()
+                    .map(|c| c.record.clone())
+                    .collect(),
+            )
+        });
         load.write(Batch {
             projects: normalized.projects,
             credits: normalized.credits,
             rejected: normalized.rejected,
         })
         .await?;
+        if let (Some(matcher), Some((projects, credits))) = (matcher, checked) {
+            matcher.apply_unsaved(projects, credits).await;
+        }
     }
     reader
         .await
         .map_err(|e| ImportError::Normalizer(e.to_string()))??;
-    let written = load.finish().await?;
-    // The matcher checks the written records once they are committed. A matcher failure
-    // never fails the import: `carbonmesh match --full` reconciles later.
-    if let Err(error) = carbonmesh_matcher::after_write(store, matcher, &projects, &credits).await {
-        tracing::warn!(%error, "matching the imported records failed");
-    }
-    Ok(RunCounts {
-        seen: rows,
-        ..written
-    })
+    Ok((rows, load.finish().await?))
 }

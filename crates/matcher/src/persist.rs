@@ -354,6 +354,8 @@ pub async fn run(
 #[derive(Clone, Default)]
 pub struct MatchSession {
     state: Arc<tokio::sync::Mutex<Option<Matcher>>>,
+    /// What [`MatchSession::apply_unsaved`] changed and [`MatchSession::save`] stores next.
+    unsaved: Arc<tokio::sync::Mutex<Changes>>,
 }
 
 impl MatchSession {
@@ -379,6 +381,61 @@ impl MatchSession {
             *state = Some(matcher);
         }
         Ok(state)
+    }
+}
+
+impl MatchSession {
+    /// Builds the state from the store's records, if this session has none yet (and brings the
+    /// stored alerts in step with it). A bulk load calls it before it starts, since building
+    /// writes alerts and the load holds the write lock until it commits.
+    pub async fn ready(&self, store: &dyn Store) -> Result<(), MatchError> {
+        self.matcher(store, Utc::now()).await.map(|_| ())
+    }
+
+    /// Checks records a load is writing, without storing anything: what changed is kept for
+    /// [`MatchSession::save`], once the load has committed (or [`MatchSession::forget`] when
+    /// it did not). Call [`MatchSession::ready`] first.
+    pub async fn apply_unsaved(&self, projects: Vec<Project>, credits: Vec<CreditRecord>) {
+        let mut state = self.state.lock().await;
+        let Some(matcher) = state.as_mut() else {
+            return;
+        };
+        let changes = matcher.apply(
+            credits.into_iter().map(|c| (c, 0)).collect(),
+            projects.into_iter().map(|p| (p, 0)).collect(),
+        );
+        let mut unsaved = self.unsaved.lock().await;
+        unsaved.upserted.extend(changes.upserted);
+        unsaved.removed.extend(changes.removed);
+    }
+
+    /// Stores what [`MatchSession::apply_unsaved`] changed.
+    pub async fn save(&self, store: &dyn Store) -> Result<Reconciled, MatchError> {
+        let now = Utc::now();
+        let changes = std::mem::take(&mut *self.unsaved.lock().await);
+        let mut state = self.state.lock().await;
+        let Some(matcher) = state.as_mut() else {
+            return Ok(Reconciled::default());
+        };
+        let mut changes = changes;
+        // A finding removed by one page and found again by a later one stays.
+        let again: Vec<String> = changes
+            .removed
+            .iter()
+            .filter(|id| matcher.findings().contains_key(*id))
+            .cloned()
+            .collect();
+        for id in again {
+            changes.removed.remove(&id);
+        }
+        reconcile_changes(store, matcher, &changes, now).await
+    }
+
+    /// Drops the state (the records it was given were not stored): the next use rebuilds it
+    /// from the store.
+    pub async fn forget(&self) {
+        *self.state.lock().await = None;
+        *self.unsaved.lock().await = Changes::default();
     }
 }
 

@@ -65,6 +65,14 @@ pub enum RowProblem {
     /// The CSV parser itself failed on the row.
     #[error("unreadable row: {0}")]
     Unreadable(String),
+    /// The row runs past [`MAX_ROW_BYTES`] (usually a quote never closed).
+    #[error(
+        "the row runs past {limit} bytes (a quote that is never closed?); reading resumes at the next line"
+    )]
+    TooLong {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 /// A row that could not be recovered.
@@ -88,197 +96,320 @@ pub enum CsvReadError {
     BadHeader(String),
 }
 
-/// Rows of a CSV export, read tolerantly; see [`read_csv`].
-pub struct CsvRows<'a> {
-    bytes: &'a [u8],
-    reader: csv::Reader<&'a [u8]>,
+/// Rows of a CSV export, read tolerantly from any byte source, a block at a time: memory
+/// holds one block and the row in progress, whatever the size of the input. See [`read_csv`].
+pub struct CsvRows<R> {
+    source: R,
+    /// Bytes read and not yet parsed; `buf[0]` starts a row.
+    buf: Vec<u8>,
+    /// The line number of `buf[0]`.
+    line: u64,
+    /// The source has no more bytes.
+    eof: bool,
     headers: HeaderMap,
-    record: csv::ByteRecord,
     pending: VecDeque<Result<CsvRecord, RowError>>,
     done: bool,
 }
 
+/// Bytes read from the source at a time.
+const BLOCK: usize = 1 << 20;
+
+/// The longest row read: a longer one (a stray quote swallowing the rest of a file, say) is
+/// reported and reading resumes at the next line.
+pub const MAX_ROW_BYTES: usize = 8 << 20;
+
 /// Reads CSV bytes: the first row is the header; a leading UTF-8 BOM is ignored.
-pub fn read_csv(bytes: &[u8]) -> Result<CsvRows<'_>, CsvReadError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut header = csv::ByteRecord::new();
-    match reader.read_byte_record(&mut header) {
-        Ok(true) => {}
-        Ok(false) => return Err(CsvReadError::NoHeader),
-        Err(e) => return Err(CsvReadError::BadHeader(e.to_string())),
-    }
-    let names: Vec<String> = header.iter().map(|f| decode(f).0).collect();
-    Ok(CsvRows {
-        bytes,
-        reader,
-        headers: HeaderMap::new(names),
-        record: csv::ByteRecord::new(),
-        pending: VecDeque::new(),
-        done: false,
-    })
+pub fn read_csv(bytes: &[u8]) -> Result<CsvRows<&[u8]>, CsvReadError> {
+    read_csv_from(bytes)
 }
 
-impl CsvRows<'_> {
+/// Reads CSV from a byte source (a file, say) as [`read_csv`] does, a block at a time.
+pub fn read_csv_from<R: std::io::Read>(source: R) -> Result<CsvRows<R>, CsvReadError> {
+    let mut rows = CsvRows {
+        source,
+        buf: Vec::with_capacity(BLOCK),
+        line: 1,
+        eof: false,
+        headers: HeaderMap::default(),
+        pending: VecDeque::new(),
+        done: false,
+    };
+    // The header row: read until it is whole.
+    loop {
+        rows.fill()
+            .map_err(|e| CsvReadError::BadHeader(e.to_string()))?;
+        if rows.buf.starts_with(b"\xEF\xBB\xBF") {
+            rows.buf.drain(..3);
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&rows.buf[..]);
+        let mut header = csv::ByteRecord::new();
+        match reader.read_byte_record(&mut header) {
+            Ok(true) => {
+                let end = reader.position().byte() as usize;
+                if end >= rows.buf.len() && !rows.eof {
+                    continue;
+                }
+                let names: Vec<String> = header.iter().map(|f| decode(f).0).collect();
+                rows.headers = HeaderMap::new(names);
+                rows.consume(end);
+                return Ok(rows);
+            }
+            Ok(false) if rows.eof => return Err(CsvReadError::NoHeader),
+            Ok(false) => continue,
+            Err(e) => return Err(CsvReadError::BadHeader(e.to_string())),
+        }
+    }
+}
+
+impl<R> CsvRows<R> {
     /// The header row, indexed by normalized name.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
 
-    fn read_next(&mut self) {
-        let start = self.reader.position().clone();
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(false) => self.done = true,
-            Ok(true) => {
-                let line = self.record.position().map_or(start.line(), |p| p.line());
-                let from = self
-                    .record
-                    .position()
-                    .map_or(start.byte(), |p| p.byte())
-                    .min(self.bytes.len() as u64) as usize;
-                let to = (self.reader.position().byte() as usize).clamp(from, self.bytes.len());
-                let raw = &self.bytes[from..to];
-                let fields: Vec<(String, bool)> = self.record.iter().map(decode).collect();
-                self.fit(line, fields, raw);
-            }
-            Err(e) => {
-                self.pending.push_back(Err(RowError {
-                    line: start.line(),
-                    problem: RowProblem::Unreadable(e.to_string()),
-                }));
-                // A reader that cannot move forward would loop forever.
-                if self.reader.position().byte() <= start.byte() {
-                    self.done = true;
-                }
-            }
-        }
-    }
-
-    /// Makes a parsed row fit the header, or records why it cannot.
-    fn fit(&mut self, line: u64, fields: Vec<(String, bool)>, raw: &[u8]) {
-        let expected = self.headers.len();
-        let mut repairs = Vec::new();
-        if fields.iter().any(|(_, latin1)| *latin1) {
-            repairs.push(Repair::Latin1);
-        }
-        let mut fields: Vec<String> = fields.into_iter().map(|(f, _)| f).collect();
-        // A blank line inside the file is no row at all.
-        if fields.len() == 1 && fields[0].is_empty() && expected > 1 {
-            return;
-        }
-        // An undoubled quote without a comma after it keeps the field count right but drops
-        // the quote characters; a fully quoted row that is not well formed is re-split first.
-        let broken_quoting = raw.first() == Some(&b'"') && !is_well_quoted(raw);
-        if !broken_quoting && let Some(fixed) = self.fit_fields(&mut fields, &mut repairs) {
-            self.pending.push_back(Ok(CsvRecord {
-                line,
-                fields: fixed,
-                repairs,
-            }));
-            return;
-        }
-        let found = fields.len();
-        if let Some(mut resplit) = resplit_all_quoted(raw) {
-            let mut r = repairs.clone();
-            r.push(Repair::UnescapedQuotes);
-            if let Some(fixed) = self.fit_fields(&mut resplit, &mut r) {
-                self.pending.push_back(Ok(CsvRecord {
-                    line,
-                    fields: fixed,
-                    repairs: r,
-                }));
-                return;
-            }
-        }
-        if broken_quoting && let Some(fixed) = self.fit_fields(&mut fields, &mut repairs) {
-            self.pending.push_back(Ok(CsvRecord {
-                line,
-                fields: fixed,
-                repairs,
-            }));
-            return;
-        }
-        if let Some(rows) = self.split_swallowed(line, raw, &repairs) {
-            self.pending.extend(rows.into_iter().map(Ok));
-            return;
-        }
-        self.pending.push_back(Err(RowError {
-            line,
-            problem: RowProblem::FieldCount { found, expected },
-        }));
-    }
-
-    /// Trims trailing empty fields or pads a missing trailing empty column.
-    fn fit_fields(
-        &self,
-        fields: &mut Vec<String>,
-        repairs: &mut Vec<Repair>,
-    ) -> Option<Vec<String>> {
-        let expected = self.headers.len();
-        if fields.len() == expected {
-            return Some(std::mem::take(fields));
-        }
-        if fields.len() > expected && fields[expected..].iter().all(|f| f.trim().is_empty()) {
-            fields.truncate(expected);
-            repairs.push(Repair::DroppedTrailingEmpty);
-            return Some(std::mem::take(fields));
-        }
-        let header_ends_empty = self
-            .headers
-            .raw()
-            .last()
-            .is_some_and(|h| h.trim().is_empty());
-        if fields.len() + 1 == expected && header_ends_empty {
-            fields.push(String::new());
-            repairs.push(Repair::PaddedTrailingEmpty);
-            return Some(std::mem::take(fields));
-        }
-        None
-    }
-
-    /// A stray quote can make the parser swallow several physical lines into one record; when
-    /// every one of those lines is a well-formed fully quoted row, read them separately.
-    fn split_swallowed(&self, line: u64, raw: &[u8], repairs: &[Repair]) -> Option<Vec<CsvRecord>> {
-        let text = String::from_utf8_lossy(raw);
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-        if lines.len() < 2 {
-            return None;
-        }
-        let mut out = Vec::with_capacity(lines.len());
-        for (i, l) in text.lines().enumerate() {
-            if l.trim().is_empty() {
-                continue;
-            }
-            let mut r = repairs.to_vec();
-            r.push(Repair::SplitSwallowedLines);
-            let mut fields = csv_line_fields(l).filter(|f| f.len() > 1)?;
-            let fixed = match self.fit_fields(&mut fields, &mut r) {
-                Some(f) => f,
-                None => {
-                    let mut resplit = resplit_all_quoted(l.as_bytes())?;
-                    r.push(Repair::UnescapedQuotes);
-                    self.fit_fields(&mut resplit, &mut r)?
-                }
-            };
-            out.push(CsvRecord {
-                line: line + i as u64,
-                fields: fixed,
-                repairs: r,
-            });
-        }
-        Some(out)
+    /// Drops the first `n` bytes of the buffer (whole rows), counting their lines.
+    fn consume(&mut self, n: usize) {
+        self.line += self.buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        self.buf.drain(..n);
     }
 }
 
-impl Iterator for CsvRows<'_> {
+impl<R: std::io::Read> CsvRows<R> {
+    /// Reads another block; at the end of the source, marks it.
+    fn fill(&mut self) -> std::io::Result<()> {
+        if self.eof {
+            return Ok(());
+        }
+        let at = self.buf.len();
+        self.buf.resize(at + BLOCK, 0);
+        let n = loop {
+            match self.source.read(&mut self.buf[at..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(at);
+                    return Err(e);
+                }
+            }
+        };
+        self.buf.truncate(at + n);
+        self.eof = n == 0;
+        Ok(())
+    }
+
+    /// Parses the whole rows in the buffer. A row that reaches the end of the buffer may be
+    /// cut short by it: it waits for the next block, unless the source has ended.
+    fn parse(&mut self) {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&self.buf[..]);
+        let mut record = csv::ByteRecord::new();
+        let mut consumed = 0;
+        loop {
+            let start = reader.position().clone();
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let end = reader.position().byte() as usize;
+                    if end >= self.buf.len() && !self.eof {
+                        break;
+                    }
+                    let at = record.position().unwrap_or(&start);
+                    let line = self.line + at.line() - 1;
+                    let from = (at.byte() as usize).min(end);
+                    let fields: Vec<(String, bool)> = record.iter().map(decode).collect();
+                    fit(
+                        &self.headers,
+                        &mut self.pending,
+                        line,
+                        fields,
+                        &self.buf[from..end],
+                    );
+                    consumed = end;
+                }
+                Err(e) => {
+                    self.pending.push_back(Err(RowError {
+                        line: self.line + start.line() - 1,
+                        problem: RowProblem::Unreadable(e.to_string()),
+                    }));
+                    let end = reader.position().byte() as usize;
+                    if end <= start.byte() as usize {
+                        // A reader that cannot move forward would loop forever.
+                        self.done = true;
+                        break;
+                    }
+                    consumed = end;
+                }
+            }
+        }
+        self.consume(consumed);
+    }
+
+    /// A row longer than [`MAX_ROW_BYTES`]: reported, and skipped up to the next line.
+    fn skip_long_row(&mut self) {
+        let cut = self
+            .buf
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(self.buf.len(), |i| i + 1);
+        self.pending.push_back(Err(RowError {
+            line: self.line,
+            problem: RowProblem::TooLong {
+                limit: MAX_ROW_BYTES,
+            },
+        }));
+        self.consume(cut);
+    }
+}
+
+/// Makes a parsed row fit the header, or records why it cannot.
+fn fit(
+    headers: &HeaderMap,
+    pending: &mut VecDeque<Result<CsvRecord, RowError>>,
+    line: u64,
+    fields: Vec<(String, bool)>,
+    raw: &[u8],
+) {
+    let expected = headers.len();
+    let mut repairs = Vec::new();
+    if fields.iter().any(|(_, latin1)| *latin1) {
+        repairs.push(Repair::Latin1);
+    }
+    let mut fields: Vec<String> = fields.into_iter().map(|(f, _)| f).collect();
+    // A blank line inside the file is no row at all.
+    if fields.len() == 1 && fields[0].is_empty() && expected > 1 {
+        return;
+    }
+    // An undoubled quote without a comma after it keeps the field count right but drops
+    // the quote characters; a fully quoted row that is not well formed is re-split first.
+    let broken_quoting = raw.first() == Some(&b'"') && !is_well_quoted(raw);
+    if !broken_quoting && let Some(fixed) = fit_fields(headers, &mut fields, &mut repairs) {
+        pending.push_back(Ok(CsvRecord {
+            line,
+            fields: fixed,
+            repairs,
+        }));
+        return;
+    }
+    let found = fields.len();
+    if let Some(mut resplit) = resplit_all_quoted(raw) {
+        let mut r = repairs.clone();
+        r.push(Repair::UnescapedQuotes);
+        if let Some(fixed) = fit_fields(headers, &mut resplit, &mut r) {
+            pending.push_back(Ok(CsvRecord {
+                line,
+                fields: fixed,
+                repairs: r,
+            }));
+            return;
+        }
+    }
+    if broken_quoting && let Some(fixed) = fit_fields(headers, &mut fields, &mut repairs) {
+        pending.push_back(Ok(CsvRecord {
+            line,
+            fields: fixed,
+            repairs,
+        }));
+        return;
+    }
+    if let Some(rows) = split_swallowed(headers, line, raw, &repairs) {
+        pending.extend(rows.into_iter().map(Ok));
+        return;
+    }
+    pending.push_back(Err(RowError {
+        line,
+        problem: RowProblem::FieldCount { found, expected },
+    }));
+}
+
+/// Trims trailing empty fields or pads a missing trailing empty column.
+fn fit_fields(
+    headers: &HeaderMap,
+    fields: &mut Vec<String>,
+    repairs: &mut Vec<Repair>,
+) -> Option<Vec<String>> {
+    let expected = headers.len();
+    if fields.len() == expected {
+        return Some(std::mem::take(fields));
+    }
+    if fields.len() > expected && fields[expected..].iter().all(|f| f.trim().is_empty()) {
+        fields.truncate(expected);
+        repairs.push(Repair::DroppedTrailingEmpty);
+        return Some(std::mem::take(fields));
+    }
+    let header_ends_empty = headers.raw().last().is_some_and(|h| h.trim().is_empty());
+    if fields.len() + 1 == expected && header_ends_empty {
+        fields.push(String::new());
+        repairs.push(Repair::PaddedTrailingEmpty);
+        return Some(std::mem::take(fields));
+    }
+    None
+}
+
+/// A stray quote can make the parser swallow several physical lines into one record; when
+/// every one of those lines is a well-formed fully quoted row, read them separately.
+fn split_swallowed(
+    headers: &HeaderMap,
+    line: u64,
+    raw: &[u8],
+    repairs: &[Repair],
+) -> Option<Vec<CsvRecord>> {
+    let text = String::from_utf8_lossy(raw);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.len() < 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in text.lines().enumerate() {
+        if l.trim().is_empty() {
+            continue;
+        }
+        let mut r = repairs.to_vec();
+        r.push(Repair::SplitSwallowedLines);
+        let mut fields = csv_line_fields(l).filter(|f| f.len() > 1)?;
+        let fixed = match fit_fields(headers, &mut fields, &mut r) {
+            Some(f) => f,
+            None => {
+                let mut resplit = resplit_all_quoted(l.as_bytes())?;
+                r.push(Repair::UnescapedQuotes);
+                fit_fields(headers, &mut resplit, &mut r)?
+            }
+        };
+        out.push(CsvRecord {
+            line: line + i as u64,
+            fields: fixed,
+            repairs: r,
+        });
+    }
+    Some(out)
+}
+
+impl<R: std::io::Read> Iterator for CsvRows<R> {
     type Item = Result<CsvRecord, RowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         while self.pending.is_empty() && !self.done {
-            self.read_next();
+            if self.buf.len() > MAX_ROW_BYTES {
+                self.skip_long_row();
+                continue;
+            }
+            let before = (self.buf.len(), self.line);
+            if let Err(e) = self.fill() {
+                self.pending.push_back(Err(RowError {
+                    line: self.line,
+                    problem: RowProblem::Unreadable(e.to_string()),
+                }));
+                self.done = true;
+                break;
+            }
+            self.parse();
+            if self.eof && (self.buf.is_empty() || (self.buf.len(), self.line) == before) {
+                self.done = true;
+            }
         }
         self.pending.pop_front()
     }
@@ -459,6 +590,64 @@ mod tests {
         let row = rows[0].as_ref().expect("row");
         assert_eq!(row.fields[0], "Bogotá");
         assert_eq!(row.repairs, vec![Repair::Latin1]);
+    }
+
+    /// A source that hands over a few bytes at a time, so rows straddle reads.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(self.0.len()).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_stream_read_a_few_bytes_at_a_time_gives_the_same_rows() {
+        let inputs = [
+            "a,b\n1,2\n3,4\n",
+            "Serial,Note,Use\nGS1,\"Retirement on behalf of Hilti.\n\",Voluntary\nGS2,x,y\n",
+            "\u{feff}Vintage,Quantity\n2021,5,\n2022,6\n",
+            "a,b,c\n1,2,3\n1,2,3,4\n5,6,7\nonly\n",
+            "\"Vintage\",\"Holder\",\"Details\",\n\"2020\",\"ClimeCo\",\"On behalf of \"We Are, Inc.\"\",\n",
+            "a,b\n1,2",
+        ];
+        for input in inputs {
+            let whole: Vec<_> = read_csv(input.as_bytes()).expect("header").collect();
+            for step in [1, 2, 3, 7] {
+                let streamed = read_csv_from(Trickle(input.as_bytes(), step)).expect("header");
+                assert_eq!(
+                    streamed.headers(),
+                    read_csv(input.as_bytes()).expect("h").headers()
+                );
+                let streamed: Vec<_> = streamed.collect();
+                assert_eq!(streamed, whole, "{input:?} read {step} bytes at a time");
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_that_never_ends_is_reported_and_the_next_line_read() {
+        let mut input = b"a,b\n\"open,".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_ROW_BYTES + 10));
+        input.extend_from_slice(b"\n1,2\n");
+        let rows: Vec<_> = read_csv(&input).expect("header").collect();
+        assert_eq!(
+            rows[0],
+            Err(RowError {
+                line: 2,
+                problem: RowProblem::TooLong {
+                    limit: MAX_ROW_BYTES
+                }
+            })
+        );
+        let last = rows.last().expect("rows").as_ref().expect("the next line");
+        assert_eq!(
+            (last.line, last.fields.clone()),
+            (3, vec!["1".into(), "2".into()])
+        );
     }
 
     #[test]

@@ -39,7 +39,36 @@ pub struct MissingColumns {
 pub struct HeaderMap {
     raw: Vec<String>,
     normalized: Vec<String>,
+    found: Found,
 }
+
+/// The answers [`HeaderMap::find`] gave, by the list of spellings asked: a connector asks the
+/// same few questions of every row, and normalizing the spellings each time cost more than
+/// the rest of reading a row. Keyed by the list's contents (and, to skip comparing them, its
+/// address when it is a constant).
+#[derive(Debug, Default)]
+struct Found(std::sync::Mutex<Vec<Answer>>);
+
+/// One remembered answer: the spellings' address, the spellings, the column.
+type Answer = (usize, Vec<String>, Option<usize>);
+
+/// Distinct spelling lists remembered; past this, answers are computed every time.
+const FOUND_LIMIT: usize = 256;
+
+impl Clone for Found {
+    fn clone(&self) -> Self {
+        Found::default()
+    }
+}
+
+impl PartialEq for Found {
+    /// Remembered answers follow from the header: they never make two maps differ.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Found {}
 
 impl HeaderMap {
     /// Indexes a header row.
@@ -50,7 +79,11 @@ impl HeaderMap {
     {
         let raw: Vec<String> = headers.into_iter().map(|h| h.as_ref().to_owned()).collect();
         let normalized = raw.iter().map(|h| normalize_header(h)).collect();
-        HeaderMap { raw, normalized }
+        HeaderMap {
+            raw,
+            normalized,
+            found: Found::default(),
+        }
     }
 
     /// Number of columns.
@@ -76,10 +109,37 @@ impl HeaderMap {
     /// Index of the first column whose normalized name equals any accepted spelling; the
     /// spellings are tried in order, so list the preferred one first.
     pub fn find(&self, accepted: &[&str]) -> Option<usize> {
-        accepted.iter().find_map(|name| {
+        let address = accepted.as_ptr() as usize;
+        let same = |names: &[String]| {
+            names
+                .iter()
+                .map(String::as_str)
+                .eq(accepted.iter().copied())
+        };
+        let mut found = self
+            .found
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, _, index)) = found.iter().find(|(a, n, _)| *a == address && same(n)) {
+            return *index;
+        }
+        if let Some((a, _, index)) = found.iter_mut().find(|(_, n, _)| same(n)) {
+            *a = address;
+            return *index;
+        }
+        let index = accepted.iter().find_map(|name| {
             let want = normalize_header(name);
             self.normalized.iter().position(|h| *h == want)
-        })
+        });
+        if found.len() < FOUND_LIMIT {
+            found.push((
+                address,
+                accepted.iter().map(|n| (*n).to_owned()).collect(),
+                index,
+            ));
+        }
+        index
     }
 
     /// Index of a required column, or which one is missing and what the header has.

@@ -18,7 +18,10 @@ pub mod text;
 pub mod vocabulary;
 
 pub use country::{Country, all_countries, country_alpha2, lookup_country};
-pub use csv_reader::{CsvReadError, CsvRecord, CsvRows, Repair, RowError, RowProblem, read_csv};
+pub use csv_reader::{
+    CsvReadError, CsvRecord, CsvRows, MAX_ROW_BYTES, Repair, RowError, RowProblem, read_csv,
+    read_csv_from,
+};
 pub use date::{
     DateError, DateOrder, Vintage, parse_compact_dmy, parse_date, parse_date_range,
     parse_excel_serial, parse_vintage, parse_year,

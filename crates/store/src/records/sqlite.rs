@@ -10,7 +10,7 @@
 //! the indexed table as it was until then, and a crash leaves it as it was.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use async_trait::async_trait;
 use carbonmesh_model::{RejectedRecord, RunCounts};
@@ -205,6 +205,8 @@ fn run_load(
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut load = Load {
         tx: &tx,
+        statements: CreditStatements::new(&tx)?,
+        slots: Default::default(),
         known_terms: terms,
         new_terms: HashMap::new(),
         known_origins: origins,
@@ -237,12 +239,11 @@ fn run_load(
         }
     }
     load.finish()?;
-    let Load {
-        new_terms,
-        new_origins,
-        counts,
-        ..
-    } = load;
+    let new_terms = std::mem::take(&mut load.new_terms);
+    let new_origins = std::mem::take(&mut load.new_origins);
+    let counts = load.counts;
+    // The load's statements end before the transaction does.
+    drop(load);
     tx.commit()?;
     // Committed: remember the numbers given out.
     shared_terms.learn(
@@ -267,8 +268,57 @@ struct Existing {
 const EXISTING_COLUMNS: &str = "id, record_key, version, content_hash, registry, project, \
      vintage, kind, status, quantity, quantity_text";
 
+fn existing(row: &rusqlite::Row<'_>) -> rusqlite::Result<Existing> {
+    let text: Option<String> = row.get(10)?;
+    Ok(Existing {
+        id: row.get(0)?,
+        record_key: row.get(1)?,
+        version: row.get(2)?,
+        content_hash: row.get(3)?,
+        counted: Counted {
+            key: TotalKey {
+                registry: row.get(4)?,
+                project: row.get(5)?,
+                vintage: row.get::<_, Option<i64>>(6)?.unwrap_or(0),
+                kind: row.get(7)?,
+                status: row.get(8)?,
+            },
+            quantity: row.get(9)?,
+            quantity_text: text.and_then(|t| t.parse().ok()),
+        },
+    })
+}
+
+/// The credit statements a load runs for every record, prepared once.
+struct CreditStatements<'t> {
+    find_key: rusqlite::Statement<'t>,
+    find_id: rusqlite::Statement<'t>,
+    insert: rusqlite::Statement<'t>,
+    update: rusqlite::Statement<'t>,
+    supersede: rusqlite::Statement<'t>,
+}
+
+impl<'t> CreditStatements<'t> {
+    fn new(tx: &'t Transaction<'t>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            find_key: tx.prepare(&FIND_BY_KEY_SQL)?,
+            find_id: tx.prepare(&FIND_BY_ID_SQL)?,
+            insert: tx.prepare(&INSERT_CREDIT_SQL)?,
+            update: tx.prepare(&UPDATE_CREDIT_SQL)?,
+            supersede: tx.prepare(&SUPERSEDE_CREDIT_SQL)?,
+        })
+    }
+}
+
+/// The term columns of a credit row, each remembering the last string it was given: most
+/// records of a batch repeat the previous record's registry, kinds and statuses.
+const TERM_SLOTS: usize = 7;
+
 struct Load<'t> {
     tx: &'t Transaction<'t>,
+    statements: CreditStatements<'t>,
+    /// The last string and number of each term column.
+    slots: [Option<(String, i64)>; TERM_SLOTS],
     known_terms: &'t HashMap<String, i64>,
     new_terms: HashMap<String, i64>,
     known_origins: &'t HashMap<(String, i64, i64), i64>,
@@ -284,6 +334,18 @@ struct Load<'t> {
 }
 
 impl Load<'_> {
+    /// The term of `text` in column `slot`, from the column's memory when it repeats.
+    fn slot_term(&mut self, slot: usize, text: &str) -> StoreResult<i64> {
+        if let Some((last, id)) = &self.slots[slot]
+            && last == text
+        {
+            return Ok(*id);
+        }
+        let id = self.term(text)?;
+        self.slots[slot] = Some((text.to_owned(), id));
+        Ok(id)
+    }
+
     fn term(&mut self, text: &str) -> StoreResult<i64> {
         if let Some(&id) = self.known_terms.get(text) {
             return Ok(id);
@@ -386,50 +448,21 @@ impl Load<'_> {
         Ok(())
     }
 
-    fn existing(&self, row: &rusqlite::Row<'_>) -> rusqlite::Result<Existing> {
-        let text: Option<String> = row.get(10)?;
-        Ok(Existing {
-            id: row.get(0)?,
-            record_key: row.get(1)?,
-            version: row.get(2)?,
-            content_hash: row.get(3)?,
-            counted: Counted {
-                key: TotalKey {
-                    registry: row.get(4)?,
-                    project: row.get(5)?,
-                    vintage: row.get::<_, Option<i64>>(6)?.unwrap_or(0),
-                    kind: row.get(7)?,
-                    status: row.get(8)?,
-                },
-                quantity: row.get(9)?,
-                quantity_text: text.and_then(|t| t.parse().ok()),
-            },
-        })
-    }
-
     /// The credit row at `(registry, key_hash)`, if any.
     fn find(&mut self, registry: i64, hash: i64) -> StoreResult<Option<Existing>> {
-        let id = match &self.keys {
+        let found = match &self.keys {
             Some(keys) => match keys.get(&(registry, hash)) {
                 None => return Ok(None),
-                Some(&id) => Some(id),
+                Some(&id) => self
+                    .statements
+                    .find_id
+                    .query_row([id], existing)
+                    .optional()?,
             },
-            None => None,
-        };
-        let found = match id {
-            Some(id) => self
-                .tx
-                .prepare_cached(&format!(
-                    "SELECT {EXISTING_COLUMNS} FROM credits WHERE id = ?1"
-                ))?
-                .query_row([id], |r| self.existing(r))
-                .optional()?,
             None => self
-                .tx
-                .prepare_cached(&format!(
-                    "SELECT {EXISTING_COLUMNS} FROM credits WHERE registry = ?1 AND key_hash = ?2"
-                ))?
-                .query_row([registry, hash], |r| self.existing(r))
+                .statements
+                .find_key
+                .query_row([registry, hash], existing)
                 .optional()?,
         };
         Ok(found)
@@ -439,13 +472,16 @@ impl Load<'_> {
         let r = &p.record;
         let t = credit_terms(r, &p.project);
         let ids = CreditIds {
-            registry: self.term(t.registry)?,
-            project: self.term(t.project)?,
-            kind: self.term(t.kind)?,
-            kind_raw: self.term(t.kind_raw)?,
-            namespace: self.opt_term(t.namespace)?,
-            status: self.term(t.status)?,
-            status_raw: self.term(t.status_raw)?,
+            registry: self.slot_term(0, t.registry)?,
+            project: self.slot_term(1, t.project)?,
+            kind: self.slot_term(2, t.kind)?,
+            kind_raw: self.slot_term(3, t.kind_raw)?,
+            namespace: match t.namespace {
+                Some(ns) => Some(self.slot_term(4, ns)?),
+                None => None,
+            },
+            status: self.slot_term(5, t.status)?,
+            status_raw: self.slot_term(6, t.status_raw)?,
         };
         let origin = self.origin(p.source_head(), &p.provenance)?;
         let values = CreditValues::of(r);
@@ -475,8 +511,8 @@ impl Load<'_> {
         self.registries.insert((ids.registry, "credit"));
         match existing {
             None => {
-                let mut insert = self.tx.prepare_cached(&insert_credit_sql())?;
-                bind_credit(&mut insert, p, &ids, &values, hash, origin, 1, self.now)?;
+                let insert = &mut self.statements.insert;
+                bind_credit(insert, p, &ids, &values, hash, origin, 1, self.now)?;
                 insert.raw_execute()?;
                 let id = self.tx.last_insert_rowid();
                 if let Some(keys) = &mut self.keys {
@@ -490,12 +526,10 @@ impl Load<'_> {
             }
             Some(e) if e.content_hash == p.content_hash => self.counts.unchanged += 1,
             Some(e) => {
-                self.tx
-                    .prepare_cached(&supersede_credit_sql())?
-                    .execute([e.id])?;
-                let mut update = self.tx.prepare_cached(&update_credit_sql())?;
+                self.statements.supersede.execute([e.id])?;
+                let update = &mut self.statements.update;
                 bind_credit(
-                    &mut update,
+                    update,
                     p,
                     &ids,
                     &values,
@@ -534,7 +568,7 @@ impl Load<'_> {
             }
             Some((version, _)) => {
                 self.tx
-                    .prepare_cached(&supersede_project_sql())?
+                    .prepare_cached(SUPERSEDE_PROJECT_SQL.as_str())?
                     .execute([id])?;
                 self.counts.changed += 1;
                 version + 1
@@ -560,11 +594,11 @@ impl Load<'_> {
             Arg::Instant(Some(self.now)),
         ]);
         let sql = if version == 1 {
-            insert_project_sql()
+            INSERT_PROJECT_SQL.as_str()
         } else {
-            update_project_sql()
+            UPDATE_PROJECT_SQL.as_str()
         };
-        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut stmt = self.tx.prepare_cached(sql)?;
         bind_args(&mut stmt, &args)?;
         stmt.raw_execute()?;
         Ok(())
@@ -633,8 +667,21 @@ impl Load<'_> {
     }
 }
 
+/// The statements of the write path, built once.
+static INSERT_CREDIT_SQL: LazyLock<String> = LazyLock::new(insert_credit_sql_text);
+static UPDATE_CREDIT_SQL: LazyLock<String> = LazyLock::new(update_credit_sql_text);
+static SUPERSEDE_CREDIT_SQL: LazyLock<String> = LazyLock::new(supersede_credit_sql_text);
+static INSERT_PROJECT_SQL: LazyLock<String> = LazyLock::new(insert_project_sql_text);
+static UPDATE_PROJECT_SQL: LazyLock<String> = LazyLock::new(update_project_sql_text);
+static SUPERSEDE_PROJECT_SQL: LazyLock<String> = LazyLock::new(supersede_project_sql_text);
+static FIND_BY_KEY_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {EXISTING_COLUMNS} FROM credits WHERE registry = ?1 AND key_hash = ?2")
+});
+static FIND_BY_ID_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {EXISTING_COLUMNS} FROM credits WHERE id = ?1"));
+
 /// `INSERT INTO credits …` binding ?1 to ?30 (see [`bind_credit`]).
-fn insert_credit_sql() -> String {
+fn insert_credit_sql_text() -> String {
     format!(
         "INSERT INTO credits (registry, key_hash, record_key, serial_bucket, {}, content_hash, \
          raw_hash, origin, line, version, written_at) VALUES ({})",
@@ -647,7 +694,7 @@ fn insert_credit_sql() -> String {
 }
 
 /// `UPDATE credits …` binding ?4 to ?30 as [`bind_credit`], and the id as ?31.
-fn update_credit_sql() -> String {
+fn update_credit_sql_text() -> String {
     let content: Vec<String> = CREDIT_CONTENT
         .iter()
         .enumerate()
@@ -660,7 +707,7 @@ fn update_credit_sql() -> String {
     )
 }
 
-fn supersede_credit_sql() -> String {
+fn supersede_credit_sql_text() -> String {
     let content = list("", &CREDIT_CONTENT);
     format!(
         "INSERT INTO credit_versions (credit, version, {content}, content_hash, raw_hash, \
@@ -669,7 +716,7 @@ fn supersede_credit_sql() -> String {
     )
 }
 
-fn insert_project_sql() -> String {
+fn insert_project_sql_text() -> String {
     format!(
         "INSERT INTO projects (id, key, registry, registry_project_id, {}, content_hash, \
          raw_hash, origin, line, version, written_at) VALUES ({})",
@@ -681,7 +728,7 @@ fn insert_project_sql() -> String {
     )
 }
 
-fn update_project_sql() -> String {
+fn update_project_sql_text() -> String {
     let content: Vec<String> = PROJECT_CONTENT
         .iter()
         .enumerate()
@@ -695,7 +742,7 @@ fn update_project_sql() -> String {
     )
 }
 
-fn supersede_project_sql() -> String {
+fn supersede_project_sql_text() -> String {
     let content = list("", &PROJECT_CONTENT);
     format!(
         "INSERT INTO project_versions (project, version, {content}, content_hash, raw_hash, \
@@ -707,7 +754,7 @@ fn supersede_project_sql() -> String {
 /// Binds ?1 to ?30 of [`insert_credit_sql`] (the update uses ?4 to ?30).
 #[allow(clippy::too_many_arguments)]
 fn bind_credit(
-    stmt: &mut CachedStatement<'_>,
+    stmt: &mut rusqlite::Statement<'_>,
     p: &PreparedCredit,
     ids: &CreditIds,
     v: &CreditValues<'_>,
