@@ -1,11 +1,13 @@
-//! Batched upsert throughput on SQLite and PostgreSQL.
+//! Write throughput on SQLite and PostgreSQL.
 //!
 //!     cargo bench -p carbonmesh-store --bench upsert                       # SQLite only
 //!     scripts/with-postgres.sh cargo bench -p carbonmesh-store --bench upsert   # both
 //!
-//! `CARBONMESH_BENCH_RECORDS` sets the number of records (default 500,000). Records are
-//! written in batches of 10,000, as a connector writes pages: first as new records, then
-//! again unchanged (a re-sync), then with one field changed (new versions).
+//! `CARBONMESH_BENCH_RECORDS` sets the number of records (default 500,000). They are written
+//! as new records twice, into fresh databases: by `upsert_credits` in batches of 10,000, as a
+//! connector writes pages (the indexes kept live), and as one bulk load (`bulk_load`, the
+//! indexes built after). Then again unchanged (a re-sync, in batches), then with one field
+//! changed (new versions, in batches).
 //!
 //! Then the API's read queries on a store of `CARBONMESH_BENCH_QUERY_RECORDS` credit records
 //! (default 1,000,000; 0 skips it) in one serial namespace, shaped like Verra's: issuance
@@ -21,13 +23,13 @@ mod common;
 use carbonmesh_model::{
     CreditRecord, Normalized, Provenance, RegistryId, SerialRange, TransactionType, UnitStatus,
 };
-use carbonmesh_store::{CreditFilter, CreditOrder, DatabaseUrl, Stamped, StatsGroup, Store};
+use carbonmesh_store::{Batch, CreditFilter, CreditOrder, DatabaseUrl, Stamped, StatsGroup, Store};
 use chrono::Utc;
 use rust_decimal::Decimal;
 
 const BATCH: usize = 10_000;
 
-fn record(i: u64, beneficiary: &str) -> Stamped<CreditRecord> {
+fn record(i: u64, beneficiary: &str, fetched_at: chrono::DateTime<Utc>) -> Stamped<CreditRecord> {
     let start = 100_000_000 + i * 1_000;
     let quantity = 1 + i % 997;
     Stamped {
@@ -61,7 +63,7 @@ fn record(i: u64, beneficiary: &str) -> Stamped<CreditRecord> {
         provenance: Provenance {
             source: format!("https://registry.verra.org/export.csv#line={}", i + 2),
             raw_hash: carbonmesh_model::sha256_hex(&i.to_le_bytes()),
-            fetched_at: Utc::now(),
+            fetched_at,
             run_id: Some(1),
         },
     }
@@ -84,11 +86,32 @@ async fn pass(store: &dyn Store, records: &[Stamped<CreditRecord>]) -> (f64, u64
     )
 }
 
-async fn bench(label: &str, url: DatabaseUrl, n: u64) {
+/// Writes `records` as one bulk load; records per second, commit included.
+async fn bulk(store: &dyn Store, records: &[Stamped<CreditRecord>]) -> f64 {
+    let started = Instant::now();
+    let mut load = store
+        .bulk_load(records.len() as u64)
+        .await
+        .expect("bulk load");
+    for batch in records.chunks(BATCH) {
+        load.write(Batch {
+            credits: batch.to_vec(),
+            ..Batch::default()
+        })
+        .await
+        .expect("write");
+    }
+    let counts = load.finish().await.expect("commit");
+    assert_eq!(counts.new, records.len() as u64);
+    records.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn bench(label: &str, url: DatabaseUrl, bulk_url: DatabaseUrl, n: u64) {
     let store = carbonmesh_store::connect(&url).await.expect("open");
     store.migrate().await.expect("migrate");
-    let first: Vec<_> = (0..n).map(|i| record(i, "Acme Corp")).collect();
-    let second: Vec<_> = (0..n).map(|i| record(i, "Globex Inc")).collect();
+    let now = Utc::now();
+    let first: Vec<_> = (0..n).map(|i| record(i, "Acme Corp", now)).collect();
+    let second: Vec<_> = (0..n).map(|i| record(i, "Globex Inc", now)).collect();
 
     let (insert_rate, new, _, _) = pass(store.as_ref(), &first).await;
     assert_eq!(new, n);
@@ -96,8 +119,12 @@ async fn bench(label: &str, url: DatabaseUrl, n: u64) {
     assert_eq!(unchanged, n);
     let (change_rate, _, changed, _) = pass(store.as_ref(), &second).await;
     assert_eq!(changed, n);
+    drop(store);
+    let fresh = carbonmesh_store::connect(&bulk_url).await.expect("open");
+    fresh.migrate().await.expect("migrate");
+    let bulk_rate = bulk(fresh.as_ref(), &first).await;
     println!(
-        "{label:<10} {n:>9} records  new: {insert_rate:>9.0}/s  unchanged: {noop_rate:>9.0}/s  changed: {change_rate:>9.0}/s"
+        "{label:<10} {n:>9} records  new: {insert_rate:>9.0}/s (batches of {BATCH}), {bulk_rate:>9.0}/s (one bulk load)  unchanged: {noop_rate:>9.0}/s  changed: {change_rate:>9.0}/s"
     );
 }
 
@@ -105,6 +132,7 @@ async fn bench(label: &str, url: DatabaseUrl, n: u64) {
 /// inside it. Block lengths: mostly up to 1,000 units, some up to 100,000, one in 500 of
 /// 1,000,000 (a long block that queried ranges fall inside).
 fn query_records(n: u64) -> Vec<Stamped<CreditRecord>> {
+    let fetched_at = Utc::now();
     let mut records = Vec::with_capacity(n as usize);
     let mut next = 1_000_000_000u64;
     let mut i = 0u64;
@@ -116,7 +144,7 @@ fn query_records(n: u64) -> Vec<Stamped<CreditRecord>> {
         };
         let start = next;
         next += length + (i % 3) * 50;
-        let mut issuance = record(i, "Issuer");
+        let mut issuance = record(i, "Issuer", fetched_at);
         let project = format!("{}", 100 + i % 4_000);
         let pieces = [
             (TransactionType::Issuance, start, start + length - 1),
@@ -194,9 +222,7 @@ async fn queries(label: &str, url: DatabaseUrl, n: u64) {
         && store.counts().await.expect("counts").credits >= n;
     if !written {
         let started = Instant::now();
-        for batch in records.chunks(BATCH) {
-            store.upsert_credits(batch).await.expect("upsert");
-        }
+        bulk(store.as_ref(), &records).await;
         println!(
             "{label:<10} {n} credit records written in {:.1} s",
             started.elapsed().as_secs_f64()
@@ -310,15 +336,42 @@ async fn queries(label: &str, url: DatabaseUrl, n: u64) {
         count.expect("count"),
         t.as_secs_f64() * 1e3
     );
-    for group in [StatsGroup::Vintage, StatsGroup::Registry] {
-        let (t, rows) = timed(store.statistics(group, &CreditFilter::default())).await;
-        let rows = rows.expect("statistics");
-        println!(
-            "{label:<10}   statistics by {group:?} over {} records: {} groups  {:.0} ms",
-            rows.iter().map(|r| r.records).sum::<u64>(),
-            rows.len(),
-            t.as_secs_f64() * 1e3
-        );
+    // Statistics, as the API asks for them: every grouping, with and without filters, each
+    // 50 times.
+    let filters = [
+        ("no filter", CreditFilter::default()),
+        ("vintage>=2022, retirement", filter.clone()),
+        (
+            "one project",
+            CreditFilter {
+                project_id: Some("verra:150".into()),
+                ..Default::default()
+            },
+        ),
+    ];
+    for (name, filter) in &filters {
+        for group in [
+            StatsGroup::Registry,
+            StatsGroup::Vintage,
+            StatsGroup::Country,
+            StatsGroup::Category,
+        ] {
+            let mut times = Vec::new();
+            let mut records = 0;
+            for _ in 0..50 {
+                let (t, rows) = timed(store.statistics(group, filter)).await;
+                records = rows
+                    .expect("statistics")
+                    .iter()
+                    .map(|r| r.records)
+                    .sum::<u64>();
+                times.push(t);
+            }
+            println!(
+                "{label:<10}   statistics by {group:?} ({name}) over {records} records x50  {}",
+                summary(times)
+            );
+        }
     }
 }
 
@@ -329,12 +382,15 @@ fn main() {
         bench(
             "sqlite",
             DatabaseUrl::Sqlite(dir.path().join("bench.db")),
+            DatabaseUrl::Sqlite(dir.path().join("bulk.db")),
             n,
         )
         .await;
         match std::env::var("CARBONMESH_TEST_POSTGRES_URL") {
             Ok(url) => {
-                bench("postgres", DatabaseUrl::parse(&url).expect("url"), n).await;
+                let url = DatabaseUrl::parse(&url).expect("url");
+                let bulk_url = common::fresh_postgres(&url, "bench_bulk").await;
+                bench("postgres", url, bulk_url, n).await;
             }
             Err(_) => common::postgres_not_measured(),
         }

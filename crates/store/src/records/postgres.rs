@@ -36,15 +36,15 @@ use crate::{BulkLoad, StoreError, StoreResult};
 /// Origins already stored: (source, fetched at, run) to id.
 type Origins = HashMap<(String, DateTime<Utc>, i64), i64>;
 
-/// An existing credit row met by a load: position in the batch, id, key, version, same
-/// content, and the registry, project, vintage, kind, status and quantities it is counted by.
+/// An existing credit row met by a load: its registry and key hash, id, key, version,
+/// content hash, and the project, vintage, kind, status and quantities it is counted by.
 type Found = (
+    i32,
     i64,
     i64,
     String,
     i32,
-    bool,
-    i32,
+    Vec<u8>,
     i32,
     Option<i32>,
     i32,
@@ -72,6 +72,14 @@ impl PgWriter {
     pub(crate) async fn load(&self, mode: LoadMode) -> StoreResult<Box<dyn BulkLoad>> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(STAGING).execute(&mut *tx).await?;
+        // The staging table has no statistics, and a bulk load outgrows those of `credits`
+        // within its transaction: the keys of a batch are looked up by index, never by
+        // hashing the whole table.
+        for setting in ["enable_hashjoin", "enable_mergejoin"] {
+            sqlx::query(&format!("SET LOCAL {setting} = off"))
+                .execute(&mut *tx)
+                .await?;
+        }
         if let LoadMode::Bulk { .. } = mode {
             for (name, _) in &PG_CREDIT_INDEXES[1..] {
                 sqlx::query(&format!("DROP INDEX IF EXISTS {name}"))
@@ -96,7 +104,7 @@ impl PgWriter {
 
 /// Staging table of a load's credit records, one batch at a time.
 const STAGING: &str = "CREATE TEMP TABLE load_credits (
-    ord BIGINT NOT NULL, round INTEGER NOT NULL, registry INTEGER NOT NULL,
+    ord BIGINT PRIMARY KEY, registry INTEGER NOT NULL,
     key_hash BIGINT NOT NULL, record_key TEXT NOT NULL, serial_bucket SMALLINT,
     project INTEGER NOT NULL, kind INTEGER NOT NULL, kind_raw INTEGER NOT NULL,
     quantity BIGINT, quantity_text TEXT, serial TEXT, namespace INTEGER,
@@ -104,17 +112,46 @@ const STAGING: &str = "CREATE TEMP TABLE load_credits (
     period_end DATE, event_day DATE, status INTEGER NOT NULL, status_raw INTEGER NOT NULL,
     account TEXT, beneficiary TEXT, reason TEXT, note TEXT, flags SMALLINT NOT NULL,
     content_hash BYTEA NOT NULL, raw_hash BYTEA NOT NULL, origin BIGINT NOT NULL, line BIGINT,
-    target BIGINT
+    target BIGINT NOT NULL
 ) ON COMMIT DROP";
 
-/// The staging columns COPY fills, in the order [`csv_row`] writes them.
-fn copy_sql() -> String {
+/// The columns [`csv_row`] writes, shared by both copies.
+fn copied_columns() -> String {
     format!(
-        "COPY load_credits (ord, round, registry, key_hash, record_key, serial_bucket, {}, \
-         content_hash, raw_hash, origin, line) FROM STDIN WITH (FORMAT csv)",
+        "registry, key_hash, record_key, serial_bucket, {}, content_hash, raw_hash, origin, line",
         list("", &CREDIT_CONTENT)
     )
 }
+
+/// Copies changed records into the staging table.
+fn staging_copy_sql() -> String {
+    format!(
+        "COPY load_credits ({}, ord, target) FROM STDIN WITH (FORMAT csv)",
+        copied_columns()
+    )
+}
+
+/// Copies new records into `credits`.
+fn credits_copy_sql() -> String {
+    format!(
+        "COPY credits ({}, version, written_at) FROM STDIN WITH (FORMAT csv)",
+        copied_columns()
+    )
+}
+
+/// Sends CSV rows through `COPY`, a megabyte at a time.
+async fn copy(conn: &mut sqlx::PgConnection, sql: &str, rows: &str) -> StoreResult<()> {
+    let mut copy = conn.copy_in_raw(sql).await?;
+    for chunk in rows.as_bytes().chunks(1 << 20) {
+        copy.send(chunk).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// Keys a bulk load remembers (about 20 bytes each) to know new records without asking;
+/// past this, it looks every key up, as an incremental load does.
+const KEY_SET_LIMIT: usize = 4_000_000;
 
 /// Adds terms and origins, each committed on its own, and remembers their numbers.
 struct Interner {
@@ -257,6 +294,8 @@ impl BulkLoad for PgLoad {
 struct Load {
     tx: Transaction<'static, Postgres>,
     ids: Interner,
+    /// A bulk load's keys, `(registry, key hash)`: a record whose key is not among them is new.
+    keys: Option<std::collections::HashSet<(i64, i64)>>,
     totals: Totals,
     counts: WriteCounts,
     now: DateTime<Utc>,
@@ -269,9 +308,20 @@ async fn run_load(
     mode: LoadMode,
     mut receiver: mpsc::Receiver<Msg>,
 ) -> StoreResult<WriteCounts> {
+    let mut tx = tx;
+    let keys = match mode {
+        LoadMode::Bulk { .. } => {
+            let stored: Vec<(i32, i64)> = sqlx::query_as("SELECT registry, key_hash FROM credits")
+                .fetch_all(&mut *tx)
+                .await?;
+            Some(stored.into_iter().map(|(r, h)| (i64::from(r), h)).collect())
+        }
+        LoadMode::Incremental => None,
+    };
     let mut load = Load {
         tx,
         ids,
+        keys,
         totals: Totals::default(),
         counts: WriteCounts::default(),
         now: Utc::now(),
@@ -296,8 +346,9 @@ async fn run_load(
         registries,
         ..
     } = load;
+    let mut tx = tx;
+    apply_totals(&mut tx, &totals).await?;
     let mut tx = crate::postgres::PgTx::from(tx);
-    crate::totals::apply(&mut tx, &totals).await?;
     for (registry, kind) in registries {
         crate::db::Tx::execute(
             &mut tx,
@@ -313,6 +364,83 @@ async fn run_load(
     }
     crate::db::Tx::commit(Box::new(tx)).await?;
     Ok(counts)
+}
+
+/// Applies the totals' changes in one statement (and the rare text sums one by one).
+async fn apply_totals(tx: &mut Transaction<'static, Postgres>, totals: &Totals) -> StoreResult<()> {
+    let mut columns: [Vec<i64>; 7] = Default::default();
+    let mut texts = Vec::new();
+    let mut emptied = false;
+    let mut keys: Vec<_> = totals.deltas.iter().collect();
+    keys.sort_unstable_by_key(|(k, _)| **k);
+    for (key, d) in keys {
+        if *d == crate::totals::Delta::default() {
+            continue;
+        }
+        let quantity = i64::try_from(d.quantity).map_err(|_| StoreError::Corrupt {
+            column: "credit_totals.quantity",
+            value: "a sum beyond 64 bits of kilograms".into(),
+        })?;
+        for (column, value) in columns.iter_mut().zip([
+            key.registry,
+            key.project,
+            key.vintage,
+            key.kind,
+            key.status,
+            d.records,
+            quantity,
+        ]) {
+            column.push(value);
+        }
+        if !d.quantity_text.is_zero() {
+            texts.push((*key, d.quantity_text));
+        }
+        emptied |= d.records < 0;
+    }
+    let [registry, project, vintage, kind, status, records, quantity] = columns;
+    sqlx::query(
+        "INSERT INTO credit_totals (registry, project, vintage, kind, status, records, quantity) \
+         SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::int[], $5::int[], \
+         $6::bigint[], $7::bigint[]) \
+         ON CONFLICT (registry, project, vintage, kind, status) DO UPDATE SET \
+         records = credit_totals.records + excluded.records, \
+         quantity = credit_totals.quantity + excluded.quantity",
+    )
+    .bind(&registry)
+    .bind(&project)
+    .bind(&vintage)
+    .bind(&kind)
+    .bind(&status)
+    .bind(&records)
+    .bind(&quantity)
+    .execute(&mut **tx)
+    .await?;
+    for (key, delta) in texts {
+        let args = || -> Vec<Arg> {
+            vec![
+                key.registry.into(),
+                key.project.into(),
+                key.vintage.into(),
+                key.kind.into(),
+                key.status.into(),
+            ]
+        };
+        let old: Option<Option<String>> =
+            sqlx::query_scalar_with(crate::totals::TEXT_OF, crate::postgres::arguments(args())?)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let mut set = vec![crate::totals::text_sum(old.flatten(), delta)?];
+        set.extend(args());
+        sqlx::query_with(crate::totals::SET_TEXT, crate::postgres::arguments(set)?)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if emptied {
+        sqlx::query(crate::totals::DROP_EMPTY)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A credit record with its numbers, ready to copy.
@@ -387,91 +515,93 @@ impl Load {
             self.registries.insert((ids.registry, "credit"));
         }
         // A key repeated in the batch goes to a later round: rounds apply in order.
-        let mut round = vec![0i32; staged.len()];
-        let mut last_round: HashMap<(i64, &str), i32> = HashMap::new();
+        let mut rounds: Vec<Vec<usize>> = Vec::new();
+        let mut last_round: HashMap<(i64, &str), usize> = HashMap::new();
         for (i, s) in staged.iter().enumerate() {
             let key = (s.ids.registry, s.p.record.record_key.as_str());
             let r = last_round.get(&key).map_or(0, |r| r + 1);
             last_round.insert(key, r);
-            round[i] = r;
-        }
-        let rounds = round.iter().copied().max().unwrap_or(0);
-        self.copy(&staged, &round).await?;
-        for r in 0..=rounds {
-            self.merge(&mut staged, &round, r).await?;
-        }
-        sqlx::query("TRUNCATE load_credits")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn copy(&mut self, staged: &[Staged<'_>], round: &[i32]) -> StoreResult<()> {
-        let mut copy = self.tx.copy_in_raw(&copy_sql()).await?;
-        let mut buf = String::with_capacity(1 << 20);
-        for (i, s) in staged.iter().enumerate() {
-            csv_row(&mut buf, i as i64, round[i], s);
-            if buf.len() > (1 << 20) - 4096 {
-                copy.send(buf.as_bytes()).await?;
-                buf.clear();
+            if rounds.len() <= r {
+                rounds.push(Vec::new());
             }
+            rounds[r].push(i);
         }
-        if !buf.is_empty() {
-            copy.send(buf.as_bytes()).await?;
+        for round in rounds {
+            self.merge(&mut staged, round).await?;
         }
-        copy.finish().await?;
         Ok(())
     }
 
-    /// Merges the staged records of round `r`.
-    async fn merge(&mut self, staged: &mut [Staged<'_>], round: &[i32], r: i32) -> StoreResult<()> {
-        let mut unresolved: Vec<usize> = (0..staged.len()).filter(|&i| round[i] == r).collect();
-        let mut changed: Vec<(usize, i64, i64)> = Vec::new();
-        let mut unchanged = Vec::new();
+    /// Writes records whose keys are distinct: new ones copied straight into `credits`,
+    /// changed ones superseded and overwritten, unchanged ones left alone.
+    async fn merge(&mut self, staged: &mut [Staged<'_>], mut todo: Vec<usize>) -> StoreResult<()> {
+        // Records that must be looked up in the table (a bulk load knows the others are new).
+        let mut ask_all = false;
         let mut attempts = 0;
-        while !unresolved.is_empty() {
+        while !todo.is_empty() {
             attempts += 1;
             if attempts > 8 {
                 return Err(StoreError::Corrupt {
                     column: "credits",
-                    value: format!("{} records kept changing while written", unresolved.len()),
+                    value: format!("{} records kept changing while written", todo.len()),
                 });
             }
-            // Which keys exist, locking their rows (in id order, as every writer does).
-            let ords: Vec<i64> = unresolved.iter().map(|&i| i as i64).collect();
-            let found: Vec<Found> = sqlx::query_as(
-                "SELECT s.ord, c.id, c.record_key, c.version, \
-                     c.content_hash = s.content_hash, c.registry, c.project, c.vintage, c.kind, \
-                     c.status, c.quantity, c.quantity_text \
-                     FROM load_credits s JOIN credits c \
-                     ON c.registry = s.registry AND c.key_hash = s.key_hash \
-                     WHERE s.ord = ANY($1) ORDER BY c.id FOR UPDATE OF c",
-            )
-            .bind(&ords)
-            .fetch_all(&mut *self.tx)
-            .await?;
-            let mut exists = vec![None; staged.len()];
+            let (mut fresh, ask): (Vec<usize>, Vec<usize>) = todo.iter().partition(|&&i| {
+                !ask_all
+                    && self
+                        .keys
+                        .as_ref()
+                        .is_some_and(|k| !k.contains(&(staged[i].ids.registry, staged[i].hash)))
+            });
+            let mut changed: Vec<(usize, i64)> = Vec::new();
             let mut reprobe = Vec::new();
-            for (ord, id, key, version, same, registry, project, vintage, kind, status, kg, text) in
-                found
-            {
-                let i = ord as usize;
-                if key != staged[i].p.record.record_key {
-                    reprobe.push(i);
-                    continue;
+            if !ask.is_empty() {
+                // Which keys exist, locking their rows (in id order, as every writer does).
+                let registries: Vec<i32> =
+                    ask.iter().map(|&i| staged[i].ids.registry as i32).collect();
+                let hashes: Vec<i64> = ask.iter().map(|&i| staged[i].hash).collect();
+                let found: Vec<Found> = sqlx::query_as(
+                    "SELECT c.registry, c.key_hash, c.id, c.record_key, c.version, \
+                     c.content_hash, c.project, c.vintage, c.kind, c.status, c.quantity, \
+                     c.quantity_text \
+                     FROM unnest($1::int[], $2::bigint[]) AS k (registry, key_hash) \
+                     JOIN credits c ON c.registry = k.registry AND c.key_hash = k.key_hash \
+                     ORDER BY c.id FOR UPDATE OF c",
+                )
+                .bind(&registries)
+                .bind(&hashes)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                let mut by_key: HashMap<(i64, i64), Found> = found
+                    .into_iter()
+                    .map(|f| ((i64::from(f.0), f.1), f))
+                    .collect();
+                for &i in &ask {
+                    let s = &staged[i];
+                    match by_key.remove(&(s.ids.registry, s.hash)) {
+                        None => fresh.push(i),
+                        Some(f) if f.3 != s.p.record.record_key => reprobe.push(i),
+                        Some(f) if f.5 == s.p.content_hash => self.counts.unchanged += 1,
+                        Some(f) => {
+                            let (_, _, id, _, _, _, project, vintage, kind, status, kg, text) = f;
+                            self.totals.count(
+                                &Counted {
+                                    key: TotalKey {
+                                        registry: s.ids.registry,
+                                        project: project.into(),
+                                        vintage: vintage.map_or(0, i64::from),
+                                        kind: kind.into(),
+                                        status: status.into(),
+                                    },
+                                    quantity: kg,
+                                    quantity_text: text.and_then(|t| t.parse().ok()),
+                                },
+                                -1,
+                            );
+                            changed.push((i, id));
+                        }
+                    }
                 }
-                let old = Counted {
-                    key: TotalKey {
-                        registry: registry.into(),
-                        project: project.into(),
-                        vintage: vintage.map_or(0, i64::from),
-                        kind: kind.into(),
-                        status: status.into(),
-                    },
-                    quantity: kg,
-                    quantity_text: text.and_then(|t| t.parse().ok()),
-                };
-                exists[i] = Some((id, i64::from(version), same, old));
             }
             // Another key holds the slot: the next probe (see `key_hash`).
             for &i in &reprobe {
@@ -482,75 +612,44 @@ impl Load {
                     &s.p.record.record_key,
                     s.probe,
                 );
-                sqlx::query("UPDATE load_credits SET key_hash = $2 WHERE ord = $1")
-                    .bind(i as i64)
-                    .bind(s.hash)
-                    .execute(&mut *self.tx)
-                    .await?;
-            }
-            let mut new = Vec::new();
-            for &i in &unresolved {
-                if reprobe.contains(&i) {
-                    continue;
-                }
-                match exists[i].take() {
-                    None => new.push(i),
-                    Some((_, _, true, _)) => unchanged.push(i),
-                    Some((id, version, false, old)) => {
-                        self.totals.count(&old, -1);
-                        changed.push((i, id, version));
-                    }
-                }
             }
             self.write_changed(&changed, staged).await?;
-            changed.clear();
-            // New records; a key another writer inserted meanwhile is classified again.
-            let inserted = self.insert_new(&new).await?;
-            let mut again: Vec<usize> = reprobe;
-            for &i in &new {
-                if inserted.contains(&(i as i64)) {
-                    self.totals.count(&staged[i].counted(), 1);
-                    self.counts.new += 1;
-                } else {
-                    again.push(i);
-                }
+            fresh.sort_unstable();
+            let inserted = self.insert_new(&fresh, staged).await?;
+            todo = reprobe;
+            if !inserted {
+                // Another writer stored one of these keys meanwhile: look them all up.
+                ask_all = true;
+                todo.extend(fresh);
+                todo.sort_unstable();
             }
-            again.sort_unstable();
-            unresolved = again;
         }
-        self.counts.unchanged += unchanged.len() as u64;
         Ok(())
     }
 
-    /// Copies the current rows of changed records to `credit_versions` and overwrites them.
+    /// Copies the changed records into the staging table, moves their current rows to
+    /// `credit_versions` and overwrites them.
     async fn write_changed(
         &mut self,
-        changed: &[(usize, i64, i64)],
+        changed: &[(usize, i64)],
         staged: &[Staged<'_>],
     ) -> StoreResult<()> {
         if changed.is_empty() {
             return Ok(());
         }
-        let ords: Vec<i64> = changed.iter().map(|c| c.0 as i64).collect();
-        let ids: Vec<i64> = changed.iter().map(|c| c.1).collect();
-        sqlx::query(
-            "UPDATE load_credits s SET target = v.id FROM \
-             (SELECT unnest($1::bigint[]) AS ord, unnest($2::bigint[]) AS id) v \
-             WHERE s.ord = v.ord",
-        )
-        .bind(&ords)
-        .bind(&ids)
-        .execute(&mut *self.tx)
-        .await?;
+        let mut rows = String::with_capacity(changed.len() * 512);
+        for &(i, id) in changed {
+            csv_row(&mut rows, &staged[i], Target::Staging(i as i64, id));
+        }
+        copy(&mut self.tx, &staging_copy_sql(), &rows).await?;
         let content = list("", &CREDIT_CONTENT);
         let c_content = list("c", &CREDIT_CONTENT);
         sqlx::query(&format!(
             "INSERT INTO credit_versions (credit, version, {content}, content_hash, raw_hash, \
              origin, line, written_at) SELECT c.id, c.version, {c_content}, c.content_hash, \
              c.raw_hash, c.origin, c.line, c.written_at FROM credits c \
-             JOIN load_credits s ON s.target = c.id WHERE s.ord = ANY($1)"
+             JOIN load_credits s ON s.target = c.id"
         ))
-        .bind(&ords)
         .execute(&mut *self.tx)
         .await?;
         let sets: Vec<String> = CREDIT_CONTENT
@@ -560,45 +659,56 @@ impl Load {
         sqlx::query(&format!(
             "UPDATE credits c SET serial_bucket = s.serial_bucket, {}, \
              content_hash = s.content_hash, raw_hash = s.raw_hash, origin = s.origin, \
-             line = s.line, version = c.version + 1, written_at = $2 \
-             FROM load_credits s WHERE s.target = c.id AND s.ord = ANY($1)",
+             line = s.line, version = c.version + 1, written_at = $1 \
+             FROM load_credits s WHERE s.target = c.id",
             sets.join(", ")
         ))
-        .bind(&ords)
         .bind(self.now)
         .execute(&mut *self.tx)
         .await?;
-        for &(i, _, _) in changed {
+        sqlx::query("TRUNCATE load_credits")
+            .execute(&mut *self.tx)
+            .await?;
+        for &(i, _) in changed {
             self.totals.count(&staged[i].counted(), 1);
         }
         self.counts.changed += changed.len() as u64;
         Ok(())
     }
 
-    /// Inserts new records; returns the positions inserted.
-    async fn insert_new(&mut self, new: &[usize]) -> StoreResult<Vec<i64>> {
+    /// Copies new records straight into `credits`, inside a savepoint: false (nothing
+    /// written) when another writer stored one of their keys meanwhile.
+    async fn insert_new(&mut self, new: &[usize], staged: &[Staged<'_>]) -> StoreResult<bool> {
         if new.is_empty() {
-            return Ok(Vec::new());
+            return Ok(true);
         }
-        let ords: Vec<i64> = new.iter().map(|&i| i as i64).collect();
-        let content = list("", &CREDIT_CONTENT);
-        let s_content = list("s", &CREDIT_CONTENT);
-        let mut inserted: Vec<(i64,)> = sqlx::query_as(&format!(
-            "WITH new AS (INSERT INTO credits (registry, key_hash, record_key, serial_bucket, \
-             {content}, content_hash, raw_hash, origin, line, version, written_at) \
-             SELECT s.registry, s.key_hash, s.record_key, s.serial_bucket, {s_content}, \
-             s.content_hash, s.raw_hash, s.origin, s.line, 1, $2 FROM load_credits s \
-             WHERE s.ord = ANY($1) ORDER BY s.ord \
-             ON CONFLICT (registry, key_hash) DO NOTHING RETURNING registry, key_hash) \
-             SELECT s.ord FROM new JOIN load_credits s \
-             ON s.registry = new.registry AND s.key_hash = new.key_hash AND s.ord = ANY($1)"
-        ))
-        .bind(&ords)
-        .bind(self.now)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        inserted.sort_unstable();
-        Ok(inserted.into_iter().map(|(o,)| o).collect())
+        let mut rows = String::with_capacity(new.len() * 512);
+        let written_at = crate::db::timestamp(self.now);
+        for &i in new {
+            csv_row(&mut rows, &staged[i], Target::Credits(&written_at));
+        }
+        let mut savepoint = sqlx::Connection::begin(&mut *self.tx).await?;
+        match copy(&mut savepoint, &credits_copy_sql(), &rows).await {
+            Ok(()) => savepoint.commit().await?,
+            Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                savepoint.rollback().await?;
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        }
+        for &i in new {
+            let s = &staged[i];
+            self.totals.count(&s.counted(), 1);
+            if let Some(keys) = &mut self.keys {
+                keys.insert((s.ids.registry, s.hash));
+            }
+        }
+        self.counts.new += new.len() as u64;
+        if self.keys.as_ref().is_some_and(|k| k.len() > KEY_SET_LIMIT) {
+            // Past this, keys are looked up in the table, as an incremental load does.
+            self.keys = None;
+        }
+        Ok(true)
     }
 
     async fn projects(&mut self, projects: &[PreparedProject]) -> StoreResult<()> {
@@ -702,8 +812,15 @@ impl Load {
     }
 }
 
-/// Appends one staging row in COPY's CSV format: fields quoted, NULL left empty.
-fn csv_row(buf: &mut String, ord: i64, round: i32, s: &Staged<'_>) {
+/// Where a copied row goes: the staging table (with its position and the id of the row it
+/// overwrites), or `credits` (version 1, written at the given time).
+enum Target<'a> {
+    Staging(i64, i64),
+    Credits(&'a str),
+}
+
+/// Appends one row in COPY's CSV format: fields quoted, NULL left empty.
+fn csv_row(buf: &mut String, s: &Staged<'_>, target: Target<'_>) {
     fn int(buf: &mut String, v: Option<i64>) {
         if let Some(v) = v {
             let _ = write!(buf, "{v}");
@@ -730,14 +847,16 @@ fn csv_row(buf: &mut String, ord: i64, round: i32, s: &Staged<'_>) {
         buf.push(',');
     }
     fn bytes(buf: &mut String, v: &[u8]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         buf.push_str("\\x");
-        buf.push_str(&hex::encode(v));
+        for b in v {
+            buf.push(char::from(HEX[usize::from(b >> 4)]));
+            buf.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
         buf.push(',');
     }
     let v = &s.values;
     let ids = &s.ids;
-    int(buf, Some(ord));
-    int(buf, Some(round.into()));
     int(buf, Some(ids.registry));
     int(buf, Some(s.hash));
     text(buf, Some(&s.p.record.record_key));
@@ -766,6 +885,17 @@ fn csv_row(buf: &mut String, ord: i64, round: i32, s: &Staged<'_>) {
     bytes(buf, &s.p.raw_hash);
     int(buf, Some(s.origin));
     int(buf, s.p.line);
+    match target {
+        Target::Staging(ord, id) => {
+            int(buf, Some(ord));
+            int(buf, Some(id));
+        }
+        Target::Credits(written_at) => {
+            int(buf, Some(1));
+            buf.push_str(written_at);
+            buf.push(',');
+        }
+    }
     // The last field ends the line, not a comma.
     buf.pop();
     buf.push('\n');
