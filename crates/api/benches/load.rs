@@ -29,11 +29,13 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// One fetch: every record of the bench was read at the same time.
 fn provenance() -> Provenance {
+    static FETCHED: std::sync::OnceLock<chrono::DateTime<Utc>> = std::sync::OnceLock::new();
     Provenance {
         source: "bench".into(),
         raw_hash: "0".repeat(64),
-        fetched_at: Utc::now(),
+        fetched_at: *FETCHED.get_or_init(Utc::now),
         run_id: None,
     }
 }

@@ -303,7 +303,8 @@ pub enum ProjectOrderBy {
 /// Credit record listing order.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
 pub enum CreditOrderBy {
-    /// By registry and record key.
+    /// In the order records were first stored (the default): new records come last, and a
+    /// record keeps its place when it changes.
     #[default]
     Key,
     /// Newest event first (records without a date last); records of one date in the order

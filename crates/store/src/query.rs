@@ -91,7 +91,8 @@ pub struct CreditFilter {
 /// The order of a credit listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CreditOrder {
-    /// By registry and record key.
+    /// In the order records were first stored (the default): new records come last, and a
+    /// record keeps its place when it changes.
     #[default]
     Key,
     /// Newest event first (records without a date last); records of one date in the order

@@ -41,7 +41,7 @@ fn statements(
         conditions.extend(bind(&mut q));
         let limit = q.arg(page_limit(limit));
         q.text = format!(
-            "SELECT {}, c.key_hash {}{} ORDER BY {order_by} LIMIT {limit}",
+            "SELECT {} {}{} ORDER BY {order_by} LIMIT {limit}",
             credit_select("c", false),
             listing_from(needs_project(filter), &mut conditions),
             where_clause(&conditions)
@@ -49,21 +49,13 @@ fn statements(
         q
     };
     match order {
-        CreditOrder::Key => {
-            let order_by = "c.registry, c.key_hash";
-            Ok(vec![match after {
-                None => statement(order_by, &|_| Vec::new()),
-                Some(after) => {
-                    let c = Cursor::parse(after, 2)?;
-                    let (registry, hash) = (c.int(0)?, c.int(1)?);
-                    statement(order_by, &|q| {
-                        let r = q.arg(registry);
-                        let h = q.arg(hash);
-                        vec![format!("(c.registry, c.key_hash) > ({r}, {h})")]
-                    })
-                }
-            }])
-        }
+        CreditOrder::Key => Ok(vec![match after {
+            None => statement("c.id", &|_| Vec::new()),
+            Some(after) => {
+                let after = Cursor::parse(after, 1)?.int(0)?;
+                statement("c.id", &|q| vec![format!("c.id > {}", q.arg(after))])
+            }
+        }]),
         CreditOrder::EventDateDesc => {
             let order_by = "c.event_day DESC NULLS LAST, c.id";
             let Some(after) = after else {
@@ -108,9 +100,8 @@ pub(crate) async fn query(
         }
         let (rows, records) = store.credit_rows(&select.text, select.args).await?;
         for (row, record) in rows.iter().zip(records) {
-            let key_hash = row.int(crate::records::read::CREDIT_VERSION + 1)?;
             let cursor = match order {
-                CreditOrder::Key => cursor(&[row.int(1)?.into(), key_hash.into()]),
+                CreditOrder::Key => cursor(&[row.int(0)?.into()]),
                 CreditOrder::EventDateDesc => cursor(&[
                     record.event_date.map(|d| d.to_string()).into(),
                     row.int(0)?.into(),
@@ -194,10 +185,12 @@ pub(crate) async fn overlapping(
     // start - span never overflows: start >= 0 and span <= i64::MAX.
     q.text = match store.db.backend() {
         Backend::Sqlite => {
+            // Each branch reads the index and the row's end; only the ids and starts of the
+            // matches are sorted, then their rows read.
             let branches: Vec<String> = (0..SERIAL_BUCKETS)
                 .map(|b| {
                     format!(
-                        "SELECT {columns} FROM credits c WHERE c.namespace = {ns} \
+                        "SELECT c.id, c.serial_start FROM credits c WHERE c.namespace = {ns} \
                          AND c.serial_bucket = {b} AND c.serial_start >= {s} - {span} \
                          AND c.serial_start <= {e} AND c.serial_end >= {s}",
                         span = bucket_max_span(b)
@@ -205,8 +198,9 @@ pub(crate) async fn overlapping(
                 })
                 .collect();
             format!(
-                "SELECT * FROM ({}) o ORDER BY o.serial_start, o.registry, o.record_key \
-                 LIMIT {limit}",
+                "SELECT {columns} FROM (SELECT * FROM ({}) ORDER BY serial_start, id \
+                 LIMIT {limit}) o CROSS JOIN credits c ON c.id = o.id \
+                 ORDER BY o.serial_start, c.registry, c.record_key",
                 branches.join(" UNION ALL ")
             )
         }
