@@ -6,15 +6,20 @@
 #
 # Steps:
 #   1. build `carbonmesh` and the simulator's `write_verra_csv` example (release);
-#   2. write ROWS rows of a Verra export (the column layout of Verra's own VCU export);
+#   2. write ROWS + ROWS/10 rows of a Verra export (the column layout of Verra's own VCU
+#      export): the first ROWS rows are the export, the last ROWS/10 rows an export of new
+#      records;
 #   3. carbonmesh: `carbonmesh --database FRESH.db import --registry verra --kind transactions`,
 #      which parses every serial into an integer range, validates and normalizes each row,
-#      hashes it and upserts it with provenance and version history into SQLite; the summary
-#      line must say `read ROWS` and `rejected 0`;
-#   4. offsets-db-data (in a virtualenv kept under target/bench-venv): pd.read_csv, then
+#      hashes it, checks it for double counting and stores it with provenance and version
+#      history into SQLite; the summary line must say `read ROWS` and `rejected 0`;
+#   4. the same export again into that database (every record unchanged), then the ROWS/10
+#      new records into it (a load small beside the table: the indexes stay live);
+#   5. the same export into PostgreSQL (the throwaway cluster of scripts/with-postgres.sh);
+#   6. offsets-db-data (in a virtualenv kept under target/bench-venv): pd.read_csv, then
 #      process_vcs_credits (aggregation and schema validation of a DataFrame in memory),
 #      then the gzip parquet write of the credits table that its own pipeline ends with;
-#   5. a table of both, and the ratio of records per second.
+#   7. a table of all, and the ratio of records per second.
 #
 # Environment: ROWS (default 1000000), SEED (default 1), OFFSETS_DB_DATA_VERSION (default
 # 2026.5.6), STEP_TIMEOUT seconds for each timed step (default 3600), PIP_ARGS (extra
@@ -113,8 +118,13 @@ if ! venv_ready; then
 fi
 
 CSV="$WORK/verra-transactions.csv"
-log "writing $ROWS rows (seed $SEED) to $CSV"
-timed generate "$WRITER" --rows "$ROWS" --seed "$SEED" "$CSV"
+MORE="$WORK/verra-new.csv"
+NEW_ROWS=$((ROWS / 10))
+log "writing $((ROWS + NEW_ROWS)) rows (seed $SEED): $ROWS to $CSV, $NEW_ROWS to $MORE"
+timed generate "$WRITER" --rows "$((ROWS + NEW_ROWS))" --seed "$SEED" "$WORK/all.csv"
+head -n "$((ROWS + 1))" "$WORK/all.csv" >"$CSV"
+{ head -n 1 "$WORK/all.csv"; tail -n "$NEW_ROWS" "$WORK/all.csv"; } >"$MORE"
+rm -f "$WORK/all.csv"
 lines="$(wc -l <"$CSV")"
 [[ "$lines" -eq $((ROWS + 1)) ]] || die "expected $((ROWS + 1)) lines in the export, found $lines"
 csv_mib="$(du -m "$CSV" | cut -f1)"
@@ -135,7 +145,50 @@ summary="${summary##*: read }"
 [[ "$summary" == *", rejected 0" ]] || die "carbonmesh rejected records: read $summary"
 cm_s="$(cat "$WORK/carbonmesh.wall")"
 cm_rss="$(cat "$WORK/carbonmesh.rss")"
-db_mib="$(du -cm "$WORK"/carbonmesh.db* | tail -n 1 | cut -f1)"
+# The file as it stands once the import has ended (the WAL is checkpointed when it exits).
+db_bytes="$(du -cb "$WORK"/carbonmesh.db* | tail -n 1 | cut -f1)"
+db_mib=$((db_bytes / 1048576))
+
+# The summary's counts, as "new N, changed N, unchanged N".
+counts() { grep -oE 'new [0-9]+, changed [0-9]+, unchanged [0-9]+, rejected [0-9]+' "$1" | tail -n 1; }
+
+log "carbonmesh import of the same export again (every record unchanged)"
+(
+    cd "$WORK"
+    unset CARBONMESH_CONFIG CARBONMESH_DATABASE_URL
+    timed again "$CARBONMESH" --database "$WORK/carbonmesh.db" \
+        import --registry verra --kind transactions "$CSV"
+)
+[[ "$(counts "$WORK/again.out")" == "new 0, changed 0, unchanged $ROWS, rejected 0" ]] ||
+    die "re-import: $(counts "$WORK/again.out")"
+
+log "carbonmesh import of $NEW_ROWS new records into the database of $ROWS"
+(
+    cd "$WORK"
+    unset CARBONMESH_CONFIG CARBONMESH_DATABASE_URL
+    timed more "$CARBONMESH" --database "$WORK/carbonmesh.db" \
+        import --registry verra --kind transactions "$MORE"
+)
+[[ "$(counts "$WORK/more.out")" == "new $NEW_ROWS, changed 0, unchanged 0, rejected 0" ]] ||
+    die "new records: $(counts "$WORK/more.out")"
+
+log "carbonmesh import into PostgreSQL"
+# Timed inside the cluster's lifetime: its start and stop are not the import's.
+(
+    cd "$WORK"
+    unset CARBONMESH_CONFIG CARBONMESH_DATABASE_URL
+    "$ROOT/scripts/with-postgres.sh" bash -c '
+        start=$(date +%s.%N)
+        /usr/bin/time -v -o "$3/postgres.time" "$1" --database "$CARBONMESH_TEST_POSTGRES_URL" \
+            import --registry verra --kind transactions "$2" >"$3/postgres.out" 2>"$3/postgres.err"
+        end=$(date +%s.%N)
+        awk -v s="$start" -v e="$end" "BEGIN { printf \"%.3f\\n\", e - s }" >"$3/postgres.wall"
+    ' import "$CARBONMESH" "$CSV" "$WORK" >/dev/null 2>&1 ||
+        { tail -n 20 "$WORK/postgres.err" >&2; die "the PostgreSQL import failed"; }
+    awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/postgres.time" >"$WORK/postgres.rss"
+)
+[[ "$(counts "$WORK/postgres.out")" == "new $ROWS, changed 0, unchanged 0, rejected 0" ]] ||
+    die "PostgreSQL import: $(counts "$WORK/postgres.out")"
 
 log "offsets-db-data: pd.read_csv + process_vcs_credits + to_parquet"
 timed offsets "$VENV/bin/python" "$ROOT/scripts/bench/offsets_db_vcs.py" "$CSV" \
@@ -165,14 +218,21 @@ fi
 echo "carbonmesh $revision; offsets-db-data $(field "$py" offsets_db_data), pandas $(field "$py" pandas); $(nproc) cores"
 echo
 printf '%-58s %9s %12s %10s\n' "tool" "seconds" "records/s" "peak RSS"
-printf '%-58s %9s %12s %10s\n' "carbonmesh import (parse, normalize, upsert to SQLite)" \
+printf '%-58s %9s %12s %10s\n' "carbonmesh import into a new SQLite file" \
     "$cm_s" "$cm_rate" "$(mib "$cm_rss")"
+printf '%-58s %9s %12s %10s\n' "carbonmesh import of the same export again (unchanged)" \
+    "$(cat "$WORK/again.wall")" "$(rate "$(cat "$WORK/again.wall")")" "$(mib "$(cat "$WORK/again.rss")")"
+printf '%-58s %9s %12s %10s\n' "carbonmesh import of $NEW_ROWS new records into it" \
+    "$(cat "$WORK/more.wall")" "$(awk -v n="$NEW_ROWS" -v s="$(cat "$WORK/more.wall")" 'BEGIN { printf "%.0f", n / s }')" \
+    "$(mib "$(cat "$WORK/more.rss")")"
+printf '%-58s %9s %12s %10s\n' "carbonmesh import into PostgreSQL" \
+    "$(cat "$WORK/postgres.wall")" "$(rate "$(cat "$WORK/postgres.wall")")" "$(mib "$(cat "$WORK/postgres.rss")")"
 printf '%-58s %9s %12s %10s\n' "offsets-db-data read_csv + process_vcs_credits + parquet" \
     "$py_total" "$py_total_rate" "$(mib "$py_rss")"
 printf '%-58s %9s %12s %10s\n' "offsets-db-data process_vcs_credits only" \
     "$py_pipeline" "$py_pipeline_rate" "-"
 echo
-echo "carbonmesh: read $summary; SQLite files $db_mib MiB"
+echo "carbonmesh: read $summary; SQLite files $db_mib MiB ($((db_bytes / ROWS)) bytes a record)"
 echo "offsets-db-data: $(field "$py" rows_out) credit rows out ($(field "$py" issuances_out) issuances" \
     "after aggregation, $(field "$py" retirements_out) retirements); read_csv $(field "$py" read_s) s," \
     "parquet $(field "$py" parquet_s) s ($pq_mib MiB); process wall time with interpreter start" \
