@@ -142,7 +142,13 @@ async fn import_stream(
     let started = std::time::Instant::now();
     // The matcher checks each page as it is written; its alerts are stored once the load has
     // committed. A matcher failure never fails the import: `carbonmesh match` reconciles.
-    let matching = match matcher.ready(store).await {
+    let ready_started = std::time::Instant::now();
+    let ready = matcher.ready(store).await;
+    tracing::debug!(
+        seconds = ready_started.elapsed().as_secs_f64(),
+        "matcher ready"
+    );
+    let matching = match ready {
         Ok(()) => true,
         Err(error) => {
             tracing::warn!(%error, "the matcher is not ready: the import is not matched");
@@ -180,7 +186,7 @@ async fn import_stream(
     if matching && let Err(error) = matcher.save(store).await {
         tracing::warn!(%error, "storing the import's alerts failed");
     }
-    tracing::info!(
+    tracing::debug!(
         read_s = read.as_secs_f64(),
         committed_s = loaded.as_secs_f64(),
         matched_s = started.elapsed().as_secs_f64(),

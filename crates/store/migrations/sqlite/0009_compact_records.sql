@@ -111,9 +111,9 @@ CREATE TABLE credits (
     event_day     INTEGER,
     status        INTEGER NOT NULL,                  -- term
     status_raw    INTEGER NOT NULL,                  -- term
-    account       TEXT,
-    beneficiary   TEXT,
-    reason        TEXT,
+    account       INTEGER,                           -- term
+    beneficiary   INTEGER,                           -- term
+    reason        INTEGER,                           -- term
     note          TEXT,
     flags         INTEGER NOT NULL,                  -- 1: serial is the key, 2: has a monitoring period
     content_hash  BLOB    NOT NULL,
@@ -149,9 +149,9 @@ CREATE TABLE credit_versions (
     event_day     INTEGER,
     status        INTEGER NOT NULL,
     status_raw    INTEGER NOT NULL,
-    account       TEXT,
-    beneficiary   TEXT,
-    reason        TEXT,
+    account       INTEGER,                           -- term
+    beneficiary   INTEGER,                           -- term
+    reason        INTEGER,                           -- term
     note          TEXT,
     flags         INTEGER NOT NULL,
     content_hash  BLOB    NOT NULL,

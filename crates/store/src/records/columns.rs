@@ -63,7 +63,8 @@ pub(crate) fn list(prefix: &str, columns: &[&str]) -> String {
         .join(", ")
 }
 
-/// The strings of a credit record that are stored as terms.
+/// The strings of a credit record that are stored as terms: those that repeat over thousands
+/// of records (an account holder, a buyer named as beneficiary, a retirement reason).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CreditTerms<'a> {
     pub registry: &'a str,
@@ -73,6 +74,9 @@ pub(crate) struct CreditTerms<'a> {
     pub namespace: Option<&'a str>,
     pub status: &'a str,
     pub status_raw: &'a str,
+    pub account: Option<&'a str>,
+    pub beneficiary: Option<&'a str>,
+    pub reason: Option<&'a str>,
 }
 
 /// The numbers of [`CreditTerms`].
@@ -85,6 +89,9 @@ pub(crate) struct CreditIds {
     pub namespace: Option<i64>,
     pub status: i64,
     pub status_raw: i64,
+    pub account: Option<i64>,
+    pub beneficiary: Option<i64>,
+    pub reason: Option<i64>,
 }
 
 /// A credit record's values for the content columns, borrowed from it.
@@ -100,9 +107,6 @@ pub(crate) struct CreditValues<'a> {
     pub period_start: Option<NaiveDate>,
     pub period_end: Option<NaiveDate>,
     pub event_day: Option<NaiveDate>,
-    pub account: Option<&'a str>,
-    pub beneficiary: Option<&'a str>,
-    pub reason: Option<&'a str>,
     pub note: Option<&'a str>,
     pub flags: i64,
 }
@@ -135,9 +139,6 @@ impl<'a> CreditValues<'a> {
             period_start: r.monitoring_period.as_ref().and_then(|p| p.start),
             period_end: r.monitoring_period.as_ref().and_then(|p| p.end),
             event_day: r.event_date,
-            account: r.account.as_deref(),
-            beneficiary: r.beneficiary.as_deref(),
-            reason: r.reason.as_deref(),
             note: r.note.as_deref(),
             flags,
         }
@@ -161,9 +162,9 @@ impl<'a> CreditValues<'a> {
             Arg::Day(self.event_day),
             ids.status.into(),
             ids.status_raw.into(),
-            self.account.into(),
-            self.beneficiary.into(),
-            self.reason.into(),
+            ids.account.into(),
+            ids.beneficiary.into(),
+            ids.reason.into(),
             self.note.into(),
             self.flags.into(),
         ]
@@ -180,6 +181,9 @@ pub(crate) fn credit_terms<'a>(r: &'a CreditRecord, project: &'a str) -> CreditT
         namespace: r.serial_range.as_ref().map(|s| s.namespace.as_str()),
         status: r.status.value.as_str(),
         status_raw: &r.status.raw,
+        account: r.account.as_deref(),
+        beneficiary: r.beneficiary.as_deref(),
+        reason: r.reason.as_deref(),
     }
 }
 

@@ -341,6 +341,9 @@ async fn credit_columns<'a>(
         namespace: n.opt_term(tx, t.namespace).await?,
         status: n.term(tx, t.status).await?,
         status_raw: n.term(tx, t.status_raw).await?,
+        account: n.opt_term(tx, t.account).await?,
+        beneficiary: n.opt_term(tx, t.beneficiary).await?,
+        reason: n.opt_term(tx, t.reason).await?,
     };
     Ok((ids, CreditValues::of(credit)))
 }

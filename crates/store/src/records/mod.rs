@@ -66,9 +66,9 @@ pub(crate) enum LoadMode {
     Bulk { expected: u64 },
 }
 
-/// A load takes the bulk path when it expects at least this many records and at least as many
-/// as the table holds: below that, updating the indexes as it goes costs less than rebuilding
-/// them.
+/// A load takes the bulk path when it expects at least this many records and at least twice as
+/// many as the table holds: below that, updating the indexes as it goes costs less than
+/// rebuilding them (and a load that repeats records already stored rewrites nothing).
 pub(crate) const BULK_MIN_RECORDS: u64 = 50_000;
 
 /// What a writer did.
@@ -306,7 +306,7 @@ impl RecordStore for SqlStore {
 
     async fn bulk_load(&self, expected_records: u64) -> StoreResult<Box<dyn BulkLoad>> {
         let stored = self.credit_count().await?;
-        let mode = if expected_records >= BULK_MIN_RECORDS && expected_records >= stored {
+        let mode = if expected_records >= BULK_MIN_RECORDS && expected_records >= 2 * stored {
             LoadMode::Bulk {
                 expected: expected_records,
             }

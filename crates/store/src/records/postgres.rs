@@ -110,7 +110,7 @@ const STAGING: &str = "CREATE TEMP TABLE load_credits (
     quantity BIGINT, quantity_text TEXT, serial TEXT, namespace INTEGER,
     serial_start BIGINT, serial_end BIGINT, vintage INTEGER, period_start DATE,
     period_end DATE, event_day DATE, status INTEGER NOT NULL, status_raw INTEGER NOT NULL,
-    account TEXT, beneficiary TEXT, reason TEXT, note TEXT, flags SMALLINT NOT NULL,
+    account INTEGER, beneficiary INTEGER, reason INTEGER, note TEXT, flags SMALLINT NOT NULL,
     content_hash BYTEA NOT NULL, raw_hash BYTEA NOT NULL, origin BIGINT NOT NULL, line BIGINT,
     target BIGINT NOT NULL
 ) ON COMMIT DROP";
@@ -490,6 +490,9 @@ impl Load {
                 t.status_raw,
             ]);
             texts.extend(t.namespace);
+            texts.extend(t.account);
+            texts.extend(t.beneficiary);
+            texts.extend(t.reason);
         }
         self.ids.terms(texts).await?;
         let mut staged = Vec::with_capacity(credits.len());
@@ -503,6 +506,9 @@ impl Load {
                 namespace: t.namespace.map(|n| self.ids.term(n)).transpose()?,
                 status: self.ids.term(t.status)?,
                 status_raw: self.ids.term(t.status_raw)?,
+                account: t.account.map(|a| self.ids.term(a)).transpose()?,
+                beneficiary: t.beneficiary.map(|b| self.ids.term(b)).transpose()?,
+                reason: t.reason.map(|r| self.ids.term(r)).transpose()?,
             };
             staged.push(Staged {
                 p,
@@ -876,9 +882,9 @@ fn csv_row(buf: &mut String, s: &Staged<'_>, target: Target<'_>) {
     day(buf, v.event_day);
     int(buf, Some(ids.status));
     int(buf, Some(ids.status_raw));
-    text(buf, v.account);
-    text(buf, v.beneficiary);
-    text(buf, v.reason);
+    int(buf, ids.account);
+    int(buf, ids.beneficiary);
+    int(buf, ids.reason);
     text(buf, v.note);
     int(buf, Some(v.flags));
     bytes(buf, &s.p.content_hash);

@@ -56,7 +56,7 @@ pub(crate) const CREDIT_VERSION: usize = 3 + CREDIT_CONTENT.len();
 pub(crate) const PROJECT_VERSION: usize = 3 + PROJECT_CONTENT.len();
 
 /// Term columns of a credit row.
-const CREDIT_TERMS: [usize; 7] = [1, 3, 4, 5, 9, 16, 17];
+const CREDIT_TERMS: [usize; 10] = [1, 3, 4, 5, 9, 16, 17, 18, 19, 20];
 /// Term columns of a project row.
 const PROJECT_TERMS: [usize; 3] = [1, 11, 12];
 
@@ -156,11 +156,18 @@ pub(crate) fn credit(row: &mut Row, terms: &Terms) -> StoreResult<CreditRecord> 
             enum_value(terms, row, 16, "credits.status", UnitStatus::from_name)?,
             terms.get(row.int(17)?)?.to_string(),
         ),
-        account: row.take_text(18)?,
-        beneficiary: row.take_text(19)?,
-        reason: row.take_text(20)?,
+        account: opt_term(terms, row, 18)?,
+        beneficiary: opt_term(terms, row, 19)?,
+        reason: opt_term(terms, row, 20)?,
         note: row.take_text(21)?,
     })
+}
+
+/// The text of an optional term column.
+fn opt_term(terms: &Terms, row: &Row, i: usize) -> StoreResult<Option<String>> {
+    row.opt_int(i)?
+        .map(|id| terms.get(id).map(|t| t.to_string()))
+        .transpose()
 }
 
 /// One project row of [`project_select`], its terms loaded.

@@ -245,6 +245,11 @@ fn run_load(
     // The load's statements end before the transaction does.
     drop(load);
     tx.commit()?;
+    if let LoadMode::Bulk { .. } = mode {
+        // A bulk load wrote the whole table into the WAL: fold it back into the file now
+        // rather than leave a WAL as large as the database behind.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    }
     // Committed: remember the numbers given out.
     shared_terms.learn(
         new_terms
@@ -312,7 +317,7 @@ impl<'t> CreditStatements<'t> {
 
 /// The term columns of a credit row, each remembering the last string it was given: most
 /// records of a batch repeat the previous record's registry, kinds and statuses.
-const TERM_SLOTS: usize = 7;
+const TERM_SLOTS: usize = 10;
 
 struct Load<'t> {
     tx: &'t Transaction<'t>,
@@ -482,6 +487,18 @@ impl Load<'_> {
             },
             status: self.slot_term(5, t.status)?,
             status_raw: self.slot_term(6, t.status_raw)?,
+            account: match t.account {
+                Some(a) => Some(self.slot_term(7, a)?),
+                None => None,
+            },
+            beneficiary: match t.beneficiary {
+                Some(b) => Some(self.slot_term(8, b)?),
+                None => None,
+            },
+            reason: match t.reason {
+                Some(r) => Some(self.slot_term(9, r)?),
+                None => None,
+            },
         };
         let origin = self.origin(p.source_head(), &p.provenance)?;
         let values = CreditValues::of(r);
@@ -783,9 +800,9 @@ fn bind_credit(
     stmt.raw_bind_parameter(17, v.event_day.map(epoch_days))?;
     stmt.raw_bind_parameter(18, ids.status)?;
     stmt.raw_bind_parameter(19, ids.status_raw)?;
-    stmt.raw_bind_parameter(20, v.account)?;
-    stmt.raw_bind_parameter(21, v.beneficiary)?;
-    stmt.raw_bind_parameter(22, v.reason)?;
+    stmt.raw_bind_parameter(20, ids.account)?;
+    stmt.raw_bind_parameter(21, ids.beneficiary)?;
+    stmt.raw_bind_parameter(22, ids.reason)?;
     stmt.raw_bind_parameter(23, v.note)?;
     stmt.raw_bind_parameter(24, v.flags)?;
     stmt.raw_bind_parameter(25, &p.content_hash[..])?;
