@@ -43,10 +43,12 @@ pub enum ImportError {
 ///
 /// `feed` says what the file holds; when `None` the connector tells it from the file's header.
 /// The records are written in one transaction (see [`carbonmesh_store::BulkLoad`]): an import
-/// that fails or is killed leaves the store as it was.
+/// that fails or is killed leaves the store as it was. `matcher` checks them for double
+/// counting as they are written (`None` leaves that to a later `carbonmesh match`: the
+/// storage benches measure the write path alone).
 pub async fn import_file(
     store: &dyn Store,
-    matcher: &MatchSession,
+    matcher: Option<&MatchSession>,
     connector: Arc<dyn Connector>,
     feed: Option<Feed>,
     path: &Path,
@@ -110,7 +112,7 @@ fn estimated_rows(head: &[u8], len: u64) -> u64 {
 #[allow(clippy::too_many_arguments)]
 async fn import_stream(
     store: &dyn Store,
-    matcher: &MatchSession,
+    matcher: Option<&MatchSession>,
     connector: Arc<dyn Connector>,
     feed: Option<Feed>,
     source: &str,
@@ -142,18 +144,15 @@ async fn import_stream(
     let started = std::time::Instant::now();
     // The matcher checks each page as it is written; its alerts are stored once the load has
     // committed. A matcher failure never fails the import: `carbonmesh match` reconciles.
-    let ready_started = std::time::Instant::now();
-    let ready = matcher.ready(store).await;
-    tracing::debug!(
-        seconds = ready_started.elapsed().as_secs_f64(),
-        "matcher ready"
-    );
-    let matching = match ready {
-        Ok(()) => true,
-        Err(error) => {
-            tracing::warn!(%error, "the matcher is not ready: the import is not matched");
-            false
-        }
+    let matcher = match matcher {
+        Some(session) => match session.ready(store).await {
+            Ok(()) => Some(session),
+            Err(error) => {
+                tracing::warn!(%error, "the matcher is not ready: the import is not matched");
+                None
+            }
+        },
+        None => None,
     };
     let load = store.bulk_load(expected).await?;
     let (sender, receiver) = tokio::sync::mpsc::channel(2);
@@ -172,18 +171,22 @@ async fn import_stream(
             })
         })
     };
-    let written = write_pages(load, receiver, reader, matching.then_some(matcher)).await;
+    let written = write_pages(load, receiver, reader, matcher).await;
     let read = started.elapsed();
     let (rows, written) = match written {
         Ok(done) => done,
         Err(error) => {
             // The load rolled back: the matcher saw records that were not stored.
-            matcher.forget().await;
+            if let Some(matcher) = matcher {
+                matcher.forget().await;
+            }
             return Err(error);
         }
     };
     let loaded = started.elapsed();
-    if matching && let Err(error) = matcher.save(store).await {
+    if let Some(matcher) = matcher
+        && let Err(error) = matcher.save(store).await
+    {
         tracing::warn!(%error, "storing the import's alerts failed");
     }
     tracing::debug!(

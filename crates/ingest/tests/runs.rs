@@ -227,7 +227,7 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
 
     let counts = import_file(
         store.as_ref(),
-        &carbonmesh_matcher::MatchSession::new(),
+        Some(&carbonmesh_matcher::MatchSession::new()),
         connector.clone(),
         None,
         &file,
@@ -252,7 +252,7 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
 
     let again = import_file(
         store.as_ref(),
-        &carbonmesh_matcher::MatchSession::new(),
+        Some(&carbonmesh_matcher::MatchSession::new()),
         connector.clone(),
         None,
         &file,
@@ -264,7 +264,7 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
 
     let missing = import_file(
         store.as_ref(),
-        &carbonmesh_matcher::MatchSession::new(),
+        Some(&carbonmesh_matcher::MatchSession::new()),
         connector.clone(),
         None,
         &dir.path().join("nope.json"),
@@ -275,7 +275,7 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
     std::fs::write(&unknown, "not json").expect("write");
     let error = import_file(
         store.as_ref(),
-        &carbonmesh_matcher::MatchSession::new(),
+        Some(&carbonmesh_matcher::MatchSession::new()),
         connector.clone(),
         None,
         &unknown,

@@ -165,7 +165,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 for file in &args.files {
                     let counts = carbonmesh_ingest::import_file(
                         store.as_ref(),
-                        &matcher,
+                        Some(&matcher),
                         connector.clone(),
                         args.kind,
                         file,
