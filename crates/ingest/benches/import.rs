@@ -20,6 +20,9 @@ use carbonmesh_connector::{Connector, HttpClient, HttpPolicy};
 use carbonmesh_connector_verra::{VerraConfig, VerraConnector};
 use carbonmesh_store::{DatabaseUrl, Store};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // The store benches' helpers: runtime, PostgreSQL databases.
 #[allow(dead_code)]
 #[path = "../../store/benches/common/mod.rs"]
@@ -77,6 +80,24 @@ fn peak_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU seconds the process has used (user + system), from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 11 and 12 after the name; the
+    // kernel counts them in USER_HZ, 100 on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// Imports `path` and prints one line: what was done, at what rate, in how much memory.
 async fn pass(
     label: &str,
@@ -86,13 +107,15 @@ async fn pass(
     path: &Path,
 ) -> carbonmesh_model::RunCounts {
     reset_peak();
+    let cpu = cpu_seconds();
     let started = Instant::now();
     let counts = carbonmesh_ingest::import_file(store, None, connector.clone(), None, path)
         .await
         .expect("import");
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     println!(
-        "{label:<10} {what:<26} {:>9} rows {seconds:>7.2} s {:>9.0} rows/s  peak RSS {:>6.0} MiB  (new {}, unchanged {}, changed {}, rejected {})",
+        "{label:<10} {what:<26} {:>9} rows {seconds:>7.2} s {:>9.0} rows/s  cpu {cpu:>6.1} s  peak RSS {:>6.0} MiB  (new {}, unchanged {}, changed {}, rejected {})",
         counts.seen,
         counts.seen as f64 / seconds,
         peak_mib(),
@@ -141,6 +164,12 @@ async fn bench(label: &str, url: DatabaseUrl, export: &Path, new: &Path, rows: u
 }
 
 fn main() {
+    // RUST_LOG=debug shows where an import's time goes.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
     let rows = env_number("ROWS", 1_000_000);
     let seed = env_number("SEED", 1);
     let dir = tempfile::tempdir().expect("temp dir");

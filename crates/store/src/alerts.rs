@@ -33,7 +33,7 @@ pub(crate) const EVENT_COLUMNS: &str = "alert_id, actor, at, from_status, to_sta
 pub(crate) fn alert_from_row(row: &Row) -> StoreResult<Alert> {
     let mut alert: Alert = serde_json::from_str(&row.text(3)?)?;
     let status = row.text(1)?;
-    alert.status = AlertStatus::from_name(&status).ok_or(StoreError::Corrupt {
+    alert.status = AlertStatus::from_name(&status).ok_or_else(|| StoreError::Corrupt {
         column: "alerts.status",
         value: status.clone(),
     })?;
@@ -46,7 +46,7 @@ pub(crate) fn event_from_row(row: &Row, at: usize) -> StoreResult<AlertEvent> {
     let status = |i: usize| -> StoreResult<Option<AlertStatus>> {
         row.opt_text(i)?
             .map(|s| {
-                AlertStatus::from_name(&s).ok_or(StoreError::Corrupt {
+                AlertStatus::from_name(&s).ok_or_else(|| StoreError::Corrupt {
                     column: "alert_events.status",
                     value: s.clone(),
                 })

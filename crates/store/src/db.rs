@@ -119,7 +119,7 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
 
 impl Row {
     fn get(&self, i: usize) -> StoreResult<&Val> {
-        self.0.get(i).ok_or(StoreError::Corrupt {
+        self.0.get(i).ok_or_else(|| StoreError::Corrupt {
             column: "row",
             value: format!("no column {i}"),
         })
@@ -257,7 +257,7 @@ impl dyn Db {
             .await?
             .into_iter()
             .next()
-            .ok_or(StoreError::Corrupt {
+            .ok_or_else(|| StoreError::Corrupt {
                 column: "statement",
                 value: format!("no row from {sql}"),
             })

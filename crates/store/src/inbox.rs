@@ -71,12 +71,12 @@ fn delivery_from_row(row: &Row) -> StoreResult<(i64, WebhookDelivery)> {
             id: row.text(2)?,
             received_at: row.time(3)?,
             verification: row.text(4)?,
-            kind: WebhookKind::from_name(&kind).ok_or(StoreError::Corrupt {
+            kind: WebhookKind::from_name(&kind).ok_or_else(|| StoreError::Corrupt {
                 column: "webhook_deliveries.kind",
                 value: kind.clone(),
             })?,
             payload: row.text(6)?,
-            status: DeliveryStatus::from_name(&status).ok_or(StoreError::Corrupt {
+            status: DeliveryStatus::from_name(&status).ok_or_else(|| StoreError::Corrupt {
                 column: "webhook_deliveries.status",
                 value: status.clone(),
             })?,

@@ -25,7 +25,7 @@ fn key_from_row(row: &Row) -> StoreResult<ApiKey> {
     Ok(ApiKey {
         id: row.text(0)?,
         name: row.text(1)?,
-        role: ApiRole::from_name(&role).ok_or(StoreError::Corrupt {
+        role: ApiRole::from_name(&role).ok_or_else(|| StoreError::Corrupt {
             column: "api_keys.role",
             value: role.clone(),
         })?,

@@ -74,7 +74,7 @@ fn run_from_row(row: &Row) -> StoreResult<ConnectorRun> {
         id: row.int(0)?,
         connector: row.text(1)?,
         trigger: row.text(2)?,
-        status: RunStatus::from_name(&status).ok_or(StoreError::Corrupt {
+        status: RunStatus::from_name(&status).ok_or_else(|| StoreError::Corrupt {
             column: "connector_runs.status",
             value: status.clone(),
         })?,
@@ -107,7 +107,7 @@ impl RunStore for SqlStore {
             )
             .await?;
         row.first()
-            .ok_or(StoreError::Corrupt {
+            .ok_or_else(|| StoreError::Corrupt {
                 column: "connector_runs.id",
                 value: "no id returned".into(),
             })?

@@ -3,19 +3,23 @@
 //! WAL mode lets readers run beside the one writer. Every write transaction opens with
 //! `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing with "database
 //! is locked". Record writes run on their own connection through rusqlite (see
-//! `records::sqlite`); everything else goes through sqlx.
+//! `records::sqlite`), and so do reads, on a small pool of read connections: sqlx's SQLite
+//! driver copies every value and hands rows over between threads, which costs more than the
+//! query itself on large reads. Other writes and the migrations go through sqlx.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rusqlite::types::{Value as SqlValue, ValueRef as SqlValueRef};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Arguments, Connection, Row as _, Sqlite, SqliteConnection, Transaction, ValueRef};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::db::{Arg, Db, Row, Tx, Val, epoch_days, epoch_micros, timestamp};
 use crate::{Backend, DatabaseUrl, StoreError, StoreResult};
@@ -47,10 +51,16 @@ const CHECKPOINT_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 /// After this long without a write, the checkpointer truncates the WAL.
 const IDLE: Duration = Duration::from_secs(2);
 
+/// Read connections open at once.
+const READERS: usize = 4;
+
+/// Prepared statements each read connection keeps.
+const READER_STATEMENTS: usize = 64;
+
 /// The pools of a SQLite file.
 pub(crate) struct SqliteDb {
     writer: SqlitePool,
-    reader: SqlitePool,
+    readers: Arc<Readers>,
     /// Wakes the WAL checkpointer after each write transaction.
     checkpoints: mpsc::Sender<()>,
 }
@@ -86,10 +96,6 @@ impl SqliteDb {
                     .pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES),
             )
             .await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.clone())
-            .await?;
         // A truncating checkpoint holds new writers back while it waits for readers: give up
         // quickly instead, the next pause tries again.
         let checkpoints = checkpointer(
@@ -97,7 +103,7 @@ impl SqliteDb {
         );
         Ok(Self {
             writer,
-            reader,
+            readers: Arc::new(Readers::new(path)),
             checkpoints,
         })
     }
@@ -139,6 +145,130 @@ fn checkpointer(mut conn: SqliteConnection) -> mpsc::Sender<()> {
         let _ = conn.close().await;
     });
     wake
+}
+
+/// Read connections (rusqlite), opened as needed up to [`READERS`] and kept.
+struct Readers {
+    path: PathBuf,
+    permits: Semaphore,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl Readers {
+    fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_owned(),
+            permits: Semaphore::new(READERS),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The rows of one statement, on a read connection in a blocking thread.
+    async fn fetch(self: &Arc<Self>, sql: &str, args: Vec<Arg>) -> StoreResult<Vec<Row>> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        let idle = self
+            .idle
+            .lock()
+            .map_err(|_| StoreError::WriterStopped)?
+            .pop();
+        let readers = Arc::clone(self);
+        let sql = sql.to_owned();
+        let (conn, rows) = tokio::task::spawn_blocking(move || {
+            let conn = match idle {
+                Some(conn) => conn,
+                None => readers.open()?,
+            };
+            let rows = query(&conn, &sql, &args);
+            Ok::<_, StoreError>((conn, rows))
+        })
+        .await
+        .map_err(|_| StoreError::WriterStopped)??;
+        // A connection whose statement failed is still sound: SQLite reports the error and
+        // resets the statement.
+        self.idle
+            .lock()
+            .map_err(|_| StoreError::WriterStopped)?
+            .push(conn);
+        rows
+    }
+
+    fn open(&self) -> StoreResult<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.set_prepared_statement_cache_capacity(READER_STATEMENTS);
+        for (pragma, value) in [
+            ("cache_size", "-65536"),
+            ("temp_store", "memory"),
+            ("mmap_size", MMAP_SIZE),
+        ] {
+            // Some pragmas answer with their new value: read and drop it.
+            conn.pragma_update_and_check(None, pragma, value, |_| Ok(()))
+                .or_else(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(()),
+                    e => Err(e),
+                })?;
+        }
+        Ok(conn)
+    }
+}
+
+/// Runs one read statement and returns its rows as the store's values.
+fn query(conn: &rusqlite::Connection, sql: &str, args: &[Arg]) -> StoreResult<Vec<Row>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind_args(&mut stmt, args)?;
+    let columns = stmt.column_count();
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut values = Vec::with_capacity(columns);
+        for i in 0..columns {
+            values.push(match row.get_ref(i)? {
+                SqlValueRef::Null => Val::Null,
+                SqlValueRef::Integer(v) => Val::Int(v),
+                SqlValueRef::Real(v) => Val::Text(v.to_string()),
+                SqlValueRef::Text(bytes) => {
+                    Val::Text(String::from_utf8(bytes.to_vec()).map_err(|e| {
+                        StoreError::Corrupt {
+                            column: "sqlite text",
+                            value: e.to_string(),
+                        }
+                    })?)
+                }
+                SqlValueRef::Blob(bytes) => Val::Bytes(bytes.to_vec()),
+            });
+        }
+        out.push(Row(values));
+    }
+    Ok(out)
+}
+
+/// Binds `args` as SQLite stores them (see `db::Arg`): the first to `$1` (or `?1`), and so on.
+/// SQLite numbers `$n` parameters in the order they appear, so they are looked up by name.
+pub(crate) fn bind_args(stmt: &mut rusqlite::Statement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
+    for (i, arg) in args.iter().enumerate() {
+        let index = stmt
+            .parameter_index(&format!("${}", i + 1))?
+            .unwrap_or(i + 1);
+        let value = match arg {
+            Arg::Int(v) => v.map_or(SqlValue::Null, SqlValue::Integer),
+            Arg::Text(v) => v.clone().map_or(SqlValue::Null, SqlValue::Text),
+            Arg::Bytes(v) => v.clone().map_or(SqlValue::Null, SqlValue::Blob),
+            Arg::Time(v) => v.map_or(SqlValue::Null, |t| SqlValue::Text(timestamp(t))),
+            Arg::Instant(v) => v.map_or(SqlValue::Null, |t| SqlValue::Integer(epoch_micros(t))),
+            Arg::Day(v) => v.map_or(SqlValue::Null, |d| SqlValue::Integer(epoch_days(d))),
+        };
+        stmt.raw_bind_parameter(index, value)?;
+    }
+    Ok(())
 }
 
 fn arguments(args: Vec<Arg>) -> StoreResult<SqliteArguments<'static>> {
@@ -206,10 +336,7 @@ impl Db for SqliteDb {
     }
 
     async fn fetch(&self, sql: &str, args: Vec<Arg>) -> StoreResult<Vec<Row>> {
-        let rows = sqlx::query_with(sql, arguments(args)?)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(decode).collect()
+        self.readers.fetch(sql, args).await
     }
 
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {

@@ -41,7 +41,7 @@ impl Terms {
 
     /// The string numbered `id`, which must be known (see [`Terms::load_ids`]).
     pub(crate) fn get(&self, id: i64) -> StoreResult<Arc<str>> {
-        self.text(id).ok_or(StoreError::Corrupt {
+        self.text(id).ok_or_else(|| StoreError::Corrupt {
             column: "terms",
             value: format!("no term numbered {id}"),
         })

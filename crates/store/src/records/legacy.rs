@@ -80,7 +80,7 @@ impl Numbers {
 }
 
 fn first(rows: &[Row]) -> StoreResult<&Row> {
-    rows.first().ok_or(StoreError::Corrupt {
+    rows.first().ok_or_else(|| StoreError::Corrupt {
         column: "migration",
         value: "a statement returned no row".into(),
     })

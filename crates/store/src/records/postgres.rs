@@ -188,7 +188,7 @@ impl Interner {
     }
 
     fn term(&self, text: &str) -> StoreResult<i64> {
-        self.terms.id(text).ok_or(StoreError::Corrupt {
+        self.terms.id(text).ok_or_else(|| StoreError::Corrupt {
             column: "terms",
             value: format!("`{text}` was not added"),
         })

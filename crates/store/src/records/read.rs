@@ -104,7 +104,7 @@ fn enum_value<T>(
     from_name: fn(&str) -> Option<T>,
 ) -> StoreResult<T> {
     let name = terms.get(row.int(i)?)?;
-    from_name(&name).ok_or(StoreError::Corrupt {
+    from_name(&name).ok_or_else(|| StoreError::Corrupt {
         column,
         value: name.to_string(),
     })

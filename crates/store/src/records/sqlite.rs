@@ -15,12 +15,11 @@ use std::sync::{Arc, LazyLock, Mutex};
 use async_trait::async_trait;
 use carbonmesh_model::{RejectedRecord, RunCounts};
 use chrono::Utc;
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{CachedStatement, OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use sqlx::pool::PoolConnection;
 use tokio::sync::mpsc;
 
-use crate::db::{Arg, epoch_days, epoch_micros, timestamp};
+use crate::db::{Arg, epoch_days, epoch_micros};
 use crate::records::columns::{
     CREDIT_CONTENT, CreditIds, CreditValues, PROJECT_CONTENT, credit_terms, list, project_args,
     project_terms,
@@ -29,7 +28,7 @@ use crate::records::encode::key_hash;
 use crate::records::prepare::{PreparedCredit, PreparedProject};
 use crate::records::{Batch, CREDIT_INDEXES, LoadMode, WriteCounts};
 use crate::sqlite::{
-    BUSY_TIMEOUT, JOURNAL_SIZE_LIMIT, MMAP_SIZE, SqliteDb, WRITER_AUTOCHECKPOINT_PAGES,
+    BUSY_TIMEOUT, JOURNAL_SIZE_LIMIT, MMAP_SIZE, SqliteDb, WRITER_AUTOCHECKPOINT_PAGES, bind_args,
 };
 use crate::terms::Terms;
 use crate::totals::{Counted, Step, TotalKey, Totals};
@@ -109,6 +108,9 @@ fn open_connection(path: &std::path::Path) -> StoreResult<rusqlite::Connection> 
         ("foreign_keys", "on"),
         ("cache_size", cache.as_str()),
         ("temp_store", "memory"),
+        // Helper threads for the sorts of CREATE INDEX (a bulk load builds its indexes
+        // after the rows).
+        ("threads", "2"),
         ("mmap_size", MMAP_SIZE),
         ("journal_size_limit", JOURNAL_SIZE_LIMIT),
         ("wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES),
@@ -221,8 +223,14 @@ fn run_load(
     if let LoadMode::Bulk { expected } = mode {
         load.start_bulk(expected)?;
     }
+    // Where the load's time goes, for `RUST_LOG=carbonmesh_store=debug`.
+    let started = std::time::Instant::now();
+    let mut waited = std::time::Duration::ZERO;
     loop {
-        match receiver.blocking_recv() {
+        let wait = std::time::Instant::now();
+        let msg = receiver.blocking_recv();
+        waited += wait.elapsed();
+        match msg {
             Some(Msg::Batch(projects, credits, rejected)) => {
                 for p in &projects {
                     load.project(p)?;
@@ -238,18 +246,30 @@ fn run_load(
             None => return Err(StoreError::WriterStopped),
         }
     }
+    let written = started.elapsed();
     load.finish()?;
     let new_terms = std::mem::take(&mut load.new_terms);
     let new_origins = std::mem::take(&mut load.new_origins);
     let counts = load.counts;
     // The load's statements end before the transaction does.
     drop(load);
+    let finished = started.elapsed();
     tx.commit()?;
+    let committed = started.elapsed();
     if let LoadMode::Bulk { .. } = mode {
         // A bulk load wrote the whole table into the WAL: fold it back into the file now
         // rather than leave a WAL as large as the database behind.
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     }
+    tracing::debug!(
+        bulk = matches!(mode, LoadMode::Bulk { .. }),
+        waiting_s = waited.as_secs_f64(),
+        writing_s = (written - waited).as_secs_f64(),
+        finishing_s = (finished - written).as_secs_f64(),
+        commit_s = (committed - finished).as_secs_f64(),
+        checkpoint_s = (started.elapsed() - committed).as_secs_f64(),
+        "sqlite load"
+    );
     // Committed: remember the numbers given out.
     shared_terms.learn(
         new_terms
@@ -811,25 +831,5 @@ fn bind_credit(
     stmt.raw_bind_parameter(28, p.line)?;
     stmt.raw_bind_parameter(29, version)?;
     stmt.raw_bind_parameter(30, epoch_micros(now))?;
-    Ok(())
-}
-
-/// Binds `args` as SQLite stores them (see `db::Arg`): the first to `$1` (or `?1`), and so on.
-/// SQLite numbers `$n` parameters in the order they appear, so they are looked up by name.
-pub(crate) fn bind_args(stmt: &mut CachedStatement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
-    for (i, arg) in args.iter().enumerate() {
-        let index = stmt
-            .parameter_index(&format!("${}", i + 1))?
-            .unwrap_or(i + 1);
-        let value = match arg {
-            Arg::Int(v) => v.map_or(SqlValue::Null, SqlValue::Integer),
-            Arg::Text(v) => v.clone().map_or(SqlValue::Null, SqlValue::Text),
-            Arg::Bytes(v) => v.clone().map_or(SqlValue::Null, SqlValue::Blob),
-            Arg::Time(v) => v.map_or(SqlValue::Null, |t| SqlValue::Text(timestamp(t))),
-            Arg::Instant(v) => v.map_or(SqlValue::Null, |t| SqlValue::Integer(epoch_micros(t))),
-            Arg::Day(v) => v.map_or(SqlValue::Null, |d| SqlValue::Integer(epoch_days(d))),
-        };
-        stmt.raw_bind_parameter(index, value)?;
-    }
     Ok(())
 }
