@@ -8,9 +8,11 @@
 //! evaluates every scope. Both end with the same findings.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use carbonmesh_model::{
-    AlertKind, AlertRecordRef, CreditRecord, Project, RegistryId, SerialRange, Severity, project_id,
+    AlertKind, AlertRecordRef, CreditRecord, Period, Project, RegistryId, SerialRange, Severity,
+    TransactionType, project_id,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -106,13 +108,98 @@ enum Scope {
     Project(String),
 }
 
+/// The serial a record was published with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Serial {
+    None,
+    /// The record key is the serial (Verra's blocks, for one).
+    IsKey,
+    Text(Box<str>),
+}
+
+/// What the rules need of one credit record. The matcher holds one for every stored record,
+/// so it keeps what the rules derive from the record's texts (role, conversion target,
+/// bridge) instead of the texts, numbers instead of repeated strings (namespace, project),
+/// and the key once, shared with the key map.
 #[derive(Debug, Clone)]
 struct Rec {
-    credit: CreditRecord,
-    version: i64,
+    registry: RegistryId,
+    key: Arc<str>,
+    serial: Serial,
+    /// Index into the matcher's project ids.
+    project: u32,
+    kind: TransactionType,
+    quantity: Decimal,
+    /// The serial range: namespace number, first and last unit.
     ns: Option<u32>,
+    start: u64,
+    end: u64,
+    vintage: Option<i32>,
+    period: Option<Period>,
+    event_date: Option<NaiveDate>,
     role: Role,
-    alive: bool,
+    /// The registry a cancellation converts into ([`rules::conversion_target`]).
+    conversion: Option<RegistryId>,
+    /// The tokenization bridge a retirement points to ([`rules::bridge_marker`]).
+    bridge: Option<Box<str>>,
+    version: i64,
+}
+
+impl Rec {
+    /// Whether both hold the same facts (versions aside).
+    fn same_facts(&self, other: &Rec) -> bool {
+        let Rec {
+            registry,
+            key,
+            serial,
+            project,
+            kind,
+            quantity,
+            ns,
+            start,
+            end,
+            vintage,
+            period,
+            event_date,
+            role,
+            conversion,
+            bridge,
+            version: _,
+        } = self;
+        (
+            registry, key, serial, project, kind, quantity, ns, start, end,
+        ) == (
+            &other.registry,
+            &other.key,
+            &other.serial,
+            &other.project,
+            &other.kind,
+            &other.quantity,
+            &other.ns,
+            &other.start,
+            &other.end,
+        ) && (vintage, period, event_date, role, conversion, bridge)
+            == (
+                &other.vintage,
+                &other.period,
+                &other.event_date,
+                &other.role,
+                &other.conversion,
+                &other.bridge,
+            )
+    }
+
+    fn serial(&self) -> Option<&str> {
+        match &self.serial {
+            Serial::None => None,
+            Serial::IsKey => Some(&self.key),
+            Serial::Text(text) => Some(text),
+        }
+    }
+
+    fn range(&self) -> Option<(u32, u64, u64)> {
+        self.ns.map(|ns| (ns, self.start, self.end))
+    }
 }
 
 /// The matcher.
@@ -120,9 +207,11 @@ struct Rec {
 pub struct Matcher {
     config: MatchConfig,
     recs: Vec<Rec>,
-    by_key: HashMap<(RegistryId, String), u32>,
+    by_key: HashMap<RegistryId, HashMap<Arc<str>, u32>>,
     ns_ids: HashMap<String, u32>,
     ns_names: Vec<String>,
+    pids: Vec<Arc<str>>,
+    pid_ids: HashMap<Arc<str>, u32>,
     ns: Vec<NsIndex>,
     projects: BTreeMap<String, (Project, i64)>,
     credits_of: HashMap<String, BTreeSet<u32>>,
@@ -151,6 +240,8 @@ impl Matcher {
             by_key: HashMap::new(),
             ns_ids: HashMap::new(),
             ns_names: Vec::new(),
+            pids: Vec::new(),
+            pid_ids: HashMap::new(),
             ns: Vec::new(),
             projects: BTreeMap::new(),
             credits_of: HashMap::new(),
@@ -174,7 +265,12 @@ impl Matcher {
 
     /// Number of current credit records.
     pub fn records(&self) -> usize {
-        self.by_key.len()
+        self.by_key.values().map(HashMap::len).sum()
+    }
+
+    /// Number of current projects.
+    pub fn projects(&self) -> usize {
+        self.projects.len()
     }
 
     /// Bytes held by the serial indexes, and the number of blocks in them.
@@ -198,49 +294,93 @@ impl Matcher {
         id
     }
 
+    fn project_number(&mut self, pid: String) -> u32 {
+        if let Some(&n) = self.pid_ids.get(pid.as_str()) {
+            return n;
+        }
+        let n = self.pids.len() as u32;
+        let pid: Arc<str> = pid.into();
+        self.pids.push(pid.clone());
+        self.pid_ids.insert(pid, n);
+        n
+    }
+
+    /// The compact form of a record (see [`Rec`]).
+    fn rec(&mut self, credit: CreditRecord, version: i64, key: Arc<str>) -> Rec {
+        let role = rules::role(&credit);
+        let conversion = rules::conversion_target(&credit);
+        let bridge = (role == Role::Use
+            && credit.transaction_type.value == TransactionType::Retirement)
+            .then(|| rules::bridge_marker(&credit))
+            .flatten()
+            .map(String::into_boxed_str);
+        let project = self.project_number(credit.project_id());
+        let serial = match credit.serial {
+            None => Serial::None,
+            Some(text) if *text == *key => Serial::IsKey,
+            Some(text) => Serial::Text(text.into_boxed_str()),
+        };
+        let (ns, start, end) = match credit.serial_range {
+            Some(r) => (Some(self.namespace_id(&r.namespace)), r.start, r.end),
+            None => (None, 0, 0),
+        };
+        Rec {
+            registry: credit.registry,
+            key,
+            serial,
+            project,
+            kind: credit.transaction_type.value,
+            quantity: credit.quantity,
+            ns,
+            start,
+            end,
+            vintage: credit.vintage,
+            period: credit.monitoring_period,
+            event_date: credit.event_date,
+            role,
+            conversion,
+            bridge,
+            version,
+        }
+    }
+
     /// Stores a record (new or changed); returns its index, the range it replaced and the
     /// project it belonged to before.
     fn put_record(&mut self, credit: CreditRecord, version: i64) -> Option<PutRecord> {
-        let key = (credit.registry, credit.record_key.clone());
-        let ns = credit.serial_range.as_ref().map(|r| r.namespace.clone());
-        let ns = ns.map(|n| self.namespace_id(&n));
-        let role = rules::role(&credit);
-        let pid = credit.project_id();
-        let rec = Rec {
-            credit,
-            version,
-            ns,
-            role,
-            alive: true,
-        };
-        match self.by_key.get(&key) {
-            Some(&i) => {
+        let registry = credit.registry;
+        let found = self
+            .by_key
+            .get(&registry)
+            .and_then(|keys| keys.get_key_value(credit.record_key.as_str()))
+            .map(|(key, &i)| (key.clone(), i));
+        match found {
+            Some((key, i)) => {
+                let rec = self.rec(credit, version, key);
                 let old = &self.recs[i as usize];
                 // Version 0 means "not looked up yet" (records from the ingest hook).
-                if old.credit == rec.credit && (rec.version == 0 || old.version == rec.version) {
+                if old.same_facts(&rec) && (rec.version == 0 || old.version == rec.version) {
                     return None;
                 }
-                let old_range = old
-                    .credit
-                    .serial_range
-                    .as_ref()
-                    .zip(old.ns)
-                    .map(|(r, ns)| (ns, r.start, r.end));
-                let old_pid = old.credit.project_id();
+                let old_range = old.range();
+                let old_pid = self.pids[old.project as usize].to_string();
                 if let Some((ns, start, _)) = old_range {
                     self.ns[ns as usize].remove(start, i);
                 }
                 if let Some(set) = self.credits_of.get_mut(&old_pid) {
                     set.remove(&i);
                 }
+                let pid = self.pids[rec.project as usize].to_string();
                 self.recs[i as usize] = rec;
                 self.credits_of.entry(pid).or_default().insert(i);
                 Some((i, old_range, Some(old_pid)))
             }
             None => {
+                let key: Arc<str> = credit.record_key.as_str().into();
+                let rec = self.rec(credit, version, key.clone());
                 let i = self.recs.len() as u32;
+                let pid = self.pids[rec.project as usize].to_string();
                 self.recs.push(rec);
-                self.by_key.insert(key, i);
+                self.by_key.entry(registry).or_default().insert(key, i);
                 self.credits_of.entry(pid).or_default().insert(i);
                 Some((i, None, None))
             }
@@ -249,10 +389,33 @@ impl Matcher {
 
     fn index_record(&mut self, i: u32) {
         let rec = &self.recs[i as usize];
-        if let (Some(ns), Some(r)) = (rec.ns, rec.credit.serial_range.as_ref()) {
-            let (start, end, role) = (r.start, r.end, rec.role);
+        if let Some((ns, start, end)) = rec.range() {
+            let role = rec.role;
             self.ns[ns as usize].insert(start, end, i, role);
         }
+    }
+
+    /// Evidence for a record.
+    fn record_ref(&self, rec: &Rec) -> AlertRecordRef {
+        AlertRecordRef {
+            registry: rec.registry,
+            record_key: rec.key.to_string(),
+            version: rec.version,
+            serial: rec.serial().map(str::to_owned),
+            range: self.serial_range(rec),
+        }
+    }
+
+    fn serial_range(&self, rec: &Rec) -> Option<SerialRange> {
+        rec.range().map(|(ns, start, end)| SerialRange {
+            namespace: self.ns_names[ns as usize].clone(),
+            start,
+            end,
+        })
+    }
+
+    fn project_of(&self, rec: &Rec) -> &str {
+        &self.pids[rec.project as usize]
     }
 
     /// Stores a project (new or changed); false when unchanged.
@@ -302,22 +465,44 @@ impl Matcher {
     /// overlapping pairs, then every record and project is checked.
     pub fn full(
         config: MatchConfig,
-        credits: Vec<(CreditRecord, i64)>,
-        projects: Vec<(Project, i64)>,
+        credits: impl IntoIterator<Item = (CreditRecord, i64)>,
+        projects: impl IntoIterator<Item = (Project, i64)>,
     ) -> Matcher {
         let mut m = Matcher::new(config);
+        m.load(credits, projects);
+        m.check_all();
+        m
+    }
+
+    /// Takes in records and projects without checking them: a matcher built from a store
+    /// loads page by page (never holding the whole records), then calls
+    /// [`Matcher::check_all`].
+    pub fn load(
+        &mut self,
+        credits: impl IntoIterator<Item = (CreditRecord, i64)>,
+        projects: impl IntoIterator<Item = (Project, i64)>,
+    ) {
         for (p, v) in projects {
-            m.put_project(p, v);
+            self.put_project(p, v);
         }
         for (c, v) in credits {
-            m.put_record(c, v);
+            self.put_record(c, v);
         }
+    }
+
+    /// Checks everything loaded: each namespace is sorted and swept for overlapping pairs,
+    /// then every record and project is checked. The findings are replaced.
+    pub fn check_all(&mut self) {
+        let m = self;
+        m.findings.clear();
+        m.owners.clear();
+        m.scoped.clear();
         let mut blocks: Vec<Vec<Entry>> = vec![Vec::new(); m.ns.len()];
         for (i, rec) in m.recs.iter().enumerate() {
-            if let (Some(ns), Some(r)) = (rec.ns, rec.credit.serial_range.as_ref()) {
+            if let Some((ns, start, end)) = rec.range() {
                 blocks[ns as usize].push(Entry {
-                    start: r.start,
-                    end: r.end,
+                    start,
+                    end,
                     max_end: 0,
                     rec: i as u32,
                     role: rec.role,
@@ -348,7 +533,6 @@ impl Matcher {
                 m.add(f, &scopes);
             }
         }
-        m
     }
 
     /// Applies new or changed records and projects, checking each block against the index on
@@ -396,12 +580,12 @@ impl Matcher {
             self.index_record(i);
             dirty_records.insert(i);
             let rec = &self.recs[i as usize];
-            if let (Some(ns), Some(r)) = (rec.ns, rec.credit.serial_range.as_ref()) {
+            if let Some((ns, start, end)) = rec.range() {
                 hits.clear();
-                self.ns[ns as usize].query(r.start, r.end, &mut hits);
+                self.ns[ns as usize].query(start, end, &mut hits);
                 dirty_records.extend(hits.iter().map(|h| h.rec));
             }
-            let pid = self.recs[i as usize].credit.project_id();
+            let pid = self.project_of(&self.recs[i as usize]).to_owned();
             dirty_projects.insert(pid.clone());
             self.dirty_around_project(&pid, &mut dirty_projects);
         }
@@ -438,7 +622,7 @@ impl Matcher {
             let dirty: Vec<u32> = (0..self.recs.len() as u32)
                 .filter(|&i| {
                     let r = &self.recs[i as usize];
-                    r.role == Role::Use && changed.contains(&r.credit.registry)
+                    r.role == Role::Use && changed.contains(&r.registry)
                 })
                 .collect();
             for i in dirty {
@@ -534,9 +718,9 @@ impl Matcher {
                 let i = *i;
                 let mut found = Vec::new();
                 let rec = &self.recs[i as usize];
-                if let (Some(ns), Some(r)) = (rec.ns, rec.credit.serial_range.as_ref()) {
+                if let Some((ns, start, end)) = rec.range() {
                     let mut hits = Vec::new();
-                    self.ns[ns as usize].query(r.start, r.end, &mut hits);
+                    self.ns[ns as usize].query(start, end, &mut hits);
                     for h in hits {
                         if h.rec != i
                             && let Some(f) = self.pair_finding(i, h.rec)
@@ -574,12 +758,7 @@ impl Matcher {
         self.ns[ns as usize].query(start, end, &mut hits);
         hits.retain(|h| {
             let r = &self.recs[h.rec as usize];
-            r.alive
-                && r.ns == Some(ns)
-                && r.credit
-                    .serial_range
-                    .as_ref()
-                    .is_some_and(|x| x.start == h.start && x.end == h.end)
+            r.range() == Some((ns, h.start, h.end))
         });
         hits.sort_by_key(|h| (h.start, h.rec));
         hits.dedup_by_key(|h| h.rec);
@@ -589,38 +768,28 @@ impl Matcher {
     /// The finding two overlapping records of one registry make, if any.
     fn pair_finding(&self, a: u32, b: u32) -> Option<Finding> {
         let (ra, rb) = (&self.recs[a as usize], &self.recs[b as usize]);
-        if a == b || !ra.alive || !rb.alive || ra.credit.registry != rb.credit.registry {
+        if a == b || ra.registry != rb.registry {
             return None;
         }
-        let (x, y) = (
-            ra.credit.serial_range.as_ref()?,
-            rb.credit.serial_range.as_ref()?,
-        );
-        let (start, end) = x.overlap(y)?;
+        let (x, y) = (self.serial_range(ra)?, self.serial_range(rb)?);
+        let (start, end) = x.overlap(&y)?;
         // Order the pair canonically so both sides build the same finding.
-        let (ra, rb) = if (ra.credit.record_key.as_str()) <= rb.credit.record_key.as_str() {
-            (ra, rb)
-        } else {
-            (rb, ra)
-        };
+        let (ra, rb) = if ra.key <= rb.key { (ra, rb) } else { (rb, ra) };
         let overlap = SerialRange {
-            namespace: x.namespace.clone(),
+            namespace: x.namespace,
             start,
             end,
         };
         let units = end - start + 1;
-        let refs = vec![
-            rules::record_ref(&ra.credit, ra.version),
-            rules::record_ref(&rb.credit, rb.version),
-        ];
-        let registry = ra.credit.registry;
+        let refs = vec![self.record_ref(ra), self.record_ref(rb)];
+        let registry = ra.registry;
         let (kind, severity, explanation) = match (ra.role, rb.role) {
             (Role::Issuance, Role::Issuance) => (
                 AlertKind::SerialOverlapIssuance,
                 Severity::Critical,
                 format!(
                     "{registry} issued units {start}-{end} of namespace {} twice, in {} and {} ({units} units).",
-                    overlap.namespace, ra.credit.record_key, rb.credit.record_key
+                    overlap.namespace, ra.key, rb.key
                 ),
             ),
             (Role::Use, Role::Use) => (
@@ -628,7 +797,7 @@ impl Matcher {
                 Severity::Critical,
                 format!(
                     "{registry} retired or cancelled units {start}-{end} of namespace {} twice, in {} and {} ({units} units).",
-                    overlap.namespace, ra.credit.record_key, rb.credit.record_key
+                    overlap.namespace, ra.key, rb.key
                 ),
             ),
             (Role::Use, Role::Held) | (Role::Held, Role::Use) => {
@@ -637,13 +806,13 @@ impl Matcher {
                 } else {
                     (rb, ra)
                 };
-                rules::conversion_target(&used.credit)?;
+                used.conversion?;
                 (
                     AlertKind::ConversionUnmatched,
                     Severity::High,
                     format!(
                         "{registry} converted units {start}-{end} in {} that are still held in {} ({units} units).",
-                        used.credit.record_key, held.credit.record_key
+                        used.key, held.key
                     ),
                 )
             }
@@ -663,16 +832,14 @@ impl Matcher {
     fn record_findings(&self, i: u32) -> Vec<(Finding, Vec<Scope>)> {
         let rec = &self.recs[i as usize];
         let mut out = Vec::new();
-        if !rec.alive {
-            return out;
-        }
-        let c = &rec.credit;
+        let c = rec;
+        let range = self.serial_range(rec);
         let me = Scope::Record(i);
         // A block whose serial count differs from its quantity.
-        if let (Some(_), Some(r)) = (&c.serial, &c.serial_range) {
+        if let (Some(serial), Some(r)) = (c.serial(), range.as_ref()) {
             let count = r.quantity();
             if c.quantity != Decimal::from(count) {
-                let refs = vec![rules::record_ref(c, rec.version)];
+                let refs = vec![self.record_ref(c)];
                 out.push((
                     Finding::new(
                         AlertKind::QuantityMismatch,
@@ -680,9 +847,9 @@ impl Matcher {
                         format!(
                             "{} record {} states {} units but its serial {} counts {count}.",
                             c.registry,
-                            c.record_key,
+                            c.key,
                             c.quantity.normalize(),
-                            c.serial.as_deref().unwrap_or_default()
+                            serial
                         ),
                         refs,
                         Some(r.clone()),
@@ -694,8 +861,7 @@ impl Matcher {
         }
         // A retirement bridged to a token.
         if rec.role == Role::Use
-            && c.transaction_type.value == carbonmesh_model::TransactionType::Retirement
-            && let Some(bridge) = rules::bridge_marker(c)
+            && let Some(bridge) = c.bridge.as_deref()
         {
             let banned = c.registry == RegistryId::Verra && rules::after_token_ban(c.event_date);
             let severity = if banned {
@@ -717,20 +883,20 @@ impl Matcher {
                         format!(
                             "{} retirement {} of {} units points to {bridge}{when}: the units may be claimed again as tokens.",
                             c.registry,
-                            c.record_key,
+                            c.key,
                             c.quantity.normalize()
                         ),
-                        vec![rules::record_ref(c, rec.version)],
-                        c.serial_range.clone(),
-                        c.serial_range.as_ref().map(SerialRange::quantity),
+                        vec![self.record_ref(c)],
+                        range.clone(),
+                        range.as_ref().map(SerialRange::quantity),
                     ),
                     vec![me.clone()],
                 ));
         }
-        let (Some(ns), Some(r)) = (rec.ns, c.serial_range.as_ref()) else {
+        let (Some(ns), Some(r)) = (rec.ns, range.as_ref()) else {
             return out;
         };
-        let foreign = rules::is_foreign(c);
+        let foreign = rules::namespace_owner(&r.namespace).is_some_and(|owner| owner != c.registry);
         // A retirement or cancellation no issuance covers.
         if rec.role == Role::Use
             && !foreign
@@ -740,19 +906,18 @@ impl Matcher {
             let cover: Vec<(u64, u64, u32)> = hits
                 .iter()
                 .filter(|h| {
-                    h.role == Role::Issuance
-                        && self.recs[h.rec as usize].credit.registry == c.registry
+                    h.role == Role::Issuance && self.recs[h.rec as usize].registry == c.registry
                 })
                 .map(|h| (h.start, h.end, h.rec))
                 .collect();
             let gaps = gaps(r.start, r.end, cover.iter().map(|&(s, e, _)| (s, e)));
             if let Some(&(gs, ge)) = gaps.first() {
                 let units: u64 = gaps.iter().map(|(s, e)| e - s + 1).sum();
-                let mut refs = vec![rules::record_ref(c, rec.version)];
+                let mut refs = vec![self.record_ref(c)];
                 let mut scopes = vec![me.clone()];
                 for &(_, _, j) in &cover {
                     let o = &self.recs[j as usize];
-                    refs.push(rules::record_ref(&o.credit, o.version));
+                    refs.push(self.record_ref(o));
                     scopes.push(Scope::Record(j));
                 }
                 let gap = SerialRange {
@@ -761,13 +926,13 @@ impl Matcher {
                     end: ge,
                 };
                 // Identity: the record and the gaps, not the partial cover.
-                let id_refs = vec![rules::record_ref(c, rec.version)];
+                let id_refs = vec![self.record_ref(c)];
                 let mut f = Finding::new(
                     AlertKind::UncoveredRetirement,
                     Severity::High,
                     format!(
                         "{} {} {} uses {units} units of namespace {} (first {gs}-{ge}) that no {} issuance covers.",
-                        c.registry, c.transaction_type.value, c.record_key, r.namespace, c.registry
+                        c.registry, c.kind, c.key, r.namespace, c.registry
                     ),
                     id_refs,
                     Some(gap),
@@ -782,7 +947,7 @@ impl Matcher {
             let hits = self.live_hits(ns, r.start, r.end);
             let own: Vec<&Hit> = hits
                 .iter()
-                .filter(|h| self.recs[h.rec as usize].credit.registry == owner)
+                .filter(|h| self.recs[h.rec as usize].registry == owner)
                 .collect();
             let used: Vec<(u64, u64)> = own
                 .iter()
@@ -808,11 +973,11 @@ impl Matcher {
                             severity,
                             format!(
                                 "{} record {} names {owner} units {gs}-{ge} ({units} units) that {owner} still shows active in {}.",
-                                c.registry, c.record_key, o.credit.record_key
+                                c.registry, c.key, o.key
                             ),
                             vec![
-                                rules::record_ref(c, rec.version),
-                                rules::record_ref(&o.credit, o.version),
+                                self.record_ref(c),
+                                self.record_ref(o),
                             ],
                             Some(SerialRange {
                                 namespace: r.namespace.clone(),
@@ -828,13 +993,12 @@ impl Matcher {
         out
     }
 
-    fn live_credits_of(&self, pid: &str) -> Vec<&Rec> {
+    fn project_credits(&self, pid: &str) -> Vec<&Rec> {
         self.credits_of
             .get(pid)
             .into_iter()
             .flatten()
             .map(|&i| &self.recs[i as usize])
-            .filter(|r| r.alive)
             .collect()
     }
 
@@ -850,9 +1014,9 @@ impl Matcher {
     fn conversion_findings(&self, pid: &str, out: &mut Vec<(Finding, Vec<Scope>)>) {
         let me = Scope::Project(pid.to_owned());
         let sources: Vec<&Rec> = self
-            .live_credits_of(pid)
+            .project_credits(pid)
             .into_iter()
-            .filter(|r| rules::conversion_target(&r.credit).is_some())
+            .filter(|r| r.conversion.is_some())
             .collect();
         if sources.is_empty() {
             return;
@@ -860,8 +1024,8 @@ impl Matcher {
         // Groups: (target registry, vintage) → sources, targets.
         let mut groups: BTreeMap<(RegistryId, Option<i32>), ConversionGroup<'_>> = BTreeMap::new();
         for s in &sources {
-            if let Some(t) = rules::conversion_target(&s.credit) {
-                groups.entry((t, s.credit.vintage)).or_default().0.push(s);
+            if let Some(t) = s.conversion {
+                groups.entry((t, s.vintage)).or_default().0.push(s);
             }
         }
         // Targets: issuances of projects in the target registry referencing this project.
@@ -876,30 +1040,22 @@ impl Matcher {
             if !linked {
                 continue;
             }
-            for t in self.live_credits_of(target_pid) {
-                if t.credit.transaction_type.value != carbonmesh_model::TransactionType::Issuance {
+            for t in self.project_credits(target_pid) {
+                if t.kind != TransactionType::Issuance {
                     continue;
                 }
-                if let Some(g) = groups.get_mut(&(t.credit.registry, t.credit.vintage)) {
+                if let Some(g) = groups.get_mut(&(t.registry, t.vintage)) {
                     g.1.push(t);
                 }
             }
         }
         for ((target, vintage), (mut srcs, mut tgts)) in groups {
-            srcs.sort_by(|a, b| {
-                (a.credit.quantity, &a.credit.record_key)
-                    .cmp(&(b.credit.quantity, &b.credit.record_key))
-            });
-            tgts.sort_by(|a, b| {
-                (a.credit.quantity, &a.credit.record_key)
-                    .cmp(&(b.credit.quantity, &b.credit.record_key))
-            });
+            srcs.sort_by(|a, b| (a.quantity, &a.key).cmp(&(b.quantity, &b.key)));
+            tgts.sort_by(|a, b| (a.quantity, &a.key).cmp(&(b.quantity, &b.key)));
             let mut left_src = Vec::new();
             let mut used = vec![false; tgts.len()];
             for s in srcs {
-                match (0..tgts.len())
-                    .find(|&j| !used[j] && tgts[j].credit.quantity == s.credit.quantity)
-                {
+                match (0..tgts.len()).find(|&j| !used[j] && tgts[j].quantity == s.quantity) {
                     Some(j) => {
                         used[j] = true;
                         let t = tgts[j];
@@ -909,17 +1065,14 @@ impl Matcher {
                                 Severity::Info,
                                 format!(
                                     "{} {} converted {} units of vintage {} into {} issuance {}.",
-                                    s.credit.registry,
-                                    s.credit.record_key,
-                                    s.credit.quantity.normalize(),
+                                    s.registry,
+                                    s.key,
+                                    s.quantity.normalize(),
                                     vintage.map_or("unknown".into(), |v| v.to_string()),
                                     target,
-                                    t.credit.record_key
+                                    t.key
                                 ),
-                                vec![
-                                    rules::record_ref(&s.credit, s.version),
-                                    rules::record_ref(&t.credit, t.version),
-                                ],
+                                vec![self.record_ref(s), self.record_ref(t)],
                                 None,
                                 None,
                             ),
@@ -943,13 +1096,13 @@ impl Matcher {
                             Severity::High,
                             format!(
                                 "{} {} converted {} units of vintage {v} but the {target} issuance {} for them states {} units.",
-                                s.credit.registry,
-                                s.credit.record_key,
-                                s.credit.quantity.normalize(),
-                                t.credit.record_key,
-                                t.credit.quantity.normalize()
+                                s.registry,
+                                s.key,
+                                s.quantity.normalize(),
+                                t.key,
+                                t.quantity.normalize()
                             ),
-                            vec![rules::record_ref(&s.credit, s.version), rules::record_ref(&t.credit, t.version)],
+                            vec![self.record_ref(s), self.record_ref(t)],
                             None,
                             None,
                         ),
@@ -957,7 +1110,7 @@ impl Matcher {
                     ));
                     continue;
                 }
-                let due = s.credit.event_date.and_then(|d| {
+                let due = s.event_date.and_then(|d| {
                     d.checked_add_days(chrono::Days::new(self.config.conversion_grace_days))
                 });
                 let target_read = self.config.synced_registries.contains(&target);
@@ -968,12 +1121,12 @@ impl Matcher {
                             Severity::High,
                             format!(
                                 "{} {} converted {} units of vintage {v} to {target}, and no matching {target} issuance appeared within {} days.",
-                                s.credit.registry,
-                                s.credit.record_key,
-                                s.credit.quantity.normalize(),
+                                s.registry,
+                                s.key,
+                                s.quantity.normalize(),
                                 self.config.conversion_grace_days
                             ),
-                            vec![rules::record_ref(&s.credit, s.version)],
+                            vec![self.record_ref(s)],
                             None,
                             None,
                         ),
@@ -1038,23 +1191,18 @@ impl Matcher {
             } else {
                 (q, *qv, p, *pv)
             };
-            let mine = self.live_credits_of(&a.id());
-            let theirs = self.live_credits_of(&b.id());
+            let mine = self.project_credits(&a.id());
+            let theirs = self.project_credits(&b.id());
             let mut best: Option<(&Rec, &Rec)> = None;
             for x in &mine {
                 for y in &theirs {
-                    let overlap = match (
-                        &x.credit.monitoring_period,
-                        &y.credit.monitoring_period,
-                        x.credit.vintage,
-                        y.credit.vintage,
-                    ) {
+                    let overlap = match (&x.period, &y.period, x.vintage, y.vintage) {
                         (_, _, Some(vx), Some(vy)) => vx == vy,
                         (Some(px), Some(py), _, _) => px.overlaps(py),
                         _ => false,
                     };
                     if overlap {
-                        let key = |r: &Rec| (r.credit.record_key.clone(), r.credit.registry);
+                        let key = |r: &Rec| (r.key.clone(), r.registry);
                         if best.is_none_or(|(bx, by)| (key(x), key(y)) < (key(bx), key(by))) {
                             best = Some((x, y));
                         }
@@ -1071,8 +1219,8 @@ impl Matcher {
             let f = match best {
                 Some((x, y)) => {
                     let id = rules::alert_id(AlertKind::CrossRegistryPeriodOverlap, &refs, None);
-                    refs.push(rules::record_ref(&x.credit, x.version));
-                    refs.push(rules::record_ref(&y.credit, y.version));
+                    refs.push(self.record_ref(x));
+                    refs.push(self.record_ref(y));
                     Finding {
                         id,
                         kind: AlertKind::CrossRegistryPeriodOverlap,
@@ -1085,7 +1233,7 @@ impl Matcher {
                             "{} and {} look like one project (matched by {how}) and both issued credits for vintage {}.",
                             a.id(),
                             b.id(),
-                            x.credit.vintage.map_or("unknown".into(), |v| v.to_string())
+                            x.vintage.map_or("unknown".into(), |v| v.to_string())
                         ),
                         records: refs,
                         overlap: None,

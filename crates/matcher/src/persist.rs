@@ -34,35 +34,54 @@ pub struct Reconciled {
     pub resolved: u64,
 }
 
-/// Every current credit record and project, with versions.
-pub async fn load(
-    store: &dyn Store,
-) -> Result<(Vec<(CreditRecord, i64)>, Vec<(Project, i64)>), MatchError> {
-    let mut credits = Vec::new();
-    let mut after: Option<i64> = None;
-    loop {
-        let page = store.credits_page(after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.position);
-        let n = page.len();
-        credits.extend(page.into_iter().map(|c| (c.record, c.version)));
-        if n < PAGE as usize {
-            break;
-        }
-    }
-    let mut projects = Vec::new();
+/// A page of what a store holds, as [`each_page`] hands it over.
+enum Page {
+    Projects(Vec<(Project, i64)>),
+    Credits(Vec<(CreditRecord, i64)>),
+}
+
+/// Walks every current project, then every current credit record of `store`, a page at a
+/// time with their versions, so that no caller holds all of them at once.
+async fn each_page(store: &dyn Store, mut f: impl FnMut(Page)) -> Result<(), MatchError> {
     let mut after: Option<String> = None;
     loop {
         let page = store.projects_page(after.as_deref(), PAGE).await?;
         let Some((_, last)) = page.last() else { break };
         after = Some(last.id());
         let n = page.len();
-        projects.extend(page.into_iter().map(|(v, p)| (p, v)));
+        f(Page::Projects(
+            page.into_iter().map(|(v, p)| (p, v)).collect(),
+        ));
         if n < PAGE as usize {
             break;
         }
     }
-    Ok((credits, projects))
+    let mut after: Option<i64> = None;
+    loop {
+        let page = store.credits_page(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.position);
+        let n = page.len();
+        f(Page::Credits(
+            page.into_iter().map(|c| (c.record, c.version)).collect(),
+        ));
+        if n < PAGE as usize {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A matcher with every record and project of `store`, all checked.
+async fn build(store: &dyn Store, config: MatchConfig) -> Result<Matcher, MatchError> {
+    let mut matcher = Matcher::new(config);
+    each_page(store, |page| match page {
+        Page::Projects(projects) => matcher.load(Vec::new(), projects),
+        Page::Credits(credits) => matcher.load(credits, Vec::new()),
+    })
+    .await?;
+    matcher.check_all();
+    Ok(matcher)
 }
 
 /// Registries whose serialized issuance blocks are known complete: those publishing them
@@ -319,19 +338,25 @@ pub async fn run(
     now: DateTime<Utc>,
 ) -> Result<RunReport, MatchError> {
     let config = config_for(store, now).await?;
-    let (credits, projects) = load(store).await?;
-    let (records, project_count) = (credits.len(), projects.len());
     let matcher = match mode {
-        Mode::Full => Matcher::full(config, credits, projects),
+        Mode::Full => build(store, config).await?,
         Mode::Incremental => {
             let mut m = Matcher::new(config);
-            m.apply(Vec::new(), projects);
-            for chunk in credits.chunks(1_000) {
-                m.apply(chunk.to_vec(), Vec::new());
-            }
+            each_page(store, |page| match page {
+                Page::Projects(projects) => {
+                    m.apply(Vec::new(), projects);
+                }
+                Page::Credits(credits) => {
+                    for chunk in credits.chunks(1_000) {
+                        m.apply(chunk.to_vec(), Vec::new());
+                    }
+                }
+            })
+            .await?;
             m
         }
     };
+    let (records, project_count) = (matcher.records(), matcher.projects());
     let reconciled = reconcile_all(store, matcher.findings(), now).await?;
     let mut findings = BTreeMap::new();
     for f in matcher.findings().values() {
@@ -372,12 +397,19 @@ impl MatchSession {
     ) -> Result<tokio::sync::MutexGuard<'_, Option<Matcher>>, MatchError> {
         let mut state = self.state.lock().await;
         if state.is_none() {
+            let started = std::time::Instant::now();
             let config = config_for(store, now).await?;
-            let (credits, projects) = load(store).await?;
-            let matcher = Matcher::full(config, credits, projects);
+            let matcher = build(store, config).await?;
+            let built = started.elapsed();
             // The stored alerts may predate records written without the matcher: bring them
             // in step.
             reconcile_all(store, matcher.findings(), now).await?;
+            tracing::debug!(
+                records = matcher.records(),
+                build_s = built.as_secs_f64(),
+                reconcile_s = (started.elapsed() - built).as_secs_f64(),
+                "matcher state built"
+            );
             *state = Some(matcher);
         }
         Ok(state)

@@ -141,8 +141,8 @@ proptest! {
         }
         let full = Matcher::full(
             config.clone(),
-            last.into_values().collect(),
-            last_projects.into_values().collect(),
+            last.into_values(),
+            last_projects.into_values(),
         );
         let mut incremental = Matcher::new(config);
         let mut ps = projects.clone();

@@ -38,8 +38,9 @@ pub(crate) const JOURNAL_SIZE_LIMIT: &str = "67108864";
 /// Rows sqlx's SQLite worker thread hands over at once.
 const ROW_BUFFER_SIZE: usize = 16_384;
 
-/// Database bytes mapped into memory for reading.
-pub(crate) const MMAP_SIZE: &str = "1073741824";
+/// No memory-mapped reads: mapped pages of a large file count as the process's own memory,
+/// while the page cache (`cache_size`) keeps reads bounded and nearly as fast.
+pub(crate) const MMAP_SIZE: &str = "0";
 
 /// The writers checkpoint in their own commits only when the WAL passes this many pages
 /// (1 GiB of 16 KiB pages), which happens only if the checkpointer cannot keep up.
