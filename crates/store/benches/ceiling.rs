@@ -7,7 +7,7 @@
 //!     scripts/with-postgres.sh cargo bench -p carbonmesh-store --bench ceiling   # both
 //!
 //! Rows have the shape of a Verra VCU export's records (a 70-character key that is also the
-//! serial, 2,000 projects, dates over twelve years, a beneficiary). Each backend is measured
+//! serial, 2,000 projects, dates over twelve years, a beneficiary term). Each backend is measured
 //! on a fresh database twice: with the credit indexes live, in transactions of 10,000 (the
 //! incremental path), and in one transaction with the indexes dropped first and built after
 //! (the bulk path). `CARBONMESH_BENCH_RECORDS` sets the rows (default 500,000).
@@ -61,7 +61,7 @@ const SQLITE_STAGING: &str = "CREATE TABLE staging AS \
       (1 + i % 997) * 1000 AS quantity, 4 AS namespace, 100000000 + i * 1000 AS serial_start, \
       100000000 + i * 1000 + i % 997 AS serial_end, 5 AS serial_bucket, 2010 + i % 14 AS vintage, \
       16436 AS period_start, 16800 AS period_end, 15000 + abs(random()) % 4500 AS event_day, \
-      6 + i % 2 AS status, 8 AS status_raw, 'Acme Corporation' AS beneficiary, 1 AS flags, \
+      6 + i % 2 AS status, 8 AS status_raw, 9 AS beneficiary, 1 AS flags, \
       randomblob(32) AS content_hash, randomblob(32) AS raw_hash, 1 AS origin, i + 2 AS line, \
       1 AS version, 1765000000000000 AS written_at FROM n";
 
@@ -77,7 +77,7 @@ const POSTGRES_STAGING: &str = "CREATE TABLE staging AS \
       (100000000 + i * 1000 + i % 997)::bigint AS serial_end, 5::smallint AS serial_bucket, \
       (2010 + i % 14)::int AS vintage, DATE '2015-01-01' AS period_start, \
       DATE '2015-12-31' AS period_end, DATE '2011-01-01' + (random() * 4500)::int AS event_day, \
-      6 + (i % 2)::int AS status, 8 AS status_raw, 'Acme Corporation'::text AS beneficiary, \
+      6 + (i % 2)::int AS status, 8 AS status_raw, 9 AS beneficiary, \
       1::smallint AS flags, sha256(i::text::bytea) AS content_hash, \
       sha256((i + 1)::text::bytea) AS raw_hash, 1::bigint AS origin, (i + 2)::bigint AS line, \
       1 AS version, now() AS written_at FROM generate_series(0, $1 - 1) AS i";
