@@ -12,7 +12,7 @@
 #   3. carbonmesh: `carbonmesh --database FRESH.db import --registry verra --kind transactions`,
 #      which parses every serial into an integer range, validates and normalizes each row,
 #      hashes it, checks it for double counting and stores it with provenance and version
-#      history into SQLite; the summary line must say `read ROWS` and `rejected 0`;
+#      history into SQLite; the summary line must say `ROWS rows read` and `rejected 0`;
 #   4. the same export again into that database (every record unchanged), then the ROWS/10
 #      new records into it (a load small beside the table: the indexes stay live);
 #   5. the same export into PostgreSQL (the throwaway cluster of scripts/with-postgres.sh);
@@ -137,20 +137,20 @@ log "carbonmesh import into a fresh SQLite file"
     timed carbonmesh "$CARBONMESH" --database "$WORK/carbonmesh.db" \
         import --registry verra --kind transactions "$CSV"
 )
-summary="$(grep -E ': read [0-9]+, new [0-9]+, changed [0-9]+, unchanged [0-9]+, rejected [0-9]+$' \
+summary="$(grep -E ': [0-9]+ rows read; records new [0-9]+, changed [0-9]+, unchanged [0-9]+; rejected [0-9]+$' \
     "$WORK/carbonmesh.out" | tail -n 1 || true)"
 [[ -n "$summary" ]] || die "no summary line from carbonmesh import: $(cat "$WORK/carbonmesh.out")"
-summary="${summary##*: read }"
-[[ "$summary" == "$ROWS, "* ]] || die "carbonmesh read ${summary%%,*} records, expected $ROWS"
-[[ "$summary" == *", rejected 0" ]] || die "carbonmesh rejected records: read $summary"
+summary="${summary##*: }"
+[[ "$summary" == "$ROWS rows read;"* ]] || die "carbonmesh read ${summary%% *} rows, expected $ROWS"
+[[ "$summary" == *"; rejected 0" ]] || die "carbonmesh rejected records: $summary"
 cm_s="$(cat "$WORK/carbonmesh.wall")"
 cm_rss="$(cat "$WORK/carbonmesh.rss")"
 # The file as it stands once the import has ended (the WAL is checkpointed when it exits).
 db_bytes="$(du -cb "$WORK"/carbonmesh.db* | tail -n 1 | cut -f1)"
 db_mib=$((db_bytes / 1048576))
 
-# The summary's counts, as "new N, changed N, unchanged N".
-counts() { grep -oE 'new [0-9]+, changed [0-9]+, unchanged [0-9]+, rejected [0-9]+' "$1" | tail -n 1; }
+# The summary's counts, as "new N, changed N, unchanged N; rejected N".
+counts() { grep -oE 'new [0-9]+, changed [0-9]+, unchanged [0-9]+; rejected [0-9]+' "$1" | tail -n 1; }
 
 log "carbonmesh import of the same export again (every record unchanged)"
 (
@@ -159,7 +159,7 @@ log "carbonmesh import of the same export again (every record unchanged)"
     timed again "$CARBONMESH" --database "$WORK/carbonmesh.db" \
         import --registry verra --kind transactions "$CSV"
 )
-[[ "$(counts "$WORK/again.out")" == "new 0, changed 0, unchanged $ROWS, rejected 0" ]] ||
+[[ "$(counts "$WORK/again.out")" == "new 0, changed 0, unchanged $ROWS; rejected 0" ]] ||
     die "re-import: $(counts "$WORK/again.out")"
 
 log "carbonmesh import of $NEW_ROWS new records into the database of $ROWS"
@@ -169,7 +169,7 @@ log "carbonmesh import of $NEW_ROWS new records into the database of $ROWS"
     timed more "$CARBONMESH" --database "$WORK/carbonmesh.db" \
         import --registry verra --kind transactions "$MORE"
 )
-[[ "$(counts "$WORK/more.out")" == "new $NEW_ROWS, changed 0, unchanged 0, rejected 0" ]] ||
+[[ "$(counts "$WORK/more.out")" == "new $NEW_ROWS, changed 0, unchanged 0; rejected 0" ]] ||
     die "new records: $(counts "$WORK/more.out")"
 
 log "carbonmesh import into PostgreSQL"
@@ -187,7 +187,7 @@ log "carbonmesh import into PostgreSQL"
         { tail -n 20 "$WORK/postgres.err" >&2; die "the PostgreSQL import failed"; }
     awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/postgres.time" >"$WORK/postgres.rss"
 )
-[[ "$(counts "$WORK/postgres.out")" == "new $ROWS, changed 0, unchanged 0, rejected 0" ]] ||
+[[ "$(counts "$WORK/postgres.out")" == "new $ROWS, changed 0, unchanged 0; rejected 0" ]] ||
     die "PostgreSQL import: $(counts "$WORK/postgres.out")"
 
 log "offsets-db-data: pd.read_csv + process_vcs_credits + to_parquet"
@@ -232,7 +232,7 @@ printf '%-58s %9s %12s %10s\n' "offsets-db-data read_csv + process_vcs_credits +
 printf '%-58s %9s %12s %10s\n' "offsets-db-data process_vcs_credits only" \
     "$py_pipeline" "$py_pipeline_rate" "-"
 echo
-echo "carbonmesh: read $summary; SQLite files $db_mib MiB ($((db_bytes / ROWS)) bytes a record)"
+echo "carbonmesh: $summary; SQLite files $db_mib MiB ($((db_bytes / ROWS)) bytes a record)"
 echo "offsets-db-data: $(field "$py" rows_out) credit rows out ($(field "$py" issuances_out) issuances" \
     "after aggregation, $(field "$py" retirements_out) retirements); read_csv $(field "$py" read_s) s," \
     "parquet $(field "$py" parquet_s) s ($pq_mib MiB); process wall time with interpreter start" \

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use carbonmesh_e2e::{POSTGRES_URL_VAR, carbonmesh, succeed};
+use carbonmesh_model::RunStatus;
 use carbonmesh_store::{CreditFilter, DatabaseUrl, StatsGroup};
 
 /// Rows of the large file: enough for the load to take seconds in a test build.
@@ -75,6 +76,32 @@ fn import(dir: &Path, database: &str, file: &Path) -> Command {
     command
 }
 
+/// After killed imports, the next command that writes finds their runs: none stays
+/// `running`, each killed one is `abandoned` with the reason.
+async fn killed_runs_are_abandoned(dir: &Path, database: &str, url: &DatabaseUrl) {
+    succeed(carbonmesh(dir).args(["--database", database, "migrate"]));
+    let store = carbonmesh_store::connect(url).await.expect("open");
+    let runs = store.runs(100).await.expect("runs");
+    assert!(
+        runs.iter().all(|r| r.status != RunStatus::Running),
+        "{runs:?}"
+    );
+    let abandoned: Vec<_> = runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Abandoned)
+        .collect();
+    assert!(!abandoned.is_empty(), "{runs:?}");
+    for run in abandoned {
+        assert!(run.finished_at.is_some(), "{run:?}");
+        assert!(
+            run.errors
+                .iter()
+                .any(|e| e.contains("stopped before it ended")),
+            "{run:?}"
+        );
+    }
+}
+
 /// `database` is killed into; `scratch`, of the same backend, times a whole load first.
 async fn killed_loads_leave_the_store_as_it_was(database: &str, url: DatabaseUrl, scratch: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -86,7 +113,7 @@ async fn killed_loads_leave_the_store_as_it_was(database: &str, url: DatabaseUrl
     succeed(&mut import(dir.path(), database, &small));
     let before = state(&url).await;
     assert_eq!((before.0, before.1), (2_000, 2_000));
-    assert_eq!(before.2.len(), 5, "every credit index: {:?}", before.2);
+    assert_eq!(before.2.len(), 6, "every credit index: {:?}", before.2);
 
     // How long a whole load takes here, in a scratch database of the same backend.
     succeed(&mut import(dir.path(), scratch, &small));
@@ -127,9 +154,12 @@ async fn killed_loads_leave_the_store_as_it_was(database: &str, url: DatabaseUrl
         );
         if after == complete {
             // It finished before the kill: nothing left to test at later points.
+            killed_runs_are_abandoned(dir.path(), database, &url).await;
             return;
         }
     }
+
+    killed_runs_are_abandoned(dir.path(), database, &url).await;
 
     // The same load, left to finish, stores everything.
     succeed(&mut import(dir.path(), database, &large));

@@ -815,3 +815,100 @@ async fn the_api_on_sqlite() {
 async fn the_api_on_postgres() {
     exercise(&postgres_database("graphql")).await;
 }
+
+/// Every serial the demo stores, looked up as published with its record's registry as the
+/// hint, finds its own record: CAD Trust unit blocks, batch serials and every grammar.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_stored_serial_is_found_by_serial_lookup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("demo.db");
+    let db = db.to_str().expect("UTF-8 path");
+    succeed(carbonmesh(dir.path()).args([
+        "--database",
+        db,
+        "demo",
+        "--no-serve",
+        "--projects",
+        "24",
+        "--blocks",
+        "60",
+    ]));
+    let exported = succeed(carbonmesh(dir.path()).args([
+        "--database",
+        db,
+        "export",
+        "--what",
+        "credits",
+        "--format",
+        "jsonl",
+    ]));
+    let records: Vec<Value> = exported
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let out = succeed(carbonmesh(dir.path()).args([
+        "--database",
+        db,
+        "keys",
+        "create",
+        "--name",
+        "analyst",
+        "--role",
+        "observer",
+    ]));
+    let token = out
+        .split_whitespace()
+        .find(|w| w.starts_with("cm_"))
+        .expect("token")
+        .to_owned();
+    // One lookup per record, as fast as the test sends them: no rate limit in the way.
+    let config = dir.path().join("carbonmesh.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"{db}\"\n\n[api]\nrate_per_second = 100000\nrate_burst = 100000\n"
+        ),
+    )
+    .expect("write config");
+    let server = Server::start_with_config(dir.path(), &config)
+        .await
+        .expect("serve");
+    let api = Api {
+        base: server.base_url.clone(),
+        http: reqwest::Client::new(),
+    };
+    let query = "query($s: String!, $r: String) { serialLookup(serial: $s, registry: $r) \
+                 { truncated matches { record { registry recordKey } } } }";
+    let mut checked = BTreeMap::<String, usize>::new();
+    for record in &records {
+        let Some(serial) = record["serial"].as_str() else {
+            continue;
+        };
+        let registry = record["registry"].as_str().expect("registry");
+        let key = record["record_key"].as_str().expect("record key");
+        let data = api
+            .ok(Some(&token), query, json!({ "s": serial, "r": registry }))
+            .await;
+        let lookup = &data["serialLookup"];
+        let found = lookup["matches"]
+            .as_array()
+            .expect("matches")
+            .iter()
+            .any(|m| m["record"]["registry"] == registry && m["record"]["recordKey"] == key);
+        assert!(
+            found || lookup["truncated"] == true,
+            "{registry} `{serial}` did not find {key}: {lookup:#}"
+        );
+        *checked.entry(registry.to_owned()).or_default() += 1;
+    }
+    assert!(checked.contains_key("cadt"), "{checked:?}");
+    assert!(checked.len() >= 8, "{checked:?}");
+
+    // Without the hint, a CAD Trust block still reads (no other grammar does); an unknown
+    // shape is a clear error.
+    let (code, message) = api
+        .err(Some(&token), query, json!({ "s": "no-such serial" }))
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT", "{message}");
+    assert!(message.contains("cannot read"), "{message}");
+}

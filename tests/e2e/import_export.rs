@@ -5,16 +5,18 @@ use std::path::{Path, PathBuf};
 
 use carbonmesh_e2e::{carbonmesh, fixtures, run};
 
-/// Parses the summary lines `FILE: read N, new N, changed N, unchanged N, rejected N`.
+/// Parses the summary lines
+/// `FILE: N rows read; records new N, changed N, unchanged N; rejected N`.
 fn summary(stdout: &str) -> Vec<(String, [u64; 5])> {
     stdout
         .lines()
         .filter_map(|line| {
-            let (file, counts) = line.rsplit_once(": read ")?;
-            let numbers: Vec<u64> = format!("read {counts}")
-                .split(", ")
-                .filter_map(|part| part.rsplit_once(' ')?.1.parse().ok())
+            let (file, counts) = line.rsplit_once(": ")?;
+            let numbers: Vec<u64> = counts
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|n| n.parse().ok())
                 .collect();
+            counts.contains(" rows read; records new ").then_some(())?;
             Some((file.to_owned(), numbers.try_into().ok()?))
         })
         .collect()
@@ -380,4 +382,57 @@ fn a_registry_described_only_in_toml_imports_and_exports_like_a_built_in_one() {
             .any(|r| r["connector"] == "tonne-ledger" && r["field"] == "Serial Block"),
         "{rejected:?}"
     );
+}
+
+#[test]
+fn an_import_that_rejects_most_rows_says_so_and_exits_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("vcus.csv");
+    // A Verra export whose quantities are not numbers, but one.
+    let header = "Issuance Date,Sustainable Development Goals,Vintage Start,Vintage End,ID,Name,Country/Area,Project Type,Methodology,Total Vintage Quantity,Quantity Issued,Serial Number,Additional Certifications,Retirement/Cancellation Date,Retirement Beneficiary,Retirement Reason,Retirement Details";
+    let row = |quantity: &str, serial: u64| {
+        format!(
+            "2026-04-03,,2020-01-01,2020-12-31,1340,Bale Mountains,Ethiopia,AFOLU,VM0015,\"1,000\",{quantity},19385-{serial}-{serial}-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1,,,,,"
+        )
+    };
+    let text = [
+        header.to_owned(),
+        row("1", 941467007),
+        row("one", 941467008),
+        row("two", 941467009),
+    ]
+    .join("\n");
+    std::fs::write(&file, text).expect("write");
+    let import = |extra: &[&str]| {
+        run(carbonmesh(dir.path())
+            .args(["import", "--registry", "verra"])
+            .args(extra)
+            .arg(&file))
+    };
+
+    let out = import(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("2 of 3 rows rejected, more than the 50% allowed"),
+        "{stderr}"
+    );
+    let lines = summary(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(lines[0].1, [3, 1, 0, 0, 2], "{lines:?}");
+    let runs = run(carbonmesh(dir.path()).args(["export", "--what", "runs", "--format", "jsonl"]));
+    let runs = String::from_utf8_lossy(&runs.stdout);
+    assert!(runs.contains("\"status\":\"rejected\""), "{runs}");
+
+    // The user may allow more; the rejected rows are kept once however often they are read.
+    let out = import(&["--max-rejected", "80"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rejected =
+        run(carbonmesh(dir.path()).args(["export", "--what", "rejected", "--format", "jsonl"]));
+    let rejected = String::from_utf8_lossy(&rejected.stdout);
+    assert_eq!(rejected.lines().count(), 2, "{rejected}");
+    assert!(rejected.contains("\"seen_count\":2"), "{rejected}");
 }

@@ -15,6 +15,18 @@ fn keys(dir: &Path, db: &Path, args: &[&str]) -> Output {
         .args(args))
 }
 
+/// A new database in `dir`: only the commands that write create one.
+fn migrated(dir: &Path) -> std::path::PathBuf {
+    let db = dir.join("carbonmesh.db");
+    let out = run(carbonmesh(dir).arg("--database").arg(&db).arg("migrate"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    db
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -31,7 +43,7 @@ fn succeed(output: Output) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_are_created_listed_and_revoked_and_only_their_hash_is_stored() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("carbonmesh.db");
+    let db = migrated(dir.path());
 
     let created = succeed(keys(
         dir.path(),
@@ -128,7 +140,7 @@ async fn keys_are_created_listed_and_revoked_and_only_their_hash_is_stored() {
 #[test]
 fn a_key_needs_a_known_role_and_a_name() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("carbonmesh.db");
+    let db = migrated(dir.path());
     let out = keys(
         dir.path(),
         &db,

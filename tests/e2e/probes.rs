@@ -305,3 +305,101 @@ async fn metrics_count_requests_and_report_the_store() {
         .sum();
     assert_eq!(alerts_total, alerts.len() as f64);
 }
+
+#[test]
+fn read_only_commands_need_an_existing_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("nothing-here.db");
+    let missing = missing.to_str().expect("UTF-8 path");
+    for args in [
+        &["alerts", "list"][..],
+        &["export", "--what", "credits"],
+        &["keys", "list"],
+        &["match"],
+    ] {
+        let out = run(carbonmesh(dir.path())
+            .args(["--database", missing])
+            .args(args));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded on no database");
+        assert!(
+            stderr.contains("there is no database at") && stderr.contains("nothing-here.db"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !Path::new(missing).exists(),
+            "{args:?} created the database"
+        );
+    }
+    // The commands that write create it.
+    succeed(dir.path(), &["--database", missing, "migrate"]);
+    let out = succeed(dir.path(), &["--database", missing, "alerts", "list"]);
+    assert!(out.trim().is_empty(), "{out}");
+}
+
+#[test]
+fn an_unreachable_postgres_fails_fast_with_its_cause() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Nothing listens on a port just found free.
+    let url = format!(
+        "postgres://carbonmesh@127.0.0.1:{}/carbonmesh",
+        carbonmesh_e2e::free_port()
+    );
+    let started = std::time::Instant::now();
+    let out = run(carbonmesh(dir.path()).args(["--database", &url, "alerts", "list"]));
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(!out.status.success());
+    assert!(stderr.contains("connection refused"), "{stderr}");
+    assert!(!stderr.contains("pool timed out"), "{stderr}");
+    assert!(elapsed.as_secs() < 5, "failed after {elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_is_not_ready_when_the_database_takes_no_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = carbonmesh_e2e::postgres_database("readonly");
+    let server = Server::start(dir.path(), &url).await.expect("serve");
+    let readyz = format!("{}/readyz", server.base_url);
+    let (status, body) = get(&readyz).await;
+    assert_eq!(status, 200, "{body}");
+
+    // The database turns read-only (as a standby or a full disk would be); the server's
+    // connections are dropped and come back read-only.
+    let (_, name) = url.rsplit_once('/').expect("database name");
+    let admin = std::env::var(carbonmesh_e2e::POSTGRES_URL_VAR).expect("PostgreSQL URL");
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect");
+    for sql in [
+        format!("ALTER DATABASE {name} SET default_transaction_read_only = on"),
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ),
+    ] {
+        sqlx::query(&sql)
+            .execute(&mut conn)
+            .await
+            .expect("admin statement");
+    }
+    let (status, body) = get(&readyz).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("does not take writes"), "{body}");
+    // Liveness is not readiness: the process still answers.
+    assert_eq!(get(&format!("{}/healthz", server.base_url)).await.0, 200);
+
+    sqlx::query(&format!(
+        "ALTER DATABASE {name} SET default_transaction_read_only = off"
+    ))
+    .execute(&mut conn)
+    .await
+    .expect("admin statement");
+    sqlx::query(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .execute(&mut conn)
+    .await
+    .expect("admin statement");
+    let (status, body) = get(&readyz).await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use carbonmesh_model::{
     AlertKind, ApiRole, ProjectStatus, RegistryId, RunStatus, TransactionType, UnitStatus,
 };
+use carbonmesh_serials::SerialQuery;
 use carbonmesh_store::{
     AlertFilter, CreditFilter, CreditOrder, DateRange, Page, ProjectFilter, ProjectOrder,
     StatsGroup, Store,
@@ -429,36 +430,93 @@ impl Query {
             return Err(bad_input("serial longer than 500 characters"));
         }
         let registry = registries(registry.map(|r| vec![r]))?.pop();
-        let parsed = carbonmesh_serials::parse(&serial, registry)
-            .map_err(|e| bad_input(format!("cannot parse `{serial}`: {e}")))?;
-        let range = parsed
-            .range
-            .ok_or_else(|| bad_input(format!("`{serial}` names a batch, not a unit range")))?;
-        let mut found = store(ctx)
-            .credits_overlapping(&parsed.namespace, range.start, range.end, LOOKUP_LIMIT + 1)
-            .await
-            .map_err(internal)?;
+        let query = carbonmesh_serials::parse_query(&serial, registry)
+            .map_err(|e| bad_input(format!("cannot read `{serial}`: {e}")))?;
+        let store = store(ctx);
+        // A batch serial's records published without positions have no range to overlap.
+        let mut unranged = Vec::new();
+        let (unit_registry, namespaces, range) = match query {
+            SerialQuery::Parsed(parsed) if parsed.range.is_none() => {
+                unranged = store
+                    .credits_with_unranged_serial(serial.trim(), LOOKUP_LIMIT + 1)
+                    .await
+                    .map_err(internal)?;
+                let range = carbonmesh_serials::UnitRange {
+                    start: 0,
+                    end: carbonmesh_model::MAX_UNIT_NUMBER,
+                };
+                (parsed.registry, vec![parsed.namespace], range)
+            }
+            SerialQuery::Parsed(parsed) => {
+                // A batch serial (Cercarbono) names every unit of its batch.
+                let range = parsed.range.unwrap_or(carbonmesh_serials::UnitRange {
+                    start: 0,
+                    end: carbonmesh_model::MAX_UNIT_NUMBER,
+                });
+                (parsed.registry, vec![parsed.namespace], range)
+            }
+            SerialQuery::CadtBlock { prefix, start, end } => {
+                // The block's organisation is not in the text: every organisation's
+                // namespace with that prefix, and Verra's counter for blocks that mirror
+                // Verra units.
+                let mut namespaces: Vec<String> = store
+                    .namespaces_with_prefix("cadt:")
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .filter(|ns| {
+                        ns.strip_prefix("cadt:")
+                            .and_then(|rest| rest.split_once(':'))
+                            .is_some_and(|(_, p)| p == prefix)
+                    })
+                    .collect();
+                if prefix.is_empty() {
+                    namespaces.push("verra".into());
+                }
+                let range = carbonmesh_serials::UnitRange { start, end };
+                (RegistryId::Cadt, namespaces, range)
+            }
+        };
+        let mut found = Vec::new();
+        for namespace in &namespaces {
+            let room = LOOKUP_LIMIT + 1 - found.len() as u32;
+            found.extend(
+                store
+                    .credits_overlapping(namespace, range.start, range.end, room)
+                    .await
+                    .map_err(internal)?,
+            );
+            if found.len() > LOOKUP_LIMIT as usize {
+                break;
+            }
+        }
+        found.extend(unranged);
         let truncated = found.len() > LOOKUP_LIMIT as usize;
         found.truncate(LOOKUP_LIMIT as usize);
         let matches = found
             .into_iter()
-            .filter_map(|c| {
-                let r = c.serial_range.as_ref()?;
-                let overlap = carbonmesh_model::SerialRange {
-                    namespace: r.namespace.clone(),
-                    start: r.start.max(range.start),
-                    end: r.end.min(range.end),
-                };
-                Some(SerialMatch {
-                    overlap: SerialRange::from(&overlap),
+            .map(|c| {
+                let overlap = c.serial_range.as_ref().map(|r| {
+                    SerialRange::from(&carbonmesh_model::SerialRange {
+                        namespace: r.namespace.clone(),
+                        start: r.start.max(range.start),
+                        end: r.end.min(range.end),
+                    })
+                });
+                SerialMatch {
+                    overlap,
                     record: CreditRecord(c),
-                })
+                }
             })
             .collect();
+        let namespace = match namespaces.as_slice() {
+            [one] => one.clone(),
+            _ => "cadt:*".to_owned(),
+        };
         Ok(SerialLookup {
-            registry: parsed.registry.as_str().to_owned(),
+            registry: unit_registry.as_str().to_owned(),
             range: SerialRange::from(&carbonmesh_model::SerialRange {
-                namespace: parsed.namespace,
+                namespace,
                 start: range.start,
                 end: range.end,
             }),
@@ -562,6 +620,8 @@ impl Query {
                                 issued: r.issued,
                                 retired: r.retired,
                                 cancelled: r.cancelled,
+                                buffer: r.buffer,
+                                converted: r.converted,
                                 records: r.records,
                             })
                             .collect::<Vec<_>>()

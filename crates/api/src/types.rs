@@ -580,6 +580,11 @@ pub struct StatRow {
     pub retired: Decimal,
     /// Units cancelled.
     pub cancelled: Decimal,
+    /// Units contributed to a buffer pool (non-permanence reserves), reported beside the
+    /// others so that what a project still holds can be derived.
+    pub buffer: Decimal,
+    /// Units converted to another registry's or program's units.
+    pub converted: Decimal,
     /// Credit records.
     pub records: u64,
 }
@@ -650,8 +655,12 @@ pub struct RejectedRecord {
     pub raw: String,
     /// The run.
     pub run_id: Option<i64>,
-    /// When.
+    /// When it was first rejected.
     pub rejected_at: DateTime<Utc>,
+    /// When it was last rejected (a poll reads the same record again; it is kept once).
+    pub last_seen_at: DateTime<Utc>,
+    /// How many times it was rejected.
+    pub seen_count: u64,
 }
 
 impl From<&model::RejectedRecord> for RejectedRecord {
@@ -665,6 +674,8 @@ impl From<&model::RejectedRecord> for RejectedRecord {
             raw: r.raw.clone(),
             run_id: r.run_id,
             rejected_at: r.rejected_at,
+            last_seen_at: r.last_seen_at,
+            seen_count: r.seen_count,
         }
     }
 }
@@ -708,13 +719,15 @@ impl From<&model::WebhookDelivery> for WebhookDelivery {
     }
 }
 
-/// A credit record whose serial range overlaps the one looked up.
+/// A credit record whose serial range overlaps the one looked up, or that carries the
+/// looked-up batch serial without a range.
 #[derive(SimpleObject)]
 pub struct SerialMatch {
     /// The record.
     pub record: CreditRecord,
-    /// The part of its range inside the looked-up range.
-    pub overlap: SerialRange,
+    /// The part of its range inside the looked-up range; null for a record whose serial
+    /// names its batch without unit positions.
+    pub overlap: Option<SerialRange>,
 }
 
 /// What `serialLookup` found.

@@ -109,9 +109,17 @@ async fn pass(
     reset_peak();
     let cpu = cpu_seconds();
     let started = Instant::now();
-    let counts = carbonmesh_ingest::import_file(store, None, connector.clone(), None, path)
-        .await
-        .expect("import");
+    let counts = carbonmesh_ingest::import_file(
+        store,
+        None,
+        connector.clone(),
+        None,
+        path,
+        carbonmesh_ingest::RejectLimit::DEFAULT,
+    )
+    .await
+    .expect("import")
+    .counts;
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu;
     println!(

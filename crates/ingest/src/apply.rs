@@ -4,7 +4,7 @@ use carbonmesh_connector::{Connector, Page, RawRecord, Record, Rejection};
 use carbonmesh_matcher::MatchSession;
 use carbonmesh_model::{CreditRecord, Project, Provenance, RejectedRecord, RunCounts};
 use carbonmesh_store::{Stamped, Store, StoreResult};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// What applying one page did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,8 +38,12 @@ pub(crate) fn normalize_page(
             .collect(),
         ..Normalized::default()
     };
+    let today = fetched_at.date_naive();
     for raw in &page.records {
-        match connector.normalize(raw) {
+        match connector
+            .normalize(raw)
+            .and_then(|records| admit(records, today))
+        {
             Ok(records) => {
                 let provenance = Provenance {
                     source: raw.location(),
@@ -74,6 +78,18 @@ pub(crate) fn normalize_page(
         format!("{}:{}", c.record.registry, c.record.record_key)
     });
     out
+}
+
+/// The checks every record passes whichever connector read it: no event in the future.
+fn admit(records: Vec<Record>, today: NaiveDate) -> Result<Vec<Record>, Rejection> {
+    for record in &records {
+        if let Record::Credit(credit) = record {
+            credit
+                .check_event_date(today)
+                .map_err(|e| Rejection::field(e.field, e.reason))?;
+        }
+    }
+    Ok(records)
 }
 
 /// Drops every record whose key appears again later, keeping the order of the rest.
@@ -152,6 +168,23 @@ pub async fn apply_records(
     apply_page(store, matcher, connector, page, None, fetched_at).await
 }
 
+/// Writes records that arrived already in the common model (a `common_format` webhook
+/// delivery) through the same upserts and the same matcher hook as normalized pages.
+pub async fn apply_common(
+    store: &dyn Store,
+    matcher: &MatchSession,
+    projects: Vec<Stamped<Project>>,
+    credits: Vec<Stamped<CreditRecord>>,
+) -> StoreResult<Applied> {
+    let normalized = Normalized {
+        raw_records: (projects.len() + credits.len()) as u64,
+        projects,
+        credits,
+        rejected: Vec::new(),
+    };
+    write_normalized(store, matcher, normalized).await
+}
+
 fn rejection(
     connector: &dyn Connector,
     raw: &RawRecord,
@@ -168,6 +201,8 @@ fn rejection(
         raw: raw.text(),
         run_id,
         rejected_at: at,
+        last_seen_at: at,
+        seen_count: 1,
     }
 }
 

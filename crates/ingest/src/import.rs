@@ -39,20 +39,67 @@ pub enum ImportError {
     Normalizer(String),
 }
 
+/// The share of a file's rows an import may reject and still be complete. Beyond it the
+/// records that passed are stored all the same, and the run ends `rejected`: a file where most
+/// rows fail is most likely not what it was taken for (another export, a changed layout).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RejectLimit(f64);
+
+impl RejectLimit {
+    /// Half the rows.
+    pub const DEFAULT: RejectLimit = RejectLimit(0.5);
+
+    /// A limit in percent of the rows read, 0 to 100 (100: never `rejected`).
+    pub fn percent(percent: f64) -> Option<Self> {
+        (0.0..=100.0)
+            .contains(&percent)
+            .then_some(RejectLimit(percent / 100.0))
+    }
+
+    /// Whether `counts` rejected more than the limit allows.
+    pub fn exceeded(self, counts: &RunCounts) -> bool {
+        counts.seen > 0 && counts.rejected as f64 > self.0 * counts.seen as f64
+    }
+
+    /// The limit in percent.
+    pub fn as_percent(self) -> f64 {
+        self.0 * 100.0
+    }
+}
+
+impl Default for RejectLimit {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What an import did: its run, how the run ended and its counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportOutcome {
+    /// The connector run that recorded it.
+    pub run_id: i64,
+    /// `complete`, or `rejected` when more rows were rejected than the limit allows.
+    pub status: RunStatus,
+    /// Rows read, records written, rows and records rejected.
+    pub counts: RunCounts,
+}
+
 /// Imports one file as one connector run (trigger `import`) and returns what it did.
 ///
 /// `feed` says what the file holds; when `None` the connector tells it from the file's header.
 /// The records are written in one transaction (see [`carbonmesh_store::BulkLoad`]): an import
-/// that fails or is killed leaves the store as it was. `matcher` checks them for double
-/// counting as they are written (`None` leaves that to a later `carbonmesh match`: the
-/// storage benches measure the write path alone).
+/// that fails or is killed leaves the store as it was. More rejected rows than `reject_limit`
+/// allows end the run `rejected` (the records that passed are kept). `matcher` checks them
+/// for double counting as they are written (`None` leaves that to a later `carbonmesh
+/// match`: the storage benches measure the write path alone).
 pub async fn import_file(
     store: &dyn Store,
     matcher: Option<&MatchSession>,
     connector: Arc<dyn Connector>,
     feed: Option<Feed>,
     path: &Path,
-) -> Result<RunCounts, ImportError> {
+    reject_limit: RejectLimit,
+) -> Result<ImportOutcome, ImportError> {
     let source = path.display().to_string();
     let io = |source_error| ImportError::Io {
         path: source.clone(),
@@ -71,7 +118,7 @@ pub async fn import_file(
         .start_run(connector.registry().as_str(), "import")
         .await?;
     let file = std::io::Cursor::new(head.clone()).chain(file);
-    match import_stream(
+    let imported = import_stream(
         store,
         matcher,
         connector,
@@ -81,14 +128,26 @@ pub async fn import_file(
         len,
         Box::new(file),
         run_id,
-    )
-    .await
-    {
+    );
+    match crate::renewing(store, run_id, imported).await {
         Ok(counts) => {
-            store
-                .finish_run(run_id, RunStatus::Complete, counts, &[])
-                .await?;
-            Ok(counts)
+            let (status, errors) = if reject_limit.exceeded(&counts) {
+                let why = format!(
+                    "{} of {} rows rejected, more than the {}% allowed",
+                    counts.rejected,
+                    counts.seen,
+                    reject_limit.as_percent()
+                );
+                (RunStatus::Rejected, vec![why])
+            } else {
+                (RunStatus::Complete, Vec::new())
+            };
+            store.finish_run(run_id, status, counts, &errors).await?;
+            Ok(ImportOutcome {
+                run_id,
+                status,
+                counts,
+            })
         }
         Err(error) => {
             let message = error.to_string();

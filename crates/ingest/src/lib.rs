@@ -10,7 +10,33 @@ mod import;
 mod schedule;
 mod sync;
 
-pub use apply::{Applied, apply_records};
-pub use import::{ImportError, import_file};
+pub use apply::{Applied, apply_common, apply_records};
+
+/// Runs `work` for the connector run `run_id` while renewing the run's lease, so that other
+/// processes do not take it for abandoned.
+pub(crate) async fn renewing<T>(
+    store: &dyn carbonmesh_store::Store,
+    run_id: i64,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let renew = async {
+        let every = (carbonmesh_store::RUN_LEASE / 4)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(60));
+        loop {
+            tokio::time::sleep(every).await;
+            // A SQLite load holds the writer until it commits: the renewal waits, and the
+            // holder's process (alive, on this host) is what keeps the run.
+            if let Err(error) = store.renew_run(run_id).await {
+                tracing::debug!(run_id, %error, "cannot renew the run's lease");
+            }
+        }
+    };
+    tokio::select! {
+        out = work => out,
+        () = renew => unreachable!("the renewal never ends"),
+    }
+}
+pub use import::{ImportError, ImportOutcome, RejectLimit, import_file};
 pub use schedule::{Schedule, ScheduleError, run_schedule};
 pub use sync::{SyncOutcome, sync};

@@ -40,32 +40,36 @@ pub async fn sync(
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
 
-    for &feed in connector.feeds() {
-        let mut cursor = store.checkpoint(name, feed.as_str()).await?;
-        loop {
-            let page: Page = match connector.fetch_page(feed, cursor.as_deref()).await {
-                Ok(page) => page,
-                Err(error) => {
-                    tracing::warn!(connector = name, %feed, %error, "fetch failed");
-                    errors.push(format!("{feed}: {error}"));
-                    break;
+    let read = async {
+        for &feed in connector.feeds() {
+            let mut cursor = store.checkpoint(name, feed.as_str()).await?;
+            loop {
+                let page: Page = match connector.fetch_page(feed, cursor.as_deref()).await {
+                    Ok(page) => page,
+                    Err(error) => {
+                        tracing::warn!(connector = name, %feed, %error, "fetch failed");
+                        errors.push(format!("{feed}: {error}"));
+                        break;
+                    }
+                };
+                let applied =
+                    apply_page(store, matcher, connector, &page, Some(run_id), Utc::now()).await?;
+                counts += applied.counts;
+                on_page(&counts);
+                // The next run starts after this page if this one stops before the end; a
+                // feed read to the end starts from the beginning next time.
+                store
+                    .save_checkpoint(name, feed.as_str(), page.next.as_deref())
+                    .await?;
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
                 }
-            };
-            let applied =
-                apply_page(store, matcher, connector, &page, Some(run_id), Utc::now()).await?;
-            counts += applied.counts;
-            on_page(&counts);
-            // The next run starts after this page if this one stops before the end; a feed
-            // read to the end starts from the beginning next time.
-            store
-                .save_checkpoint(name, feed.as_str(), page.next.as_deref())
-                .await?;
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
             }
         }
-    }
+        Ok::<_, carbonmesh_store::StoreError>(())
+    };
+    crate::renewing(store, run_id, read).await?;
 
     let status = if errors.is_empty() {
         RunStatus::Complete

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use carbonmesh_connector::{
     Connector, Feed, FetchError, FileError, Page, RawBody, RawRecord, Record, Rejection,
 };
-use carbonmesh_ingest::{import_file, sync};
+use carbonmesh_ingest::{RejectLimit, import_file, sync};
 use carbonmesh_model::{
     CreditRecord, Normalized, RegistryId, RunStatus, TransactionType, UnitStatus,
 };
@@ -231,9 +231,12 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         connector.clone(),
         None,
         &file,
+        RejectLimit::DEFAULT,
     )
     .await
     .expect("import");
+    assert_eq!(counts.status, RunStatus::Complete);
+    let counts = counts.counts;
     assert_eq!((counts.seen, counts.new, counts.rejected), (4, 2, 2));
     let rejected = store.rejected(10).await.expect("rejected");
     let reasons: Vec<_> = rejected.iter().map(|r| (r.line, r.field.clone())).collect();
@@ -256,11 +259,58 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         connector.clone(),
         None,
         &file,
+        RejectLimit::DEFAULT,
+    )
+    .await
+    .expect("import")
+    .counts;
+    assert_eq!((again.new, again.changed, again.unchanged), (0, 0, 2));
+    assert_eq!(store.counts().await.expect("counts").versions, 2);
+    // The same rows rejected again are kept once, each seen twice.
+    let rejected = store.rejected(10).await.expect("rejected");
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert!(rejected.iter().all(|r| r.seen_count == 2), "{rejected:?}");
+
+    // A file whose rows are all rejected: the run says so.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"[{"quantity":"1"},{"key":"z","quantity":"x"}]"#).expect("write");
+    let outcome = import_file(
+        store.as_ref(),
+        None,
+        connector.clone(),
+        None,
+        &bad,
+        RejectLimit::DEFAULT,
     )
     .await
     .expect("import");
-    assert_eq!((again.new, again.changed, again.unchanged), (0, 0, 2));
-    assert_eq!(store.counts().await.expect("counts").versions, 2);
+    assert_eq!(outcome.status, RunStatus::Rejected);
+    assert_eq!((outcome.counts.seen, outcome.counts.rejected), (2, 2));
+    let run = store
+        .runs(10)
+        .await
+        .expect("runs")
+        .into_iter()
+        .find(|r| r.id == outcome.run_id)
+        .expect("run");
+    assert_eq!(run.status, RunStatus::Rejected);
+    assert!(
+        run.errors[0].contains("2 of 2 rows rejected"),
+        "{:?}",
+        run.errors
+    );
+    // Allowed by a limit of 100%.
+    let outcome = import_file(
+        store.as_ref(),
+        None,
+        connector.clone(),
+        None,
+        &bad,
+        RejectLimit::percent(100.0).expect("limit"),
+    )
+    .await
+    .expect("import");
+    assert_eq!(outcome.status, RunStatus::Complete);
 
     let missing = import_file(
         store.as_ref(),
@@ -268,6 +318,7 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         connector.clone(),
         None,
         &dir.path().join("nope.json"),
+        RejectLimit::DEFAULT,
     )
     .await;
     assert!(missing.is_err());
@@ -279,6 +330,7 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         connector.clone(),
         None,
         &unknown,
+        RejectLimit::DEFAULT,
     )
     .await
     .expect_err("unknown kind");

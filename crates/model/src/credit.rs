@@ -62,6 +62,18 @@ impl CreditRecord {
         project_id(self.registry, &self.registry_project_id)
     }
 
+    /// Refuses an event date more than a day after `today`: a registry reports what happened,
+    /// and a day covers every time zone.
+    pub fn check_event_date(&self, today: NaiveDate) -> Result<(), ValidationError> {
+        match self.event_date {
+            Some(date) if date > today + chrono::Days::new(1) => Err(ValidationError::new(
+                "event_date",
+                format!("is {date}, more than a day in the future"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Checks the invariants the store relies on. A serial count that differs from the quantity
     /// is not an invariant violation: it is evidence, and the matcher reports it.
     pub fn validate(&self) -> Result<(), ValidationError> {

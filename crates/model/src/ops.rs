@@ -62,6 +62,11 @@ vocabulary_enum! {
         Incomplete => "incomplete",
         /// Nothing useful could be fetched.
         Failed => "failed",
+        /// More rows were rejected than allowed (an import of a file that is mostly not what
+        /// it was taken for); the records that passed are stored.
+        Rejected => "rejected",
+        /// The process running it stopped (killed, or its lease ran out) before it ended.
+        Abandoned => "abandoned",
     }
 }
 
@@ -133,8 +138,13 @@ pub struct RejectedRecord {
     /// The connector run, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<i64>,
-    /// When it was rejected.
+    /// When it was first rejected.
     pub rejected_at: DateTime<Utc>,
+    /// When it was last rejected: a record refused again (a poll reads it every time) is kept
+    /// once, and counted.
+    pub last_seen_at: DateTime<Utc>,
+    /// How many times it was rejected.
+    pub seen_count: u64,
 }
 
 vocabulary_enum! {

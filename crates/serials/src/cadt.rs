@@ -155,3 +155,31 @@ pub fn parse_cadt_block(block: &CadtUnitBlock<'_>) -> Result<ParsedSerial, Seria
         }),
     })
 }
+
+/// A CAD Trust `serialNumberBlock` as printed, `START-END` (`1918000043-1918000098`,
+/// `CMS-B000123-000000001-CMS-B000123-000000500`): the prefix both bounds share and the unit
+/// numbers. The namespace also needs the publishing organisation, which the text lacks.
+pub fn cadt_block_text(input: &str) -> Result<(String, u64, u64), SerialError> {
+    let s = prepare(input)?;
+    let mut found = None;
+    for (i, _) in s.match_indices('-') {
+        let (a, b) = (&s[..i], &s[i + 1..]);
+        if let (Ok((pa, start, _)), Ok((pb, end, _))) = (split(a), split(b))
+            && pa == pb
+            && !a.is_empty()
+        {
+            if start > end {
+                return Err(SerialError::StartAfterEnd {
+                    grammar: Grammar::CadtBlock,
+                    start,
+                    end,
+                });
+            }
+            found = Some((pa.to_owned(), start, end));
+            break;
+        }
+    }
+    found.ok_or(SerialError::CadtBlock(
+        "expected START-END, two bounds with the same prefix",
+    ))
+}

@@ -123,6 +123,9 @@ pub enum SerialError {
     /// A CAD Trust block whose bounds cannot be placed in a namespace.
     #[error("CAD Trust unit block: {0}")]
     CadtBlock(&'static str),
+    /// The serial reads in the grammars of several registries: the caller must name one.
+    #[error("ambiguous serial: it reads as a serial of {}; name the registry", .0.join(" and of "))]
+    Ambiguous(Vec<&'static str>),
 }
 
 impl SerialError {

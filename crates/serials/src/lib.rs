@@ -47,6 +47,7 @@
 //! columns). A larger number is an error ([`SerialError::NumberTooLarge`]) unless a prefix
 //! rule applies (only Puro's legacy numbers have one).
 
+mod admit;
 mod apx;
 mod biocarbon;
 mod cadt;
@@ -67,9 +68,10 @@ use std::fmt;
 
 use carbonmesh_model::RegistryId;
 
+pub use admit::reconcile_serial;
 pub use apx::{AcrFields, ArtFields, ArtProgram, CarFields, CarUnit};
 pub use biocarbon::{BiocarbonFields, BiocarbonProgram, YearMonth};
-pub use cadt::{CadtFields, CadtUnitBlock, parse_cadt_block};
+pub use cadt::{CadtFields, CadtUnitBlock, cadt_block_text, parse_cadt_block};
 pub use cercarbono::{CercarbonoBuffer, CercarbonoFields, CercarbonoStandard};
 pub use cli::run_parse_command;
 pub use error::SerialError;
@@ -239,6 +241,46 @@ pub fn parse(input: &str, registry: Option<RegistryId>) -> Result<ParsedSerial, 
     let s = scan::prepare(input)?;
     let g = grammar_for(s, registry)?;
     parse_grammar(g, s)
+}
+
+/// A serial as someone looking for it types it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SerialQuery {
+    /// A serial of a registry grammar, parsed.
+    Parsed(ParsedSerial),
+    /// A CAD Trust unit block as printed: its namespace is `cadt:<organisation>:<prefix>`
+    /// for an organisation the text does not name (or Verra's counter, for a block that
+    /// mirrors Verra units and has no prefix).
+    CadtBlock {
+        /// The prefix both bounds share (often empty).
+        prefix: String,
+        /// First unit number.
+        start: u64,
+        /// Last unit number.
+        end: u64,
+    },
+}
+
+/// Reads a serial for a lookup. `registry`, when given, picks the grammar (a CAD Trust hint
+/// reads a bare `START-END` block); without it, a serial that reads in more than one grammar
+/// is [`SerialError::Ambiguous`], naming the candidates.
+pub fn parse_query(input: &str, registry: Option<RegistryId>) -> Result<SerialQuery, SerialError> {
+    let parsed = parse(input, registry);
+    let block = match registry {
+        None | Some(RegistryId::Cadt) => cadt_block_text(input).ok(),
+        Some(_) => None,
+    };
+    match (parsed, block) {
+        (Ok(parsed), None) => Ok(SerialQuery::Parsed(parsed)),
+        (Ok(parsed), Some(_)) if registry.is_some() => Ok(SerialQuery::Parsed(parsed)),
+        (Ok(parsed), Some(_)) => {
+            let mut names = vec![parsed.registry.as_str(), RegistryId::Cadt.as_str()];
+            names.dedup();
+            Err(SerialError::Ambiguous(names))
+        }
+        (Err(_), Some((prefix, start, end))) => Ok(SerialQuery::CadtBlock { prefix, start, end }),
+        (Err(error), None) => Err(error),
+    }
 }
 
 /// The registry whose units a serial names, or `None` when no grammar parses it.

@@ -105,6 +105,10 @@ pub struct ImportArgs {
     /// (detected from each file's header when omitted)
     #[arg(long, value_name = "KIND")]
     pub kind: Option<Feed>,
+    /// The share of a file's rows that may be rejected, in percent: beyond it the run ends
+    /// `rejected` and the command exits with status 2 (the rows that passed are stored)
+    #[arg(long, value_name = "PERCENT", default_value_t = 50.0, value_parser = reject_percent)]
+    pub max_rejected: f64,
     /// Files to import
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -176,6 +180,18 @@ pub enum SerialCommand {
         #[arg(required = true, value_name = "SERIAL")]
         serials: Vec<String>,
     },
+}
+
+fn reject_percent(text: &str) -> Result<f64, String> {
+    let percent: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.0..=100.0).contains(&percent) {
+        Ok(percent)
+    } else {
+        Err(format!("{percent} is not between 0 and 100"))
+    }
 }
 
 #[cfg(test)]

@@ -131,6 +131,8 @@ pub async fn export(
                 "raw",
                 "run_id",
                 "rejected_at",
+                "last_seen_at",
+                "seen_count",
             ])?;
             for r in store
                 .rejected(u32::MAX)
@@ -147,6 +149,8 @@ pub async fn export(
                         r.raw.clone(),
                         opt(r.run_id),
                         r.rejected_at.to_rfc3339(),
+                        r.last_seen_at.to_rfc3339(),
+                        r.seen_count.to_string(),
                     ]
                 })?;
                 written += 1;

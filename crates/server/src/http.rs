@@ -41,15 +41,28 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Readiness: the database answers and every embedded migration is applied.
+/// Readiness: the database answers, takes writes, and every embedded migration is applied.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let backend = state.store.backend().to_string();
-    match state.store.pending_migrations().await {
-        Ok(0) => (
+    let checked = async {
+        let pending = state.store.pending_migrations().await?;
+        Ok::<_, carbonmesh_store::StoreError>((pending, state.store.writable().await?))
+    };
+    match checked.await {
+        Ok((0, true)) => (
             StatusCode::OK,
             Json(json!({ "status": "ready", "backend": backend, "pending_migrations": 0 })),
         ),
-        Ok(pending) => (
+        Ok((0, false)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "not ready",
+                "backend": backend,
+                "pending_migrations": 0,
+                "reason": "the database does not take writes (read-only, full or a standby)",
+            })),
+        ),
+        Ok((pending, _)) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({
                 "status": "not ready",

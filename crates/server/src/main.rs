@@ -116,7 +116,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     config.server.listen = listen;
                 }
                 let store = open_store(&config).await?;
-                println!("carbonmesh demo: database {}", config.database.url_display()?);
+                println!(
+                    "carbonmesh demo: database {}",
+                    config.database.url_display()?
+                );
                 let size = DemoSize {
                     seed: args.seed,
                     projects: args.projects,
@@ -167,25 +170,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let connector = catalog.build(registry)?;
                 let store = open_store(&config).await?;
                 let matcher = MatchSession::new();
+                let limit = carbonmesh_ingest::RejectLimit::percent(args.max_rejected)
+                    .context("--max-rejected is a percentage")?;
+                let mut over_limit = false;
                 for file in &args.files {
-                    let counts = carbonmesh_ingest::import_file(
+                    let outcome = carbonmesh_ingest::import_file(
                         store.as_ref(),
                         Some(&matcher),
                         connector.clone(),
                         args.kind,
                         file,
+                        limit,
                     )
                     .await
                     .context("import failed")?;
-                    println!(
-                        "{}: read {}, new {}, changed {}, unchanged {}, rejected {}",
-                        file.display(),
-                        counts.seen,
-                        counts.new,
-                        counts.changed,
-                        counts.unchanged,
-                        counts.rejected
-                    );
+                    let counts = outcome.counts;
+                    println!("{}: {}", file.display(), summary(&counts));
+                    if outcome.status == carbonmesh_model::RunStatus::Rejected {
+                        over_limit = true;
+                        eprintln!(
+                            "carbonmesh: {}: {} of {} rows rejected, more than the {}% allowed \
+                             (--max-rejected); see `carbonmesh export --what rejected`",
+                            file.display(),
+                            counts.rejected,
+                            counts.seen,
+                            args.max_rejected
+                        );
+                    }
+                }
+                if over_limit {
+                    return Ok(ExitCode::from(2));
                 }
             }
             Command::Sync(args) => {
@@ -219,15 +233,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .await?;
                     all_complete &= outcome.status == carbonmesh_model::RunStatus::Complete;
                     println!(
-                        "{registry}: run {} {}: read {}, new {}, changed {}, unchanged {}, rejected {}{}",
+                        "{registry}: run {} {}: {}{}",
                         outcome.run_id,
                         outcome.status,
-                        outcome.counts.seen,
-                        outcome.counts.new,
-                        outcome.counts.changed,
-                        outcome.counts.unchanged,
-                        outcome.counts.rejected,
-                        outcome.errors.iter().map(|e| format!("\n  error: {e}")).collect::<String>()
+                        summary(&outcome.counts),
+                        outcome
+                            .errors
+                            .iter()
+                            .map(|e| format!("\n  error: {e}"))
+                            .collect::<String>()
                     );
                 }
                 if !all_complete {
@@ -235,7 +249,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             Command::Export(args) => {
-                let store = open_store(&config).await?;
+                let store = open_existing_store(&config).await?;
                 let written = match &args.out {
                     Some(path) => {
                         let mut file = std::fs::File::create(path)
@@ -251,22 +265,45 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 tracing::info!(written, "export finished");
             }
             Command::Match(args) => {
-                let store = open_store(&config).await?;
-                carbonmesh_server::alerts::run_match(store.as_ref(), &args, &mut io::stdout().lock()).await?;
+                let store = open_existing_store(&config).await?;
+                carbonmesh_server::alerts::run_match(
+                    store.as_ref(),
+                    &args,
+                    &mut io::stdout().lock(),
+                )
+                .await?;
             }
             Command::Alerts(command) => {
-                let store = open_store(&config).await?;
-                carbonmesh_server::alerts::run_alerts(store.as_ref(), command, &mut io::stdout().lock()).await?;
+                let store = open_existing_store(&config).await?;
+                carbonmesh_server::alerts::run_alerts(
+                    store.as_ref(),
+                    command,
+                    &mut io::stdout().lock(),
+                )
+                .await?;
             }
             Command::Keys(command) => {
-                let store = open_store(&config).await?;
-                carbonmesh_server::keys::run_keys(store.as_ref(), command, &mut io::stdout().lock())
-                    .await?;
+                let store = open_existing_store(&config).await?;
+                carbonmesh_server::keys::run_keys(
+                    store.as_ref(),
+                    command,
+                    &mut io::stdout().lock(),
+                )
+                .await?;
             }
             Command::Serial(_) | Command::Webhook(_) => unreachable!("handled above"),
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// What an import or a sync did, in words: rows read from the source, and the records they
+/// made (a row may hold several records, or a record be stated on several rows).
+fn summary(counts: &carbonmesh_model::RunCounts) -> String {
+    format!(
+        "{} rows read; records new {}, changed {}, unchanged {}; rejected {}",
+        counts.seen, counts.new, counts.changed, counts.unchanged, counts.rejected
+    )
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
@@ -288,9 +325,40 @@ fn init_tracing(filter: &str) {
         .init();
 }
 
-/// Opens the configured store and applies migrations.
+/// Opens the configured store (creating a SQLite file that does not exist yet) and applies
+/// migrations.
 async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = DatabaseUrl::parse(&config.database.url)?;
+    let store = connect(url).await?;
+    abandon_runs(store.as_ref()).await;
+    Ok(store)
+}
+
+/// Ends the runs whose process died (`kill -9`, a crash) as `abandoned`.
+async fn abandon_runs(store: &dyn Store) {
+    match store.abandon_runs(chrono::Utc::now()).await {
+        Ok(ids) if ids.is_empty() => {}
+        Ok(ids) => tracing::warn!(?ids, "connector runs abandoned by a process that stopped"),
+        Err(error) => tracing::warn!(%error, "cannot look for abandoned connector runs"),
+    }
+}
+
+/// Opens the configured store for a command that only reads or reviews what is there: a
+/// SQLite file that does not exist is an error, not a new empty database.
+async fn open_existing_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = DatabaseUrl::parse(&config.database.url)?;
+    if let DatabaseUrl::Sqlite(path) = &url {
+        anyhow::ensure!(
+            path.exists(),
+            "there is no database at {}: `carbonmesh import`, `sync`, `serve`, `demo` or \
+             `migrate` creates one (or name another with --database)",
+            path.display()
+        );
+    }
+    connect(url).await
+}
+
+async fn connect(url: DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
     let store = carbonmesh_store::connect(&url)
         .await
         .with_context(|| format!("cannot open database {url}"))?;
@@ -332,6 +400,22 @@ async fn serve(
             stopped.clone(),
         )));
     }
+    // Runs of instances that died are found while this one serves.
+    pollers.push(tokio::spawn({
+        let store = store.clone();
+        let mut stopped = stopped.clone();
+        async move {
+            let every = (carbonmesh_store::RUN_LEASE / 2)
+                .to_std()
+                .unwrap_or(std::time::Duration::from_secs(150));
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => abandon_runs(store.as_ref()).await,
+                    _ = stopped.changed() => return,
+                }
+            }
+        }
+    }));
     let inbox = carbonmesh_webhook::Inbox::new(
         store.clone(),
         matcher.clone(),

@@ -15,7 +15,7 @@ use crate::catalog::{self, ProjectInfo};
 use crate::config::CaseCounts;
 use crate::dataset::{ArbRow, LEDGER_REGISTRIES, arb_row_for};
 use crate::formats::serial::{namespace, serial};
-use crate::ledger::{CreditRow, Ledger, PIECES_PER_BLOCK, PieceRef, UnitState};
+use crate::ledger::{CreditRow, Ledger, PIECES_PER_BLOCK, PieceRef, UnitState, not_future};
 use crate::rng::{RecordRng, Stream};
 
 /// The kind of an injected case.
@@ -359,7 +359,9 @@ impl Builder<'_> {
                 second.quantity = second.count();
                 second.beneficiary = "Second Claimant Holdings".to_string();
                 second.details = format!("Retired on behalf of Second Claimant Holdings ({n})");
-                second.event_on = first.event_on.map(|d| d + chrono::Days::new(45));
+                second.event_on = first
+                    .event_on
+                    .map(|d| not_future(d + chrono::Days::new(45)));
                 let overlap = self.overlap(&first, second.start, second.end);
                 let records = vec![self.reference(&first), self.reference(&second)];
                 self.out.rows.push(second);
@@ -368,7 +370,7 @@ impl Builder<'_> {
             CaseKind::UncoveredRetirement => {
                 let mut row = self.fresh_block(registry, false)?;
                 row.state = UnitState::Retired;
-                row.event_on = Some(row.issued_on + chrono::Days::new(10));
+                row.event_on = Some(not_future(row.issued_on + chrono::Days::new(10)));
                 row.beneficiary = "Uncovered Retirement Ltd".to_string();
                 row.reason = "Environmental Benefit".to_string();
                 let overlap = self.overlap(&row, row.start, row.end);
@@ -386,7 +388,7 @@ impl Builder<'_> {
                 });
                 let mut row = self.fresh_block(RegistryId::Cadt, false)?;
                 row.state = UnitState::Retired;
-                row.event_on = Some(held.issued_on + chrono::Days::new(30));
+                row.event_on = Some(not_future(held.issued_on + chrono::Days::new(30)));
                 row.beneficiary = "National Climate Fund".to_string();
                 row.reason = "Retired for NDC accounting".to_string();
                 row.start = held.start;
@@ -465,7 +467,8 @@ impl Builder<'_> {
                 let mut cancellation = issuance.clone();
                 cancellation.state = UnitState::Cancelled;
                 cancellation.event_only = false;
-                cancellation.event_on = Some(issuance.issued_on + chrono::Days::new(20));
+                cancellation.event_on =
+                    Some(not_future(issuance.issued_on + chrono::Days::new(20)));
                 cancellation.reason = match registry {
                     RegistryId::Acr => "Convert to ARB offset credits",
                     _ => "ARB",

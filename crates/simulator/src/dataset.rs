@@ -372,7 +372,9 @@ pub(crate) fn arb_row_for(row: &CreditRow, project: ProjectInfo, sequence: u64) 
         period_start: row.vintage_start,
         period_end: row.vintage_end,
         quantity: row.quantity,
-        issued_on: row.event_on.unwrap_or(row.issued_on) + chrono::Days::new(30),
+        issued_on: crate::ledger::not_future(
+            row.event_on.unwrap_or(row.issued_on) + chrono::Days::new(30),
+        ),
         issuance_id: format!("{carb_id}-{}", letters(sequence)),
         project,
     }

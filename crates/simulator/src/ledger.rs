@@ -320,11 +320,11 @@ impl Ledger {
             date(year, 12, 31)
         };
         let issued_year = (year + 1 + rng.between(0, 2) as i32).min(2026);
-        let issued_on = date(
+        let issued_on = not_future(date(
             issued_year,
             rng.between(1, 12) as u32,
             rng.between(1, 28) as u32,
-        );
+        ));
         let product = if self.registry == RegistryId::GoldStandard && b % 50 == 25 {
             Product::KyotoCer
         } else {
@@ -381,9 +381,9 @@ impl Ledger {
         let (start, end) = piece_range(&block, at.block, self.seed, self.registry, at.piece);
         let state = self.piece_state(at.block, at.piece);
         let event_on = match state {
-            UnitState::Retired | UnitState::Cancelled => {
-                Some(block.issued_on + chrono::Days::new(rng.between(1, 300)))
-            }
+            UnitState::Retired | UnitState::Cancelled => Some(not_future(
+                block.issued_on + chrono::Days::new(rng.between(1, 300)),
+            )),
             _ => None,
         };
         let (beneficiary, reason, details) = match state {
@@ -470,6 +470,12 @@ fn retirement_text(rng: &mut RecordRng) -> (String, String, String) {
         2020 + rng.between(0, 6)
     );
     (beneficiary, reason, details)
+}
+
+/// A date no later than today: the simulated registries publish what has happened, never an
+/// event in the future.
+pub(crate) fn not_future(day: NaiveDate) -> NaiveDate {
+    day.min(chrono::Utc::now().date_naive())
 }
 
 /// A valid calendar date (the inputs are always in range).

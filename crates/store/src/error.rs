@@ -6,6 +6,9 @@ pub enum StoreError {
     /// The database URL is not one carbonmesh understands.
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
+    /// The database server could not be reached.
+    #[error("database unreachable: {0}")]
+    Unreachable(String),
     /// The database reported an error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

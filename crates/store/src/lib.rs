@@ -20,6 +20,7 @@
 mod alerts;
 mod db;
 mod error;
+mod holder;
 mod inbox;
 mod keys;
 mod postgres;
@@ -41,6 +42,7 @@ use carbonmesh_model::{
 use chrono::{DateTime, Utc};
 
 pub use error::StoreError;
+pub use holder::RUN_LEASE;
 pub use query::{
     AlertFilter, Change, CreditFilter, CreditOrder, DateRange, Page, ProjectFilter, ProjectOrder,
     RegistryCounts, StatRow, StatsGroup,
@@ -76,6 +78,10 @@ pub trait Store:
     /// How many of the embedded migrations are not applied to the database (0 when the
     /// schema is up to date). Reads only: never creates the migrations table.
     async fn pending_migrations(&self) -> StoreResult<u64>;
+
+    /// Whether the database takes writes now (false on a read-only file, a full disk, a
+    /// standby server or a read-only transaction default).
+    async fn writable(&self) -> StoreResult<bool>;
 }
 
 /// Projects and credit records: the current version of each, and the versions it superseded.
@@ -162,6 +168,14 @@ pub trait RunStore: Send + Sync {
         counts: RunCounts,
         errors: &[String],
     ) -> StoreResult<()>;
+
+    /// Tells that the run `id` is still alive: its lease runs [`RUN_LEASE`] from now.
+    async fn renew_run(&self, id: i64) -> StoreResult<()>;
+
+    /// Ends as `abandoned`, with the reason, every run still `running` whose process is gone
+    /// (a process of this host that no longer exists) or whose lease ran out before `now`
+    /// (held by another host); returns their ids.
+    async fn abandon_runs(&self, now: DateTime<Utc>) -> StoreResult<Vec<i64>>;
 
     /// The most recent connector runs, newest first.
     async fn runs(&self, limit: u32) -> StoreResult<Vec<ConnectorRun>>;
@@ -367,6 +381,18 @@ pub trait QueryStore: Send + Sync {
         end: u64,
         limit: u32,
     ) -> StoreResult<Vec<CreditRecord>>;
+
+    /// Current credit records whose serial, as published, is `serial` and names no unit
+    /// range (a batch serial without positions), at most `limit`, by key.
+    async fn credits_with_unranged_serial(
+        &self,
+        serial: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<CreditRecord>>;
+
+    /// The serial namespaces of stored credit records that begin with `prefix` (e.g. every
+    /// `cadt:` organisation's), in order.
+    async fn namespaces_with_prefix(&self, prefix: &str) -> StoreResult<Vec<String>>;
 
     /// The current projects among `ids` (missing ones left out), in any order.
     async fn projects_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Project>>;

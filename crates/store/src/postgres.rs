@@ -4,13 +4,17 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::Connection as _;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Arguments, Column as _, Postgres, Row as _, Transaction, TypeInfo as _, ValueRef};
 
 use crate::db::{Arg, Db, Row, Tx, Val};
 use crate::{Backend, DatabaseUrl, StoreError, StoreResult};
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long opening a database waits for the server's first answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A PostgreSQL database. PostgreSQL takes row locks, so writers share the one pool.
 pub(crate) struct PgDb {
@@ -26,11 +30,22 @@ impl PgDb {
             )));
         };
         let options = PgConnectOptions::from_str(text)?;
+        // One connection first, so that a server that cannot be reached fails at once with
+        // its cause ("connection refused") rather than as a pool timeout.
+        let probe = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| {
+                StoreError::Unreachable(format!(
+                    "no answer from {url} within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(|e| StoreError::Unreachable(format!("cannot connect to {url}: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
-            .await?;
+            .connect_lazy_with(options);
+        drop(probe);
         Ok(Self { pool })
     }
 }

@@ -140,6 +140,10 @@ pub struct StatRow {
     pub retired: Decimal,
     /// Units cancelled.
     pub cancelled: Decimal,
+    /// Units contributed to a buffer pool (non-permanence reserves).
+    pub buffer: Decimal,
+    /// Units converted to another registry's or program's units.
+    pub converted: Decimal,
     /// Credit records in the group.
     pub records: u64,
 }

@@ -9,8 +9,17 @@ use crate::db::{Arg, Row};
 use crate::store::SqlStore;
 use crate::{RunStore, StoreError, StoreResult};
 
-const START_RUN: &str = "INSERT INTO connector_runs (connector, trigger, status, started_at) \
-     VALUES ($1, $2, $3, $4) RETURNING id";
+const START_RUN: &str = "INSERT INTO connector_runs (connector, trigger, status, started_at, \
+     holder, lease_until) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+
+const RENEW_RUN: &str =
+    "UPDATE connector_runs SET lease_until = $2 WHERE id = $1 AND status = 'running'";
+
+const RUNNING: &str = "SELECT id, holder, lease_until, started_at FROM connector_runs \
+     WHERE status = 'running'";
+
+const ABANDON_RUN: &str = "UPDATE connector_runs SET status = 'abandoned', finished_at = $2, \
+     errors = $3 WHERE id = $1 AND status = 'running'";
 
 const FINISH_RUN: &str = "UPDATE connector_runs SET status = $2, finished_at = $3, seen = $4, \
      new = $5, changed = $6, unchanged = $7, rejected = $8, errors = $9 WHERE id = $1";
@@ -18,15 +27,20 @@ const FINISH_RUN: &str = "UPDATE connector_runs SET status = $2, finished_at = $
 const RUNS: &str = "SELECT id, connector, trigger, status, started_at, finished_at, seen, new, \
      changed, unchanged, rejected, errors FROM connector_runs ORDER BY id DESC LIMIT $1";
 
+/// Keeps a rejected record once: the same raw record rejected again for the same reason
+/// updates where and when it was last seen and counts the sighting.
 pub(crate) const INSERT_REJECTED: &str = "INSERT INTO rejected_records (connector, source, \
-     line, field, reason, raw, run_id, rejected_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+     line, field, reason, raw, run_id, rejected_at, fingerprint, last_seen_at, seen_count) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) ON CONFLICT (fingerprint) DO UPDATE SET \
+     source = excluded.source, line = excluded.line, run_id = excluded.run_id, \
+     last_seen_at = excluded.last_seen_at, seen_count = rejected_records.seen_count + 1";
 
 /// The columns of a rejected record, as [`rejected_from_row`] reads them.
-pub(crate) const REJECTED_COLUMNS: &str =
-    "connector, source, line, field, reason, raw, run_id, rejected_at";
+pub(crate) const REJECTED_COLUMNS: &str = "connector, source, line, field, reason, raw, run_id, \
+     rejected_at, COALESCE(last_seen_at, rejected_at), seen_count";
 
-const REJECTED: &str = "SELECT connector, source, line, field, reason, raw, run_id, rejected_at \
-     FROM rejected_records ORDER BY id DESC LIMIT $1";
+const REJECTED: &str = "SELECT connector, source, line, field, reason, raw, run_id, rejected_at, \
+     COALESCE(last_seen_at, rejected_at), seen_count FROM rejected_records ORDER BY id DESC LIMIT $1";
 
 const CHECKPOINT: &str = "SELECT cursor FROM checkpoints WHERE connector = $1 AND feed = $2";
 
@@ -50,7 +64,26 @@ pub(crate) fn rejected_args(r: &RejectedRecord) -> Vec<Arg> {
         r.raw.as_str().into(),
         r.run_id.into(),
         Arg::time(r.rejected_at),
+        Arg::Bytes(Some(rejection_fingerprint(r).to_vec())),
+        Arg::time(r.last_seen_at),
     ]
+}
+
+/// What makes two rejections the same: the connector, the raw record and why it was refused
+/// (not where or when it was read: a poll re-reads the same record at another position).
+fn rejection_fingerprint(r: &RejectedRecord) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in [
+        r.connector.as_str(),
+        r.field.as_deref().unwrap_or(""),
+        r.reason.as_str(),
+        r.raw.as_str(),
+    ] {
+        hash.update((part.len() as u64).to_le_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.finalize().into()
 }
 
 /// A rejected record from the columns of [`REJECTED_COLUMNS`], starting at `at`.
@@ -64,6 +97,8 @@ pub(crate) fn rejected_from_row(row: &Row, at: usize) -> StoreResult<RejectedRec
         raw: row.text(at + 5)?,
         run_id: row.opt_int(at + 6)?,
         rejected_at: row.time(at + 7)?,
+        last_seen_at: row.time(at + 8)?,
+        seen_count: row.int(at + 9)?.max(1) as u64,
     })
 }
 
@@ -103,6 +138,8 @@ impl RunStore for SqlStore {
                     trigger.into(),
                     RunStatus::Running.as_str().into(),
                     Arg::time(Utc::now()),
+                    crate::holder::this_process().into(),
+                    Arg::time(Utc::now() + crate::holder::RUN_LEASE),
                 ],
             )
             .await?;
@@ -138,6 +175,54 @@ impl RunStore for SqlStore {
             )
             .await?;
         Ok(())
+    }
+
+    async fn renew_run(&self, id: i64) -> StoreResult<()> {
+        self.db
+            .execute(
+                RENEW_RUN,
+                vec![id.into(), Arg::time(Utc::now() + crate::holder::RUN_LEASE)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn abandon_runs(&self, now: DateTime<Utc>) -> StoreResult<Vec<i64>> {
+        let mut abandoned = Vec::new();
+        for row in self.db.fetch(RUNNING, Vec::new()).await? {
+            let (id, holder) = (row.int(0)?, row.opt_text(1)?);
+            if !crate::holder::abandoned_here(
+                holder.as_deref(),
+                row.opt_time(2)?,
+                row.time(3)?,
+                now,
+            ) {
+                continue;
+            }
+            let why = match &holder {
+                Some(holder) => format!(
+                    "abandoned: {holder}, which ran it, stopped before it ended (killed, or \
+                     its lease ran out); found at {}",
+                    now.to_rfc3339()
+                ),
+                None => format!(
+                    "abandoned: still running at {} long after it started",
+                    now.to_rfc3339()
+                ),
+            };
+            self.db
+                .execute(
+                    ABANDON_RUN,
+                    vec![
+                        id.into(),
+                        Arg::time(now),
+                        serde_json::to_string(&[why])?.into(),
+                    ],
+                )
+                .await?;
+            abandoned.push(id);
+        }
+        Ok(abandoned)
     }
 
     async fn runs(&self, limit: u32) -> StoreResult<Vec<ConnectorRun>> {

@@ -77,6 +77,10 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn writable(&self) -> StoreResult<bool> {
+        self.writer.writable().await
+    }
+
     async fn pending_migrations(&self) -> StoreResult<u64> {
         let has_table = match self.db.backend() {
             Backend::Sqlite => {

@@ -11,7 +11,7 @@ use carbonmesh_model::{
     RejectedRecord, RunCounts, RunStatus, SerialRange, TransactionType, UnitStatus,
 };
 use carbonmesh_store::{DatabaseUrl, Stamped, Store};
-use chrono::{TimeZone, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 
 mod queries;
@@ -341,7 +341,9 @@ async fn runs_and_rejections_are_recorded(store: Arc<dyn Store>) {
         reason: "`12x` is not a number".into(),
         raw: "CAR-1-US-…,12x,".into(),
         run_id: Some(id),
-        rejected_at: Utc::now(),
+        rejected_at: Utc::now() - Duration::hours(1),
+        last_seen_at: Utc::now() - Duration::hours(1),
+        seen_count: 1,
     };
     store
         .insert_rejected(std::slice::from_ref(&rejected))
@@ -352,6 +354,42 @@ async fn runs_and_rejections_are_recorded(store: Arc<dyn Store>) {
     assert_eq!(back[0].line, Some(17));
     assert_eq!(back[0].raw, rejected.raw);
     assert_eq!(back[0].run_id, Some(id));
+    assert_eq!(back[0].seen_count, 1);
+
+    // Read again by the next poll, at another line: kept once, the sighting counted.
+    let again = RejectedRecord {
+        source: "retirements-2.csv".into(),
+        line: Some(18),
+        rejected_at: Utc::now(),
+        last_seen_at: Utc::now(),
+        ..rejected.clone()
+    };
+    store
+        .insert_rejected(&[again.clone(), again.clone()])
+        .await
+        .expect("insert again");
+    let back = store.rejected(5).await.expect("list");
+    assert_eq!(back.len(), 1, "{back:?}");
+    assert_eq!(back[0].seen_count, 3);
+    assert_eq!(back[0].line, Some(18));
+    assert_eq!(back[0].source, "retirements-2.csv");
+    assert_eq!(
+        back[0].rejected_at.timestamp_micros(),
+        rejected.rejected_at.timestamp_micros()
+    );
+    assert_eq!(
+        back[0].last_seen_at.timestamp_micros(),
+        again.last_seen_at.timestamp_micros()
+    );
+    // Another reason is another rejection.
+    store
+        .insert_rejected(&[RejectedRecord {
+            reason: "quantity missing".into(),
+            ..again
+        }])
+        .await
+        .expect("insert other");
+    assert_eq!(store.rejected(5).await.expect("list").len(), 2);
 }
 
 async fn migrations_run_twice(store: Arc<dyn Store>) {

@@ -107,8 +107,8 @@ async fn legacy_database_migrates_intact(db: &support::TestDb) {
     let store = carbonmesh_store::connect(db.url()).await.expect("open");
     assert_eq!(
         store.pending_migrations().await.expect("pending"),
-        1,
-        "0009"
+        4,
+        "0009 to 0012"
     );
     store.migrate().await.expect("migrate");
     assert_eq!(store.pending_migrations().await.expect("pending"), 0);
@@ -177,10 +177,18 @@ async fn legacy_database_migrates_intact(db: &support::TestDb) {
         value(&store.runs(100).await.expect("runs")),
         expected["runs"]
     );
-    assert_eq!(
-        value(&store.rejected(100).await.expect("rejected")),
-        expected["rejected"]
-    );
+    // Rejections kept before 0010 were each seen once, last when first.
+    let rejected = store.rejected(100).await.expect("rejected");
+    for r in &rejected {
+        assert_eq!((r.seen_count, r.last_seen_at), (1, r.rejected_at), "{r:?}");
+    }
+    let mut rejected = value(&rejected);
+    for r in rejected.as_array_mut().expect("rejections") {
+        let r = r.as_object_mut().expect("a rejection");
+        r.remove("last_seen_at");
+        r.remove("seen_count");
+    }
+    assert_eq!(rejected, expected["rejected"]);
     let c = store.counts().await.expect("counts");
     assert_eq!(
         serde_json::json!({"projects": c.projects, "credits": c.credits, "versions": c.versions, "rejected": c.rejected}),

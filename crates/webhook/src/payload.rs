@@ -132,6 +132,23 @@ pub const MAX_RECORDS: usize = 10_000;
 #[error("{0}")]
 pub struct PayloadError(pub String);
 
+/// Holds each common-format credit to the rules every stored record passes: its range is
+/// derived from its serial when absent and may not contradict it, and nothing happened in the
+/// future. The first credit that fails refuses the delivery, naming it.
+fn admit(credits: &mut [CreditRecord], today: chrono::NaiveDate) -> Result<(), PayloadError> {
+    for (i, credit) in credits.iter_mut().enumerate() {
+        carbonmesh_serials::reconcile_serial(credit)
+            .and_then(|()| credit.check_event_date(today))
+            .map_err(|e| {
+                PayloadError(format!(
+                    "credit {i} (record_key `{}`): {e}",
+                    credit.record_key
+                ))
+            })?;
+    }
+    Ok(())
+}
+
 #[derive(Deserialize)]
 struct Envelope {
     #[serde(rename = "type")]
@@ -164,6 +181,10 @@ impl Payload {
             }
         };
         payload.check(registry, feeds)?;
+        let mut payload = payload;
+        if let Payload::CommonFormat(common) = &mut payload {
+            admit(&mut common.data.credits, chrono::Utc::now().date_naive())?;
+        }
         Ok(payload)
     }
 

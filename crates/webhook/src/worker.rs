@@ -62,14 +62,9 @@ pub async fn apply(
     match payload {
         Payload::CommonFormat(common) => {
             let (projects, credits) = stamped(delivery, common);
-            let mut counts = RunCounts::default();
-            if !projects.is_empty() {
-                counts += store.upsert_projects(&projects).await?;
-            }
-            if !credits.is_empty() {
-                counts += store.upsert_credits(&credits).await?;
-            }
-            Ok(counts)
+            let applied =
+                carbonmesh_ingest::apply_common(store, matcher, projects, credits).await?;
+            Ok(applied.counts)
         }
         Payload::RegistryFormat(records) => {
             let feed = records
@@ -213,17 +208,9 @@ async fn apply_common_together(
         rest.extend(together);
         return rest;
     }
-    let store = inbox.store.as_ref();
-    let written = async {
-        if !projects.is_empty() {
-            store.upsert_projects(&projects).await?;
-        }
-        if !credits.is_empty() {
-            store.upsert_credits(&credits).await?;
-        }
-        Ok::<_, carbonmesh_store::StoreError>(())
-    }
-    .await;
+    let written =
+        carbonmesh_ingest::apply_common(inbox.store.as_ref(), &inbox.matcher, projects, credits)
+            .await;
     if let Err(error) = written {
         tracing::warn!(%error, "applying webhook deliveries together failed; one by one instead");
         rest.extend(together);

@@ -162,6 +162,46 @@ fn bucket_max_span(b: u32) -> i64 {
 /// SQLite runs one `UNION ALL` branch per bucket. PostgreSQL planned those branches afresh on
 /// every call, so it runs one subquery per bucket of a list instead, planned once; the
 /// subquery's own `LIMIT` keeps it a nested loop of index range scans.
+/// The serial namespaces of stored records that begin with `prefix`, in order.
+pub(crate) async fn namespaces_with_prefix(
+    store: &SqlStore,
+    prefix: &str,
+) -> StoreResult<Vec<String>> {
+    // The terms are unique text, so a range on the text reads its index; the next
+    // character after the prefix bounds it (`cadt:` to `cadt;`).
+    let mut upper = prefix.to_owned();
+    let Some(last) = upper.pop() else {
+        return Ok(Vec::new());
+    };
+    upper.push(char::from_u32(last as u32 + 1).unwrap_or(char::MAX));
+    let rows = store
+        .db
+        .fetch(
+            "SELECT t.text FROM terms t WHERE t.text >= $1 AND t.text < $2 \
+             AND EXISTS (SELECT 1 FROM credits c WHERE c.namespace = t.id) ORDER BY t.text",
+            vec![prefix.into(), upper.as_str().into()],
+        )
+        .await?;
+    rows.iter().map(|r| r.text(0)).collect()
+}
+
+/// Current credit records whose serial is `serial` as published and names no unit range.
+pub(crate) async fn with_unranged_serial(
+    store: &SqlStore,
+    serial: &str,
+    limit: u32,
+) -> StoreResult<Vec<CreditRecord>> {
+    let mut q = Select::default();
+    let serial = q.arg(serial);
+    let limit = q.arg(i64::from(limit));
+    let columns = credit_select("c", false);
+    q.text = format!(
+        "SELECT {columns} FROM credits c WHERE c.serial = {serial} AND c.namespace IS NULL \
+         ORDER BY c.registry, c.record_key LIMIT {limit}"
+    );
+    Ok(store.credit_rows(&q.text, q.args).await?.1)
+}
+
 pub(crate) async fn overlapping(
     store: &SqlStore,
     namespace: &str,

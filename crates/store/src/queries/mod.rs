@@ -273,6 +273,18 @@ impl QueryStore for SqlStore {
         credits::overlapping(self, namespace, start, end, limit).await
     }
 
+    async fn credits_with_unranged_serial(
+        &self,
+        serial: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<CreditRecord>> {
+        credits::with_unranged_serial(self, serial, limit).await
+    }
+
+    async fn namespaces_with_prefix(&self, prefix: &str) -> StoreResult<Vec<String>> {
+        credits::namespaces_with_prefix(self, prefix).await
+    }
+
     async fn projects_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Project>> {
         projects::by_ids(self, ids).await
     }

@@ -88,6 +88,8 @@ pub(crate) async fn statistics(
             Some(TransactionType::Issuance) => stat.issued += quantity,
             Some(TransactionType::Retirement) => stat.retired += quantity,
             Some(TransactionType::Cancellation) => stat.cancelled += quantity,
+            Some(TransactionType::Buffer) => stat.buffer += quantity,
+            Some(TransactionType::Conversion) => stat.converted += quantity,
             _ => {}
         }
         Ok(())
@@ -115,6 +117,8 @@ pub(crate) async fn statistics(
             issued: row.issued.normalize(),
             retired: row.retired.normalize(),
             cancelled: row.cancelled.normalize(),
+            buffer: row.buffer.normalize(),
+            converted: row.converted.normalize(),
             ..row
         })
         .collect())

@@ -152,6 +152,13 @@ impl Writer {
             Writer::Postgres(w) => w.load(mode).await,
         }
     }
+
+    pub(crate) async fn writable(&self) -> StoreResult<bool> {
+        match self {
+            Writer::Sqlite(w) => w.writable().await,
+            Writer::Postgres(w) => w.writable().await,
+        }
+    }
 }
 
 impl SqlStore {

@@ -61,6 +61,16 @@ pub(crate) struct PgWriter {
 }
 
 impl PgWriter {
+    /// Whether the server takes writes: not a standby, and transactions not read-only.
+    pub(crate) async fn writable(&self) -> StoreResult<bool> {
+        let read_only: bool = sqlx::query_scalar(
+            "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(!read_only)
+    }
+
     pub(crate) fn new(pool: PgPool, terms: Arc<Terms>) -> Self {
         Self {
             pool,

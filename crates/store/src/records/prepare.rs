@@ -2,7 +2,6 @@
 //! hashes, the project id, the provenance split.
 
 use carbonmesh_model::{CreditRecord, Project, RejectedRecord};
-use chrono::Utc;
 
 use crate::Stamped;
 use crate::StoreResult;
@@ -62,7 +61,9 @@ fn rejected<T: serde::Serialize>(
         reason: error.to_string(),
         raw: serde_json::to_string(record)?,
         run_id: provenance.run_id,
-        rejected_at: Utc::now(),
+        rejected_at: provenance.fetched_at,
+        last_seen_at: provenance.fetched_at,
+        seen_count: 1,
     })
 }
 

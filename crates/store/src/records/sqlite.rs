@@ -76,6 +76,33 @@ impl SqliteWriter {
         })
     }
 
+    /// Whether the file takes writes: the write lock taken and let go at once. A load under
+    /// way, here or in another process, shows that it does.
+    pub(crate) async fn writable(&self) -> StoreResult<bool> {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let Ok(conn) = conn.try_lock() else {
+                return Ok(true);
+            };
+            match conn.conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK") {
+                Ok(()) => Ok(true),
+                Err(rusqlite::Error::SqliteFailure(e, _)) => match e.code {
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                        Ok(true)
+                    }
+                    rusqlite::ErrorCode::ReadOnly
+                    | rusqlite::ErrorCode::CannotOpen
+                    | rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::SystemIoFailure => Ok(false),
+                    _ => Err(rusqlite::Error::SqliteFailure(e, None).into()),
+                },
+                Err(other) => Err(other.into()),
+            }
+        })
+        .await
+        .map_err(|_| StoreError::WriterStopped)?
+    }
+
     /// Starts a load on the writer thread.
     pub(crate) async fn load(&self, mode: LoadMode) -> StoreResult<Box<dyn BulkLoad>> {
         // Hold the sqlx writer's one connection for the load: this process's other writes

@@ -369,6 +369,7 @@ fn credits(projects: &[Project], n: usize) -> Vec<CreditRecord> {
         TransactionType::Retirement,
         TransactionType::Cancellation,
         TransactionType::Buffer,
+        TransactionType::Conversion,
     ];
     (0..n)
         .map(|i| {
@@ -925,6 +926,8 @@ pub async fn statistics_sum_exactly(store: Arc<dyn Store>) {
                     TransactionType::Issuance => row.issued += c.quantity,
                     TransactionType::Retirement => row.retired += c.quantity,
                     TransactionType::Cancellation => row.cancelled += c.quantity,
+                    TransactionType::Buffer => row.buffer += c.quantity,
+                    TransactionType::Conversion => row.converted += c.quantity,
                     _ => {}
                 }
             }
@@ -1422,6 +1425,8 @@ pub async fn registry_counts_and_rejected_pages(store: Arc<dyn Store>) {
             raw: format!("raw {i}"),
             run_id: None,
             rejected_at: Utc::now(),
+            last_seen_at: Utc::now(),
+            seen_count: 1,
         })
         .collect();
     store.insert_rejected(&rejected).await.expect("rejected");
