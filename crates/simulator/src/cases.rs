@@ -265,6 +265,8 @@ impl Builder<'_> {
         let mut rng = RecordRng::new(self.seed, slot, Stream::Case, *used);
         let quantity = rng.between(40, 4_000);
         row.batch = ledger.layout.first_batch + slot;
+        // Counted down from 999, clear of the base blocks' numbers within their projects.
+        row.sequence = 999 - (*used - 1) % 499;
         row.start = ledger.layout.slot_start(slot);
         row.end = row.start + quantity - 1;
         row.quantity = quantity;

@@ -78,6 +78,9 @@ pub struct CreditRow {
     pub project: u64,
     /// Issuance batch number (Verra batch, GS/ACR/CAR batch).
     pub batch: u64,
+    /// The block's number among its project's issuances, 1 to 999 (the three-digit sequence
+    /// field of BioCarbon serials).
+    pub sequence: u64,
     /// Vintage period.
     pub vintage_start: NaiveDate,
     /// Vintage period end.
@@ -345,6 +348,7 @@ impl Ledger {
             state: UnitState::Issued,
             project,
             batch: self.layout.first_batch + b,
+            sequence: b / self.projects.max(1) % 999 + 1,
             vintage_start,
             vintage_end,
             issued_on,

@@ -142,7 +142,7 @@ pub fn serial(row: &CreditRow, project: &ProjectInfo) -> String {
             s,
             "BCR-{cc}-{}-14-{:03}-2-{}-{}-{:07}-{:07}",
             project.number,
-            row.batch,
+            row.sequence,
             yymm(row.vintage_start),
             yymm(row.vintage_end),
             row.start,
