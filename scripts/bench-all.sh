@@ -8,7 +8,7 @@
 # as for the tests), and the engines' own insert rate on the same rows; the import's write path
 # alone; the import of a Verra export beside offsets-db-data's pipeline on the same file
 # (with the ratio); webhook intake; matching, with the CAD Trust baseline query on
-# the same data; the GraphQL API under load. The benches' own variables shrink the sizes
+# the same data; the GraphQL API under load; the probes under expensive load. The benches' own variables shrink the sizes
 # (e.g. ROWS=100000 CARBONMESH_BENCH_RECORDS=50000 MATCH_BENCH_BLOCKS=1000000
 # LOAD_RECORDS=100000 LOAD_SECONDS=3 for a quick pass; the output then says so).
 # Figures vary with load: run it on a quiet machine. The output is written only when every
@@ -154,6 +154,14 @@ process on 127.0.0.1, clients as `reqwest` tasks sharing the 2 cores with the se
 answer's body is checked; a wrong answer fails the run.
 Targets: `project(id)` and `serialLookup` at least 3,000 requests/s with p99 at most 20 ms; a
 filtered `creditRecords(first: 100)` page with p99 at most 60 ms.
+EOF
+
+bench "Probes under expensive load" cargo bench -p carbonmesh-server --bench probes <<'EOF'
+30 concurrent `statistics` callers on a SQLite store of 300,000 credit records, while
+`/healthz` is asked every 10 ms and `/readyz` every 100 ms, all on loopback in one process
+sharing the 2 cores. The probes answer from the last database check, never queued behind the
+queries; expensive operations share 4 slots.
+Target: `/healthz` p99 at most 50 ms.
 EOF
 
 chmod 644 "$DRAFT"

@@ -17,6 +17,10 @@ pub mod code {
     pub const CONFLICT: &str = "CONFLICT";
     /// Too many requests for this key.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// Too many expensive operations (statistics, totals) are running on this instance.
+    pub const BUSY: &str = "BUSY";
+    /// An expensive operation ran past its time limit and was stopped.
+    pub const TIMEOUT: &str = "TIMEOUT";
     /// The query was refused before running: syntax, depth, complexity, batch size.
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     /// The request body is too large.

@@ -61,6 +61,12 @@ pub struct ApiConfig {
     pub rate_burst: u32,
     /// How often subscriptions poll the store, in milliseconds.
     pub subscription_poll_ms: u64,
+    /// Expensive operations (statistics, totals) running at once on this instance; more
+    /// wait for a slot.
+    pub max_expensive_queries: usize,
+    /// The longest an expensive operation may take, its wait for a slot included, in
+    /// milliseconds; past it the caller gets `BUSY` (no slot) or `TIMEOUT`.
+    pub expensive_query_ms: u64,
 }
 
 impl Default for ApiConfig {
@@ -78,6 +84,8 @@ impl Default for ApiConfig {
             rate_per_second: 50,
             rate_burst: 100,
             subscription_poll_ms: 500,
+            max_expensive_queries: 4,
+            expensive_query_ms: 10_000,
         }
     }
 }
@@ -92,6 +100,10 @@ pub fn schema(
         .data(store)
         .data(PollInterval(Duration::from_millis(
             config.subscription_poll_ms.max(50),
+        )))
+        .data(Arc::new(crate::budget::Expensive::new(
+            config.max_expensive_queries,
+            Duration::from_millis(config.expensive_query_ms.max(1)),
         )))
         .extension(AliasLimit(config.max_aliases))
         .limit_depth(config.max_depth)

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod budget;
 pub mod error;
 pub mod http;
 pub mod keys;

@@ -19,6 +19,7 @@ use carbonmesh_store::{
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::auth::Actor;
+use crate::budget::expensive;
 use crate::error::{bad_input, code, coded, internal};
 use crate::types::{
     Alert, AlertStatus, ConnectorRun, CreditRecord, Project, RecordChange, Registry,
@@ -318,9 +319,12 @@ pub struct ProjectTotal(ProjectFilter);
 
 #[Object]
 impl ProjectTotal {
-    /// Projects matching the filter.
+    /// Projects matching the filter (an expensive operation: counted in a shared slot).
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        store(ctx).count_projects(&self.0).await.map_err(internal)
+        expensive(ctx, "totalCount", async {
+            store(ctx).count_projects(&self.0).await.map_err(internal)
+        })
+        .await
     }
 }
 
@@ -329,9 +333,13 @@ pub struct CreditTotal(CreditFilter);
 
 #[Object]
 impl CreditTotal {
-    /// Credit records matching the filter.
+    /// Credit records matching the filter (an expensive operation: counted in a shared
+    /// slot).
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        store(ctx).count_credits(&self.0).await.map_err(internal)
+        expensive(ctx, "totalCount", async {
+            store(ctx).count_credits(&self.0).await.map_err(internal)
+        })
+        .await
     }
 }
 
@@ -340,9 +348,12 @@ pub struct AlertTotal(AlertFilter);
 
 #[Object]
 impl AlertTotal {
-    /// Alerts matching the filter.
+    /// Alerts matching the filter (an expensive operation: counted in a shared slot).
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        store(ctx).count_alerts(&self.0).await.map_err(internal)
+        expensive(ctx, "totalCount", async {
+            store(ctx).count_alerts(&self.0).await.map_err(internal)
+        })
+        .await
     }
 }
 
@@ -597,7 +608,9 @@ impl Query {
     }
 
     /// Issued, retired and cancelled units by registry, vintage, country and category, of
-    /// the credit records matching `filter`.
+    /// the credit records matching `filter`. An expensive operation: it runs in one of the
+    /// instance's few slots for them, within their time limit.
+    #[graphql(complexity = "2000 + child_complexity")]
     async fn statistics(
         &self,
         ctx: &Context<'_>,
@@ -628,12 +641,16 @@ impl Query {
                     })
             }
         };
-        let (by_registry, by_vintage, by_country, by_category) = tokio::try_join!(
-            rows(StatsGroup::Registry),
-            rows(StatsGroup::Vintage),
-            rows(StatsGroup::Country),
-            rows(StatsGroup::Category)
-        )?;
+        let (by_registry, by_vintage, by_country, by_category) =
+            expensive(ctx, "statistics", async {
+                tokio::try_join!(
+                    rows(StatsGroup::Registry),
+                    rows(StatsGroup::Vintage),
+                    rows(StatsGroup::Country),
+                    rows(StatsGroup::Category)
+                )
+            })
+            .await?;
         Ok(Statistics {
             by_registry,
             by_vintage,

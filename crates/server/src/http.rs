@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use carbonmesh_store::Store;
 use serde_json::{Value, json};
 
+use crate::health::{self, Health};
 use crate::metrics::{self, Metrics};
 
 /// Shared state of the HTTP handlers.
@@ -19,12 +20,16 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The HTTP metrics `/metrics` serves; [`metrics::instrument`] records into them.
     pub metrics: Metrics,
+    /// The database's state as last checked, which the probes report.
+    pub health: Health,
 }
 
 impl AppState {
-    /// State over `store`, with empty metrics.
+    /// State over `store`, with empty metrics; starts checking the database in the
+    /// background.
     pub fn new(store: Arc<dyn Store>) -> AppState {
         AppState {
+            health: Health::start(store.clone()),
             store,
             metrics: Metrics::new(),
         }
@@ -42,48 +47,28 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Readiness: the database answers, takes writes, and every embedded migration is applied.
+/// Answered from a check asked for now, or the last one if that takes more than a moment.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let backend = state.store.backend().to_string();
-    let checked = async {
-        let pending = state.store.pending_migrations().await?;
-        Ok::<_, carbonmesh_store::StoreError>((pending, state.store.writable().await?))
-    };
-    match checked.await {
-        Ok((0, true)) => (
+    let snapshot = state.health.fresh().await;
+    let pending = snapshot
+        .as_ref()
+        .and_then(|s| s.result.as_ref().ok())
+        .map(|c| c.pending_migrations);
+    match health::not_ready(snapshot.as_deref()) {
+        None => (
             StatusCode::OK,
             Json(json!({ "status": "ready", "backend": backend, "pending_migrations": 0 })),
         ),
-        Ok((0, false)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({
-                "status": "not ready",
-                "backend": backend,
-                "pending_migrations": 0,
-                "reason": "the database does not take writes (read-only, full or a standby)",
-            })),
-        ),
-        Ok((pending, _)) => (
+        Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({
                 "status": "not ready",
                 "backend": backend,
                 "pending_migrations": pending,
-                "reason": format!(
-                    "{pending} database migration(s) not applied: run carbonmesh migrate"
-                ),
+                "reason": reason,
             })),
         ),
-        Err(error) => {
-            tracing::warn!(%error, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({
-                    "status": "not ready",
-                    "backend": backend,
-                    "reason": "database unreachable",
-                })),
-            )
-        }
     }
 }
 
@@ -93,24 +78,30 @@ async fn serve_metrics(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text)
 }
 
-/// Liveness and storage reachability in one cheap call.
+/// Liveness, with the database's reachability and counts as last checked: answered at once,
+/// whatever the database is busy with.
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.store.counts().await {
-        Ok(counts) => (
-            StatusCode::OK,
-            Json(json!({
-                "status": "ok",
-                "backend": state.store.backend().to_string(),
-                "projects": counts.projects,
-                "credit_records": counts.credits,
-            })),
-        ),
-        Err(error) => {
-            tracing::warn!(%error, "health check failed");
-            (
+    let backend = state.store.backend().to_string();
+    match state.health.last() {
+        Some(snapshot) => match &snapshot.result {
+            Ok(checked) => (
+                StatusCode::OK,
+                Json(json!({
+                    "status": "ok",
+                    "backend": backend,
+                    "projects": checked.projects,
+                    "credit_records": checked.credits,
+                    "checked_seconds_ago": snapshot.at.elapsed().as_secs(),
+                })),
+            ),
+            Err(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({ "status": "unavailable", "error": "database unreachable" })),
-            )
-        }
+            ),
+        },
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "starting", "backend": backend })),
+        ),
     }
 }

@@ -8,6 +8,7 @@ pub mod connectors;
 pub mod demo;
 pub mod export;
 pub mod graphql;
+pub mod health;
 pub mod http;
 pub mod keys;
 pub mod metrics;

@@ -55,6 +55,13 @@ const IDLE: Duration = Duration::from_secs(2);
 /// Read connections open at once.
 const READERS: usize = 4;
 
+/// The longest one read statement may run before SQLite interrupts it: a runaway query must
+/// not hold a reader for good. (Writes and migrations are not limited.)
+pub(crate) const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Virtual machine steps between two looks at the clock while a statement runs.
+const PROGRESS_STEPS: std::os::raw::c_int = 100_000;
+
 /// Prepared statements each read connection keeps.
 const READER_STATEMENTS: usize = 64;
 
@@ -183,7 +190,13 @@ impl Readers {
                 Some(conn) => conn,
                 None => readers.open()?,
             };
+            let deadline = std::time::Instant::now() + STATEMENT_TIMEOUT;
+            conn.progress_handler(
+                PROGRESS_STEPS,
+                Some(move || std::time::Instant::now() > deadline),
+            );
             let rows = query(&conn, &sql, &args);
+            conn.progress_handler(PROGRESS_STEPS, None::<fn() -> bool>);
             Ok::<_, StoreError>((conn, rows))
         })
         .await
