@@ -8,7 +8,8 @@
 # as for the tests), and the engines' own insert rate on the same rows; the import's write path
 # alone; the import of a Verra export beside offsets-db-data's pipeline on the same file
 # (with the ratio); webhook intake; matching, with the CAD Trust baseline query on
-# the same data; the GraphQL API under load; the probes under expensive load. The benches' own variables shrink the sizes
+# the same data; the GraphQL API under load; the probes under expensive load. The benches'
+# own variables shrink the sizes
 # (e.g. ROWS=100000 CARBONMESH_BENCH_RECORDS=50000 MATCH_BENCH_BLOCKS=1000000
 # LOAD_RECORDS=100000 LOAD_SECONDS=3 for a quick pass; the output then says so).
 # Figures vary with load: run it on a quiet machine. The output is written only when every

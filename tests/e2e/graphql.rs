@@ -912,3 +912,85 @@ async fn every_stored_serial_is_found_by_serial_lookup() {
     assert_eq!(code, "BAD_USER_INPUT", "{message}");
     assert!(message.contains("cannot read"), "{message}");
 }
+
+/// A revoked key's subscription ends within a second; guessing tokens from one address is
+/// slowed down with `429` and `Retry-After`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_ends_subscriptions_and_failed_logins_are_limited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("keys.db");
+    let db = db.to_str().expect("UTF-8 path");
+    let config = dir.path().join("carbonmesh.toml");
+    std::fs::write(
+        &config,
+        format!("[database]\nurl = \"{db}\"\n\n[api]\nsubscription_poll_ms = 100\n"),
+    )
+    .expect("write config");
+    cli(dir.path(), &config, &["migrate"]);
+    let out = cli(
+        dir.path(),
+        &config,
+        &["keys", "create", "--name", "watcher", "--role", "observer"],
+    );
+    let token = out
+        .split_whitespace()
+        .find(|w| w.starts_with("cm_"))
+        .expect("token")
+        .to_owned();
+    let id = out
+        .strip_prefix("created API key ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the key's id")
+        .to_owned();
+    let server = Server::start_with_config(dir.path(), &config)
+        .await
+        .expect("serve");
+    let mut socket = subscribe(
+        &server.base_url,
+        Some(&token),
+        "subscription { alertRaised { id } }",
+    )
+    .await;
+    // Revoked while the subscription is open.
+    cli(dir.path(), &config, &["keys", "revoke", &id]);
+    let revoked = Instant::now();
+    let ended = next_message(&mut socket).await;
+    let waited = revoked.elapsed();
+    assert!(
+        ended["type"] == "error"
+            || ended["payload"]["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("revoked")),
+        "{ended:#}"
+    );
+    assert!(waited < Duration::from_secs(1), "ended after {waited:?}");
+
+    // Ten wrong tokens are mistakes; the eleventh is told to wait.
+    let api = Api {
+        base: server.base_url.clone(),
+        http: reqwest::Client::new(),
+    };
+    let wrong = format!("cm_{}", "x".repeat(token.len() - 3));
+    for _ in 0..10 {
+        let (status, _) = api
+            .post(Some(&wrong), &json!({ "query": "{ viewer { name } }" }))
+            .await;
+        assert_eq!(status, 401);
+    }
+    let response = api
+        .http
+        .post(format!("{}/graphql", server.base_url))
+        .bearer_auth(&wrong)
+        .json(&json!({ "query": "{ viewer { name } }" }))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(response.status().as_u16(), 429);
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=6).contains(&retry_after), "{retry_after}");
+}

@@ -1,12 +1,15 @@
 //! Who is calling: an API key from `Authorization: Bearer <token>` (or `X-Api-Key`), or an
 //! anonymous observer when the configuration allows it; and each caller's request budget.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::HeaderMap;
 use carbonmesh_model::ApiRole;
 use carbonmesh_store::Store;
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// The caller of one request.
@@ -93,12 +96,52 @@ impl RateLimits {
         }
     }
 
-    /// Whether `actor` may make `operations` more requests now (a batch counts each).
-    pub fn allow(&self, actor: &Actor, operations: NonZeroU32) -> bool {
+    /// Whether `actor` may make `operations` more requests now (a batch counts each); when
+    /// not, how long until it may.
+    pub fn allow(&self, actor: &Actor, operations: NonZeroU32) -> Result<(), Duration> {
         let key = actor
             .key_id
             .clone()
             .unwrap_or_else(|| "anonymous".to_owned());
-        matches!(self.limiter.check_key_n(&key, operations), Ok(Ok(())))
+        match self.limiter.check_key_n(&key, operations) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => Err(not_until.wait_time_from(DefaultClock::default().now())),
+            // More operations at once than the burst ever allows.
+            Err(_) => Err(Duration::from_secs(1)),
+        }
+    }
+}
+
+/// Failed authentications per client address: a few in a row are mistakes, many are someone
+/// guessing tokens, who is then told to wait.
+#[derive(Clone)]
+pub struct AuthFailures {
+    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl AuthFailures {
+    /// 10 failures at once, then one every 6 seconds, per address.
+    pub fn new() -> AuthFailures {
+        AuthFailures {
+            limiter: Arc::new(RateLimiter::keyed(
+                Quota::per_minute(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN))
+                    .allow_burst(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN)),
+            )),
+        }
+    }
+
+    /// Counts a failed authentication from `address`; when it is one too many, how long the
+    /// address must wait.
+    pub fn failed(&self, address: IpAddr) -> Option<Duration> {
+        match self.limiter.check_key(&address) {
+            Ok(()) => None,
+            Err(not_until) => Some(not_until.wait_time_from(DefaultClock::default().now())),
+        }
+    }
+}
+
+impl Default for AuthFailures {
+    fn default() -> Self {
+        Self::new()
     }
 }

@@ -5,6 +5,7 @@
 //! the batch size and the caller's rate budget before parsing, aliases while parsing, depth
 //! and complexity at validation, page sizes before a resolver queries.
 
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection,
 use async_graphql::{BatchRequest, BatchResponse, Data, ServerError, ServerResult, Variables};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Body;
-use axum::extract::{RawQuery, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, RawQuery, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -134,6 +135,7 @@ struct Api {
     uses: Arc<crate::keys::KeyUses>,
     config: Arc<ApiConfig>,
     limits: RateLimits,
+    failures: crate::auth::AuthFailures,
 }
 
 /// The GraphQL routes, ready to merge into the server's router.
@@ -149,6 +151,7 @@ pub fn router(schema: ApiSchema, store: Arc<dyn Store>, config: ApiConfig) -> Ro
         uses: Arc::default(),
         config: Arc::new(config),
         limits,
+        failures: crate::auth::AuthFailures::new(),
     };
     let mut router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -157,6 +160,26 @@ pub fn router(schema: ApiSchema, store: Arc<dyn Store>, config: ApiConfig) -> Ro
         router = router.route("/graphiql", get(graphiql_page));
     }
     router.with_state(api)
+}
+
+/// A refusal to come back after `wait` (429), with `Retry-After` in whole seconds.
+fn refuse_for(wait: std::time::Duration, message: &str) -> Response {
+    let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, code::RATE_LIMITED, message);
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        HeaderValue::from(seconds.max(1)),
+    );
+    response
+}
+
+/// The client's address, when the server records it (`into_make_service_with_connect_info`).
+type Client = Option<axum::Extension<ConnectInfo<SocketAddr>>>;
+
+fn address(client: &Client) -> Option<IpAddr> {
+    client
+        .as_ref()
+        .map(|axum::Extension(ConnectInfo(a))| a.ip())
 }
 
 /// A refusal before execution, in GraphQL's response shape.
@@ -175,7 +198,7 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
     response
 }
 
-async fn caller(api: &Api, headers: &HeaderMap) -> Result<Actor, Response> {
+async fn caller(api: &Api, headers: &HeaderMap, from: Option<IpAddr>) -> Result<Actor, Response> {
     crate::auth::actor(
         api.store.as_ref(),
         &api.uses,
@@ -184,11 +207,17 @@ async fn caller(api: &Api, headers: &HeaderMap) -> Result<Actor, Response> {
     )
     .await
     .map_err(|e| match e {
-        AuthError::InvalidKey => refuse(
-            StatusCode::UNAUTHORIZED,
-            code::UNAUTHENTICATED,
-            "unknown or revoked API key",
-        ),
+        AuthError::InvalidKey => match from.and_then(|ip| api.failures.failed(ip)) {
+            Some(wait) => refuse_for(
+                wait,
+                "too many failed authentications from this address; wait before trying again",
+            ),
+            None => refuse(
+                StatusCode::UNAUTHORIZED,
+                code::UNAUTHENTICATED,
+                "unknown or revoked API key",
+            ),
+        },
         AuthError::Store(error) => {
             tracing::error!(%error, "API key lookup failed");
             refuse(
@@ -242,12 +271,8 @@ async fn execute(api: &Api, actor: &Actor, batch: BatchRequest) -> Response {
         );
     }
     let n = NonZeroU32::new(operations as u32).unwrap_or(NonZeroU32::MIN);
-    if !api.limits.allow(actor, n) {
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            code::RATE_LIMITED,
-            "rate limit exceeded for this API key; slow down",
-        );
+    if let Err(wait) = api.limits.allow(actor, n) {
+        return refuse_for(wait, "rate limit exceeded for this API key; slow down");
     }
     let with_data = |mut r: async_graphql::Request| {
         r.data = request_data(&api.store, actor);
@@ -300,7 +325,12 @@ fn with_codes(mut response: async_graphql::Response) -> async_graphql::Response 
     response
 }
 
-async fn graphql_post(State(api): State<Api>, headers: HeaderMap, body: Body) -> Response {
+async fn graphql_post(
+    State(api): State<Api>,
+    client: Client,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let limit = api.config.max_body_bytes;
     let too_large = || {
         refuse(
@@ -322,7 +352,7 @@ async fn graphql_post(State(api): State<Api>, headers: HeaderMap, body: Body) ->
         Ok(b) => b,
         Err(_) => return too_large(),
     };
-    let actor = match caller(&api, &headers).await {
+    let actor = match caller(&api, &headers, address(&client)).await {
         Ok(a) => a,
         Err(response) => return response,
     };
@@ -341,10 +371,11 @@ async fn graphql_post(State(api): State<Api>, headers: HeaderMap, body: Body) ->
 
 async fn graphql_get(
     State(api): State<Api>,
+    client: Client,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let actor = match caller(&api, &headers).await {
+    let actor = match caller(&api, &headers, address(&client)).await {
         Ok(a) => a,
         Err(response) => return response,
     };
@@ -386,12 +417,13 @@ async fn graphiql_page() -> Html<String> {
 
 async fn graphql_ws(
     State(api): State<Api>,
+    client: Client,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     // A key may come with the upgrade request or in the connection_init payload.
-    let from_headers = match caller(&api, &headers).await {
+    let from_headers = match caller(&api, &headers, address(&client)).await {
         Ok(a) => a,
         Err(response) => return response,
     };

@@ -11,7 +11,7 @@ use carbonmesh_store::Store;
 use chrono::Utc;
 use futures::Stream;
 
-use crate::error::internal;
+use crate::error::{code, coded, internal};
 use crate::query::require;
 use crate::types::{Alert, RecordChange};
 
@@ -25,26 +25,55 @@ const BATCH: u32 = 200;
 /// The subscription root.
 pub struct Subscription;
 
-fn setup(ctx: &Context<'_>) -> Result<(Arc<dyn Store>, Duration)> {
-    require(ctx, ApiRole::Observer)?;
+/// What a subscription polls with: the store, how often, and the key it was opened with.
+struct Poll {
+    store: Arc<dyn Store>,
+    every: Duration,
+    key_id: Option<String>,
+}
+
+impl Poll {
+    /// Ends the subscription once its key is revoked (or deleted): checked at every poll, so
+    /// within one poll interval.
+    async fn key_still_valid(&self) -> Result<()> {
+        let Some(id) = &self.key_id else {
+            return Ok(());
+        };
+        match self.store.api_key(id).await.map_err(internal)? {
+            Some(key) if key.revoked_at.is_none() => Ok(()),
+            _ => Err(coded(
+                code::UNAUTHENTICATED,
+                "the API key of this subscription was revoked; the subscription has ended",
+            )),
+        }
+    }
+}
+
+fn setup(ctx: &Context<'_>) -> Result<Poll> {
+    let actor = require(ctx, ApiRole::Observer)?;
     let store = ctx.data_unchecked::<Arc<dyn Store>>().clone();
     let every = ctx
         .data_opt::<PollInterval>()
         .map_or(Duration::from_millis(500), |p| p.0);
-    Ok((store, every))
+    Ok(Poll {
+        store,
+        every,
+        key_id: actor.key_id.clone(),
+    })
 }
 
 /// Alert history entries written after the subscription started, each with its alert.
 fn alert_events(
-    store: Arc<dyn Store>,
-    every: Duration,
+    poll: Poll,
     wanted: impl Fn(&carbonmesh_model::AlertEvent) -> bool + Send + 'static,
 ) -> impl Stream<Item = Result<Alert>> {
     async_stream::try_stream! {
+        let store = poll.store.clone();
         let mut position = store.alert_event_position().await.map_err(internal)?;
-        let mut tick = tokio::time::interval(every);
+        let mut tick = tokio::time::interval(poll.every);
         loop {
             tick.tick().await;
+            poll.key_still_valid().await?;
             loop {
                 let events = store.alert_events_after(position, BATCH).await.map_err(internal)?;
                 let full = events.len() == BATCH as usize;
@@ -71,8 +100,8 @@ fn alert_events(
 impl Subscription {
     /// Alerts the matcher raises (or reopens because their evidence came back).
     async fn alert_raised(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Result<Alert>>> {
-        let (store, every) = setup(ctx)?;
-        Ok(alert_events(store, every, |e| {
+        let poll = setup(ctx)?;
+        Ok(alert_events(poll, |e| {
             e.to_status == Some(AlertStatus::New)
         }))
     }
@@ -84,8 +113,8 @@ impl Subscription {
         ctx: &Context<'_>,
         id: Option<String>,
     ) -> Result<impl Stream<Item = Result<Alert>>> {
-        let (store, every) = setup(ctx)?;
-        Ok(alert_events(store, every, move |e| {
+        let poll = setup(ctx)?;
+        Ok(alert_events(poll, move |e| {
             id.as_deref().is_none_or(|id| e.alert_id == id)
         }))
     }
@@ -96,7 +125,7 @@ impl Subscription {
         ctx: &Context<'_>,
         registry: Option<String>,
     ) -> Result<impl Stream<Item = Result<RecordChange>>> {
-        let (store, every) = setup(ctx)?;
+        let poll = setup(ctx)?;
         let registry = match registry {
             None => None,
             Some(r) => Some(
@@ -107,11 +136,12 @@ impl Subscription {
         let since = Utc::now();
         Ok(async_stream::try_stream! {
             let mut after: Option<String> = None;
-            let mut tick = tokio::time::interval(every);
+            let mut tick = tokio::time::interval(poll.every);
             loop {
                 tick.tick().await;
+                poll.key_still_valid().await?;
                 loop {
-                    let page = store
+                    let page = poll.store
                         .changes(since, registry, after.as_deref(), BATCH)
                         .await
                         .map_err(internal)?;

@@ -128,8 +128,22 @@ async fn each_key_has_its_own_request_budget() {
         let (status, _) = post(&served.url, Some(&a), query).await;
         assert_eq!(status, 200);
     }
-    let (status, body) = post(&served.url, Some(&a), query).await;
-    assert_eq!(status, 429);
+    let response = reqwest::Client::new()
+        .post(&served.url)
+        .bearer_auth(&a)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(response.status().as_u16(), 429);
+    // When to come back: the next request's slot, in whole seconds (1 a second here).
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    assert_eq!(retry_after, Some(1));
+    let body: Value = response.json().await.expect("JSON");
     assert_eq!(code(&body), "RATE_LIMITED");
     // Another key is not slowed down by the first.
     let (status, body) = post(&served.url, Some(&b), query).await;

@@ -447,10 +447,14 @@ async fn serve(
         ));
     // Last, so that every route above is counted.
     let app = carbonmesh_server::metrics::instrument(app, metrics);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    // The client's address is kept for the limit on failed authentications.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
     // Stop polling; a poll under way runs to its end first.
     let _ = stop.send(true);
     for poller in pollers {

@@ -68,6 +68,12 @@ impl KeyStore for SqlStore {
         row.as_ref().map(key_from_row).transpose()
     }
 
+    async fn api_key(&self, id: &str) -> StoreResult<Option<ApiKey>> {
+        let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1");
+        let row = self.db.fetch_optional(&sql, vec![id.into()]).await?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>> {
         let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id");
         let rows = self.db.fetch(&sql, Vec::new()).await?;

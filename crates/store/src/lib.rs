@@ -334,6 +334,9 @@ pub trait KeyStore: Send + Sync {
     /// key whose `revoked_at` is set.
     async fn api_key_by_hash(&self, sha256_hex: &str) -> StoreResult<Option<ApiKey>>;
 
+    /// The API key `id`, revoked or not.
+    async fn api_key(&self, id: &str) -> StoreResult<Option<ApiKey>>;
+
     /// Every API key, revoked ones included, by creation time then id.
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
 
