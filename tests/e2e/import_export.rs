@@ -436,3 +436,45 @@ fn an_import_that_rejects_most_rows_says_so_and_exits_2() {
     assert_eq!(rejected.lines().count(), 2, "{rejected}");
     assert!(rejected.contains("\"seen_count\":2"), "{rejected}");
 }
+
+#[test]
+fn a_stray_quote_costs_only_its_own_row_and_keeps_its_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("vcus.csv");
+    let header = "Issuance Date,Sustainable Development Goals,Vintage Start,Vintage End,ID,Name,Country/Area,Project Type,Methodology,Total Vintage Quantity,Quantity Issued,Serial Number,Additional Certifications,Retirement/Cancellation Date,Retirement Beneficiary,Retirement Reason,Retirement Details";
+    let row = |name: &str, serial: u64| {
+        format!(
+            "2026-04-03,,2020-01-01,2020-12-31,1340,{name},Ethiopia,AFOLU,VM0015,\"1,000\",1,19385-{serial}-{serial}-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1,,,,,"
+        )
+    };
+    let text = [
+        header.to_owned(),
+        row("Bale Mountains", 941467007),
+        // An opening quote that is never closed on its line.
+        row("\"Bale Mountains", 941467008),
+        row("Bale Mountains", 941467009),
+        row("Bale \"Mountains\" REDD", 941467010),
+    ]
+    .join("\n")
+        + "\n";
+    std::fs::write(&file, text).expect("write");
+    let out = run(carbonmesh(dir.path())
+        .args(["import", "--registry", "verra"])
+        .arg(&file));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = summary(&String::from_utf8_lossy(&out.stdout));
+    let [_, new, _, _, rejected] = lines[0].1;
+    assert_eq!((new, rejected), (3, 1), "{lines:?}");
+    let kept =
+        run(carbonmesh(dir.path()).args(["export", "--what", "rejected", "--format", "jsonl"]));
+    let kept = String::from_utf8_lossy(&kept.stdout);
+    assert_eq!(kept.lines().count(), 1, "{kept}");
+    assert!(
+        kept.contains("941467008"),
+        "the broken row's text is kept: {kept}"
+    );
+}

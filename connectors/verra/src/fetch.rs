@@ -175,9 +175,10 @@ pub fn csv_pages<R: std::io::Read>(
                     feed,
                     source: source.to_owned(),
                     line: e.line,
+                    // The row as it was: its text in one field.
                     body: RawBody::Csv {
                         headers: headers.clone(),
-                        fields: Vec::new(),
+                        fields: vec![e.raw],
                     },
                 },
                 Rejection::record(e.problem.to_string()),

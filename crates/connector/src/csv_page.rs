@@ -60,7 +60,7 @@ pub fn csv_page<S: std::fmt::Display>(
             Err(error) => {
                 last_failed = true;
                 page.unreadable
-                    .push(unreadable(feed, source, bytes, &headers, &error));
+                    .push(unreadable(feed, source, &headers, &error));
             }
         }
     }
@@ -76,19 +76,14 @@ pub fn csv_page<S: std::fmt::Display>(
     Ok(page)
 }
 
-/// The unreadable row kept as its physical line, so a reviewer sees exactly what was there.
+/// The unreadable row kept as its text, so a reviewer sees exactly what was there.
 fn unreadable(
     feed: Feed,
     source: &str,
-    bytes: &[u8],
     headers: &Arc<HeaderMap>,
     error: &RowError,
 ) -> (RawRecord, Rejection) {
-    let text = String::from_utf8_lossy(bytes)
-        .lines()
-        .nth(usize::try_from(error.line.saturating_sub(1)).unwrap_or(usize::MAX))
-        .unwrap_or_default()
-        .to_owned();
+    let text = error.raw.clone();
     let record = RawRecord {
         feed,
         source: source.to_owned(),

@@ -65,6 +65,16 @@ pub enum RowProblem {
     /// The CSV parser itself failed on the row.
     #[error("unreadable row: {0}")]
     Unreadable(String),
+    /// A field is longer than [`MAX_FIELD_BYTES`].
+    #[error("field {field} is {bytes} bytes long, more than the {limit} allowed")]
+    FieldTooLong {
+        /// 1-based position of the field.
+        field: usize,
+        /// Its length.
+        bytes: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The row runs past [`MAX_ROW_BYTES`] (usually a quote never closed).
     #[error(
         "the row runs past {limit} bytes (a quote that is never closed?); reading resumes at the next line"
@@ -83,6 +93,22 @@ pub struct RowError {
     pub line: u64,
     /// What is wrong.
     pub problem: RowProblem,
+    /// The row's text as read (invalid UTF-8 replaced, cut at [`MAX_RAW_KEPT`] bytes), so
+    /// that a rejected row is kept as it was.
+    pub raw: String,
+}
+
+/// The most of an unreadable row's text kept with its error.
+pub const MAX_RAW_KEPT: usize = 64 << 10;
+
+/// The longest field read; a row with a longer one is rejected with the reason.
+pub const MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// The text of a row's bytes, as [`RowError::raw`] keeps it.
+fn raw_text(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(MAX_RAW_KEPT)];
+    let text = String::from_utf8_lossy(cut);
+    text.trim_end_matches(['\r', '\n']).to_owned()
 }
 
 /// A file whose header row cannot be read.
@@ -232,11 +258,13 @@ impl<R: std::io::Read> CsvRows<R> {
                     consumed = end;
                 }
                 Err(e) => {
+                    let end = reader.position().byte() as usize;
+                    let from = (start.byte() as usize).min(end);
                     self.pending.push_back(Err(RowError {
                         line: self.line + start.line() - 1,
                         problem: RowProblem::Unreadable(e.to_string()),
+                        raw: raw_text(&self.buf[from..end.min(self.buf.len())]),
                     }));
-                    let end = reader.position().byte() as usize;
                     if end <= start.byte() as usize {
                         // A reader that cannot move forward would loop forever.
                         self.done = true;
@@ -261,6 +289,7 @@ impl<R: std::io::Read> CsvRows<R> {
             problem: RowProblem::TooLong {
                 limit: MAX_ROW_BYTES,
             },
+            raw: raw_text(&self.buf[..cut]),
         }));
         self.consume(cut);
     }
@@ -280,6 +309,22 @@ fn fit(
         repairs.push(Repair::Latin1);
     }
     let mut fields: Vec<String> = fields.into_iter().map(|(f, _)| f).collect();
+    if let Some((i, f)) = fields
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.len() > MAX_FIELD_BYTES)
+    {
+        pending.push_back(Err(RowError {
+            line,
+            problem: RowProblem::FieldTooLong {
+                field: i + 1,
+                bytes: f.len(),
+                limit: MAX_FIELD_BYTES,
+            },
+            raw: raw_text(raw),
+        }));
+        return;
+    }
     // A blank line inside the file is no row at all.
     if fields.len() == 1 && fields[0].is_empty() && expected > 1 {
         return;
@@ -317,12 +362,13 @@ fn fit(
         return;
     }
     if let Some(rows) = split_swallowed(headers, line, raw, &repairs) {
-        pending.extend(rows.into_iter().map(Ok));
+        pending.extend(rows);
         return;
     }
     pending.push_back(Err(RowError {
         line,
         problem: RowProblem::FieldCount { found, expected },
+        raw: raw_text(raw),
     }));
 }
 
@@ -350,42 +396,60 @@ fn fit_fields(
     None
 }
 
-/// A stray quote can make the parser swallow several physical lines into one record; when
-/// every one of those lines is a well-formed fully quoted row, read them separately.
+/// A row that swallowed the lines after it (a stray quote opened a field that a later line
+/// closed): each physical line is read as its own row, at the line boundary. Lines that fit the
+/// header are kept; the others are reported with their own text. `None` when the row is one
+/// line, or when no line of it fits (then it was one broken row, not several).
 fn split_swallowed(
     headers: &HeaderMap,
     line: u64,
     raw: &[u8],
     repairs: &[Repair],
-) -> Option<Vec<CsvRecord>> {
+) -> Option<Vec<Result<CsvRecord, RowError>>> {
     let text = String::from_utf8_lossy(raw);
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
     if lines.len() < 2 {
         return None;
     }
+    let expected = headers.len();
     let mut out = Vec::with_capacity(lines.len());
-    for (i, l) in text.lines().enumerate() {
-        if l.trim().is_empty() {
-            continue;
-        }
+    let mut kept = 0;
+    for (i, l) in lines {
         let mut r = repairs.to_vec();
         r.push(Repair::SplitSwallowedLines);
-        let mut fields = csv_line_fields(l).filter(|f| f.len() > 1)?;
-        let fixed = match fit_fields(headers, &mut fields, &mut r) {
-            Some(f) => f,
-            None => {
-                let mut resplit = resplit_all_quoted(l.as_bytes())?;
-                r.push(Repair::UnescapedQuotes);
-                fit_fields(headers, &mut resplit, &mut r)?
+        let fields = csv_line_fields(l).unwrap_or_default();
+        let found = fields.len();
+        let fixed = (found > 1)
+            .then(|| {
+                let mut fields = fields;
+                fit_fields(headers, &mut fields, &mut r).or_else(|| {
+                    let mut resplit = resplit_all_quoted(l.as_bytes())?;
+                    r.push(Repair::UnescapedQuotes);
+                    fit_fields(headers, &mut resplit, &mut r)
+                })
+            })
+            .flatten();
+        out.push(match fixed {
+            Some(fields) => {
+                kept += 1;
+                Ok(CsvRecord {
+                    line: line + i as u64,
+                    fields,
+                    repairs: r,
+                })
             }
-        };
-        out.push(CsvRecord {
-            line: line + i as u64,
-            fields: fixed,
-            repairs: r,
+            None => Err(RowError {
+                line: line + i as u64,
+                problem: RowProblem::FieldCount { found, expected },
+                raw: l.to_owned(),
+            }),
         });
     }
-    Some(out)
+    (kept > 0).then_some(out)
 }
 
 impl<R: std::io::Read> Iterator for CsvRows<R> {
@@ -402,6 +466,7 @@ impl<R: std::io::Read> Iterator for CsvRows<R> {
                 self.pending.push_back(Err(RowError {
                     line: self.line,
                     problem: RowProblem::Unreadable(e.to_string()),
+                    raw: String::new(),
                 }));
                 self.done = true;
                 break;
@@ -575,11 +640,49 @@ mod tests {
                 problem: RowProblem::FieldCount {
                     found: 4,
                     expected: 3
-                }
+                },
+                raw: "1,2,3,4".into(),
             })
         );
         assert_eq!(r[2].as_ref().expect("row").fields, vec!["5", "6", "7"]);
-        assert!(r[3].is_err());
+        assert_eq!(r[3].as_ref().map_err(|e| e.raw.as_str()), Err("only"));
+    }
+
+    #[test]
+    fn a_stray_quote_loses_only_its_own_row() {
+        // The quote opens a field that the next row's quote closes: two physical rows read
+        // as one. The good rows around it are kept; the broken one is kept as its text.
+        let r = rows("a,b,c\n1,\"x,3\n4,5,6\n7,8,\"9\"\n10,11,12\n");
+        let good: Vec<Vec<String>> = r
+            .iter()
+            .filter_map(|row| row.as_ref().ok().map(|x| x.fields.clone()))
+            .collect();
+        assert!(
+            good.contains(&vec!["4".into(), "5".into(), "6".into()]),
+            "{r:?}"
+        );
+        assert!(
+            good.contains(&vec!["10".into(), "11".into(), "12".into()]),
+            "{r:?}"
+        );
+        let bad: Vec<&RowError> = r.iter().filter_map(|row| row.as_ref().err()).collect();
+        assert_eq!(bad.len(), 1, "{r:?}");
+        assert_eq!((bad[0].line, bad[0].raw.as_str()), (2, "1,\"x,3"));
+    }
+
+    #[test]
+    fn a_field_over_the_cap_is_rejected_with_its_reason() {
+        let mut input = b"a,b\n".to_vec();
+        input.extend(std::iter::repeat_n(b'y', MAX_FIELD_BYTES + 1));
+        input.extend_from_slice(b",2\n3,4\n");
+        let rows: Vec<_> = read_csv(&input).expect("header").collect();
+        let error = rows[0].as_ref().expect_err("too long");
+        assert!(
+            matches!(error.problem, RowProblem::FieldTooLong { field: 1, .. }),
+            "{error}"
+        );
+        assert_eq!(error.raw.len(), MAX_RAW_KEPT);
+        assert_eq!(rows[1].as_ref().expect("next row").fields, vec!["3", "4"]);
     }
 
     #[test]
@@ -640,7 +743,8 @@ mod tests {
                 line: 2,
                 problem: RowProblem::TooLong {
                     limit: MAX_ROW_BYTES
-                }
+                },
+                raw: raw_text(&input[4..]),
             })
         );
         let last = rows.last().expect("rows").as_ref().expect("the next line");
