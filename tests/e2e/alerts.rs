@@ -191,11 +191,30 @@ fn a_reviewer_works_an_alert_from_the_command_line() {
         .expect("the ACR234/CAR1582 link");
     let id = link["id"].as_str().expect("id");
 
-    let step = |args: &[&str]| {
+    // Review steps are taken with a reviewer's API key, as through the API.
+    let token = |name: &str, role: &str| {
+        let out = succeed(
+            dir.path(),
+            &["keys", "create", "--name", name, "--role", role],
+        );
+        out.split_whitespace()
+            .find(|w| w.starts_with("cm_"))
+            .expect("a token")
+            .to_owned()
+    };
+    let ana = token("ana", "reviewer");
+    let olga = token("olga", "observer");
+    let step_as = |key: Option<&str>, args: &[&str]| {
         let mut all = vec!["alerts", "transition", id];
         all.extend_from_slice(args);
-        run(carbonmesh(dir.path()).args(&all))
+        let mut command = carbonmesh(dir.path());
+        command.args(&all);
+        if let Some(key) = key {
+            command.env("CARBONMESH_API_KEY", key);
+        }
+        run(&mut command)
     };
+    let step = |args: &[&str]| step_as(Some(&ana), args);
     // A step that must succeed; returns its output.
     let step_ok = |args: &[&str]| {
         let out = step(args);
@@ -206,32 +225,48 @@ fn a_reviewer_works_an_alert_from_the_command_line() {
         );
         out
     };
-    let out = step_ok(&["acknowledge", "--actor", "ana"]);
+    // No key, or an observer's, takes no step.
+    let out = step_as(None, &["acknowledge"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CARBONMESH_API_KEY"));
+    let out = step_as(Some(&olga), &["acknowledge"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("need a reviewer's key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nor does a name that is carbonmesh's own, or one taken.
+    let out =
+        run(carbonmesh(dir.path())
+            .args(["keys", "create", "--name", "matcher", "--role", "reviewer"]));
+    assert!(!out.status.success());
+    let out =
+        run(carbonmesh(dir.path()).args(["keys", "create", "--name", "ana", "--role", "reviewer"]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
+
+    let out = step_ok(&["acknowledge"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("{id}: new -> acknowledged")
     );
     // A step out of order fails with a reason, and changes nothing.
-    let out = step(&["escalate", "--actor", "ana"]);
+    let out = step(&["escalate"]);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("cannot be moved"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = step(&["dismiss", "--actor", "ana", "--note", "same farm"]);
+    let out = step(&["dismiss", "--note", "same farm"]);
     assert!(!out.status.success(), "a dismissal needs a reason code");
     step_ok(&[
         "comment",
-        "--actor",
-        "ana",
         "--note",
         "Digester moved from ACR to CAR in 2022.",
     ]);
     let out = step_ok(&[
         "dismiss",
-        "--actor",
-        "ana",
         "--reason",
         "sequential_transition_no_period_overlap",
         "--note",
@@ -249,18 +284,23 @@ fn a_reviewer_works_an_alert_from_the_command_line() {
         .skip(1)
         .collect();
     assert_eq!(history.len(), 4, "{shown}");
-    assert!(history[0].contains(" matcher - -> new raised"), "{shown}");
     assert!(
-        history[1].contains(" ana new -> acknowledged review"),
+        history[0].contains(" matcher via system - -> new raised"),
+        "{shown}"
+    );
+    // Each step names the key (its name and id) and the channel.
+    assert!(history[1].contains(" ana (key_"), "{shown}");
+    assert!(
+        history[1].contains(" via cli new -> acknowledged review"),
         "{shown}"
     );
     assert!(
-        history[2].contains(" ana - -> - comment Digester moved"),
+        history[2].contains(" via cli - -> - comment Digester moved"),
         "{shown}"
     );
     assert!(
         history[3].contains(
-            " ana acknowledged -> dismissed sequential_transition_no_period_overlap No vintage"
+            " via cli acknowledged -> dismissed sequential_transition_no_period_overlap No vintage"
         ),
         "{shown}"
     );
@@ -273,4 +313,88 @@ fn a_reviewer_works_an_alert_from_the_command_line() {
     let same = again.iter().find(|a| a["id"] == id).expect("still there");
     assert_eq!(same["status"], "dismissed");
     assert_eq!(same["assignee"], "ana");
+}
+
+/// The four-eyes rule on the command line: a critical alert is confirmed only when a second
+/// reviewer's key decides the same; one person with one key cannot pass as two.
+#[test]
+fn a_critical_alert_needs_two_reviewers_keys_on_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Two Verra issuances claiming units 941467400..=941467431 twice.
+    let export = "Issuance Date,Sustainable Development Goals,Vintage Start,Vintage End,ID,Name,Country/Area,Project Type,Methodology,Total Vintage Quantity,Quantity Issued,Serial Number,Additional Certifications,Retirement/Cancellation Date,Retirement Beneficiary,Retirement Reason,Retirement Details
+2026-04-03,,2020-01-01,2020-12-31,1340,Bale Mountains Eco-region REDD+ project,Ethiopia,Agriculture Forestry and Other Land Use,VM0015,\"1,454,054\",425,19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1,,,,,
+2026-04-05,,2020-01-01,2020-12-31,4471,Another Forest Project,Ethiopia,Agriculture Forestry and Other Land Use,VM0015,\"101\",101,19400-941467400-941467500-VCS-VCU-1507-VER-ET-14-4471-01012020-31122020-1,,,,,
+";
+    let file = dir.path().join("vcus.csv");
+    std::fs::write(&file, export).expect("write");
+    succeed(
+        dir.path(),
+        &[
+            "import",
+            "--registry",
+            "verra",
+            file.to_str().expect("UTF-8 path"),
+        ],
+    );
+    let alerts = alerts_jsonl(dir.path());
+    let critical = alerts
+        .iter()
+        .find(|a| a["kind"] == "serial_overlap_issuance")
+        .expect("the double issuance");
+    assert_eq!(critical["severity"], "critical");
+    let id = critical["id"].as_str().expect("id");
+    let token = |name: &str| {
+        succeed(
+            dir.path(),
+            &["keys", "create", "--name", name, "--role", "reviewer"],
+        )
+        .split_whitespace()
+        .find(|w| w.starts_with("cm_"))
+        .expect("a token")
+        .to_owned()
+    };
+    let (ana, ben) = (token("ana"), token("ben"));
+    let step = |key: &str, args: &[&str]| {
+        let mut all = vec!["alerts", "transition", id];
+        all.extend_from_slice(args);
+        run(carbonmesh(dir.path())
+            .env("CARBONMESH_API_KEY", key)
+            .args(&all))
+    };
+    let ok = |key: &str, args: &[&str]| {
+        let out = step(key, args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    ok(&ana, &["acknowledge"]);
+    let first = ok(&ana, &["confirm", "--note", "Same units in two issuances."]);
+    assert!(first.contains("awaiting a second reviewer"), "{first}");
+    // The state is visible, and filters find it.
+    let waiting = succeed(
+        dir.path(),
+        &["alerts", "list", "--status", "awaiting_second_review"],
+    );
+    assert!(waiting.starts_with(id), "{waiting}");
+    // The same key cannot be the second reviewer.
+    let again = step(&ana, &["confirm"]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("another reviewer"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    // The second reviewer sees what the first decided, then decides the same.
+    let shown = succeed(dir.path(), &["alerts", "show", id]);
+    assert!(
+        shown.contains(
+            "acknowledged -> awaiting_second_review confirmed (decided: confirmed) Same units"
+        ),
+        "{shown}"
+    );
+    let second = ok(&ben, &["confirm"]);
+    assert_eq!(second, format!("{id}: awaiting_second_review -> confirmed"));
 }

@@ -55,15 +55,46 @@ fn new_id() -> String {
     id
 }
 
+/// Names no key may take: carbonmesh's own actors in alert histories.
+pub const RESERVED_NAMES: [&str; 3] = ["matcher", "system", "anonymous"];
+
+/// Why a key could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// The name is taken (by a key, revoked or not, or by carbonmesh itself).
+    #[error("{0}")]
+    Name(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Creates and stores a key for `name` with `role`, recorded as created by `created_by`.
 /// Returns the key and its token: the token is not stored, so this is the only time it is
-/// known.
+/// known. Names are unique, revoked keys' included, since they name people in histories.
 pub async fn create(
     store: &dyn Store,
     name: &str,
     role: ApiRole,
     created_by: &str,
-) -> Result<(ApiKey, String), StoreError> {
+) -> Result<(ApiKey, String), CreateError> {
+    let name = name.trim();
+    if RESERVED_NAMES.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(CreateError::Name(format!(
+            "`{name}` is carbonmesh's own name in alert histories; choose another"
+        )));
+    }
+    if store
+        .api_keys()
+        .await?
+        .iter()
+        .any(|k| k.name.eq_ignore_ascii_case(name))
+    {
+        return Err(CreateError::Name(format!(
+            "a key named `{name}` exists already (names identify reviewers in alert \
+             histories); choose another"
+        )));
+    }
     let (token, sha) = generate();
     let key = ApiKey {
         id: new_id(),

@@ -27,7 +27,8 @@ pub enum ReviewOutcome {
     Moved,
     /// A history entry was added; the status did not change.
     Recorded,
-    /// A critical alert's dismissal was requested; another reviewer must dismiss it too.
+    /// A critical alert was confirmed or dismissed by a first reviewer; another reviewer's
+    /// key must decide the same for it to stand.
     AwaitingSecondReviewer,
 }
 
@@ -113,11 +114,19 @@ async fn step(
     note: Option<String>,
 ) -> Result<ReviewResult> {
     let actor = require(ctx, ApiRole::Reviewer)?;
+    let reviewer = review::Reviewer {
+        key_id: actor
+            .key_id
+            .clone()
+            .ok_or_else(|| coded(code::UNAUTHENTICATED, "review steps need an API key"))?,
+        name: actor.name.clone(),
+        channel: model::Channel::Api,
+    };
     let store = store(ctx);
     let outcome = review::act(
         store.as_ref(),
         &id,
-        &actor.name,
+        &reviewer,
         action,
         note,
         carbonmesh_matcher::now(),
@@ -126,7 +135,7 @@ async fn step(
     .map_err(|e| match e {
         e @ MatchError::UnknownAlert(_) => coded(code::NOT_FOUND, e.to_string()),
         MatchError::Incomplete(message) => bad_input(message),
-        e @ (MatchError::NotAllowed { .. } | MatchError::Raced) => {
+        e @ (MatchError::NotAllowed { .. } | MatchError::Raced | MatchError::SameReviewer(_)) => {
             coded(code::CONFLICT, e.to_string())
         }
         other => internal(other),
@@ -272,7 +281,10 @@ impl Mutation {
         }
         let (key, token) = crate::keys::create(store(ctx).as_ref(), &name, role, &actor.name)
             .await
-            .map_err(internal)?;
+            .map_err(|e| match e {
+                crate::keys::CreateError::Name(message) => coded(code::CONFLICT, message),
+                crate::keys::CreateError::Store(e) => internal(e),
+            })?;
         tracing::info!(key = %key.id, actor = %actor.name, "API key created");
         Ok(CreatedApiKey {
             key: ApiKey::from(&key),

@@ -315,6 +315,9 @@ pub enum AlertStatus {
     InReview,
     /// Sent to the registry's integrity team, compliance or legal.
     Escalated,
+    /// A reviewer confirmed or dismissed a critical alert; a second reviewer (another key)
+    /// must decide the same for it to stand.
+    AwaitingSecondReview,
     /// Double counting confirmed.
     Confirmed,
     /// A false positive.
@@ -400,8 +403,14 @@ impl AlertRecord {
 /// One step in an alert's history.
 #[derive(SimpleObject, Clone)]
 pub struct AlertEvent {
-    /// Who acted (a reviewer, an API key's name, or `matcher`).
+    /// Who acted: the API key's name, or `matcher`.
     pub actor: String,
+    /// The id of the API key that acted (null for carbonmesh itself).
+    pub actor_key: Option<String>,
+    /// How: `api`, `cli` or `system` (null for entries from before channels were kept).
+    pub channel: Option<String>,
+    /// For a decision that waits for a second reviewer: `CONFIRMED` or `DISMISSED`.
+    pub decision: Option<AlertStatus>,
     /// When.
     pub at: DateTime<Utc>,
     /// Status before, when the status changed.
@@ -418,6 +427,9 @@ impl From<&model::AlertEvent> for AlertEvent {
     fn from(e: &model::AlertEvent) -> Self {
         AlertEvent {
             actor: e.actor.clone(),
+            actor_key: e.actor_key.clone(),
+            channel: e.channel.map(|c| c.as_str().to_owned()),
+            decision: e.decision.map(AlertStatus::from),
             at: e.at,
             from_status: e.from_status.map(AlertStatus::from),
             to_status: e.to_status.map(AlertStatus::from),

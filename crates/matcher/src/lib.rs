@@ -38,6 +38,10 @@ pub enum MatchError {
     /// A review step lacks what it needs (a named reviewer, a note, a known reason).
     #[error("{0}")]
     Incomplete(String),
+    /// The four-eyes rule: the second decision on a critical alert must come from another
+    /// key than the first.
+    #[error("{0}")]
+    SameReviewer(String),
     /// Another reviewer moved the alert between reading and writing it.
     #[error("the alert changed meanwhile; try again")]
     Raced,

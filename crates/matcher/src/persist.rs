@@ -146,6 +146,9 @@ fn event(
         to_status: Some(to),
         reason: Some(reason.to_owned()),
         note: Some(note),
+        actor_key: None,
+        channel: Some(carbonmesh_model::Channel::System),
+        decision: None,
     }
 }
 

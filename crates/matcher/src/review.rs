@@ -1,9 +1,15 @@
 //! The review workflow: new → acknowledged → in review → escalated → confirmed or dismissed,
-//! reopening, assignment and comments. Every step is appended to the alert's history with who,
-//! when, from, to and why. Dismissing needs a reason code and a note; dismissing a critical
-//! alert needs a second reviewer, who approves a dismissal another reviewer requested.
+//! reopening, assignment and comments. Every step is appended to the alert's history with the
+//! API key that took it (id and name), the channel, when, from, to and why. Dismissing needs a
+//! reason code and a note.
+//!
+//! The four-eyes rule: a critical alert is confirmed or dismissed only by two distinct keys.
+//! The first decision moves it to `awaiting_second_review`, recording what was decided, why and
+//! the note. The same decision (and, for a dismissal, the same reason) from another key makes
+//! it stand; a different one is recorded as a disagreement and sends the alert back to review;
+//! the first key cannot decide twice.
 
-use carbonmesh_model::{AlertEvent, AlertStatus, Severity};
+use carbonmesh_model::{AlertEvent, AlertStatus, Channel, Severity};
 use carbonmesh_store::Store;
 use chrono::{DateTime, Utc};
 
@@ -19,8 +25,19 @@ pub const DISMISSAL_REASONS: [&str; 6] = [
     "policy_exempt",
 ];
 
-/// The history reason of a dismissal request awaiting a second reviewer.
-pub const DISMISSAL_REQUESTED: &str = "dismissal_requested";
+/// The history reason of a second reviewer's decision that differs from the first.
+pub const SECOND_REVIEW_DISAGREED: &str = "second_review_disagreed";
+
+/// Who takes a review step: an API key (its id and name) through a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reviewer {
+    /// The key's id.
+    pub key_id: String,
+    /// The key's name.
+    pub name: String,
+    /// API or command line.
+    pub channel: Channel,
+}
 
 /// A reviewer's action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,8 +78,8 @@ pub enum Outcome {
     },
     /// A history entry was added, the status did not change.
     Recorded,
-    /// A critical alert's dismissal was requested; a second reviewer must approve it by
-    /// dismissing it too.
+    /// A critical alert was confirmed or dismissed by a first reviewer; another must decide
+    /// the same.
     AwaitingSecondReviewer,
 }
 
@@ -81,11 +98,20 @@ fn target(action: &Action, from: AlertStatus) -> Result<Option<AlertStatus>, Mat
         Acknowledged => from == New,
         InReview => {
             matches!(from, Acknowledged)
-                || (*action == Action::Reopen && matches!(from, Confirmed | Dismissed | Resolved))
+                || (*action == Action::Reopen
+                    && matches!(
+                        from,
+                        Confirmed | Dismissed | Resolved | AwaitingSecondReview
+                    ))
         }
         Escalated => from == InReview,
-        Confirmed | Dismissed => matches!(from, Acknowledged | InReview | Escalated),
-        New | Resolved => false,
+        Confirmed | Dismissed => {
+            matches!(
+                from,
+                Acknowledged | InReview | Escalated | AwaitingSecondReview
+            )
+        }
+        New | Resolved | AwaitingSecondReview => false,
     };
     if !allowed {
         return Err(MatchError::NotAllowed { from, to });
@@ -93,18 +119,18 @@ fn target(action: &Action, from: AlertStatus) -> Result<Option<AlertStatus>, Mat
     Ok(Some(to))
 }
 
-/// Applies a reviewer's action to alert `id`, appending it to the history.
+/// Applies `reviewer`'s action to alert `id`, appending it to the history.
 pub async fn act(
     store: &dyn Store,
     id: &str,
-    actor: &str,
+    reviewer: &Reviewer,
     action: Action,
     note: Option<String>,
     at: DateTime<Utc>,
 ) -> Result<Outcome, MatchError> {
-    if actor.trim().is_empty() || actor == crate::persist::MATCHER_ACTOR {
+    if reviewer.name.trim().is_empty() || reviewer.key_id.trim().is_empty() {
         return Err(MatchError::Incomplete(
-            "a reviewer must name themselves".into(),
+            "a review step is taken with an API key".into(),
         ));
     }
     let alert = store
@@ -114,12 +140,15 @@ pub async fn act(
     let from = alert.status;
     let mut event = AlertEvent {
         alert_id: id.to_owned(),
-        actor: actor.to_owned(),
+        actor: reviewer.name.clone(),
+        actor_key: Some(reviewer.key_id.clone()),
+        channel: Some(reviewer.channel),
         at,
         from_status: None,
         to_status: None,
         reason: None,
         note: note.clone(),
+        decision: None,
     };
     let Some(to) = target(&action, from)? else {
         if let Action::Assign { assignee } = &action {
@@ -154,24 +183,16 @@ pub async fn act(
             return Err(MatchError::Incomplete("a dismissal needs a note".into()));
         }
         event.reason = Some(reason.clone());
-        if alert.severity == Severity::Critical {
-            // Four eyes: a request by someone else, since the alert last changed status.
-            let history = store.alert_events(id).await?;
-            let since = history
-                .iter()
-                .rposition(|e| e.to_status.is_some())
-                .map_or(0, |i| i + 1);
-            let requested_by_other = history[since..]
-                .iter()
-                .any(|e| e.reason.as_deref() == Some(DISMISSAL_REQUESTED) && e.actor != actor);
-            if !requested_by_other {
-                event.reason = Some(DISMISSAL_REQUESTED.into());
-                event.note = Some(format!("{reason}: {}", note.unwrap_or_default()));
-                store.add_alert_event(&event).await?;
-                return Ok(Outcome::AwaitingSecondReviewer);
-            }
-        }
     }
+    let decides = matches!(action, Action::Confirm | Action::Dismiss { .. });
+    let (to, outcome) = if decides && alert.severity == Severity::Critical {
+        match four_eyes(store, id, reviewer, &mut event, from, to).await? {
+            Some(step) => step,
+            None => (to, Outcome::Moved { from, to }),
+        }
+    } else {
+        (to, Outcome::Moved { from, to })
+    };
     event.from_status = Some(from);
     event.to_status = Some(to);
     if event.reason.is_none() {
@@ -184,12 +205,74 @@ pub async fn act(
             .into(),
         );
     }
-    let assignee = (action == Action::Acknowledge).then_some(actor);
+    let assignee = (action == Action::Acknowledge).then_some(reviewer.name.as_str());
     if !store
         .transition_alert(id, from, to, assignee, &event)
         .await?
     {
         return Err(MatchError::Raced);
     }
-    Ok(Outcome::Moved { from, to })
+    Ok(outcome)
+}
+
+/// The four-eyes rule for a decision (`to`: confirmed or dismissed) on a critical alert.
+/// Returns where the alert goes instead and what that is, or `None` when the decision
+/// stands (a second key agreeing with the first).
+async fn four_eyes(
+    store: &dyn Store,
+    id: &str,
+    reviewer: &Reviewer,
+    event: &mut AlertEvent,
+    from: AlertStatus,
+    to: AlertStatus,
+) -> Result<Option<(AlertStatus, Outcome)>, MatchError> {
+    if from != AlertStatus::AwaitingSecondReview {
+        // The first decision: recorded, and waiting for another key.
+        event.decision = Some(to);
+        return Ok(Some((
+            AlertStatus::AwaitingSecondReview,
+            Outcome::AwaitingSecondReviewer,
+        )));
+    }
+    let history = store.alert_events(id).await?;
+    let first = history
+        .iter()
+        .rev()
+        .find(|e| e.to_status == Some(AlertStatus::AwaitingSecondReview))
+        .ok_or_else(|| MatchError::Incomplete("no first decision in the history".into()))?;
+    if first.actor_key.as_deref() == Some(reviewer.key_id.as_str()) {
+        return Err(MatchError::SameReviewer(format!(
+            "{} took the first decision on this critical alert: another reviewer's key must \
+             take the second",
+            first.actor
+        )));
+    }
+    let reason_of = |e: &AlertEvent| e.reason.clone().unwrap_or_default();
+    let agrees = first.decision == Some(to)
+        && (to != AlertStatus::Dismissed || reason_of(first) == reason_of(event));
+    if agrees {
+        return Ok(None);
+    }
+    // A different decision or reason is not an approval: both are put on record and the
+    // alert goes back to review.
+    let theirs = format!(
+        "{} by {} ({})",
+        first.decision.map_or("undecided", |d| d.as_str()),
+        first.actor,
+        reason_of(first)
+    );
+    let mine = format!("{to} by {} ({})", reviewer.name, reason_of(event));
+    event.decision = Some(to);
+    event.note = Some(match &event.note {
+        Some(n) => format!("disagrees with {theirs}: {mine}; {n}"),
+        None => format!("disagrees with {theirs}: {mine}"),
+    });
+    event.reason = Some(SECOND_REVIEW_DISAGREED.into());
+    Ok(Some((
+        AlertStatus::InReview,
+        Outcome::Moved {
+            from,
+            to: AlertStatus::InReview,
+        },
+    )))
 }

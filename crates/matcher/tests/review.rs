@@ -1,14 +1,14 @@
 //! Stored alerts and the review workflow, against SQLite and PostgreSQL: alerts raised from
-//! records, every review step with its history, the four-eyes rule for critical dismissals,
+//! records, every review step with its history, the four-eyes rule for critical decisions,
 //! racing reviewers, and an alert that resolves itself when a registry corrects its record
 //! and reopens when the evidence comes back.
 
 use std::sync::Arc;
 
-use carbonmesh_matcher::review::{self, Action, Outcome};
+use carbonmesh_matcher::review::{self, Action, Outcome, Reviewer};
 use carbonmesh_matcher::{MatchError, Mode, persist};
 use carbonmesh_model::{
-    AlertKind, AlertStatus, CreditRecord, Normalized, Provenance, RegistryId, SerialRange,
+    AlertKind, AlertStatus, Channel, CreditRecord, Normalized, Provenance, RegistryId, SerialRange,
     Severity, TransactionType, UnitStatus,
 };
 use carbonmesh_store::{Stamped, Store};
@@ -20,6 +20,15 @@ use rust_decimal::Decimal;
 #[path = "../../store/tests/support/mod.rs"]
 #[macro_use]
 mod support;
+
+/// The reviewer with the API key of `name` (key id `key-<name>`).
+fn key(name: &str) -> Reviewer {
+    Reviewer {
+        key_id: format!("key-{name}"),
+        name: name.to_owned(),
+        channel: Channel::Api,
+    }
+}
 
 fn at(minute: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 9, minute, 0)
@@ -105,6 +114,7 @@ fn workflow_error(result: Result<Outcome, MatchError>) -> String {
             e @ (MatchError::UnknownAlert(_)
             | MatchError::NotAllowed { .. }
             | MatchError::Incomplete(_)
+            | MatchError::SameReviewer(_)
             | MatchError::Raced),
         ) => e.to_string(),
         other => panic!("expected a refused step, got {other:?}"),
@@ -116,13 +126,13 @@ async fn every_step_is_in_the_history(store: Arc<dyn Store>) {
     let id = double_retirement(store).await;
 
     // Out of order: a new alert cannot be confirmed or escalated.
-    let refused = review::act(store, &id, "ana", Action::Escalate, None, at(2)).await;
+    let refused = review::act(store, &id, &key("ana"), Action::Escalate, None, at(2)).await;
     assert!(workflow_error(refused).contains("cannot be moved"));
 
     let step = |who: &'static str, action: Action, note: Option<&str>, minute: u32| {
         let note = note.map(str::to_owned);
         let id = id.clone();
-        async move { review::act(store, &id, who, action, note, at(minute)).await }
+        async move { review::act(store, &id, &key(who), action, note, at(minute)).await }
     };
     assert_eq!(
         step("ana", Action::Acknowledge, None, 3)
@@ -161,9 +171,16 @@ async fn every_step_is_in_the_history(store: Arc<dyn Store>) {
     step("ben", Action::Escalate, None, 7)
         .await
         .expect("escalate");
-    step("ben", Action::Confirm, None, 8)
+    // Double use is critical: ben's confirmation waits for a second key, ana's makes it stand.
+    assert_eq!(
+        step("ben", Action::Confirm, None, 8)
+            .await
+            .expect("confirm"),
+        Outcome::AwaitingSecondReviewer
+    );
+    step("ana", Action::Confirm, None, 8)
         .await
-        .expect("confirm");
+        .expect("second confirmation");
     step("ben", Action::Reopen, Some("Registry asked again."), 9)
         .await
         .expect("reopen");
@@ -177,7 +194,6 @@ async fn every_step_is_in_the_history(store: Arc<dyn Store>) {
         reason: "data_error_upstream".into(),
     };
     assert!(workflow_error(step("ben", dismiss(), None, 10).await).contains("note"));
-    // Double use is critical: ben's dismissal waits for a second reviewer, ana approves.
     assert_eq!(
         step(
             "ben",
@@ -196,8 +212,13 @@ async fn every_step_is_in_the_history(store: Arc<dyn Store>) {
     assert_eq!(alert.status, AlertStatus::Dismissed);
     assert_eq!(alert.assignee.as_deref(), Some("ben"));
 
-    // The matcher is not a reviewer; neither is nobody.
-    assert!(workflow_error(step("matcher", Action::Reopen, None, 12).await).contains("name"));
+    // Only a key reviews.
+    let nobody = Reviewer {
+        key_id: String::new(),
+        ..key("matcher")
+    };
+    let refused = review::act(store, &id, &nobody, Action::Reopen, None, at(12)).await;
+    assert!(workflow_error(refused).contains("API key"));
 
     let history = store.alert_events(&id).await.expect("history");
     let moves: Vec<Step> = history
@@ -230,19 +251,37 @@ async fn every_step_is_in_the_history(store: Arc<dyn Store>) {
             (
                 "ben".into(),
                 Some(Escalated),
+                Some(AwaitingSecondReview),
+                s("confirmed")
+            ),
+            (
+                "ana".into(),
+                Some(AwaitingSecondReview),
                 Some(Confirmed),
                 s("confirmed")
             ),
             ("ben".into(), Some(Confirmed), Some(InReview), s("reopened")),
-            ("ben".into(), None, None, s(review::DISMISSAL_REQUESTED)),
+            (
+                "ben".into(),
+                Some(InReview),
+                Some(AwaitingSecondReview),
+                s("data_error_upstream")
+            ),
             (
                 "ana".into(),
-                Some(InReview),
+                Some(AwaitingSecondReview),
                 Some(Dismissed),
                 s("data_error_upstream")
             ),
         ]
     );
+    // Who acted is the key, through its channel; first decisions say what they decided.
+    assert!(history[1..].iter().all(|e| e.actor_key.as_deref()
+        == Some(format!("key-{}", e.actor).as_str())
+        && e.channel == Some(Channel::Api)));
+    assert_eq!(history[0].channel, Some(Channel::System));
+    assert_eq!(history[6].decision, Some(Confirmed));
+    assert_eq!(history[9].decision, Some(Dismissed));
     // Oldest first, with the time of each step.
     assert!(history.windows(2).all(|w| w[0].at <= w[1].at));
     assert_eq!(
@@ -251,19 +290,19 @@ async fn every_step_is_in_the_history(store: Arc<dyn Store>) {
     );
 }
 
-async fn a_critical_dismissal_needs_a_second_reviewer(store: Arc<dyn Store>) {
+async fn critical_decisions_need_two_distinct_keys(store: Arc<dyn Store>) {
     let store = store.as_ref();
     let id = double_retirement(store).await;
     let alert = store.alert(&id).await.expect("read").expect("alert");
     // Double use of retired units is critical by the taxonomy.
     assert_eq!(alert.severity, Severity::Critical);
-    let act = |who: &'static str, action: Action, minute: u32| {
+    let act = |who: Reviewer, action: Action, minute: u32| {
         let id = id.clone();
         async move {
             review::act(
                 store,
                 &id,
-                who,
+                &who,
                 action,
                 Some("Same beneficiary group.".into()),
                 at(minute),
@@ -271,39 +310,67 @@ async fn a_critical_dismissal_needs_a_second_reviewer(store: Arc<dyn Store>) {
             .await
         }
     };
-    let dismiss = || Action::Dismiss {
-        reason: "different_entity".into(),
+    let dismiss = |reason: &str| Action::Dismiss {
+        reason: reason.into(),
     };
-    act("ana", Action::Acknowledge, 2).await.expect("ack");
+    let status = || async { store.alert(&id).await.expect("read").expect("alert").status };
+    act(key("ana"), Action::Acknowledge, 2).await.expect("ack");
     assert_eq!(
-        act("ana", dismiss(), 3).await.expect("request"),
+        act(key("ana"), dismiss("different_entity"), 3)
+            .await
+            .expect("first decision"),
         Outcome::AwaitingSecondReviewer
     );
-    // Asking twice does not make two reviewers.
+    assert_eq!(status().await, AlertStatus::AwaitingSecondReview);
+    // The same key cannot be the second pair of eyes, whatever name it gives.
+    let ana_again = Reviewer {
+        name: "someone else".into(),
+        ..key("ana")
+    };
+    let refused = act(ana_again, dismiss("different_entity"), 4).await;
+    assert!(workflow_error(refused).contains("another reviewer"));
+    assert_eq!(status().await, AlertStatus::AwaitingSecondReview);
+
+    // A second key with another reason disagrees: on record, and back to review.
     assert_eq!(
-        act("ana", dismiss(), 4).await.expect("request again"),
-        Outcome::AwaitingSecondReviewer
-    );
-    let alert = store.alert(&id).await.expect("read").expect("alert");
-    assert_eq!(alert.status, AlertStatus::Acknowledged);
-    assert_eq!(
-        act("ben", dismiss(), 5).await.expect("approve"),
+        act(key("ben"), dismiss("data_error_upstream"), 5)
+            .await
+            .expect("disagree"),
         Outcome::Moved {
-            from: AlertStatus::Acknowledged,
-            to: AlertStatus::Dismissed
+            from: AlertStatus::AwaitingSecondReview,
+            to: AlertStatus::InReview
         }
     );
     let history = store.alert_events(&id).await.expect("history");
-    let requests = history
-        .iter()
-        .filter(|e| e.reason.as_deref() == Some(review::DISMISSAL_REQUESTED))
-        .count();
-    assert_eq!(requests, 2);
     let last = history.last().expect("an entry");
     assert_eq!(
-        (last.actor.as_str(), last.to_status),
-        ("ben", Some(AlertStatus::Dismissed))
+        last.reason.as_deref(),
+        Some(review::SECOND_REVIEW_DISAGREED)
     );
+    let note = last.note.as_deref().unwrap_or_default();
+    assert!(
+        note.contains("dismissed by ana (different_entity)")
+            && note.contains("dismissed by ben (data_error_upstream)"),
+        "{note}"
+    );
+
+    // Agreement from two keys makes a decision stand, confirmations as dismissals.
+    act(key("ben"), Action::Confirm, 6).await.expect("first");
+    assert_eq!(
+        act(key("eve"), Action::Confirm, 7).await.expect("second"),
+        Outcome::Moved {
+            from: AlertStatus::AwaitingSecondReview,
+            to: AlertStatus::Confirmed
+        }
+    );
+    act(key("eve"), Action::Reopen, 8).await.expect("reopen");
+    act(key("eve"), dismiss("different_entity"), 9)
+        .await
+        .expect("first");
+    act(key("ana"), dismiss("different_entity"), 10)
+        .await
+        .expect("second");
+    assert_eq!(status().await, AlertStatus::Dismissed);
 }
 
 async fn racing_reviewers_move_an_alert_once(store: Arc<dyn Store>) {
@@ -314,7 +381,15 @@ async fn racing_reviewers_move_an_alert_once(store: Arc<dyn Store>) {
             let store = store.clone();
             let id = id.clone();
             tokio::spawn(async move {
-                review::act(store.as_ref(), &id, who, Action::Acknowledge, None, at(2)).await
+                review::act(
+                    store.as_ref(),
+                    &id,
+                    &key(who),
+                    Action::Acknowledge,
+                    None,
+                    at(2),
+                )
+                .await
             })
         })
         .collect();
@@ -454,6 +529,9 @@ async fn alerts_page_in_id_order(store: Arc<dyn Store>) {
                     to_status: Some(AlertStatus::Acknowledged),
                     reason: None,
                     note: None,
+                    actor_key: None,
+                    channel: None,
+                    decision: None,
                 },
             )
             .await
@@ -465,7 +543,7 @@ async fn alerts_page_in_id_order(store: Arc<dyn Store>) {
 per_backend!(
     store: [
         every_step_is_in_the_history,
-        a_critical_dismissal_needs_a_second_reviewer,
+        critical_decisions_need_two_distinct_keys,
         racing_reviewers_move_an_alert_once,
         corrected_evidence_resolves_and_returning_evidence_reopens,
         alerts_page_in_id_order,

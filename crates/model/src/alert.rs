@@ -57,6 +57,9 @@ vocabulary_enum! {
         InReview => "in_review",
         /// Sent to the registry's integrity team, a compliance officer or legal.
         Escalated => "escalated",
+        /// A reviewer decided (confirmed or dismissed) a critical alert; another reviewer
+        /// must decide the same for it to stand.
+        AwaitingSecondReview => "awaiting_second_review",
         /// Double counting confirmed; terminal until reopened.
         Confirmed => "confirmed",
         /// A false positive, with a reason code; terminal until reopened.
@@ -113,13 +116,36 @@ pub struct Alert {
     pub last_seen: DateTime<Utc>,
 }
 
+vocabulary_enum! {
+    /// How a history entry came to be written.
+    Channel {
+        /// Through the GraphQL API, with an API key.
+        Api => "api",
+        /// Through the `carbonmesh` command line, with an API key.
+        Cli => "cli",
+        /// By carbonmesh itself (the matcher).
+        System => "system",
+    }
+}
+
 /// One append-only entry in an alert's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AlertEvent {
     /// The alert.
     pub alert_id: String,
-    /// Who acted: a reviewer, an API key's owner, or `matcher`.
+    /// Who acted: the name of the API key (at the time), or `matcher`.
     pub actor: String,
+    /// The id of the API key that acted; none for carbonmesh itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_key: Option<String>,
+    /// How: API, command line or carbonmesh itself (none for entries written before
+    /// channels were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// For a decision that waits for a second reviewer: what was decided (`confirmed` or
+    /// `dismissed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<AlertStatus>,
     /// When.
     pub at: DateTime<Utc>,
     /// Status before, when the status changed.

@@ -20,7 +20,7 @@ pub mod schema;
 pub mod serial;
 pub mod vocabulary;
 
-pub use alert::{Alert, AlertEvent, AlertKind, AlertRecordRef, AlertStatus, Severity};
+pub use alert::{Alert, AlertEvent, AlertKind, AlertRecordRef, AlertStatus, Channel, Severity};
 pub use apikey::{ApiKey, ApiRole};
 pub use credit::CreditRecord;
 pub use error::ValidationError;

@@ -43,16 +43,14 @@ pub enum AlertsCommand {
         id: String,
     },
     /// Move an alert through review: acknowledge, start-review, escalate, confirm, dismiss,
-    /// reopen, assign, comment
+    /// reopen, assign, comment. Taken with the reviewer's API key from `CARBONMESH_API_KEY`;
+    /// the history records the key's id and name and the channel `cli`
     Transition {
         /// The alert id
         id: String,
         /// The step
         #[arg(value_enum)]
         action: ActionArg,
-        /// Who acts
-        #[arg(long, env = "CARBONMESH_REVIEWER")]
-        actor: String,
         /// Reason code, required to dismiss: linked_conversion, sequential_transition_no_period_overlap,
         /// same_project_restatement, different_entity, data_error_upstream, policy_exempt
         #[arg(long)]
@@ -209,12 +207,16 @@ pub async fn run_alerts(
             for e in store.alert_events(&id).await? {
                 writeln!(
                     out,
-                    "  {} {} {} -> {} {} {}",
+                    "  {} {}{} via {} {} -> {} {}{} {}",
                     e.at.to_rfc3339(),
                     e.actor,
+                    e.actor_key.map_or(String::new(), |k| format!(" ({k})")),
+                    e.channel.map_or("-", |c| c.as_str()),
                     e.from_status.map_or("-".into(), |s| s.to_string()),
                     e.to_status.map_or("-".into(), |s| s.to_string()),
                     e.reason.unwrap_or_default(),
+                    e.decision
+                        .map_or(String::new(), |d| format!(" (decided: {d})")),
                     e.note.unwrap_or_default()
                 )?;
             }
@@ -223,11 +225,11 @@ pub async fn run_alerts(
         AlertsCommand::Transition {
             id,
             action,
-            actor,
             reason,
             note,
             assignee,
         } => {
+            let reviewer = reviewer_from_env(store).await?;
             let action = match action {
                 ActionArg::Acknowledge => Action::Acknowledge,
                 ActionArg::StartReview => Action::StartReview,
@@ -242,17 +244,55 @@ pub async fn run_alerts(
                 },
                 ActionArg::Comment => Action::Comment,
             };
-            let outcome =
-                review::act(store, &id, &actor, action, note, carbonmesh_matcher::now()).await?;
+            let outcome = review::act(
+                store,
+                &id,
+                &reviewer,
+                action,
+                note,
+                carbonmesh_matcher::now(),
+            )
+            .await?;
             match outcome {
                 Outcome::Moved { from, to } => writeln!(out, "{id}: {from} -> {to}")?,
                 Outcome::Recorded => writeln!(out, "{id}: recorded")?,
                 Outcome::AwaitingSecondReviewer => writeln!(
                     out,
-                    "{id}: dismissal requested; a critical alert needs a second reviewer to dismiss it too"
+                    "{id}: awaiting a second reviewer; a critical alert is confirmed or dismissed \
+                     only when another reviewer's key decides the same"
                 )?,
             }
             Ok(true)
         }
     }
+}
+
+/// The reviewer of a command-line review step: the API key in `CARBONMESH_API_KEY`, which
+/// must be a reviewer's (or an admin's), as through the API.
+async fn reviewer_from_env(store: &dyn Store) -> anyhow::Result<review::Reviewer> {
+    let token = std::env::var("CARBONMESH_API_KEY").map_err(|_| {
+        anyhow::anyhow!(
+            "review steps are taken with a reviewer's API key: set CARBONMESH_API_KEY \
+             (`carbonmesh keys create --role reviewer` makes one)"
+        )
+    })?;
+    let key = carbonmesh_api::keys::authenticate(
+        store,
+        &carbonmesh_api::keys::KeyUses::default(),
+        token.trim(),
+    )
+    .await
+    .context("cannot check the API key")?
+    .context("CARBONMESH_API_KEY is not a valid API key (unknown or revoked)")?;
+    anyhow::ensure!(
+        key.role.allows(carbonmesh_model::ApiRole::Reviewer),
+        "the key {} has the {} role; review steps need a reviewer's key",
+        key.name,
+        key.role
+    );
+    Ok(review::Reviewer {
+        key_id: key.id,
+        name: key.name,
+        channel: carbonmesh_model::Channel::Cli,
+    })
 }

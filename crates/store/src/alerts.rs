@@ -5,7 +5,7 @@
 //! status and assignee as columns too, so a review transition is one compare-and-set.
 
 use async_trait::async_trait;
-use carbonmesh_model::{Alert, AlertEvent, AlertStatus};
+use carbonmesh_model::{Alert, AlertEvent, AlertStatus, Channel};
 
 use crate::db::{Arg, Row, Tx};
 use crate::store::SqlStore;
@@ -24,10 +24,12 @@ const TRANSITION_ALERT: &str = "UPDATE alerts SET status = $3, \
 pub(crate) const ALERT_COLUMNS: &str = "id, status, assignee, payload";
 
 const INSERT_ALERT_EVENT: &str = "INSERT INTO alert_events (alert_id, actor, at, from_status, \
-     to_status, reason, note) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+     to_status, reason, note, actor_key, channel, decision) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
 /// The columns [`event_from_row`] reads.
-pub(crate) const EVENT_COLUMNS: &str = "alert_id, actor, at, from_status, to_status, reason, note";
+pub(crate) const EVENT_COLUMNS: &str =
+    "alert_id, actor, at, from_status, to_status, reason, note, actor_key, channel, decision";
 
 /// An alert: its payload, with the status and assignee columns, which transitions update.
 pub(crate) fn alert_from_row(row: &Row) -> StoreResult<Alert> {
@@ -61,6 +63,17 @@ pub(crate) fn event_from_row(row: &Row, at: usize) -> StoreResult<AlertEvent> {
         to_status: status(at + 4)?,
         reason: row.opt_text(at + 5)?,
         note: row.opt_text(at + 6)?,
+        actor_key: row.opt_text(at + 7)?,
+        channel: row
+            .opt_text(at + 8)?
+            .map(|c| {
+                Channel::from_name(&c).ok_or_else(|| StoreError::Corrupt {
+                    column: "alert_events.channel",
+                    value: c.clone(),
+                })
+            })
+            .transpose()?,
+        decision: status(at + 9)?,
     })
 }
 
@@ -75,6 +88,9 @@ async fn insert_event(tx: &mut dyn Tx, event: &AlertEvent) -> StoreResult<()> {
             event.to_status.map(|s| s.as_str()).into(),
             event.reason.as_deref().into(),
             event.note.as_deref().into(),
+            event.actor_key.as_deref().into(),
+            event.channel.map(|c| c.as_str()).into(),
+            event.decision.map(|s| s.as_str()).into(),
         ],
     )
     .await?;

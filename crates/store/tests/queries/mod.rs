@@ -1192,6 +1192,9 @@ pub async fn alert_queries_filter_and_order(store: Arc<dyn Store>) {
         to_status: Some(AlertStatus::Escalated),
         reason: None,
         note: None,
+        actor_key: None,
+        channel: None,
+        decision: None,
     };
     assert!(
         store
@@ -1368,6 +1371,10 @@ pub async fn batch_lookups_skip_missing(store: Arc<dyn Store>) {
                 to_status: None,
                 reason: None,
                 note: Some(format!("note {n}")),
+                // Who, how and what was decided come back as written.
+                actor_key: Some("key-ana".into()),
+                channel: Some(carbonmesh_model::Channel::Cli),
+                decision: (n == 1).then_some(AlertStatus::Confirmed),
             };
             store.add_alert_event(&event).await.expect("event");
             events.push(event);
