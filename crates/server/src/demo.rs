@@ -10,7 +10,9 @@ use anyhow::Context;
 use carbonmesh_connector::Connector;
 use carbonmesh_ingest::{Schedule, sync};
 use carbonmesh_matcher::MatchSession;
-use carbonmesh_simulator::{CaseCounts, Scale, Simulator, SimulatorConfig, SimulatorHandle};
+use carbonmesh_simulator::{
+    CaseCounts, RegistryUpdates, Scale, Simulator, SimulatorConfig, SimulatorHandle,
+};
 use carbonmesh_store::Store;
 
 use carbonmesh_model::RegistryId;
@@ -131,11 +133,17 @@ pub fn webhook_endpoint(
     })
 }
 
-/// Plays a registry that pushes its changes: every `every`, one of the stored Verra projects
-/// comes back in a signed `common_format` delivery with a new label, to `POST
-/// {base_url}/webhooks/verra`, as the registry announcing an update would. Stops after
-/// `rounds` deliveries.
-pub async fn push_changes(store: Arc<dyn Store>, base_url: String, every: Duration, rounds: u32) {
+/// Plays a registry that pushes its changes, for as long as the demo runs: every `every`,
+/// the simulated Verra changes the status of one of its projects (so that its feeds publish
+/// the new status from then on) and announces the project in a signed `common_format`
+/// delivery to `POST {base_url}/webhooks/verra`. The next poll reads the same project, so it
+/// confirms the change instead of undoing it.
+pub async fn push_changes(
+    store: Arc<dyn Store>,
+    registry: RegistryUpdates,
+    base_url: String,
+    every: Duration,
+) {
     let Some(sender) = carbonmesh_simulator::WebhookSender::new(
         &base_url,
         RegistryId::Verra.as_str(),
@@ -143,7 +151,8 @@ pub async fn push_changes(store: Arc<dyn Store>, base_url: String, every: Durati
     ) else {
         return;
     };
-    for round in 1..=rounds {
+    const STATUSES: [&str; 3] = ["On Hold", "Under Validation", "Registered"];
+    for round in 1u64.. {
         tokio::time::sleep(every).await;
         let projects = match store.projects_page(Some("verra:"), 50).await {
             Ok(p) => p,
@@ -156,14 +165,19 @@ pub async fn push_changes(store: Arc<dyn Store>, base_url: String, every: Durati
             .into_iter()
             .map(|(_, p)| p)
             .filter(|p| p.registry == RegistryId::Verra)
-            .nth(round as usize % 50)
+            .nth((round % 50) as usize)
         else {
             continue;
         };
-        project.labels.push(carbonmesh_model::Label {
-            kind: "registry_update".into(),
-            value: format!("demo webhook update {round}"),
-        });
+        let Ok(number) = project.registry_project_id.parse::<u64>() else {
+            continue;
+        };
+        let status = STATUSES[(round / 50 % 3) as usize];
+        registry.set_verra_project_status(number, status);
+        project.status = Some(carbonmesh_model::Normalized::new(
+            carbonmesh_normalize::project_status(RegistryId::Verra, status),
+            status.to_owned(),
+        ));
         let body = serde_json::json!({
             "type": "common_format",
             "timestamp": chrono::Utc::now().to_rfc3339(),

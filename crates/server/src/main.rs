@@ -156,9 +156,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         println!("{}", demo::banner(&listen.to_string()));
                         tokio::spawn(demo::push_changes(
                             store.clone(),
+                            simulator.registry(),
                             format!("http://{listen}"),
                             std::time::Duration::from_secs(15),
-                            40,
                         ));
                     }
                     serve(&config, store, matcher, scheduled, endpoints).await?;

@@ -82,7 +82,7 @@ pub use export::{write_csv, write_verra_transactions_csv};
 pub use faults::{Fault, FaultPlan, FaultRule, Trigger};
 pub use feeds::{Feed, FeedKind};
 pub use ledger::{CreditRow, Product, UnitState};
-pub use server::{SimulatorHandle, path_of};
+pub use server::{RegistryUpdates, SimulatorHandle, path_of};
 pub use webhook_sender::{Answer, Tamper, WebhookSender};
 
 /// Starts a simulator serving the data set of `config`.

@@ -435,3 +435,43 @@ async fn faults_behave_as_configured_and_change_at_runtime() {
     );
     sim.shutdown().await;
 }
+
+/// A change the registry makes (and announces by webhook) is what its feed publishes from then
+/// on, so that the next poll confirms it rather than undoing it.
+#[tokio::test]
+async fn a_status_the_registry_changed_is_what_it_publishes() {
+    let sim = Simulator::start(config()).await.expect("start");
+    let url = sim
+        .url_for(RegistryId::Verra, FeedKind::Projects)
+        .expect("url");
+    let client = reqwest::Client::new();
+    let page = || async {
+        client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(platts_body(0, 50))
+            .send()
+            .await
+            .expect("send")
+            .json::<serde_json::Value>()
+            .await
+            .expect("json")
+    };
+    let before = page().await;
+    let first = &before["entities"][0];
+    let number = first["projectId"].as_u64().expect("a project number");
+    assert_eq!(first["status"], "Registered");
+
+    sim.registry().set_verra_project_status(number, "On Hold");
+    let after = page().await;
+    let changed: Vec<&serde_json::Value> = after["entities"]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .filter(|e| e["status"] != "Registered")
+        .collect();
+    assert_eq!(changed.len(), 1, "{after:#}");
+    assert_eq!(changed[0]["projectId"].as_u64(), Some(number));
+    assert_eq!(changed[0]["status"], "On Hold");
+    assert_eq!(changed[0]["publicStateNameEn"], "On Hold");
+}

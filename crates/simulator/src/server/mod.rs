@@ -11,6 +11,7 @@ mod isometric;
 mod puro;
 mod verra;
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -37,6 +38,9 @@ pub(crate) struct AppState {
     pub dataset: Arc<Dataset>,
     pub faults: RwLock<FaultPlan>,
     pub counters: Counters,
+    /// Changes the registry made since the data set was generated: the status of a Verra
+    /// project, by its number, as the feeds now publish it.
+    pub verra_status: RwLock<HashMap<u64, String>>,
 }
 
 type Shared = Arc<AppState>;
@@ -153,6 +157,29 @@ pub(crate) fn entities(
         .collect()
 }
 
+/// Changes a simulated registry makes to its own data, which its feeds publish from then on
+/// (so that a change it announces by webhook is what the next poll reads too).
+#[derive(Clone)]
+pub struct RegistryUpdates(Shared);
+
+impl RegistryUpdates {
+    /// Verra changes the status of project `number` (its VCS id) to `status`.
+    pub fn set_verra_project_status(&self, number: u64, status: &str) {
+        match self.0.verra_status.write() {
+            Ok(mut map) => map.insert(number, status.to_owned()),
+            Err(poisoned) => poisoned.into_inner().insert(number, status.to_owned()),
+        };
+    }
+
+    /// The status Verra publishes for project `number` when it changed it.
+    pub fn verra_project_status(&self, number: u64) -> Option<String> {
+        match self.0.verra_status.read() {
+            Ok(map) => map.get(&number).cloned(),
+            Err(poisoned) => poisoned.into_inner().get(&number).cloned(),
+        }
+    }
+}
+
 /// A running simulator. Dropping it without [`SimulatorHandle::shutdown`] leaves the server
 /// running until the runtime stops.
 pub struct SimulatorHandle {
@@ -203,6 +230,11 @@ impl SimulatorHandle {
     /// Sets every request counter back to zero.
     pub fn reset_counters(&self) {
         self.state.counters.reset();
+    }
+
+    /// What changes the simulated registries, shareable with whatever plays them.
+    pub fn registry(&self) -> RegistryUpdates {
+        RegistryUpdates(self.state.clone())
     }
 
     /// Stops the server and waits for it to finish.
@@ -270,6 +302,7 @@ pub(crate) async fn start(config: SimulatorConfig) -> Result<SimulatorHandle, Si
         dataset,
         faults: RwLock::new(config.faults.clone()),
         counters: Counters::new(),
+        verra_status: RwLock::new(HashMap::new()),
     });
     let app = Router::new()
         .merge(verra::routes())

@@ -109,9 +109,30 @@ async fn platts_search(
     let total = state.dataset.len(feed);
     let to = start.saturating_add(limit).min(total);
     let (from, to) = served_rows(start.min(total), to, &decision);
+    let mut rows = entities(&state.dataset, feed, from, to);
+    if feed == Feed::VerraProjects {
+        published_status(&state, &mut rows);
+    }
     let page = json!({
-        "entities": entities(&state.dataset, feed, from, to),
+        "entities": rows,
         "totalCount": total,
     });
     json_response(&page, &decision)
+}
+
+/// Projects as Verra publishes them now: with the statuses it changed since.
+fn published_status(state: &AppState, projects: &mut [serde_json::Value]) {
+    let Ok(changed) = state.verra_status.read() else {
+        return;
+    };
+    if changed.is_empty() {
+        return;
+    }
+    for project in projects {
+        let Some(status) = project["projectId"].as_u64().and_then(|n| changed.get(&n)) else {
+            continue;
+        };
+        project["status"] = json!(status);
+        project["publicStateNameEn"] = json!(status);
+    }
 }
