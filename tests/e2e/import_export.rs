@@ -478,3 +478,30 @@ fn a_stray_quote_costs_only_its_own_row_and_keeps_its_text() {
         "the broken row's text is kept: {kept}"
     );
 }
+
+#[test]
+fn rows_that_are_not_utf8_are_read_as_latin1_with_a_warning_on_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("vcus.csv");
+    let mut bytes = b"Issuance Date,Sustainable Development Goals,Vintage Start,Vintage End,ID,Name,Country/Area,Project Type,Methodology,Total Vintage Quantity,Quantity Issued,Serial Number,Additional Certifications,Retirement/Cancellation Date,Retirement Beneficiary,Retirement Reason,Retirement Details\n".to_vec();
+    // "Bogotá" in Latin-1: one byte 0xE1 that is not UTF-8.
+    bytes.extend_from_slice(b"2026-04-03,,2020-01-01,2020-12-31,1340,Bogot\xe1 Forest,Colombia,AFOLU,VM0015,\"1,000\",1,19385-941467007-941467007-VCS-VCU-1507-VER-CO-14-1340-01012020-31122020-1,,,,,\n");
+    std::fs::write(&file, bytes).expect("write");
+    let out = run(carbonmesh(dir.path())
+        .args(["import", "--registry", "verra"])
+        .arg(&file));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 row(s) were not UTF-8 and were read as Latin-1 (line 2)"),
+        "{stderr}"
+    );
+    let runs = run(carbonmesh(dir.path()).args(["export", "--what", "runs", "--format", "jsonl"]));
+    let runs = String::from_utf8_lossy(&runs.stdout);
+    assert!(runs.contains("read as Latin-1"), "{runs}");
+    assert!(runs.contains("\"status\":\"complete\""), "{runs}");
+    // The row itself was stored.
+    let credits =
+        run(carbonmesh(dir.path()).args(["export", "--what", "credits", "--format", "jsonl"]));
+    assert!(String::from_utf8_lossy(&credits.stdout).contains("941467007"));
+}

@@ -193,8 +193,8 @@ impl Connector for IsometricConnector {
         }
         Ok(Page {
             records: page.records,
-            unreadable: Vec::new(),
             next: page.next,
+            ..Page::default()
         })
     }
 

@@ -159,17 +159,21 @@ pub fn csv_pages<R: std::io::Read>(
     }
     let page_records = page_records.max(1);
     let mut page = Page::default();
+    let mut latin1 = carbonmesh_connector::Latin1Lines::default();
     for row in rows {
         match row {
-            Ok(r) => page.records.push(RawRecord {
-                feed,
-                source: source.to_owned(),
-                line: r.line,
-                body: RawBody::Csv {
-                    headers: headers.clone(),
-                    fields: r.fields,
-                },
-            }),
+            Ok(r) => {
+                latin1.note(&r);
+                page.records.push(RawRecord {
+                    feed,
+                    source: source.to_owned(),
+                    line: r.line,
+                    body: RawBody::Csv {
+                        headers: headers.clone(),
+                        fields: r.fields,
+                    },
+                });
+            }
             Err(e) => page.unreadable.push((
                 RawRecord {
                     feed,
@@ -184,11 +188,15 @@ pub fn csv_pages<R: std::io::Read>(
                 Rejection::record(e.problem.to_string()),
             )),
         }
-        if page.records.len() >= page_records && each(std::mem::take(&mut page)).is_break() {
-            return Ok(());
+        if page.records.len() >= page_records {
+            page.warnings.extend(latin1.warning(source));
+            if each(std::mem::take(&mut page)).is_break() {
+                return Ok(());
+            }
         }
     }
-    if !page.records.is_empty() || !page.unreadable.is_empty() {
+    page.warnings.extend(latin1.warning(source));
+    if !page.records.is_empty() || !page.unreadable.is_empty() || !page.warnings.is_empty() {
         let _ = each(page);
     }
     Ok(())

@@ -26,6 +26,9 @@ pub struct Page {
     pub unreadable: Vec<(RawRecord, Rejection)>,
     /// The cursor of the next page; `None` when this was the last page.
     pub next: Option<String>,
+    /// What was read only after a repair the run should say (rows that were not UTF-8 and
+    /// were read as Latin-1), one line each.
+    pub warnings: Vec<String>,
 }
 
 /// Why fetching a page failed. Every variant makes the run incomplete: nothing is deleted

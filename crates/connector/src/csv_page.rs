@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use carbonmesh_normalize::{HeaderMap, RowError, read_csv};
+use carbonmesh_normalize::{CsvRecord, HeaderMap, Repair, RowError, read_csv};
 
 use crate::{Feed, Page, RawBody, RawRecord, Rejection};
 
@@ -42,11 +42,13 @@ pub fn csv_page<S: std::fmt::Display>(
         ));
     }
     let mut page = Page::default();
+    let mut latin1 = Latin1Lines::default();
     let mut last_failed = false;
     for row in rows {
         match row {
             Ok(record) => {
                 last_failed = false;
+                latin1.note(&record);
                 page.records.push(RawRecord {
                     feed,
                     source: source.to_owned(),
@@ -64,6 +66,7 @@ pub fn csv_page<S: std::fmt::Display>(
             }
         }
     }
+    page.warnings.extend(latin1.warning(source));
     if completeness == Completeness::Response {
         let ends_cleanly = bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r');
         if last_failed || !ends_cleanly {
@@ -94,4 +97,48 @@ fn unreadable(
         },
     };
     (record, Rejection::record(error.problem.to_string()))
+}
+
+/// The lines of a CSV that were not UTF-8 and were read as Latin-1: never silently, the run
+/// records a warning naming them.
+#[derive(Debug, Default)]
+pub struct Latin1Lines {
+    lines: Vec<u64>,
+    count: u64,
+}
+
+impl Latin1Lines {
+    /// Most line numbers a warning names.
+    const NAMED: usize = 10;
+
+    /// Notes `record` if it was read as Latin-1.
+    pub fn note(&mut self, record: &CsvRecord) {
+        if record.repairs.contains(&Repair::Latin1) {
+            self.count += 1;
+            if self.lines.len() < Self::NAMED {
+                self.lines.push(record.line);
+            }
+        }
+    }
+
+    /// The warning for `source`, if any row was read as Latin-1; starts counting again.
+    pub fn warning(&mut self, source: &str) -> Option<String> {
+        if self.count == 0 {
+            return None;
+        }
+        let lines: Vec<String> = self.lines.iter().map(u64::to_string).collect();
+        let more = self.count - self.lines.len() as u64;
+        let warning = format!(
+            "warning: {source}: {} row(s) were not UTF-8 and were read as Latin-1 (line {}{})",
+            self.count,
+            lines.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+        *self = Self::default();
+        Some(warning)
+    }
 }

@@ -167,8 +167,8 @@ impl<'a> Tenant<'a> {
         }
         Ok(Page {
             records,
-            unreadable: Vec::new(),
             next: (offset + got < total).then(|| (page + 1).to_string()),
+            ..Page::default()
         })
     }
 }

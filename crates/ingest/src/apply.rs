@@ -7,10 +7,12 @@ use carbonmesh_store::{Stamped, Store, StoreResult};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// What applying one page did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Applied {
     /// Counts over the page's raw records and what they produced.
     pub counts: RunCounts,
+    /// The page's warnings (rows read only after a repair), for the run.
+    pub warnings: Vec<String>,
 }
 
 /// A page normalized and ready to write.
@@ -20,6 +22,7 @@ pub(crate) struct Normalized {
     pub(crate) projects: Vec<Stamped<Project>>,
     pub(crate) credits: Vec<Stamped<CreditRecord>>,
     pub(crate) rejected: Vec<RejectedRecord>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Normalizes every record of `page`: pure CPU work, no I/O.
@@ -36,6 +39,7 @@ pub(crate) fn normalize_page(
             .iter()
             .map(|(raw, why)| rejection(connector, raw, why, run_id, fetched_at))
             .collect(),
+        warnings: page.warnings.clone(),
         ..Normalized::default()
     };
     let today = fetched_at.date_naive();
@@ -135,7 +139,10 @@ pub(crate) async fn write_normalized(
     }
     counts.seen = normalized.raw_records;
     counts.rejected += normalized.rejected.len() as u64;
-    Ok(Applied { counts })
+    Ok(Applied {
+        counts,
+        warnings: normalized.warnings,
+    })
 }
 
 /// Normalizes and writes one page.
@@ -181,6 +188,7 @@ pub async fn apply_common(
         projects,
         credits,
         rejected: Vec::new(),
+        warnings: Vec::new(),
     };
     write_normalized(store, matcher, normalized).await
 }

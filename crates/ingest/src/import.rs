@@ -73,8 +73,8 @@ impl Default for RejectLimit {
     }
 }
 
-/// What an import did: its run, how the run ended and its counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an import did: its run, how the run ended, its counts and warnings.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOutcome {
     /// The connector run that recorded it.
     pub run_id: i64,
@@ -82,6 +82,8 @@ pub struct ImportOutcome {
     pub status: RunStatus,
     /// Rows read, records written, rows and records rejected.
     pub counts: RunCounts,
+    /// Rows read only after a repair the user should know of (kept on the run too).
+    pub warnings: Vec<String>,
 }
 
 /// Imports one file as one connector run (trigger `import`) and returns what it did.
@@ -130,8 +132,8 @@ pub async fn import_file(
         run_id,
     );
     match crate::renewing(store, run_id, imported).await {
-        Ok(counts) => {
-            let (status, errors) = if reject_limit.exceeded(&counts) {
+        Ok((counts, warnings)) => {
+            let (status, mut errors) = if reject_limit.exceeded(&counts) {
                 let why = format!(
                     "{} of {} rows rejected, more than the {}% allowed",
                     counts.rejected,
@@ -142,11 +144,13 @@ pub async fn import_file(
             } else {
                 (RunStatus::Complete, Vec::new())
             };
+            errors.extend(warnings.iter().cloned());
             store.finish_run(run_id, status, counts, &errors).await?;
             Ok(ImportOutcome {
                 run_id,
                 status,
                 counts,
+                warnings,
             })
         }
         Err(error) => {
@@ -179,7 +183,7 @@ async fn import_stream(
     len: u64,
     mut file: Box<dyn std::io::Read + Send>,
     run_id: i64,
-) -> Result<RunCounts, ImportError> {
+) -> Result<(RunCounts, Vec<String>), ImportError> {
     let file_name = Path::new(source)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -232,7 +236,7 @@ async fn import_stream(
     };
     let written = write_pages(load, receiver, reader, matcher).await;
     let read = started.elapsed();
-    let (rows, written) = match written {
+    let (rows, written, warnings) = match written {
         Ok(done) => done,
         Err(error) => {
             // The load rolled back: the matcher saw records that were not stored.
@@ -254,10 +258,13 @@ async fn import_stream(
         matched_s = started.elapsed().as_secs_f64(),
         "import timings"
     );
-    Ok(RunCounts {
-        seen: rows,
-        ..written
-    })
+    Ok((
+        RunCounts {
+            seen: rows,
+            ..written
+        },
+        warnings,
+    ))
 }
 
 /// Writes the normalized pages as they arrive (and hands them to the matcher), then commits;
@@ -267,10 +274,12 @@ async fn write_pages(
     mut pages: tokio::sync::mpsc::Receiver<crate::apply::Normalized>,
     reader: tokio::task::JoinHandle<Result<(), FileError>>,
     matcher: Option<&MatchSession>,
-) -> Result<(u64, RunCounts), ImportError> {
+) -> Result<(u64, RunCounts, Vec<String>), ImportError> {
     let mut rows = 0u64;
+    let mut warnings = Vec::new();
     while let Some(normalized) = pages.recv().await {
         rows += normalized.raw_records;
+        warnings.extend(normalized.warnings);
         let checked: Option<(Vec<Project>, Vec<CreditRecord>)> = matcher.map(|_| {
             (
                 normalized
@@ -298,5 +307,5 @@ async fn write_pages(
     reader
         .await
         .map_err(|e| ImportError::Normalizer(e.to_string()))??;
-    Ok((rows, load.finish().await?))
+    Ok((rows, load.finish().await?, warnings))
 }

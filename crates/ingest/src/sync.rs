@@ -40,6 +40,7 @@ pub async fn sync(
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
 
+    let mut warnings = Vec::new();
     let read = async {
         for &feed in connector.feeds() {
             let mut cursor = store.checkpoint(name, feed.as_str()).await?;
@@ -55,6 +56,7 @@ pub async fn sync(
                 let applied =
                     apply_page(store, matcher, connector, &page, Some(run_id), Utc::now()).await?;
                 counts += applied.counts;
+                warnings.extend(applied.warnings);
                 on_page(&counts);
                 // The next run starts after this page if this one stops before the end; a
                 // feed read to the end starts from the beginning next time.
@@ -76,6 +78,8 @@ pub async fn sync(
     } else {
         RunStatus::Incomplete
     };
+    // Warnings do not make a run incomplete; the run keeps them beside its errors.
+    errors.extend(warnings);
     store.finish_run(run_id, status, counts, &errors).await?;
     if let Err(error) = carbonmesh_matcher::after_run(store, matcher).await {
         tracing::warn!(connector = name, %error, "matching after the run failed");

@@ -79,8 +79,8 @@ impl Connector for Scripted {
         let next = (index + 1 < self.pages.len()).then(|| (index + 1).to_string());
         Ok(Page {
             records,
-            unreadable: Vec::new(),
             next,
+            ..Page::default()
         })
     }
     fn detect_feed(&self, _file_name: &str, head: &[u8]) -> Option<Feed> {

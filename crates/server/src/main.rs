@@ -186,6 +186,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .context("import failed")?;
                     let counts = outcome.counts;
                     println!("{}: {}", file.display(), summary(&counts));
+                    for warning in &outcome.warnings {
+                        eprintln!("carbonmesh: {warning}");
+                    }
                     if outcome.status == carbonmesh_model::RunStatus::Rejected {
                         over_limit = true;
                         eprintln!(
@@ -240,7 +243,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         outcome
                             .errors
                             .iter()
-                            .map(|e| format!("\n  error: {e}"))
+                            .map(|e| match e.starts_with("warning: ") {
+                                true => format!("\n  {e}"),
+                                false => format!("\n  error: {e}"),
+                            })
                             .collect::<String>()
                     );
                 }
