@@ -169,7 +169,13 @@ pub async fn push_changes(
         else {
             continue;
         };
-        let Ok(number) = project.registry_project_id.parse::<u64>() else {
+        // Verra project ids are `VCS<number>`; the simulator knows projects by number.
+        let Some(number) = project
+            .registry_project_id
+            .strip_prefix("VCS")
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            tracing::warn!(project = %project.id(), "demo webhook: not a Verra project id");
             continue;
         };
         let status = STATUSES[(round / 50 % 3) as usize];
