@@ -22,6 +22,17 @@ fn summary(stdout: &str) -> Vec<(String, [u64; 5])> {
         .collect()
 }
 
+/// The header of Verra's VCU export.
+const VERRA_HEADER: &str = "Issuance Date,Sustainable Development Goals,Vintage Start,Vintage End,ID,Name,Country/Area,Project Type,Methodology,Total Vintage Quantity,Quantity Issued,Serial Number,Additional Certifications,Retirement/Cancellation Date,Retirement Beneficiary,Retirement Reason,Retirement Details";
+
+/// One issuance row of Verra's VCU export: project 1340 named `name`, `quantity` units, one
+/// unit number `serial`.
+fn verra_row(name: &str, quantity: &str, serial: u64) -> String {
+    format!(
+        "2026-04-03,,2020-01-01,2020-12-31,1340,{name},Ethiopia,AFOLU,VM0015,\"1,000\",{quantity},19385-{serial}-{serial}-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1,,,,,"
+    )
+}
+
 #[test]
 fn every_sample_of_the_five_largest_registries_imports_once() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -389,14 +400,9 @@ fn an_import_that_rejects_most_rows_says_so_and_exits_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("vcus.csv");
     // A Verra export whose quantities are not numbers, but one.
-    let header = "Issuance Date,Sustainable Development Goals,Vintage Start,Vintage End,ID,Name,Country/Area,Project Type,Methodology,Total Vintage Quantity,Quantity Issued,Serial Number,Additional Certifications,Retirement/Cancellation Date,Retirement Beneficiary,Retirement Reason,Retirement Details";
-    let row = |quantity: &str, serial: u64| {
-        format!(
-            "2026-04-03,,2020-01-01,2020-12-31,1340,Bale Mountains,Ethiopia,AFOLU,VM0015,\"1,000\",{quantity},19385-{serial}-{serial}-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1,,,,,"
-        )
-    };
+    let row = |quantity: &str, serial: u64| verra_row("Bale Mountains", quantity, serial);
     let text = [
-        header.to_owned(),
+        VERRA_HEADER.to_owned(),
         row("1", 941467007),
         row("one", 941467008),
         row("two", 941467009),
@@ -441,14 +447,9 @@ fn an_import_that_rejects_most_rows_says_so_and_exits_2() {
 fn a_stray_quote_costs_only_its_own_row_and_keeps_its_text() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("vcus.csv");
-    let header = "Issuance Date,Sustainable Development Goals,Vintage Start,Vintage End,ID,Name,Country/Area,Project Type,Methodology,Total Vintage Quantity,Quantity Issued,Serial Number,Additional Certifications,Retirement/Cancellation Date,Retirement Beneficiary,Retirement Reason,Retirement Details";
-    let row = |name: &str, serial: u64| {
-        format!(
-            "2026-04-03,,2020-01-01,2020-12-31,1340,{name},Ethiopia,AFOLU,VM0015,\"1,000\",1,19385-{serial}-{serial}-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1,,,,,"
-        )
-    };
+    let row = |name: &str, serial: u64| verra_row(name, "1", serial);
     let text = [
-        header.to_owned(),
+        VERRA_HEADER.to_owned(),
         row("Bale Mountains", 941467007),
         // An opening quote that is never closed on its line.
         row("\"Bale Mountains", 941467008),
@@ -483,7 +484,7 @@ fn a_stray_quote_costs_only_its_own_row_and_keeps_its_text() {
 fn rows_that_are_not_utf8_are_read_as_latin1_with_a_warning_on_the_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("vcus.csv");
-    let mut bytes = b"Issuance Date,Sustainable Development Goals,Vintage Start,Vintage End,ID,Name,Country/Area,Project Type,Methodology,Total Vintage Quantity,Quantity Issued,Serial Number,Additional Certifications,Retirement/Cancellation Date,Retirement Beneficiary,Retirement Reason,Retirement Details\n".to_vec();
+    let mut bytes = format!("{VERRA_HEADER}\n").into_bytes();
     // "Bogotá" in Latin-1: one byte 0xE1 that is not UTF-8.
     bytes.extend_from_slice(b"2026-04-03,,2020-01-01,2020-12-31,1340,Bogot\xe1 Forest,Colombia,AFOLU,VM0015,\"1,000\",1,19385-941467007-941467007-VCS-VCU-1507-VER-CO-14-1340-01012020-31122020-1,,,,,\n");
     std::fs::write(&file, bytes).expect("write");

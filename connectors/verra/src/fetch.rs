@@ -159,43 +159,17 @@ pub fn csv_pages<R: std::io::Read>(
     }
     let page_records = page_records.max(1);
     let mut page = Page::default();
-    let mut latin1 = carbonmesh_connector::Latin1Lines::default();
+    let mut pager = carbonmesh_connector::CsvPager::new(feed, source, headers);
     for row in rows {
-        match row {
-            Ok(r) => {
-                latin1.note(&r);
-                page.records.push(RawRecord {
-                    feed,
-                    source: source.to_owned(),
-                    line: r.line,
-                    body: RawBody::Csv {
-                        headers: headers.clone(),
-                        fields: r.fields,
-                    },
-                });
-            }
-            Err(e) => page.unreadable.push((
-                RawRecord {
-                    feed,
-                    source: source.to_owned(),
-                    line: e.line,
-                    // The row as it was: its text in one field.
-                    body: RawBody::Csv {
-                        headers: headers.clone(),
-                        fields: vec![e.raw],
-                    },
-                },
-                Rejection::record(e.problem.to_string()),
-            )),
-        }
+        pager.push(&mut page, row);
         if page.records.len() >= page_records {
-            page.warnings.extend(latin1.warning(source));
+            pager.finish(&mut page);
             if each(std::mem::take(&mut page)).is_break() {
                 return Ok(());
             }
         }
     }
-    page.warnings.extend(latin1.warning(source));
+    pager.finish(&mut page);
     if !page.records.is_empty() || !page.unreadable.is_empty() || !page.warnings.is_empty() {
         let _ = each(page);
     }

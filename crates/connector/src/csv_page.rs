@@ -42,31 +42,12 @@ pub fn csv_page<S: std::fmt::Display>(
         ));
     }
     let mut page = Page::default();
-    let mut latin1 = Latin1Lines::default();
+    let mut pager = CsvPager::new(feed, source, headers);
     let mut last_failed = false;
     for row in rows {
-        match row {
-            Ok(record) => {
-                last_failed = false;
-                latin1.note(&record);
-                page.records.push(RawRecord {
-                    feed,
-                    source: source.to_owned(),
-                    line: record.line,
-                    body: RawBody::Csv {
-                        headers: headers.clone(),
-                        fields: record.fields,
-                    },
-                });
-            }
-            Err(error) => {
-                last_failed = true;
-                page.unreadable
-                    .push(unreadable(feed, source, &headers, &error));
-            }
-        }
+        last_failed = !pager.push(&mut page, row);
     }
-    page.warnings.extend(latin1.warning(source));
+    pager.finish(&mut page);
     if completeness == Completeness::Response {
         let ends_cleanly = bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r');
         if last_failed || !ends_cleanly {
@@ -79,30 +60,68 @@ pub fn csv_page<S: std::fmt::Display>(
     Ok(page)
 }
 
-/// The unreadable row kept as its text, so a reviewer sees exactly what was there.
-fn unreadable(
+/// Turns the rows of one CSV source into a page's raw records: a readable row as a record,
+/// an unreadable one kept as its text with the reason, and a warning naming the rows that
+/// were read as Latin-1.
+pub struct CsvPager {
     feed: Feed,
-    source: &str,
-    headers: &Arc<HeaderMap>,
-    error: &RowError,
-) -> (RawRecord, Rejection) {
-    let text = error.raw.clone();
-    let record = RawRecord {
-        feed,
-        source: source.to_owned(),
-        line: error.line,
-        body: RawBody::Csv {
-            headers: headers.clone(),
-            fields: vec![text],
-        },
-    };
-    (record, Rejection::record(error.problem.to_string()))
+    source: String,
+    headers: Arc<HeaderMap>,
+    latin1: Latin1Lines,
+}
+
+impl CsvPager {
+    /// A pager for rows of `feed` read from `source` under `headers`.
+    pub fn new(feed: Feed, source: &str, headers: Arc<HeaderMap>) -> Self {
+        CsvPager {
+            feed,
+            source: source.to_owned(),
+            headers,
+            latin1: Latin1Lines::default(),
+        }
+    }
+
+    /// Adds `row` to `page`; false when it could not be read.
+    pub fn push(&mut self, page: &mut Page, row: Result<CsvRecord, RowError>) -> bool {
+        let (line, fields, failed) = match row {
+            Ok(record) => {
+                self.latin1.note(&record);
+                (record.line, record.fields, None)
+            }
+            // The row as it was: its text in one field.
+            Err(error) => (error.line, vec![error.raw], Some(error.problem.to_string())),
+        };
+        let record = RawRecord {
+            feed: self.feed,
+            source: self.source.clone(),
+            line,
+            body: RawBody::Csv {
+                headers: self.headers.clone(),
+                fields,
+            },
+        };
+        match failed {
+            None => {
+                page.records.push(record);
+                true
+            }
+            Some(reason) => {
+                page.unreadable.push((record, Rejection::record(reason)));
+                false
+            }
+        }
+    }
+
+    /// Ends `page`: the warning for its rows read as Latin-1, if any.
+    pub fn finish(&mut self, page: &mut Page) {
+        page.warnings.extend(self.latin1.warning(&self.source));
+    }
 }
 
 /// The lines of a CSV that were not UTF-8 and were read as Latin-1: never silently, the run
 /// records a warning naming them.
 #[derive(Debug, Default)]
-pub struct Latin1Lines {
+struct Latin1Lines {
     lines: Vec<u64>,
     count: u64,
 }
@@ -112,7 +131,7 @@ impl Latin1Lines {
     const NAMED: usize = 10;
 
     /// Notes `record` if it was read as Latin-1.
-    pub fn note(&mut self, record: &CsvRecord) {
+    fn note(&mut self, record: &CsvRecord) {
         if record.repairs.contains(&Repair::Latin1) {
             self.count += 1;
             if self.lines.len() < Self::NAMED {
@@ -122,7 +141,7 @@ impl Latin1Lines {
     }
 
     /// The warning for `source`, if any row was read as Latin-1; starts counting again.
-    pub fn warning(&mut self, source: &str) -> Option<String> {
+    fn warning(&mut self, source: &str) -> Option<String> {
         if self.count == 0 {
             return None;
         }

@@ -14,6 +14,6 @@ mod raw;
 pub mod testkit;
 
 pub use connector::{Changed, Connector, FetchError, FileError, Page, each_page};
-pub use csv_page::{Completeness, Latin1Lines, csv_page};
+pub use csv_page::{Completeness, CsvPager, csv_page};
 pub use http::{HttpClient, HttpPolicy, Request, Response};
 pub use raw::{Feed, RawBody, RawRecord, Record, Rejection, UnknownFeed};

@@ -219,20 +219,32 @@ impl Readers {
         )?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.set_prepared_statement_cache_capacity(READER_STATEMENTS);
-        for (pragma, value) in [
-            ("cache_size", "-65536"),
-            ("temp_store", "memory"),
-            ("mmap_size", MMAP_SIZE),
-        ] {
-            // Some pragmas answer with their new value: read and drop it.
-            conn.pragma_update_and_check(None, pragma, value, |_| Ok(()))
-                .or_else(|e| match e {
-                    rusqlite::Error::QueryReturnedNoRows => Ok(()),
-                    e => Err(e),
-                })?;
-        }
+        set_pragmas(
+            &conn,
+            &[
+                ("cache_size", "-65536"),
+                ("temp_store", "memory"),
+                ("mmap_size", MMAP_SIZE),
+            ],
+        )?;
         Ok(conn)
     }
+}
+
+/// Sets `pragmas` on a rusqlite connection, in order.
+pub(crate) fn set_pragmas(
+    conn: &rusqlite::Connection,
+    pragmas: &[(&str, &str)],
+) -> rusqlite::Result<()> {
+    for (pragma, value) in pragmas {
+        // Some pragmas answer with their new value: read and drop it.
+        conn.pragma_update_and_check(None, pragma, value, |_| Ok(()))
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(()),
+                e => Err(e),
+            })?;
+    }
+    Ok(())
 }
 
 /// Runs one read statement and returns its rows as the store's values.

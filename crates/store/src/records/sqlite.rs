@@ -29,6 +29,7 @@ use crate::records::prepare::{PreparedCredit, PreparedProject};
 use crate::records::{Batch, CREDIT_INDEXES, LoadMode, WriteCounts};
 use crate::sqlite::{
     BUSY_TIMEOUT, JOURNAL_SIZE_LIMIT, MMAP_SIZE, SqliteDb, WRITER_AUTOCHECKPOINT_PAGES, bind_args,
+    set_pragmas,
 };
 use crate::terms::Terms;
 use crate::totals::{Counted, Step, TotalKey, Totals};
@@ -84,7 +85,12 @@ impl SqliteWriter {
             let Ok(conn) = conn.try_lock() else {
                 return Ok(true);
             };
-            match conn.conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK") {
+            // Another process holding the write lock shows the file takes writes: ask once,
+            // without waiting out the busy timeout behind it.
+            conn.conn.busy_timeout(std::time::Duration::ZERO)?;
+            let probed = conn.conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK");
+            conn.conn.busy_timeout(BUSY_TIMEOUT)?;
+            match probed {
                 Ok(()) => Ok(true),
                 Err(rusqlite::Error::SqliteFailure(e, _)) => match e.code {
                     rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
@@ -129,26 +135,22 @@ fn open_connection(path: &std::path::Path) -> StoreResult<rusqlite::Connection> 
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let cache = format!("-{WRITER_CACHE_KIB}");
-    for (pragma, value) in [
-        ("journal_mode", "wal"),
-        ("synchronous", "normal"),
-        ("foreign_keys", "on"),
-        ("cache_size", cache.as_str()),
-        ("temp_store", "memory"),
-        // Helper threads for the sorts of CREATE INDEX (a bulk load builds its indexes
-        // after the rows).
-        ("threads", "2"),
-        ("mmap_size", MMAP_SIZE),
-        ("journal_size_limit", JOURNAL_SIZE_LIMIT),
-        ("wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES),
-    ] {
-        // Some pragmas answer with their new value: read and drop it.
-        conn.pragma_update_and_check(None, pragma, value, |_| Ok(()))
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(()),
-                e => Err(e),
-            })?;
-    }
+    set_pragmas(
+        &conn,
+        &[
+            ("journal_mode", "wal"),
+            ("synchronous", "normal"),
+            ("foreign_keys", "on"),
+            ("cache_size", cache.as_str()),
+            ("temp_store", "memory"),
+            // Helper threads for the sorts of CREATE INDEX (a bulk load builds its indexes
+            // after the rows).
+            ("threads", "2"),
+            ("mmap_size", MMAP_SIZE),
+            ("journal_size_limit", JOURNAL_SIZE_LIMIT),
+            ("wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES),
+        ],
+    )?;
     Ok(conn)
 }
 
