@@ -9,7 +9,7 @@ use std::sync::Arc;
 use carbonmesh_connector::{Connector, Feed, FileError};
 use carbonmesh_matcher::MatchSession;
 use carbonmesh_model::{CreditRecord, Project, RunCounts, RunStatus};
-use carbonmesh_store::{Batch, Store, StoreError};
+use carbonmesh_store::{Batch, CreditFilter, Store, StoreError};
 use chrono::Utc;
 
 use crate::apply::normalize_page;
@@ -92,8 +92,9 @@ pub struct ImportOutcome {
 /// The records are written in one transaction (see [`carbonmesh_store::BulkLoad`]): an import
 /// that fails or is killed leaves the store as it was. More rejected rows than `reject_limit`
 /// allows end the run `rejected` (the records that passed are kept). `matcher` checks them
-/// for double counting as they are written (`None` leaves that to a later `carbonmesh
-/// match`: the storage benches measure the write path alone).
+/// for double counting as they are written, or once the load has committed when the store
+/// already held records; `None` leaves that to a later `carbonmesh match`
+/// (the storage benches measure the write path alone).
 pub async fn import_file(
     store: &dyn Store,
     matcher: Option<&MatchSession>,
@@ -205,17 +206,10 @@ async fn import_stream(
     // normalized page by page on a blocking thread while the store writes the previous page,
     // so both cores are busy and only a few pages are held at a time.
     let started = std::time::Instant::now();
-    // The matcher checks each page as it is written; its alerts are stored once the load has
-    // committed. A matcher failure never fails the import: `carbonmesh match` reconciles.
-    let matcher = match matcher {
-        Some(session) => match session.ready(store).await {
-            Ok(()) => Some(session),
-            Err(error) => {
-                tracing::warn!(%error, "the matcher is not ready: the import is not matched");
-                None
-            }
-        },
-        None => None,
+    let matching = Matching::choose(store, matcher).await;
+    let during_load = match matching {
+        Matching::DuringLoad(session) => Some(session),
+        Matching::Off | Matching::AfterLoad(_) => None,
     };
     let load = store.bulk_load(expected).await?;
     let (sender, receiver) = tokio::sync::mpsc::channel(2);
@@ -234,23 +228,31 @@ async fn import_stream(
             })
         })
     };
-    let written = write_pages(load, receiver, reader, matcher).await;
+    let written = write_pages(load, receiver, reader, during_load).await;
     let read = started.elapsed();
     let (rows, written, warnings) = match written {
         Ok(done) => done,
         Err(error) => {
             // The load rolled back: the matcher saw records that were not stored.
-            if let Some(matcher) = matcher {
-                matcher.forget().await;
+            if let Some(session) = during_load {
+                session.forget().await;
             }
             return Err(error);
         }
     };
     let loaded = started.elapsed();
-    if let Some(matcher) = matcher
-        && let Err(error) = matcher.save(store).await
-    {
-        tracing::warn!(%error, "storing the import's alerts failed");
+    // A matcher failure never fails the import: `carbonmesh match` reconciles.
+    let matched = match matching {
+        Matching::Off => Ok(()),
+        Matching::DuringLoad(session) => session.save(store).await.map(|_| ()),
+        // Built from the store as it now stands, which brings every alert in step.
+        Matching::AfterLoad(session) if written.new + written.changed > 0 => {
+            session.ready(store).await
+        }
+        Matching::AfterLoad(_) => Ok(()),
+    };
+    if let Err(error) = matched {
+        tracing::warn!(%error, "matching the import failed");
     }
     tracing::debug!(
         read_s = read.as_secs_f64(),
@@ -265,6 +267,48 @@ async fn import_stream(
         },
         warnings,
     ))
+}
+
+/// When an import is checked for double counting.
+#[derive(Clone, Copy)]
+enum Matching<'a> {
+    /// Not at all (the storage benches measure the write path alone).
+    Off,
+    /// Each page as it is written, against a state that holds every stored record: the
+    /// session has one already, or the store is empty and building it costs nothing.
+    DuringLoad(&'a MatchSession),
+    /// Once the load has committed, and only if it changed anything: building the state of
+    /// a store that already holds records costs about as much as loading them, and a
+    /// re-import that changes nothing needs no state at all.
+    AfterLoad(&'a MatchSession),
+}
+
+impl<'a> Matching<'a> {
+    async fn choose(store: &dyn Store, session: Option<&'a MatchSession>) -> Matching<'a> {
+        let Some(session) = session else {
+            return Matching::Off;
+        };
+        if session.has_state().await {
+            return Matching::DuringLoad(session);
+        }
+        match store.count_credits(&CreditFilter::default()).await {
+            Ok(0) => {}
+            Ok(_) => return Matching::AfterLoad(session),
+            Err(error) => {
+                tracing::warn!(%error, "counting the stored records failed: the import is not matched");
+                return Matching::Off;
+            }
+        }
+        // The state of an empty store (its projects, its alerts) is built before the load,
+        // which holds the write lock until it commits.
+        match session.ready(store).await {
+            Ok(()) => Matching::DuringLoad(session),
+            Err(error) => {
+                tracing::warn!(%error, "the matcher is not ready: the import is not matched");
+                Matching::Off
+            }
+        }
+    }
 }
 
 /// Writes the normalized pages as they arrive (and hands them to the matcher), then commits;

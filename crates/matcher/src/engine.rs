@@ -7,7 +7,7 @@
 //! the full path ([`Matcher::full`]) sorts every namespace, sweeps it for overlapping pairs and
 //! evaluates every scope. Both end with the same findings.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use carbonmesh_model::{
@@ -15,11 +15,12 @@ use carbonmesh_model::{
     TransactionType, project_id,
 };
 use chrono::NaiveDate;
+use foldhash::{HashMap, HashMapExt as _};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::index::{Entry, Hit, NsIndex, Role};
-use crate::rules;
+use crate::rules::{self, Bridge};
 
 /// What [`Matcher::put_record`] returns: the record's index, the range it replaced
 /// (namespace, start, end) and the project it belonged to before.
@@ -108,14 +109,8 @@ enum Scope {
     Project(String),
 }
 
-/// The serial a record was published with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Serial {
-    None,
-    /// The record key is the serial (Verra's blocks, for one).
-    IsKey,
-    Text(Box<str>),
-}
+/// The namespace number of a record without a serial range.
+const NO_RANGE: u32 = u32::MAX;
 
 /// What the rules need of one credit record. The matcher holds one for every stored record,
 /// so it keeps what the rules derive from the record's texts (role, conversion target,
@@ -125,13 +120,15 @@ enum Serial {
 struct Rec {
     registry: RegistryId,
     key: Arc<str>,
-    serial: Serial,
+    /// The serial as published, unless it is the key itself (Verra's blocks, for one).
+    serial: Option<Box<str>>,
+    serial_is_key: bool,
     /// Index into the matcher's project ids.
     project: u32,
     kind: TransactionType,
     quantity: Decimal,
-    /// The serial range: namespace number, first and last unit.
-    ns: Option<u32>,
+    /// The serial range: namespace number ([`NO_RANGE`] when none), first and last unit.
+    ns: u32,
     start: u64,
     end: u64,
     vintage: Option<i32>,
@@ -141,9 +138,13 @@ struct Rec {
     /// The registry a cancellation converts into ([`rules::conversion_target`]).
     conversion: Option<RegistryId>,
     /// The tokenization bridge a retirement points to ([`rules::bridge_marker`]).
-    bridge: Option<Box<str>>,
+    bridge: Option<Bridge>,
     version: i64,
 }
+
+// The matcher holds one `Rec` for every stored record: keep it within 160 bytes (the
+// registry ids, 24 bytes each, take the most).
+const _: () = assert!(std::mem::size_of::<Rec>() <= 160);
 
 impl Rec {
     /// Whether both hold the same facts (versions aside).
@@ -152,6 +153,7 @@ impl Rec {
             registry,
             key,
             serial,
+            serial_is_key,
             project,
             kind,
             quantity,
@@ -167,11 +169,21 @@ impl Rec {
             version: _,
         } = self;
         (
-            registry, key, serial, project, kind, quantity, ns, start, end,
+            registry,
+            key,
+            serial,
+            serial_is_key,
+            project,
+            kind,
+            quantity,
+            ns,
+            start,
+            end,
         ) == (
             &other.registry,
             &other.key,
             &other.serial,
+            &other.serial_is_key,
             &other.project,
             &other.kind,
             &other.quantity,
@@ -190,15 +202,15 @@ impl Rec {
     }
 
     fn serial(&self) -> Option<&str> {
-        match &self.serial {
-            Serial::None => None,
-            Serial::IsKey => Some(&self.key),
-            Serial::Text(text) => Some(text),
+        if self.serial_is_key {
+            Some(&self.key)
+        } else {
+            self.serial.as_deref()
         }
     }
 
     fn range(&self) -> Option<(u32, u64, u64)> {
-        self.ns.map(|ns| (ns, self.start, self.end))
+        (self.ns != NO_RANGE).then_some((self.ns, self.start, self.end))
     }
 }
 
@@ -214,7 +226,8 @@ pub struct Matcher {
     pid_ids: HashMap<Arc<str>, u32>,
     ns: Vec<NsIndex>,
     projects: BTreeMap<String, (Project, i64)>,
-    credits_of: HashMap<String, BTreeSet<u32>>,
+    /// The credit records of each project, by project number.
+    credits_of: Vec<BTreeSet<u32>>,
     similar: HashMap<String, BTreeSet<String>>,
     referenced_by: HashMap<String, BTreeSet<String>>,
     findings: BTreeMap<String, Finding>,
@@ -244,13 +257,19 @@ impl Matcher {
             pid_ids: HashMap::new(),
             ns: Vec::new(),
             projects: BTreeMap::new(),
-            credits_of: HashMap::new(),
+            credits_of: Vec::new(),
             similar: HashMap::new(),
             referenced_by: HashMap::new(),
             findings: BTreeMap::new(),
             owners: HashMap::new(),
             scoped: HashMap::new(),
         }
+    }
+
+    /// Makes room for `credits` more credit records, so that loading a store does not grow
+    /// (and copy) its arrays step by step.
+    pub fn reserve(&mut self, credits: usize) {
+        self.recs.reserve_exact(credits);
     }
 
     /// The configuration.
@@ -302,6 +321,7 @@ impl Matcher {
         let pid: Arc<str> = pid.into();
         self.pids.push(pid.clone());
         self.pid_ids.insert(pid, n);
+        self.credits_of.push(BTreeSet::new());
         n
     }
 
@@ -312,22 +332,23 @@ impl Matcher {
         let bridge = (role == Role::Use
             && credit.transaction_type.value == TransactionType::Retirement)
             .then(|| rules::bridge_marker(&credit))
-            .flatten()
-            .map(String::into_boxed_str);
+            .flatten();
         let project = self.project_number(credit.project_id());
-        let serial = match credit.serial {
-            None => Serial::None,
-            Some(text) if *text == *key => Serial::IsKey,
-            Some(text) => Serial::Text(text.into_boxed_str()),
+        let serial_is_key = credit.serial.as_deref() == Some(&*key);
+        let serial = if serial_is_key {
+            None
+        } else {
+            credit.serial.map(String::into_boxed_str)
         };
         let (ns, start, end) = match credit.serial_range {
-            Some(r) => (Some(self.namespace_id(&r.namespace)), r.start, r.end),
-            None => (None, 0, 0),
+            Some(r) => (self.namespace_id(&r.namespace), r.start, r.end),
+            None => (NO_RANGE, 0, 0),
         };
         Rec {
             registry: credit.registry,
             key,
             serial,
+            serial_is_key,
             project,
             kind: credit.transaction_type.value,
             quantity: credit.quantity,
@@ -362,26 +383,23 @@ impl Matcher {
                     return None;
                 }
                 let old_range = old.range();
-                let old_pid = self.pids[old.project as usize].to_string();
+                let old_project = old.project;
                 if let Some((ns, start, _)) = old_range {
                     self.ns[ns as usize].remove(start, i);
                 }
-                if let Some(set) = self.credits_of.get_mut(&old_pid) {
-                    set.remove(&i);
-                }
-                let pid = self.pids[rec.project as usize].to_string();
+                self.credits_of[old_project as usize].remove(&i);
+                self.credits_of[rec.project as usize].insert(i);
                 self.recs[i as usize] = rec;
-                self.credits_of.entry(pid).or_default().insert(i);
+                let old_pid = self.pids[old_project as usize].to_string();
                 Some((i, old_range, Some(old_pid)))
             }
             None => {
                 let key: Arc<str> = credit.record_key.as_str().into();
                 let rec = self.rec(credit, version, key.clone());
                 let i = self.recs.len() as u32;
-                let pid = self.pids[rec.project as usize].to_string();
+                self.credits_of[rec.project as usize].insert(i);
                 self.recs.push(rec);
                 self.by_key.entry(registry).or_default().insert(key, i);
-                self.credits_of.entry(pid).or_default().insert(i);
                 Some((i, None, None))
             }
         }
@@ -666,7 +684,13 @@ impl Matcher {
     /// Every project id that is a scope: known projects and projects with credits.
     fn all_project_scopes(&self) -> Vec<String> {
         let mut ids: BTreeSet<String> = self.projects.keys().cloned().collect();
-        ids.extend(self.credits_of.keys().cloned());
+        ids.extend(
+            self.pids
+                .iter()
+                .zip(&self.credits_of)
+                .filter(|(_, credits)| !credits.is_empty())
+                .map(|(pid, _)| pid.to_string()),
+        );
         ids.into_iter().collect()
     }
 
@@ -861,7 +885,7 @@ impl Matcher {
         }
         // A retirement bridged to a token.
         if rec.role == Role::Use
-            && let Some(bridge) = c.bridge.as_deref()
+            && let Some(bridge) = c.bridge
         {
             let banned = c.registry == RegistryId::Verra && rules::after_token_ban(c.event_date);
             let severity = if banned {
@@ -893,7 +917,7 @@ impl Matcher {
                     vec![me.clone()],
                 ));
         }
-        let (Some(ns), Some(r)) = (rec.ns, range.as_ref()) else {
+        let (Some((ns, _, _)), Some(r)) = (rec.range(), range.as_ref()) else {
             return out;
         };
         let foreign = rules::namespace_owner(&r.namespace).is_some_and(|owner| owner != c.registry);
@@ -994,10 +1018,10 @@ impl Matcher {
     }
 
     fn project_credits(&self, pid: &str) -> Vec<&Rec> {
-        self.credits_of
+        self.pid_ids
             .get(pid)
             .into_iter()
-            .flatten()
+            .flat_map(|&n| &self.credits_of[n as usize])
             .map(|&i| &self.recs[i as usize])
             .collect()
     }

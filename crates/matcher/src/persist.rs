@@ -9,7 +9,7 @@ use std::sync::Arc;
 use carbonmesh_model::{
     Alert, AlertEvent, AlertStatus, CreditRecord, Project, RecordKind, RegistryId, RunStatus,
 };
-use carbonmesh_store::Store;
+use carbonmesh_store::{CreditFilter, Store};
 use chrono::{DateTime, Utc};
 
 use crate::MatchError;
@@ -56,18 +56,19 @@ async fn each_page(store: &dyn Store, mut f: impl FnMut(Page)) -> Result<(), Mat
             break;
         }
     }
-    let mut after: Option<i64> = None;
-    loop {
-        let page = store.credits_page(after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.position);
-        let n = page.len();
-        f(Page::Credits(
-            page.into_iter().map(|c| (c.record, c.version)).collect(),
-        ));
-        if n < PAGE as usize {
+    // The store reads the next page while the caller takes in this one: reading runs on a
+    // blocking thread once started, so both cores work.
+    let mut page = store.credits_page(None, PAGE).await?;
+    while let Some(last) = page.last() {
+        let after = Some(last.position);
+        let more = page.len() == PAGE as usize;
+        let credits = Page::Credits(page.into_iter().map(|c| (c.record, c.version)).collect());
+        if !more {
+            f(credits);
             break;
         }
+        let (next, ()) = tokio::join!(store.credits_page(after, PAGE), async { f(credits) });
+        page = next?;
     }
     Ok(())
 }
@@ -75,6 +76,8 @@ async fn each_page(store: &dyn Store, mut f: impl FnMut(Page)) -> Result<(), Mat
 /// A matcher with every record and project of `store`, all checked.
 async fn build(store: &dyn Store, config: MatchConfig) -> Result<Matcher, MatchError> {
     let mut matcher = Matcher::new(config);
+    let stored = store.count_credits(&CreditFilter::default()).await?;
+    matcher.reserve(usize::try_from(stored).unwrap_or(0));
     each_page(store, |page| match page {
         Page::Projects(projects) => matcher.load(Vec::new(), projects),
         Page::Credits(credits) => matcher.load(credits, Vec::new()),
@@ -425,6 +428,11 @@ impl MatchSession {
     /// writes alerts and the load holds the write lock until it commits.
     pub async fn ready(&self, store: &dyn Store) -> Result<(), MatchError> {
         self.matcher(store, Utc::now()).await.map(|_| ())
+    }
+
+    /// Whether the state is built (by [`MatchSession::ready`] or an earlier write).
+    pub async fn has_state(&self) -> bool {
+        self.state.lock().await.is_some()
     }
 
     /// Checks records a load is writing, without storing anything: what changed is kept for

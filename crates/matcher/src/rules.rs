@@ -56,27 +56,74 @@ pub fn is_chain_address(text: &str) -> bool {
         && t[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// What makes a retirement look bridged to a token: its beneficiary is a blockchain address,
+/// or its text names a tokenization bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bridge {
+    /// A blockchain address as beneficiary.
+    ChainAddress,
+    /// Toucan (TCO2, BCT, NCT).
+    Toucan,
+    /// C3 (C3T).
+    C3,
+    /// Moss (MCO2).
+    Moss,
+    /// KlimaDAO.
+    KlimaDao,
+}
+
+impl std::fmt::Display for Bridge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Bridge::ChainAddress => "a blockchain address as beneficiary",
+            Bridge::Toucan => "the Toucan bridge",
+            Bridge::C3 => "the C3 bridge",
+            Bridge::Moss => "the Moss bridge",
+            Bridge::KlimaDao => "the KlimaDAO bridge",
+        })
+    }
+}
+
+/// The tokenization bridge a word names, if any (compared without regard to case).
+fn bridge_named(word: &str) -> Option<Bridge> {
+    const BRIDGES: [(&str, Bridge); 10] = [
+        ("toucan", Bridge::Toucan),
+        ("tco2", Bridge::Toucan),
+        ("bct", Bridge::Toucan),
+        ("nct", Bridge::Toucan),
+        ("c3", Bridge::C3),
+        ("c3t", Bridge::C3),
+        ("moss", Bridge::Moss),
+        ("mco2", Bridge::Moss),
+        ("klimadao", Bridge::KlimaDao),
+        ("klima", Bridge::KlimaDao),
+    ];
+    let find = |w: &str| {
+        BRIDGES
+            .iter()
+            .find(|(name, _)| w.eq_ignore_ascii_case(name))
+            .map(|(_, bridge)| *bridge)
+    };
+    // Most words are ASCII and no name is longer than 8 bytes: the common case allocates
+    // nothing. Other words are compared in their Unicode lower case.
+    if word.is_ascii() {
+        (word.len() <= 8).then(|| find(word)).flatten()
+    } else {
+        find(&word.to_lowercase())
+    }
+}
+
 /// The bridge a retirement points to, if its beneficiary is a blockchain address or its text
 /// names a tokenization bridge.
-pub fn bridge_marker(credit: &CreditRecord) -> Option<String> {
+pub fn bridge_marker(credit: &CreditRecord) -> Option<Bridge> {
     if credit.beneficiary.as_deref().is_some_and(is_chain_address) {
-        return Some("a blockchain address as beneficiary".to_owned());
+        return Some(Bridge::ChainAddress);
     }
-    let texts = [&credit.beneficiary, &credit.note, &credit.reason];
-    for text in texts.into_iter().flatten() {
-        for w in words(text) {
-            let bridge = match w.as_str() {
-                "toucan" => "Toucan",
-                "c3" | "c3t" => "C3",
-                "moss" | "mco2" => "Moss",
-                "klimadao" | "klima" => "KlimaDAO",
-                "tco2" | "bct" | "nct" => "Toucan",
-                _ => continue,
-            };
-            return Some(format!("the {bridge} bridge"));
-        }
-    }
-    None
+    [&credit.beneficiary, &credit.note, &credit.reason]
+        .into_iter()
+        .flatten()
+        .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
+        .find_map(bridge_named)
 }
 
 /// Whether a retirement dated `date` falls under Verra's ban on tokens of retired credits.
@@ -250,6 +297,8 @@ pub fn alert_id(
 
 #[cfg(test)]
 mod tests {
+    use carbonmesh_model::Normalized;
+
     use super::*;
 
     #[test]
@@ -259,6 +308,46 @@ mod tests {
         ));
         assert!(!is_chain_address("0x4b1c"));
         assert!(!is_chain_address("Acme Holdings"));
+    }
+
+    #[test]
+    fn bridges_are_named_in_any_case() {
+        let retired = |beneficiary: &str, note: &str| {
+            bridge_marker(&CreditRecord {
+                registry: RegistryId::Verra,
+                record_key: "1".into(),
+                registry_project_id: "1".into(),
+                transaction_type: Normalized::new(TransactionType::Retirement, "Retirement"),
+                quantity: 1.into(),
+                serial: None,
+                serial_range: None,
+                vintage: None,
+                monitoring_period: None,
+                event_date: None,
+                status: Normalized::new(UnitStatus::Retired, "Retired"),
+                account: None,
+                beneficiary: Some(beneficiary.to_owned()),
+                reason: None,
+                note: Some(note.to_owned()),
+            })
+        };
+        assert_eq!(
+            retired("0x4b1c3a5f8e2d9c7b6a0f1e2d3c4b5a6978869504", ""),
+            Some(Bridge::ChainAddress)
+        );
+        assert_eq!(
+            retired("Acme", "Bridged to TCO2 tokens"),
+            Some(Bridge::Toucan)
+        );
+        assert_eq!(retired("KLIMADAO treasury", ""), Some(Bridge::KlimaDao));
+        assert_eq!(retired("Acme", "retired for C3T pool"), Some(Bridge::C3));
+        assert_eq!(retired("Mossé", "Toucanet and c3po"), None);
+        assert_eq!(retired("Acme", "on behalf of clients"), None);
+        assert_eq!(
+            Bridge::Moss.to_string(),
+            "the Moss bridge",
+            "the phrase alerts use"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! may cache the mapping. Writers add strings inside their own transaction and publish them to
 //! the cache only after it commits (a rolled-back number must not be remembered).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::db::{Arg, Db};

@@ -195,6 +195,44 @@ async fn every_write_path_raises_the_same_alert_for_the_same_overlap() {
         "{imported:?}"
     );
 
+    // Imported in two files, each by a command of its own: the second finds the store
+    // holding records and matches once its load has committed. Importing it again changes
+    // nothing and leaves the alert as it was.
+    let dir = tempfile::tempdir().expect("dir");
+    let store = fresh_store(&dir).await;
+    let mut lines = EXPORT.lines();
+    let header = lines.next().expect("header");
+    let first = dir.path().join("first.csv");
+    let second = dir.path().join("second.csv");
+    std::fs::write(
+        &first,
+        format!("{header}\n{}\n", lines.next().expect("row")),
+    )
+    .expect("write");
+    std::fs::write(
+        &second,
+        format!("{header}\n{}\n", lines.next().expect("row")),
+    )
+    .expect("write");
+    for (file, new) in [(&first, 1), (&second, 1), (&second, 0)] {
+        let outcome = carbonmesh_ingest::import_file(
+            store.as_ref(),
+            Some(&MatchSession::new()),
+            verra(),
+            None,
+            file,
+            carbonmesh_ingest::RejectLimit::DEFAULT,
+        )
+        .await
+        .expect("import");
+        assert_eq!((outcome.counts.new, outcome.counts.rejected), (new, 0));
+    }
+    assert_eq!(
+        alerts(store.as_ref()).await,
+        imported,
+        "imported in two files"
+    );
+
     // Polled.
     let dir = tempfile::tempdir().expect("dir");
     let store = fresh_store(&dir).await;
