@@ -77,9 +77,14 @@ pub(crate) fn normalize_page(
     // repeats a project on every reporting period) is one record, as its last statement
     // says. Writing every statement would record a change per row, and again on every
     // re-read of the same file.
-    keep_last(&mut out.projects, |p| p.record.id());
+    keep_last(&mut out.projects, |p| {
+        (
+            p.record.registry.as_str(),
+            p.record.registry_project_id.as_str(),
+        )
+    });
     keep_last(&mut out.credits, |c| {
-        format!("{}:{}", c.record.registry, c.record.record_key)
+        (c.record.registry.as_str(), c.record.record_key.as_str())
     });
     out
 }
@@ -96,20 +101,26 @@ fn admit(records: Vec<Record>, today: NaiveDate) -> Result<Vec<Record>, Rejectio
     Ok(records)
 }
 
-/// Drops every record whose key appears again later, keeping the order of the rest.
-fn keep_last<T>(records: &mut Vec<T>, key: impl Fn(&T) -> String) {
-    let mut last = std::collections::HashMap::with_capacity(records.len());
+/// Drops every record whose key (registry, id) appears again later, keeping the order of the
+/// rest.
+fn keep_last<T>(records: &mut Vec<T>, key: impl for<'a> Fn(&'a T) -> (&'a str, &'a str)) {
+    let mut last = foldhash::HashMap::with_capacity_and_hasher(records.len(), Default::default());
     for (i, record) in records.iter().enumerate() {
         last.insert(key(record), i);
     }
     if last.len() == records.len() {
         return;
     }
+    let keep: Vec<bool> = records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| last.get(&key(record)) == Some(&i))
+        .collect();
+    drop(last);
     let mut index = 0;
-    records.retain(|record| {
-        let keep = last.get(&key(record)) == Some(&index);
+    records.retain(|_| {
         index += 1;
-        keep
+        keep[index - 1]
     });
 }
 
@@ -220,11 +231,26 @@ mod tests {
 
     #[test]
     fn keeps_the_last_statement_of_each_key_in_order() {
-        let mut records = vec![("a", 1), ("b", 1), ("a", 2), ("c", 1), ("b", 2)];
-        keep_last(&mut records, |r| r.0.to_owned());
-        assert_eq!(records, [("a", 2), ("c", 1), ("b", 2)]);
-        let mut unique = vec![("x", 1), ("y", 1)];
-        keep_last(&mut unique, |r| r.0.to_owned());
-        assert_eq!(unique, [("x", 1), ("y", 1)]);
+        let mut records = vec![
+            ("verra", "a", 1),
+            ("verra", "b", 1),
+            ("verra", "a", 2),
+            ("gold-standard", "a", 1),
+            ("verra", "c", 1),
+            ("verra", "b", 2),
+        ];
+        keep_last(&mut records, |r| (r.0, r.1));
+        assert_eq!(
+            records,
+            [
+                ("verra", "a", 2),
+                ("gold-standard", "a", 1),
+                ("verra", "c", 1),
+                ("verra", "b", 2)
+            ]
+        );
+        let mut unique = vec![("verra", "x", 1), ("verra", "y", 1)];
+        keep_last(&mut unique, |r| (r.0, r.1));
+        assert_eq!(unique, [("verra", "x", 1), ("verra", "y", 1)]);
     }
 }

@@ -30,12 +30,26 @@ pub fn is_null_token(raw: &str) -> bool {
 /// Trims, collapses runs of whitespace (including newlines and no-break spaces) to one space,
 /// and maps blanks and missing-value tokens to `None`.
 pub fn clean_text(raw: &str) -> Option<String> {
-    let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let collapsed = if is_collapsed(raw) {
+        raw.to_owned()
+    } else {
+        raw.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
     if collapsed.is_empty() || is_null_token(&collapsed) {
         None
     } else {
         Some(collapsed)
     }
+}
+
+/// Whether `raw` is ASCII with single spaces between words and none around them: what
+/// [`clean_text`] would make of it already (most values are), so it is copied as it is.
+fn is_collapsed(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && bytes.iter().all(|&b| b == b' ' || b.is_ascii_graphic())
+        && !raw.contains("  ")
 }
 
 /// Why a Python literal could not be read.
@@ -304,6 +318,18 @@ mod tests {
         // Namibia, not "not available".
         assert_eq!(clean_text("NA"), Some("NA".into()));
         assert_eq!(clean_text("A\u{a0}B"), Some("A B".into()));
+        // Values already clean are copied; any other whitespace is collapsed as before.
+        for (raw, clean) in [
+            ("Acme Holdings Ltd.", "Acme Holdings Ltd."),
+            ("Acme  Holdings", "Acme Holdings"),
+            ("Acme\tHoldings", "Acme Holdings"),
+            ("Acme\u{b}Holdings", "Acme Holdings"),
+            (" Acme", "Acme"),
+            ("Acme ", "Acme"),
+            ("Émile\u{2003}Zola", "Émile Zola"),
+        ] {
+            assert_eq!(clean_text(raw).as_deref(), Some(clean), "{raw:?}");
+        }
     }
 
     #[test]
