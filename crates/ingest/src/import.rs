@@ -208,7 +208,7 @@ async fn import_stream(
     // normalized page by page on a blocking thread while the store writes the previous page,
     // so both cores are busy and only a few pages are held at a time.
     let started = std::time::Instant::now();
-    let matching = Matching::choose(store, matcher).await;
+    let matching = Matching::choose(store, matcher, expected).await;
     let during_load = match matching {
         Matching::DuringLoad(session) => Some(session),
         Matching::Off | Matching::AfterLoad(_) => None,
@@ -286,7 +286,12 @@ enum Matching<'a> {
 }
 
 impl<'a> Matching<'a> {
-    async fn choose(store: &dyn Store, session: Option<&'a MatchSession>) -> Matching<'a> {
+    /// How to match a load of about `expected` records.
+    async fn choose(
+        store: &dyn Store,
+        session: Option<&'a MatchSession>,
+        expected: u64,
+    ) -> Matching<'a> {
         let Some(session) = session else {
             return Matching::Off;
         };
@@ -304,7 +309,12 @@ impl<'a> Matching<'a> {
         // The state of an empty store (its projects, its alerts) is built before the load,
         // which holds the write lock until it commits.
         match session.ready(store).await {
-            Ok(()) => Matching::DuringLoad(session),
+            Ok(()) => {
+                session
+                    .reserve(usize::try_from(expected).unwrap_or(0))
+                    .await;
+                Matching::DuringLoad(session)
+            }
             Err(error) => {
                 tracing::warn!(%error, "the matcher is not ready: the import is not matched");
                 Matching::Off

@@ -430,6 +430,14 @@ impl MatchSession {
         self.matcher(store, Utc::now()).await.map(|_| ())
     }
 
+    /// Makes room in the state for `credits` more records, so that a large load does not
+    /// grow (and copy) it step by step. Does nothing before the state is built.
+    pub async fn reserve(&self, credits: usize) {
+        if let Some(matcher) = self.state.lock().await.as_mut() {
+            matcher.reserve(credits);
+        }
+    }
+
     /// Whether the state is built (by [`MatchSession::ready`] or an earlier write).
     pub async fn has_state(&self) -> bool {
         self.state.lock().await.is_some()
