@@ -307,6 +307,31 @@ fn a_reviewer_works_an_alert_from_the_command_line() {
     let dismissed = succeed(dir.path(), &["alerts", "list", "--status", "dismissed"]);
     assert!(dismissed.starts_with(id), "{dismissed}");
 
+    // The audit file holds both projects as the evidence took them, and the decision.
+    let lines = succeed(
+        dir.path(),
+        &["export", "--what", "alerts", "--format", "jsonl"],
+    );
+    let audited: serde_json::Value = lines
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .find(|a| a["id"] == id)
+        .expect("the alert");
+    let evidence = audited["evidence"].as_array().expect("evidence");
+    assert_eq!(evidence.len(), 2, "{audited}");
+    for e in evidence {
+        assert_eq!(e["kind"], "project", "{e}");
+        assert!(
+            e["project"]["name"].as_str().is_some_and(|n| !n.is_empty()),
+            "{e}"
+        );
+        assert!(e["provenance"]["source"].as_str().is_some(), "{e}");
+    }
+    assert_eq!(
+        audited["history"][3]["reason"],
+        "sequential_transition_no_period_overlap"
+    );
+
     // The matcher leaves a reviewer's decision alone when it runs again.
     succeed(dir.path(), &["match", "--full"]);
     let again = alerts_jsonl(dir.path());
@@ -397,4 +422,84 @@ fn a_critical_alert_needs_two_reviewers_keys_on_the_command_line() {
     );
     let second = ok(&ben, &["confirm"]);
     assert_eq!(second, format!("{id}: awaiting_second_review -> confirmed"));
+
+    // The audit file: the alert with the facts of both issuances and its whole history.
+    let text = succeed(dir.path(), &["export", "--what", "alerts"]);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let row = reader
+        .records()
+        .map(|r| r.expect("row"))
+        .find(|r| &r[0] == id)
+        .expect("the alert's row");
+    let cell = |name: &str| {
+        let at = header.iter().position(|h| h == name).expect(name);
+        row[at].to_owned()
+    };
+    assert_eq!(cell("status"), "confirmed");
+    assert_eq!(
+        (
+            cell("namespace"),
+            cell("overlap_start"),
+            cell("overlap_end"),
+            cell("overlap_units")
+        ),
+        (
+            "verra".into(),
+            "941467400".into(),
+            "941467431".into(),
+            "32".into()
+        )
+    );
+    let evidence: Vec<String> = cell("evidence").lines().map(str::to_owned).collect();
+    assert_eq!(evidence.len(), 2, "{evidence:?}");
+    assert!(
+        evidence[0].starts_with(
+            "verra 19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1 v1, \
+             issuance of 425, vintage 2020, on 2026-04-03, serial 19385-941467007-941467431-\
+             VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1, project verra:VCS1340"
+        ),
+        "{evidence:?}"
+    );
+    assert!(evidence[1].contains("issuance of 101"), "{evidence:?}");
+    assert!(
+        evidence
+            .iter()
+            .all(|e| e.ends_with(&format!("from {}:2", file.display()))
+                || e.ends_with(&format!("from {}:3", file.display()))),
+        "provenance: the file and its line, {evidence:?}"
+    );
+    let history: Vec<String> = cell("history").lines().map(str::to_owned).collect();
+    assert_eq!(history.len(), 4, "{history:?}");
+    assert!(
+        history[0].contains(" matcher via system: -> new, reason raised"),
+        "{history:?}"
+    );
+    assert!(
+        history[1].contains(" ana (") && history[1].contains("via cli: new -> acknowledged"),
+        "{history:?}"
+    );
+    assert!(
+        history[2].contains("via cli: acknowledged -> awaiting_second_review, decided confirmed")
+            && history[2].ends_with("note: Same units in two issuances."),
+        "{history:?}"
+    );
+    assert!(
+        history[3].contains(" ben (") && history[3].contains("awaiting_second_review -> confirmed"),
+        "{history:?}"
+    );
+    // The same as JSON lines, every fact typed.
+    let lines = succeed(
+        dir.path(),
+        &["export", "--what", "alerts", "--format", "jsonl"],
+    );
+    let audited: serde_json::Value = lines
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .find(|a| a["id"] == id)
+        .expect("the alert");
+    assert_eq!(audited["evidence"][0]["credit"]["quantity"], "425");
+    assert_eq!(audited["evidence"][0]["shown_version"], 1);
+    assert_eq!(audited["history"].as_array().map(Vec::len), Some(4));
+    assert_eq!(audited["history"][3]["actor"], "ben");
 }

@@ -24,6 +24,8 @@ pub enum What {
     Webhooks,
     /// Webhook requests refused, counted by connector and reason.
     WebhookRejections,
+    /// Alerts for an audit file: each with the facts of its evidence and its whole history.
+    Alerts,
 }
 
 /// How to write it.
@@ -254,6 +256,13 @@ pub async fn export(
                 })?;
                 written += 1;
             }
+        }
+        What::Alerts => {
+            writer.header(&crate::alert_export::ALERT_COLUMNS)?;
+            written = crate::alert_export::each_alert(store, PAGE, |alert| {
+                writer.record(&alert, || alert.row())
+            })
+            .await?;
         }
     }
     writer.finish()?;

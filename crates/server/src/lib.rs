@@ -1,6 +1,7 @@
 //! The `carbonmesh` binary's library: command line, configuration and HTTP application, kept
 //! out of `main.rs` so that tests can drive them.
 
+pub mod alert_export;
 pub mod alerts;
 pub mod cli;
 pub mod config;
