@@ -13,6 +13,7 @@ pub mod credit;
 pub mod error;
 pub mod hash;
 pub mod normalized;
+pub mod notification;
 pub mod ops;
 pub mod project;
 pub mod registry;
@@ -26,6 +27,9 @@ pub use credit::CreditRecord;
 pub use error::ValidationError;
 pub use hash::{content_hash, sha256_hex};
 pub use normalized::Normalized;
+pub use notification::{
+    AlertNotification, DeliveryState, NotificationData, NotificationDelivery, NotificationType,
+};
 pub use ops::{
     ConnectorRun, DeliveryStatus, Provenance, RecordKind, RecordVersion, RejectedRecord, RunCounts,
     RunStatus, WebhookDelivery, WebhookKind,

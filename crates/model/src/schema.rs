@@ -3,8 +3,8 @@
 use schemars::{JsonSchema, schema_for};
 
 use crate::{
-    Alert, AlertEvent, ConnectorRun, CreditRecord, Project, RecordVersion, RejectedRecord,
-    WebhookDelivery,
+    Alert, AlertEvent, AlertNotification, ConnectorRun, CreditRecord, NotificationDelivery,
+    Project, RecordVersion, RejectedRecord, WebhookDelivery,
 };
 
 /// `(file name, pretty JSON Schema)` for every common record type.
@@ -24,5 +24,7 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
         one::<ConnectorRun>("connector-run.schema.json"),
         one::<RejectedRecord>("rejected-record.schema.json"),
         one::<WebhookDelivery>("webhook-delivery.schema.json"),
+        one::<AlertNotification>("alert-notification.schema.json"),
+        one::<NotificationDelivery>("notification-delivery.schema.json"),
     ]
 }

@@ -8,6 +8,7 @@
 //! | [`InboxStore`] | the webhook inbox and refused requests | `inbox` |
 //! | [`AlertStore`] | double-counting alerts and their review history | `alerts` |
 //! | [`KeyStore`] | API keys | `keys` |
+//! | [`NotificationStore`] | where each notification endpoint stands, and each delivery | `notifications` |
 //! | [`QueryStore`] | the API's read queries and statistics | `queries` |
 //!
 //! Records are kept compactly (see `docs/storage.md`): typed columns, exact integer
@@ -23,6 +24,7 @@ mod error;
 mod holder;
 mod inbox;
 mod keys;
+mod notifications;
 mod postgres;
 mod queries;
 pub mod query;
@@ -36,8 +38,9 @@ mod url;
 
 use async_trait::async_trait;
 use carbonmesh_model::{
-    Alert, AlertEvent, AlertStatus, ApiKey, ConnectorRun, CreditRecord, Project, Provenance,
-    RecordKind, RecordVersion, RegistryId, RejectedRecord, RunCounts, RunStatus, WebhookDelivery,
+    Alert, AlertEvent, AlertStatus, ApiKey, ConnectorRun, CreditRecord, NotificationDelivery,
+    Project, Provenance, RecordKind, RecordVersion, RegistryId, RejectedRecord, RunCounts,
+    RunStatus, WebhookDelivery,
 };
 use chrono::{DateTime, Utc};
 
@@ -66,7 +69,16 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// for both.
 #[async_trait]
 pub trait Store:
-    RecordStore + RunStore + InboxStore + AlertStore + KeyStore + QueryStore + Send + Sync + 'static
+    RecordStore
+    + RunStore
+    + InboxStore
+    + AlertStore
+    + KeyStore
+    + NotificationStore
+    + QueryStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;
@@ -321,6 +333,51 @@ pub trait AlertStore: Send + Sync {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<(i64, AlertEvent)>>;
+}
+
+/// Notifications to configured endpoints. Each endpoint follows the alert history (the
+/// positions of [`AlertStore::alert_events_after`]) in order, delivered for by one holder at a
+/// time.
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// Claims `endpoint` for `holder` until `lease_until` when no one holds it, its lease ran
+    /// out at `now`, or `holder` holds it already. An endpoint met for the first time starts at
+    /// position `start` (entries up to it are not announced). Returns the endpoint's position
+    /// (the last entry it was given or skipped) when claimed, `None` when another holder has
+    /// it.
+    async fn claim_endpoint(
+        &self,
+        endpoint: &str,
+        holder: &str,
+        start: i64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<i64>>;
+
+    /// Moves `endpoint` to `position`, past entries that announce nothing to it. False (nothing
+    /// written) when `holder` no longer holds it.
+    async fn skip_notification(
+        &self,
+        endpoint: &str,
+        holder: &str,
+        position: i64,
+    ) -> StoreResult<bool>;
+
+    /// Logs an attempt to deliver a notification; a delivered one also moves its endpoint to
+    /// its position, in the same transaction. False (nothing written) when `holder` no longer
+    /// holds the endpoint.
+    async fn record_notification(
+        &self,
+        holder: &str,
+        delivery: &NotificationDelivery,
+    ) -> StoreResult<bool>;
+
+    /// Logged deliveries in (position, endpoint) order, after `after`.
+    async fn notifications_page(
+        &self,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> StoreResult<Vec<NotificationDelivery>>;
 }
 
 /// API keys, kept by the sha256 of their token.

@@ -911,6 +911,101 @@ async fn api_keys_are_kept_by_token_hash(store: Arc<dyn Store>) {
     assert_eq!(keys[1].revoked_at, None);
 }
 
+/// A notification endpoint is held by one server at a time, moves only past what it was
+/// given, and its deliveries are logged with their attempts.
+async fn notification_endpoints_are_held_by_one_server(open: support::Opener) {
+    use carbonmesh_model::{DeliveryState, NotificationDelivery, NotificationType};
+    let (one, two) = (open().await, open().await);
+    let now = Utc::now();
+    let soon = now + Duration::seconds(30);
+    // First met: it starts where it is told (entries up to there are not announced).
+    assert_eq!(
+        one.claim_endpoint("ops", "one", 7, now, soon)
+            .await
+            .expect("claim"),
+        Some(7)
+    );
+    // Held: another server does not get it, and cannot move it.
+    assert_eq!(
+        two.claim_endpoint("ops", "two", 0, now, soon)
+            .await
+            .expect("claim"),
+        None
+    );
+    assert!(!two.skip_notification("ops", "two", 9).await.expect("skip"));
+    // Its holder renews it, and it remembers where it stands.
+    assert_eq!(
+        one.claim_endpoint("ops", "one", 0, now, soon)
+            .await
+            .expect("renew"),
+        Some(7)
+    );
+    assert!(one.skip_notification("ops", "one", 8).await.expect("skip"));
+    let mut delivery = NotificationDelivery {
+        endpoint: "ops".into(),
+        position: 9,
+        alert_id: "alert-1".into(),
+        kind: NotificationType::Raised,
+        message_id: "cm_notification_9".into(),
+        state: DeliveryState::Retrying,
+        attempts: 1,
+        last_error: Some("connection refused".into()),
+        last_attempt_at: now,
+        delivered_at: None,
+    };
+    assert!(
+        one.record_notification("one", &delivery)
+            .await
+            .expect("log")
+    );
+    // A failed attempt does not move it.
+    assert_eq!(
+        one.claim_endpoint("ops", "one", 0, now, soon)
+            .await
+            .expect("renew"),
+        Some(8)
+    );
+    delivery.attempts = 2;
+    delivery.state = DeliveryState::Delivered;
+    delivery.last_error = None;
+    delivery.delivered_at = Some(now);
+    // Not its holder: nothing is written.
+    assert!(
+        !two.record_notification("two", &delivery)
+            .await
+            .expect("log")
+    );
+    assert!(
+        one.record_notification("one", &delivery)
+            .await
+            .expect("log")
+    );
+    let logged = two.notifications_page(None, 10).await.expect("page");
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].state, DeliveryState::Delivered);
+    assert_eq!(logged[0].attempts, 2);
+    assert_eq!(
+        logged[0].delivered_at.map(|t| t.timestamp()),
+        Some(now.timestamp())
+    );
+    assert_eq!(
+        two.notifications_page(Some((9, "ops")), 10)
+            .await
+            .expect("page")
+            .len(),
+        0
+    );
+    // Once the lease runs out, another server takes it over where it stands.
+    let later = soon + Duration::seconds(1);
+    assert_eq!(
+        two.claim_endpoint("ops", "two", 0, later, later + Duration::seconds(30))
+            .await
+            .expect("take over"),
+        Some(9)
+    );
+    assert!(!one.skip_notification("ops", "one", 10).await.expect("skip"));
+}
+
 per_backend!(
     store: [
         insert_and_read_back,
@@ -941,6 +1036,7 @@ per_backend!(
         concurrent_writers_lose_nothing,
         one_claim_per_schedule_tick,
         webhook_claims_are_exclusive,
+        notification_endpoints_are_held_by_one_server,
     ],
 );
 
