@@ -22,9 +22,9 @@ use crate::auth::Actor;
 use crate::budget::expensive;
 use crate::error::{bad_input, code, coded, internal};
 use crate::types::{
-    Alert, AlertStatus, ConnectorRun, CreditRecord, Project, RecordChange, Registry,
-    RejectedRecord, SerialLookup, SerialMatch, SerialRange, Severity, StatRow, Statistics,
-    WebhookDelivery,
+    Alert, AlertStatus, ConnectorRun, CreditRecord, NotificationDelivery, Project, RecordChange,
+    Registry, RejectedRecord, SerialLookup, SerialMatch, SerialRange, Severity, StatRow,
+    Statistics, WebhookDelivery,
 };
 
 /// Largest page a connection serves.
@@ -733,6 +733,41 @@ impl Query {
             Edge::new(
                 encode_cursor("deliveries", &position.to_string()),
                 WebhookDelivery::from(&d),
+            )
+        }));
+        Ok(c)
+    }
+
+    /// Notifications sent to the configured endpoints, in the order of the alert history:
+    /// each one delivered, or still being tried with its last error (reviewers).
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn notification_deliveries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, NotificationDelivery>> {
+        require(ctx, ApiRole::Reviewer)?;
+        let (first, after) = page_args("notifications", first, after)?;
+        let after = after
+            .map(|a| {
+                a.split_once(':')
+                    .and_then(|(p, e)| Some((p.parse::<i64>().ok()?, e.to_owned())))
+                    .ok_or_else(|| bad_input("after is not a notifications cursor"))
+            })
+            .transpose()?;
+        let mut rows = store(ctx)
+            .notifications_page(after.as_ref().map(|(p, e)| (*p, e.as_str())), first + 1)
+            .await
+            .map_err(internal)?;
+        let has_next = rows.len() > first as usize;
+        rows.truncate(first as usize);
+        let mut c = Connection::new(false, has_next);
+        c.edges.extend(rows.iter().map(|n| {
+            let cursor = format!("{}:{}", n.position, n.endpoint);
+            Edge::new(
+                encode_cursor("notifications", &cursor),
+                NotificationDelivery::from(n),
             )
         }));
         Ok(c)

@@ -731,6 +731,50 @@ impl From<&model::WebhookDelivery> for WebhookDelivery {
     }
 }
 
+/// A notification to a configured endpoint, and how its delivery went.
+#[derive(SimpleObject, Clone)]
+pub struct NotificationDelivery {
+    /// The endpoint's name in the configuration.
+    pub endpoint: String,
+    /// The position of the alert history entry announced.
+    pub position: i64,
+    /// What was announced: `alert.raised`, `alert.escalated`, `alert.confirmed`,
+    /// `alert.dismissed` or `alert.reopened`.
+    #[graphql(name = "type")]
+    pub kind: String,
+    /// The alert.
+    pub alert_id: String,
+    /// The `webhook-id` header of every attempt.
+    pub message_id: String,
+    /// `delivered`, or `retrying` while the endpoint has not accepted it.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// What the last failed attempt met.
+    pub last_error: Option<String>,
+    /// When the last attempt was made.
+    pub last_attempt_at: DateTime<Utc>,
+    /// When the endpoint accepted it.
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl From<&model::NotificationDelivery> for NotificationDelivery {
+    fn from(n: &model::NotificationDelivery) -> Self {
+        NotificationDelivery {
+            endpoint: n.endpoint.clone(),
+            position: n.position,
+            kind: n.kind.as_str().to_owned(),
+            alert_id: n.alert_id.clone(),
+            message_id: n.message_id.clone(),
+            state: n.state.as_str().to_owned(),
+            attempts: n.attempts,
+            last_error: n.last_error.clone(),
+            last_attempt_at: n.last_attempt_at,
+            delivered_at: n.delivered_at,
+        }
+    }
+}
+
 /// A credit record whose serial range overlaps the one looked up, or that carries the
 /// looked-up batch serial without a range.
 #[derive(SimpleObject)]

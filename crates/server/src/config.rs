@@ -36,6 +36,9 @@ pub struct Config {
     /// The GraphQL API: access, limits (`[api]`).
     #[serde(default)]
     pub api: carbonmesh_api::ApiConfig,
+    /// Endpoints told of alerts as they are raised and decided (`[notifications]`).
+    #[serde(default)]
+    pub notifications: carbonmesh_notify::NotificationSettings,
 }
 
 /// A credential: an API key, a client secret, a token. Its `Debug` never shows the value, so
@@ -296,6 +299,7 @@ impl Default for Config {
             generic: BTreeMap::new(),
             webhooks: carbonmesh_webhook::WebhookSettings::default(),
             api: carbonmesh_api::ApiConfig::default(),
+            notifications: carbonmesh_notify::NotificationSettings::default(),
         }
     }
 }

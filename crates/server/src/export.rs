@@ -26,6 +26,8 @@ pub enum What {
     WebhookRejections,
     /// Alerts for an audit file: each with the facts of its evidence and its whole history.
     Alerts,
+    /// Notifications to the configured endpoints: each delivery, or its latest failure.
+    Notifications,
 }
 
 /// How to write it.
@@ -263,6 +265,46 @@ pub async fn export(
                 writer.record(&alert, || alert.row())
             })
             .await?;
+        }
+        What::Notifications => {
+            writer.header(&[
+                "position",
+                "endpoint",
+                "type",
+                "alert_id",
+                "message_id",
+                "state",
+                "attempts",
+                "last_error",
+                "last_attempt_at",
+                "delivered_at",
+            ])?;
+            let mut after: Option<(i64, String)> = None;
+            loop {
+                let page = store
+                    .notifications_page(after.as_ref().map(|(p, e)| (*p, e.as_str())), PAGE)
+                    .await
+                    .context("cannot read notifications")?;
+                let Some(last) = page.last() else { break };
+                after = Some((last.position, last.endpoint.clone()));
+                for n in &page {
+                    writer.record(n, || {
+                        vec![
+                            n.position.to_string(),
+                            n.endpoint.clone(),
+                            n.kind.to_string(),
+                            n.alert_id.clone(),
+                            n.message_id.clone(),
+                            n.state.as_str().to_owned(),
+                            n.attempts.to_string(),
+                            n.last_error.clone().unwrap_or_default(),
+                            n.last_attempt_at.to_rfc3339(),
+                            opt(n.delivered_at.map(|t| t.to_rfc3339())),
+                        ]
+                    })?;
+                    written += 1;
+                }
+            }
         }
     }
     writer.finish()?;

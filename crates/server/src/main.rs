@@ -435,6 +435,18 @@ async fn serve(
             stopped.clone(),
         )));
     }
+    if !config.notifications.endpoints.is_empty() {
+        pollers.push(
+            carbonmesh_notify::start(
+                store.clone(),
+                config.notifications.clone(),
+                instance.clone(),
+                stopped.clone(),
+            )
+            .await
+            .context("cannot start notifications ([notifications])")?,
+        );
+    }
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;

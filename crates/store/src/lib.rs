@@ -363,8 +363,9 @@ pub trait NotificationStore: Send + Sync {
         position: i64,
     ) -> StoreResult<bool>;
 
-    /// Logs an attempt to deliver a notification; a delivered one also moves its endpoint to
-    /// its position, in the same transaction. False (nothing written) when `holder` no longer
+    /// Logs an attempt to deliver a notification (a notification already logged counts one
+    /// attempt more, so the count survives restarts); a delivered one also moves its endpoint
+    /// to its position, in the same transaction. False (nothing written) when `holder` no longer
     /// holds the endpoint.
     async fn record_notification(
         &self,

@@ -31,7 +31,7 @@ const HOLD_ENDPOINT: &str = "UPDATE notification_endpoints SET position = positi
 const LOG_DELIVERY: &str = "INSERT INTO notification_deliveries (endpoint, position, alert_id, \
      kind, message_id, state, attempts, last_error, last_attempt_at, delivered_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (endpoint, position) DO UPDATE \
-     SET state = excluded.state, attempts = excluded.attempts, \
+     SET state = excluded.state, attempts = notification_deliveries.attempts + 1, \
      last_error = excluded.last_error, last_attempt_at = excluded.last_attempt_at, \
      delivered_at = excluded.delivered_at";
 
