@@ -238,6 +238,11 @@ impl Connector for VerraConnector {
         }
     }
 
+    fn rows_stand_alone(&self, feed: Feed) -> bool {
+        // A row of the VCU export is one block in its current state, keyed by its serial.
+        feed == Feed::Transactions
+    }
+
     fn detect_feed(&self, file_name: &str, head: &[u8]) -> Option<Feed> {
         if fetch::looks_like_json(head) {
             let text = String::from_utf8_lossy(head);

@@ -153,6 +153,15 @@ pub trait Connector: Send + Sync + 'static {
         each_page(self.read_file(feed, source, &bytes)?, each)
     }
 
+    /// True when every row of `feed` stands alone: it gives records no other row of the feed
+    /// gives (no record stated on several rows, to be merged or deduplicated). An import then
+    /// counts a row it read before, with the same raw hash, as unchanged without normalizing
+    /// it again. The default, false, normalizes every row.
+    fn rows_stand_alone(&self, feed: Feed) -> bool {
+        let _ = feed;
+        false
+    }
+
     /// Fetches just the records a registry said changed (a webhook change hint), as one page.
     ///
     /// `None`, the default, means the connector cannot fetch single records: the caller then

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use carbonmesh_model::{CreditRecord, Project, sha256_hex};
+use carbonmesh_model::{CreditRecord, Project};
 use carbonmesh_normalize::{HeaderMap, clean_text};
 
 /// A kind of record a registry publishes, usually one export file or API endpoint each.
@@ -118,25 +118,41 @@ impl RawRecord {
     /// sha256 (hex) of [`RawRecord::text`], computed without building the text (it runs once
     /// per record read).
     pub fn raw_hash(&self) -> String {
+        hex::encode(self.raw_digest())
+    }
+
+    /// sha256 of [`RawRecord::text`], as bytes.
+    pub fn raw_digest(&self) -> [u8; 32] {
+        use sha2::Digest as _;
         match &self.body {
             RawBody::Csv { fields, .. } => {
-                use sha2::Digest as _;
-                let mut h = sha2::Sha256::new();
+                // The row's text in one buffer, hashed at once: many small updates cost more
+                // than the copy.
+                let mut text = Vec::with_capacity(fields.iter().map(|f| f.len() + 3).sum());
                 for (i, f) in fields.iter().enumerate() {
                     if i > 0 {
-                        h.update(b",");
+                        text.push(b',');
                     }
-                    if f.contains([',', '"', '\n', '\r']) {
-                        h.update(b"\"");
-                        h.update(f.replace('"', "\"\"").as_bytes());
-                        h.update(b"\"");
+                    let bytes = f.as_bytes();
+                    if bytes
+                        .iter()
+                        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+                    {
+                        text.push(b'"');
+                        for &b in bytes {
+                            if b == b'"' {
+                                text.push(b'"');
+                            }
+                            text.push(b);
+                        }
+                        text.push(b'"');
                     } else {
-                        h.update(f.as_bytes());
+                        text.extend_from_slice(bytes);
                     }
                 }
-                hex::encode(h.finalize())
+                sha2::Sha256::digest(&text).into()
             }
-            RawBody::Json(_) => sha256_hex(self.text().as_bytes()),
+            RawBody::Json(_) => sha2::Sha256::digest(self.text().as_bytes()).into(),
         }
     }
 
@@ -284,7 +300,10 @@ mod tests {
         assert_eq!(json.field(&["c"]).as_deref(), Some(""));
         assert_eq!(json.field(&["d"]).as_deref(), Some("x,y"));
         assert_eq!(csv.text(), "A-1,\"1,000\"");
-        assert_eq!(csv.raw_hash(), sha256_hex(csv.text().as_bytes()));
+        assert_eq!(
+            csv.raw_hash(),
+            carbonmesh_model::sha256_hex(csv.text().as_bytes())
+        );
         let quoted = RawRecord {
             body: RawBody::Csv {
                 headers: Arc::new(HeaderMap::new(["a", "b", "c"])),
@@ -292,6 +311,9 @@ mod tests {
             },
             ..csv.clone()
         };
-        assert_eq!(quoted.raw_hash(), sha256_hex(quoted.text().as_bytes()));
+        assert_eq!(
+            quoted.raw_hash(),
+            carbonmesh_model::sha256_hex(quoted.text().as_bytes())
+        );
     }
 }

@@ -113,9 +113,8 @@ async fn pass(
         store,
         None,
         connector.clone(),
-        None,
         path,
-        carbonmesh_ingest::RejectLimit::DEFAULT,
+        carbonmesh_ingest::ImportOptions::default(),
     )
     .await
     .expect("import")

@@ -23,14 +23,50 @@ pub(crate) struct Normalized {
     pub(crate) credits: Vec<Stamped<CreditRecord>>,
     pub(crate) rejected: Vec<RejectedRecord>,
     pub(crate) warnings: Vec<String>,
+    /// Records of rows read before, counted as unchanged without normalizing them again.
+    pub(crate) unchanged: u64,
 }
 
-/// Normalizes every record of `page`: pure CPU work, no I/O.
+/// The rows a store holds the records of, as this version of carbonmesh normalized them: by
+/// raw hash, how many current records each row gave. Keyed by the first 128 bits of the
+/// sha256, half the memory of the whole hash, with no accidental collision in sight.
+#[derive(Debug, Default)]
+pub(crate) struct KnownRows(foldhash::HashMap<u128, u32>);
+
+impl KnownRows {
+    pub(crate) fn new(hashes: Vec<[u8; 32]>) -> Self {
+        let mut rows =
+            foldhash::HashMap::with_capacity_and_hasher(hashes.len(), Default::default());
+        for hash in &hashes {
+            *rows.entry(Self::key(hash)).or_insert(0) += 1;
+        }
+        Self(rows)
+    }
+
+    fn key(digest: &[u8; 32]) -> u128 {
+        let mut half = [0u8; 16];
+        half.copy_from_slice(&digest[..16]);
+        u128::from_le_bytes(half)
+    }
+
+    /// How many records the row with this raw hash gave, if it was read before.
+    fn records(&self, digest: &[u8; 32]) -> Option<u32> {
+        self.0.get(&Self::key(digest)).copied()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Normalizes every record of `page`: pure CPU work, no I/O. Rows among `known` are counted
+/// as unchanged instead (see [`Connector::rows_stand_alone`]).
 pub(crate) fn normalize_page(
     connector: &dyn Connector,
     page: &Page,
     run_id: Option<i64>,
     fetched_at: DateTime<Utc>,
+    known: Option<&KnownRows>,
 ) -> Normalized {
     let mut out = Normalized {
         raw_records: (page.records.len() + page.unreadable.len()) as u64,
@@ -44,6 +80,11 @@ pub(crate) fn normalize_page(
     };
     let today = fetched_at.date_naive();
     for raw in &page.records {
+        let digest = raw.raw_digest();
+        if let Some(records) = known.and_then(|k| k.records(&digest)) {
+            out.unchanged += u64::from(records);
+            continue;
+        }
         match connector
             .normalize(raw)
             .and_then(|records| admit(records, today))
@@ -51,7 +92,7 @@ pub(crate) fn normalize_page(
             Ok(records) => {
                 let provenance = Provenance {
                     source: raw.location(),
-                    raw_hash: raw.raw_hash(),
+                    raw_hash: hex::encode(digest),
                     fetched_at,
                     run_id,
                 };
@@ -149,6 +190,7 @@ pub(crate) async fn write_normalized(
         tracing::warn!(%error, "matching the written records failed");
     }
     counts.seen = normalized.raw_records;
+    counts.unchanged += normalized.unchanged;
     counts.rejected += normalized.rejected.len() as u64;
     Ok(Applied {
         counts,
@@ -168,7 +210,7 @@ pub(crate) async fn apply_page(
     write_normalized(
         store,
         matcher,
-        normalize_page(connector, page, run_id, fetched_at),
+        normalize_page(connector, page, run_id, fetched_at, None),
     )
     .await
 }
@@ -198,8 +240,7 @@ pub async fn apply_common(
         raw_records: (projects.len() + credits.len()) as u64,
         projects,
         credits,
-        rejected: Vec::new(),
-        warnings: Vec::new(),
+        ..Normalized::default()
     };
     write_normalized(store, matcher, normalized).await
 }

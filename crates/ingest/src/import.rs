@@ -12,7 +12,7 @@ use carbonmesh_model::{CreditRecord, Project, RunCounts, RunStatus};
 use carbonmesh_store::{Batch, CreditFilter, Store, StoreError};
 use chrono::Utc;
 
-use crate::apply::normalize_page;
+use crate::apply::{KnownRows, normalize_page};
 
 /// Raw records normalized and handed to the store at once. A few pages are in flight (the
 /// reader's, two in the channel, the writer's): 10,000 keeps them near 50 MB (at 50,000 they
@@ -75,6 +75,18 @@ impl Default for RejectLimit {
     }
 }
 
+/// How to import a file.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ImportOptions {
+    /// What the file holds; `None` lets the connector tell it from the file's header.
+    pub feed: Option<Feed>,
+    /// The share of rejected rows beyond which the run ends `rejected`.
+    pub reject_limit: RejectLimit,
+    /// Normalize every row, even those read before (see [`Connector::rows_stand_alone`]):
+    /// after a connector's normalizer changed without a new carbonmesh version.
+    pub reread: bool,
+}
+
 /// What an import did: its run, how the run ended, its counts and warnings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOutcome {
@@ -90,21 +102,26 @@ pub struct ImportOutcome {
 
 /// Imports one file as one connector run (trigger `import`) and returns what it did.
 ///
-/// `feed` says what the file holds; when `None` the connector tells it from the file's header.
 /// The records are written in one transaction (see [`carbonmesh_store::BulkLoad`]): an import
-/// that fails or is killed leaves the store as it was. More rejected rows than `reject_limit`
-/// allows end the run `rejected` (the records that passed are kept). `matcher` checks them
-/// for double counting as they are written, or once the load has committed when the store
-/// already held records; `None` leaves that to a later `carbonmesh match`
-/// (the storage benches measure the write path alone).
+/// that fails or is killed leaves the store as it was. More rejected rows than the options'
+/// limit allows end the run `rejected` (the records that passed are kept). Where the feed's
+/// rows stand alone, rows this version of carbonmesh stored before (same raw hash) are counted
+/// as unchanged without normalizing them again. `matcher` checks the records for double
+/// counting as they are written, or once the load has committed when the store already held
+/// records; `None` leaves that to a later `carbonmesh match` (the storage benches measure the
+/// write path alone).
 pub async fn import_file(
     store: &dyn Store,
     matcher: Option<&MatchSession>,
     connector: Arc<dyn Connector>,
-    feed: Option<Feed>,
     path: &Path,
-    reject_limit: RejectLimit,
+    options: ImportOptions,
 ) -> Result<ImportOutcome, ImportError> {
+    let ImportOptions {
+        feed,
+        reject_limit,
+        reread,
+    } = options;
     let source = path.display().to_string();
     let io = |source_error| ImportError::Io {
         path: source.clone(),
@@ -129,10 +146,10 @@ pub async fn import_file(
         connector,
         feed,
         &source,
-        &head,
-        len,
+        (&head, len),
         Box::new(file),
         run_id,
+        reread,
     );
     match crate::renewing(store, run_id, imported).await {
         Ok((counts, warnings)) => {
@@ -182,10 +199,10 @@ async fn import_stream(
     connector: Arc<dyn Connector>,
     feed: Option<Feed>,
     source: &str,
-    head: &[u8],
-    len: u64,
+    (head, len): (&[u8], u64),
     mut file: Box<dyn std::io::Read + Send>,
     run_id: i64,
+    reread: bool,
 ) -> Result<(RunCounts, Vec<String>), ImportError> {
     let file_name = Path::new(source)
         .file_name()
@@ -213,16 +230,31 @@ async fn import_stream(
         Matching::DuringLoad(session) => Some(session),
         Matching::Off | Matching::AfterLoad(_) => None,
     };
+    let known = match reread || !connector.rows_stand_alone(feed) {
+        true => None,
+        false => Some(Arc::new(KnownRows::new(
+            store
+                .raw_hashes_of_this_version(connector.registry())
+                .await?,
+        ))),
+    };
+    tracing::debug!(
+        rows = known.as_ref().map_or(0, |k| k.len()),
+        s = started.elapsed().as_secs_f64(),
+        "rows read before"
+    );
     let load = store.bulk_load(expected).await?;
+    // Three stages: the file read into raw pages, the pages normalized (or their rows found
+    // unchanged by raw hash), the records written. On a re-import nothing is written, and
+    // reading and hashing share both cores.
+    let (raw_pages, mut raw_received) = tokio::sync::mpsc::channel(1);
     let (sender, receiver) = tokio::sync::mpsc::channel(2);
     let reader = {
         let connector = connector.clone();
         let source = source.to_owned();
         tokio::task::spawn_blocking(move || {
             connector.read_file_pages(feed, &source, &mut file, PAGE, &mut |page| {
-                let normalized =
-                    normalize_page(connector.as_ref(), &page, Some(run_id), fetched_at);
-                match sender.blocking_send(normalized) {
+                match raw_pages.blocking_send(page) {
                     Ok(()) => ControlFlow::Continue(()),
                     // The writer stopped on an error, which it reports.
                     Err(_) => ControlFlow::Break(()),
@@ -230,7 +262,22 @@ async fn import_stream(
             })
         })
     };
-    let written = write_pages(load, receiver, reader, during_load).await;
+    let normalizer = tokio::task::spawn_blocking(move || {
+        while let Some(page) = raw_received.blocking_recv() {
+            let normalized = normalize_page(
+                connector.as_ref(),
+                &page,
+                Some(run_id),
+                fetched_at,
+                known.as_deref(),
+            );
+            drop(page);
+            if sender.blocking_send(normalized).is_err() {
+                return;
+            }
+        }
+    });
+    let written = write_pages(load, receiver, (reader, normalizer), during_load).await;
     let read = started.elapsed();
     let (rows, written, warnings) = match written {
         Ok(done) => done,
@@ -328,13 +375,18 @@ impl<'a> Matching<'a> {
 async fn write_pages(
     mut load: Box<dyn carbonmesh_store::BulkLoad>,
     mut pages: tokio::sync::mpsc::Receiver<crate::apply::Normalized>,
-    reader: tokio::task::JoinHandle<Result<(), FileError>>,
+    (reader, normalizer): (
+        tokio::task::JoinHandle<Result<(), FileError>>,
+        tokio::task::JoinHandle<()>,
+    ),
     matcher: Option<&MatchSession>,
 ) -> Result<(u64, RunCounts, Vec<String>), ImportError> {
     let mut rows = 0u64;
+    let mut unchanged = 0u64;
     let mut warnings = Vec::new();
     while let Some(normalized) = pages.recv().await {
         rows += normalized.raw_records;
+        unchanged += normalized.unchanged;
         warnings.extend(normalized.warnings);
         let checked: Option<(Vec<Project>, Vec<CreditRecord>)> = matcher.map(|_| {
             (
@@ -360,8 +412,13 @@ async fn write_pages(
             matcher.apply_unsaved(projects, credits).await;
         }
     }
+    normalizer
+        .await
+        .map_err(|e| ImportError::Normalizer(e.to_string()))?;
     reader
         .await
         .map_err(|e| ImportError::Normalizer(e.to_string()))??;
-    Ok((rows, load.finish().await?, warnings))
+    let mut counts = load.finish().await?;
+    counts.unchanged += unchanged;
+    Ok((rows, counts, warnings))
 }

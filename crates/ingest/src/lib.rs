@@ -37,6 +37,6 @@ pub(crate) async fn renewing<T>(
         () = renew => unreachable!("the renewal never ends"),
     }
 }
-pub use import::{ImportError, ImportOutcome, RejectLimit, import_file};
+pub use import::{ImportError, ImportOptions, ImportOutcome, RejectLimit, import_file};
 pub use schedule::{Schedule, ScheduleError, run_schedule};
 pub use sync::{SyncOutcome, sync};

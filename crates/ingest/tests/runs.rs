@@ -20,6 +20,8 @@ struct Scripted {
     pages: Vec<Vec<serde_json::Value>>,
     failing: Mutex<HashSet<usize>>,
     fetched: Mutex<Vec<usize>>,
+    /// Rows normalized so far.
+    normalized: std::sync::atomic::AtomicUsize,
 }
 
 impl Scripted {
@@ -28,6 +30,7 @@ impl Scripted {
             pages,
             failing: Mutex::new(failing.iter().copied().collect()),
             fetched: Mutex::new(Vec::new()),
+            normalized: Default::default(),
         }
     }
 
@@ -86,6 +89,9 @@ impl Connector for Scripted {
     fn detect_feed(&self, _file_name: &str, head: &[u8]) -> Option<Feed> {
         head.starts_with(b"[").then_some(Feed::Issuances)
     }
+    fn rows_stand_alone(&self, _feed: Feed) -> bool {
+        true
+    }
     fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError> {
         let values: Vec<serde_json::Value> =
             serde_json::from_slice(bytes).map_err(|e| FileError::Malformed {
@@ -107,6 +113,8 @@ impl Connector for Scripted {
         })
     }
     fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
+        self.normalized
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let key = raw
             .field(&["key"])
             .ok_or_else(|| Rejection::field("key", "missing"))?;
@@ -229,9 +237,8 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         store.as_ref(),
         Some(&carbonmesh_matcher::MatchSession::new()),
         connector.clone(),
-        None,
         &file,
-        RejectLimit::DEFAULT,
+        carbonmesh_ingest::ImportOptions::default(),
     )
     .await
     .expect("import");
@@ -257,9 +264,8 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         store.as_ref(),
         Some(&carbonmesh_matcher::MatchSession::new()),
         connector.clone(),
-        None,
         &file,
-        RejectLimit::DEFAULT,
+        carbonmesh_ingest::ImportOptions::default(),
     )
     .await
     .expect("import")
@@ -278,9 +284,8 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         store.as_ref(),
         None,
         connector.clone(),
-        None,
         &bad,
-        RejectLimit::DEFAULT,
+        carbonmesh_ingest::ImportOptions::default(),
     )
     .await
     .expect("import");
@@ -304,9 +309,12 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         store.as_ref(),
         None,
         connector.clone(),
-        None,
         &bad,
-        RejectLimit::percent(100.0).expect("limit"),
+        carbonmesh_ingest::ImportOptions {
+            feed: None,
+            reject_limit: RejectLimit::percent(100.0).expect("limit"),
+            ..Default::default()
+        },
     )
     .await
     .expect("import");
@@ -316,9 +324,8 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         store.as_ref(),
         Some(&carbonmesh_matcher::MatchSession::new()),
         connector.clone(),
-        None,
         &dir.path().join("nope.json"),
-        RejectLimit::DEFAULT,
+        carbonmesh_ingest::ImportOptions::default(),
     )
     .await;
     assert!(missing.is_err());
@@ -328,11 +335,80 @@ async fn imports_keep_rejected_rows_and_are_idempotent() {
         store.as_ref(),
         Some(&carbonmesh_matcher::MatchSession::new()),
         connector.clone(),
-        None,
         &unknown,
-        RejectLimit::DEFAULT,
+        carbonmesh_ingest::ImportOptions::default(),
     )
     .await
     .expect_err("unknown kind");
     assert!(error.to_string().contains("--kind"), "{error}");
+}
+
+/// A re-import normalizes only the rows it has not stored before: unchanged rows are known by
+/// their raw hash; a changed row, a new one and rejected ones are read again, and `reread`
+/// reads every row.
+#[tokio::test]
+async fn a_reimport_normalizes_only_rows_it_has_not_stored() {
+    use std::sync::atomic::Ordering;
+    let (dir, store) = store().await;
+    let scripted = Arc::new(Scripted::new(Vec::new(), &[]));
+    let connector: Arc<dyn Connector> = scripted.clone();
+    let file = dir.path().join("issuances.json");
+    let import = |options: carbonmesh_ingest::ImportOptions| {
+        let (store, connector, file) = (store.clone(), connector.clone(), file.clone());
+        async move {
+            import_file(store.as_ref(), None, connector, &file, options)
+                .await
+                .expect("import")
+                .counts
+        }
+    };
+    let rows = |quantity_of_b: &str| {
+        format!(
+            r#"[{{"key":"a","quantity":"10"}},{{"key":"b","quantity":"{quantity_of_b}"}},{{"key":"c","quantity":"x"}}]"#
+        )
+    };
+    std::fs::write(&file, rows("12")).expect("write");
+    let first = import(Default::default()).await;
+    assert_eq!((first.new, first.rejected), (2, 1));
+    assert_eq!(scripted.normalized.swap(0, Ordering::Relaxed), 3);
+
+    // b changed, and a new row d: a is not normalized again.
+    std::fs::write(
+        &file,
+        rows("13").replace(']', r#",{"key":"d","quantity":"1"}]"#),
+    )
+    .expect("write");
+    let second = import(Default::default()).await;
+    assert_eq!(
+        (
+            second.seen,
+            second.new,
+            second.changed,
+            second.unchanged,
+            second.rejected
+        ),
+        (4, 1, 1, 1, 1)
+    );
+    assert_eq!(
+        scripted.normalized.swap(0, Ordering::Relaxed),
+        3,
+        "b, c and d"
+    );
+    let b = store
+        .credit(RegistryId::Verra, "b")
+        .await
+        .expect("read")
+        .expect("b");
+    assert_eq!(b.quantity, Decimal::from(13));
+
+    let again = import(Default::default()).await;
+    assert_eq!((again.new, again.changed, again.unchanged), (0, 0, 3));
+    assert_eq!(scripted.normalized.swap(0, Ordering::Relaxed), 1, "only c");
+    let reread = import(carbonmesh_ingest::ImportOptions {
+        reread: true,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!((reread.new, reread.changed, reread.unchanged), (0, 0, 3));
+    assert_eq!(scripted.normalized.swap(0, Ordering::Relaxed), 4);
 }

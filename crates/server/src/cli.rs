@@ -109,6 +109,10 @@ pub struct ImportArgs {
     /// `rejected` and the command exits with status 2 (the rows that passed are stored)
     #[arg(long, value_name = "PERCENT", default_value_t = 50.0, value_parser = reject_percent)]
     pub max_rejected: f64,
+    /// Normalize every row again, even rows this version of carbonmesh stored before (they
+    /// are otherwise counted as unchanged by their raw hash where a row is one record)
+    #[arg(long)]
+    pub reread: bool,
     /// Files to import
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,

@@ -178,9 +178,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         store.as_ref(),
                         Some(&matcher),
                         connector.clone(),
-                        args.kind,
                         file,
-                        limit,
+                        carbonmesh_ingest::ImportOptions {
+                            feed: args.kind,
+                            reject_limit: limit,
+                            reread: args.reread,
+                        },
                     )
                     .await
                     .context("import failed")?;

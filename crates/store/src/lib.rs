@@ -153,7 +153,15 @@ pub trait RecordStore: Send + Sync {
         after: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<CreditPosition>>;
+
+    /// The raw hashes of `registry`'s current credit records that runs of this version of
+    /// carbonmesh wrote, once per record (a row that gave two records is there twice): the rows
+    /// an import can count as unchanged without normalizing them again.
+    async fn raw_hashes_of_this_version(&self, registry: RegistryId) -> StoreResult<Vec<[u8; 32]>>;
 }
+
+/// The version of carbonmesh recorded on the runs it makes.
+pub const CARBONMESH_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// A credit record read in store order: its position, version and content.
 #[derive(Debug, Clone, PartialEq)]

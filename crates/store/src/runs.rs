@@ -10,7 +10,7 @@ use crate::store::SqlStore;
 use crate::{RunStore, StoreError, StoreResult};
 
 const START_RUN: &str = "INSERT INTO connector_runs (connector, trigger, status, started_at, \
-     holder, lease_until) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+     holder, lease_until, carbonmesh_version) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
 
 const RENEW_RUN: &str =
     "UPDATE connector_runs SET lease_until = $2 WHERE id = $1 AND status = 'running'";
@@ -140,6 +140,7 @@ impl RunStore for SqlStore {
                     Arg::time(Utc::now()),
                     crate::holder::this_process().into(),
                     Arg::time(Utc::now() + crate::holder::RUN_LEASE),
+                    crate::CARBONMESH_VERSION.into(),
                 ],
             )
             .await?;

@@ -1006,6 +1006,43 @@ async fn notification_endpoints_are_held_by_one_server(open: support::Opener) {
     assert!(!one.skip_notification("ops", "one", 10).await.expect("skip"));
 }
 
+/// The rows an import may count as unchanged without reading them again: those of records a
+/// run of this version wrote, not those written outside a run or of another registry.
+async fn raw_hashes_name_the_rows_this_version_wrote(store: Arc<dyn Store>) {
+    let run = store.start_run("verra", "import").await.expect("run");
+    let mut from_run: Vec<_> = (0..3).map(|k| credit(k, 5, "Acme")).collect();
+    for c in &mut from_run {
+        c.provenance.run_id = Some(run);
+    }
+    let outside: Vec<_> = (10..12).map(|k| credit(k, 5, "Acme")).collect();
+    store
+        .upsert_credits(&from_run)
+        .await
+        .expect("run's records");
+    store.upsert_credits(&outside).await.expect("other records");
+    let mut hashes = store
+        .raw_hashes_of_this_version(RegistryId::Verra)
+        .await
+        .expect("hashes");
+    hashes.sort_unstable();
+    let mut expected: Vec<[u8; 32]> = from_run
+        .iter()
+        .map(|c| {
+            let bytes = hex::decode(&c.provenance.raw_hash).expect("hex");
+            <[u8; 32]>::try_from(bytes.as_slice()).expect("32 bytes")
+        })
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(hashes, expected);
+    assert!(
+        store
+            .raw_hashes_of_this_version(RegistryId::GoldStandard)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+}
+
 per_backend!(
     store: [
         insert_and_read_back,
@@ -1031,6 +1068,7 @@ per_backend!(
         alert_queries_filter_and_order,
         batch_lookups_skip_missing,
         registry_counts_and_rejected_pages,
+        raw_hashes_name_the_rows_this_version_wrote,
     ],
     opener: [
         concurrent_writers_lose_nothing,

@@ -181,9 +181,8 @@ async fn every_write_path_raises_the_same_alert_for_the_same_overlap() {
         store.as_ref(),
         Some(&MatchSession::new()),
         verra(),
-        None,
         &file,
-        carbonmesh_ingest::RejectLimit::DEFAULT,
+        carbonmesh_ingest::ImportOptions::default(),
     )
     .await
     .expect("import");
@@ -219,9 +218,8 @@ async fn every_write_path_raises_the_same_alert_for_the_same_overlap() {
             store.as_ref(),
             Some(&MatchSession::new()),
             verra(),
-            None,
             file,
-            carbonmesh_ingest::RejectLimit::DEFAULT,
+            carbonmesh_ingest::ImportOptions::default(),
         )
         .await
         .expect("import");

@@ -426,6 +426,11 @@ impl RecordStore for SqlStore {
             .collect()
     }
 
+    async fn raw_hashes_of_this_version(&self, registry: RegistryId) -> StoreResult<Vec<[u8; 32]>> {
+        self.raw_hashes_written_by(registry, crate::CARBONMESH_VERSION)
+            .await
+    }
+
     async fn credits_page(
         &self,
         after: Option<i64>,
@@ -455,6 +460,63 @@ impl RecordStore for SqlStore {
 }
 
 impl SqlStore {
+    pub(crate) async fn raw_hashes_written_by(
+        &self,
+        registry: RegistryId,
+        version: &str,
+    ) -> StoreResult<Vec<[u8; 32]>> {
+        /// Rows read at a time, to keep the rows of one statement small beside the answer.
+        const CHUNK: i64 = 100_000;
+        let Some(registry) = self
+            .terms
+            .lookup_one(self.db.as_ref(), registry.as_str())
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        // Few origins (one per file or page a run read): filtered here, not joined per record.
+        let trusted: std::collections::HashSet<i64> = self
+            .db
+            .fetch(
+                "SELECT o.id FROM origins o JOIN connector_runs r ON r.id = o.run \
+                 WHERE r.carbonmesh_version = $1",
+                vec![version.into()],
+            )
+            .await?
+            .iter()
+            .map(|row| row.int(0))
+            .collect::<StoreResult<_>>()?;
+        let mut hashes = Vec::new();
+        if trusted.is_empty() {
+            return Ok(hashes);
+        }
+        let mut after = 0i64;
+        loop {
+            let rows = self
+                .db
+                // The registry is compared here: filtered in SQL, SQLite would walk the
+                // registry's index and sort every chunk instead of reading rows in id order.
+                .fetch(
+                    "SELECT id, registry, origin, raw_hash FROM credits WHERE id > $1 \
+                     ORDER BY id LIMIT $2",
+                    vec![after.into(), CHUNK.into()],
+                )
+                .await?;
+            for row in &rows {
+                after = row.int(0)?;
+                if row.int(1)? == registry
+                    && trusted.contains(&row.int(2)?)
+                    && let Ok(hash) = <[u8; 32]>::try_from(row.bytes(3)?)
+                {
+                    hashes.push(hash);
+                }
+            }
+            if (rows.len() as i64) < CHUNK {
+                return Ok(hashes);
+            }
+        }
+    }
+
     /// Current credit records, from the totals.
     pub(crate) async fn credit_count(&self) -> StoreResult<u64> {
         let row = self
