@@ -318,6 +318,8 @@ async fn run_load(
     mode: LoadMode,
     mut receiver: mpsc::Receiver<Msg>,
 ) -> StoreResult<WriteCounts> {
+    let started = std::time::Instant::now();
+    let mut waited = std::time::Duration::ZERO;
     let mut tx = tx;
     let keys = match mode {
         LoadMode::Bulk { .. } => {
@@ -338,7 +340,10 @@ async fn run_load(
         registries: BTreeSet::new(),
     };
     loop {
-        match receiver.recv().await {
+        let waiting = std::time::Instant::now();
+        let message = receiver.recv().await;
+        waited += waiting.elapsed();
+        match message {
             Some(Msg::Batch(projects, credits, rejected)) => {
                 load.projects(&projects).await?;
                 load.credits(&credits).await?;
@@ -356,6 +361,7 @@ async fn run_load(
         registries,
         ..
     } = load;
+    let written = started.elapsed();
     let mut tx = tx;
     apply_totals(&mut tx, &totals).await?;
     let mut tx = crate::postgres::PgTx::from(tx);
@@ -367,12 +373,24 @@ async fn run_load(
         )
         .await?;
     }
+    let totalled = started.elapsed();
     if let LoadMode::Bulk { .. } = mode {
         for (_, create) in &PG_CREDIT_INDEXES[1..] {
             crate::db::Tx::execute(&mut tx, create, Vec::new()).await?;
         }
     }
+    let indexed = started.elapsed();
     crate::db::Tx::commit(Box::new(tx)).await?;
+    // Where the load's time goes, for `RUST_LOG=carbonmesh_store=debug`.
+    tracing::debug!(
+        bulk = matches!(mode, LoadMode::Bulk { .. }),
+        waiting_s = waited.as_secs_f64(),
+        writing_s = (written - waited).as_secs_f64(),
+        totals_s = (totalled - written).as_secs_f64(),
+        indexes_s = (indexed - totalled).as_secs_f64(),
+        commit_s = (started.elapsed() - indexed).as_secs_f64(),
+        "postgres load"
+    );
     Ok(counts)
 }
 
