@@ -197,10 +197,7 @@ fn a_reviewer_works_an_alert_from_the_command_line() {
             dir.path(),
             &["keys", "create", "--name", name, "--role", role],
         );
-        out.split_whitespace()
-            .find(|w| w.starts_with("cm_"))
-            .expect("a token")
-            .to_owned()
+        carbonmesh_e2e::token_in(&out)
     };
     let ana = token("ana", "reviewer");
     let olga = token("olga", "observer");
@@ -369,14 +366,10 @@ fn a_critical_alert_needs_two_reviewers_keys_on_the_command_line() {
     assert_eq!(critical["severity"], "critical");
     let id = critical["id"].as_str().expect("id");
     let token = |name: &str| {
-        succeed(
+        carbonmesh_e2e::token_in(&succeed(
             dir.path(),
             &["keys", "create", "--name", name, "--role", "reviewer"],
-        )
-        .split_whitespace()
-        .find(|w| w.starts_with("cm_"))
-        .expect("a token")
-        .to_owned()
+        ))
     };
     let (ana, ben) = (token("ana"), token("ben"));
     let step = |key: &str, args: &[&str]| {

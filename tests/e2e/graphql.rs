@@ -31,10 +31,7 @@ fn create_key(dir: &Path, config: &Path, name: &str, role: &str) -> String {
         config,
         &["keys", "create", "--name", name, "--role", role],
     );
-    out.split_whitespace()
-        .find(|w| w.starts_with("cm_"))
-        .unwrap_or_else(|| panic!("no token in `{out}`"))
-        .to_owned()
+    carbonmesh_e2e::token_in(&out)
 }
 
 struct Api {
@@ -856,11 +853,7 @@ async fn every_stored_serial_is_found_by_serial_lookup() {
         "--role",
         "observer",
     ]));
-    let token = out
-        .split_whitespace()
-        .find(|w| w.starts_with("cm_"))
-        .expect("token")
-        .to_owned();
+    let token = carbonmesh_e2e::token_in(&out);
     // One lookup per record, as fast as the test sends them: no rate limit in the way.
     let config = dir.path().join("carbonmesh.toml");
     std::fs::write(
@@ -932,11 +925,7 @@ async fn revocation_ends_subscriptions_and_failed_logins_are_limited() {
         &config,
         &["keys", "create", "--name", "watcher", "--role", "observer"],
     );
-    let token = out
-        .split_whitespace()
-        .find(|w| w.starts_with("cm_"))
-        .expect("token")
-        .to_owned();
+    let token = carbonmesh_e2e::token_in(&out);
     let id = out
         .strip_prefix("created API key ")
         .and_then(|rest| rest.split_whitespace().next())

@@ -166,16 +166,12 @@ async fn every_alert_change_arrives_once_in_order_across_a_crash(database: &str)
 
     // Meanwhile two reviewers confirm the double issuance, and one reopens it.
     let token = |name: &str| {
-        cli(
+        carbonmesh_e2e::token_in(&cli(
             dir.path(),
             &config,
             None,
             &["keys", "create", "--name", name, "--role", "reviewer"],
-        )
-        .split_whitespace()
-        .find(|w| w.starts_with("cm_"))
-        .expect("a token")
-        .to_owned()
+        ))
     };
     let (ana, ben) = (token("ana"), token("ben"));
     let step = |key: &str, args: &[&str]| {

@@ -60,6 +60,15 @@ pub fn succeed(command: &mut Command) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// The API key token in what `carbonmesh keys create` printed.
+pub fn token_in(output: &str) -> String {
+    output
+        .split_whitespace()
+        .find(|w| w.starts_with("cm_"))
+        .unwrap_or_else(|| panic!("no API key token in `{output}`"))
+        .to_owned()
+}
+
 /// The real registry samples in `../shared/fixtures/registries/<registry_dir>`, sorted; the
 /// test fails loudly when the folder is missing. The Platts sample, which wraps entities of
 /// three feeds in one document (a shape no registry publishes), is left out: the Verra
