@@ -112,9 +112,9 @@ EOF
 bench "Import: the write path alone" \
     scripts/with-postgres.sh cargo bench -p carbonmesh-ingest --bench import <<'EOF'
 `import_file` on a 1M-row Verra export written by the simulator, without the double-counting
-check: read and normalized on one core while the other writes; into a fresh database (one
-bulk load), the same export again (every record unchanged), then 100,000 new records into the
-1M (indexes live). SQLite, then PostgreSQL. Records per second, CPU seconds and peak RSS.
+check: read, normalized and written in three stages over the two cores; into a fresh
+database (one bulk load), the same export again (every row known by its raw hash, counted
+unchanged without being normalized), then 100,000 new records into the 1M (indexes live). SQLite, then PostgreSQL. Records per second, CPU seconds and peak RSS.
 EOF
 
 bench "Import: Verra export, carbonmesh vs offsets-db-data" scripts/bench-import.sh <<'EOF'
@@ -122,7 +122,8 @@ One Verra VCU transactions export written by the registry simulator (the column 
 Verra's own export), read by both tools in the same run: `carbonmesh import` parses every row
 and serial into an integer range, normalizes, hashes and stores each block with provenance
 and history into a new SQLite file, and runs the matcher; then the same file again (all
-unchanged), 100,000 new records into the 1M, and the same import into PostgreSQL.
+unchanged: rows stored before are known by their raw hash), 100,000 new records into the 1M,
+and the same import into PostgreSQL.
 offsets-db-data (from PyPI, in a virtualenv) reads the file with pandas, runs
 `process_vcs_credits` and writes its parquet file.
 Targets: at least 5x the peer's records/s and 200,000 records/s into a fresh SQLite file,
