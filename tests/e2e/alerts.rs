@@ -176,6 +176,36 @@ fn the_real_samples_raise_only_alerts_a_reviewer_agrees_with() {
     assert_eq!(table.lines().count(), 1, "{table}");
     let none = succeed(dir.path(), &["alerts", "list", "--min-severity", "low"]);
     assert!(none.trim().is_empty(), "{none}");
+
+    // The audit file links each evidence record to its project's page at the registry.
+    let audit = succeed(
+        dir.path(),
+        &["export", "--what", "alerts", "--format", "jsonl"],
+    );
+    let duplicate: serde_json::Value = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+        .find(|a| a["kind"] == "project_duplicate_candidate")
+        .expect("the ACR234/CAR1582 link");
+    let pages: Vec<&str> = duplicate["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter_map(|e| e["project"]["registry_url"].as_str())
+        .collect();
+    assert_eq!(
+        pages,
+        vec![
+            "https://greentrace.ice.com/acr/projects/registry/ACR_REGISTRY/project/P2423C9VXH23",
+            "https://thereserve2.apx.com/mymodule/reg/prjView.asp?id1=1582"
+        ],
+        "{duplicate:#}"
+    );
+    let csv = succeed(dir.path(), &["export", "--what", "alerts"]);
+    assert!(
+        csv.contains("page https://thereserve2.apx.com/mymodule/reg/prjView.asp?id1=1582"),
+        "{csv}"
+    );
 }
 
 #[test]

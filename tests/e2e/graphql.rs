@@ -100,6 +100,7 @@ async fn exercise(database: &str) {
     cli(dir.path(), &config, &["migrate"]);
     import(dir.path(), &config, "verra", "verra");
     import(dir.path(), &config, "gold-standard", "gold-standard");
+    import(dir.path(), &config, "isometric", "isometric");
     let observer = create_key(dir.path(), &config, "olga", "observer");
     let ana = create_key(dir.path(), &config, "ana", "reviewer");
     let ben = create_key(dir.path(), &config, "ben", "reviewer");
@@ -218,6 +219,33 @@ async fn exercise(database: &str) {
             .await;
         assert_eq!(r["project"], direct["project"], "{r:#}");
     }
+    // Each record links to its project's page at the registry, where the project is known.
+    let isometric = api
+        .ok(
+            None,
+            "{ creditRecords(filter: {registries: [\"isometric\"]}, first: 100) { edges { node { projectId registryUrl project { registryProjectId registryUrl } } } } }",
+            json!({}),
+        )
+        .await;
+    let isometric = isometric["creditRecords"]["edges"]
+        .as_array()
+        .expect("edges");
+    let mut linked = 0;
+    for edge in isometric {
+        let r = &edge["node"];
+        assert_eq!(r["registryUrl"], r["project"]["registryUrl"], "{r:#}");
+        if let Some(url) = r["registryUrl"].as_str() {
+            let id = r["project"]["registryProjectId"]
+                .as_str()
+                .expect("project id");
+            assert!(url.starts_with("https://") && url.ends_with(id), "{r:#}");
+            linked += 1;
+        }
+    }
+    assert!(
+        linked > 0,
+        "no Isometric record with a known project: {isometric:#?}"
+    );
     // A project with credit records: its records name it, through the loader, and the
     // project's own `creditRecords` agree with the filtered connection.
     // (The Verra samples' transactions and projects do not meet; ACR's do.)

@@ -244,6 +244,16 @@ impl CreditRecord {
     async fn project_id(&self) -> String {
         self.0.project_id()
     }
+    /// The page of the record's project at its registry, where the registry publishes one:
+    /// to check the record at the source.
+    async fn registry_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let loader = ctx.data_unchecked::<DataLoader<ProjectLoader>>();
+        Ok(loader
+            .load_one(self.0.project_id())
+            .await
+            .map_err(internal)?
+            .and_then(|p| p.registry_url))
+    }
     /// The project.
     async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
         let loader = ctx.data_unchecked::<DataLoader<ProjectLoader>>();

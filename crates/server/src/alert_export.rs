@@ -81,6 +81,7 @@ impl Evidence {
             facts.push(format!("{:?}", p.name));
             facts.extend(p.country.as_ref().map(|c| format!("country {c}")));
             facts.extend(p.developer.as_ref().map(|d| format!("developer {d}")));
+            facts.extend(p.registry_url.as_ref().map(|u| format!("page {u}")));
         }
         match (&self.provenance, self.shown_version) {
             (Some(p), Some(v)) if v != r.version => {
