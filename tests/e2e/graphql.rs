@@ -638,7 +638,53 @@ async fn exercise(database: &str) {
         .send()
         .await
         .expect("GraphiQL");
-    assert!(graphiql.text().await.expect("page").contains("graphiql"));
+    // GraphiQL works offline: the page loads every file from this server, and each is the
+    // vendored file, served whole.
+    let policy = graphiql
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    let page = graphiql.text().await.expect("page");
+    assert!(
+        !page.contains("://"),
+        "a remote address in the page: {page}"
+    );
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/assets/graphiql");
+    let mut served = 0;
+    for link in page
+        .split('"')
+        .filter(|s| s.starts_with("/graphiql/assets/"))
+    {
+        let name = link["/graphiql/assets/".len()..]
+            .split('?')
+            .next()
+            .expect("name");
+        let asset = api
+            .http
+            .get(format!("{}{link}", server.base_url))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(asset.status().as_u16(), 200, "{link}");
+        let bytes = asset.bytes().await.expect("body");
+        assert_eq!(
+            bytes.as_ref(),
+            std::fs::read(assets.join(name)).expect("vendored file"),
+            "{name}"
+        );
+        served += 1;
+    }
+    assert_eq!(served, 5, "{page}");
+    let missing = api
+        .http
+        .get(format!("{}/graphiql/assets/secret.js", server.base_url))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(missing.status().as_u16(), 404);
 
     drop(server);
     simulator.shutdown().await;

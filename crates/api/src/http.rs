@@ -17,7 +17,7 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, RawQuery, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use carbonmesh_store::Store;
@@ -157,7 +157,12 @@ pub fn router(schema: ApiSchema, store: Arc<dyn Store>, config: ApiConfig) -> Ro
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(graphql_ws));
     if graphiql {
-        router = router.route("/graphiql", get(graphiql_page));
+        router = router
+            .route("/graphiql", get(crate::graphiql::graphiql_page))
+            .route(
+                "/graphiql/assets/{name}",
+                get(crate::graphiql::graphiql_asset),
+            );
     }
     router.with_state(api)
 }
@@ -403,16 +408,6 @@ async fn graphql_get(
         );
     }
     execute(&api, &actor, BatchRequest::Single(request)).await
-}
-
-async fn graphiql_page() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("carbonmesh")
-            .finish(),
-    )
 }
 
 async fn graphql_ws(
