@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on SQLite and PostgreSQL: the storage contract tests run once per
-# backend, the PostgreSQL ones against a throwaway cluster started for the run.
+# backend, the PostgreSQL ones against a throwaway cluster started for the run; the browser
+# tests in a headless Chromium (installed from Debian's packages when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec scripts/with-postgres.sh cargo test --workspace --locked --no-fail-fast "$@"
+exec scripts/with-chromium.sh scripts/with-postgres.sh cargo test --workspace --locked --no-fail-fast "$@"

@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 /// The environment variable naming a PostgreSQL server for tests (see `scripts/test.sh`).
 pub const POSTGRES_URL_VAR: &str = "CARBONMESH_TEST_POSTGRES_URL";
 
+/// The environment variable naming the Chromium binary for browser tests (see
+/// `scripts/with-chromium.sh`).
+pub const CHROMIUM_VAR: &str = "CARBONMESH_TEST_CHROMIUM";
+
 /// Path to the `carbonmesh` binary of this build.
 ///
 /// The end-to-end tests are integration tests of `carbonmesh-server`, so cargo builds the binary,
@@ -178,4 +182,42 @@ pub fn postgres_database(name: &str) -> String {
     };
     psql(&format!("CREATE DATABASE {database}"));
     format!("{base}/{database}")
+}
+
+/// The page at `url` as a headless Chromium shows it once its scripts ran (`--dump-dom`),
+/// within 60 s; the test fails loudly when `CARBONMESH_TEST_CHROMIUM` is not set.
+pub async fn rendered_dom(url: &str) -> anyhow::Result<String> {
+    let chromium = std::env::var(CHROMIUM_VAR).unwrap_or_else(|_| {
+        panic!("{CHROMIUM_VAR} is not set: run scripts/test.sh, which installs Chromium")
+    });
+    let profile = std::env::temp_dir().join(format!(
+        "carbonmesh-chromium-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    let run = tokio::process::Command::new(chromium)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(url)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), run).await;
+    let _ = std::fs::remove_dir_all(&profile);
+    let output = output.map_err(|_| anyhow::anyhow!("Chromium did not finish within 60 s"))??;
+    anyhow::ensure!(
+        output.status.success(),
+        "Chromium failed: {}",
+        output.status
+    );
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
