@@ -506,3 +506,76 @@ fn rows_that_are_not_utf8_are_read_as_latin1_with_a_warning_on_the_run() {
         run(carbonmesh(dir.path()).args(["export", "--what", "credits", "--format", "jsonl"]));
     assert!(String::from_utf8_lossy(&credits.stdout).contains("941467007"));
 }
+
+/// A response saved from Verra's uiapi asset search imports as the VCU export does, its kind
+/// told from its keys, and the same blocks from the CSV then change nothing.
+#[test]
+fn a_saved_verra_asset_search_imports_without_a_kind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let block = |quantity: u64, start: u64, retired: Option<&str>| {
+        let end = start + quantity - 1;
+        serde_json::json!({
+            "issuanceDate": "2026-04-03T00:00:00",
+            "vintageStart": "2020-01-01T00:00:00",
+            "vintageEnd": "2020-12-31T00:00:00",
+            "resourceIdentifier": 1340,
+            "resourceName": "Bale Mountains Eco-region REDD+ project",
+            "country": "Ethiopia",
+            "protocolCategory": "Agriculture Forestry and Other Land Use",
+            "protocol": "VM0015",
+            "totalVintageQuantity": 1454054,
+            "quantity": quantity,
+            "serialNumbers": format!("19385-{start}-{end}-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"),
+            "retiredCancelled": retired.is_some(),
+            "retireOrCancelDate": retired.map(|d| format!("{d}T00:00:00")),
+            "retirementBeneficiary": retired.map(|_| "Acme Airlines"),
+        })
+    };
+    let saved = serde_json::json!({
+        "totalCount": 2,
+        "countExceeded": false,
+        "value": [block(425, 941467007, Some("2026-04-10")), block(100, 941467432, None)],
+    });
+    let file = dir.path().join("asset-search.json");
+    std::fs::write(&file, serde_json::to_vec(&saved).expect("JSON")).expect("write");
+    let out = run(carbonmesh(dir.path())
+        .args(["import", "--registry", "verra"])
+        .arg(&file));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = summary(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(lines[0].1, [2, 2, 0, 0, 0], "{lines:?}");
+    let credits = export_jsonl(dir.path(), &[], "credits");
+    let retired = credits
+        .iter()
+        .find(|c| c["transaction_type"]["value"] == "retirement")
+        .expect("the retired block");
+    assert_eq!(retired["quantity"], "425");
+    assert_eq!(retired["beneficiary"], "Acme Airlines");
+    assert_eq!(retired["event_date"], "2026-04-10");
+
+    // The same blocks as the CSV export: unchanged.
+    let csv = dir.path().join("vcus.csv");
+    let row = |retired: &str, beneficiary: &str, quantity: u64, start: u64| {
+        format!(
+            "2026-04-03,,2020-01-01,2020-12-31,1340,Bale Mountains Eco-region REDD+ project,Ethiopia,Agriculture Forestry and Other Land Use,VM0015,\"1,454,054\",{quantity},19385-{start}-{}-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1,,{retired},{beneficiary},,",
+            start + quantity - 1
+        )
+    };
+    let text = [
+        VERRA_HEADER.to_owned(),
+        row("2026-04-10", "Acme Airlines", 425, 941467007),
+        row("", "", 100, 941467432),
+    ]
+    .join("\n")
+        + "\n";
+    std::fs::write(&csv, text).expect("write");
+    let out = run(carbonmesh(dir.path())
+        .args(["import", "--registry", "verra"])
+        .arg(&csv));
+    let lines = summary(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(lines[0].1, [2, 0, 0, 2, 0], "{lines:?}");
+}

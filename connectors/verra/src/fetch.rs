@@ -233,6 +233,29 @@ pub fn platts_entities(value: Value, feed: Feed) -> Result<(Vec<Value>, Option<u
     }
 }
 
+/// The blocks of a saved uiapi asset search (`POST /uiapi/asset/asset/search`), the shape
+/// `{"totalCount": N, "value": [ … ]}` (a bare array of blocks is read too). Each block has
+/// the uiapi keys the VCU export's columns accept (`serialNumbers`, `quantity`, …).
+pub fn uiapi_assets(value: Value) -> Result<Vec<Value>, String> {
+    match value {
+        Value::Array(items) => Ok(items),
+        Value::Object(mut map) => match map.remove("value") {
+            Some(Value::Array(items)) => Ok(items),
+            Some(other) => Err(format!("`value` is not an array but {}", kind(&other))),
+            None => Err("no `value` array: not a saved uiapi asset search".into()),
+        },
+        other => Err(format!(
+            "expected a JSON object or array, found {}",
+            kind(&other)
+        )),
+    }
+}
+
+/// Whether the first bytes of a JSON file look like a saved uiapi asset search.
+pub fn looks_like_uiapi_assets(head: &str) -> bool {
+    head.contains("\"serialNumbers\"") && head.contains("\"resourceIdentifier\"")
+}
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",

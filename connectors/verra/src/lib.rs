@@ -246,6 +246,9 @@ impl Connector for VerraConnector {
     fn detect_feed(&self, file_name: &str, head: &[u8]) -> Option<Feed> {
         if fetch::looks_like_json(head) {
             let text = String::from_utf8_lossy(head);
+            if fetch::looks_like_uiapi_assets(&text) {
+                return Some(Feed::Transactions);
+            }
             let kinds: Vec<Feed> = [
                 (Feed::Cancellations, "cancellation_date"),
                 (Feed::Cancellations, "/cancellations/"),
@@ -294,15 +297,14 @@ impl Connector for VerraConnector {
             reason,
         };
         if fetch::looks_like_json(bytes) {
-            if feed == Feed::Transactions {
-                return Err(FileError::Unsupported {
-                    file: source.to_owned(),
-                    feed,
-                });
-            }
             let value: serde_json::Value = serde_json::from_slice(bytes)
                 .map_err(|e| malformed(format!("not valid JSON: {e}")))?;
-            let (items, _) = fetch::platts_entities(value, feed).map_err(malformed)?;
+            // A saved uiapi asset search holds VCU export rows as JSON; Platts pages hold
+            // one feed's entities.
+            let items = match feed {
+                Feed::Transactions => fetch::uiapi_assets(value).map_err(malformed)?,
+                _ => fetch::platts_entities(value, feed).map_err(malformed)?.0,
+            };
             return Ok(fetch::json_records(feed, source, items, 1));
         }
         fetch::csv_page(feed, source, bytes).map_err(malformed)

@@ -359,3 +359,95 @@ fn vcu_export_read_in_pages_equals_the_whole_file() {
     .expect("stopped read");
     assert_eq!(seen, 7);
 }
+
+/// A saved uiapi asset search (`{"totalCount": N, "value": [ … ]}`, the uiapi keys listed in
+/// `../shared/docs/registries.md`), made from the real VCU export rows, is detected without
+/// `--kind` and gives the same credit records as the CSV.
+#[test]
+fn saved_uiapi_asset_search_reads_as_the_vcu_export() {
+    // uiapi key of each VCU export column (KlimaDAO's RENAME_MAP, reversed).
+    const KEYS: [(&str, &str); 17] = [
+        ("Issuance Date", "issuanceDate"),
+        ("Sustainable Development Goals", "programObjectives"),
+        ("Vintage Start", "vintageStart"),
+        ("Vintage End", "vintageEnd"),
+        ("ID", "resourceIdentifier"),
+        ("Name", "resourceName"),
+        ("Country/Area", "country"),
+        ("Project Type", "protocolCategory"),
+        ("Methodology", "protocol"),
+        ("Total Vintage Quantity", "totalVintageQuantity"),
+        ("Quantity Issued", "quantity"),
+        ("Serial Number", "serialNumbers"),
+        ("Additional Certifications", "additionalCertifications"),
+        ("Retirement/Cancellation Date", "retireOrCancelDate"),
+        ("Retirement Beneficiary", "retirementBeneficiary"),
+        ("Retirement Reason", "retirementReason"),
+        ("Retirement Details", "retirementDetails"),
+    ];
+    let c = connector();
+    let csv = c
+        .read_file(Feed::Transactions, TRANSACTIONS, &fixture(TRANSACTIONS))
+        .expect("CSV reads");
+    let blocks: Vec<serde_json::Value> = csv
+        .records
+        .iter()
+        .map(|raw| {
+            let mut block = serde_json::Map::new();
+            for (header, key) in KEYS {
+                let value = raw.field(&[header]).unwrap_or_default();
+                // As the API answers: numbers as numbers, dates as ISO date-times, blanks null.
+                let json = if value.is_empty() {
+                    serde_json::Value::Null
+                } else if key.ends_with("uantity") {
+                    serde_json::json!(value.replace(',', "").parse::<u64>().expect("number"))
+                } else if key.ends_with("Date") || key.starts_with("vintage") {
+                    serde_json::json!(format!("{value}T00:00:00"))
+                } else {
+                    serde_json::json!(value)
+                };
+                block.insert(key.to_owned(), json);
+            }
+            block.insert(
+                "retiredCancelled".into(),
+                serde_json::json!(
+                    raw.field(&["Retirement/Cancellation Date"])
+                        .is_some_and(|d| !d.is_empty())
+                ),
+            );
+            serde_json::Value::Object(block)
+        })
+        .collect();
+    let saved = serde_json::to_vec(&serde_json::json!({
+        "totalCount": blocks.len(),
+        "countExceeded": false,
+        "@count": blocks.len(),
+        "value": blocks,
+    }))
+    .expect("JSON");
+
+    let name = "asset-search.json";
+    // The import reads 64 KiB to tell the kind.
+    let head = &saved[..saved.len().min(64 * 1024)];
+    assert_eq!(c.detect_feed(name, head), Some(Feed::Transactions));
+    let page = c
+        .read_file(Feed::Transactions, name, &saved)
+        .expect("saved search reads");
+    assert!(page.unreadable.is_empty());
+    let from_json: Vec<Record> = page
+        .records
+        .iter()
+        .flat_map(|raw| {
+            c.normalize(raw)
+                .unwrap_or_else(|e| panic!("{}: {e}", raw.location()))
+        })
+        .collect();
+    let from_csv = import(&c, Feed::Transactions, TRANSACTIONS).records;
+    assert_eq!(from_json.len(), 140);
+    assert_eq!(credits(&from_json), credits(&from_csv));
+    // A file that is neither: refused with the reason.
+    let error = c
+        .read_file(Feed::Transactions, name, br#"{"totalCount": 0}"#)
+        .expect_err("no value array");
+    assert!(error.to_string().contains("no `value` array"), "{error}");
+}
