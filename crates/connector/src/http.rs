@@ -139,6 +139,17 @@ enum Attempt {
     Fatal { status: u16 },
 }
 
+/// The wait a `Retry-After` value asks for from `now`: seconds, or an HTTP date (RFC 9110
+/// section 10.2.3; a date already past asks for none).
+fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 impl HttpClient {
     /// A client following `policy`.
     pub fn new(policy: HttpPolicy) -> Result<Self, reqwest::Error> {
@@ -255,8 +266,7 @@ impl HttpClient {
                 .headers()
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(|v| retry_after(v, std::time::SystemTime::now()));
             return Err(Attempt::Retry {
                 status: Some(status.as_u16()),
                 message: format!("HTTP {status}"),
@@ -293,6 +303,24 @@ mod tests {
     use axum::routing::get;
 
     use super::*;
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_a_date() {
+        // Wed, 21 Oct 2026 07:28:00 GMT
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_792_567_680);
+        assert_eq!(retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2026 07:29:30 GMT", now),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2026 07:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date already past"
+        );
+        assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("-5", now), None);
+    }
 
     /// A loopback server answering `/flaky` with `fail` errors (429 with Retry-After: 1, then
     /// 503) before a success, `/missing` with 404, and counting calls.
