@@ -3,9 +3,11 @@
 //! A sync run fetches every feed of a connector page by page, normalizes each raw record, and
 //! upserts the results; a file import does the same from files downloaded by hand. Both keep
 //! every rejected record with its reason and record a connector run. The scheduler polls each
-//! connector on its cron schedule, once per tick across every instance sharing the database.
+//! connector on its cron schedule, once per tick across every instance sharing the database,
+//! and the freshness check raises an alert for a connector that stopped completing runs.
 
 mod apply;
+pub mod freshness;
 mod import;
 mod schedule;
 mod sync;

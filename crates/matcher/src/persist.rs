@@ -281,7 +281,8 @@ pub async fn reconcile_all(
     for (id, f) in findings {
         save_finding(store, f, stored.remove(id), now, &mut counts).await?;
     }
-    for alert in stored.values() {
+    // Operational alerts (an overdue registry) are not the matcher's to resolve.
+    for alert in stored.values().filter(|a| !a.kind.is_operational()) {
         if resolve(store, alert, now).await? {
             counts.resolved += 1;
         }

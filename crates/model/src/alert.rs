@@ -27,6 +27,17 @@ vocabulary_enum! {
         QuantityMismatch => "quantity_mismatch",
         /// A legitimate linked conversion, kept for the audit trail.
         LinkedConversion => "linked_conversion",
+        /// A registry's last successful run is older than its schedule allows: the evidence
+        /// from it may be stale.
+        RegistryOverdue => "registry_overdue",
+    }
+}
+
+impl AlertKind {
+    /// True for alerts about carbonmesh's own operation rather than the records: the
+    /// matcher neither raises nor resolves them.
+    pub fn is_operational(self) -> bool {
+        self == AlertKind::RegistryOverdue
     }
 }
 

@@ -39,6 +39,29 @@ pub struct Config {
     /// Endpoints told of alerts as they are raised and decided (`[notifications]`).
     #[serde(default)]
     pub notifications: carbonmesh_notify::NotificationSettings,
+    /// When a scheduled registry counts as overdue (`[freshness]`).
+    #[serde(default)]
+    pub freshness: FreshnessSettings,
+}
+
+/// `[freshness]`: a scheduled connector that has not completed a run for this many ticks of
+/// its schedule raises a `registry_overdue` alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FreshnessSettings {
+    /// Ticks of a connector's schedule without a complete run before it is overdue.
+    pub overdue_after_runs: u32,
+    /// How often `serve` checks, in seconds.
+    pub check_seconds: u64,
+}
+
+impl Default for FreshnessSettings {
+    fn default() -> Self {
+        Self {
+            overdue_after_runs: 3,
+            check_seconds: 60,
+        }
+    }
 }
 
 /// A credential: an API key, a client secret, a token. Its `Debug` never shows the value, so
@@ -300,6 +323,7 @@ impl Default for Config {
             webhooks: carbonmesh_webhook::WebhookSettings::default(),
             api: carbonmesh_api::ApiConfig::default(),
             notifications: carbonmesh_notify::NotificationSettings::default(),
+            freshness: FreshnessSettings::default(),
         }
     }
 }

@@ -378,6 +378,43 @@ async fn connect(url: DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::from(store))
 }
 
+/// Checks every `check_seconds` whether a scheduled connector is overdue (see
+/// [`carbonmesh_ingest::freshness`]), until the server stops.
+async fn watch_freshness(
+    store: Arc<dyn Store>,
+    watched: Vec<(String, Schedule)>,
+    settings: carbonmesh_server::config::FreshnessSettings,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let since = chrono::Utc::now();
+    let every = std::time::Duration::from_secs(settings.check_seconds.max(1));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stopped.changed() => return,
+        }
+        let checked = carbonmesh_ingest::freshness::check_freshness(
+            store.as_ref(),
+            &watched,
+            since,
+            chrono::Utc::now(),
+            settings.overdue_after_runs,
+        )
+        .await;
+        match checked {
+            Ok(report) => {
+                for connector in &report.raised {
+                    tracing::warn!(%connector, "registry overdue: no run completed on schedule");
+                }
+                for connector in &report.resolved {
+                    tracing::info!(%connector, "registry no longer overdue");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot check the registries' freshness"),
+        }
+    }
+}
+
 /// Serves HTTP and polls `scheduled` connectors until Ctrl-C or SIGTERM.
 async fn serve(
     config: &Config,
@@ -394,6 +431,10 @@ async fn serve(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut pollers = Vec::new();
     let runnable: Vec<Arc<dyn Connector>> = scheduled.iter().map(|(c, _)| c.clone()).collect();
+    let watched: Vec<(String, Schedule)> = scheduled
+        .iter()
+        .map(|(c, s)| (c.registry().as_str().to_owned(), s.clone()))
+        .collect();
     for (connector, schedule) in scheduled {
         tracing::info!(
             connector = %connector.registry(),
@@ -406,6 +447,15 @@ async fn serve(
             connector,
             schedule,
             instance.clone(),
+            stopped.clone(),
+        )));
+    }
+    // Registries that stopped completing runs raise an alert while this one serves.
+    if !watched.is_empty() {
+        pollers.push(tokio::spawn(watch_freshness(
+            store.clone(),
+            watched,
+            config.freshness.clone(),
             stopped.clone(),
         )));
     }

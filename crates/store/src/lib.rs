@@ -200,6 +200,9 @@ pub trait RunStore: Send + Sync {
     /// The most recent connector runs, newest first.
     async fn runs(&self, limit: u32) -> StoreResult<Vec<ConnectorRun>>;
 
+    /// When each connector's last complete run finished, by connector.
+    async fn last_complete_runs(&self) -> StoreResult<Vec<(String, DateTime<Utc>)>>;
+
     /// Keeps records that failed to parse or validate, with their reasons.
     async fn insert_rejected(&self, rejected: &[RejectedRecord]) -> StoreResult<()>;
 

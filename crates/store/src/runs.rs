@@ -231,6 +231,21 @@ impl RunStore for SqlStore {
         rows.iter().map(run_from_row).collect()
     }
 
+    async fn last_complete_runs(&self) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
+        let rows = self
+            .db
+            .fetch(
+                "SELECT connector, MAX(finished_at) FROM connector_runs \
+                 WHERE status = $1 AND finished_at IS NOT NULL GROUP BY connector \
+                 ORDER BY connector",
+                vec![RunStatus::Complete.as_str().into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.text(0)?, row.time(1)?)))
+            .collect()
+    }
+
     async fn insert_rejected(&self, rejected: &[RejectedRecord]) -> StoreResult<()> {
         if rejected.is_empty() {
             return Ok(());

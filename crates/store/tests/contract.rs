@@ -1043,6 +1043,37 @@ async fn raw_hashes_name_the_rows_this_version_wrote(store: Arc<dyn Store>) {
     );
 }
 
+/// When each connector last completed a run: failed and running runs do not count.
+async fn last_complete_runs_name_each_connector_once(store: Arc<dyn Store>) {
+    assert!(store.last_complete_runs().await.expect("none").is_empty());
+    let first = store.start_run("verra", "poll").await.expect("run");
+    store
+        .finish_run(first, RunStatus::Complete, RunCounts::default(), &[])
+        .await
+        .expect("finish");
+    let second = store.start_run("verra", "poll").await.expect("run");
+    store
+        .finish_run(
+            second,
+            RunStatus::Failed,
+            RunCounts::default(),
+            &["down".into()],
+        )
+        .await
+        .expect("finish");
+    store.start_run("acr", "poll").await.expect("running");
+    let runs = store.runs(10).await.expect("runs");
+    let first_finished = runs
+        .iter()
+        .find(|r| r.id == first)
+        .and_then(|r| r.finished_at)
+        .expect("finished");
+    assert_eq!(
+        store.last_complete_runs().await.expect("last"),
+        vec![("verra".to_owned(), first_finished)]
+    );
+}
+
 per_backend!(
     store: [
         insert_and_read_back,
@@ -1069,6 +1100,7 @@ per_backend!(
         batch_lookups_skip_missing,
         registry_counts_and_rejected_pages,
         raw_hashes_name_the_rows_this_version_wrote,
+        last_complete_runs_name_each_connector_once,
     ],
     opener: [
         concurrent_writers_lose_nothing,
