@@ -15,14 +15,9 @@ find_chromium() {
 }
 
 if ! CHROMIUM=$(find_chromium); then
-  echo "with-chromium: Chromium not found; installing it from Debian's packages" >&2
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "with-chromium: installing Chromium needs root (apt-get install chromium)" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+  # shellcheck source=scripts/debian.sh
+  source "$(dirname "$0")/debian.sh"
+  install_from_debian with-chromium chromium
   CHROMIUM=$(find_chromium) || { echo "with-chromium: Chromium install failed" >&2; exit 1; }
 fi
 

@@ -16,14 +16,9 @@ find_pg_bin() {
 }
 
 if ! PG_BIN=$(find_pg_bin); then
-  echo "with-postgres: PostgreSQL not found; installing it from Debian's packages" >&2
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "with-postgres: installing PostgreSQL needs root (apt-get install postgresql)" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq postgresql >/dev/null
+  # shellcheck source=scripts/debian.sh
+  source "$(dirname "$0")/debian.sh"
+  install_from_debian with-postgres postgresql
   PG_BIN=$(find_pg_bin) || { echo "with-postgres: PostgreSQL install failed" >&2; exit 1; }
 fi
 

@@ -443,6 +443,22 @@ fn an_import_that_rejects_most_rows_says_so_and_exits_2() {
     assert!(rejected.contains("\"seen_count\":2"), "{rejected}");
 }
 
+/// `carbonmesh import --registry verra FILE`, which must succeed: the summary's counts of the
+/// file (rows read, new, changed, unchanged, rejected).
+fn import_verra(dir: &Path, file: &Path) -> [u64; 5] {
+    let out = run(carbonmesh(dir)
+        .args(["import", "--registry", "verra"])
+        .arg(file));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = summary(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    lines[0].1
+}
+
 #[test]
 fn a_stray_quote_costs_only_its_own_row_and_keeps_its_text() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -459,17 +475,8 @@ fn a_stray_quote_costs_only_its_own_row_and_keeps_its_text() {
     .join("\n")
         + "\n";
     std::fs::write(&file, text).expect("write");
-    let out = run(carbonmesh(dir.path())
-        .args(["import", "--registry", "verra"])
-        .arg(&file));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines = summary(&String::from_utf8_lossy(&out.stdout));
-    let [_, new, _, _, rejected] = lines[0].1;
-    assert_eq!((new, rejected), (3, 1), "{lines:?}");
+    let [_, new, _, _, rejected] = import_verra(dir.path(), &file);
+    assert_eq!((new, rejected), (3, 1));
     let kept =
         run(carbonmesh(dir.path()).args(["export", "--what", "rejected", "--format", "jsonl"]));
     let kept = String::from_utf8_lossy(&kept.stdout);
@@ -538,16 +545,7 @@ fn a_saved_verra_asset_search_imports_without_a_kind() {
     });
     let file = dir.path().join("asset-search.json");
     std::fs::write(&file, serde_json::to_vec(&saved).expect("JSON")).expect("write");
-    let out = run(carbonmesh(dir.path())
-        .args(["import", "--registry", "verra"])
-        .arg(&file));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines = summary(&String::from_utf8_lossy(&out.stdout));
-    assert_eq!(lines[0].1, [2, 2, 0, 0, 0], "{lines:?}");
+    assert_eq!(import_verra(dir.path(), &file), [2, 2, 0, 0, 0]);
     let credits = export_jsonl(dir.path(), &[], "credits");
     let retired = credits
         .iter()
@@ -573,9 +571,5 @@ fn a_saved_verra_asset_search_imports_without_a_kind() {
     .join("\n")
         + "\n";
     std::fs::write(&csv, text).expect("write");
-    let out = run(carbonmesh(dir.path())
-        .args(["import", "--registry", "verra"])
-        .arg(&csv));
-    let lines = summary(&String::from_utf8_lossy(&out.stdout));
-    assert_eq!(lines[0].1, [2, 0, 0, 2, 0], "{lines:?}");
+    assert_eq!(import_verra(dir.path(), &csv), [2, 0, 0, 2, 0]);
 }
