@@ -24,6 +24,28 @@ fn write_config(dir: &Path, verra_url: &str) -> PathBuf {
     config
 }
 
+/// What the API's `registries` says of Verra's freshness.
+async fn verra_in_the_api(server: &Server) -> serde_json::Value {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/graphql", server.base_url))
+        .json(&serde_json::json!({
+            "query": "{ registries { id lastSuccessfulRun overdueAlert { id kind severity explanation } } }"
+        }))
+        .send()
+        .await
+        .expect("POST /graphql")
+        .json()
+        .await
+        .expect("JSON");
+    answer["data"]["registries"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .iter()
+        .find(|r| r["id"] == "verra")
+        .cloned()
+        .unwrap_or_else(|| panic!("no verra in {answer}"))
+}
+
 /// The `registry_overdue` alert of Verra, once it is in `status` (within 60 s).
 async fn overdue_alert(dir: &Path, config: &Path, status: &str) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -74,6 +96,19 @@ async fn a_registry_that_stops_completing_runs_raises_an_alert_until_it_runs_aga
             && explanation.ends_with("Its records may be stale."),
         "{explanation}"
     );
+    // The registries' view in the API shows it beside the registry.
+    let verra = verra_in_the_api(&server).await;
+    assert_eq!(
+        verra["lastSuccessfulRun"],
+        serde_json::Value::Null,
+        "{verra}"
+    );
+    assert_eq!(
+        verra["overdueAlert"]["id"], "registry_overdue:verra",
+        "{verra}"
+    );
+    assert_eq!(verra["overdueAlert"]["severity"], "HIGH", "{verra}");
+    assert_eq!(verra["overdueAlert"]["explanation"], alert["explanation"]);
     // The matcher, which resolves alerts whose evidence is gone, leaves it alone.
     let matched = run(carbonmesh(dir.path())
         .arg("--config")
@@ -104,6 +139,9 @@ async fn a_registry_that_stops_completing_runs_raises_an_alert_until_it_runs_aga
         .await
         .expect("serve again");
     let resolved = overdue_alert(dir.path(), &up, "resolved").await;
+    let verra = verra_in_the_api(&server).await;
+    assert!(verra["lastSuccessfulRun"].is_string(), "{verra}");
+    assert_eq!(verra["overdueAlert"], serde_json::Value::Null, "{verra}");
     let shown = run(carbonmesh(dir.path()).arg("--config").arg(&up).args([
         "alerts",
         "show",

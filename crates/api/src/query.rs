@@ -580,6 +580,7 @@ impl Query {
                     last_successful_run: None,
                     lag_seconds: None,
                     recent_runs: Vec::new(),
+                    overdue_alert: None,
                 },
             );
         }
@@ -595,6 +596,7 @@ impl Query {
                     last_successful_run: None,
                     lag_seconds: None,
                     recent_runs: Vec::new(),
+                    overdue_alert: None,
                 });
             if r.recent_runs.len() < 10 {
                 r.recent_runs.push(ConnectorRun::from(run));
@@ -603,6 +605,21 @@ impl Query {
                 r.last_successful_run = run.finished_at;
                 r.lag_seconds = run.finished_at.map(|f| (now - f).num_seconds());
             }
+        }
+        for r in out.values_mut() {
+            let id = format!("{}:{}", AlertKind::RegistryOverdue.as_str(), r.id);
+            r.overdue_alert = store
+                .alert(&id)
+                .await
+                .map_err(internal)?
+                .filter(|a| {
+                    !matches!(
+                        a.status,
+                        carbonmesh_model::AlertStatus::Resolved
+                            | carbonmesh_model::AlertStatus::Dismissed
+                    )
+                })
+                .map(Alert);
         }
         Ok(out.into_values().collect())
     }

@@ -450,6 +450,7 @@ impl From<&model::AlertEvent> for AlertEvent {
 }
 
 /// A possible double counting, with its evidence and review history.
+#[derive(Clone)]
 pub struct Alert(pub model::Alert);
 
 #[Object]
@@ -588,6 +589,9 @@ pub struct Registry {
     pub lag_seconds: Option<i64>,
     /// Its most recent runs, newest first (at most 10).
     pub recent_runs: Vec<ConnectorRun>,
+    /// The open `registry_overdue` alert when its schedule's runs stopped completing: its
+    /// records may be stale.
+    pub overdue_alert: Option<Alert>,
 }
 
 /// Credit totals of one group.
