@@ -607,18 +607,11 @@ impl Query {
             }
         }
         for r in out.values_mut() {
-            let id = format!("{}:{}", AlertKind::RegistryOverdue.as_str(), r.id);
             r.overdue_alert = store
-                .alert(&id)
+                .alert(&carbonmesh_model::registry_overdue_id(&r.id))
                 .await
                 .map_err(internal)?
-                .filter(|a| {
-                    !matches!(
-                        a.status,
-                        carbonmesh_model::AlertStatus::Resolved
-                            | carbonmesh_model::AlertStatus::Dismissed
-                    )
-                })
+                .filter(|a| !a.status.is_closed())
                 .map(Alert);
         }
         Ok(out.into_values().collect())

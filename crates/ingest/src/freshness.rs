@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
-use carbonmesh_model::{Alert, AlertEvent, AlertKind, AlertStatus, Channel, Severity};
+use carbonmesh_model::{
+    Alert, AlertEvent, AlertKind, AlertStatus, Channel, Severity, registry_overdue_id,
+};
 use carbonmesh_store::{Store, StoreResult};
 use chrono::{DateTime, Utc};
 
@@ -13,11 +15,6 @@ use crate::Schedule;
 
 /// Who the history names for these alerts.
 const ACTOR: &str = "carbonmesh";
-
-/// The alert id of an overdue connector.
-pub fn overdue_alert_id(connector: &str) -> String {
-    format!("registry_overdue:{connector}")
-}
 
 /// The time by which a connector on `schedule` whose last complete run finished at `since`
 /// must have completed another: `runs` ticks later.
@@ -57,7 +54,7 @@ pub async fn check_freshness(
         let since = completed.unwrap_or(watching_since);
         let due = deadline(schedule, since, runs);
         let overdue = due.is_some_and(|due| now > due);
-        let id = overdue_alert_id(connector);
+        let id = registry_overdue_id(connector);
         let existing = store.alert(&id).await?;
         let event = |from: Option<AlertStatus>, to: AlertStatus, note: String| AlertEvent {
             alert_id: id.clone(),
@@ -71,48 +68,37 @@ pub async fn check_freshness(
             reason: None,
             note: Some(note),
         };
-        match existing {
-            None
-            | Some(Alert {
-                status: AlertStatus::Resolved,
-                ..
-            }) if overdue => {
+        match (overdue, existing) {
+            (true, None) => {
                 let explanation = explain(connector, schedule, completed, since, due, runs);
-                match existing {
-                    None => {
-                        let alert = Alert {
-                            id: id.clone(),
-                            kind: AlertKind::RegistryOverdue,
-                            severity: Severity::High,
-                            status: AlertStatus::New,
-                            explanation: explanation.clone(),
-                            records: Vec::new(),
-                            overlap: None,
-                            overlap_units: None,
-                            assignee: None,
-                            first_seen: now,
-                            last_seen: now,
-                        };
-                        store
-                            .save_alert(&alert, Some(&event(None, AlertStatus::New, explanation)))
-                            .await?;
-                    }
-                    Some(_) => {
-                        let e = event(Some(AlertStatus::Resolved), AlertStatus::New, explanation);
-                        store
-                            .transition_alert(
-                                &id,
-                                AlertStatus::Resolved,
-                                AlertStatus::New,
-                                None,
-                                &e,
-                            )
-                            .await?;
-                    }
-                }
+                let alert = Alert {
+                    id: id.clone(),
+                    kind: AlertKind::RegistryOverdue,
+                    severity: Severity::High,
+                    status: AlertStatus::New,
+                    explanation: explanation.clone(),
+                    records: Vec::new(),
+                    overlap: None,
+                    overlap_units: None,
+                    assignee: None,
+                    first_seen: now,
+                    last_seen: now,
+                };
+                let e = event(None, AlertStatus::New, explanation);
+                store.save_alert(&alert, Some(&e)).await?;
                 report.raised.push(connector.clone());
             }
-            Some(alert) if !overdue && is_open(alert.status) => {
+            (true, Some(alert)) if alert.status == AlertStatus::Resolved => {
+                let explanation = explain(connector, schedule, completed, since, due, runs);
+                let e = event(Some(AlertStatus::Resolved), AlertStatus::New, explanation);
+                if store
+                    .transition_alert(&id, AlertStatus::Resolved, AlertStatus::New, None, &e)
+                    .await?
+                {
+                    report.raised.push(connector.clone());
+                }
+            }
+            (false, Some(alert)) if !alert.status.is_closed() => {
                 let note = match completed {
                     Some(at) => format!("{connector} completed a run at {}", at.to_rfc3339()),
                     None => format!("{connector} is no longer overdue"),
@@ -125,18 +111,11 @@ pub async fn check_freshness(
                     report.resolved.push(connector.clone());
                 }
             }
+            // Open already, or decided by a reviewer: left as it is.
             _ => {}
         }
     }
     Ok(report)
-}
-
-/// Not decided by a reviewer nor resolved.
-fn is_open(status: AlertStatus) -> bool {
-    !matches!(
-        status,
-        AlertStatus::Resolved | AlertStatus::Dismissed | AlertStatus::Confirmed
-    )
 }
 
 fn explain(

@@ -41,6 +41,11 @@ impl AlertKind {
     }
 }
 
+/// The id of the `registry_overdue` alert of a connector (one per connector).
+pub fn registry_overdue_id(connector: &str) -> String {
+    format!("{}:{connector}", AlertKind::RegistryOverdue.as_str())
+}
+
 vocabulary_enum! {
     /// How serious an alert is.
     Severity {
@@ -77,6 +82,16 @@ vocabulary_enum! {
         Dismissed => "dismissed",
         /// The evidence disappeared (a registry corrected its records).
         Resolved => "resolved",
+    }
+}
+
+impl AlertStatus {
+    /// Confirmed, dismissed or resolved: nothing left to do until it is reopened.
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            AlertStatus::Confirmed | AlertStatus::Dismissed | AlertStatus::Resolved
+        )
     }
 }
 

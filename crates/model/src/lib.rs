@@ -21,7 +21,10 @@ pub mod schema;
 pub mod serial;
 pub mod vocabulary;
 
-pub use alert::{Alert, AlertEvent, AlertKind, AlertRecordRef, AlertStatus, Channel, Severity};
+pub use alert::{
+    Alert, AlertEvent, AlertKind, AlertRecordRef, AlertStatus, Channel, Severity,
+    registry_overdue_id,
+};
 pub use apikey::{ApiKey, ApiRole};
 pub use credit::CreditRecord;
 pub use error::ValidationError;

@@ -59,10 +59,9 @@ impl NotificationType {
     /// assignments) or move an alert within review announce nothing.
     pub fn of(event: &AlertEvent) -> Option<Self> {
         use AlertStatus as S;
-        let closed = |s: S| matches!(s, S::Confirmed | S::Dismissed | S::Resolved);
         match (event.from_status, event.to_status?) {
             (None, S::New) => Some(Self::Raised),
-            (Some(from), to) if closed(from) && !closed(to) => Some(Self::Reopened),
+            (Some(from), to) if from.is_closed() && !to.is_closed() => Some(Self::Reopened),
             (_, S::Escalated) => Some(Self::Escalated),
             (_, S::Confirmed) => Some(Self::Confirmed),
             (_, S::Dismissed) => Some(Self::Dismissed),

@@ -184,13 +184,16 @@ impl Courier {
             let full = events.len() == BATCH as usize;
             for (seq, event) in events {
                 if seq > position + 1 {
-                    match *gap {
-                        Some((after, since)) if after == seq && since.elapsed() >= GAP_GRACE => {}
-                        Some((after, _)) if after == seq => return Ok(()),
+                    // A hole before `seq`: wait for it to fill, up to the grace period.
+                    let waited = match *gap {
+                        Some((after, since)) if after == seq => since.elapsed() >= GAP_GRACE,
                         _ => {
                             *gap = Some((seq, Instant::now()));
-                            return Ok(());
+                            false
                         }
+                    };
+                    if !waited {
+                        return Ok(());
                     }
                 }
                 *gap = None;

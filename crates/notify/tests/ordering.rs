@@ -1,32 +1,16 @@
 //! On PostgreSQL, transactions that took history positions 1 and 2 may commit 2 first. An
 //! endpoint must still hear of 1 before 2: the notifier waits for the hole to fill.
 
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use carbonmesh_model::{Alert, AlertEvent, AlertKind, AlertStatus, Channel, Severity};
-use carbonmesh_notify::{EndpointSettings, NotificationSettings, SigningSecret};
+use carbonmesh_model::Severity;
 use carbonmesh_store::{DatabaseUrl, Store};
-use chrono::Utc;
 use sqlx::Connection;
 
-const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
-
-fn alert(id: &str) -> Alert {
-    Alert {
-        id: id.into(),
-        kind: AlertKind::SerialOverlapIssuance,
-        severity: Severity::Critical,
-        status: AlertStatus::New,
-        explanation: format!("{id} overlaps"),
-        records: Vec::new(),
-        overlap: None,
-        overlap_units: None,
-        assignee: None,
-        first_seen: Utc::now(),
-        last_seen: Utc::now(),
-    }
-}
+use support::{alert, alert_ids, raised, receiver, settings};
 
 /// A fresh database on the server of `CARBONMESH_TEST_POSTGRES_URL` (set by
 /// `scripts/test.sh`); fails loudly without it.
@@ -55,42 +39,18 @@ async fn entries_committed_out_of_order_arrive_in_order() {
             .expect("open"),
     );
     store.migrate().await.expect("migrate");
-    store.save_alert(&alert("first"), None).await.expect("save");
     store
-        .save_alert(&alert("second"), None)
+        .save_alert(&alert("first", Severity::Critical), None)
+        .await
+        .expect("save");
+    store
+        .save_alert(&alert("second", Severity::Critical), None)
         .await
         .expect("save");
 
-    let received = Arc::new(Mutex::new(Vec::<String>::new()));
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::post({
-            let received = received.clone();
-            move |body: axum::body::Bytes| async move {
-                let n: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                let id = n["data"]["alert"]["id"].as_str().unwrap_or("?").to_owned();
-                received.lock().expect("lock").push(id);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let endpoint = format!("http://{}/", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let settings = NotificationSettings {
-        poll_interval_ms: 50,
-        endpoints: vec![EndpointSettings {
-            name: "desk".into(),
-            url: endpoint,
-            secret: SigningSecret::new(SECRET),
-            min_severity: Severity::High,
-        }],
-        ..NotificationSettings::default()
-    };
+    let (endpoint, received) = receiver().await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = carbonmesh_notify::start(store.clone(), settings, "test".into(), stopped)
+    let task = carbonmesh_notify::start(store.clone(), settings(endpoint), "test".into(), stopped)
         .await
         .expect("start");
 
@@ -104,28 +64,17 @@ async fn entries_committed_out_of_order_arrive_in_order() {
     .execute(&mut *tx)
     .await
     .expect("hold position 1");
-    let second = AlertEvent {
-        alert_id: "second".into(),
-        actor: "matcher".into(),
-        actor_key: None,
-        channel: Some(Channel::System),
-        decision: None,
-        at: Utc::now(),
-        from_status: None,
-        to_status: Some(AlertStatus::New),
-        reason: None,
-        note: None,
-    };
+    let second = raised("second");
     store.add_alert_event(&second).await.expect("position 2");
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     assert!(
-        received.lock().expect("lock").is_empty(),
+        alert_ids(&received).is_empty(),
         "position 2 was sent before position 1 committed"
     );
     tx.commit().await.expect("commit position 1");
 
     let deadline = Instant::now() + Duration::from_secs(20);
-    while received.lock().expect("lock").len() < 2 {
+    while alert_ids(&received).len() < 2 {
         assert!(
             Instant::now() < deadline,
             "not both within 20 s: {:?}",
@@ -135,5 +84,5 @@ async fn entries_committed_out_of_order_arrive_in_order() {
     }
     stop.send(true).expect("stop");
     task.await.expect("notifier");
-    assert_eq!(*received.lock().expect("lock"), vec!["first", "second"]);
+    assert_eq!(alert_ids(&received), vec!["first", "second"]);
 }
