@@ -20,4 +20,4 @@ pub mod subscription;
 pub mod types;
 
 pub use http::{ApiConfig, ApiSchema, router, schema, sdl};
-pub use mutation::SyncTrigger;
+pub use mutation::{ConnectorSchedule, SyncTrigger};

@@ -12,12 +12,27 @@ use crate::error::{bad_input, code, coded, internal};
 use crate::query::{require, store};
 use crate::types::Alert;
 
-/// Starts a connector run on request; the server provides it.
+/// The server's connectors: starts a run on request and says when each runs next; the
+/// server provides it.
 #[async_trait::async_trait]
 pub trait SyncTrigger: Send + Sync {
     /// Starts a run of `connector` in the background, triggered by `actor`. Errors name an
     /// unknown connector or one already running.
     async fn trigger(&self, connector: &str, actor: &str) -> Result<(), String>;
+
+    /// The connectors that run on a schedule here, with their next run after `now`.
+    fn schedules(&self, now: DateTime<Utc>) -> Vec<ConnectorSchedule>;
+}
+
+/// A connector's schedule on this server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectorSchedule {
+    /// The connector (registry id).
+    pub connector: String,
+    /// Its cron expression.
+    pub expression: String,
+    /// Its next run.
+    pub next_run: Option<DateTime<Utc>>,
 }
 
 /// What a review step did.

@@ -21,10 +21,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::auth::Actor;
 use crate::budget::expensive;
 use crate::error::{bad_input, code, coded, internal};
+use crate::mutation::SyncTrigger;
 use crate::types::{
-    Alert, AlertStatus, ConnectorRun, CreditRecord, NotificationDelivery, Project, RecordChange,
-    Registry, RejectedRecord, SerialLookup, SerialMatch, SerialRange, Severity, StatRow,
-    Statistics, WebhookDelivery,
+    Alert, AlertCounts, AlertStatus, ConnectorRun, CreditRecord, NotificationDelivery, Project,
+    RecordChange, Registry, RejectedRecord, SerialLookup, SerialMatch, SerialRange, Severity,
+    StatRow, Statistics, WebhookDelivery,
 };
 
 /// Largest page a connection serves.
@@ -555,6 +556,28 @@ impl Query {
         Ok(connection("alerts", page, AlertTotal(filter), Alert))
     }
 
+    /// Alerts matching `filter` counted by status, severity, kind, assignee and registry;
+    /// each facet is counted under the filter's other conditions, so a count says how many
+    /// alerts choosing that value would list (an expensive operation, run in a shared slot).
+    async fn alert_counts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AlertFilterInput>,
+    ) -> Result<AlertCounts> {
+        require(ctx, ApiRole::Observer)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let facets = expensive(ctx, "alertCounts", async {
+            store(ctx).alert_facets(&filter).await.map_err(internal)
+        })
+        .await?;
+        Ok(AlertCounts::from(facets))
+    }
+
+    /// The reason codes `dismissAlert` takes.
+    async fn dismissal_reasons(&self) -> Vec<&'static str> {
+        carbonmesh_matcher::review::DISMISSAL_REASONS.to_vec()
+    }
+
     /// One alert with its evidence and history.
     async fn alert(&self, ctx: &Context<'_>, id: String) -> Result<Option<Alert>> {
         require(ctx, ApiRole::Observer)?;
@@ -570,34 +593,27 @@ impl Query {
         let now = Utc::now();
         let mut out: BTreeMap<String, Registry> = BTreeMap::new();
         for c in counts {
-            out.insert(
-                c.registry.as_str().to_owned(),
-                Registry {
-                    id: c.registry.as_str().to_owned(),
-                    projects: c.projects,
-                    credit_records: c.credits,
-                    last_write: c.last_write,
-                    last_successful_run: None,
-                    lag_seconds: None,
-                    recent_runs: Vec::new(),
-                    overdue_alert: None,
-                },
-            );
+            let r = out
+                .entry(c.registry.as_str().to_owned())
+                .or_insert_with(|| Registry::named(c.registry.as_str()));
+            r.projects = c.projects;
+            r.credit_records = c.credits;
+            r.last_write = c.last_write;
+        }
+        if let Some(trigger) = ctx.data_opt::<std::sync::Arc<dyn SyncTrigger>>() {
+            for s in trigger.schedules(now) {
+                let r = out
+                    .entry(s.connector.clone())
+                    .or_insert_with(|| Registry::named(&s.connector));
+                r.schedule = Some(s.expression);
+                r.next_run = s.next_run;
+            }
         }
         // Runs come newest first.
         for run in &runs {
             let r = out
                 .entry(run.connector.clone())
-                .or_insert_with(|| Registry {
-                    id: run.connector.clone(),
-                    projects: 0,
-                    credit_records: 0,
-                    last_write: None,
-                    last_successful_run: None,
-                    lag_seconds: None,
-                    recent_runs: Vec::new(),
-                    overdue_alert: None,
-                });
+                .or_insert_with(|| Registry::named(&run.connector));
             if r.recent_runs.len() < 10 {
                 r.recent_runs.push(ConnectorRun::from(run));
             }
@@ -694,7 +710,8 @@ impl Query {
         Ok(c)
     }
 
-    /// Records connectors rejected, newest first, with the reason (operators).
+    /// Records connectors rejected, newest first, with the reason (reviewers, who weigh
+    /// evidence by what a registry's feed lost, and operators).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn rejected_records(
         &self,
@@ -703,7 +720,7 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, RejectedRecord>> {
-        require(ctx, ApiRole::Admin)?;
+        require(ctx, ApiRole::Reviewer)?;
         let (first, after) = page_args("rejected", first, after)?;
         let page = store(ctx)
             .rejected_page(connector.as_deref(), after.as_deref(), first)

@@ -7,6 +7,9 @@ use carbonmesh_model as model;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use carbonmesh_matcher::review;
+
+use crate::auth::Actor;
 use crate::error::internal;
 use crate::loaders::{AlertHistoryLoader, CreditLoader, ProjectCreditsLoader, ProjectLoader};
 
@@ -371,14 +374,34 @@ pub struct AlertRecord {
 }
 
 impl AlertRecord {
+    /// The reference as the model holds it.
+    fn reference(&self) -> model::AlertRecordRef {
+        model::AlertRecordRef {
+            registry: self.registry_id,
+            record_key: self.record_key.clone(),
+            version: self.version,
+            serial: self.serial.clone(),
+            range: None,
+        }
+    }
+
     /// Whether the evidence names a project (`<registry>:<registry project id>`) rather than a
     /// credit record (a registry-native key, serialized or not).
     fn names_project(&self) -> bool {
-        self.serial.is_none()
-            && self
-                .record_key
-                .strip_prefix(self.registry.as_str())
-                .is_some_and(|rest| rest.starts_with(':'))
+        self.reference().target().0 == model::RecordKind::Project
+    }
+
+    /// The version the evidence names, else the oldest kept.
+    async fn named_version(&self, ctx: &Context<'_>) -> Result<Option<model::RecordVersion>> {
+        let reference = self.reference();
+        let (kind, key) = reference.target();
+        let versions = ctx
+            .data_unchecked::<std::sync::Arc<dyn carbonmesh_store::Store>>()
+            .versions(kind, self.registry_id, key)
+            .await
+            .map_err(internal)?;
+        let named = versions.iter().position(|v| v.version == self.version);
+        Ok(versions.into_iter().nth(named.unwrap_or(0)))
     }
 }
 
@@ -395,6 +418,28 @@ impl AlertRecord {
             .await
             .map_err(internal)?
             .map(CreditRecord))
+    }
+    /// The version the evidence was taken from (the oldest kept when that one is gone),
+    /// with where it was read.
+    async fn evidence_version(&self, ctx: &Context<'_>) -> Result<Option<RecordChange>> {
+        Ok(self
+            .named_version(ctx)
+            .await?
+            .as_ref()
+            .map(RecordChange::from))
+    }
+    /// The credit record as it was in that version: the facts the matcher saw, even after
+    /// the registry changed or withdrew the record.
+    async fn evidenced_credit(&self, ctx: &Context<'_>) -> Result<Option<CreditRecord>> {
+        if self.names_project() {
+            return Ok(None);
+        }
+        let Some(version) = self.named_version(ctx).await? else {
+            return Ok(None);
+        };
+        let credit: model::CreditRecord =
+            serde_json::from_value(version.payload).map_err(internal)?;
+        Ok(Some(CreditRecord(credit)))
     }
     /// The project as it is now, when the evidence names one.
     async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
@@ -512,15 +557,140 @@ impl Alert {
     }
     /// Every step, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<AlertEvent>> {
+        Ok(self
+            .events(ctx)
+            .await?
+            .iter()
+            .map(AlertEvent::from)
+            .collect())
+    }
+    /// While the alert awaits a second reviewer: the first reviewer's decision, which
+    /// another reviewer's key must repeat for it to stand.
+    async fn pending_decision(&self, ctx: &Context<'_>) -> Result<Option<AlertEvent>> {
+        if self.0.status != model::AlertStatus::AwaitingSecondReview {
+            return Ok(None);
+        }
+        let events = self.events(ctx).await?;
+        Ok(review::pending_decision(&events).map(AlertEvent::from))
+    }
+    /// The review steps the caller's key may take now: none for observers; the status's
+    /// steps for reviewers, without a second decision by the first decider.
+    async fn available_actions(&self, ctx: &Context<'_>) -> Result<Vec<ReviewAction>> {
+        let actor = ctx.data_unchecked::<Actor>();
+        if !actor
+            .role
+            .is_some_and(|r| r.allows(model::ApiRole::Reviewer))
+        {
+            return Ok(Vec::new());
+        }
+        let first_decider = if self.0.status == model::AlertStatus::AwaitingSecondReview {
+            let events = self.events(ctx).await?;
+            review::pending_decision(&events)
+                .is_some_and(|e| e.actor_key.is_some() && e.actor_key == actor.key_id)
+        } else {
+            false
+        };
+        Ok(review::allowed_actions(self.0.status, first_decider)
+            .into_iter()
+            .map(ReviewAction::from)
+            .collect())
+    }
+}
+
+impl Alert {
+    /// The alert's history, oldest first, through the request's loader.
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<model::AlertEvent>> {
         let loader = ctx.data_unchecked::<DataLoader<AlertHistoryLoader>>();
         Ok(loader
             .load_one(self.0.id.clone())
             .await
             .map_err(internal)?
-            .unwrap_or_default()
-            .iter()
-            .map(AlertEvent::from)
-            .collect())
+            .unwrap_or_default())
+    }
+}
+
+/// A review step (the mutation of the same name takes it).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ReviewAction {
+    /// `acknowledgeAlert`
+    Acknowledge,
+    /// `startAlertReview`
+    StartReview,
+    /// `escalateAlert`
+    Escalate,
+    /// `confirmAlert`
+    Confirm,
+    /// `dismissAlert`
+    Dismiss,
+    /// `reopenAlert`
+    Reopen,
+    /// `assignAlert`
+    Assign,
+    /// `commentOnAlert`
+    Comment,
+}
+
+impl From<review::ActionKind> for ReviewAction {
+    fn from(kind: review::ActionKind) -> Self {
+        use review::ActionKind as K;
+        match kind {
+            K::Acknowledge => ReviewAction::Acknowledge,
+            K::StartReview => ReviewAction::StartReview,
+            K::Escalate => ReviewAction::Escalate,
+            K::Confirm => ReviewAction::Confirm,
+            K::Dismiss => ReviewAction::Dismiss,
+            K::Reopen => ReviewAction::Reopen,
+            K::Assign => ReviewAction::Assign,
+            K::Comment => ReviewAction::Comment,
+        }
+    }
+}
+
+/// Alert counts by facet.
+#[derive(SimpleObject)]
+pub struct AlertCounts {
+    /// Alerts matching the whole filter.
+    pub total: u64,
+    /// By status (`new`, `acknowledged`, …, as stored).
+    pub by_status: Vec<FacetCount>,
+    /// By severity (`critical`, …).
+    pub by_severity: Vec<FacetCount>,
+    /// By kind.
+    pub by_kind: Vec<FacetCount>,
+    /// By assignee (unassigned alerts are not counted here).
+    pub by_assignee: Vec<FacetCount>,
+    /// By the registries of the records an alert names (an alert naming two counts for
+    /// both).
+    pub by_registry: Vec<FacetCount>,
+}
+
+/// How many alerts have one value of a facet.
+#[derive(SimpleObject)]
+pub struct FacetCount {
+    /// The value.
+    pub value: String,
+    /// Alerts.
+    pub count: u64,
+}
+
+impl From<carbonmesh_store::AlertFacets> for AlertCounts {
+    fn from(f: carbonmesh_store::AlertFacets) -> Self {
+        let counts = |v: Vec<carbonmesh_store::FacetCount>| {
+            v.into_iter()
+                .map(|c| FacetCount {
+                    value: c.value,
+                    count: c.count,
+                })
+                .collect()
+        };
+        AlertCounts {
+            total: f.total,
+            by_status: counts(f.statuses),
+            by_severity: counts(f.severities),
+            by_kind: counts(f.kinds),
+            by_assignee: counts(f.assignees),
+            by_registry: counts(f.registries),
+        }
     }
 }
 
@@ -592,6 +762,28 @@ pub struct Registry {
     /// The open `registry_overdue` alert when its schedule's runs stopped completing: its
     /// records may be stale.
     pub overdue_alert: Option<Alert>,
+    /// Its connector's cron schedule on this server (null when none runs here).
+    pub schedule: Option<String>,
+    /// When that schedule runs it next.
+    pub next_run: Option<DateTime<Utc>>,
+}
+
+impl Registry {
+    /// A registry known by id alone, before its counts and runs are added.
+    pub(crate) fn named(id: &str) -> Registry {
+        Registry {
+            id: id.to_owned(),
+            projects: 0,
+            credit_records: 0,
+            last_write: None,
+            last_successful_run: None,
+            lag_seconds: None,
+            recent_runs: Vec::new(),
+            overdue_alert: None,
+            schedule: None,
+            next_run: None,
+        }
+    }
 }
 
 /// Credit totals of one group.

@@ -119,6 +119,81 @@ fn target(action: &Action, from: AlertStatus) -> Result<Option<AlertStatus>, Mat
     Ok(Some(to))
 }
 
+/// What kind of action, without its data: what a reviewer may be offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    /// [`Action::Acknowledge`]
+    Acknowledge,
+    /// [`Action::StartReview`]
+    StartReview,
+    /// [`Action::Escalate`]
+    Escalate,
+    /// [`Action::Confirm`]
+    Confirm,
+    /// [`Action::Dismiss`]
+    Dismiss,
+    /// [`Action::Reopen`]
+    Reopen,
+    /// [`Action::Assign`]
+    Assign,
+    /// [`Action::Comment`]
+    Comment,
+}
+
+impl ActionKind {
+    /// Every kind, in the order a reviewer meets them.
+    pub const ALL: [ActionKind; 8] = [
+        ActionKind::Acknowledge,
+        ActionKind::StartReview,
+        ActionKind::Escalate,
+        ActionKind::Confirm,
+        ActionKind::Dismiss,
+        ActionKind::Reopen,
+        ActionKind::Assign,
+        ActionKind::Comment,
+    ];
+
+    /// An action of this kind, with empty data.
+    fn example(self) -> Action {
+        match self {
+            ActionKind::Acknowledge => Action::Acknowledge,
+            ActionKind::StartReview => Action::StartReview,
+            ActionKind::Escalate => Action::Escalate,
+            ActionKind::Confirm => Action::Confirm,
+            ActionKind::Dismiss => Action::Dismiss {
+                reason: String::new(),
+            },
+            ActionKind::Reopen => Action::Reopen,
+            ActionKind::Assign => Action::Assign {
+                assignee: String::new(),
+            },
+            ActionKind::Comment => Action::Comment,
+        }
+    }
+}
+
+/// The actions a reviewer may take on an alert in status `from`. `first_decider`: whether
+/// this reviewer took the first decision on a critical alert that awaits a second reviewer,
+/// and so may not decide again.
+pub fn allowed_actions(from: AlertStatus, first_decider: bool) -> Vec<ActionKind> {
+    ActionKind::ALL
+        .into_iter()
+        .filter(|kind| {
+            let deciding = matches!(kind, ActionKind::Confirm | ActionKind::Dismiss);
+            target(&kind.example(), from).is_ok() && !(deciding && first_decider)
+        })
+        .collect()
+}
+
+/// The first decision a critical alert awaiting a second reviewer waits on, from its
+/// `history` (oldest first).
+pub fn pending_decision(history: &[AlertEvent]) -> Option<&AlertEvent> {
+    history
+        .iter()
+        .rev()
+        .find(|e| e.to_status == Some(AlertStatus::AwaitingSecondReview))
+}
+
 /// Applies `reviewer`'s action to alert `id`, appending it to the history.
 pub async fn act(
     store: &dyn Store,
@@ -235,10 +310,7 @@ async fn four_eyes(
         )));
     }
     let history = store.alert_events(id).await?;
-    let first = history
-        .iter()
-        .rev()
-        .find(|e| e.to_status == Some(AlertStatus::AwaitingSecondReview))
+    let first = pending_decision(&history)
         .ok_or_else(|| MatchError::Incomplete("no first decision in the history".into()))?;
     if first.actor_key.as_deref() == Some(reviewer.key_id.as_str()) {
         return Err(MatchError::SameReviewer(format!(

@@ -112,6 +112,26 @@ pub struct AlertRecordRef {
     pub range: Option<crate::SerialRange>,
 }
 
+impl AlertRecordRef {
+    /// What the reference names: a project (its key `<registry>:<registry project id>`
+    /// without a serial) or a credit record, and the key its versions are stored under.
+    pub fn target(&self) -> (crate::RecordKind, &str) {
+        let project = self
+            .serial
+            .is_none()
+            .then(|| {
+                self.record_key
+                    .strip_prefix(self.registry.as_str())
+                    .and_then(|rest| rest.strip_prefix(':'))
+            })
+            .flatten();
+        match project {
+            Some(id) => (crate::RecordKind::Project, id),
+            None => (crate::RecordKind::Credit, self.record_key.as_str()),
+        }
+    }
+}
+
 /// A possible double count, with the evidence a reviewer needs to verify it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Alert {

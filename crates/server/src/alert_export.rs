@@ -154,17 +154,6 @@ impl AuditedAlert {
     }
 }
 
-/// Whether an evidence reference names a project (`<registry>:<registry project id>`, no
-/// serial) rather than a credit record; the registry project id when it does.
-fn project_part(r: &AlertRecordRef) -> Option<&str> {
-    if r.serial.is_some() {
-        return None;
-    }
-    r.record_key
-        .strip_prefix(r.registry.as_str())
-        .and_then(|rest| rest.strip_prefix(':'))
-}
-
 /// The facts of one reference: the version it names, else the oldest kept; a credit record
 /// with its project as stored now. `projects` caches the projects read.
 async fn evidence(
@@ -172,10 +161,7 @@ async fn evidence(
     reference: &AlertRecordRef,
     projects: &mut HashMap<String, Option<Project>>,
 ) -> anyhow::Result<Evidence> {
-    let (kind, key) = match project_part(reference) {
-        Some(id) => (RecordKind::Project, id),
-        None => (RecordKind::Credit, reference.record_key.as_str()),
-    };
+    let (kind, key) = reference.target();
     let cannot = || {
         format!(
             "cannot read {} {}",

@@ -204,6 +204,7 @@ pub async fn push_changes(
 pub fn banner(address: &str) -> String {
     format!(
         "\nTry it:\n\
+         \x20 Review console  http://{address}/console   (sign in with a key: carbonmesh keys create --name you --role reviewer)\n\
          \x20 GraphiQL        http://{address}/graphiql\n\
          \x20 GraphQL         http://{address}/graphql\n\
          \x20 health, metrics http://{address}/healthz  http://{address}/readyz  http://{address}/metrics\n\

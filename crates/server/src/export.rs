@@ -88,7 +88,7 @@ pub async fn export(
     store: &dyn Store,
     what: What,
     format: Format,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> anyhow::Result<u64> {
     let mut writer = Writer::new(format, out);
     let mut written = 0;
@@ -377,12 +377,12 @@ fn project_row(p: &Project) -> Vec<String> {
 
 /// CSV rows or JSON lines, into one output.
 enum Writer<'a> {
-    Csv(Box<csv::Writer<&'a mut dyn Write>>),
-    Jsonl(std::io::BufWriter<&'a mut dyn Write>),
+    Csv(Box<csv::Writer<&'a mut (dyn Write + Send)>>),
+    Jsonl(std::io::BufWriter<&'a mut (dyn Write + Send)>),
 }
 
 impl<'a> Writer<'a> {
-    fn new(format: Format, out: &'a mut dyn Write) -> Self {
+    fn new(format: Format, out: &'a mut (dyn Write + Send)) -> Self {
         match format {
             Format::Csv => Writer::Csv(Box::new(csv::Writer::from_writer(out))),
             Format::Jsonl => Writer::Jsonl(std::io::BufWriter::with_capacity(1 << 16, out)),

@@ -4,32 +4,39 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use carbonmesh_api::{ApiConfig, SyncTrigger};
+use carbonmesh_api::{ApiConfig, ConnectorSchedule, SyncTrigger};
 use carbonmesh_connector::Connector;
+use carbonmesh_ingest::Schedule;
 use carbonmesh_matcher::MatchSession;
 use carbonmesh_store::Store;
+use chrono::{DateTime, Utc};
 
 /// Starts connector runs asked for through the API, one at a time per connector.
 pub struct ConnectorSync {
     store: Arc<dyn Store>,
     matcher: MatchSession,
     connectors: BTreeMap<String, Arc<dyn Connector>>,
+    schedules: Vec<(String, Schedule)>,
     running: Arc<Mutex<HashSet<String>>>,
 }
 
 impl ConnectorSync {
-    /// Runs of `connectors` (by registry id) into `store`.
+    /// Runs of `connectors` (by registry id, with their schedules) into `store`.
     pub fn new(
         store: Arc<dyn Store>,
         matcher: MatchSession,
-        connectors: Vec<Arc<dyn Connector>>,
+        connectors: Vec<(Arc<dyn Connector>, Schedule)>,
     ) -> ConnectorSync {
         ConnectorSync {
             store,
             matcher,
+            schedules: connectors
+                .iter()
+                .map(|(c, s)| (c.registry().as_str().to_owned(), s.clone()))
+                .collect(),
             connectors: connectors
                 .into_iter()
-                .map(|c| (c.registry().as_str().to_owned(), c))
+                .map(|(c, _)| (c.registry().as_str().to_owned(), c))
                 .collect(),
             running: Arc::default(),
         }
@@ -38,6 +45,17 @@ impl ConnectorSync {
 
 #[async_trait::async_trait]
 impl SyncTrigger for ConnectorSync {
+    fn schedules(&self, now: DateTime<Utc>) -> Vec<ConnectorSchedule> {
+        self.schedules
+            .iter()
+            .map(|(connector, schedule)| ConnectorSchedule {
+                connector: connector.clone(),
+                expression: schedule.expression().to_owned(),
+                next_run: schedule.next_after(now),
+            })
+            .collect()
+    }
+
     async fn trigger(&self, connector: &str, actor: &str) -> Result<(), String> {
         let Some(c) = self.connectors.get(connector).cloned() else {
             let known: Vec<&str> = self.connectors.keys().map(String::as_str).collect();
@@ -85,7 +103,7 @@ pub fn routes(
     config: &ApiConfig,
     store: Arc<dyn Store>,
     matcher: MatchSession,
-    connectors: Vec<Arc<dyn Connector>>,
+    connectors: Vec<(Arc<dyn Connector>, Schedule)>,
 ) -> axum::Router {
     let sync: Arc<dyn SyncTrigger> =
         Arc::new(ConnectorSync::new(store.clone(), matcher, connectors));

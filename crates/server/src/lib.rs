@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod connectors;
 pub mod demo;
+pub mod downloads;
 pub mod export;
 pub mod graphql;
 pub mod health;

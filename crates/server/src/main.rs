@@ -266,8 +266,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         export::export(store.as_ref(), args.what, args.format, &mut file).await?
                     }
                     None => {
-                        let stdout = io::stdout();
-                        let mut out = stdout.lock();
+                        // Buffered by the export's writer.
+                        let mut out = io::stdout();
                         export::export(store.as_ref(), args.what, args.format, &mut out).await?
                     }
                 };
@@ -430,7 +430,7 @@ async fn serve(
     );
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut pollers = Vec::new();
-    let runnable: Vec<Arc<dyn Connector>> = scheduled.iter().map(|(c, _)| c.clone()).collect();
+    let runnable = scheduled.clone();
     let watched: Vec<(String, Schedule)> = scheduled
         .iter()
         .map(|(c, s)| (c.registry().as_str().to_owned(), s.clone()))
@@ -506,9 +506,15 @@ async fn serve(
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = %store.backend(), "carbonmesh is serving");
     println!("carbonmesh listening on http://{address}");
+    println!("review console: http://{address}/console");
     let state = AppState::new(store.clone());
     let metrics = state.metrics.clone();
     let app = router(state)
+        .merge(carbonmesh_console::router())
+        .merge(carbonmesh_server::downloads::routes(
+            store.clone(),
+            config.api.anonymous_read,
+        ))
         .merge(carbonmesh_webhook::routes(inbox))
         .merge(carbonmesh_server::graphql::routes(
             &config.api,

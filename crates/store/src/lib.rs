@@ -47,8 +47,8 @@ use chrono::{DateTime, Utc};
 pub use error::StoreError;
 pub use holder::RUN_LEASE;
 pub use query::{
-    AlertFilter, Change, CreditFilter, CreditOrder, DateRange, Page, ProjectFilter, ProjectOrder,
-    RegistryCounts, StatRow, StatsGroup,
+    AlertFacets, AlertFilter, Change, CreditFilter, CreditOrder, DateRange, FacetCount, Page,
+    ProjectFilter, ProjectOrder, RegistryCounts, StatRow, StatsGroup,
 };
 pub use records::{Batch, BulkLoad, key_hash};
 pub use url::{Backend, DatabaseUrl};
@@ -494,6 +494,10 @@ pub trait QueryStore: Send + Sync {
 
     /// Number of alerts matching `filter`.
     async fn count_alerts(&self, filter: &AlertFilter) -> StoreResult<u64>;
+
+    /// Alerts matching `filter` counted by status, severity, kind, assignee and registry,
+    /// each facet under the filter's other conditions.
+    async fn alert_facets(&self, filter: &AlertFilter) -> StoreResult<AlertFacets>;
 
     /// Issued, retired and cancelled totals of the credit records matching `filter`, by
     /// `group`, in key order (records without a key last). Answered from the totals kept

@@ -115,6 +115,32 @@ pub struct AlertFilter {
     pub assignee: Option<String>,
 }
 
+/// Alerts counted by each facet of an [`AlertFilter`] (see [`Store::alert_facets`](crate::Store::alert_facets)).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlertFacets {
+    /// Alerts matching the whole filter.
+    pub total: u64,
+    /// By status (`new`, …).
+    pub statuses: Vec<FacetCount>,
+    /// By severity (`critical`, …).
+    pub severities: Vec<FacetCount>,
+    /// By kind.
+    pub kinds: Vec<FacetCount>,
+    /// By assignee (unassigned alerts are not counted here).
+    pub assignees: Vec<FacetCount>,
+    /// By the registries of the records an alert names (an alert naming two counts for both).
+    pub registries: Vec<FacetCount>,
+}
+
+/// How many alerts have one value of a facet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetCount {
+    /// The value, as stored (`critical`, `verra`, …).
+    pub value: String,
+    /// Alerts.
+    pub count: u64,
+}
+
 /// How to group [`Store::statistics`](crate::Store::statistics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatsGroup {

@@ -8,7 +8,7 @@ use crate::db::Arg;
 use crate::queries::cursor::{Cursor, cursor, page, page_limit, time_value};
 use crate::queries::{Select, where_clause};
 use crate::store::SqlStore;
-use crate::{AlertFilter, Backend, Page, StoreResult};
+use crate::{AlertFacets, AlertFilter, Backend, FacetCount, Page, StoreResult};
 
 /// The severity rank alerts are listed by, most severe first: the first expression of the
 /// `alerts_order` index, written identically so the index serves the order.
@@ -110,4 +110,96 @@ pub(crate) async fn count(store: &SqlStore, filter: &AlertFilter) -> StoreResult
     conditions(store.db.backend(), filter, &mut q, &mut conds);
     q.text = format!("SELECT COUNT(*) FROM alerts{}", where_clause(&conds));
     Ok(store.db.fetch_one(&q.text, q.args).await?.int(0)?.max(0) as u64)
+}
+
+/// Counts of the alerts matching `filter`, by each of its facets. A facet is counted under
+/// the filter's other conditions, so each count says how many alerts choosing that value
+/// would list.
+pub(crate) async fn facets(store: &SqlStore, filter: &AlertFilter) -> StoreResult<AlertFacets> {
+    let backend = store.db.backend();
+    let grouped = |column: &str, without: AlertFilter| {
+        let mut q = Select::default();
+        let mut conds = Vec::new();
+        conditions(backend, &without, &mut q, &mut conds);
+        conds.push(format!("{column} IS NOT NULL"));
+        q.text = format!(
+            "SELECT {column}, COUNT(*) FROM alerts{} GROUP BY {column} ORDER BY {column}",
+            where_clause(&conds)
+        );
+        q
+    };
+    let by_registry = {
+        let mut q = Select::default();
+        let mut conds = Vec::new();
+        let without = AlertFilter {
+            registry: None,
+            ..filter.clone()
+        };
+        conditions(backend, &without, &mut q, &mut conds);
+        let (elements, registry) = match backend {
+            Backend::Sqlite => (
+                "json_each(alerts.payload, '$.records') ar",
+                "json_extract(ar.value, '$.registry')",
+            ),
+            Backend::Postgres => (
+                "json_array_elements(alerts.payload::json -> 'records') ar",
+                "ar ->> 'registry'",
+            ),
+        };
+        q.text = format!(
+            "SELECT {registry} AS r, COUNT(DISTINCT alerts.id) FROM alerts, {elements}{} \
+             GROUP BY r ORDER BY r",
+            where_clause(&conds)
+        );
+        q
+    };
+    let statuses = grouped(
+        "status",
+        AlertFilter {
+            statuses: Vec::new(),
+            ..filter.clone()
+        },
+    );
+    let severities = grouped(
+        "severity",
+        AlertFilter {
+            severities: Vec::new(),
+            ..filter.clone()
+        },
+    );
+    let kinds = grouped(
+        "kind",
+        AlertFilter {
+            kinds: Vec::new(),
+            ..filter.clone()
+        },
+    );
+    let assignees = grouped(
+        "assignee",
+        AlertFilter {
+            assignee: None,
+            ..filter.clone()
+        },
+    );
+    Ok(AlertFacets {
+        total: count(store, filter).await?,
+        statuses: counted(store, statuses).await?,
+        severities: counted(store, severities).await?,
+        kinds: counted(store, kinds).await?,
+        assignees: counted(store, assignees).await?,
+        registries: counted(store, by_registry).await?,
+    })
+}
+
+/// The `(value, count)` rows of a grouped count.
+async fn counted(store: &SqlStore, q: Select) -> StoreResult<Vec<FacetCount>> {
+    let rows = store.db.fetch(&q.text, q.args).await?;
+    let mut counts = Vec::with_capacity(rows.len());
+    for row in &rows {
+        counts.push(FacetCount {
+            value: row.text(0)?,
+            count: row.int(1)?.max(0) as u64,
+        });
+    }
+    Ok(counts)
 }

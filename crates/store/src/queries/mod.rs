@@ -22,8 +22,8 @@ use chrono::{DateTime, Utc};
 use crate::db::Arg;
 use crate::store::SqlStore;
 use crate::{
-    AlertFilter, Change, CreditFilter, CreditOrder, Page, ProjectFilter, ProjectOrder, QueryStore,
-    RegistryCounts, StatRow, StatsGroup, StoreResult,
+    AlertFacets, AlertFilter, Change, CreditFilter, CreditOrder, Page, ProjectFilter, ProjectOrder,
+    QueryStore, RegistryCounts, StatRow, StatsGroup, StoreResult,
 };
 
 /// Ids or keys bound per statement in batch lookups: far below either backend's limit on
@@ -315,6 +315,10 @@ impl QueryStore for SqlStore {
 
     async fn count_alerts(&self, filter: &AlertFilter) -> StoreResult<u64> {
         alerts::count(self, filter).await
+    }
+
+    async fn alert_facets(&self, filter: &AlertFilter) -> StoreResult<AlertFacets> {
+        alerts::facets(self, filter).await
     }
 
     async fn statistics(

@@ -11,8 +11,8 @@ use carbonmesh_model::{
     Severity, TransactionType, UnitStatus,
 };
 use carbonmesh_store::{
-    AlertFilter, CreditFilter, CreditOrder, DateRange, Page, ProjectFilter, ProjectOrder, Stamped,
-    StatRow, StatsGroup, Store,
+    AlertFacets, AlertFilter, CreditFilter, CreditOrder, DateRange, FacetCount, Page,
+    ProjectFilter, ProjectOrder, Stamped, StatRow, StatsGroup, Store,
 };
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -1178,6 +1178,77 @@ fn alert_matches(a: &Alert, f: &AlertFilter) -> bool {
             .is_none_or(|x| a.assignee.as_ref() == Some(x))
 }
 
+/// The facets `filter` should count over `all`, computed here the slow way.
+fn expected_facets(all: &[Alert], filter: &AlertFilter) -> AlertFacets {
+    fn tally<'a>(values: impl Iterator<Item = &'a str>) -> Vec<FacetCount> {
+        let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+        for v in values {
+            *counts.entry(v).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .map(|(value, count)| FacetCount {
+                value: value.to_owned(),
+                count,
+            })
+            .collect()
+    }
+    let under = |without: AlertFilter| {
+        all.iter()
+            .filter(move |a| alert_matches(a, &without))
+            .collect::<Vec<_>>()
+    };
+    let f = || filter.clone();
+    AlertFacets {
+        total: under(f()).len() as u64,
+        statuses: tally(
+            under(AlertFilter {
+                statuses: Vec::new(),
+                ..f()
+            })
+            .into_iter()
+            .map(|a| a.status.as_str()),
+        ),
+        severities: tally(
+            under(AlertFilter {
+                severities: Vec::new(),
+                ..f()
+            })
+            .into_iter()
+            .map(|a| a.severity.as_str()),
+        ),
+        kinds: tally(
+            under(AlertFilter {
+                kinds: Vec::new(),
+                ..f()
+            })
+            .into_iter()
+            .map(|a| a.kind.as_str()),
+        ),
+        assignees: tally(
+            under(AlertFilter {
+                assignee: None,
+                ..f()
+            })
+            .into_iter()
+            .filter_map(|a| a.assignee.as_deref()),
+        ),
+        registries: tally(
+            under(AlertFilter {
+                registry: None,
+                ..f()
+            })
+            .into_iter()
+            .flat_map(|a| {
+                a.records
+                    .iter()
+                    .map(|r| r.registry.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+            }),
+        ),
+    }
+}
+
 pub async fn alert_queries_filter_and_order(store: Arc<dyn Store>) {
     let mut all = alerts();
     for a in &all {
@@ -1264,6 +1335,11 @@ pub async fn alert_queries_filter_and_order(store: Arc<dyn Store>) {
         assert_eq!(
             store.count_alerts(filter).await.expect("count") as usize,
             expected.len()
+        );
+        assert_eq!(
+            store.alert_facets(filter).await.expect("facets"),
+            expected_facets(&all, filter),
+            "{filter:?}"
         );
         for limit in [1, 4, 50] {
             let walked = walk(limit, |after| {
