@@ -6,12 +6,20 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod browser;
+
+pub use browser::Browser;
+
 /// The environment variable naming a PostgreSQL server for tests (see `scripts/test.sh`).
 pub const POSTGRES_URL_VAR: &str = "CARBONMESH_TEST_POSTGRES_URL";
 
 /// The environment variable naming the Chromium binary for browser tests (see
 /// `scripts/with-chromium.sh`).
 pub const CHROMIUM_VAR: &str = "CARBONMESH_TEST_CHROMIUM";
+
+/// The environment variable naming chromedriver, Chromium's WebDriver, for browser tests (see
+/// `scripts/with-chromium.sh`).
+pub const CHROMEDRIVER_VAR: &str = "CARBONMESH_TEST_CHROMEDRIVER";
 
 /// Path to the `carbonmesh` binary of this build.
 ///
