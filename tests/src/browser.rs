@@ -168,34 +168,43 @@ impl Browser {
 
     /// The text of the first element matching `css`, as rendered (waits for the element).
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
-        let element = self.wait_for(css).await?;
-        element
-            .text()
-            .await
-            .with_context(|| format!("read the text of `{css}`"))
+        let deadline = Instant::now() + self.wait;
+        loop {
+            let element = self.wait_for(css).await?;
+            match element.text().await {
+                Err(error) if is_stale(&error) && Instant::now() < deadline => continue,
+                read => return read.with_context(|| format!("read the text of `{css}`")),
+            }
+        }
     }
 
     /// Clicks the first element matching `css` (waits for the element).
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        let element = self.wait_for(css).await?;
-        element
-            .click()
-            .await
-            .with_context(|| format!("click `{css}`"))
+        let deadline = Instant::now() + self.wait;
+        loop {
+            let element = self.wait_for(css).await?;
+            match element.click().await {
+                Err(error) if is_stale(&error) && Instant::now() < deadline => continue,
+                clicked => return clicked.with_context(|| format!("click `{css}`")),
+            }
+        }
     }
 
     /// Replaces the value of the first input matching `css` with `value`, typed key by key so
     /// that the page's input handlers run (waits for the element).
     pub async fn fill(&self, css: &str, value: &str) -> anyhow::Result<()> {
-        let element = self.wait_for(css).await?;
-        element
-            .clear()
-            .await
-            .with_context(|| format!("clear `{css}`"))?;
-        element
-            .send_keys(value)
-            .await
-            .with_context(|| format!("type into `{css}`"))
+        let deadline = Instant::now() + self.wait;
+        loop {
+            let element = self.wait_for(css).await?;
+            let typed = match element.clear().await {
+                Ok(()) => element.send_keys(value).await,
+                Err(error) => Err(error),
+            };
+            match typed {
+                Err(error) if is_stale(&error) && Instant::now() < deadline => continue,
+                typed => return typed.with_context(|| format!("type into `{css}`")),
+            }
+        }
     }
 
     /// Whether an element matches `css` right now (no waiting).
@@ -262,4 +271,10 @@ async fn wait_until_ready(child: &mut tokio::process::Child, url: &str) -> anyho
         tokio::time::sleep(POLL).await;
     }
     anyhow::bail!("chromedriver at {url} was not ready within 10 s")
+}
+
+/// Whether a WebDriver error says the element was replaced since it was found: a page that
+/// redraws itself live does that, and looking the element up again is the answer.
+fn is_stale(error: &fantoccini::error::CmdError) -> bool {
+    error.is_stale_element_reference()
 }

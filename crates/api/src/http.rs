@@ -76,7 +76,7 @@ impl Default for ApiConfig {
             anonymous_read: true,
             introspection: true,
             graphiql: true,
-            max_depth: 12,
+            max_depth: 15,
             max_complexity: 10_000,
             max_aliases: 30,
             max_query_bytes: 32 * 1024,

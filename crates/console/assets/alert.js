@@ -143,9 +143,15 @@ function overlapPicture(alert) {
         },
         s('title', {}, `Overlap ${overlap.start}–${overlap.end}`),
       ),
+      // The label stays inside the picture: anchored at the band's nearer side.
       s(
         'text',
-        { class: 'overlap-label', x: (x(o0) + xEnd(o1)) / 2, y: 16, 'text-anchor': 'middle' },
+        {
+          class: 'overlap-label',
+          x: (x(o0) + xEnd(o1)) / 2 > width * 0.6 ? xEnd(o1) : x(o0),
+          y: 16,
+          'text-anchor': (x(o0) + xEnd(o1)) / 2 > width * 0.6 ? 'end' : 'start',
+        },
         `overlap ${units(overlap.start)}–${units(overlap.end)} (${units(overlap.units)} units)`,
       ),
     );
@@ -204,7 +210,7 @@ function timeline(history) {
         h('strong', {}, e.actor),
         e.channel ? h('span', { class: 'muted' }, ` via ${e.channel}`) : null,
         ': ',
-        e.toStatus ? `${label(e.fromStatus ?? 'none')} → ${label(e.toStatus)}` : 'no status change',
+        e.toStatus ? (e.fromStatus ? `${label(e.fromStatus)} → ${label(e.toStatus)}` : `raised as ${label(e.toStatus)}`) : 'no status change',
         e.decision ? `, decision: ${label(e.decision).toLowerCase()}` : '',
         e.reason ? h('span', { class: 'reason' }, ` [${e.reason}]`) : null,
         e.note ? h('p', { class: 'note' }, e.note) : null,
@@ -233,13 +239,19 @@ function fourEyes(alert, viewer) {
   return null;
 }
 
-function actions(alert, reasons, viewer, done) {
+// `editing` tells the page whether a step's form is open, so a live update waits for it.
+function actions(alert, reasons, viewer, done, editing) {
   if (viewer.role === 'observer' || !viewer.role) {
     return h('p', { class: 'muted', id: 'no-actions' }, 'Your key is an observer key: review steps need a reviewer key.');
   }
   const panel = h('div', { class: 'step-form' });
   const message = h('p', { class: 'notice', role: 'status', id: 'step-message' });
+  const close = () => {
+    replace(panel);
+    editing(false);
+  };
   const openForm = (action) => {
+    editing(true);
     const step = STEPS[action];
     const note = h('textarea', { id: 'step-note', name: 'note', rows: 3, required: Boolean(step.noteRequired) });
     const reason = step.reason
@@ -279,7 +291,7 @@ function actions(alert, reasons, viewer, done) {
         note,
         h('button', { type: 'submit', id: 'step-submit' }, step.title),
         ' ',
-        h('button', { type: 'button', class: 'link', onclick: () => replace(panel) }, 'Cancel'),
+        h('button', { type: 'button', class: 'link', onclick: close }, 'Cancel'),
       ),
     );
     (reason ?? assignee ?? note).focus();
@@ -302,8 +314,25 @@ function actions(alert, reasons, viewer, done) {
 
 export async function showAlert({ view, viewer }, id) {
   let notice = '';
+  // While a reviewer writes a step, changes from elsewhere wait: redrawing would lose it.
+  let writing = false;
+  let changed = false;
+  let drawn = 0;
+  let shown = '';
   const draw = async () => {
+    const mine = ++drawn;
     const data = await gql(QUERY, { id });
+    // Only the latest answer is drawn, never over a step being written, and only when
+    // something changed (the echo of this page's own step changes nothing).
+    if (mine !== drawn) return;
+    if (writing) {
+      changed = true;
+      return;
+    }
+    changed = false;
+    const text = JSON.stringify(data) + notice;
+    if (text === shown) return;
+    shown = text;
     const alert = data.alert;
     if (!alert) {
       replace(view, h('p', { class: 'error', role: 'alert' }, `No alert ${id}.`));
@@ -332,15 +361,28 @@ export async function showAlert({ view, viewer }, id) {
       h('h2', {}, 'Evidence'),
       overlapPicture(alert),
       evidence(alert),
-      actions(alert, data.dismissalReasons, viewer, async (text) => {
-        notice = text;
-        await draw();
-      }),
+      actions(
+        alert,
+        data.dismissalReasons,
+        viewer,
+        async (text) => {
+          notice = text;
+          writing = false;
+          await draw();
+        },
+        (open) => {
+          writing = open;
+          if (!open && changed) draw();
+        },
+      ),
       h('h2', {}, 'History'),
       timeline(alert.history),
     );
   };
   await draw();
   // Steps taken elsewhere (another reviewer, the matcher) show up here as they happen.
-  return subscribe('subscription($id: String) { alertChanged(id: $id) { id } }', { id }, () => draw());
+  return subscribe('subscription($id: String) { alertChanged(id: $id) { id } }', { id }, () => {
+    if (writing) changed = true;
+    else draw();
+  });
 }
