@@ -8,7 +8,8 @@
 # as for the tests), and the engines' own insert rate on the same rows; the import's write path
 # alone; the import of a Verra export beside offsets-db-data's pipeline on the same file
 # (with the ratio); webhook intake; matching, with the CAD Trust baseline query on
-# the same data; the GraphQL API under load; the probes under expensive load. The benches'
+# the same data; the GraphQL API under load; the probes under expensive load; the review
+# console's first render in headless Chromium. The benches'
 # own variables shrink the sizes
 # (e.g. ROWS=100000 CARBONMESH_BENCH_RECORDS=50000 MATCH_BENCH_BLOCKS=1000000
 # LOAD_RECORDS=100000 LOAD_SECONDS=3 for a quick pass; the output then says so).
@@ -164,6 +165,14 @@ bench "Probes under expensive load" cargo bench -p carbonmesh-server --bench pro
 sharing the 2 cores. The probes answer from the last database check, never queued behind the
 queries; expensive operations share 4 slots.
 Target: `/healthz` p99 at most 50 ms.
+EOF
+
+bench "Review console: first render" scripts/with-chromium.sh cargo bench -p carbonmesh-server --bench console <<'EOF'
+10,000 alerts in SQLite (three in ten needing action), `carbonmesh serve` on loopback, and a
+headless Chromium (installed by the script when missing) signed in as a reviewer, loading the
+queue 20 times after one warm-up. The time runs from navigation start to the queue drawn, as
+the page marks it: the page and its scripts, the viewer and queue queries, the table.
+Targets: first render at most 300 ms; the console's files at most 300 KB in all.
 EOF
 
 chmod 644 "$DRAFT"

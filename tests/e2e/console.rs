@@ -234,7 +234,8 @@ async fn reviewers_work_the_queue_in_a_browser() {
         key("bo", "reviewer"),
         key("olga", "observer"),
     );
-    let server = Server::start_with_config(dir.path(), &config)
+    let log = dir.path().join("server.log");
+    let server = Server::start_logged(dir.path(), &config, &log)
         .await
         .expect("serve");
     let base = server.base_url.clone();
@@ -601,4 +602,15 @@ async fn reviewers_work_the_queue_in_a_browser() {
         .expect("fresh rows");
     assert_eq!(fresh, json!(raised));
     first.close().await.expect("close");
+
+    // Three keys signed in, stepped, subscribed and downloaded: none reached the logs.
+    drop(server);
+    let logged = std::fs::read_to_string(&log).expect("server log");
+    assert!(logged.contains("carbonmesh is serving"), "{logged}");
+    for token in [&ana, &bo, &olga] {
+        assert!(
+            !logged.contains(token.as_str()),
+            "a key's token is in the log"
+        );
+    }
 }

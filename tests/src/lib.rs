@@ -127,15 +127,32 @@ impl Server {
         Self::spawn(dir, &["--config", &config]).await
     }
 
+    /// Starts `carbonmesh --config FILE serve` logging everything down to `debug` into
+    /// `log`: for tests of what the server writes to its logs.
+    pub async fn start_logged(dir: &Path, config: &Path, log: &Path) -> anyhow::Result<Server> {
+        let config = config.display().to_string();
+        Self::spawn_with(dir, &["--config", &config], Some(log)).await
+    }
+
     async fn spawn(dir: &Path, global: &[&str]) -> anyhow::Result<Server> {
+        Self::spawn_with(dir, global, None).await
+    }
+
+    async fn spawn_with(dir: &Path, global: &[&str], log: Option<&Path>) -> anyhow::Result<Server> {
         let port = free_port();
-        let child = carbonmesh(dir)
+        let mut command = carbonmesh(dir);
+        command
             .args(global)
             .args(["serve", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
+            .stderr(Stdio::null());
+        if let Some(log) = log {
+            command
+                .env("CARBONMESH_LOG", "debug")
+                .stderr(std::fs::File::create(log)?);
+        }
+        let child = command.spawn()?;
         let server = Server {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
