@@ -8,6 +8,7 @@
 
 mod connector;
 mod csv_page;
+mod fields;
 pub mod greentrace;
 pub mod http;
 mod raw;
@@ -15,5 +16,6 @@ pub mod testkit;
 
 pub use connector::{Changed, Connector, FetchError, FileError, Page, each_page};
 pub use csv_page::{Completeness, CsvPager, csv_page};
+pub use fields::{Country, Field, looks_like_json};
 pub use http::{HttpClient, HttpPolicy, Request, Response};
 pub use raw::{Feed, RawBody, RawRecord, Record, Rejection, UnknownFeed};
