@@ -181,12 +181,12 @@ mod tests {
             "Quantity": "1,200", "Short": "-3", "When": "31/12/2020", "Blank": " ", "Year": "2019"
         }));
         assert_eq!(raw.quantity(&["Quantity"]), Ok(Decimal::from(1200)));
-        let negative = raw.quantity(&["Short"]).unwrap_err();
+        let negative = raw.quantity(&["Short"]).expect_err("negative");
         assert_eq!(negative.field.as_deref(), Some("Short"));
         assert!(negative.reason.contains("negative"), "{negative}");
         let missing = raw
             .quantity(Field::labelled("quantity", &["Absent"]))
-            .unwrap_err();
+            .expect_err("missing");
         assert_eq!(missing.to_string(), "field `quantity`: is blank or missing");
         assert_eq!(
             raw.date(&["When"], DateOrder::DayFirst),
@@ -194,7 +194,10 @@ mod tests {
         );
         assert!(raw.date(&["When"], DateOrder::MonthFirst).is_err());
         assert_eq!(
-            raw.required(&["Blank"]).unwrap_err().field.as_deref(),
+            raw.required(&["Blank"])
+                .expect_err("blank")
+                .field
+                .as_deref(),
             Some("Blank")
         );
         assert_eq!(raw.optional(&["Blank"]), None);
