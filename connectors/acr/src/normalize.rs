@@ -4,17 +4,15 @@
 //! (`project-summaries` and `holding-summaries`). Both give the same keys for the same block,
 //! so a retirement read from either source is one record.
 
-use carbonmesh_connector::{Feed, RawBody, RawRecord, Record, Rejection, greentrace};
+use carbonmesh_connector::{Feed, Field, RawBody, RawRecord, Record, Rejection, greentrace};
 use carbonmesh_model::{
     CreditRecord, CrossReference, Label, Location, Normalized, Period, Project, RegistryId,
     TransactionType, UnitStatus,
 };
 use carbonmesh_normalize::{
-    DateOrder, country_alpha2, parse_date, parse_methodology, parse_methodology_with_version,
-    parse_quantity, parse_year, project_status, transaction_type, unit_status,
+    DateOrder, parse_methodology, parse_methodology_with_version, project_status, transaction_type,
+    unit_status,
 };
-use chrono::NaiveDate;
-use rust_decimal::Decimal;
 
 use crate::columns as col;
 
@@ -61,8 +59,12 @@ pub fn canonical_project_id(raw: &str) -> Option<String> {
     carbonmesh_connector::greentrace::canonical_id("ACR", raw)
 }
 
+/// APX writes `11/3/2025 7:10:41 PM` (month first); GreenTrace rows are read by
+/// [`greentrace`].
+const APX_DATES: DateOrder = DateOrder::MonthFirst;
+
 fn project_id(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {
-    let id = required(raw, field, names)?;
+    let id = raw.required(Field::labelled(field, names))?;
     canonical_project_id(&id).ok_or_else(|| {
         Rejection::field(
             field,
@@ -73,10 +75,12 @@ fn project_id(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Re
 
 fn apx_project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = project_id(raw, "Project ID", col::PROJECT_ID)?;
-    let name = required(raw, "Project Name", col::PROJECT_NAME)?;
+    let name = raw.required(col::PROJECT_NAME)?;
     let mut p = Project::new(REGISTRY, &id, &name);
     p.developer = raw.clean_field(col::DEVELOPER);
-    set_country(&mut p, raw.clean_field(col::SITE_COUNTRY));
+    let country = raw.country(col::SITE_COUNTRY);
+    p.country = country.alpha2;
+    p.country_raw = country.raw;
     p.project_type = raw.clean_field(col::PROJECT_TYPE);
     p.methodology = methodology(raw);
     // The voluntary status is blank for compliance-only projects; their ARB or Ecology status
@@ -85,17 +89,9 @@ fn apx_project(raw: &RawRecord) -> Result<Project, Rejection> {
         .clean_field(col::VOLUNTARY_STATUS)
         .or_else(|| raw.clean_field(col::COMPLIANCE_STATUS))
         .map(|s| Normalized::new(project_status(REGISTRY, &s), s));
-    let initial = date(
-        raw,
-        "Initial Crediting Period Start Date",
-        col::INITIAL_CREDITING_START,
-    )?;
-    let start = date(
-        raw,
-        "Current Crediting Period Start Date",
-        col::CREDITING_START,
-    )?;
-    let end = date(raw, "Current Crediting Period End Date", col::CREDITING_END)?;
+    let initial = raw.date(col::INITIAL_CREDITING_START, APX_DATES)?;
+    let start = raw.date(col::CREDITING_START, APX_DATES)?;
+    let end = raw.date(col::CREDITING_END, APX_DATES)?;
     if let Some(initial) = initial.filter(|i| start.is_some_and(|s| *i < s)) {
         p.crediting_periods.push(Period {
             start: Some(initial),
@@ -143,11 +139,6 @@ fn greentrace_project(raw: &RawRecord) -> Result<Project, Rejection> {
     Ok(p)
 }
 
-fn set_country(p: &mut Project, raw: Option<String>) {
-    p.country = raw.as_deref().and_then(country_alpha2).map(str::to_owned);
-    p.country_raw = raw;
-}
-
 /// A compliance-program id as a cross-reference: `CAOD1007` is a CARB offset project,
 /// `ECY…` a Washington Ecology one (a program carbonmesh does not read).
 fn compliance_reference(id: &str) -> Option<CrossReference> {
@@ -173,11 +164,10 @@ fn compliance_reference(id: &str) -> Option<CrossReference> {
 /// suffix naming the column.
 fn apx_issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
     let project = project_id(raw, "Project ID", col::PROJECT_ID)?;
-    let vintage = vintage(raw, "Vintage", col::VINTAGE)?;
-    let date = date(raw, "Date Issued (GMT)", col::DATE_ISSUED)?
-        .ok_or_else(|| Rejection::field("Date Issued (GMT)", "is blank"))?;
-    let total = quantity(raw, "Total Credits Issued", col::TOTAL_ISSUED)?;
-    let to_project = optional_quantity(raw, "Credits Issued to Project", col::ISSUED_TO_PROJECT)?;
+    let vintage = vintage(raw)?;
+    let date = raw.required_date(col::DATE_ISSUED, APX_DATES)?;
+    let total = raw.quantity(col::TOTAL_ISSUED)?;
+    let to_project = raw.optional_quantity(col::ISSUED_TO_PROJECT)?;
     let key = format!("issued:{project}:{vintage}:{date}:{total}");
     let base = CreditRecord {
         registry: REGISTRY,
@@ -201,7 +191,7 @@ fn apx_issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         (col::ISSUED_TO_BUFFER, "buffer-issued"),
         (col::TRANSFERRED_TO_BUFFER, "buffer-transferred"),
     ] {
-        match optional_quantity(raw, column, &[column])? {
+        match raw.optional_quantity(&[column])? {
             Some(q) if !q.is_zero() => out.push(Record::Credit(CreditRecord {
                 record_key: format!("{key}#{suffix}"),
                 transaction_type: Normalized::new(kind(column, TransactionType::Buffer), column),
@@ -232,7 +222,7 @@ fn apx_retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
 /// compliance offsets; the cancellation type is kept as the raw value.
 fn apx_cancellation(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let mut c = apx_block(raw)?;
-    let reason = required(raw, "Cancellation Type", col::CANCELLATION_TYPE)?;
+    let reason = raw.required(col::CANCELLATION_TYPE)?;
     c.record_key = format!("cancelled:{}", c.record_key);
     c.transaction_type = Normalized::new(kind(&reason, TransactionType::Cancellation), &reason);
     c.status = cancelled_status(c.transaction_type.value, "Canceled");
@@ -258,12 +248,12 @@ fn apx_block(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         record_key: serial.clone(),
         registry_project_id: project,
         transaction_type: Normalized::new(TransactionType::Unknown, ""),
-        quantity: quantity(raw, "Quantity of Credits", col::QUANTITY)?,
+        quantity: raw.quantity(col::QUANTITY)?,
         serial: Some(serial),
         serial_range: range,
-        vintage: Some(vintage(raw, "Vintage", col::VINTAGE)?),
+        vintage: Some(vintage(raw)?),
         monitoring_period: period(raw)?,
-        event_date: date(raw, "Status Effective (GMT)", col::STATUS_EFFECTIVE)?,
+        event_date: raw.date(col::STATUS_EFFECTIVE, APX_DATES)?,
         status: Normalized::new(UnitStatus::Unknown, ""),
         account: raw.clean_field(col::ACCOUNT_HOLDER),
         beneficiary: None,
@@ -314,8 +304,11 @@ fn kind(raw: &str, default: TransactionType) -> TransactionType {
 }
 
 fn period(raw: &RawRecord) -> Result<Option<Period>, Rejection> {
-    let start = date(raw, "period start", col::PERIOD_START)?;
-    let end = date(raw, "period end", col::PERIOD_END)?;
+    let start = raw.date(
+        Field::labelled("period start", col::PERIOD_START),
+        APX_DATES,
+    )?;
+    let end = raw.date(Field::labelled("period end", col::PERIOD_END), APX_DATES)?;
     Ok((start.is_some() || end.is_some()).then_some(Period { start, end }))
 }
 
@@ -349,41 +342,8 @@ fn methodology_text(
     out
 }
 
-fn required(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {
-    raw.clean_field(names)
-        .ok_or_else(|| Rejection::field(field, "is blank or missing"))
-}
-
-fn quantity(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Decimal, Rejection> {
-    optional_quantity(raw, field, names)?.ok_or_else(|| Rejection::field(field, "is blank"))
-}
-
-fn optional_quantity(
-    raw: &RawRecord,
-    field: &str,
-    names: &[&str],
-) -> Result<Option<Decimal>, Rejection> {
-    let Some(value) = raw.clean_field(names) else {
-        return Ok(None);
-    };
-    let q = parse_quantity(&value).map_err(|e| Rejection::field(field, e.to_string()))?;
-    if q.is_sign_negative() {
-        return Err(Rejection::field(field, format!("`{value}` is negative")));
-    }
-    Ok(Some(q))
-}
-
-fn vintage(raw: &RawRecord, field: &str, names: &[&str]) -> Result<i32, Rejection> {
-    let v = required(raw, field, names)?;
-    parse_year(&v).map_err(|e| Rejection::field(field, e.to_string()))
-}
-
-/// APX writes `11/3/2025 7:10:41 PM` (month first); GreenTrace writes ISO dates.
-fn date(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
-    match raw.clean_field(names) {
-        None => Ok(None),
-        Some(v) => parse_date(&v, DateOrder::MonthFirst)
-            .map(Some)
-            .map_err(|e| Rejection::field(field, e.to_string())),
-    }
+/// The vintage year, which every APX block row has.
+fn vintage(raw: &RawRecord) -> Result<i32, Rejection> {
+    raw.year(col::VINTAGE)?
+        .ok_or_else(|| Rejection::field(raw.field_name(col::VINTAGE), "is blank or missing"))
 }
