@@ -12,8 +12,8 @@ use carbonmesh_model::{
     TransactionType, UnitStatus,
 };
 use carbonmesh_normalize::{
-    DateOrder, clean_text, country_alpha2, parse_date, parse_methodologies, parse_quantity,
-    parse_year, project_status, unit_status,
+    DateOrder, clean_text, country_alpha2, parse_date, parse_methodologies, project_status,
+    unit_status,
 };
 use carbonmesh_serials::{CadtUnitBlock, parse_cadt_block};
 use chrono::NaiveDate;
@@ -149,11 +149,6 @@ fn reference(registry_name: Option<&str>, id: &str, relation: &str) -> CrossRefe
 // ---------------------------------------------------------------------------------------------
 // Field helpers
 
-fn required(raw: &RawRecord, names: &[&str]) -> Result<String, Rejection> {
-    raw.clean_field(names)
-        .ok_or_else(|| Rejection::field(raw.field_name(names), "is empty"))
-}
-
 fn children<'a>(raw: &'a RawRecord, name: &str) -> &'a [Value] {
     match &raw.body {
         RawBody::Json(v) => v
@@ -178,13 +173,6 @@ fn child_date(parent: &str, v: &Value, key: &str) -> Result<Option<NaiveDate>, R
         .map(|d| parse_date(&d, DateOrder::DayFirst))
         .transpose()
         .map_err(|e| Rejection::field(format!("{parent}.{key}"), e.to_string()))
-}
-
-fn date(raw: &RawRecord, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
-    raw.clean_field(names)
-        .map(|d| parse_date(&d, DateOrder::DayFirst))
-        .transpose()
-        .map_err(|e| Rejection::field(raw.field_name(names), e.to_string()))
 }
 
 /// `lat, long` when a location's `geographicIdentifier` is a coordinate pair.
@@ -213,8 +201,8 @@ fn push_unique<T: PartialEq>(items: &mut Vec<T>, item: T) {
 // Projects
 
 fn project(raw: &RawRecord) -> Result<Project, Rejection> {
-    let id = required(raw, col::WAREHOUSE_PROJECT_ID)?;
-    let name = required(raw, col::PROJECT_NAME)?;
+    let id = raw.required(col::WAREHOUSE_PROJECT_ID)?;
+    let name = raw.required(col::PROJECT_NAME)?;
     let mut p = Project::new(REGISTRY, &id, &name);
     p.developer = raw.clean_field(col::DEVELOPER);
     p.sector = raw.clean_field(col::SECTOR);
@@ -378,20 +366,19 @@ fn transaction(status: UnitStatus) -> TransactionType {
 }
 
 fn unit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
-    let id = required(raw, col::WAREHOUSE_UNIT_ID)?;
+    let id = raw.required(col::WAREHOUSE_UNIT_ID)?;
     let project = raw.clean_field(col::ISSUANCE_PROJECT).ok_or_else(|| {
         Rejection::field(
             "issuance.warehouseProjectId",
             "is empty: a unit reaches its project only through its issuance",
         )
     })?;
-    let status_raw = required(raw, col::UNIT_STATUS)?;
+    let status_raw = raw.required(col::UNIT_STATUS)?;
     let status = unit_status(REGISTRY, &status_raw);
     let t = transaction(status);
-    let quantity = parse_quantity(&raw.field(col::UNIT_COUNT).unwrap_or_default())
-        .map_err(|e| Rejection::field(raw.field_name(col::UNIT_COUNT), e.to_string()))?;
-    let start = required(raw, col::BLOCK_START)?;
-    let end = required(raw, col::BLOCK_END)?;
+    let quantity = raw.quantity(col::UNIT_COUNT)?;
+    let start = raw.required(col::BLOCK_START)?;
+    let end = raw.required(col::BLOCK_END)?;
     let org = raw.clean_field(col::ORG_UID).unwrap_or_default();
     let link = raw.clean_field(col::UNIT_REGISTRY_LINK);
     let origin = link.as_deref().and_then(registry_from_link);
@@ -407,14 +394,10 @@ fn unit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
             format!("`{start}` – `{end}`: {e}"),
         )
     })?;
-    let vintage = raw
-        .clean_field(col::VINTAGE_YEAR)
-        .map(|v| parse_year(&v))
-        .transpose()
-        .map_err(|e| Rejection::field(raw.field_name(col::VINTAGE_YEAR), e.to_string()))?;
+    let vintage = raw.year(col::VINTAGE_YEAR)?;
     let period = Period {
-        start: date(raw, col::ISSUANCE_START)?,
-        end: date(raw, col::ISSUANCE_END)?,
+        start: raw.date(col::ISSUANCE_START, DateOrder::DayFirst)?,
+        end: raw.date(col::ISSUANCE_END, DateOrder::DayFirst)?,
     };
     let owner = raw.clean_field(col::UNIT_OWNER);
     let mut notes = vec![format!("units of {}", parsed.registry.display_name())];
@@ -455,7 +438,7 @@ fn unit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         notes.push(format!("labels {}", labels.join(", ")));
     }
     if let Some(body) = raw.clean_field(col::ISSUANCE_BODY) {
-        let report = date(raw, col::ISSUANCE_REPORT_DATE)?;
+        let report = raw.date(col::ISSUANCE_REPORT_DATE, DateOrder::DayFirst)?;
         notes.push(match report {
             Some(d) => format!("verified by {body} (report {d})"),
             None => format!("verified by {body}"),

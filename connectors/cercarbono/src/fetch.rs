@@ -12,15 +12,6 @@ pub(crate) fn csv_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, S
     })
 }
 
-/// Whether a body looks like JSON rather than CSV.
-pub(crate) fn looks_like_json(bytes: &[u8]) -> bool {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    matches!(
-        bytes.iter().find(|b| !b.is_ascii_whitespace()),
-        Some(b'{' | b'[')
-    )
-}
-
 /// Which feed a JSON body holds, from the members its first bytes show.
 pub(crate) fn detect_json(head: &[u8]) -> Option<Feed> {
     let text = String::from_utf8_lossy(head);

@@ -15,7 +15,8 @@ mod normalize;
 
 use async_trait::async_trait;
 use carbonmesh_connector::{
-    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection, Request,
+    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
+    Request, looks_like_json,
 };
 use carbonmesh_model::RegistryId;
 use carbonmesh_normalize::read_csv;
@@ -130,7 +131,7 @@ impl Connector for CercarbonoConnector {
     }
 
     fn detect_feed(&self, _file_name: &str, head: &[u8]) -> Option<Feed> {
-        if fetch::looks_like_json(head) {
+        if looks_like_json(head) {
             return fetch::detect_json(head);
         }
         let rows = read_csv(head).ok()?;
@@ -148,7 +149,7 @@ impl Connector for CercarbonoConnector {
             file: source.to_owned(),
             reason,
         };
-        if fetch::looks_like_json(bytes) {
+        if looks_like_json(bytes) {
             return fetch::json_page(feed, source, bytes).map_err(malformed);
         }
         fetch::csv_page(feed, source, bytes).map_err(malformed)

@@ -12,8 +12,7 @@ use carbonmesh_model::{
 };
 use carbonmesh_normalize::{
     DateOrder, clean_text, country_alpha2, kg_to_tonnes, parse_date, parse_date_range,
-    parse_methodologies, parse_py_literal, parse_quantity, parse_vintage, parse_whole_units,
-    parse_year, project_status,
+    parse_methodologies, parse_py_literal, parse_vintage, parse_whole_units, project_status,
 };
 use carbonmesh_serials::{CercarbonoBuffer, Encoded, ParsedSerial, parse, parse_with_positions};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -73,11 +72,6 @@ fn is_placeholder(v: &str) -> bool {
 /// A cleaned field that is not one of EcoRegistry's placeholders.
 fn value(raw: &RawRecord, names: &[&str]) -> Option<String> {
     raw.clean_field(names).filter(|v| !is_placeholder(v))
-}
-
-fn required(raw: &RawRecord, names: &[&str]) -> Result<String, Rejection> {
-    raw.clean_field(names)
-        .ok_or_else(|| Rejection::field(raw.field_name(names), "is empty"))
 }
 
 /// A JSON member by dotted path.
@@ -151,7 +145,7 @@ fn methodology(texts: Vec<String>) -> Option<String> {
 /// An EcoRegistry timestamp (`2019-03-07T18:33:46.000Z`, or the CSV's `2019-03-07 18:33:46`)
 /// as its second (`2019-03-07T18:33:46`) and its day; a bare date keeps only the day.
 fn timestamp(raw: &RawRecord, names: &[&str]) -> Result<(String, NaiveDate), Rejection> {
-    let text = required(raw, names)?;
+    let text = raw.required(names)?;
     let s = text.trim_end_matches('Z');
     let s = s.split('.').next().unwrap_or(s).replacen('T', " ", 1);
     if let Ok(t) = NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S") {
@@ -163,7 +157,7 @@ fn timestamp(raw: &RawRecord, names: &[&str]) -> Result<(String, NaiveDate), Rej
 }
 
 fn serial(raw: &RawRecord) -> Result<(String, ParsedSerial), Rejection> {
-    let text = required(raw, col::SERIAL)?;
+    let text = raw.required(col::SERIAL)?;
     let parsed = parse(&text, Some(REGISTRY))
         .map_err(|e| Rejection::field(raw.field_name(col::SERIAL), format!("`{text}`: {e}")))?;
     Ok((text, parsed))
@@ -214,8 +208,7 @@ fn whole_units(q: Decimal) -> Option<u64> {
 fn issuance(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let (serial_raw, parsed) = serial(raw)?;
     let project = project_of(raw, &serial_raw, &parsed)?;
-    let quantity = parse_quantity(&raw.field(col::ISSUED_QUANTITY).unwrap_or_default())
-        .map_err(|e| Rejection::field(raw.field_name(col::ISSUED_QUANTITY), e.to_string()))?;
+    let quantity = raw.quantity(col::ISSUED_QUANTITY)?;
     let flag = raw.clean_field(col::IS_BUFFER);
     let is_buffer = match flag.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("false" | "0") => false,
@@ -246,11 +239,8 @@ fn issuance(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         })?,
         None => parsed,
     };
-    let vintage = match raw.clean_field(col::YEAR) {
-        Some(y) => Some(
-            parse_year(&y)
-                .map_err(|e| Rejection::field(raw.field_name(col::YEAR), e.to_string()))?,
-        ),
+    let vintage = match raw.year(col::YEAR)? {
+        Some(y) => Some(y),
         None => match &parsed.encoded {
             Encoded::Cercarbono(f) => f.vintage.map(i32::from),
             _ => None,
@@ -320,8 +310,7 @@ fn position(raw: &RawRecord, names: &[&str]) -> Result<Option<u64>, Rejection> {
 fn retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let (serial_raw, parsed) = serial(raw)?;
     let project = project_of(raw, &serial_raw, &parsed)?;
-    let stated = parse_quantity(&raw.field(col::QUANTITY).unwrap_or_default())
-        .map_err(|e| Rejection::field(raw.field_name(col::QUANTITY), e.to_string()))?;
+    let stated = raw.quantity(col::QUANTITY)?;
     let in_kg = raw
         .clean_field(col::IS_KG)
         .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true"));
@@ -408,7 +397,7 @@ fn project(raw: &RawRecord) -> Result<Project, Rejection> {
 }
 
 fn code(raw: &RawRecord, names: &[&str]) -> Result<String, Rejection> {
-    let code = required(raw, names)?;
+    let code = raw.required(names)?;
     let ok = code.split_once('-').is_some_and(|(s, n)| {
         !s.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
     });
