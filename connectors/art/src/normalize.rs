@@ -4,16 +4,12 @@
 //! (`project-summaries` and `holding-summaries`). A retirement or cancellation block read from
 //! either source has the same key (`retired:<serial>`, `cancelled:<serial>`), so it is one record.
 
-use carbonmesh_connector::{Feed, RawBody, RawRecord, Record, Rejection, greentrace};
+use carbonmesh_connector::{Feed, Field, RawBody, RawRecord, Record, Rejection, greentrace};
 use carbonmesh_model::{
     CreditRecord, Label, Location, Normalized, Period, Project, RegistryId, SerialRange,
     TransactionType, UnitStatus,
 };
-use carbonmesh_normalize::{
-    DateOrder, country_alpha2, parse_date, parse_quantity, parse_year, project_status,
-    transaction_type, unit_status,
-};
-use chrono::NaiveDate;
+use carbonmesh_normalize::{DateOrder, project_status, transaction_type, unit_status};
 use rust_decimal::Decimal;
 
 use crate::columns as col;
@@ -62,8 +58,12 @@ pub fn canonical_program_id(raw: &str) -> Option<String> {
     carbonmesh_connector::greentrace::canonical_id("ART", raw)
 }
 
+/// APX writes `03/09/2026` in one column and `3/9/2026 4:16:10 PM` in another (both month
+/// first); GreenTrace rows are read by [`greentrace`].
+const APX_DATES: DateOrder = DateOrder::MonthFirst;
+
 fn program_id(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {
-    let id = required(raw, field, names)?;
+    let id = raw.required(Field::labelled(field, names))?;
     canonical_program_id(&id).ok_or_else(|| {
         Rejection::field(
             field,
@@ -74,10 +74,12 @@ fn program_id(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Re
 
 fn apx_project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = program_id(raw, "Program ID", col::PROGRAM_ID)?;
-    let name = required(raw, "Program Name", col::PROGRAM_NAME)?;
+    let name = raw.required(col::PROGRAM_NAME)?;
     let mut p = Project::new(REGISTRY, &id, &name);
     p.developer = raw.clean_field(col::DEVELOPER);
-    set_country(&mut p, raw.clean_field(col::COUNTRY));
+    let country = raw.country(col::COUNTRY);
+    p.country = country.alpha2;
+    p.country_raw = country.raw;
     p.project_type = raw.clean_field(col::PROGRAM_TYPE);
     if let Some(standard) = raw.clean_field(col::STANDARD) {
         p.labels.push(Label {
@@ -89,11 +91,7 @@ fn apx_project(raw: &RawRecord) -> Result<Project, Rejection> {
     p.status = raw
         .clean_field(col::STATUS)
         .map(|s| Normalized::new(project_status(REGISTRY, &s), s));
-    if let Some(start) = date(
-        raw,
-        "Initial Crediting Period Start Date",
-        col::CREDITING_START,
-    )? {
+    if let Some(start) = raw.date(col::CREDITING_START, APX_DATES)? {
         p.crediting_periods.push(Period {
             start: Some(start),
             end: None,
@@ -131,21 +129,15 @@ fn crediting_program(standard: &str) -> String {
         .to_owned()
 }
 
-fn set_country(p: &mut Project, raw: Option<String>) {
-    p.country = raw.as_deref().and_then(country_alpha2).map(str::to_owned);
-    p.country_raw = raw;
-}
-
 /// One issuance row yields the issuance (`Credits Verified`, the amount issued to the program)
 /// and, when non-zero, a buffer record (`Credits Deposited in Buffer`). Together they make
 /// `Total Emission Reductions/Removals`, kept in the issuance's note.
 fn apx_issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
     let program = program_id(raw, "Program ID", col::PROGRAM_ID)?;
-    let vintage = vintage(raw, "Vintage", col::VINTAGE)?;
-    let date = date(raw, "Date Approved", col::DATE_APPROVED)?
-        .ok_or_else(|| Rejection::field("Date Approved", "is blank"))?;
-    let verified = quantity(raw, "Credits Verified", col::CREDITS_VERIFIED)?;
-    let total = optional_quantity(raw, "Total Emission Reductions/Removals", col::TOTAL_ERR)?;
+    let vintage = vintage(raw)?;
+    let date = raw.required_date(col::DATE_APPROVED, APX_DATES)?;
+    let verified = whole_credits(raw, col::CREDITS_VERIFIED)?;
+    let total = optional_whole_credits(raw, col::TOTAL_ERR)?;
     let key = format!("issued:{program}:{vintage}:{date}:{verified}");
     let base = CreditRecord {
         registry: REGISTRY,
@@ -165,7 +157,7 @@ fn apx_issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         note: issuance_note(raw, total),
     };
     let mut out = vec![Record::Credit(base.clone())];
-    if let Some(buffer) = optional_quantity(raw, col::BUFFER, &[col::BUFFER])?
+    if let Some(buffer) = optional_whole_credits(raw, &[col::BUFFER])?
         && !buffer.is_zero()
     {
         out.push(Record::Credit(CreditRecord {
@@ -213,7 +205,7 @@ fn apx_retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
 /// `Cancellation Details` (the airline and phase) the note.
 fn apx_cancellation(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let mut c = apx_block(raw)?;
-    let reason = required(raw, "Cancellation Reason", col::CANCELLATION_REASON)?;
+    let reason = raw.required(col::CANCELLATION_REASON)?;
     c.record_key = format!("cancelled:{}", c.record_key);
     c.transaction_type = Normalized::new(kind(&reason, TransactionType::Cancellation), &reason);
     c.status = cancelled_status(c.transaction_type.value, "Canceled");
@@ -239,12 +231,12 @@ fn apx_block(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         record_key: serial.clone(),
         registry_project_id: program,
         transaction_type: Normalized::new(TransactionType::Unknown, ""),
-        quantity: quantity(raw, "Quantity of Credits", col::QUANTITY)?,
+        quantity: whole_credits(raw, col::QUANTITY)?,
         serial: Some(serial),
         serial_range: range,
-        vintage: Some(vintage(raw, "Vintage", col::VINTAGE)?),
+        vintage: Some(vintage(raw)?),
         monitoring_period: None,
-        event_date: date(raw, "Status Effective", col::STATUS_EFFECTIVE)?,
+        event_date: raw.date(col::STATUS_EFFECTIVE, APX_DATES)?,
         status: Normalized::new(UnitStatus::Unknown, ""),
         account: raw.clean_field(col::ACCOUNT_HOLDER),
         beneficiary: None,
@@ -282,48 +274,25 @@ fn kind(raw: &str, default: TransactionType) -> TransactionType {
     }
 }
 
-fn required(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {
-    raw.clean_field(names)
-        .ok_or_else(|| Rejection::field(field, "is blank or missing"))
+/// A quantity that must be there, in whole credits (ART issues no fractions).
+fn whole_credits(raw: &RawRecord, names: &[&str]) -> Result<Decimal, Rejection> {
+    optional_whole_credits(raw, names)?
+        .ok_or_else(|| Rejection::field(raw.field_name(names), "is blank or missing"))
 }
 
-fn quantity(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Decimal, Rejection> {
-    optional_quantity(raw, field, names)?.ok_or_else(|| Rejection::field(field, "is blank"))
-}
-
-fn optional_quantity(
-    raw: &RawRecord,
-    field: &str,
-    names: &[&str],
-) -> Result<Option<Decimal>, Rejection> {
-    let Some(value) = raw.clean_field(names) else {
-        return Ok(None);
-    };
-    let q = parse_quantity(&value).map_err(|e| Rejection::field(field, e.to_string()))?;
-    if q.is_sign_negative() {
-        return Err(Rejection::field(field, format!("`{value}` is negative")));
+/// A quantity when the field has one, in whole credits.
+fn optional_whole_credits(raw: &RawRecord, names: &[&str]) -> Result<Option<Decimal>, Rejection> {
+    match raw.optional_quantity(names)? {
+        Some(q) if !q.fract().is_zero() => Err(Rejection::field(
+            raw.field_name(names),
+            format!("`{q}` is not a whole number of credits"),
+        )),
+        q => Ok(q),
     }
-    if !q.fract().is_zero() {
-        return Err(Rejection::field(
-            field,
-            format!("`{value}` is not a whole number of credits"),
-        ));
-    }
-    Ok(Some(q))
 }
 
-fn vintage(raw: &RawRecord, field: &str, names: &[&str]) -> Result<i32, Rejection> {
-    let v = required(raw, field, names)?;
-    parse_year(&v).map_err(|e| Rejection::field(field, e.to_string()))
-}
-
-/// APX writes `03/09/2026` in one column and `3/9/2026 4:16:10 PM` in another (both month
-/// first); GreenTrace writes ISO dates.
-fn date(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
-    match raw.clean_field(names) {
-        None => Ok(None),
-        Some(v) => parse_date(&v, DateOrder::MonthFirst)
-            .map(Some)
-            .map_err(|e| Rejection::field(field, e.to_string())),
-    }
+/// The vintage year, which every APX block row has.
+fn vintage(raw: &RawRecord) -> Result<i32, Rejection> {
+    raw.year(col::VINTAGE)?
+        .ok_or_else(|| Rejection::field(raw.field_name(col::VINTAGE), "is blank or missing"))
 }
