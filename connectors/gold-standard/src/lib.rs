@@ -11,7 +11,8 @@ pub mod normalize;
 
 use async_trait::async_trait;
 use carbonmesh_connector::{
-    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection, Request,
+    Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
+    Request, looks_like_json,
 };
 use carbonmesh_model::RegistryId;
 use carbonmesh_normalize::normalize_header;
@@ -134,7 +135,7 @@ impl Connector for GoldStandardConnector {
     }
 
     fn detect_feed(&self, file_name: &str, head: &[u8]) -> Option<Feed> {
-        if fetch::looks_like_json(head) {
+        if looks_like_json(head) {
             let text = String::from_utf8_lossy(head);
             return if text.contains("\"starting_credit_number\"")
                 || text.contains("\"number_of_credits\"")
@@ -180,7 +181,7 @@ impl Connector for GoldStandardConnector {
             file: source.to_owned(),
             reason,
         };
-        if fetch::looks_like_json(bytes) {
+        if looks_like_json(bytes) {
             let items = match serde_json::from_slice(bytes) {
                 Ok(Value::Array(items)) => items,
                 Ok(_) => return Err(malformed("expected a JSON array of API items".into())),

@@ -11,11 +11,10 @@ use carbonmesh_model::{
     TransactionType,
 };
 use carbonmesh_normalize::{
-    DateOrder, country_alpha2, parse_date, parse_methodologies, parse_quantity, parse_vintage,
-    project_status, transaction_type, unit_status,
+    DateOrder, parse_methodologies, parse_vintage, project_status, transaction_type, unit_status,
 };
 use carbonmesh_serials::{Encoded, ParsedSerial, parse, parse_with_positions};
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use serde_json::Value;
 
 use crate::columns as col;
@@ -63,24 +62,12 @@ fn project_id_field(raw: &RawRecord, names: &[&str]) -> Result<String, Rejection
     })
 }
 
-fn date(raw: &RawRecord, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
-    match raw.clean_field(names) {
-        None => Ok(None),
-        // ISO everywhere, `Issuance Date` with microseconds.
-        Some(v) => parse_date(&v, DateOrder::DayFirst)
-            .map(Some)
-            .map_err(|e| Rejection::field(raw.field_name(names), e.to_string())),
-    }
-}
+/// Dates are ISO everywhere (`Issuance Date` with microseconds), so the order never matters.
+const DATES: DateOrder = DateOrder::DayFirst;
 
 fn period(raw: &RawRecord, start: &[&str], end: &[&str]) -> Result<Option<Period>, Rejection> {
-    let (start, end) = (date(raw, start)?, date(raw, end)?);
+    let (start, end) = (raw.date(start, DATES)?, raw.date(end, DATES)?);
     Ok((start.is_some() || end.is_some()).then_some(Period { start, end }))
-}
-
-fn quantity(raw: &RawRecord, names: &[&str]) -> Result<rust_decimal::Decimal, Rejection> {
-    let value = raw.field(names).unwrap_or_default();
-    parse_quantity(&value).map_err(|e| Rejection::field(raw.field_name(names), e.to_string()))
 }
 
 fn vintage(raw: &RawRecord, names: &[&str]) -> Result<Option<i32>, Rejection> {
@@ -129,7 +116,7 @@ fn export_credit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         )
     })?;
     let t = transaction_type(REGISTRY, &status_raw);
-    let quantity = quantity(raw, col::QUANTITY)?;
+    let quantity = raw.quantity(col::QUANTITY)?;
     let serial_raw = raw.clean_field(col::SERIAL).ok_or_else(|| {
         Rejection::field(
             raw.field_name(col::SERIAL),
@@ -138,9 +125,9 @@ fn export_credit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     })?;
     let parsed = serial(raw, col::SERIAL, &serial_raw, None, &project)?;
     let event_date = match t {
-        TransactionType::Issuance => date(raw, col::ISSUANCE_DATE)?,
+        TransactionType::Issuance => raw.date(col::ISSUANCE_DATE, DATES)?,
         // Cancellations carry no date of their own in the export.
-        _ => date(raw, col::RETIREMENT_DATE)?,
+        _ => raw.date(col::RETIREMENT_DATE, DATES)?,
     };
     let beneficiary = raw
         .clean_field(col::USING_ENTITY)
@@ -204,10 +191,9 @@ fn export_project(raw: &RawRecord) -> Result<Project, Rejection> {
     let name = raw.clean_field(col::NAME).unwrap_or_default();
     let mut p = Project::new(REGISTRY, &id, &name);
     p.developer = raw.clean_field(col::DEVELOPER);
-    if let Some(c) = raw.clean_field(col::COUNTRY) {
-        p.country = country_alpha2(&c).map(str::to_owned);
-        p.country_raw = Some(c);
-    }
+    let country = raw.country(col::COUNTRY);
+    p.country = country.alpha2;
+    p.country_raw = country.raw;
     p.project_type = raw.clean_field(col::PROJECT_TYPE);
     p.methodology = methodology(raw.clean_field(col::METHODOLOGY));
     p.status = raw
@@ -231,17 +217,12 @@ fn api_project(raw: &RawRecord) -> Result<Project, Rejection> {
     let name = raw.clean_field(&["name"]).unwrap_or_default();
     let mut p = Project::new(REGISTRY, &id, &name);
     p.developer = raw.clean_field(&["project_developer"]);
-    let raw_country = raw.clean_field(&["country"]);
+    let country = raw.country(&["country"]);
     p.country = raw
         .clean_field(&["country_code"])
         .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
-        .or_else(|| {
-            raw_country
-                .as_deref()
-                .and_then(country_alpha2)
-                .map(str::to_owned)
-        });
-    p.country_raw = raw_country;
+        .or(country.alpha2);
+    p.country_raw = country.raw;
     p.project_type = raw.clean_field(&["type"]);
     p.methodology = methodology(raw.clean_field(&["methodology"]));
     p.status = raw
@@ -291,7 +272,7 @@ fn api_credit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let status_raw = raw
         .clean_field(&["status"])
         .ok_or_else(|| Rejection::field("status", "is empty: the block's state is unknown"))?;
-    let quantity = quantity(raw, &["number_of_credits"])?;
+    let quantity = raw.quantity(&["number_of_credits"])?;
     let serial_raw = raw.clean_field(&["serial_number"]).ok_or_else(|| {
         Rejection::field(
             "serial_number",
@@ -316,7 +297,7 @@ fn api_credit(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     };
     let parsed = serial(raw, &["serial_number"], &serial_raw, positions, &project)?;
     let t = transaction_type(REGISTRY, &status_raw);
-    let certified = date(raw, &["certified_date"])?;
+    let certified = raw.date(&["certified_date"], DATES)?;
     Ok(CreditRecord {
         registry: REGISTRY,
         // The API's block id: a block keeps it as its state moves from ISSUED to RETIRED.

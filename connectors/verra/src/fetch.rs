@@ -288,12 +288,3 @@ pub fn json_records(feed: Feed, source: &str, items: Vec<Value>, first_line: u64
     }
     page
 }
-
-/// Whether a body looks like JSON rather than CSV.
-pub fn looks_like_json(bytes: &[u8]) -> bool {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    matches!(
-        bytes.iter().find(|b| !b.is_ascii_whitespace()),
-        Some(b'{' | b'[')
-    )
-}

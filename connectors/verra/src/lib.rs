@@ -15,7 +15,7 @@ use std::ops::ControlFlow;
 
 use carbonmesh_connector::{
     Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
-    Request, each_page,
+    Request, each_page, looks_like_json,
 };
 use carbonmesh_model::RegistryId;
 use carbonmesh_normalize::normalize_header;
@@ -244,7 +244,7 @@ impl Connector for VerraConnector {
     }
 
     fn detect_feed(&self, file_name: &str, head: &[u8]) -> Option<Feed> {
-        if fetch::looks_like_json(head) {
+        if looks_like_json(head) {
             let text = String::from_utf8_lossy(head);
             if fetch::looks_like_uiapi_assets(&text) {
                 return Some(Feed::Transactions);
@@ -296,7 +296,7 @@ impl Connector for VerraConnector {
             file: source.to_owned(),
             reason,
         };
-        if fetch::looks_like_json(bytes) {
+        if looks_like_json(bytes) {
             let value: serde_json::Value = serde_json::from_slice(bytes)
                 .map_err(|e| malformed(format!("not valid JSON: {e}")))?;
             // A saved uiapi asset search holds VCU export rows as JSON; Platts pages hold

@@ -11,8 +11,7 @@ use carbonmesh_model::{
     TransactionType, UnitStatus,
 };
 use carbonmesh_normalize::{
-    DateOrder, country_alpha2, parse_date, parse_methodologies, parse_quantity, parse_vintage,
-    project_status, transaction_type, unit_status,
+    DateOrder, parse_methodologies, parse_vintage, project_status, transaction_type, unit_status,
 };
 use carbonmesh_serials::{Encoded, ParsedSerial, parse, parse_with_positions};
 use chrono::{Datelike, NaiveDate};
@@ -66,20 +65,8 @@ fn project_id_field(raw: &RawRecord, names: &[&str]) -> Result<String, Rejection
     })
 }
 
-fn date(raw: &RawRecord, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
-    match raw.clean_field(names) {
-        None => Ok(None),
-        // Exports before 2026 wrote dd/mm/yyyy; ISO dates read the same either way.
-        Some(v) => parse_date(&v, DateOrder::DayFirst)
-            .map(Some)
-            .map_err(|e| Rejection::field(raw.field_name(names), e.to_string())),
-    }
-}
-
-fn quantity(raw: &RawRecord, names: &[&str]) -> Result<rust_decimal::Decimal, Rejection> {
-    let value = raw.field(names).unwrap_or_default();
-    parse_quantity(&value).map_err(|e| Rejection::field(raw.field_name(names), e.to_string()))
-}
+/// Exports before 2026 wrote dd/mm/yyyy; ISO dates read the same either way.
+const DATES: DateOrder = DateOrder::DayFirst;
 
 fn serial_text(raw: &RawRecord, names: &[&str]) -> Result<String, Rejection> {
     raw.clean_field(names).ok_or_else(|| {
@@ -126,14 +113,16 @@ fn serial_vintage(parsed: &ParsedSerial) -> Option<(NaiveDate, NaiveDate)> {
 /// `Retirement/Cancellation Date` is set.
 fn vcu_row(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let project = project_id_field(raw, col::ID)?;
-    let quantity = quantity(raw, col::QUANTITY)?;
+    let quantity = raw.quantity(col::QUANTITY)?;
     let serial_raw = serial_text(raw, col::SERIAL)?;
     let parsed = serial(raw, col::SERIAL, &serial_raw, None, &project)?;
     let encoded = serial_vintage(&parsed);
-    let start = date(raw, col::VINTAGE_START)?.or(encoded.map(|v| v.0));
-    let end = date(raw, col::VINTAGE_END)?.or(encoded.map(|v| v.1));
-    let issued = date(raw, col::ISSUANCE_DATE)?;
-    let retired = date(raw, col::RETIRE_DATE)?;
+    let start = raw
+        .date(col::VINTAGE_START, DATES)?
+        .or(encoded.map(|v| v.0));
+    let end = raw.date(col::VINTAGE_END, DATES)?.or(encoded.map(|v| v.1));
+    let issued = raw.date(col::ISSUANCE_DATE, DATES)?;
+    let retired = raw.date(col::RETIRE_DATE, DATES)?;
     // The export does not tell retirements from cancellations: one date column serves both.
     // carbonmesh counts them as retirements (as CarbonPlan does) and keeps, as the raw value,
     // the column that decided it; the Platts feeds tell the two apart.
@@ -184,13 +173,6 @@ fn methodology(raw_text: Option<String>) -> Option<String> {
     }
 }
 
-fn country(project: &mut Project, raw_country: Option<String>) {
-    if let Some(c) = raw_country {
-        project.country = country_alpha2(&c).map(str::to_owned);
-        project.country_raw = Some(c);
-    }
-}
-
 fn registry_url(project: &str) -> String {
     format!(
         "https://registry.verra.org/app/projectDetail/VCS/{}",
@@ -204,7 +186,9 @@ fn export_project(raw: &RawRecord) -> Result<Project, Rejection> {
     let name = raw.clean_field(col::NAME).unwrap_or_default();
     let mut p = Project::new(REGISTRY, &id, &name);
     p.developer = raw.clean_field(col::PROPONENT);
-    country(&mut p, raw.clean_field(col::COUNTRY));
+    let country = raw.country(col::COUNTRY);
+    p.country = country.alpha2;
+    p.country_raw = country.raw;
     // Verra's "Project Type" is the sectoral-scope name; AFOLU activities refine it.
     p.sector = raw.clean_field(col::PROJECT_TYPE);
     p.category = raw.clean_field(col::AFOLU);
@@ -212,8 +196,8 @@ fn export_project(raw: &RawRecord) -> Result<Project, Rejection> {
     p.status = raw
         .clean_field(col::STATUS)
         .map(|s| Normalized::new(project_status(REGISTRY, &s), s.clone()));
-    let start = date(raw, col::CREDITING_START)?;
-    let end = date(raw, col::CREDITING_END)?;
+    let start = raw.date(col::CREDITING_START, DATES)?;
+    let end = raw.date(col::CREDITING_END, DATES)?;
     if start.is_some() || end.is_some() {
         p.crediting_periods.push(Period { start, end });
     }
@@ -229,7 +213,9 @@ fn platts_project(raw: &RawRecord) -> Result<Project, Rejection> {
         .unwrap_or_default();
     let mut p = Project::new(REGISTRY, &id, &name);
     p.developer = raw.clean_field(&["proponents", "accountName"]);
-    country(&mut p, raw.clean_field(&["countryName"]));
+    let country = raw.country(&["countryName"]);
+    p.country = country.alpha2;
+    p.country_raw = country.raw;
     p.sector = raw.clean_field(&["sectoralScope"]);
     p.category = raw.clean_field(&["afoluNames", "projectCategory"]);
     p.project_type = raw.clean_field(&["projectType", "projectActivityType"]);
@@ -237,13 +223,13 @@ fn platts_project(raw: &RawRecord) -> Result<Project, Rejection> {
     p.status = raw
         .clean_field(&["status", "publicStateNameEn", "stateCode"])
         .map(|s| Normalized::new(project_status(REGISTRY, &s), s.clone()));
-    let start = date(
-        raw,
+    let start = raw.date(
         &["creditPeriodStartDate", "creditingPeriodDurationStartDate"],
+        DATES,
     )?;
-    let end = date(
-        raw,
+    let end = raw.date(
         &["creditPeriodEndDate", "creditingPeriodDurationEndDate"],
+        DATES,
     )?;
     if start.is_some() || end.is_some() {
         p.crediting_periods.push(Period { start, end });
@@ -331,7 +317,7 @@ fn platts_block(
         .clean_field(&["entityId", "id"])
         .ok_or_else(|| Rejection::field("entityId", "is missing: the entity cannot be keyed"))?;
     let project = project_id_field(raw, &["vcsProjectId", "projectId", "project_submission_id"])?;
-    let quantity = quantity(raw, &["holdingQuantity", "quantity"])?;
+    let quantity = raw.quantity(&["holdingQuantity", "quantity"])?;
     let serial_raw = serial_text(raw, serial_names)?;
     let parsed = serial(raw, serial_names, &serial_raw, positions(raw)?, &project)?;
     let encoded = serial_vintage(&parsed);
@@ -350,8 +336,8 @@ fn platts_block(
             end: Some(end),
         }),
         None => {
-            let start = date(raw, &["periodStartDate", "monitoring_period_start"])?;
-            let end = date(raw, &["periodEndDate", "monitoring_period_end"])?;
+            let start = raw.date(&["periodStartDate", "monitoring_period_start"], DATES)?;
+            let end = raw.date(&["periodEndDate", "monitoring_period_end"], DATES)?;
             (start.is_some() || end.is_some()).then_some(Period { start, end })
         }
     };
@@ -406,7 +392,7 @@ fn platts_issuance(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         Normalized::new(TransactionType::Issuance, "issuances"),
         Normalized::new(unit_status(REGISTRY, &st), st),
     );
-    c.event_date = date(raw, &["issueDate", "issuanceDate"])?;
+    c.event_date = raw.date(&["issueDate", "issuanceDate"], DATES)?;
     c.account = raw.clean_field(&["accountName"]);
     Ok(c)
 }
@@ -423,7 +409,7 @@ fn platts_retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     if c.transaction_type.value == TransactionType::Unknown {
         c.transaction_type.value = TransactionType::Retirement;
     }
-    c.event_date = date(raw, &["retiredDate", "retired_date", "retirementDate"])?;
+    c.event_date = raw.date(&["retiredDate", "retired_date", "retirementDate"], DATES)?;
     c.account = raw.clean_field(&["accountName"]);
     // `emailNotification` is personal data: never read.
     c.beneficiary = raw.clean_field(&["beneficialOwner", "retirementBeneficiary"]);
@@ -456,9 +442,9 @@ fn platts_cancellation(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         Normalized::new(t, t_raw),
         Normalized::new(unit_status(REGISTRY, &st), st.clone()),
     );
-    c.event_date = date(
-        raw,
+    c.event_date = raw.date(
         &["cancellation_date", "cancellationDate", "retired_date"],
+        DATES,
     )?;
     c.account = sub_account.or_else(|| raw.clean_field(&["accountName"]));
     c.reason = raw.clean_field(&["cancellation_purpose", "cancellationReason"]);
