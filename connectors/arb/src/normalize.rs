@@ -10,13 +10,15 @@ use carbonmesh_model::{
     CreditRecord, CrossReference, Label, Location, Normalized, Period, Project, RegistryId,
     TransactionType, UnitStatus,
 };
-use carbonmesh_normalize::{DateOrder, parse_date, parse_quantity, parse_year, unit_status};
-use chrono::NaiveDate;
+use carbonmesh_normalize::{DateOrder, parse_quantity, unit_status};
 use rust_decimal::Decimal;
 
 use crate::columns as col;
 
 const REGISTRY: RegistryId = RegistryId::Arb;
+
+/// The table (as CarbonPlan exports it) writes ISO dates; a numeric date would be American.
+const DATES: DateOrder = DateOrder::MonthFirst;
 
 /// Normalizes one issuance-table row.
 ///
@@ -37,14 +39,11 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
     let opr = raw.clean_field(col::OPR_PROJECT_ID);
     let rp = raw.clean_field(col::REPORTING_PERIOD);
     let period = {
-        let start = date(raw, "Reporting Period Start Date", col::PERIOD_START)?;
-        let end = date(raw, "Reporting Period End Date", col::PERIOD_END)?;
+        let start = raw.date(col::PERIOD_START, DATES)?;
+        let end = raw.date(col::PERIOD_END, DATES)?;
         (start.is_some() || end.is_some()).then_some(Period { start, end })
     };
-    let vintage = match raw.clean_field(col::VINTAGE) {
-        Some(v) => Some(parse_year(&v).map_err(|e| Rejection::field("Vintage", e.to_string()))?),
-        None => None,
-    };
+    let vintage = raw.year(col::VINTAGE)?;
     let mut note = vec![];
     if let Some(opr) = &opr {
         note.push(format!("OPR project {opr}"));
@@ -65,7 +64,7 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         serial_range: None,
         vintage,
         monitoring_period: period,
-        event_date: date(raw, "Issuance Date", col::ISSUANCE_DATE)?,
+        event_date: raw.date(col::ISSUANCE_DATE, DATES)?,
         status: Normalized::new(unit_status(REGISTRY, "Issued"), "Issued"),
         account: None,
         beneficiary: None,
@@ -90,9 +89,7 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         }
         return check(out);
     };
-    let issued = signed_quantity(raw, "ARB Offset Credits Issued")?
-        .ok_or_else(|| Rejection::field("ARB Offset Credits Issued", "is blank"))?;
-    non_negative("ARB Offset Credits Issued", issued)?;
+    let issued = raw.quantity(col::ISSUED)?;
     if vintage.is_none() {
         return Err(Rejection::field(
             "Vintage",
@@ -105,10 +102,9 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
         ..base.clone()
     }));
     for (column, suffix, t, status) in col::AMOUNTS {
-        let Some(amount) = signed_quantity(raw, column)? else {
+        let Some(amount) = raw.optional_quantity(&[column])? else {
             continue;
         };
-        non_negative(column, amount)?;
         if amount.is_zero() {
             continue;
         }
@@ -137,9 +133,7 @@ fn check(records: Vec<Record>) -> Result<Vec<Record>, Rejection> {
 }
 
 fn project(raw: &RawRecord) -> Result<Project, Rejection> {
-    let id = raw
-        .clean_field(col::CARB_PROJECT_ID)
-        .ok_or_else(|| Rejection::field("CARB Project ID", "is blank"))?;
+    let id = raw.required(col::CARB_PROJECT_ID)?;
     if !id.starts_with("CA") || id.len() < 5 {
         return Err(Rejection::field(
             "CARB Project ID",
@@ -213,29 +207,10 @@ fn slug(column: &str) -> String {
         .join("-")
 }
 
-/// An amount as printed (CARB prints reversals as negatives); blank and `–` are `None`.
+/// A reversal amount as printed: CARB prints reversals as negatives, which the toolkit's
+/// quantities refuse. Blank and `–` are `None`.
 fn signed_quantity(raw: &RawRecord, column: &str) -> Result<Option<Decimal>, Rejection> {
-    match raw.clean_field(&[column]).filter(|v| v != "–") {
-        None => Ok(None),
-        Some(v) => parse_quantity(&v)
-            .map(Some)
-            .map_err(|e| Rejection::field(column, e.to_string())),
-    }
-}
-
-fn non_negative(column: &str, q: Decimal) -> Result<(), Rejection> {
-    if q.is_sign_negative() {
-        return Err(Rejection::field(column, format!("`{q}` is negative")));
-    }
-    Ok(())
-}
-
-/// The table (as CarbonPlan exports it) writes ISO dates.
-fn date(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
-    match raw.clean_field(names).filter(|v| v != "–") {
-        None => Ok(None),
-        Some(v) => parse_date(&v, DateOrder::MonthFirst)
-            .map(Some)
-            .map_err(|e| Rejection::field(field, e.to_string())),
-    }
+    raw.optional(&[column])
+        .map(|v| parse_quantity(&v).map_err(|e| Rejection::field(column, e.to_string())))
+        .transpose()
 }
