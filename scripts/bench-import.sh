@@ -133,7 +133,7 @@ log "carbonmesh import into a fresh SQLite file"
 # Run from the temporary directory, so no carbonmesh.toml of the caller is picked up.
 (
     cd "$WORK"
-    unset CARBONMESH_CONFIG CARBONMESH_DATABASE_URL
+    unset CARBONMESH_CONFIG CARBONMESH_DATABASE__URL
     timed carbonmesh "$CARBONMESH" --database "$WORK/carbonmesh.db" \
         import --registry verra --kind transactions "$CSV"
 )
@@ -155,7 +155,7 @@ counts() { grep -oE 'new [0-9]+, changed [0-9]+, unchanged [0-9]+; rejected [0-9
 log "carbonmesh import of the same export again (every record unchanged)"
 (
     cd "$WORK"
-    unset CARBONMESH_CONFIG CARBONMESH_DATABASE_URL
+    unset CARBONMESH_CONFIG CARBONMESH_DATABASE__URL
     timed again "$CARBONMESH" --database "$WORK/carbonmesh.db" \
         import --registry verra --kind transactions "$CSV"
 )
@@ -165,7 +165,7 @@ log "carbonmesh import of the same export again (every record unchanged)"
 log "carbonmesh import of $NEW_ROWS new records into the database of $ROWS"
 (
     cd "$WORK"
-    unset CARBONMESH_CONFIG CARBONMESH_DATABASE_URL
+    unset CARBONMESH_CONFIG CARBONMESH_DATABASE__URL
     timed more "$CARBONMESH" --database "$WORK/carbonmesh.db" \
         import --registry verra --kind transactions "$MORE"
 )
@@ -176,7 +176,7 @@ log "carbonmesh import into PostgreSQL"
 # Timed inside the cluster's lifetime: its start and stop are not the import's.
 (
     cd "$WORK"
-    unset CARBONMESH_CONFIG CARBONMESH_DATABASE_URL
+    unset CARBONMESH_CONFIG CARBONMESH_DATABASE__URL
     "$ROOT/scripts/with-postgres.sh" bash -c '
         start=$(date +%s.%N)
         /usr/bin/time -v -o "$3/postgres.time" "$1" --database "$CARBONMESH_TEST_POSTGRES_URL" \

@@ -63,9 +63,21 @@ fn migrate_reads_the_database_url_from_the_environment_and_config() {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = run(carbonmesh(dir.path())
         .arg("migrate")
-        .env("CARBONMESH_DATABASE_URL", "sqlite:from-env.db"));
+        .env("CARBONMESH_DATABASE__URL", "sqlite:from-env.db"));
     assert!(output.status.success());
     assert!(dir.path().join("from-env.db").exists());
+    // A variable of the earlier naming is refused, naming its replacement.
+    let output = run(carbonmesh(dir.path())
+        .arg("migrate")
+        .env("CARBONMESH_DATABASE_URL", "sqlite:old.db"));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("CARBONMESH_DATABASE_URL is no longer read")
+            && stderr.contains("set CARBONMESH_DATABASE__URL"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("old.db").exists());
 
     std::fs::write(
         dir.path().join("c.toml"),

@@ -149,7 +149,7 @@ impl Server {
             .stderr(Stdio::null());
         if let Some(log) = log {
             command
-                .env("CARBONMESH_LOG", "debug")
+                .env("CARBONMESH_LOG__FILTER", "debug")
                 .stderr(std::fs::File::create(log)?);
         }
         let child = command.spawn()?;

@@ -25,12 +25,7 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// Database: a SQLite file (created on first use) or postgres://user@host/db
     /// [default: carbonmesh.db]
-    #[arg(
-        long,
-        global = true,
-        env = "CARBONMESH_DATABASE_URL",
-        value_name = "URL"
-    )]
+    #[arg(long, global = true, value_name = "URL")]
     pub database: Option<String>,
 
     /// TOML configuration file; CARBONMESH_* variables and flags override it
@@ -145,7 +140,7 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
-    #[arg(long, env = "CARBONMESH_SERVER_LISTEN", value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
 }
 
@@ -153,7 +148,7 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
-    #[arg(long, env = "CARBONMESH_SERVER_LISTEN", value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
     /// Seed of the simulated registries' data
     #[arg(long, default_value_t = 1)]

@@ -10,7 +10,7 @@ use carbonmesh_model::RegistryId;
 
 use anyhow::Context;
 use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// The whole configuration.
@@ -88,25 +88,6 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// The credentials a connector may take, as `(key, registries using it)`; each can also be
-/// set in the environment as `CARBONMESH_CONNECTORS_<REGISTRY>_<KEY>` (upper case, hyphens as
-/// underscores), e.g. `CARBONMESH_CONNECTORS_CADT_API_KEY`, which overrides the file.
-pub const SECRET_KEYS: [(&str, &[RegistryId]); 3] = [
-    ("api_key", &[RegistryId::Cadt, RegistryId::Biocarbon]),
-    ("client_secret", &[RegistryId::Isometric]),
-    ("access_token", &[RegistryId::Isometric]),
-];
-
-/// The environment variable that sets `key` of `registry`'s connector.
-pub fn secret_variable(registry: RegistryId, key: &str) -> String {
-    format!(
-        "CARBONMESH_CONNECTORS_{}_{}",
-        registry.as_str().replace('-', "_"),
-        key
-    )
-    .to_ascii_uppercase()
-}
-
 /// `[connectors.<registry id>]`: where and how often to poll one registry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,41 +127,9 @@ pub struct ConnectorSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_uid: Option<String>,
     /// Secrets (`whsec_…`) the registry signs webhooks with: several during a rotation, any
-    /// matching is enough. `CARBONMESH_WEBHOOK_SECRET_<ID>` (space-separated) replaces them.
+    /// matching is enough.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhook_secrets: Vec<Secret>,
-}
-
-impl ConnectorSettings {
-    /// The credential named `key` (one of [`SECRET_KEYS`]).
-    fn secret_mut(&mut self, key: &str) -> Option<&mut Option<Secret>> {
-        match key {
-            "api_key" => Some(&mut self.api_key),
-            "client_secret" => Some(&mut self.client_secret),
-            "access_token" => Some(&mut self.access_token),
-            _ => None,
-        }
-    }
-
-    /// These settings with the credentials `registry` takes read from the environment where
-    /// set there (see [`SECRET_KEYS`]); `lookup` reads one variable.
-    pub fn with_environment(
-        mut self,
-        registry: RegistryId,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Self {
-        for (key, registries) in SECRET_KEYS {
-            if !registries.contains(&registry) {
-                continue;
-            }
-            if let Some(value) = lookup(&secret_variable(registry, key)).filter(|v| !v.is_empty())
-                && let Some(slot) = self.secret_mut(key)
-            {
-                *slot = Some(Secret::new(value));
-            }
-        }
-        self
-    }
 }
 
 /// `[generic.<registry id>]`: a registry read by the generic connector, described by a TOML
@@ -328,12 +277,79 @@ impl Default for Config {
     }
 }
 
+/// The prefix of every configuration variable.
+const ENV_PREFIX: &str = "CARBONMESH_";
+
+/// Variables with the prefix that are not configuration keys: the file itself, the reviewer's
+/// key of `alerts transition`, the secret of `webhook sign` (the test suite's,
+/// `CARBONMESH_TEST_*`, are not read either).
+const NOT_KEYS: [&str; 3] = [
+    "CARBONMESH_CONFIG",
+    "CARBONMESH_API_KEY",
+    "CARBONMESH_WEBHOOK_SIGNING_SECRET",
+];
+
+/// The key path a configuration variable sets, lower case: `SERVER__LISTEN` is
+/// `server.listen`; `CONNECTORS__GOLD_STANDARD__SCHEDULE` is
+/// `connectors.gold-standard.schedule` (registry ids are written with underscores, since
+/// variable names cannot hold a dash).
+fn key_path(name: &str) -> String {
+    let mut parts: Vec<String> = name.split("__").map(str::to_ascii_lowercase).collect();
+    if parts.len() >= 3 && matches!(parts[0].as_str(), "connectors" | "generic") {
+        parts[1] = parts[1].replace('_', "-");
+    }
+    parts.join(".")
+}
+
+/// Variables of an earlier naming that carbonmesh no longer reads, each with what replaces it:
+/// refused rather than ignored, so a deployment never runs on settings it did not mean.
+fn retired(name: &str) -> Option<String> {
+    let rest = name.strip_prefix(ENV_PREFIX)?;
+    if rest.contains("__")
+        || NOT_KEYS.contains(&name)
+        || rest.starts_with("TEST_")
+        || rest == "BLESS"
+    {
+        return None;
+    }
+    let instead = match rest {
+        "DATABASE_URL" => "CARBONMESH_DATABASE__URL".to_owned(),
+        "SERVER_LISTEN" => "CARBONMESH_SERVER__LISTEN".to_owned(),
+        "LOG" | "LOG_FILTER" => "CARBONMESH_LOG__FILTER".to_owned(),
+        _ => {
+            if let Some(id) = rest.strip_prefix("WEBHOOK_SECRET_") {
+                format!("CARBONMESH_CONNECTORS__{id}__WEBHOOK_SECRETS (a list: [\"whsec_…\", …])")
+            } else if let Some(rest) = rest.strip_prefix("CONNECTORS_") {
+                let key = ["API_KEY", "CLIENT_SECRET", "ACCESS_TOKEN"]
+                    .into_iter()
+                    .find(|k| rest.ends_with(&format!("_{k}")))?;
+                let id = &rest[..rest.len() - key.len() - 1];
+                format!("CARBONMESH_CONNECTORS__{id}__{key}")
+            } else {
+                return None;
+            }
+        }
+    };
+    Some(instead)
+}
+
 impl Config {
     /// Loads the layers below the command line: defaults, the file (if given), the environment.
     ///
-    /// Environment variables are `CARBONMESH_<SECTION>_<KEY>`, e.g. `CARBONMESH_DATABASE_URL`
-    /// or `CARBONMESH_SERVER_LISTEN`.
+    /// Every key can be set from the environment by one rule: `CARBONMESH_` and the key's path
+    /// in upper case, levels separated by `__` (`CARBONMESH_SERVER__LISTEN`,
+    /// `CARBONMESH_API__RATE_PER_SECOND`, `CARBONMESH_CONNECTORS__CADT__API_KEY`); lists and
+    /// tables are written as in TOML (`["whsec_a", "whsec_b"]`). Variables of the earlier
+    /// naming are refused with their replacement.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// [`Config::load`] with the environment given.
+    pub fn load_from(
+        file: Option<&Path>,
+        environment: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             if !file.exists() {
@@ -341,14 +357,24 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(file));
         }
-        let env = Env::prefixed("CARBONMESH_")
-            .filter(|key| {
-                ["database_url", "server_listen", "log_filter"]
-                    .iter()
-                    .any(|known| key.as_str().eq_ignore_ascii_case(known))
-            })
-            .map(|key| key.as_str().replacen('_', ".", 1).into());
-        figment.merge(env).extract().with_context(|| match file {
+        let mut variables = Vec::new();
+        for (name, value) in environment {
+            if let Some(instead) = retired(&name) {
+                anyhow::bail!(
+                    "{name} is no longer read: configuration variables are CARBONMESH_<SECTION>__<KEY>; set {instead}"
+                );
+            }
+            if let Some(rest) = name.strip_prefix(ENV_PREFIX).filter(|r| r.contains("__")) {
+                variables.push((key_path(rest), value));
+            }
+        }
+        for (key, value) in variables {
+            let value: figment::value::Value = value
+                .parse()
+                .unwrap_or_else(|_| figment::value::Value::from(value));
+            figment = figment.merge((key, value));
+        }
+        figment.extract().with_context(|| match file {
             Some(file) => format!(
                 "invalid configuration in {} or CARBONMESH_* variables",
                 file.display()
@@ -377,7 +403,7 @@ mod tests {
                 "carbonmesh.toml",
                 "[database]\nurl = \"postgres://db/carbonmesh\"\n[server]\nlisten = \"0.0.0.0:9000\"\n",
             )?;
-            jail.set_env("CARBONMESH_SERVER_LISTEN", "127.0.0.1:9100");
+            jail.set_env("CARBONMESH_SERVER__LISTEN", "127.0.0.1:9100");
             let config =
                 Config::load(Some(Path::new("carbonmesh.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(config.database.url, "postgres://db/carbonmesh");
@@ -601,7 +627,7 @@ mod tests {
     }
 
     #[test]
-    fn credentials_come_from_the_file_or_the_environment_and_are_never_shown() {
+    fn credentials_from_the_file_are_never_shown() {
         figment::Jail::expect_with(|jail| {
             let config = load_str(
                 jail,
@@ -611,38 +637,103 @@ mod tests {
             .map_err(|e| e.to_string())?;
             let shown = format!("{config:?}");
             assert!(!shown.contains("from-file"), "{shown}");
+            Ok(())
+        });
+    }
 
-            jail.set_env("CARBONMESH_CONNECTORS_BIOCARBON_API_KEY", "from-env-3a4");
-            jail.set_env("CARBONMESH_CONNECTORS_ISOMETRIC_ACCESS_TOKEN", "token-5b6");
-            jail.set_env("CARBONMESH_CONNECTORS_VERRA_API_KEY", "ignored");
-            let catalog = crate::connectors::Catalog::load(&config).map_err(|e| e.to_string())?;
-            let biocarbon = catalog.settings(RegistryId::Biocarbon);
-            assert_eq!(
-                biocarbon.api_key.as_ref().map(Secret::expose),
-                Some("from-env-3a4"),
-                "the environment overrides the file"
-            );
-            let isometric = catalog.settings(RegistryId::Isometric);
-            assert_eq!(
-                isometric.client_secret.as_ref().map(Secret::expose),
-                Some("from-file-9d2")
-            );
+    /// One rule for every key: a nested key, a secret, a connector's setting under an id with
+    /// a dash, and a list, all from the environment over the file.
+    #[test]
+    fn one_rule_sets_any_key_from_the_environment() {
+        let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "carbonmesh.toml",
+                "[api]\nrate_per_second = 50\n[connectors.isometric]\nclient_secret = \"file-1\"\n",
+            )?;
+            let config = Config::load_from(
+                Some(Path::new("carbonmesh.toml")),
+                env(&[
+                    ("CARBONMESH_API__RATE_PER_SECOND", "7"),
+                    ("CARBONMESH_API__ANONYMOUS_READ", "false"),
+                    ("CARBONMESH_CONNECTORS__ISOMETRIC__ACCESS_TOKEN", "token-5b6"),
+                    ("CARBONMESH_CONNECTORS__GOLD_STANDARD__SCHEDULE", "0 5 4 * * *"),
+                    (
+                        "CARBONMESH_CONNECTORS__VERRA__WEBHOOK_SECRETS",
+                        "[\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", \"whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\"]",
+                    ),
+                    ("CARBONMESH_CONFIG", "ignored: not a key"),
+                    ("CARBONMESH_API_KEY", "ignored: the reviewer's key"),
+                    ("PATH", "/usr/bin"),
+                ]),
+            )
+            .map_err(|e| format!("{e:#}"))?;
+            assert_eq!(config.api.rate_per_second, 7);
+            assert!(!config.api.anonymous_read);
+            let isometric = &config.connectors[&RegistryId::Isometric];
             assert_eq!(
                 isometric.access_token.as_ref().map(Secret::expose),
                 Some("token-5b6")
             );
-            assert!(!format!("{isometric:?}").contains("token-5b6"));
-            // A variable for a registry that takes no such credential is not applied.
-            assert!(catalog.settings(RegistryId::Verra).api_key.is_none());
-            catalog
-                .build(RegistryId::Verra)
-                .map_err(|e| e.to_string())?;
             assert_eq!(
-                secret_variable(RegistryId::GoldStandard, "api_key"),
-                "CARBONMESH_CONNECTORS_GOLD_STANDARD_API_KEY"
+                isometric.client_secret.as_ref().map(Secret::expose),
+                Some("file-1")
+            );
+            assert!(!format!("{config:?}").contains("token-5b6"));
+            assert_eq!(
+                config.connectors[&RegistryId::GoldStandard]
+                    .schedule
+                    .as_deref(),
+                Some("0 5 4 * * *")
+            );
+            assert_eq!(
+                config.connectors[&RegistryId::Verra].webhook_secrets.len(),
+                2
+            );
+            let catalog = crate::connectors::Catalog::load(&config).map_err(|e| e.to_string())?;
+            assert_eq!(
+                catalog
+                    .settings(RegistryId::Isometric)
+                    .access_token
+                    .as_ref()
+                    .map(Secret::expose),
+                Some("token-5b6")
             );
             Ok(())
         });
+    }
+
+    #[test]
+    fn variables_of_the_earlier_naming_are_refused_with_their_replacement() {
+        for (old, new) in [
+            ("CARBONMESH_DATABASE_URL", "CARBONMESH_DATABASE__URL"),
+            ("CARBONMESH_LOG", "CARBONMESH_LOG__FILTER"),
+            (
+                "CARBONMESH_CONNECTORS_GOLD_STANDARD_API_KEY",
+                "CARBONMESH_CONNECTORS__GOLD_STANDARD__API_KEY",
+            ),
+            (
+                "CARBONMESH_WEBHOOK_SECRET_VERRA",
+                "CARBONMESH_CONNECTORS__VERRA__WEBHOOK_SECRETS",
+            ),
+        ] {
+            let error =
+                Config::load_from(None, [(old.to_owned(), "x".to_owned())]).expect_err("refused");
+            let message = format!("{error:#}");
+            assert!(message.contains(old) && message.contains(new), "{message}");
+        }
+        for fine in [
+            "CARBONMESH_TEST_POSTGRES_URL",
+            "CARBONMESH_BLESS",
+            "CARBONMESH_CONFIG",
+        ] {
+            Config::load_from(None, [(fine.to_owned(), "x".to_owned())]).expect(fine);
+        }
     }
 
     #[test]

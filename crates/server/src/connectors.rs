@@ -11,7 +11,7 @@ use anyhow::Context;
 use carbonmesh_connector::{Connector, HttpClient, HttpPolicy};
 use carbonmesh_model::RegistryId;
 
-use crate::config::{Config, ConnectorSettings, SECRET_KEYS, Secret};
+use crate::config::{Config, ConnectorSettings, Secret};
 
 use carbonmesh_connector_acr::{AcrConfig, AcrConnector};
 use carbonmesh_connector_arb::{ArbConfig, ArbConnector};
@@ -28,6 +28,13 @@ use carbonmesh_connector_gold_standard::{
 use carbonmesh_connector_isometric::{IsometricConfig, IsometricConnector};
 use carbonmesh_connector_puro::{PuroConfig, PuroConnector};
 use carbonmesh_connector_verra::{VerraConfig, VerraConnector};
+
+/// The credentials a connector may take, as `(key, registries using it)`.
+const CREDENTIALS: [(&str, &[RegistryId]); 3] = [
+    ("api_key", &[RegistryId::Cadt, RegistryId::Biocarbon]),
+    ("client_secret", &[RegistryId::Isometric]),
+    ("access_token", &[RegistryId::Isometric]),
+];
 
 /// Where CARB publishes the offset credit issuance table.
 const ARB_PRODUCTION_URL: &str = "https://ww2.arb.ca.gov";
@@ -79,7 +86,7 @@ fn check_keys(registry: RegistryId, settings: &ConnectorSettings) -> anyhow::Res
         ("org_uid", settings.org_uid.is_some()),
     ];
     for (key, is_set) in set {
-        let users: &[RegistryId] = match SECRET_KEYS.iter().find(|(k, _)| *k == key) {
+        let users: &[RegistryId] = match CREDENTIALS.iter().find(|(k, _)| *k == key) {
             Some((_, users)) => users,
             None => &[RegistryId::Cadt],
         };
@@ -277,14 +284,12 @@ impl Catalog {
         Ok(name.parse::<RegistryId>()?)
     }
 
-    /// The settings of `registry`: configured, else the defaults; credentials set in the
-    /// environment override the file.
+    /// The settings of `registry`: configured, else the defaults.
     pub fn settings(&self, registry: RegistryId) -> ConnectorSettings {
-        let settings = match self.generic.get(&registry) {
+        match self.generic.get(&registry) {
             Some(generic) => generic.settings.clone(),
             None => self.built_in.get(&registry).cloned().unwrap_or_default(),
-        };
-        settings.with_environment(registry, |name| std::env::var(name).ok())
+        }
     }
 
     /// The configuration section of `registry`: `[generic.<id>]` or `[connectors.<id>]`.

@@ -324,9 +324,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 }
 
 fn init_tracing(filter: &str) {
-    let filter = EnvFilter::try_from_env("CARBONMESH_LOG")
-        .or_else(|_| EnvFilter::try_new(filter))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)

@@ -6,41 +6,26 @@ use std::io::Write;
 
 use anyhow::Context;
 use carbonmesh_model::RegistryId;
-use carbonmesh_webhook::{Endpoint, WebhookSecret, secret_variable};
+use carbonmesh_webhook::{Endpoint, WebhookSecret};
 
 use crate::config::Secret;
 use crate::connectors::{BUILT_IN, Catalog};
 
-/// The secrets of `registry`: `CARBONMESH_WEBHOOK_SECRET_<ID>` (space-separated) when set,
-/// else its `webhook_secrets`. Errors name where a secret came from, never its value.
-pub fn secrets(
-    registry: RegistryId,
-    configured: &[Secret],
-    lookup: impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<Vec<WebhookSecret>> {
-    let variable = secret_variable(registry.as_str());
-    match lookup(&variable).filter(|v| !v.trim().is_empty()) {
-        Some(value) => value
-            .split_whitespace()
-            .enumerate()
-            .map(|(i, one)| {
-                WebhookSecret::parse(one)
-                    .with_context(|| format!("{variable}: secret {} is invalid", i + 1))
+/// The webhook secrets of `registry`, as configured (`webhook_secrets`, or
+/// `CARBONMESH_CONNECTORS__<ID>__WEBHOOK_SECRETS`). Errors name the secret, never its value.
+pub fn secrets(registry: RegistryId, configured: &[Secret]) -> anyhow::Result<Vec<WebhookSecret>> {
+    configured
+        .iter()
+        .enumerate()
+        .map(|(i, one)| {
+            WebhookSecret::parse(one.expose()).with_context(|| {
+                format!(
+                    "[connectors.{registry}] webhook_secrets: secret {} is invalid",
+                    i + 1
+                )
             })
-            .collect(),
-        None => configured
-            .iter()
-            .enumerate()
-            .map(|(i, one)| {
-                WebhookSecret::parse(one.expose()).with_context(|| {
-                    format!(
-                        "[connectors.{registry}] webhook_secrets: secret {} is invalid",
-                        i + 1
-                    )
-                })
-            })
-            .collect(),
-    }
+        })
+        .collect()
 }
 
 /// Every connector that has webhook secrets, by name, with its connector built.
@@ -50,9 +35,7 @@ pub fn endpoints(catalog: &Catalog) -> anyhow::Result<HashMap<String, Endpoint>>
     let mut endpoints = HashMap::new();
     for registry in registries {
         let settings = catalog.settings(registry);
-        let secrets = secrets(registry, &settings.webhook_secrets, |name| {
-            std::env::var(name).ok()
-        })?;
+        let secrets = secrets(registry, &settings.webhook_secrets)?;
         if secrets.is_empty() {
             continue;
         }
@@ -108,18 +91,15 @@ mod tests {
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
     #[test]
-    fn the_environment_replaces_configured_secrets() {
+    fn an_invalid_secret_is_named_never_shown() {
         let configured = vec![Secret::new(SECRET)];
-        let from_file = secrets(RegistryId::GoldStandard, &configured, |_| None).expect("file");
-        assert_eq!(from_file.len(), 1);
-        let two = format!("{SECRET} whsec_{}", "QUJDREVGR0hJSktMTU5PUFFSU1RVVg==");
-        let from_env = secrets(RegistryId::GoldStandard, &configured, |name| {
-            (name == "CARBONMESH_WEBHOOK_SECRET_GOLD_STANDARD").then(|| two.clone())
-        })
-        .expect("env");
-        assert_eq!(from_env.len(), 2);
-        let error = secrets(RegistryId::Verra, &[Secret::new("whsec_nope!")], |_| None)
-            .expect_err("invalid");
+        assert_eq!(
+            secrets(RegistryId::GoldStandard, &configured)
+                .expect("file")
+                .len(),
+            1
+        );
+        let error = secrets(RegistryId::Verra, &[Secret::new("whsec_nope!")]).expect_err("invalid");
         let message = format!("{error:#}");
         assert!(message.contains("[connectors.verra] webhook_secrets: secret 1"));
         assert!(!message.contains("nope"), "{message}");

@@ -115,12 +115,3 @@ impl Inbox {
         self.endpoints.keys().map(String::as_str)
     }
 }
-
-/// The environment variable holding `connector`'s webhook secrets (space-separated), e.g.
-/// `CARBONMESH_WEBHOOK_SECRET_GOLD_STANDARD`.
-pub fn secret_variable(connector: &str) -> String {
-    format!(
-        "CARBONMESH_WEBHOOK_SECRET_{}",
-        connector.replace('-', "_").to_ascii_uppercase()
-    )
-}
