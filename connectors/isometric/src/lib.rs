@@ -21,7 +21,7 @@ use std::fmt;
 use async_trait::async_trait;
 use carbonmesh_connector::{
     Connector, Feed, FetchError, FileError, HttpClient, Page, RawRecord, Record, Rejection,
-    http::Request,
+    http::Request, looks_like_json,
 };
 use carbonmesh_model::RegistryId;
 use carbonmesh_normalize::read_csv;
@@ -199,8 +199,7 @@ impl Connector for IsometricConnector {
     }
 
     fn detect_feed(&self, _file_name: &str, head: &[u8]) -> Option<Feed> {
-        let start = head.iter().find(|b| !b.is_ascii_whitespace())?;
-        if matches!(start, b'{' | b'[') {
+        if looks_like_json(head) {
             let text = String::from_utf8_lossy(head);
             return fetch::json_feed(&text);
         }
@@ -219,11 +218,9 @@ impl Connector for IsometricConnector {
                 feed,
             });
         }
-        if matches!(
-            bytes.iter().find(|b| !b.is_ascii_whitespace()),
-            Some(b'{' | b'[')
-        ) {
-            let value: serde_json::Value = serde_json::from_slice(bytes)
+        if looks_like_json(bytes) {
+            let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            let value: serde_json::Value = serde_json::from_slice(json)
                 .map_err(|e| malformed(format!("not valid JSON: {e}")))?;
             let records = fetch::json_file(feed, source, &value).map_err(malformed)?;
             return Ok(Page {

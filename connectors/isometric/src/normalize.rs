@@ -9,17 +9,20 @@ use carbonmesh_model::{
     TransactionType, UnitStatus,
 };
 use carbonmesh_normalize::{
-    DateOrder, country_alpha2, kg_to_tonnes, parse_date, parse_py_str_list, parse_quantity,
-    parse_whole_units, project_status,
+    DateOrder, kg_to_tonnes, parse_date, parse_py_str_list, parse_whole_units, project_status,
 };
 use carbonmesh_serials::SerialError;
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::columns as col;
 
 const REGISTRY: RegistryId = RegistryId::Isometric;
+
+/// Isometric writes ISO dates and datetimes with `Z` (`2026-04-14T16:50:41.621676Z`); a
+/// numeric date other than ISO would be read month first.
+const DATES: DateOrder = DateOrder::MonthFirst;
 
 /// Public pages of records: `https://to.isometric.com/<prj_…|ret_…>`.
 const PUBLIC_PAGE: &str = "https://to.isometric.com/";
@@ -45,22 +48,19 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
 
 fn project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = record_id(raw, col::PRJ_ID, "prj_")?;
-    let name = required(raw, col::NAME)?;
+    let name = raw.required(col::NAME)?;
     let mut p = Project::new(REGISTRY, &id, &name);
     p.developer = raw.clean_field(col::SUPPLIER_ORG);
-    p.country_raw = raw.clean_field(col::COUNTRY);
-    p.country = p
-        .country_raw
-        .as_deref()
-        .and_then(country_alpha2)
-        .map(str::to_owned);
+    let country = raw.country(col::COUNTRY);
+    p.country = country.alpha2;
+    p.country_raw = country.raw;
     p.project_type = raw.clean_field(col::PATHWAY);
     p.methodology = raw.clean_field(col::PROTOCOL);
     p.status = raw
         .clean_field(col::STATUS)
         .map(|s| Normalized::new(project_status(REGISTRY, &s), s));
-    let start = date(raw, col::CREDITING_START)?;
-    let end = date(raw, col::CREDITING_END)?;
+    let start = raw.date(col::CREDITING_START, DATES)?;
+    let end = raw.date(col::CREDITING_END, DATES)?;
     if start.is_some() || end.is_some() {
         p.crediting_periods.push(Period { start, end });
     }
@@ -98,14 +98,13 @@ fn project(raw: &RawRecord) -> Result<Project, Rejection> {
 fn issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
     let id = record_id(raw, col::ISSUANCE_ID, "iss_")?;
     let project = project_ref(raw, col::PROJECT_ID)?;
-    let issued_at = date(raw, col::ISSUED_AT)?
-        .ok_or_else(|| Rejection::field(raw.field_name(col::ISSUED_AT), "is blank or missing"))?;
+    let issued_at = raw.required_date(col::ISSUED_AT, DATES)?;
     let total = amount(raw, col::TOTAL_KGS, col::TOTAL_CREDITS)?
         .ok_or_else(|| Rejection::field(raw.field_name(col::TOTAL_KGS), "is blank or missing"))?;
     let buffer = amount(raw, col::BUFFER_KGS, col::BUFFER_CREDITS)?;
     let supplier = amount(raw, col::SUPPLIER_KGS, col::SUPPLIER_CREDITS)?;
-    let start = date(raw, col::PERIOD_START)?;
-    let end = date(raw, col::PERIOD_END)?;
+    let start = raw.date(col::PERIOD_START, DATES)?;
+    let end = raw.date(col::PERIOD_END, DATES)?;
     let base = CreditRecord {
         registry: REGISTRY,
         record_key: id.clone(),
@@ -153,11 +152,10 @@ fn retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         Some(_) => project_ref(raw, col::PROJECT_ID)?,
         None => batches_project(raw)?,
     };
-    let retired_at = date(raw, col::RETIRED_AT)?
-        .ok_or_else(|| Rejection::field(raw.field_name(col::RETIRED_AT), "is blank or missing"))?;
+    let retired_at = raw.required_date(col::RETIRED_AT, DATES)?;
     let total = amount(raw, col::TOTAL_KGS, col::TOTAL_CREDITS)?
         .ok_or_else(|| Rejection::field(raw.field_name(col::TOTAL_KGS), "is blank or missing"))?;
-    let vintage = match date(raw, col::SEQUESTERED_ON)? {
+    let vintage = match raw.date(col::SEQUESTERED_ON, DATES)? {
         Some(d) => Some(d.year()),
         None => batches_vintage(raw)?,
     };
@@ -199,16 +197,7 @@ fn amount(raw: &RawRecord, kgs: &[&str], credits: &[&str]) -> Result<Option<Amou
             Some(parse_whole_units(&v).map_err(|e| Rejection::field(kg_field(), e.to_string()))?)
         }
     };
-    let tonnes = match raw.clean_field(credits) {
-        None => None,
-        Some(v) => {
-            let t = parse_quantity(&v).map_err(|e| Rejection::field(t_field(), e.to_string()))?;
-            if t.is_sign_negative() {
-                return Err(Rejection::field(t_field(), format!("`{v}` is negative")));
-            }
-            Some(t)
-        }
-    };
+    let tonnes = raw.optional_quantity(credits)?;
     match (kilograms, tonnes) {
         (Some(kg), Some(t)) => {
             let exact = kg_to_tonnes(Decimal::from(kg));
@@ -265,7 +254,7 @@ fn synthetic_range(
 
 /// A record id with its feed's prefix (`iss_1KP6EDZ8K1S036PY`): letters, digits and `_`.
 fn record_id(raw: &RawRecord, names: &[&str], prefix: &str) -> Result<String, Rejection> {
-    let id = required(raw, names)?;
+    let id = raw.required(names)?;
     let well_formed = id.len() > prefix.len()
         && id.len() <= 64
         && id.starts_with(prefix)
@@ -340,21 +329,6 @@ fn purposes(raw: &RawRecord) -> Result<Option<String>, Rejection> {
             .map_err(|e| Rejection::field(raw.field_name(col::PURPOSES), e.to_string()))?,
     };
     Ok((!list.is_empty()).then(|| list.join(", ")))
-}
-
-fn required(raw: &RawRecord, names: &[&str]) -> Result<String, Rejection> {
-    raw.clean_field(names)
-        .ok_or_else(|| Rejection::field(raw.field_name(names), "is blank or missing"))
-}
-
-/// Isometric writes ISO dates and datetimes with `Z` (`2026-04-14T16:50:41.621676Z`).
-fn date(raw: &RawRecord, names: &[&str]) -> Result<Option<NaiveDate>, Rejection> {
-    match raw.clean_field(names) {
-        None => Ok(None),
-        Some(v) => parse_date(&v, DateOrder::MonthFirst)
-            .map(Some)
-            .map_err(|e| Rejection::field(raw.field_name(names), e.to_string())),
-    }
 }
 
 fn coordinate(raw: &RawRecord, names: &[&str], limit: f64) -> Result<Option<f64>, Rejection> {
