@@ -6,8 +6,7 @@ use carbonmesh_model::{
     TransactionType, UnitStatus,
 };
 use carbonmesh_normalize::{
-    DateOrder, country_alpha2, parse_date, parse_methodology, parse_quantity, parse_year,
-    project_status, transaction_type, unit_status,
+    DateOrder, parse_methodology, parse_quantity, project_status, transaction_type, unit_status,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -15,6 +14,9 @@ use rust_decimal::Decimal;
 use crate::columns as col;
 
 const REGISTRY: RegistryId = RegistryId::Car;
+
+/// CAR writes `MM/DD/YYYY`.
+const DATES: DateOrder = DateOrder::MonthFirst;
 
 /// The project page on the CAR registry; the id is the numeric part of `CAR1234`.
 const PROJECT_PAGE: &str = "https://thereserve2.apx.com/mymodule/reg/prjView.asp?id1=";
@@ -40,15 +42,12 @@ pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
 
 fn project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = project_id(raw)?;
-    let name = required(raw, "Project Name", col::PROJECT_NAME)?;
+    let name = raw.required(col::PROJECT_NAME)?;
     let mut p = Project::new(REGISTRY, &id, &name);
     p.developer = raw.clean_field(col::DEVELOPER);
-    p.country_raw = raw.clean_field(col::SITE_COUNTRY);
-    p.country = p
-        .country_raw
-        .as_deref()
-        .and_then(country_alpha2)
-        .map(str::to_owned);
+    let country = raw.country(col::SITE_COUNTRY);
+    p.country = country.alpha2;
+    p.country_raw = country.raw;
     p.project_type = raw.clean_field(col::PROJECT_TYPE);
     p.methodology = raw.clean_field(col::PROTOCOL).and_then(|m| methodology(&m));
     p.status = raw
@@ -124,8 +123,8 @@ fn compliance_reference(id: &str) -> Option<CrossReference> {
 fn issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
     let project = project_id(raw)?;
     let vintage = vintage(raw)?;
-    let date = required_date(raw, "Date Issued", col::DATE_ISSUED)?;
-    let total = quantity(raw, "Total Offset Credits Issued", col::TOTAL_ISSUED)?;
+    let date = raw.required_date(col::DATE_ISSUED, DATES)?;
+    let total = raw.quantity(col::TOTAL_ISSUED)?;
     let key = format!("issued:{project}:{vintage}:{date}:{total}");
 
     let mut notes = Vec::new();
@@ -178,7 +177,7 @@ fn issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
             UnitStatus::Converted,
         ),
     ] {
-        let Some(amount) = optional_quantity(raw, column, &[column])? else {
+        let Some(amount) = raw.optional_quantity(&[column])? else {
             continue;
         };
         if amount.is_zero() {
@@ -214,7 +213,7 @@ fn retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
 /// Washington compliance offsets: a conversion, with the reason kept as the raw value.
 fn cancellation(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let block = block(raw)?;
-    let reason = required(raw, "Cancellation Reason", col::CANCELLATION_REASON)?;
+    let reason = raw.required(col::CANCELLATION_REASON)?;
     let t = kind(&reason, TransactionType::Cancellation);
     let status = if t == TransactionType::Conversion {
         UnitStatus::Converted
@@ -279,9 +278,9 @@ fn block(raw: &RawRecord) -> Result<Block, Rejection> {
         project,
         range: parsed.serial_range(),
         serial,
-        quantity: quantity(raw, "Quantity of Offset Credits", col::QUANTITY)?,
+        quantity: raw.quantity(col::QUANTITY)?,
         vintage: vintage(raw)?,
-        date: required_date(raw, "Status Effective", col::STATUS_EFFECTIVE)?,
+        date: raw.required_date(col::STATUS_EFFECTIVE, DATES)?,
         account: raw.clean_field(col::ACCOUNT_HOLDER),
     })
 }
@@ -297,7 +296,7 @@ fn kind(raw: &str, default: TransactionType) -> TransactionType {
 
 /// `CAR1234`, upper-cased; anything else is not a CAR project id.
 fn project_id(raw: &RawRecord) -> Result<String, Rejection> {
-    let id = required(raw, "Project ID", col::PROJECT_ID)?;
+    let id = raw.required(col::PROJECT_ID)?;
     let upper = id.to_ascii_uppercase();
     match upper.strip_prefix("CAR") {
         Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => Ok(upper),
@@ -308,39 +307,10 @@ fn project_id(raw: &RawRecord) -> Result<String, Rejection> {
     }
 }
 
-fn required(raw: &RawRecord, field: &str, names: &[&str]) -> Result<String, Rejection> {
-    raw.clean_field(names)
-        .ok_or_else(|| Rejection::field(field, "is blank or missing"))
-}
-
-fn quantity(raw: &RawRecord, field: &str, names: &[&str]) -> Result<Decimal, Rejection> {
-    optional_quantity(raw, field, names)?.ok_or_else(|| Rejection::field(field, "is blank"))
-}
-
-fn optional_quantity(
-    raw: &RawRecord,
-    field: &str,
-    names: &[&str],
-) -> Result<Option<Decimal>, Rejection> {
-    let Some(value) = raw.clean_field(names) else {
-        return Ok(None);
-    };
-    let q = parse_quantity(&value).map_err(|e| Rejection::field(field, e.to_string()))?;
-    if q.is_sign_negative() {
-        return Err(Rejection::field(field, format!("`{value}` is negative")));
-    }
-    Ok(Some(q))
-}
-
+/// The vintage year, which every CAR block row has.
 fn vintage(raw: &RawRecord) -> Result<i32, Rejection> {
-    let v = required(raw, "Vintage", col::VINTAGE)?;
-    parse_year(&v).map_err(|e| Rejection::field("Vintage", e.to_string()))
-}
-
-/// CAR writes `MM/DD/YYYY`.
-fn required_date(raw: &RawRecord, field: &str, names: &[&str]) -> Result<NaiveDate, Rejection> {
-    let v = required(raw, field, names)?;
-    parse_date(&v, DateOrder::MonthFirst).map_err(|e| Rejection::field(field, e.to_string()))
+    raw.year(col::VINTAGE)?
+        .ok_or_else(|| Rejection::field(raw.field_name(col::VINTAGE), "is blank or missing"))
 }
 
 /// `Program code vVersion` from CAR's `Protocol and Version`.
