@@ -1,21 +1,14 @@
 //! Splitting pages and files into raw records, and the page URLs of each pagination style.
 
-use carbonmesh_connector::{Completeness, Feed, Page, RawBody, RawRecord, Rejection, csv_page};
+use carbonmesh_connector::{
+    Completeness, Feed, Page, RawBody, RawRecord, Rejection, csv_page, looks_like_json,
+};
 use carbonmesh_normalize::HeaderMap;
 use serde_json::Value;
 
 use crate::config::FormatConfig;
 use crate::json_path::JsonPath;
 use crate::spec::{FeedSpec, Paging};
-
-/// Whether a body looks like JSON rather than CSV.
-pub(crate) fn looks_like_json(bytes: &[u8]) -> bool {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    matches!(
-        bytes.iter().find(|b| !b.is_ascii_whitespace()),
-        Some(b'{' | b'[')
-    )
-}
 
 /// `url` with query parameters appended.
 pub(crate) fn with_query(url: &str, params: &[(&str, String)]) -> String {
