@@ -24,15 +24,6 @@ pub(crate) struct LaravelPage {
     pub(crate) has_next_url: bool,
 }
 
-/// Whether a body looks like JSON.
-pub(crate) fn looks_like_json(bytes: &[u8]) -> bool {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    matches!(
-        bytes.iter().find(|b| !b.is_ascii_whitespace()),
-        Some(b'{' | b'[')
-    )
-}
-
 /// A `status` member other than 200: the API answers a missing key with HTTP 200 and
 /// `{"status":403,"data":[],…}`.
 pub(crate) fn refused(value: &Value) -> Option<String> {

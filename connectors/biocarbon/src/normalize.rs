@@ -12,17 +12,18 @@ use carbonmesh_model::{
     CreditRecord, Label, Normalized, Period, Project, RegistryId, TransactionType, UnitStatus,
 };
 use carbonmesh_normalize::{
-    DateOrder, country_alpha2, parse_date, parse_methodology, parse_quantity, parse_year,
-    project_status, transaction_type, unit_status,
+    DateOrder, parse_methodology, project_status, transaction_type, unit_status,
 };
 use carbonmesh_serials::{Encoded, ParsedSerial, parse, parse_with_positions};
-use chrono::{Datelike, NaiveDate};
-use rust_decimal::Decimal;
+use chrono::Datelike;
 use serde_json::Value;
 
 use crate::columns as col;
 
 const REGISTRY: RegistryId = RegistryId::Biocarbon;
+
+/// Dates are mixed: `created_at` of retirements is `DD/MM/YYYY`, the rest ISO.
+const DATES: DateOrder = DateOrder::DayFirst;
 
 /// Normalizes one BioCarbon record.
 pub fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
@@ -51,16 +52,8 @@ pub fn canonical_project_id(raw: &str) -> Option<String> {
     Some(if digits.is_empty() { "0" } else { digits }.to_owned())
 }
 
-fn text(raw: &RawRecord, name: &str) -> Option<String> {
-    raw.clean_field(&[name])
-}
-
-fn required(raw: &RawRecord, name: &str) -> Result<String, Rejection> {
-    text(raw, name).ok_or_else(|| Rejection::field(name, "is blank or missing"))
-}
-
 fn project_number(raw: &RawRecord, name: &str) -> Result<String, Rejection> {
-    let v = required(raw, name)?;
+    let v = raw.required(&[name])?;
     canonical_project_id(&v).ok_or_else(|| {
         Rejection::field(
             name,
@@ -69,31 +62,12 @@ fn project_number(raw: &RawRecord, name: &str) -> Result<String, Rejection> {
     })
 }
 
-/// Dates are mixed: `created_at` of retirements is `DD/MM/YYYY`, the rest ISO.
-fn date(raw: &RawRecord, name: &str) -> Result<Option<NaiveDate>, Rejection> {
-    match text(raw, name) {
-        None => Ok(None),
-        Some(v) => parse_date(&v, DateOrder::DayFirst)
-            .map(Some)
-            .map_err(|e| Rejection::field(name, e.to_string())),
-    }
-}
-
-/// Quantities are strings with thousands separators (`"299,564"`) or plain numbers.
-fn quantity(raw: &RawRecord, name: &str) -> Result<Decimal, Rejection> {
-    let v = required(raw, name)?;
-    parse_quantity(&v).map_err(|e| Rejection::field(name, e.to_string()))
-}
-
 /// `initial_vintage`..`final_vintage`, and the vintage year: `year` where given, else the year
 /// of `final_vintage` (the registry's `year` is always that year where both are present).
 fn vintage(raw: &RawRecord) -> Result<(Option<i32>, Option<Period>), Rejection> {
-    let start = date(raw, col::INITIAL_VINTAGE)?;
-    let end = date(raw, col::FINAL_VINTAGE)?;
-    let year = match text(raw, col::YEAR) {
-        Some(y) => Some(parse_year(&y).map_err(|e| Rejection::field(col::YEAR, e.to_string()))?),
-        None => end.or(start).map(|d| d.year()),
-    };
+    let start = raw.date(&[col::INITIAL_VINTAGE], DATES)?;
+    let end = raw.date(&[col::FINAL_VINTAGE], DATES)?;
+    let year = raw.year(&[col::YEAR])?.or(end.or(start).map(|d| d.year()));
     let period = (start.is_some() || end.is_some()).then_some(Period { start, end });
     Ok((year, period))
 }
@@ -102,7 +76,7 @@ fn serial(
     raw: &RawRecord,
     positions: Option<(u64, u64)>,
 ) -> Result<(String, ParsedSerial), Rejection> {
-    let serial = required(raw, col::SERIAL)?;
+    let serial = raw.required(&[col::SERIAL])?;
     let parsed = match positions {
         Some((first, last)) => parse_with_positions(&serial, first, last, Some(REGISTRY)),
         None => parse(&serial, Some(REGISTRY)),
@@ -135,7 +109,7 @@ fn block(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
     let project = project_number(raw, col::INITIATIVE_ID)?;
     let (serial, parsed) = serial(raw, None)?;
     let (vintage, period) = vintage(raw)?;
-    let destination = text(raw, col::DESTINATION);
+    let destination = raw.optional(&[col::DESTINATION]);
     let word = destination
         .clone()
         .unwrap_or_else(|| "carbon-credits".into());
@@ -145,38 +119,38 @@ fn block(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         UnitStatus::Unknown => UnitStatus::Active,
         s => s,
     };
-    let event_date = match date(raw, col::DATE_ISSUE)? {
+    let event_date = match raw.date(&[col::DATE_ISSUE], DATES)? {
         Some(d) => Some(d),
-        None => date(raw, col::CREATED_AT)?,
+        None => raw.date(&[col::CREATED_AT], DATES)?,
     };
     Ok(CreditRecord {
         registry: REGISTRY,
         record_key: format!("carbon-credit:{serial}"),
         registry_project_id: project,
         transaction_type: Normalized::new(t, &word),
-        quantity: quantity(raw, col::AMOUNT)?,
+        quantity: raw.quantity(&[col::AMOUNT])?,
         serial_range: parsed.serial_range(),
         serial: Some(serial),
         vintage,
         monitoring_period: period,
         event_date,
         status: Normalized::new(status, &word),
-        account: text(raw, col::HOLDER),
+        account: raw.optional(&[col::HOLDER]),
         beneficiary: None,
         reason: None,
         // The block's standing as published; `dropouts` are cancelled units.
         note: note(vec![
-            labelled("project code", text(raw, col::PROJECT_CODE)),
-            labelled("active", text(raw, col::ACTIVE)),
-            labelled("sold", text(raw, col::SOLD)),
-            labelled("out of", text(raw, col::OUT_OF)),
-            labelled("dropouts", text(raw, col::DROPOUTS)),
+            labelled("project code", raw.optional(&[col::PROJECT_CODE])),
+            labelled("active", raw.optional(&[col::ACTIVE])),
+            labelled("sold", raw.optional(&[col::SOLD])),
+            labelled("out of", raw.optional(&[col::OUT_OF])),
+            labelled("dropouts", raw.optional(&[col::DROPOUTS])),
         ]),
     })
 }
 
 fn position(raw: &RawRecord, name: &str) -> Result<Option<u64>, Rejection> {
-    match text(raw, name) {
+    match raw.optional(&[name]) {
         None => Ok(None),
         Some(v) => v
             .parse::<u64>()
@@ -208,24 +182,24 @@ fn retirement(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         record_key: format!("retreat:{serial}"),
         registry_project_id: project,
         transaction_type: Normalized::new(kind(word, TransactionType::Retirement), word),
-        quantity: quantity(raw, col::SOLD)?,
+        quantity: raw.quantity(&[col::SOLD])?,
         serial_range: parsed.serial_range(),
         serial: Some(serial),
         vintage,
         monitoring_period: None,
-        event_date: date(raw, col::CREATED_AT)?,
+        event_date: raw.date(&[col::CREATED_AT], DATES)?,
         status: Normalized::new(UnitStatus::Retired, word),
         // `to_name` is the account retired into (often a fuel distributor retiring for its
         // customers); `final_user` is the beneficiary.
-        account: text(raw, col::TO_NAME),
-        beneficiary: text(raw, col::FINAL_USER),
-        reason: text(raw, col::REASON),
+        account: raw.optional(&[col::TO_NAME]),
+        beneficiary: raw.optional(&[col::FINAL_USER]),
+        reason: raw.optional(&[col::REASON]),
         note: note(vec![
-            labelled("market", text(raw, col::MARKET)),
-            labelled("destination", text(raw, col::DESTINATION)),
-            labelled("passive user", text(raw, col::PASSIVE_USER)),
-            labelled("holder", text(raw, col::HOLDER)),
-            labelled("project", text(raw, col::PROJECT_NAME)),
+            labelled("market", raw.optional(&[col::MARKET])),
+            labelled("destination", raw.optional(&[col::DESTINATION])),
+            labelled("passive user", raw.optional(&[col::PASSIVE_USER])),
+            labelled("holder", raw.optional(&[col::HOLDER])),
+            labelled("project", raw.optional(&[col::PROJECT_NAME])),
         ]),
     })
 }
@@ -241,12 +215,12 @@ fn cancellation(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         record_key: format!("cancellation:{serial}"),
         registry_project_id: project,
         transaction_type: Normalized::new(kind(word, TransactionType::Cancellation), word),
-        quantity: quantity(raw, col::AMOUNT)?,
+        quantity: raw.quantity(&[col::AMOUNT])?,
         serial_range: parsed.serial_range(),
         serial: Some(serial),
         vintage,
         monitoring_period: period,
-        event_date: date(raw, col::CANCELLATION_DATE)?,
+        event_date: raw.date(&[col::CANCELLATION_DATE], DATES)?,
         status: Normalized::new(UnitStatus::Cancelled, word),
         account: None,
         beneficiary: None,
@@ -298,38 +272,43 @@ fn methodologies(raw: &RawRecord) -> Option<String> {
 
 fn project(raw: &RawRecord) -> Result<Project, Rejection> {
     let id = project_number(raw, col::ID)?;
-    let name = text(raw, col::PROJECT_NAME).unwrap_or_default();
+    let name = raw.optional(&[col::PROJECT_NAME]).unwrap_or_default();
     let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = text(raw, col::HOLDER_NAME).or_else(|| text(raw, col::HOLDER_OBJECT));
+    p.developer = raw
+        .optional(&[col::HOLDER_NAME])
+        .or_else(|| raw.optional(&[col::HOLDER_OBJECT]));
     // Names are sometimes Spanish (`Turquía`, `Perú`); `country_iso` is the code.
-    let country = text(raw, col::COUNTRY);
-    p.country = text(raw, col::COUNTRY_ISO)
-        .and_then(|c| country_alpha2(&c))
-        .or_else(|| country.as_deref().and_then(country_alpha2))
-        .map(str::to_owned);
-    p.country_raw = country.or_else(|| text(raw, col::COUNTRY_ISO));
-    p.sector = text(raw, col::SECTOR);
-    p.project_type = text(raw, col::TYPE);
+    let iso = raw.country(&[col::COUNTRY_ISO]);
+    let country = raw.country(&[col::COUNTRY]);
+    p.country = iso.alpha2.or(country.alpha2);
+    p.country_raw = country.raw.or(iso.raw);
+    p.sector = raw.optional(&[col::SECTOR]);
+    p.project_type = raw.optional(&[col::TYPE]);
     p.methodology = methodologies(raw);
-    p.status = text(raw, col::STATUS).map(|s| Normalized::new(project_status(REGISTRY, &s), s));
-    let start = date(raw, col::PERIOD_START)?;
-    let end = date(raw, col::PERIOD_END)?;
+    p.status = raw
+        .optional(&[col::STATUS])
+        .map(|s| Normalized::new(project_status(REGISTRY, &s), s));
+    let start = raw.date(&[col::PERIOD_START], DATES)?;
+    let end = raw.date(&[col::PERIOD_END], DATES)?;
     if start.is_some() || end.is_some() {
         p.crediting_periods.push(Period { start, end });
     }
-    if let Some(code) = text(raw, col::PROJECT_CODE) {
+    if let Some(code) = raw.optional(&[col::PROJECT_CODE]) {
         p.labels.push(Label {
             kind: "project_code".into(),
             value: code,
         });
     }
-    if let Some(vvb) = text(raw, col::VVB) {
+    if let Some(vvb) = raw.optional(&[col::VVB]) {
         p.labels.push(Label {
             kind: "validation_verification_body".into(),
             value: vvb,
         });
     }
-    if let Some(v) = text(raw, col::VERIFIED_REDUCTIONS).filter(|v| v != "0") {
+    if let Some(v) = raw
+        .optional(&[col::VERIFIED_REDUCTIONS])
+        .filter(|v| v != "0")
+    {
         p.labels.push(Label {
             kind: "verified_reductions".into(),
             value: v,
