@@ -13,8 +13,6 @@ use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use crate::country_table::ISO_3166_1;
-
 /// One ISO 3166-1 entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Country {
@@ -26,12 +24,12 @@ pub struct Country {
     pub name: &'static str,
 }
 
-/// Every ISO 3166-1 entry, in alpha-2 order.
+/// Every ISO 3166-1 entry (from the `rust_iso3166` crate's table).
 pub fn all_countries() -> impl ExactSizeIterator<Item = Country> {
-    ISO_3166_1.iter().map(|&(alpha2, alpha3, name)| Country {
-        alpha2,
-        alpha3,
-        name,
+    rust_iso3166::ALL.iter().map(|c| Country {
+        alpha2: c.alpha2,
+        alpha3: c.alpha3,
+        name: c.name,
     })
 }
 
@@ -39,6 +37,7 @@ pub fn all_countries() -> impl ExactSizeIterator<Item = Country> {
 const ALIASES: &[(&str, &str)] = &[
     // English variants and former names.
     ("United States of America", "US"),
+    ("United States", "US"),
     ("USA", "US"),
     ("U.S.", "US"),
     ("U.S.A.", "US"),
@@ -223,26 +222,45 @@ fn key(raw: &str) -> String {
         .join(" ")
 }
 
-/// Extra names derived from ISO names: `Korea, Republic of` → `Republic of Korea`,
-/// `Holy See (Vatican City State)` → `Holy See`.
+/// Extra names derived from ISO names, for the other conventions registries write them in:
+/// `Korea (Republic of)` → `Korea`, `Korea, Republic of`, `Republic of Korea`;
+/// `Bonaire, Sint Eustatius and Saba` → `Sint Eustatius and Saba Bonaire`.
 fn derived_names(name: &str) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some((before, rest)) = name.split_once(" (") {
+        let (inside, after) = rest.split_once(')').unwrap_or((rest, ""));
+        out.push(format!("{before}{after}"));
+        out.push(format!("{before}, {inside}"));
+        out.push(format!("{inside} {before}"));
+    }
     if let Some((head, tail)) = name.split_once(", ") {
         out.push(format!("{tail} {head}"));
-    }
-    if let Some((before, _)) = name.split_once(" (") {
-        let after = name.rsplit_once(')').map_or("", |(_, a)| a);
-        out.push(format!("{before}{after}"));
     }
     out
 }
 
 static INDEX: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
     let mut index = HashMap::new();
-    for &(alpha2, _, name) in ISO_3166_1.iter() {
-        index.insert(key(name), alpha2);
-        for d in derived_names(name) {
-            index.entry(key(&d)).or_insert(alpha2);
+    for c in all_countries() {
+        index.insert(key(c.name), c.alpha2);
+    }
+    // A derived name two entries share (`Korea` from both Koreas) names neither.
+    let mut derived: HashMap<String, Option<&'static str>> = HashMap::new();
+    for c in all_countries() {
+        for d in derived_names(c.name) {
+            derived
+                .entry(key(&d))
+                .and_modify(|a| {
+                    if *a != Some(c.alpha2) {
+                        *a = None;
+                    }
+                })
+                .or_insert(Some(c.alpha2));
+        }
+    }
+    for (k, alpha2) in derived {
+        if let Some(alpha2) = alpha2 {
+            index.entry(k).or_insert(alpha2);
         }
     }
     for &(alias, alpha2) in ALIASES {
@@ -271,12 +289,12 @@ pub fn country_alpha2(raw: &str) -> Option<&'static str> {
     if s.chars().all(|c| c.is_ascii_alphabetic()) {
         let upper = s.to_ascii_uppercase();
         let by_code = match upper.len() {
-            2 => ISO_3166_1.iter().find(|(a2, _, _)| *a2 == upper),
-            3 => ISO_3166_1.iter().find(|(_, a3, _)| *a3 == upper),
+            2 => all_countries().find(|c| c.alpha2 == upper),
+            3 => all_countries().find(|c| c.alpha3 == upper),
             _ => None,
         };
-        if let Some(&(alpha2, _, _)) = by_code {
-            return Some(alpha2);
+        if let Some(c) = by_code {
+            return Some(c.alpha2);
         }
     }
     let k = key(s);
@@ -308,13 +326,13 @@ mod tests {
     fn aliases_do_not_shadow_iso_names() {
         for &(alias, alpha2) in ALIASES {
             assert!(
-                alpha2 == "XK" || ISO_3166_1.iter().any(|(a2, _, _)| *a2 == alpha2),
+                alpha2 == "XK" || all_countries().any(|c| c.alpha2 == alpha2),
                 "{alias} → {alpha2}"
             );
             assert_eq!(country_alpha2(alias), Some(alpha2), "{alias}");
         }
-        for &(alpha2, _, name) in ISO_3166_1.iter() {
-            assert_eq!(country_alpha2(name), Some(alpha2), "{name}");
+        for c in all_countries() {
+            assert_eq!(country_alpha2(c.name), Some(c.alpha2), "{}", c.name);
         }
     }
 

@@ -8,7 +8,6 @@
 #![deny(missing_docs)]
 
 pub mod country;
-mod country_table;
 pub mod csv_reader;
 pub mod date;
 pub mod header;
