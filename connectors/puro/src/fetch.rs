@@ -15,15 +15,6 @@ const PUSH: &str = "self.__next_f.push(";
 /// The start of the object holding a page's records.
 const DATA_OBJECT: &str = "{\"data\":[";
 
-/// Whether a body looks like JSON rather than HTML.
-pub(crate) fn looks_like_json(bytes: &[u8]) -> bool {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    matches!(
-        bytes.iter().find(|b| !b.is_ascii_whitespace()),
-        Some(b'{' | b'[')
-    )
-}
-
 /// The server-component stream of a page: the string argument of every
 /// `self.__next_f.push([1,"…"])`, decoded and joined in order. Other pushes (`[0]`, form
 /// state, binary chunks) are skipped.
@@ -61,7 +52,7 @@ fn data_array(stream: &str) -> Result<Vec<Value>, String> {
 /// The record array of a page or file: the bare array, the `data` member of an object, or the
 /// first `{"data":[…]}` object of an HTML page's server-component stream.
 pub(crate) fn items(bytes: &[u8]) -> Result<Vec<Value>, String> {
-    if looks_like_json(bytes) {
+    if carbonmesh_connector::looks_like_json(bytes) {
         return match serde_json::from_slice(bytes) {
             Ok(Value::Array(items)) => Ok(items),
             Ok(Value::Object(mut object)) => match object.remove("data") {

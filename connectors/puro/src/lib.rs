@@ -116,7 +116,7 @@ impl Connector for PuroConnector {
     }
 
     fn detect_feed(&self, file_name: &str, head: &[u8]) -> Option<Feed> {
-        if fetch::looks_like_json(head)
+        if carbonmesh_connector::looks_like_json(head)
             && let Some(feed) = fetch::detect_json(&String::from_utf8_lossy(head))
         {
             return Some(feed);

@@ -5,15 +5,12 @@
 //! project is the bundle's `productionFacilityCode`, which is also the project's `code` on the
 //! projects page; the serial's facility must agree with it.
 
-use carbonmesh_connector::{Feed, RawBody, RawRecord, Record, Rejection};
+use carbonmesh_connector::{Feed, Field, RawBody, RawRecord, Record, Rejection};
 use carbonmesh_model::{
     CreditRecord, Label, Location, Normalized, Period, Project, RegistryId, TransactionType,
     UnitStatus,
 };
-use carbonmesh_normalize::{
-    DateOrder, country_alpha2, parse_date, parse_methodology, parse_quantity, parse_year,
-    transaction_type, unit_status,
-};
+use carbonmesh_normalize::{DateOrder, parse_methodology, transaction_type, unit_status};
 use carbonmesh_serials::{Encoded, ParsedSerial};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -22,6 +19,9 @@ use serde_json::Value;
 use crate::columns as col;
 
 const REGISTRY: RegistryId = RegistryId::Puro;
+
+/// ISO dates and datetimes with `Z` everywhere.
+const DATES: DateOrder = DateOrder::DayFirst;
 
 /// Project pages live under this host.
 const REGISTRY_SITE: &str = "https://registry.puro.earth";
@@ -46,38 +46,16 @@ pub fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
     Ok(records)
 }
 
-fn text(raw: &RawRecord, name: &str) -> Option<String> {
-    raw.clean_field(&[name])
-}
-
-fn required(raw: &RawRecord, field: &str, name: &str) -> Result<String, Rejection> {
-    text(raw, name).ok_or_else(|| Rejection::field(field, "is blank or missing"))
-}
-
-/// ISO dates and datetimes with `Z` everywhere.
-fn date(raw: &RawRecord, field: &str, name: &str) -> Result<Option<NaiveDate>, Rejection> {
-    match text(raw, name) {
-        None => Ok(None),
-        Some(v) => parse_date(&v, DateOrder::DayFirst)
-            .map(Some)
-            .map_err(|e| Rejection::field(field, e.to_string())),
-    }
-}
-
+/// A period from two date members, a rejection naming the member under `prefix`.
 fn period(
     raw: &RawRecord,
     prefix: &str,
     start: &str,
     end: &str,
 ) -> Result<Option<Period>, Rejection> {
-    let start = date(raw, &format!("{prefix}{start}"), start)?;
-    let end = date(raw, &format!("{prefix}{end}"), end)?;
+    let date = |name: &str| raw.date(Field::labelled(&format!("{prefix}{name}"), &[name]), DATES);
+    let (start, end) = (date(start)?, date(end)?);
     Ok((start.is_some() || end.is_some()).then_some(Period { start, end }))
-}
-
-fn quantity(raw: &RawRecord, field: &str, name: &str) -> Result<Decimal, Rejection> {
-    let v = required(raw, field, name)?;
-    parse_quantity(&v).map_err(|e| Rejection::field(field, e.to_string()))
 }
 
 /// The bundles of a transaction as records of their own, so fields read by name.
@@ -141,17 +119,17 @@ fn labels(raw: &RawRecord) -> Vec<String> {
 /// What the registry says about a retirement beyond its beneficiary and purpose.
 fn retirement_note(raw: &RawRecord) -> Result<Option<String>, Rejection> {
     let mut parts = Vec::new();
-    if let Some(v) = text(raw, col::USAGE_TYPE) {
+    if let Some(v) = raw.optional(&[col::USAGE_TYPE]) {
         parts.push(format!("usage: {v}"));
     }
-    if let Some(v) = text(raw, col::BENEFICIARY_TYPE) {
+    if let Some(v) = raw.optional(&[col::BENEFICIARY_TYPE]) {
         parts.push(format!("beneficiary type: {v}"));
     }
-    if let Some(v) = text(raw, col::CONSUMPTION_COUNTRY) {
+    if let Some(v) = raw.optional(&[col::CONSUMPTION_COUNTRY]) {
         parts.push(format!("country of consumption: {v}"));
     }
-    let start = date(raw, col::CONSUMPTION_START, col::CONSUMPTION_START)?;
-    let end = date(raw, col::CONSUMPTION_END, col::CONSUMPTION_END)?;
+    let start = raw.date(&[col::CONSUMPTION_START], DATES)?;
+    let end = raw.date(&[col::CONSUMPTION_END], DATES)?;
     if start.is_some() || end.is_some() {
         let show = |d: Option<NaiveDate>| d.map_or_else(|| "?".to_owned(), |d| d.to_string());
         parts.push(format!(
@@ -161,18 +139,18 @@ fn retirement_note(raw: &RawRecord) -> Result<Option<String>, Rejection> {
         ));
     }
     // The registry leaves the name out while the beneficiary is hidden.
-    if let Some(until) = text(raw, col::BENEFICIARY_HIDDEN_UNTIL) {
+    if let Some(until) = raw.optional(&[col::BENEFICIARY_HIDDEN_UNTIL]) {
         parts.push(format!("beneficiary hidden until {until}"));
     }
-    if let Some(v) = text(raw, col::STATEMENT_URL) {
+    if let Some(v) = raw.optional(&[col::STATEMENT_URL]) {
         parts.push(format!("statement: {v}"));
     }
     Ok((!parts.is_empty()).then(|| parts.join("; ")))
 }
 
 fn transaction(raw: &RawRecord) -> Result<Vec<CreditRecord>, Rejection> {
-    let id = required(raw, col::ID, col::ID)?;
-    let type_raw = required(raw, col::TYPE, col::TYPE)?;
+    let id = raw.required(&[col::ID])?;
+    let type_raw = raw.required(&[col::TYPE])?;
     let t = transaction_type(REGISTRY, &type_raw);
     // Withdrawal is only a label on issuances, without a quantity.
     let withdrawal = labels(raw)
@@ -184,42 +162,39 @@ fn transaction(raw: &RawRecord) -> Result<Vec<CreditRecord>, Rejection> {
         (None, TransactionType::Retirement) => Normalized::new(UnitStatus::Retired, &type_raw),
         (None, _) => Normalized::new(unit_status(REGISTRY, &type_raw), &type_raw),
     };
-    let event_date = date(raw, col::COMPLETED_ON, col::COMPLETED_ON)?;
-    let account = text(raw, col::ACCOUNT_HOLDER);
+    let event_date = raw.date(&[col::COMPLETED_ON], DATES)?;
+    let account = raw.optional(&[col::ACCOUNT_HOLDER]);
     let (beneficiary, reason, note) = if t == TransactionType::Retirement {
         (
-            text(raw, col::BENEFICIARY),
-            text(raw, col::PURPOSE),
+            raw.optional(&[col::BENEFICIARY]),
+            raw.optional(&[col::PURPOSE]),
             retirement_note(raw)?,
         )
     } else {
         (
             None,
             None,
-            text(raw, col::AUDIT_BODY).map(|a| format!("audit body: {a}")),
+            raw.optional(&[col::AUDIT_BODY])
+                .map(|a| format!("audit body: {a}")),
         )
     };
     let mut out = Vec::new();
     for (i, bundle) in bundles(raw)?.iter().enumerate() {
         let prefix = format!("{}[{i}].", col::BUNDLES);
         let field = |name: &str| format!("{prefix}{name}");
-        let bundle_id = required(bundle, &field(col::BUNDLE_ID), col::BUNDLE_ID)?;
-        let facility = required(bundle, &field(col::FACILITY), col::FACILITY)?;
-        let certificates = required(bundle, &field(col::CERTIFICATES), col::CERTIFICATES)?;
+        let required = |name: &str| bundle.required(Field::labelled(&field(name), &[name]));
+        let bundle_id = required(col::BUNDLE_ID)?;
+        let facility = required(col::FACILITY)?;
+        let certificates = required(col::CERTIFICATES)?;
         let parsed = serial(bundle, &prefix, &certificates, &facility)?;
-        let vintage = match text(bundle, col::VINTAGE) {
-            None => None,
-            Some(v) => Some(
-                parse_year(&v).map_err(|e| Rejection::field(field(col::VINTAGE), e.to_string()))?,
-            ),
-        };
+        let vintage = bundle.year(Field::labelled(&field(col::VINTAGE), &[col::VINTAGE]))?;
         out.push(CreditRecord {
             registry: REGISTRY,
             // The transaction and bundle ids are the registry's own; a bundle id is unique.
             record_key: format!("{id}/{bundle_id}"),
             registry_project_id: facility,
             transaction_type: Normalized::new(t, &type_raw),
-            quantity: quantity(bundle, &field(col::VOLUME), col::VOLUME)?,
+            quantity: bundle.quantity(Field::labelled(&field(col::VOLUME), &[col::VOLUME]))?,
             serial_range: parsed.serial_range(),
             serial: Some(certificates),
             vintage,
@@ -233,8 +208,7 @@ fn transaction(raw: &RawRecord) -> Result<Vec<CreditRecord>, Rejection> {
         });
     }
     // The transaction's volume is the sum of its bundles; anything else is a broken record.
-    if text(raw, col::VOLUME).is_some() {
-        let stated = quantity(raw, col::VOLUME, col::VOLUME)?;
+    if let Some(stated) = raw.optional_quantity(&[col::VOLUME])? {
         let sum: Decimal = out.iter().map(|c| c.quantity).sum();
         if stated != sum {
             return Err(Rejection::field(
@@ -271,7 +245,7 @@ fn serial(
             ));
         }
         if let (Some(in_serial), Some(stated)) =
-            (f.issuance_id.as_ref(), text(bundle, col::ISSUANCE_ID))
+            (f.issuance_id.as_ref(), bundle.optional(&[col::ISSUANCE_ID]))
             && !in_serial.as_str().eq_ignore_ascii_case(&stated)
         {
             return Err(Rejection::field(
@@ -283,7 +257,7 @@ fn serial(
             ));
         }
     }
-    if let (Some(start), Some(end)) = (text(bundle, col::START), text(bundle, col::END))
+    if let (Some(start), Some(end)) = (bundle.optional(&[col::START]), bundle.optional(&[col::END]))
         && !certificates.ends_with(&format!("_{start}-{end}"))
         && certificates != format!("{start}-{end}")
     {
@@ -296,17 +270,14 @@ fn serial(
 }
 
 fn project(raw: &RawRecord) -> Result<Project, Rejection> {
-    let id = raw
-        .clean_field(col::PROJECT_CODE)
-        .ok_or_else(|| Rejection::field("code", "is blank or missing"))?;
-    let name = text(raw, col::PROJECT_NAME).unwrap_or_default();
+    let id = raw.required(col::PROJECT_CODE)?;
+    let name = raw.optional(&[col::PROJECT_NAME]).unwrap_or_default();
     let mut p = Project::new(REGISTRY, &id, &name);
-    p.developer = text(raw, col::SUPPLIER);
-    if let Some(c) = text(raw, col::COUNTRY) {
-        // `NA` is Namibia.
-        p.country = country_alpha2(&c).map(str::to_owned);
-        p.country_raw = Some(c);
-    }
+    p.developer = raw.optional(&[col::SUPPLIER]);
+    // `NA` is Namibia.
+    let country = raw.country(&[col::COUNTRY]);
+    p.country = country.alpha2;
+    p.country_raw = country.raw;
     if let Some(code) = raw.clean_field(col::METHODOLOGY_CODE) {
         p.methodology = Some(match parse_methodology(REGISTRY, &code) {
             Some(m) => [m.program, m.code]
@@ -318,12 +289,12 @@ fn project(raw: &RawRecord) -> Result<Project, Rejection> {
         });
     }
     // The methodology's name is what the project does (`Biochar`, `Wooden Building Elements`).
-    p.project_type = text(raw, col::METHODOLOGY_NAME);
+    p.project_type = raw.optional(&[col::METHODOLOGY_NAME]);
     if let Some(period) = period(raw, "", col::CREDITING_START, col::CREDITING_END)? {
         p.crediting_periods.push(period);
     }
     let coordinate = |name: &str| -> Result<Option<f64>, Rejection> {
-        match text(raw, name) {
+        match raw.optional(&[name]) {
             None => Ok(None),
             Some(v) => v
                 .parse::<f64>()
@@ -341,7 +312,7 @@ fn project(raw: &RawRecord) -> Result<Project, Rejection> {
             longitude,
         });
     }
-    if let Some(gsrn) = text(raw, col::GSRN) {
+    if let Some(gsrn) = raw.optional(&[col::GSRN]) {
         p.labels.push(Label {
             kind: "gsrn".into(),
             value: gsrn,
@@ -368,7 +339,7 @@ fn project(raw: &RawRecord) -> Result<Project, Rejection> {
             });
         }
     }
-    if let Some(listing) = text(raw, col::SUPPLIER_LISTING) {
+    if let Some(listing) = raw.optional(&[col::SUPPLIER_LISTING]) {
         p.labels.push(Label {
             kind: "supplier_listing".into(),
             value: listing,
