@@ -936,13 +936,13 @@ pub(crate) fn compile(config: &GenericConfig) -> Result<Spec, ConfigError> {
         .as_deref()
         .unwrap_or(DEFAULT_SCHEDULE)
         .trim();
-    let fields = schedule.split_whitespace().count();
-    if !(6..=7).contains(&fields) {
+    // The cron parser the scheduler runs it with is the judge of what it accepts.
+    if let Err(e) = <cron::Schedule as std::str::FromStr>::from_str(schedule) {
         return Err(invalid(
             "schedule",
             format!(
-                "`{schedule}` has {fields} fields; carbonmesh schedules are cron expressions with \
-                 seconds first (`sec min hour day-of-month month day-of-week`)"
+                "`{schedule}` is not a schedule ({e}); carbonmesh schedules are cron expressions \
+                 with seconds first (`sec min hour day-of-month month day-of-week`)"
             ),
         ));
     }

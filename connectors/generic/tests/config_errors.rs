@@ -162,6 +162,15 @@ fn values_that_do_not_fit_together_are_named() {
             &["schedule", "seconds first"],
         ),
         (
+            // Six fields, but no 61st minute: the cron parser refuses it.
+            BASE.replacen(
+                "registry = \"config-errors\"",
+                "registry = \"config-errors\"\nschedule = \"0 61 3 * * *\"",
+                1,
+            ),
+            &["schedule", "0 61 3 * * *", "is not a schedule"],
+        ),
+        (
             format!("{BASE}\n[dates]\nformats = [\"%Q\"]\n"),
             &["dates.formats", "%Q"],
         ),
