@@ -164,7 +164,7 @@ fn compliance_reference(id: &str) -> Option<CrossReference> {
 /// suffix naming the column.
 fn apx_issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
     let project = project_id(raw, "Project ID", col::PROJECT_ID)?;
-    let vintage = vintage(raw)?;
+    let vintage = raw.required_year(col::VINTAGE)?;
     let date = raw.required_date(col::DATE_ISSUED, APX_DATES)?;
     let total = raw.quantity(col::TOTAL_ISSUED)?;
     let to_project = raw.optional_quantity(col::ISSUED_TO_PROJECT)?;
@@ -251,7 +251,7 @@ fn apx_block(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         quantity: raw.quantity(col::QUANTITY)?,
         serial: Some(serial),
         serial_range: range,
-        vintage: Some(vintage(raw)?),
+        vintage: Some(raw.required_year(col::VINTAGE)?),
         monitoring_period: period(raw)?,
         event_date: raw.date(col::STATUS_EFFECTIVE, APX_DATES)?,
         status: Normalized::new(UnitStatus::Unknown, ""),
@@ -340,10 +340,4 @@ fn methodology_text(
         out.push_str(&format!(" v{v}"));
     }
     out
-}
-
-/// The vintage year, which every APX block row has.
-fn vintage(raw: &RawRecord) -> Result<i32, Rejection> {
-    raw.year(col::VINTAGE)?
-        .ok_or_else(|| Rejection::field(raw.field_name(col::VINTAGE), "is blank or missing"))
 }

@@ -134,7 +134,7 @@ fn crediting_program(standard: &str) -> String {
 /// `Total Emission Reductions/Removals`, kept in the issuance's note.
 fn apx_issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
     let program = program_id(raw, "Program ID", col::PROGRAM_ID)?;
-    let vintage = vintage(raw)?;
+    let vintage = raw.required_year(col::VINTAGE)?;
     let date = raw.required_date(col::DATE_APPROVED, APX_DATES)?;
     let verified = whole_credits(raw, col::CREDITS_VERIFIED)?;
     let total = optional_whole_credits(raw, col::TOTAL_ERR)?;
@@ -234,7 +234,7 @@ fn apx_block(raw: &RawRecord) -> Result<CreditRecord, Rejection> {
         quantity: whole_credits(raw, col::QUANTITY)?,
         serial: Some(serial),
         serial_range: range,
-        vintage: Some(vintage(raw)?),
+        vintage: Some(raw.required_year(col::VINTAGE)?),
         monitoring_period: None,
         event_date: raw.date(col::STATUS_EFFECTIVE, APX_DATES)?,
         status: Normalized::new(UnitStatus::Unknown, ""),
@@ -289,10 +289,4 @@ fn optional_whole_credits(raw: &RawRecord, names: &[&str]) -> Result<Option<Deci
         )),
         q => Ok(q),
     }
-}
-
-/// The vintage year, which every APX block row has.
-fn vintage(raw: &RawRecord) -> Result<i32, Rejection> {
-    raw.year(col::VINTAGE)?
-        .ok_or_else(|| Rejection::field(raw.field_name(col::VINTAGE), "is blank or missing"))
 }

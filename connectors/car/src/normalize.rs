@@ -122,7 +122,7 @@ fn compliance_reference(id: &str) -> Option<CrossReference> {
 /// counting them from both would double them. Their amounts stay in the note.
 fn issuance(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
     let project = project_id(raw)?;
-    let vintage = vintage(raw)?;
+    let vintage = raw.required_year(col::VINTAGE)?;
     let date = raw.required_date(col::DATE_ISSUED, DATES)?;
     let total = raw.quantity(col::TOTAL_ISSUED)?;
     let key = format!("issued:{project}:{vintage}:{date}:{total}");
@@ -279,7 +279,7 @@ fn block(raw: &RawRecord) -> Result<Block, Rejection> {
         range: parsed.serial_range(),
         serial,
         quantity: raw.quantity(col::QUANTITY)?,
-        vintage: vintage(raw)?,
+        vintage: raw.required_year(col::VINTAGE)?,
         date: raw.required_date(col::STATUS_EFFECTIVE, DATES)?,
         account: raw.clean_field(col::ACCOUNT_HOLDER),
     })
@@ -305,12 +305,6 @@ fn project_id(raw: &RawRecord) -> Result<String, Rejection> {
             format!("`{id}` is not a CAR project id (CAR followed by digits)"),
         )),
     }
-}
-
-/// The vintage year, which every CAR block row has.
-fn vintage(raw: &RawRecord) -> Result<i32, Rejection> {
-    raw.year(col::VINTAGE)?
-        .ok_or_else(|| Rejection::field(raw.field_name(col::VINTAGE), "is blank or missing"))
 }
 
 /// `Program code vVersion` from CAR's `Protocol and Version`.

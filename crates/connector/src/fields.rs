@@ -140,6 +140,13 @@ impl RawRecord {
             .map_err(|e| Rejection::field(self.reported(field), e.to_string()))
     }
 
+    /// A year that must be there (a block's vintage).
+    pub fn required_year<'a>(&self, field: impl Into<Field<'a>>) -> Result<i32, Rejection> {
+        let field = field.into();
+        self.year(field)?
+            .ok_or_else(|| Rejection::field(self.reported(field), "is blank or missing"))
+    }
+
     /// A country: what the registry wrote, and its alpha-2 code when it names one (an unknown
     /// name is kept raw, not rejected: the project stays, its country unresolved).
     pub fn country<'a>(&self, field: impl Into<Field<'a>>) -> Country {
@@ -202,6 +209,8 @@ mod tests {
         );
         assert_eq!(raw.optional(&["Blank"]), None);
         assert_eq!(raw.year(&["Year"]), Ok(Some(2019)));
+        assert_eq!(raw.required_year(&["Year"]), Ok(2019));
+        assert!(raw.required_year(&["Blank"]).is_err());
     }
 
     #[test]
