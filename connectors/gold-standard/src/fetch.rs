@@ -77,6 +77,23 @@ pub fn csv_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, String> 
     Ok(page)
 }
 
+/// What a JSON value is, for an error message: its kind, and an object's first members.
+pub fn describe(value: &Value) -> String {
+    match value {
+        Value::Object(o) if o.is_empty() => "an empty object".to_owned(),
+        Value::Object(o) => {
+            let members: Vec<String> = o.keys().take(6).map(|k| format!("`{k}`")).collect();
+            let more = if o.len() > members.len() { ", …" } else { "" };
+            format!("an object with members {}{more}", members.join(", "))
+        }
+        Value::Array(_) => "an array".to_owned(),
+        Value::String(_) => "a string".to_owned(),
+        Value::Number(_) => "a number".to_owned(),
+        Value::Bool(_) => "a boolean".to_owned(),
+        Value::Null => "null".to_owned(),
+    }
+}
+
 /// Raw records of a JSON array; elements that are not objects go to `unreadable`.
 pub fn json_records(feed: Feed, source: &str, items: Vec<Value>, first_line: u64) -> Page {
     let mut page = Page::default();

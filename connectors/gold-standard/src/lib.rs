@@ -184,7 +184,13 @@ impl Connector for GoldStandardConnector {
         if looks_like_json(bytes) {
             let items = match serde_json::from_slice(bytes) {
                 Ok(Value::Array(items)) => items,
-                Ok(_) => return Err(malformed("expected a JSON array of API items".into())),
+                Ok(other) => {
+                    return Err(malformed(format!(
+                        "not a saved Gold Standard API response: `/projects` and `/credits` \
+                         answer a JSON array of items, this file holds {}",
+                        fetch::describe(&other)
+                    )));
+                }
                 Err(e) => return Err(malformed(format!("not valid JSON: {e}"))),
             };
             return Ok(fetch::json_records(feed, source, items, 1));

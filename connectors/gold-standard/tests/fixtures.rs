@@ -341,3 +341,154 @@ fn bad_rows_are_rejected_naming_field_and_value() {
     assert_eq!(why.len(), 4);
     assert_eq!(credits(&imported.records).len(), 1);
 }
+
+/// Pages saved from the public API as the connector fetches them (`/credits` and `/projects`
+/// answer a bare JSON array), written with the keys `../shared/docs/registries.md` documents,
+/// are told apart from their first bytes and read into blocks and projects; a saved response
+/// of another shape is refused with the reason.
+#[test]
+fn saved_api_pages_import_without_a_kind() {
+    let c = connector();
+    let credit = |id: &str, status: &str, serial: &str, (start, end): (u64, u64), gsid: u64| {
+        let batch: u64 = serial.split('-').nth(6).expect("batch").parse().expect("n");
+        serde_json::json!({
+            "id": id,
+            "number_of_credits": end - start + 1,
+            "starting_credit_number": start,
+            "ending_credit_number": end,
+            "batch_number": batch,
+            "serial_number": serial,
+            "certified_date": "2013-10-08",
+            "monitoring_period_start_date": "2012-01-01",
+            "monitoring_period_end_date": "2012-12-31",
+            "status": status,
+            "vintage": serial.split('-').nth(5).expect("vintage"),
+            "is_transferable": status == "ISSUED",
+            "is_retirable": status == "ISSUED",
+            "is_convertable": false,
+            "is_cancelable": false,
+            "is_corsia_eligible": false,
+            "note": if status == "RETIRED" { serde_json::json!("VER purchased") } else { serde_json::Value::Null },
+            "project": {"id": "1158", "name": "Arakalagudu Biodigester Project II",
+                        "sustaincert_id": gsid, "carbon_stream": "VER", "country_code": "IN",
+                        "programme_of_activities": "Standalone"},
+            "product": {"name": "Verified Emission Reduction", "abbreviation": "VER"},
+            "labels": ["EMISSION_REDUCTION"],
+        })
+    };
+    let credits_page = serde_json::json!([
+        credit(
+            "134202",
+            "RETIRED",
+            "GS1-1-IN-GS817-4-2012-1303-93-4644",
+            (93, 4644),
+            817
+        ),
+        credit(
+            "134203",
+            "ISSUED",
+            "GS1-1-IN-GS817-4-2012-1303-4645-5000",
+            (4645, 5000),
+            817
+        ),
+    ]);
+    let projects_page = serde_json::json!([{
+        "id": "5672",
+        "name": "GS23711- Mozambique Off Grid Electrification VPA1",
+        "status": "LISTED",
+        "gsf_standards_version": "Gold Standard for the Global Goals",
+        "estimated_annual_credits": 9000,
+        "crediting_period_start_date": "2026-06-26",
+        "crediting_period_end_date": "2031-06-25",
+        "methodology": null,
+        "type": "Other",
+        "size": "Micro Scale",
+        "sustaincert_id": 23718,
+        "sustaincert_url": "https://assurance-platform.goldstandard.org/project-documents/GS23718",
+        "project_developer": "Anthesis B.V.",
+        "carbon_stream": "GS_VER",
+        "country": "Mozambique",
+        "country_code": "MZ",
+        "state": null,
+        "labels": [],
+        "sustainable_development_goals": [{"name": "Goal 13: Climate Action"}],
+    }]);
+    // As saved from a browser: indented, read from its first 64 KiB as `import` does.
+    let saved = |value: &serde_json::Value| serde_json::to_vec_pretty(value).expect("JSON");
+    let detect =
+        |name: &str, bytes: &[u8]| c.detect_feed(name, &bytes[..bytes.len().min(64 * 1024)]);
+
+    let bytes = saved(&credits_page);
+    assert_eq!(detect("page.json", &bytes), Some(Feed::Transactions));
+    let imported = import_bytes(&c, Feed::Transactions, "page.json", &bytes);
+    assert_eq!(imported.rejected, Vec::<(u64, String)>::new());
+    let blocks = credits(&imported.records);
+    check_blocks(&blocks);
+    let got: Vec<_> = blocks
+        .iter()
+        .map(|b| {
+            let r = b.serial_range.as_ref().expect("range");
+            (
+                b.record_key.as_str(),
+                b.registry_project_id.as_str(),
+                b.transaction_type.value,
+                i64::try_from(b.quantity).expect("whole"),
+                r.namespace.as_str(),
+                (r.start, r.end),
+            )
+        })
+        .collect();
+    let batch = "gold-standard:GS1-1-IN-GS817-4-2012-1303";
+    assert_eq!(
+        got,
+        [
+            (
+                "credit:134202",
+                "GS817",
+                TransactionType::Retirement,
+                4552,
+                batch,
+                (93, 4644)
+            ),
+            (
+                "credit:134203",
+                "GS817",
+                TransactionType::Issuance,
+                356,
+                batch,
+                (4645, 5000)
+            ),
+        ]
+    );
+    assert_eq!(blocks[0].note.as_deref(), Some("VER purchased"));
+    assert_eq!(blocks[1].vintage, Some(2012));
+
+    let bytes = saved(&projects_page);
+    assert_eq!(detect("page.json", &bytes), Some(Feed::Projects));
+    let imported = import_bytes(&c, Feed::Projects, "page.json", &bytes);
+    assert_eq!(imported.rejected, Vec::<(u64, String)>::new());
+    let projects = projects(&imported.records);
+    assert_eq!(projects.len(), 1);
+    assert_eq!(projects[0].registry_project_id, "GS23718");
+    assert_eq!(projects[0].country.as_deref(), Some("MZ"));
+    assert_eq!(
+        projects[0].registry_url.as_deref(),
+        Some("https://registry.goldstandard.org/projects/details/5672")
+    );
+
+    // A saved response of another API (a CAD Trust page of units) is none of these: its kind
+    // cannot be told, and read as credits it is refused, naming what it holds.
+    let other = saved(&serde_json::json!({"page": 1, "pageCount": 1, "data": [
+        {"warehouseUnitId": "u-1", "unitBlockStart": "A1", "unitBlockEnd": "A9", "unitCount": 9}
+    ]}));
+    assert_eq!(detect("units.json", &other), None);
+    let error = c
+        .read_file(Feed::Transactions, "units.json", &other)
+        .expect_err("not a Gold Standard page");
+    let message = error.to_string();
+    assert!(
+        message.starts_with("units.json: not a saved Gold Standard API response")
+            && message.contains("`data`, `page`, `pageCount`"),
+        "{message}"
+    );
+}
