@@ -182,6 +182,34 @@ async fn metrics_count_requests_and_report_the_store() {
     let text = response.text().await.expect("body");
     let m = samples(&text);
 
+    // Every answer carries its request id: the caller's when it sent one, else a new one.
+    let client = reqwest::Client::new();
+    let echoed = client
+        .get(format!("{base}/healthz"))
+        .header("x-request-id", "req-7f3a")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        echoed.headers().get("x-request-id").and_then(|v| v.to_str().ok()),
+        Some("req-7f3a")
+    );
+    let ids: Vec<String> = futures::future::join_all(
+        (0..2).map(|_| client.get(format!("{base}/healthz")).send()),
+    )
+    .await
+    .into_iter()
+    .map(|r| {
+        r.expect("request")
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .expect("a request id")
+            .to_owned()
+    })
+    .collect();
+    assert_ne!(ids[0], ids[1], "{ids:?}");
+
     // HTTP traffic, by matched route: unknown paths share one label.
     assert_eq!(value(&m, healthz_ok), before + 2.0);
     assert_eq!(

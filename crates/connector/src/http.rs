@@ -202,7 +202,18 @@ impl HttpClient {
             ) => Some((*wait).min(max_retry_after).max(delay)),
             (_, delay) => delay,
         })
-        .notify(|e, delay| tracing::debug!(url, ?e, ?delay, "retrying"))
+        .notify(|e, delay| match e {
+            Attempt::Retry {
+                status, message, ..
+            } => tracing::warn!(
+                url,
+                status = *status,
+                %message,
+                wait_ms = delay.as_millis() as u64,
+                "request failed; retrying"
+            ),
+            Attempt::Fatal { .. } => {}
+        })
         .await;
         let attempts = attempts.load(Ordering::Relaxed);
         result.map_err(|e| match e {
@@ -237,7 +248,17 @@ impl HttpClient {
     }
 
     async fn attempt(&self, request: &Request) -> Result<Response, Attempt> {
+        // The registry's rate limit: a wait worth an operator's notice is logged.
+        let waited = std::time::Instant::now();
         self.limiter.until_ready().await;
+        let waited = waited.elapsed();
+        if waited >= Duration::from_millis(250) {
+            tracing::debug!(
+                url = %request.url,
+                wait_ms = waited.as_millis() as u64,
+                "waited for the registry's rate limit"
+            );
+        }
         let mut builder = self.client.request(request.method.clone(), &request.url);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);

@@ -5,6 +5,7 @@ use std::io::Read as _;
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
+use tracing::Instrument;
 
 use carbonmesh_connector::{Connector, Feed, FileError};
 use carbonmesh_matcher::MatchSession;
@@ -136,9 +137,8 @@ pub async fn import_file(
         .take(HEAD as u64)
         .read_to_end(&mut head)
         .map_err(io)?;
-    let run_id = store
-        .start_run(connector.registry().as_str(), "import")
-        .await?;
+    let connector_name = connector.registry().as_str().to_owned();
+    let run_id = store.start_run(&connector_name, "import").await?;
     let file = std::io::Cursor::new(head.clone()).chain(file);
     let imported = import_stream(
         store,
@@ -152,7 +152,17 @@ pub async fn import_file(
         run_id,
         reread,
     );
-    match crate::renewing(store, run_id, imported).await {
+    // Everything the import logs carries its connector, run id and file.
+    let span = tracing::info_span!(
+        "import",
+        connector = connector_name.as_str(),
+        run = run_id,
+        file = source.as_str()
+    );
+    match crate::renewing(store, run_id, imported)
+        .instrument(span)
+        .await
+    {
         Ok((counts, warnings)) => {
             let (status, mut errors) = if reject_limit.exceeded(&counts) {
                 let why = format!(

@@ -98,18 +98,10 @@ pub async fn run_schedule(
                 continue;
             }
         }
-        match sync(store.as_ref(), &matcher, connector.as_ref(), "poll", |_| {}).await {
-            Ok(outcome) => tracing::info!(
-                connector = name,
-                run = outcome.run_id,
-                status = %outcome.status,
-                seen = outcome.counts.seen,
-                new = outcome.counts.new,
-                changed = outcome.counts.changed,
-                rejected = outcome.counts.rejected,
-                "poll finished"
-            ),
-            Err(error) => tracing::error!(connector = name, %error, "poll failed"),
+        // The run logs its own summary, inside its span.
+        if let Err(error) = sync(store.as_ref(), &matcher, connector.as_ref(), "poll", |_| {}).await
+        {
+            tracing::error!(connector = name, %error, "poll failed");
         }
     }
 }

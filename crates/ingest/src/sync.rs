@@ -5,6 +5,7 @@ use carbonmesh_matcher::MatchSession;
 use carbonmesh_model::{RunCounts, RunStatus};
 use carbonmesh_store::{Store, StoreResult};
 use chrono::Utc;
+use tracing::Instrument;
 
 use crate::apply::apply_page;
 
@@ -37,6 +38,22 @@ pub async fn sync(
 ) -> StoreResult<SyncOutcome> {
     let name = connector.registry().as_str();
     let run_id = store.start_run(name, trigger).await?;
+    // Everything the run logs (pages, retries, matching) carries its connector and run id.
+    let span = tracing::info_span!("run", connector = name, run = run_id, trigger);
+    run_feeds(store, matcher, connector, run_id, &mut on_page)
+        .instrument(span)
+        .await
+}
+
+/// The body of [`sync`] once its run is started.
+async fn run_feeds(
+    store: &dyn Store,
+    matcher: &MatchSession,
+    connector: &dyn Connector,
+    run_id: i64,
+    on_page: &mut impl FnMut(&RunCounts),
+) -> StoreResult<SyncOutcome> {
+    let name = connector.registry().as_str();
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
 
@@ -45,7 +62,11 @@ pub async fn sync(
         for &feed in connector.feeds() {
             let mut cursor = store.checkpoint(name, feed.as_str()).await?;
             loop {
-                let page: Page = match connector.fetch_page(feed, cursor.as_deref()).await {
+                let page: Page = match connector
+                    .fetch_page(feed, cursor.as_deref())
+                    .instrument(tracing::debug_span!("page", %feed, cursor = cursor.as_deref()))
+                    .await
+                {
                     Ok(page) => page,
                     Err(error) => {
                         tracing::warn!(connector = name, %feed, %error, "fetch failed");
@@ -81,6 +102,16 @@ pub async fn sync(
     // Warnings do not make a run incomplete; the run keeps them beside its errors.
     errors.extend(warnings);
     store.finish_run(run_id, status, counts, &errors).await?;
+    tracing::info!(
+        status = %status,
+        seen = counts.seen,
+        new = counts.new,
+        changed = counts.changed,
+        unchanged = counts.unchanged,
+        rejected = counts.rejected,
+        errors = errors.len(),
+        "run finished"
+    );
     if let Err(error) = carbonmesh_matcher::after_run(store, matcher).await {
         tracing::warn!(connector = name, %error, "matching after the run failed");
     }

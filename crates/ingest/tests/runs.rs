@@ -412,3 +412,70 @@ async fn a_reimport_normalizes_only_rows_it_has_not_stored() {
     assert_eq!((reread.new, reread.changed, reread.unchanged), (0, 0, 3));
     assert_eq!(scripted.normalized.swap(0, Ordering::Relaxed), 4);
 }
+
+/// A log sink the tests read back.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// What an operator reads of a run: the failed page and the run's summary, each under the
+/// run's span with its connector and run id.
+#[tokio::test]
+async fn a_run_logs_its_failures_and_summary_under_its_connector_and_id() {
+    let logs = Logs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (_dir, store) = store().await;
+    let connector = Scripted::new(pages(), &[1]);
+    let outcome = sync(
+        store.as_ref(),
+        &carbonmesh_matcher::MatchSession::new(),
+        &connector,
+        "poll",
+        |_| {},
+    )
+    .await
+    .expect("sync");
+    let text = String::from_utf8(logs.0.lock().expect("lock").clone()).expect("UTF-8");
+    let run = format!(
+        "run{{connector=\"{}\" run={} trigger=\"poll\"}}",
+        connector.registry(),
+        outcome.run_id
+    );
+    let failed = text
+        .lines()
+        .find(|l| l.contains("fetch failed"))
+        .unwrap_or_else(|| panic!("no failed fetch in:\n{text}"));
+    assert!(failed.contains("WARN") && failed.contains(&run), "{failed}");
+    let summary = text
+        .lines()
+        .find(|l| l.contains("run finished"))
+        .unwrap_or_else(|| panic!("no summary in:\n{text}"));
+    assert!(summary.contains(&run), "{summary}");
+    assert!(
+        summary.contains("status=incomplete") && summary.contains("new=25"),
+        "{summary}"
+    );
+}

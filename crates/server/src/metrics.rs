@@ -23,6 +23,7 @@ use axum::response::Response;
 use carbonmesh_model::{AlertStatus, RunStatus};
 use carbonmesh_store::{AlertFilter, Store, StoreError};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use tracing::Instrument;
 
 /// The content type of the Prometheus text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -152,19 +153,53 @@ impl Metrics {
 /// The middleware recording every request under its matched route: attach with
 /// [`instrument`], or `router.layer(axum::middleware::from_fn_with_state(metrics, track))`
 /// after every route is added.
+///
+/// Every request also runs in a `request` span with its id (the caller's `x-request-id` when
+/// it sends a usable one, else a new one), method and route, so whatever it logs can be
+/// found together; the id is sent back in `x-request-id`.
 pub async fn track(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let started = Instant::now();
-    let response = next.run(request).await;
-    metrics.record(
-        &route,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(new_request_id, str::to_owned);
+    let span = tracing::info_span!(
+        "request",
+        id = id.as_str(),
+        method = %request.method(),
+        route = route.as_str()
     );
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let seconds = started.elapsed().as_secs_f64();
+    metrics.record(&route, status, seconds);
+    span.in_scope(|| tracing::debug!(status, ms = seconds * 1000.0, "answered"));
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
     response
+}
+
+/// The header that carries a request's id, both ways.
+const REQUEST_ID: &str = "x-request-id";
+
+/// A new request id: this process's prefix and a counter, unique among the ids it hands out.
+fn new_request_id() -> String {
+    static PREFIX: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        format!("{:08x}", nanos ^ std::process::id().rotate_left(16))
+    });
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n:x}", *PREFIX)
 }
 
 /// Puts the [`track`] middleware on every route of `router` (and its fallback). Call it last,
