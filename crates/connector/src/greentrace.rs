@@ -182,10 +182,25 @@ pub fn json_rows(
     first_line: u64,
 ) -> Result<(Vec<RawRecord>, Option<u64>), String> {
     let key = dataset(feed).ok_or_else(|| format!("GreenTrace publishes no {feed} dataset"))?;
-    let dataset = value
+    let datasets = value
         .get("datasets")
-        .and_then(|d| d.get(key))
-        .ok_or_else(|| format!("no `datasets.{key}` member"))?;
+        .and_then(serde_json::Value::as_object)
+        .ok_or_else(|| {
+            format!(
+                "not a GreenTrace response: no `datasets` object (a {feed} page is \
+                 `{{\"datasets\":{{\"{key}\":{{\"rows\":[…]}}}}}}`)"
+            )
+        })?;
+    let dataset = datasets.get(key).ok_or_else(|| {
+        let held: Vec<String> = datasets.keys().map(|k| format!("`{k}`")).collect();
+        let held = match held.is_empty() {
+            true => "none".to_owned(),
+            false => held.join(", "),
+        };
+        format!(
+            "no `datasets.{key}` member, which holds the {feed} rows: the response holds {held}"
+        )
+    })?;
     let rows = dataset
         .get("rows")
         .and_then(|r| r.as_array())
@@ -224,10 +239,11 @@ pub fn canonical_id(prefix: &str, raw: &str) -> Option<String> {
     Some(format!("{prefix}{n}"))
 }
 
-/// Whether a file or its head is GreenTrace JSON (its first non-blank byte opens an object)
-/// rather than a CSV export.
+/// Whether a file or its head is JSON (its first non-blank byte after any UTF-8 byte order
+/// mark opens an object or an array) rather than a CSV export. JSON that is not a GreenTrace
+/// response is refused by [`read_file`] with the reason.
 pub fn is_json(bytes: &[u8]) -> bool {
-    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+    crate::looks_like_json(bytes)
 }
 
 /// The feed of a saved GreenTrace response, from its head. A JSON head may be cut anywhere;
@@ -245,6 +261,8 @@ pub fn read_file(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileErr
         file: source.to_owned(),
         reason,
     };
+    // A file saved by an editor that writes a byte order mark.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| malformed(format!("not valid JSON: {e}")))?;
     let (records, _) = json_rows(feed, source, &value, 1).map_err(malformed)?;
@@ -421,8 +439,37 @@ mod tests {
     }
 
     #[test]
+    fn a_file_of_another_shape_is_refused_naming_what_it_holds() {
+        let projects = br#"{"datasets": {"projects": {"rows": [], "totalCount": 0}}}"#;
+        let error = read_file(Feed::Retirements, "p.json", projects).expect_err("projects");
+        assert!(
+            error.to_string().contains(
+                "no `datasets.retiredCredits` member, which holds the retirements rows: the \
+                 response holds `projects`"
+            ),
+            "{error}"
+        );
+        let error = read_file(Feed::Projects, "a.json", br#"[{"id": 1}]"#).expect_err("array");
+        assert!(
+            error
+                .to_string()
+                .starts_with("a.json: not a GreenTrace response: no `datasets` object"),
+            "{error}"
+        );
+        let bom = b"\xEF\xBB\xBF{\"datasets\": {\"projects\": {\"rows\": [{\"a\": 1}]}}}";
+        assert_eq!(
+            read_file(Feed::Projects, "b.json", bom)
+                .expect("BOM")
+                .records
+                .len(),
+            1
+        );
+    }
+
+    #[test]
     fn a_json_head_names_its_feed() {
         assert!(is_json(b"  {\"datasets\""));
+        assert!(is_json(b"\xEF\xBB\xBF["));
         assert!(!is_json(b"Vintage,Quantity\n"));
         let head = br#"{"datasets":{"cancelledCredits":{"rows":[{"a"#;
         assert_eq!(detect_feed(head), Some(Feed::Cancellations));
