@@ -316,3 +316,53 @@ fn keys_agree_across_sources() {
         "retired:ACR-US-885-2024-3072-119446 to 130668"
     );
 }
+
+/// Every saved GreenTrace response is told from its first bytes however it was written
+/// (indented as captured, or on one line), and a saved response of another shape is refused
+/// with the reason instead of being read as an empty or CSV file.
+#[test]
+fn saved_greentrace_responses_are_told_apart_and_other_shapes_refused() {
+    let c = connector();
+    for (name, feed) in [
+        ("rb-carbon-scraper_acr-projects.json", Feed::Projects),
+        ("rb-carbon-scraper_acr-issuances.json", Feed::Issuances),
+        ("rb-carbon-scraper_acr-retirements.json", Feed::Retirements),
+        (
+            "rb-carbon-scraper_acr-cancellations.json",
+            Feed::Cancellations,
+        ),
+    ] {
+        let value: serde_json::Value = serde_json::from_slice(&fixture(name)).expect("JSON");
+        let compact = serde_json::to_vec(&value).expect("JSON");
+        // `import` tells the kind from the first 64 KiB.
+        let head = &compact[..compact.len().min(64 * 1024)];
+        assert_eq!(c.detect_feed(name, head), Some(feed), "{name}");
+        let page = c.read_file(feed, name, &compact).expect("reads");
+        assert_eq!(page.records.len(), import(name, feed).page.records.len());
+    }
+
+    // A project-summaries response read as retirements names what it holds.
+    let projects = fixture("rb-carbon-scraper_acr-projects.json");
+    let error = c
+        .read_file(Feed::Retirements, "projects.json", &projects)
+        .expect_err("no retirements");
+    assert!(
+        error.to_string().contains(
+            "no `datasets.retiredCredits` member, which holds the retirements rows: the response \
+             holds `projects`"
+        ),
+        "{error}"
+    );
+    // A Gold Standard credits page is JSON, but no GreenTrace response.
+    let other = br#"[{"id": "134202", "serial_number": "GS1-1-IN-GS817-4-2012-1303-93-4644"}]"#;
+    assert_eq!(c.detect_feed("credits.json", other), None);
+    let error = c
+        .read_file(Feed::Retirements, "credits.json", other)
+        .expect_err("not GreenTrace");
+    assert!(
+        error
+            .to_string()
+            .starts_with("credits.json: not a GreenTrace response: no `datasets` object"),
+        "{error}"
+    );
+}
