@@ -407,3 +407,187 @@ fn a_greentrace_holding_and_the_apx_row_of_one_block_share_a_key() {
     assert_eq!(from_json.quantity, from_apx.quantity);
     assert_eq!(from_json.event_date, from_apx.event_date);
 }
+
+/// One GreenTrace `holding-summaries` row with the members `../shared/docs/registries.md`
+/// lists (those of ACR's tenant; ART's answers in the same envelope), for the block `serial`.
+fn holding_row(status: Option<&str>, serial: &str, program: &str) -> serde_json::Value {
+    let (prefix, range) = serial.rsplit_once('-').expect("range");
+    let (start, end) = range.split_once(" to ").expect("to");
+    let quantity = end.parse::<u64>().expect("end") - start.parse::<u64>().expect("start") + 1;
+    let vintage = prefix.split('-').nth(3).expect("vintage");
+    let retired = status == Some("RETIRED");
+    let cancelled = status == Some("CANCELED");
+    let mut row = serde_json::json!({
+        "holdingKey": format!("H-{start}"), "holdingSerialNumber": serial,
+        "holdingStatus": status, "holdingStatusEffectiveTimestamp": "2026-03-09T16:16:10.000000-04:00",
+        "holdingQuantity": quantity, "isEscrowed": false, "isReserve": false, "isTokenized": false,
+        "isSequestered": false, "projectKey": "P2423ART0001", "projectReferenceId": program,
+        "projectName": "Guyana ART program", "projectSiteLocationState": null,
+        "projectSiteLocationCountry": &prefix[prefix.find('-').expect("cc") + 1..][..2],
+        "projectTypeName": "Forest Carbon", "projectTypeCode": "FC",
+        "developerProfileName": "Government of Guyana",
+        "accountHolderProfileName": "Government of Guyana",
+        "registryAccountName": "Government of Guyana", "registryAccountType": "PROFILE",
+        "issuanceKey": "I3323ART0001", "issuanceVintageStartDate": format!("{vintage}-01-01"),
+        "vintage": vintage, "issuanceDate": "2026-03-09", "issuanceQuantity": 7_000_000,
+        "registryCode": "ART", "hostCountryLetterOfAuthorization": null,
+        "correspondingAdjustment": null, "corsiaDoubleClaimingCompensation": null,
+        "corsiaEligible": true, "bufferPool": null, "registryLabels": [], "arbEligible": false,
+        "ecologyEligible": false, "creditLink": null,
+    });
+    let events = serde_json::json!({
+        "cancellationKey": cancelled.then_some("C-1"),
+        "cancellationDate": cancelled.then_some("2026-06-29"),
+        "cancellationReason": cancelled.then_some("CORSIA_COMPLIANCE"),
+        "cancellationReasonDisplayName": cancelled.then_some("CORSIA Compliance"),
+        "cancellationOnBehalfOfName": cancelled.then_some("JetBlue Airways"),
+        "retirementKey": retired.then_some("R-1"),
+        "retirementDate": retired.then_some("2026-07-20"),
+        "retirementReason": retired.then_some("ENVIRONMENTAL_BENEFIT"),
+        "retirementReasonDisplayName": retired.then_some("Environmental Benefit"),
+        "retirementPurpose": retired.then_some("Employee travel 2025"),
+        "retirementOnBehalfOfName": retired.then_some("Hess Corporation"),
+    });
+    if let (Some(row), serde_json::Value::Object(events)) = (row.as_object_mut(), events) {
+        row.extend(events);
+    }
+    row
+}
+
+/// Responses saved from ART's GreenTrace tenant as the connector fetches them
+/// (`{"datasets":{"<key>":{"rows":[…],"totalCount":n}}}`), for projects and for each holding
+/// status, are told apart from their first bytes and read into programs and blocks; a response
+/// of another shape is refused with the reason.
+#[test]
+fn saved_greentrace_responses_import_without_a_kind() {
+    let c = connector();
+    let saved = |key: &str, rows: Vec<serde_json::Value>| {
+        let total = rows.len();
+        serde_json::to_vec_pretty(&serde_json::json!({
+            "datasets": {key: {"rows": rows, "totalCount": total}}
+        }))
+        .expect("JSON")
+    };
+    let read = |name: &str, bytes: &[u8], feed: Feed| {
+        // `import` tells the kind from the first 64 KiB.
+        let head = &bytes[..bytes.len().min(64 * 1024)];
+        assert_eq!(c.detect_feed(name, head), Some(feed), "{name}");
+        let i = testkit::import_fixture(&c, name, bytes, feed);
+        clean(&i, name);
+        i.records
+    };
+
+    let project = serde_json::json!({
+        "details": {"type": "link", "method": "GET", "params": [], "label": "Guyana ART program",
+                    "url": "/art/projects/registry/ART_REGISTRY/project/P2423ART0001"},
+        "projectId": "ART0102", "projectKey": "P2423ART0001", "projectName": "Guyana ART program",
+        "projectStatus": "REGISTERED",
+        "projectMethodology": "ART - The REDD+ Environmental Excellence Standard (TREES)",
+        "projectType": "Forest Carbon", "projectDeveloper": "Government of Guyana",
+        "creditingProgram": "ART - The REDD+ Environmental Excellence Standard (TREES)",
+        "country": "GY", "issuedCredits": 33_470_000,
+    });
+    let records = read(
+        "projects.json",
+        &saved("projects", vec![project]),
+        Feed::Projects,
+    );
+    let Record::Project(p) = &records[0] else {
+        panic!("a program")
+    };
+    assert_eq!(
+        (p.registry_project_id.as_str(), p.country.as_deref()),
+        ("ART102", Some("GY"))
+    );
+    assert!(p.labels.iter().any(|l| l.value == "ART"), "{:?}", p.labels);
+    assert_eq!(
+        p.registry_url.as_deref(),
+        Some("https://greentrace.ice.com/art/projects/registry/ART_REGISTRY/project/P2423ART0001")
+    );
+
+    let guyana = "ART-GY-102-2021-11-2759599 to 2760598";
+    let fcpf = "FCPF-CI-130-2023-20-1 to 46404";
+    for (key, status, feed, kind) in [
+        (
+            "issuedCredits",
+            None,
+            Feed::Issuances,
+            TransactionType::Issuance,
+        ),
+        (
+            "retiredCredits",
+            Some("RETIRED"),
+            Feed::Retirements,
+            TransactionType::Retirement,
+        ),
+        (
+            "cancelledCredits",
+            Some("CANCELED"),
+            Feed::Cancellations,
+            TransactionType::Cancellation,
+        ),
+    ] {
+        let rows = vec![
+            holding_row(status, guyana, "ART0102"),
+            holding_row(status, fcpf, "ART130"),
+        ];
+        let name = format!("{key}.json");
+        let records = read(&name, &saved(key, rows), feed);
+        assert_unique_keys(&name, &records);
+        let got: Vec<_> = credits(&records)
+            .into_iter()
+            .map(|b| {
+                let r = b.serial_range.as_ref().expect("range");
+                assert_eq!(b.transaction_type.value, kind, "{name}");
+                (
+                    b.registry_project_id.as_str(),
+                    b.quantity,
+                    b.serial.as_deref(),
+                    (r.namespace.as_str(), r.start, r.end),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "ART102",
+                    Decimal::from(1000),
+                    Some(guyana),
+                    ("art:ART-GY-102-2021-11", 2_759_599, 2_760_598)
+                ),
+                (
+                    "ART130",
+                    Decimal::from(46404),
+                    Some(fcpf),
+                    ("art:FCPF-CI-130-2023-20", 1, 46404)
+                ),
+            ],
+            "{name}"
+        );
+    }
+
+    // The projects response read as retirements, and a Gold Standard page, are refused.
+    let projects = saved("projects", vec![serde_json::json!({"projectId": "ART102"})]);
+    let error = c
+        .read_file(Feed::Retirements, "projects.json", &projects)
+        .expect_err("no retirements");
+    assert!(
+        error.to_string().contains(
+            "no `datasets.retiredCredits` member, which holds the retirements rows: the response \
+             holds `projects`"
+        ),
+        "{error}"
+    );
+    let other = br#"[{"id": "134202", "serial_number": "GS1-1-IN-GS817-4-2012-1303-93-4644"}]"#;
+    assert_eq!(c.detect_feed("credits.json", other), None);
+    let error = c
+        .read_file(Feed::Retirements, "credits.json", other)
+        .expect_err("not GreenTrace");
+    assert!(
+        error
+            .to_string()
+            .starts_with("credits.json: not a GreenTrace response"),
+        "{error}"
+    );
+}
