@@ -6,6 +6,9 @@
 //! newlines inside quotes. The reader keeps going past a bad row: each row comes back either as
 //! a record (noting any repair made) or as a [`RowError`] naming its line, and the next row is
 //! read as usual.
+//!
+//! The `csv` crate does the reading; the repairs are ours because no CSV library repairs these
+//! registries' particular breakages (it would reject or mis-split those rows).
 
 use std::collections::VecDeque;
 
