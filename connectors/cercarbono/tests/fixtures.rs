@@ -409,3 +409,125 @@ fn normalizing_is_deterministic_across_connectors() {
         assert_eq!(a, b, "{name}");
     }
 }
+
+/// A response saved from `analytics/projects`, which the connector fetches for the issued
+/// batches (every project with its `serials[]`), written with the members of the flattened
+/// export and real serial rows, is told from its first bytes and read into one credit record
+/// per batch; a project without batches gives none. Saved responses of another shape are
+/// refused with the reason.
+#[test]
+fn a_saved_analytics_projects_response_imports_its_batches_without_a_kind() {
+    let c = connector();
+    let serial =
+        |serial: &str, quantity: u64, date: &str, year: i32, buffer: bool, period: &str| {
+            serde_json::json!({
+                "verification": 1, "serial": serial, "issued_quantity": quantity,
+                "issuance_date": date, "year": year, "is_buffer": buffer,
+                "vintage_of_credits": period, "global_goals": [],
+                "elegible": [{"description": "Voluntary compensation", "code": "CV"}],
+            })
+        };
+    let project = |id: u32, name: &str, serials: Vec<Value>| {
+        serde_json::json!({
+            "id": id, "code": format!("CDC-{id}"), "is_public": true,
+            "owner": "Agroporvanda S.A.S", "developer": "Forestry Consulting Group S.A.S.",
+            "validator": "ICONTEC", "verifier": "ICONTEC", "credits_type": "Carbon offsets",
+            "name": name, "description": "", "standard": "Cercarbono",
+            "sector": [{"id": 14, "description": "Land use (AFOLU)"}],
+            "evaluation_criteria": "PROTOCOL CVCC V1.1",
+            "quantification_method": "CDM - AR-ACM0003", "stage": "Certified",
+            "locations": [{"city": "Planeta Rica", "country": "Colombia", "region": "Cordoba"}],
+            "serials": serials, "annualEstimated": 0,
+        })
+    };
+    let saved = serde_json::to_vec_pretty(&serde_json::json!({"project": [
+        // Listed first, with no batch yet: the kind is still told from the project members.
+        project(271, "Vinaqua WWTP Carbon Project", vec![]),
+        project(1, "Carbono Agroporvanda", vec![
+            serial("CDC_1_1_1_321_14_1", 62740, "2019-03-07T18:33:46.000Z", 2015, false,
+                   "2010-01-01 / 2018-09-30"),
+            serial("CDC_1_1_1_321_14_1_2008", 1283, "2020-01-23T21:05:02.000Z", 2008, false,
+                   "2008-01-16 / 2008-12-31"),
+            serial("CDC_1_1_1_321_14_1_2008_BF", 226, "2023-04-14T15:56:47.000Z", 2008, true,
+                   "2008-01-16 / 2008-12-31"),
+        ]),
+    ]}))
+    .expect("JSON");
+    let name = "analytics-projects.json";
+    assert_eq!(
+        c.detect_feed(name, &saved[..saved.len().min(64 * 1024)]),
+        Some(Feed::Issuances)
+    );
+    let i = testkit::import_fixture(&c, name, &saved, Feed::Issuances);
+    assert!(
+        i.page.unreadable.is_empty() && i.rejected.is_empty(),
+        "{:?}",
+        i.rejected
+    );
+    let got: Vec<_> = credits(&i.records)
+        .into_iter()
+        .map(|b| {
+            let r = b.serial_range.as_ref().expect("range");
+            (
+                b.record_key.as_str(),
+                b.registry_project_id.as_str(),
+                b.transaction_type.value,
+                b.quantity,
+                b.vintage,
+                (r.namespace.as_str(), r.start, r.end),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "issuance:CDC_1_1_1_321_14_1",
+                "CDC-1",
+                TransactionType::Issuance,
+                Decimal::from(62740),
+                Some(2015),
+                ("cercarbono:CDC_1_1_1_321_14_1", 1, 62740)
+            ),
+            (
+                "issuance:CDC_1_1_1_321_14_1_2008",
+                "CDC-1",
+                TransactionType::Issuance,
+                Decimal::from(1283),
+                Some(2008),
+                ("cercarbono:CDC_1_1_1_321_14_1_2008", 1, 1283)
+            ),
+            (
+                "buffer:CDC_1_1_1_321_14_1_2008_BF",
+                "CDC-1",
+                TransactionType::Buffer,
+                Decimal::from(226),
+                Some(2008),
+                ("cercarbono:CDC_1_1_1_321_14_1_2008_BF", 1, 226)
+            ),
+        ]
+    );
+
+    // The same response read as the retirement ledger, and a GreenTrace response read as
+    // issuances, are refused naming what they hold.
+    let error = c
+        .read_file(Feed::Retirements, name, &saved)
+        .expect_err("no retirements");
+    assert!(
+        error
+            .to_string()
+            .contains("in a `retirements` array; the object has [\"project\"]"),
+        "{error}"
+    );
+    let other = br#"{"datasets": {"issuedCredits": {"rows": [], "totalCount": 0}}}"#;
+    assert_eq!(c.detect_feed("issued.json", other), None);
+    let error = c
+        .read_file(Feed::Issuances, "issued.json", other)
+        .expect_err("not EcoRegistry");
+    assert!(
+        error
+            .to_string()
+            .contains("in a `project` array; the object has [\"datasets\"]"),
+        "{error}"
+    );
+}
