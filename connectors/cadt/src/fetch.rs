@@ -81,7 +81,21 @@ pub(crate) fn file_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, 
         Value::Array(items) => items,
         Value::Object(mut o) => match o.remove("data") {
             Some(Value::Array(items)) => items,
-            _ => return Err("expected a `data` array or a bare array of records".to_owned()),
+            _ => {
+                if let Some(message) = o.get("message") {
+                    return Err(format!("the node answered with a message: {message}"));
+                }
+                let members: Vec<String> = o.keys().take(6).map(|k| format!("`{k}`")).collect();
+                return Err(format!(
+                    "not a saved CAD Trust response: a page of /v1/projects or /v1/units is \
+                     `{{page, pageCount, data}}` (or a bare array of records), this object has \
+                     {}",
+                    match members.is_empty() {
+                        true => "no members".to_owned(),
+                        false => format!("the members {}", members.join(", ")),
+                    }
+                ));
+            }
         },
         _ => return Err("expected a JSON array or object".to_owned()),
     };

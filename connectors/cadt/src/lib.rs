@@ -48,7 +48,9 @@ impl CadtConfig {
     /// The `limit` used unless configured otherwise.
     pub const DEFAULT_LIMIT: u32 = 100;
 
-    /// A configuration reading every organisation from the node at `base_url`.
+    /// A configuration reading every organisation from the node at `base_url`. An empty
+    /// `base_url` names no node: the connector then reads saved responses
+    /// ([`Connector::read_file`]) and refuses to fetch.
     pub fn new(base_url: impl Into<String>) -> Self {
         Self {
             base_url: base_url.into().trim_end_matches('/').to_owned(),
@@ -58,8 +60,22 @@ impl CadtConfig {
         }
     }
 
-    /// The URL of page `page` of `feed`, if the node serves the feed.
+    /// A configuration naming no node, for reading saved responses only: CAD Trust has no
+    /// central endpoint to fall back on, so fetching is refused with the reason.
+    pub fn files_only() -> Self {
+        Self::new("")
+    }
+
+    /// Whether a node is named, so that pages can be fetched.
+    pub fn has_node(&self) -> bool {
+        !self.base_url.trim().is_empty()
+    }
+
+    /// The URL of page `page` of `feed`, if a node is named and serves the feed.
     pub fn page_url(&self, feed: Feed, page: u64) -> Option<String> {
+        if !self.has_node() {
+            return None;
+        }
         let path = match feed {
             Feed::Projects => Self::PROJECTS_PATH,
             Feed::Transactions => Self::UNITS_PATH,
@@ -116,6 +132,15 @@ impl Connector for CadtConnector {
 
     /// Page `cursor` (a page number from 1) of `/v1/projects` or `/v1/units`.
     async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
+        if !self.config.has_node() {
+            return Err(FetchError::Malformed {
+                url: String::new(),
+                reason: "no CAD Trust node to read: CAD Trust has no central endpoint, so the \
+                         node's address (`base_url`) must be configured to fetch; saved \
+                         responses import without one"
+                    .to_owned(),
+            });
+        }
         let page: u64 =
             match cursor {
                 None => 1,

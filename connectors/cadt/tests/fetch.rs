@@ -220,6 +220,17 @@ async fn bad_cursors_and_missing_lists_are_refused_without_a_request() {
         let error = c.fetch_page(feed, cursor).await.expect_err("refused");
         assert!(matches!(error, FetchError::Malformed { .. }), "{error}");
     }
+    // A connector that names no node reads files only, and says why it cannot fetch.
+    let files_only = CadtConnector::new(CadtConfig::files_only(), quick_http());
+    let error = files_only
+        .fetch_page(Feed::Transactions, None)
+        .await
+        .expect_err("no node");
+    assert!(
+        error.to_string().contains("no CAD Trust node to read"),
+        "{error}"
+    );
+    assert_eq!(CadtConfig::files_only().page_url(Feed::Projects, 1), None);
     let config = CadtConfig {
         org_uid: Some(ORG.to_owned()),
         ..CadtConfig::new("http://node:31310/")

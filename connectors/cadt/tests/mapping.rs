@@ -288,3 +288,108 @@ fn normalizing_is_deterministic() {
     let q = import("projects.json", &Value::Array(projects()), Feed::Projects);
     assert_eq!(p.records, q.records);
 }
+
+/// Pages saved from a node as the connector fetches them (`{page, pageCount, data}` from
+/// `/v1/projects` and `/v1/units`, or the bare array a node answers without `page`), written
+/// with the v1 members, import without `--kind` through a connector that names no node; a
+/// saved response of another shape is refused with the reason.
+#[test]
+fn saved_node_pages_import_without_a_kind_and_without_a_node() {
+    let c = CadtConnector::new(CadtConfig::files_only(), testkit::quick_http());
+    let read = |name: &str, body: &Value, feed: Feed| {
+        let bytes = serde_json::to_vec_pretty(body).expect("JSON");
+        // `import` tells the kind from the first 64 KiB.
+        assert_eq!(
+            c.detect_feed(name, &bytes[..bytes.len().min(64 * 1024)]),
+            Some(feed),
+            "{name}"
+        );
+        let i = testkit::import_fixture(&c, name, &bytes, feed);
+        assert!(
+            i.page.unreadable.is_empty() && i.rejected.is_empty(),
+            "{name}"
+        );
+        i.records
+    };
+    for body in [paginated(2, 2, units()), Value::Array(units())] {
+        let records = read("units.json", &body, Feed::Transactions);
+        let got: Vec<_> = credits(&records)
+            .into_iter()
+            .map(|c| {
+                let r = c.serial_range.as_ref().expect("range");
+                (
+                    c.record_key.as_str(),
+                    c.registry_project_id.as_str(),
+                    i64::try_from(c.quantity).expect("whole"),
+                    (r.namespace.clone(), r.start, r.end),
+                )
+            })
+            .collect();
+        assert_eq!(got.len(), 6);
+        assert_eq!(
+            got[0],
+            (
+                "unit:u-1",
+                VERRA_PROJECT,
+                425,
+                ("verra".to_owned(), 941467007, 941467431)
+            )
+        );
+        assert_eq!(
+            got[2],
+            (
+                "unit:u-3",
+                GS_PROJECT,
+                19149,
+                (
+                    "gold-standard:GS1-1-UG-GS11236-16-2024-30307".to_owned(),
+                    1,
+                    19149
+                )
+            )
+        );
+    }
+    let records = read(
+        "projects.json",
+        &paginated(1, 1, projects()),
+        Feed::Projects,
+    );
+    let ids: Vec<_> = project_records(&records)
+        .iter()
+        .map(|p| p.registry_project_id.as_str())
+        .collect();
+    assert_eq!(ids, [VERRA_PROJECT, GS_PROJECT, CDM_PROJECT]);
+
+    // A GreenTrace response names `projectName` too, but is no CAD Trust page.
+    let other = serde_json::to_vec(&serde_json::json!({"datasets": {"projects": {
+        "rows": [{"projectId": "ACR0885", "projectName": "Razorback IFM Project"}],
+        "totalCount": 1}}}))
+    .expect("JSON");
+    let feed = c
+        .detect_feed("projects.json", &other)
+        .unwrap_or(Feed::Projects);
+    let error = c
+        .read_file(feed, "projects.json", &other)
+        .expect_err("not a CAD Trust page");
+    assert!(
+        error.to_string().starts_with(
+            "projects.json: not a saved CAD Trust response: a page of /v1/projects or /v1/units \
+             is `{page, pageCount, data}`"
+        ) && error.to_string().contains("the members `datasets`"),
+        "{error}"
+    );
+    // A node's refusal saved in place of a page says so.
+    let refusal = br#"{"message": "API key not found"}"#;
+    let error = c
+        .read_file(Feed::Transactions, "units.json", refusal)
+        .expect_err("refusal");
+    assert!(
+        error
+            .to_string()
+            .contains("the node answered with a message: \"API key not found\""),
+        "{error}"
+    );
+    // A Gold Standard page is neither list.
+    let gs = br#"[{"id": "134202", "number_of_credits": 4552, "serial_number": "GS1-1-IN-GS817-4-2012-1303-93-4644"}]"#;
+    assert_eq!(c.detect_feed("credits.json", gs), None);
+}

@@ -592,6 +592,8 @@ mod tests {
                 cadt.contains("[connectors.cadt]") && cadt.contains("base_url"),
                 "{cadt}"
             );
+            // Not configured, CAD Trust is read from saved files only.
+            build(jail, "", RegistryId::Cadt).expect("cadt for files");
             build(
                 jail,
                 "[connectors.cadt]\nbase_url = \"http://127.0.0.1:31310\"\napi_key = \"k\"\norg_uid = \"o\"\n",

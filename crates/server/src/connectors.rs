@@ -168,15 +168,17 @@ pub fn build(
             http,
         )),
         RegistryId::Cadt => {
-            let base = base.filter(|b| !b.trim().is_empty()).context(
-                "`base_url` is required: CAD Trust has no central endpoint, name the node to \
-                 read (e.g. base_url = \"http://cadt.example.org:31310\")",
-            )?;
+            // CAD Trust has no central endpoint: without a node the connector reads saved
+            // responses only (a configured section must name one, see `Catalog::build`).
+            let config = match base.filter(|b| !b.trim().is_empty()) {
+                Some(base) => CadtConfig::new(base),
+                None => CadtConfig::files_only(),
+            };
             Arc::new(CadtConnector::new(
                 CadtConfig {
                     api_key: expose(&settings.api_key),
                     org_uid: settings.org_uid.clone(),
-                    ..CadtConfig::new(base)
+                    ..config
                 },
                 http,
             ))
@@ -303,12 +305,30 @@ impl Catalog {
 
     /// Builds the connector of `registry`: its `[generic.<id>]` description when there is
     /// one, else the built-in connector.
+    ///
+    /// A configured `[connectors.cadt]` section is polled, so it must name the node to read:
+    /// CAD Trust has no central endpoint. Without a section, the CAD Trust connector reads
+    /// saved responses only (`carbonmesh import`) and refuses to fetch with the reason.
     pub fn build(&self, registry: RegistryId) -> anyhow::Result<Arc<dyn Connector>> {
         let settings = self.settings(registry);
         match self.generic.get(&registry) {
             Some(generic) => build_generic(&generic.description, &settings)
                 .with_context(|| format!("[generic.{registry}] file {}", generic.file.display())),
-            None => build(registry, &settings).with_context(|| self.section(registry)),
+            None => {
+                let no_node = settings
+                    .base_url
+                    .as_deref()
+                    .is_none_or(|b| b.trim().is_empty());
+                if registry == RegistryId::Cadt && self.built_in.contains_key(&registry) && no_node
+                {
+                    return Err(anyhow::anyhow!(
+                        "`base_url` is required: CAD Trust has no central endpoint, name the \
+                         node to read (e.g. base_url = \"http://cadt.example.org:31310\")"
+                    )
+                    .context(self.section(registry)));
+                }
+                build(registry, &settings).with_context(|| self.section(registry))
+            }
         }
     }
 }
