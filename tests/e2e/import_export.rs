@@ -446,8 +446,14 @@ fn an_import_that_rejects_most_rows_says_so_and_exits_2() {
 /// `carbonmesh import --registry verra FILE`, which must succeed: the summary's counts of the
 /// file (rows read, new, changed, unchanged, rejected).
 fn import_verra(dir: &Path, file: &Path) -> [u64; 5] {
+    import_one(dir, "verra", file)
+}
+
+/// `carbonmesh import --registry REGISTRY FILE` without `--kind`, which must succeed: the
+/// summary's counts of the file (rows read, new, changed, unchanged, rejected).
+fn import_one(dir: &Path, registry: &str, file: &Path) -> [u64; 5] {
     let out = run(carbonmesh(dir)
-        .args(["import", "--registry", "verra"])
+        .args(["import", "--registry", registry])
         .arg(file));
     assert!(
         out.status.success(),
@@ -572,4 +578,144 @@ fn a_saved_verra_asset_search_imports_without_a_kind() {
         + "\n";
     std::fs::write(&csv, text).expect("write");
     assert_eq!(import_verra(dir.path(), &csv), [2, 0, 0, 2, 0]);
+}
+
+/// Pages saved from Gold Standard's public API (`/credits`, `/projects`: bare arrays) and from
+/// a CAD Trust node (`/v1/units`, `/v1/projects`: `{page, pageCount, data}`) import with
+/// `carbonmesh import --registry <id> FILE`, their kind told from their members, with no
+/// `--kind` and, for CAD Trust, no node configured; importing them again changes nothing.
+#[test]
+fn saved_gold_standard_and_cad_trust_responses_import_without_a_kind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let save = |name: &str, value: serde_json::Value| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, serde_json::to_vec_pretty(&value).expect("JSON")).expect("write");
+        file
+    };
+    let gs_credit = |id: &str, status: &str, start: u64, end: u64| {
+        serde_json::json!({
+            "id": id, "number_of_credits": end - start + 1,
+            "starting_credit_number": start, "ending_credit_number": end, "batch_number": 1303,
+            "serial_number": format!("GS1-1-IN-GS817-4-2012-1303-{start}-{end}"),
+            "certified_date": "2013-10-08", "monitoring_period_start_date": "2012-01-01",
+            "monitoring_period_end_date": "2012-12-31", "status": status, "vintage": "2012",
+            "project": {"id": "1158", "name": "Arakalagudu Biodigester Project II",
+                        "sustaincert_id": 817, "country_code": "IN"},
+            "product": {"name": "Verified Emission Reduction", "abbreviation": "VER"},
+            "labels": ["EMISSION_REDUCTION"],
+        })
+    };
+    let gs_credits = save(
+        "gs-credits-page-1.json",
+        serde_json::json!([
+            gs_credit("134202", "RETIRED", 93, 4644),
+            gs_credit("134203", "ISSUED", 4645, 5000),
+        ]),
+    );
+    let gs_projects = save(
+        "gs-projects-page-1.json",
+        serde_json::json!([{
+            "id": "1158", "name": "Arakalagudu Biodigester Project II",
+            "status": "GOLD_STANDARD_CERTIFIED_PROJECT", "type": "Biogas - Heat",
+            "sustaincert_id": 817, "project_developer": "GoodPlanet", "country": "India",
+            "country_code": "IN", "crediting_period_start_date": "2010-02-01",
+            "crediting_period_end_date": "2020-01-31", "labels": ["EMISSION_REDUCTION"],
+        }]),
+    );
+
+    let org = "a807e453-6524-49df-a32d-785e56cf560e";
+    let project = "51ca9638-22b0-4e14-ae7d-b4e1d9b4e7a1";
+    let unit = |id: &str, start: &str, end: &str, count: u64, status: &str| {
+        serde_json::json!({
+            "warehouseUnitId": id, "issuanceId": "iss-1", "orgUid": org,
+            "unitOwner": "Example Holdings Ltd", "countryJurisdictionOfOwner": "Singapore",
+            "serialNumberBlock": format!("{start}-{end}"), "unitBlockStart": start,
+            "unitBlockEnd": end, "unitCount": count, "vintageYear": 2020,
+            "unitType": "Reduction - nature", "unitStatus": status,
+            "unitRegistryLink": format!("https://cadt.example.org/units/{id}"),
+            "correspondingAdjustmentDeclaration": "Unknown",
+            "correspondingAdjustmentStatus": "Not Started", "labels": [],
+            "issuance": {"id": "iss-1", "orgUid": org, "warehouseProjectId": project,
+                         "startDate": "2020-01-01T00:00:00.000Z",
+                         "endDate": "2020-12-31T00:00:00.000Z",
+                         "verificationBody": "Earthood Services Private Limited"},
+        })
+    };
+    let cadt_units = save(
+        "cadt-units-page-1.json",
+        serde_json::json!({"page": 1, "pageCount": 1, "data": [
+            unit("u-5", "GOLA-000001", "GOLA-000500", 500, "Held"),
+            unit("u-6", "GOLA-000501", "GOLA-000750", 250, "Retired"),
+        ]}),
+    );
+    let cadt_projects = save(
+        "cadt-projects-page-1.json",
+        serde_json::json!({"page": 1, "pageCount": 1, "data": [{
+            "warehouseProjectId": project, "orgUid": org, "currentRegistry": "Verra",
+            "projectId": "1340", "originProjectId": "VCS-1340", "registryOfOrigin": "Verra",
+            "program": "VCS", "projectName": "Gola REDD+ Project",
+            "projectDeveloper": "Gola Rainforest Conservation LG",
+            "projectStatus": "Registered", "methodology": "VCS - VM0007",
+            "projectLocations": [{"id": "loc-1", "warehouseProjectId": project, "orgUid": org,
+                                  "country": "Sierra Leone"}],
+            "labels": [], "issuances": [], "coBenefits": [], "relatedProjects": [],
+            "projectRatings": [], "estimations": [],
+        }]}),
+    );
+
+    for (registry, file, rows) in [
+        ("gold-standard", &gs_projects, 1),
+        ("gold-standard", &gs_credits, 2),
+        ("cadt", &cadt_projects, 1),
+        ("cadt", &cadt_units, 2),
+    ] {
+        assert_eq!(
+            import_one(dir.path(), registry, file),
+            [rows, rows, 0, 0, 0],
+            "{}",
+            file.display()
+        );
+        assert_eq!(
+            import_one(dir.path(), registry, file),
+            [rows, 0, 0, rows, 0],
+            "{} again",
+            file.display()
+        );
+    }
+
+    let credits = export_jsonl(dir.path(), &[], "credits");
+    let credit = |key: &str| {
+        credits
+            .iter()
+            .find(|c| c["record_key"] == key)
+            .unwrap_or_else(|| panic!("no {key} in {credits:?}"))
+    };
+    let retired = credit("credit:134202");
+    assert_eq!(retired["registry"], "gold-standard");
+    assert_eq!(retired["registry_project_id"], "GS817");
+    assert_eq!(retired["transaction_type"]["value"], "retirement");
+    assert_eq!(retired["quantity"], "4552");
+    assert_eq!(
+        retired["serial_range"],
+        serde_json::json!({"namespace": "gold-standard:GS1-1-IN-GS817-4-2012-1303", "start": 93, "end": 4644})
+    );
+    let held = credit("unit:u-5");
+    assert_eq!(held["registry"], "cadt");
+    assert_eq!(held["registry_project_id"], project);
+    assert_eq!(held["quantity"], "500");
+    assert_eq!(
+        held["serial_range"],
+        serde_json::json!({"namespace": format!("cadt:{org}:GOLA-"), "start": 1, "end": 500})
+    );
+    assert_eq!(
+        credit("unit:u-6")["transaction_type"]["value"],
+        "retirement"
+    );
+    let projects = export_jsonl(dir.path(), &[], "projects");
+    for id in ["GS817", project] {
+        assert!(
+            projects.iter().any(|p| p["registry_project_id"] == id),
+            "no project {id} in {projects:?}"
+        );
+    }
 }
