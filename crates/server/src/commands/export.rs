@@ -1,0 +1,31 @@
+//! `carbonmesh export`
+
+use std::io;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use carbonmesh_server::cli::ExportArgs;
+use carbonmesh_server::config::Config;
+use carbonmesh_server::export;
+
+use super::store::open_existing_store;
+
+/// Writes a harmonized table to `--out` or standard output.
+pub async fn run(args: ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let store = open_existing_store(config).await?;
+    let written = match &args.out {
+        Some(path) => {
+            let mut file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            export::export(store.as_ref(), args.what, args.format, &mut file).await?
+        }
+        None => {
+            // Buffered by the export's writer.
+            let mut out = io::stdout();
+            export::export(store.as_ref(), args.what, args.format, &mut out).await?
+        }
+    };
+    tracing::info!(target: "carbonmesh", written, "export finished");
+    Ok(ExitCode::SUCCESS)
+}
