@@ -152,3 +152,17 @@ impl Connector for AcrConnector {
         normalize::normalize(raw)
     }
 }
+
+/// This connector, as the server registers it.
+pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
+    registry: carbonmesh_model::RegistryId::Acr,
+    name: "ACR (American Carbon Registry)",
+    settings: &[],
+    secrets: &[],
+    user_agent: None,
+    needs_base_url: false,
+    build: |setup| {
+        let config = setup.base_url().map(AcrConfig::new).unwrap_or_default();
+        Ok(std::sync::Arc::new(AcrConnector::new(config, setup.http)))
+    },
+};

@@ -144,3 +144,17 @@ impl Connector for ArbConnector {
         normalize::normalize(raw)
     }
 }
+
+/// This connector, as the server registers it.
+pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
+    registry: carbonmesh_model::RegistryId::Arb,
+    name: "California Air Resources Board offset credits",
+    settings: &[],
+    secrets: &[],
+    user_agent: None,
+    needs_base_url: false,
+    build: |setup| {
+        let config = setup.base_url().map(ArbConfig::new).unwrap_or_default();
+        Ok(std::sync::Arc::new(ArbConnector::new(config, setup.http)))
+    },
+};

@@ -155,3 +155,17 @@ impl Connector for ArtConnector {
         normalize::normalize(raw)
     }
 }
+
+/// This connector, as the server registers it.
+pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
+    registry: carbonmesh_model::RegistryId::Art,
+    name: "ART TREES registry",
+    settings: &[],
+    secrets: &[],
+    user_agent: None,
+    needs_base_url: false,
+    build: |setup| {
+        let config = setup.base_url().map(ArtConfig::new).unwrap_or_default();
+        Ok(std::sync::Arc::new(ArtConnector::new(config, setup.http)))
+    },
+};

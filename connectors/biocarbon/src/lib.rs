@@ -316,3 +316,25 @@ impl Connector for BiocarbonConnector {
         normalize::normalize(raw)
     }
 }
+
+/// This connector, as the server registers it.
+pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
+    registry: carbonmesh_model::RegistryId::Biocarbon,
+    name: "BioCarbon registry",
+    settings: &["api_key"],
+    secrets: &["api_key"],
+    user_agent: None,
+    needs_base_url: false,
+    build: |setup| {
+        let config = BiocarbonConfig {
+            api_key: setup.setting("api_key"),
+            ..setup
+                .base_url()
+                .map(BiocarbonConfig::new)
+                .unwrap_or_default()
+        };
+        Ok(std::sync::Arc::new(BiocarbonConnector::new(
+            config, setup.http,
+        )))
+    },
+};

@@ -189,3 +189,24 @@ impl Connector for CadtConnector {
         normalize::normalize(raw)
     }
 }
+
+/// This connector, as the server registers it.
+pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
+    registry: carbonmesh_model::RegistryId::Cadt,
+    name: "Climate Action Data Trust node",
+    settings: &["api_key", "org_uid"],
+    secrets: &["api_key"],
+    user_agent: None,
+    needs_base_url: true,
+    build: |setup| {
+        let config = CadtConfig {
+            api_key: setup.setting("api_key"),
+            org_uid: setup.setting("org_uid"),
+            ..setup
+                .base_url()
+                .map(CadtConfig::new)
+                .unwrap_or_else(CadtConfig::files_only)
+        };
+        Ok(std::sync::Arc::new(CadtConnector::new(config, setup.http)))
+    },
+};

@@ -211,3 +211,17 @@ impl Connector for CarConnector {
         normalize::normalize(raw)
     }
 }
+
+/// This connector, as the server registers it.
+pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
+    registry: carbonmesh_model::RegistryId::Car,
+    name: "Climate Action Reserve",
+    settings: &[],
+    secrets: &[],
+    user_agent: None,
+    needs_base_url: false,
+    build: |setup| {
+        let config = setup.base_url().map(CarConfig::new).unwrap_or_default();
+        Ok(std::sync::Arc::new(CarConnector::new(config, setup.http)))
+    },
+};

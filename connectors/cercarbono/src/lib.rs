@@ -159,3 +159,22 @@ impl Connector for CercarbonoConnector {
         normalize::normalize(raw)
     }
 }
+
+/// This connector, as the server registers it.
+pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
+    registry: carbonmesh_model::RegistryId::Cercarbono,
+    name: "Cercarbono (EcoRegistry)",
+    settings: &[],
+    secrets: &[],
+    user_agent: None,
+    needs_base_url: false,
+    build: |setup| {
+        let config = setup
+            .base_url()
+            .map(CercarbonoConfig::new)
+            .unwrap_or_default();
+        Ok(std::sync::Arc::new(CercarbonoConnector::new(
+            config, setup.http,
+        )))
+    },
+};

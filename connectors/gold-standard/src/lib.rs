@@ -202,3 +202,23 @@ impl Connector for GoldStandardConnector {
         normalize::normalize(raw)
     }
 }
+
+/// This connector, as the server registers it.
+pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
+    registry: carbonmesh_model::RegistryId::GoldStandard,
+    name: "Gold Standard Impact Registry",
+    settings: &[],
+    secrets: &[],
+    // Gold Standard's firewall refuses clients that do not look like a browser.
+    user_agent: Some(BROWSER_USER_AGENT),
+    needs_base_url: false,
+    build: |setup| {
+        let config = setup
+            .base_url()
+            .map(|base_url| GoldStandardConfig { base_url })
+            .unwrap_or_default();
+        Ok(std::sync::Arc::new(GoldStandardConnector::new(
+            config, setup.http,
+        )))
+    },
+};

@@ -235,3 +235,26 @@ impl Connector for IsometricConnector {
         normalize::normalize(raw)
     }
 }
+
+/// This connector, as the server registers it.
+pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
+    registry: carbonmesh_model::RegistryId::Isometric,
+    name: "Isometric registry",
+    settings: &["client_secret", "access_token"],
+    secrets: &["client_secret", "access_token"],
+    user_agent: None,
+    needs_base_url: false,
+    build: |setup| {
+        let config = IsometricConfig {
+            client_secret: setup.setting("client_secret"),
+            access_token: setup.setting("access_token"),
+            ..setup
+                .base_url()
+                .map(IsometricConfig::new)
+                .unwrap_or_default()
+        };
+        Ok(std::sync::Arc::new(IsometricConnector::new(
+            config, setup.http,
+        )))
+    },
+};

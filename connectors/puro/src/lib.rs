@@ -143,3 +143,17 @@ impl Connector for PuroConnector {
         normalize::normalize(raw)
     }
 }
+
+/// This connector, as the server registers it.
+pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
+    registry: carbonmesh_model::RegistryId::Puro,
+    name: "Puro.earth registry",
+    settings: &[],
+    secrets: &[],
+    user_agent: None,
+    needs_base_url: false,
+    build: |setup| {
+        let config = setup.base_url().map(PuroConfig::new).unwrap_or_default();
+        Ok(std::sync::Arc::new(PuroConnector::new(config, setup.http)))
+    },
+};

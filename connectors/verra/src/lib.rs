@@ -351,3 +351,17 @@ impl Connector for VerraConnector {
         normalize::normalize(raw)
     }
 }
+
+/// This connector, as the server registers it.
+pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
+    registry: carbonmesh_model::RegistryId::Verra,
+    name: "Verra Verified Carbon Standard registry",
+    settings: &[],
+    secrets: &[],
+    user_agent: None,
+    needs_base_url: false,
+    build: |setup| {
+        let config = setup.base_url().map(VerraConfig::at).unwrap_or_default();
+        Ok(std::sync::Arc::new(VerraConnector::new(config, setup.http)))
+    },
+};

@@ -12,6 +12,7 @@ mod fields;
 pub mod greentrace;
 pub mod http;
 mod raw;
+mod registration;
 pub mod testkit;
 
 pub use connector::{Changed, Connector, FetchError, FileError, Page, each_page};
@@ -19,3 +20,4 @@ pub use csv_page::{Completeness, CsvPager, csv_page};
 pub use fields::{Country, Field, looks_like_json};
 pub use http::{HttpClient, HttpPolicy, Request, Response};
 pub use raw::{Feed, RawBody, RawRecord, Record, Rejection, UnknownFeed};
+pub use registration::{Descriptor, Setup};

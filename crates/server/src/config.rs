@@ -88,9 +88,9 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// `[connectors.<registry id>]`: where and how often to poll one registry.
+/// `[connectors.<registry id>]`: where and how often to poll one registry. (Unknown keys land
+/// in [`ConnectorSettings::own`], which the connector's descriptor checks.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ConnectorSettings {
     /// Poll on the schedule while `carbonmesh serve` runs.
     #[serde(default = "default_true")]
@@ -113,23 +113,16 @@ pub struct ConnectorSettings {
     /// The `User-Agent` header; the connector's own choice if unset.
     #[serde(default)]
     pub user_agent: Option<String>,
-    /// CAD Trust: the node's `CADT_API_KEY`. BioCarbon: the `x-api-key` its web site sends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key: Option<Secret>,
-    /// Isometric: the `x-client-secret` header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<Secret>,
-    /// Isometric: the bearer access token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<Secret>,
-    /// CAD Trust: read only this organisation's records (`orgUid`); every subscribed one if
-    /// unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org_uid: Option<String>,
     /// Secrets (`whsec_…`) the registry signs webhooks with: several during a rotation, any
     /// matching is enough.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhook_secrets: Vec<Secret>,
+    /// The connector's own settings (CAD Trust's `api_key` and `org_uid`, Isometric's
+    /// `client_secret` and `access_token`, …): each connector says which it takes, and any
+    /// other key is refused when the configuration is loaded. Never shown, since some are
+    /// credentials.
+    #[serde(flatten)]
+    pub own: BTreeMap<String, Secret>,
 }
 
 /// `[generic.<registry id>]`: a registry read by the generic connector, described by a TOML
@@ -222,11 +215,8 @@ impl Default for ConnectorSettings {
             timeout_seconds: default_timeout_seconds(),
             max_attempts: default_max_attempts(),
             user_agent: None,
-            api_key: None,
-            client_secret: None,
-            access_token: None,
-            org_uid: None,
             webhook_secrets: Vec::new(),
+            own: BTreeMap::new(),
         }
     }
 }
@@ -433,9 +423,9 @@ mod tests {
             let production = Config::load(Some(&dir.join("production.toml"))).expect("load");
             assert_eq!(
                 production.connectors.len(),
-                crate::connectors::BUILT_IN.len()
+                crate::connectors::built_in().len()
             );
-            for registry in crate::connectors::BUILT_IN {
+            for registry in crate::connectors::built_in() {
                 assert!(
                     production.connectors.contains_key(&registry),
                     "production.toml lacks [connectors.{registry}]"
@@ -445,7 +435,7 @@ mod tests {
                 production
                     .connectors
                     .values()
-                    .all(|s| s.api_key.is_none() && s.client_secret.is_none()),
+                    .all(|s| s.own.keys().all(|k| k == "org_uid")),
                 "credentials belong in the environment, not in production.toml"
             );
             for (registry, settings) in &production.connectors {
@@ -678,14 +668,9 @@ mod tests {
             assert_eq!(config.api.rate_per_second, 7);
             assert!(!config.api.anonymous_read);
             let isometric = &config.connectors[&RegistryId::Isometric];
-            assert_eq!(
-                isometric.access_token.as_ref().map(Secret::expose),
-                Some("token-5b6")
-            );
-            assert_eq!(
-                isometric.client_secret.as_ref().map(Secret::expose),
-                Some("file-1")
-            );
+            let own = |key: &str| isometric.own.get(key).map(Secret::expose);
+            assert_eq!(own("access_token"), Some("token-5b6"));
+            assert_eq!(own("client_secret"), Some("file-1"));
             assert!(!format!("{config:?}").contains("token-5b6"));
             assert_eq!(
                 config.connectors[&RegistryId::GoldStandard]
@@ -701,8 +686,8 @@ mod tests {
             assert_eq!(
                 catalog
                     .settings(RegistryId::Isometric)
-                    .access_token
-                    .as_ref()
+                    .own
+                    .get("access_token")
                     .map(Secret::expose),
                 Some("token-5b6")
             );

@@ -8,51 +8,54 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use carbonmesh_connector::{Connector, HttpClient, HttpPolicy};
+use carbonmesh_connector::{Connector, HttpClient, HttpPolicy, Setup};
 use carbonmesh_model::RegistryId;
 
-use crate::config::{Config, ConnectorSettings, Secret};
+use crate::config::{Config, ConnectorSettings};
 
-use carbonmesh_connector_acr::{AcrConfig, AcrConnector};
-use carbonmesh_connector_arb::{ArbConfig, ArbConnector};
-use carbonmesh_connector_art::{ArtConfig, ArtConnector};
-use carbonmesh_connector_biocarbon::{BiocarbonConfig, BiocarbonConnector};
-use carbonmesh_connector_cadt::{CadtConfig, CadtConnector};
-use carbonmesh_connector_car::{CarConfig, CarConnector};
-use carbonmesh_connector_cercarbono::{CercarbonoConfig, CercarbonoConnector};
+use carbonmesh_connector::Descriptor;
 use carbonmesh_connector_generic::config::Source;
 use carbonmesh_connector_generic::{GenericConfig, GenericConnector};
-use carbonmesh_connector_gold_standard::{
-    BROWSER_USER_AGENT, GoldStandardConfig, GoldStandardConnector,
-};
-use carbonmesh_connector_isometric::{IsometricConfig, IsometricConnector};
-use carbonmesh_connector_puro::{PuroConfig, PuroConnector};
-use carbonmesh_connector_verra::{VerraConfig, VerraConnector};
 
-/// The credentials a connector may take, as `(key, registries using it)`.
-const CREDENTIALS: [(&str, &[RegistryId]); 3] = [
-    ("api_key", &[RegistryId::Cadt, RegistryId::Biocarbon]),
-    ("client_secret", &[RegistryId::Isometric]),
-    ("access_token", &[RegistryId::Isometric]),
-];
+/// Every built-in connector, one line each: a connector crate exports its descriptor, and its
+/// Cargo feature (on by default) puts it here.
+pub fn descriptors() -> Vec<Descriptor> {
+    #[allow(unused_mut)] // every connector's feature may be off
+    let mut all = Vec::new();
+    #[cfg(feature = "verra")]
+    all.push(carbonmesh_connector_verra::DESCRIPTOR);
+    #[cfg(feature = "gold-standard")]
+    all.push(carbonmesh_connector_gold_standard::DESCRIPTOR);
+    #[cfg(feature = "acr")]
+    all.push(carbonmesh_connector_acr::DESCRIPTOR);
+    #[cfg(feature = "car")]
+    all.push(carbonmesh_connector_car::DESCRIPTOR);
+    #[cfg(feature = "arb")]
+    all.push(carbonmesh_connector_arb::DESCRIPTOR);
+    #[cfg(feature = "art")]
+    all.push(carbonmesh_connector_art::DESCRIPTOR);
+    #[cfg(feature = "isometric")]
+    all.push(carbonmesh_connector_isometric::DESCRIPTOR);
+    #[cfg(feature = "puro")]
+    all.push(carbonmesh_connector_puro::DESCRIPTOR);
+    #[cfg(feature = "cercarbono")]
+    all.push(carbonmesh_connector_cercarbono::DESCRIPTOR);
+    #[cfg(feature = "biocarbon")]
+    all.push(carbonmesh_connector_biocarbon::DESCRIPTOR);
+    #[cfg(feature = "cadt")]
+    all.push(carbonmesh_connector_cadt::DESCRIPTOR);
+    all
+}
 
-/// Where CARB publishes the offset credit issuance table.
-const ARB_PRODUCTION_URL: &str = "https://ww2.arb.ca.gov";
+/// The descriptor of `registry`'s built-in connector, if this build has one.
+pub fn descriptor(registry: RegistryId) -> Option<Descriptor> {
+    descriptors().into_iter().find(|d| d.registry == registry)
+}
 
-/// Registries with a built-in connector.
-pub const BUILT_IN: [RegistryId; 11] = [
-    RegistryId::Verra,
-    RegistryId::GoldStandard,
-    RegistryId::Acr,
-    RegistryId::Car,
-    RegistryId::Arb,
-    RegistryId::Art,
-    RegistryId::Isometric,
-    RegistryId::Puro,
-    RegistryId::Cercarbono,
-    RegistryId::Biocarbon,
-    RegistryId::Cadt,
-];
+/// Registries with a built-in connector in this build.
+pub fn built_in() -> Vec<RegistryId> {
+    descriptors().iter().map(|d| d.registry).collect()
+}
 
 /// The HTTP client of one connector, from its settings; `default_agent` is the `User-Agent`
 /// sent unless configured, carbonmesh's own if `None`.
@@ -77,35 +80,22 @@ fn http_client(
     HttpClient::new(policy).context("cannot build the HTTP client")
 }
 
-/// Refuses a setting that `registry`'s connector does not take, rather than ignoring it.
-fn check_keys(registry: RegistryId, settings: &ConnectorSettings) -> anyhow::Result<()> {
-    let set = [
-        ("api_key", settings.api_key.is_some()),
-        ("client_secret", settings.client_secret.is_some()),
-        ("access_token", settings.access_token.is_some()),
-        ("org_uid", settings.org_uid.is_some()),
-    ];
-    for (key, is_set) in set {
-        let users: &[RegistryId] = match CREDENTIALS.iter().find(|(k, _)| *k == key) {
-            Some((_, users)) => users,
-            None => &[RegistryId::Cadt],
-        };
-        if is_set && !users.contains(&registry) {
+/// Refuses a setting that `descriptor`'s connector does not take, rather than ignoring it.
+fn check_keys(descriptor: &Descriptor, settings: &ConnectorSettings) -> anyhow::Result<()> {
+    for key in settings.own.keys() {
+        if !descriptor.settings.contains(&key.as_str()) {
+            let takes = if descriptor.settings.is_empty() {
+                "none beyond the polling settings".to_owned()
+            } else {
+                descriptor.settings.join(", ")
+            };
             anyhow::bail!(
-                "`{key}` is not a setting of the {registry} connector (only of {})",
-                users
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "`{key}` is not a setting of the {} connector (its own: {takes})",
+                descriptor.registry
             );
         }
     }
     Ok(())
-}
-
-fn expose(secret: &Option<Secret>) -> Option<String> {
-    secret.as_ref().map(|s| s.expose().to_owned())
 }
 
 /// Builds the built-in connector of `registry` with `settings`.
@@ -113,83 +103,30 @@ pub fn build(
     registry: RegistryId,
     settings: &ConnectorSettings,
 ) -> anyhow::Result<Arc<dyn Connector>> {
-    check_keys(registry, settings)?;
-    // Gold Standard's firewall refuses clients that do not look like a browser.
-    let agent = (registry == RegistryId::GoldStandard).then_some(BROWSER_USER_AGENT);
-    let http = http_client(settings, agent)?;
-    let base = settings.base_url.clone();
-    let connector: Arc<dyn Connector> = match registry {
-        RegistryId::Verra => Arc::new(VerraConnector::new(
-            base.map(VerraConfig::at).unwrap_or_default(),
-            http,
-        )),
-        RegistryId::GoldStandard => Arc::new(GoldStandardConnector::new(
-            base.map(|base_url| GoldStandardConfig { base_url })
-                .unwrap_or_default(),
-            http,
-        )),
-        RegistryId::Acr => Arc::new(AcrConnector::new(
-            base.map(AcrConfig::new).unwrap_or_default(),
-            http,
-        )),
-        RegistryId::Car => Arc::new(CarConnector::new(
-            base.map(CarConfig::new).unwrap_or_default(),
-            http,
-        )),
-        RegistryId::Arb => Arc::new(ArbConnector::new(
-            ArbConfig::new(base.unwrap_or_else(|| ARB_PRODUCTION_URL.to_owned())),
-            http,
-        )),
-        RegistryId::Art => Arc::new(ArtConnector::new(
-            base.map(ArtConfig::new).unwrap_or_default(),
-            http,
-        )),
-        RegistryId::Isometric => Arc::new(IsometricConnector::new(
-            IsometricConfig {
-                client_secret: expose(&settings.client_secret),
-                access_token: expose(&settings.access_token),
-                ..base.map(IsometricConfig::new).unwrap_or_default()
-            },
-            http,
-        )),
-        RegistryId::Puro => Arc::new(PuroConnector::new(
-            base.map(PuroConfig::new).unwrap_or_default(),
-            http,
-        )),
-        RegistryId::Cercarbono => Arc::new(CercarbonoConnector::new(
-            base.map(CercarbonoConfig::new).unwrap_or_default(),
-            http,
-        )),
-        RegistryId::Biocarbon => Arc::new(BiocarbonConnector::new(
-            BiocarbonConfig {
-                api_key: expose(&settings.api_key),
-                ..base.map(BiocarbonConfig::new).unwrap_or_default()
-            },
-            http,
-        )),
-        RegistryId::Cadt => {
-            // CAD Trust has no central endpoint: without a node the connector reads saved
-            // responses only (a configured section must name one, see `Catalog::build`).
-            let config = match base.filter(|b| !b.trim().is_empty()) {
-                Some(base) => CadtConfig::new(base),
-                None => CadtConfig::files_only(),
-            };
-            Arc::new(CadtConnector::new(
-                CadtConfig {
-                    api_key: expose(&settings.api_key),
-                    org_uid: settings.org_uid.clone(),
-                    ..config
-                },
-                http,
-            ))
-        }
-        other => anyhow::bail!(
-            "no connector for `{other}` (built in: {}; any other registry can be described in a \
-             [generic.<id>] file)",
-            BUILT_IN.map(|r| r.as_str()).join(", ")
-        ),
+    let Some(descriptor) = descriptor(registry) else {
+        anyhow::bail!(
+            "no connector for `{registry}` (built in: {}; any other registry can be described in \
+             a [generic.<id>] file)",
+            built_in()
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     };
-    Ok(connector)
+    check_keys(&descriptor, settings)?;
+    let http = http_client(settings, descriptor.user_agent)?;
+    let own: BTreeMap<String, String> = settings
+        .own
+        .iter()
+        .map(|(k, v)| (k.clone(), v.expose().to_owned()))
+        .collect();
+    (descriptor.build)(Setup {
+        base_url: settings.base_url.as_deref(),
+        settings: &own,
+        http,
+    })
+    .map_err(|reason| anyhow::anyhow!(reason))
 }
 
 /// Builds a generic connector from its description and polling settings: `settings.base_url`
@@ -266,6 +203,13 @@ impl Catalog {
                 },
             );
         }
+        // A key a connector does not take is refused now, whatever the command.
+        for (registry, settings) in &config.connectors {
+            if let Some(descriptor) = descriptor(*registry) {
+                check_keys(&descriptor, settings)
+                    .with_context(|| format!("[connectors.{registry}]"))?;
+            }
+        }
         Ok(Catalog {
             built_in: config.connectors.clone(),
             generic,
@@ -306,9 +250,9 @@ impl Catalog {
     /// Builds the connector of `registry`: its `[generic.<id>]` description when there is
     /// one, else the built-in connector.
     ///
-    /// A configured `[connectors.cadt]` section is polled, so it must name the node to read:
-    /// CAD Trust has no central endpoint. Without a section, the CAD Trust connector reads
-    /// saved responses only (`carbonmesh import`) and refuses to fetch with the reason.
+    /// A configured section of a registry without a central endpoint (CAD Trust) is polled, so
+    /// it must name the node to read; without a section, such a connector reads saved
+    /// responses only (`carbonmesh import`) and refuses to fetch with the reason.
     pub fn build(&self, registry: RegistryId) -> anyhow::Result<Arc<dyn Connector>> {
         let settings = self.settings(registry);
         match self.generic.get(&registry) {
@@ -319,16 +263,49 @@ impl Catalog {
                     .base_url
                     .as_deref()
                     .is_none_or(|b| b.trim().is_empty());
-                if registry == RegistryId::Cadt && self.built_in.contains_key(&registry) && no_node
-                {
+                let needs_node = descriptor(registry).is_some_and(|d| d.needs_base_url);
+                if needs_node && self.built_in.contains_key(&registry) && no_node {
                     return Err(anyhow::anyhow!(
-                        "`base_url` is required: CAD Trust has no central endpoint, name the \
-                         node to read (e.g. base_url = \"http://cadt.example.org:31310\")"
+                        "`base_url` is required: {registry} has no central endpoint, name the \
+                         one to read (e.g. base_url = \"http://node.example.org:31310\")"
                     )
                     .context(self.section(registry)));
                 }
                 build(registry, &settings).with_context(|| self.section(registry))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One descriptor per registry; each builds from default settings (a registry without a
+    /// central endpoint reads files only) and names credentials among its own settings.
+    #[test]
+    fn every_descriptor_builds_its_registry() {
+        let all = descriptors();
+        assert_eq!(all.len(), 11, "the default build has every connector");
+        let mut seen = std::collections::BTreeSet::new();
+        for d in &all {
+            assert!(seen.insert(d.registry), "{} twice", d.registry);
+            assert!(
+                d.secrets.iter().all(|s| d.settings.contains(s)),
+                "{}: a credential that is not one of its settings",
+                d.registry
+            );
+            let connector = build(d.registry, &ConnectorSettings::default())
+                .unwrap_or_else(|e| panic!("{}: {e:#}", d.registry));
+            assert_eq!(connector.registry(), d.registry);
+        }
+        let stray = ConnectorSettings {
+            own: [("api_key".to_owned(), crate::config::Secret::new("k"))].into(),
+            ..ConnectorSettings::default()
+        };
+        let Err(error) = build(RegistryId::Verra, &stray) else {
+            panic!("Verra takes no key");
+        };
+        assert!(format!("{error:#}").contains("`api_key` is not a setting of the verra connector"));
     }
 }

@@ -26,22 +26,20 @@ const DEMO_CREDENTIAL: &str = "carbonmesh-demo";
 
 /// The settings that point `registry`'s connector at the simulator at `base_url`.
 pub fn simulator_settings(registry: RegistryId, base_url: &str) -> ConnectorSettings {
-    let credential = || Some(Secret::new(DEMO_CREDENTIAL));
-    let mut settings = ConnectorSettings {
+    // The simulator accepts any credential: give the connector each one it takes.
+    let own = crate::connectors::descriptor(registry)
+        .map(|d| d.secrets)
+        .unwrap_or_default()
+        .iter()
+        .map(|key| ((*key).to_owned(), Secret::new(DEMO_CREDENTIAL)))
+        .collect();
+    ConnectorSettings {
         base_url: Some(base_url.to_owned()),
         requests_per_second: 200,
         timeout_seconds: 30,
+        own,
         ..ConnectorSettings::default()
-    };
-    match registry {
-        RegistryId::Biocarbon => settings.api_key = credential(),
-        RegistryId::Isometric => {
-            settings.client_secret = credential();
-            settings.access_token = credential();
-        }
-        _ => {}
     }
-    settings
 }
 
 /// The demo's data set.
@@ -78,7 +76,7 @@ pub async fn start_and_sync(
     // Poll the simulator every minute, so the demo shows scheduled polling too.
     let schedule = Schedule::parse("0 * * * * *")?;
     let mut built = Vec::new();
-    for registry in connectors::BUILT_IN {
+    for registry in connectors::built_in() {
         let settings = simulator_settings(registry, &simulator.base_url());
         let connector = connectors::build(registry, &settings)?;
         let interactive = std::io::stdout().is_terminal();

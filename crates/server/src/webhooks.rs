@@ -9,7 +9,7 @@ use carbonmesh_model::RegistryId;
 use carbonmesh_webhook::{Endpoint, WebhookSecret};
 
 use crate::config::Secret;
-use crate::connectors::{BUILT_IN, Catalog};
+use crate::connectors::{Catalog, built_in};
 
 /// The webhook secrets of `registry`, as configured (`webhook_secrets`, or
 /// `CARBONMESH_CONNECTORS__<ID>__WEBHOOK_SECRETS`). Errors name the secret, never its value.
@@ -31,7 +31,7 @@ pub fn secrets(registry: RegistryId, configured: &[Secret]) -> anyhow::Result<Ve
 /// Every connector that has webhook secrets, by name, with its connector built.
 pub fn endpoints(catalog: &Catalog) -> anyhow::Result<HashMap<String, Endpoint>> {
     let registries: BTreeSet<RegistryId> =
-        BUILT_IN.into_iter().chain(catalog.configured()).collect();
+        built_in().into_iter().chain(catalog.configured()).collect();
     let mut endpoints = HashMap::new();
     for registry in registries {
         let settings = catalog.settings(registry);
