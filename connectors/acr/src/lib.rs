@@ -123,28 +123,12 @@ impl Connector for AcrConnector {
     }
 
     fn detect_feed(&self, _file_name: &str, head: &[u8]) -> Option<Feed> {
-        if greentrace::is_json(head) {
-            return greentrace::detect_feed(head);
-        }
-        let rows = read_csv(head).ok()?;
-        columns::detect(rows.headers())
+        greentrace::detect_saved_feed(head, |head| columns::detect(read_csv(head).ok()?.headers()))
     }
 
     fn read_file(&self, feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, FileError> {
-        if greentrace::dataset(feed).is_none() {
-            return Err(FileError::Unsupported {
-                file: source.to_owned(),
-                feed,
-            });
-        }
-        if greentrace::is_json(bytes) {
-            return greentrace::read_file(feed, source, bytes);
-        }
-        fetch::csv_page(feed, source, bytes, Completeness::File).map_err(|reason| {
-            FileError::Malformed {
-                file: source.to_owned(),
-                reason,
-            }
+        greentrace::read_saved_file(feed, source, bytes, |feed, source, bytes| {
+            fetch::csv_page(feed, source, bytes, Completeness::File)
         })
     }
 

@@ -246,6 +246,40 @@ pub fn is_json(bytes: &[u8]) -> bool {
     crate::looks_like_json(bytes)
 }
 
+/// A tenant's [`Connector::detect_feed`](crate::Connector::detect_feed): a saved GreenTrace
+/// response by its dataset key, else the tenant's own CSV export as `csv` tells it.
+pub fn detect_saved_feed(head: &[u8], csv: impl FnOnce(&[u8]) -> Option<Feed>) -> Option<Feed> {
+    if is_json(head) {
+        detect_feed(head)
+    } else {
+        csv(head)
+    }
+}
+
+/// A tenant's [`Connector::read_file`](crate::Connector::read_file): a saved GreenTrace
+/// response, else the tenant's own CSV export read by `csv` (which says what is wrong with
+/// it). Feeds GreenTrace does not publish are refused.
+pub fn read_saved_file(
+    feed: Feed,
+    source: &str,
+    bytes: &[u8],
+    csv: impl FnOnce(Feed, &str, &[u8]) -> Result<Page, String>,
+) -> Result<Page, FileError> {
+    if dataset(feed).is_none() {
+        return Err(FileError::Unsupported {
+            file: source.to_owned(),
+            feed,
+        });
+    }
+    if is_json(bytes) {
+        return read_file(feed, source, bytes);
+    }
+    csv(feed, source, bytes).map_err(|reason| FileError::Malformed {
+        file: source.to_owned(),
+        reason,
+    })
+}
+
 /// The feed of a saved GreenTrace response, from its head. A JSON head may be cut anywhere;
 /// the dataset key comes first in every response.
 pub fn detect_feed(head: &[u8]) -> Option<Feed> {
