@@ -436,44 +436,55 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
     }
 }
 
+/// The process's log sink: one global subscriber for this test binary (per-thread
+/// subscribers race with the other tests' callsites), read back by the test that needs it.
+fn global_logs() -> &'static Logs {
+    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+        logs
+    })
+}
+
 /// What an operator reads of a run: the failed page and the run's summary, each under the
 /// run's span with its connector and run id.
 #[tokio::test]
 async fn a_run_logs_its_failures_and_summary_under_its_connector_and_id() {
-    let logs = Logs::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = global_logs();
     let (_dir, store) = store().await;
     let connector = Scripted::new(pages(), &[1]);
+    // A trigger of its own tells this run's lines from the other tests'.
+    let trigger = "logged-poll";
     let outcome = sync(
         store.as_ref(),
         &carbonmesh_matcher::MatchSession::new(),
         &connector,
-        "poll",
+        trigger,
         |_| {},
     )
     .await
     .expect("sync");
     let text = String::from_utf8(logs.0.lock().expect("lock").clone()).expect("UTF-8");
     let run = format!(
-        "run{{connector=\"{}\" run={} trigger=\"poll\"}}",
+        "run{{connector=\"{}\" run={} trigger=\"{trigger}\"}}",
         connector.registry(),
         outcome.run_id
     );
     let failed = text
         .lines()
-        .find(|l| l.contains("fetch failed"))
-        .unwrap_or_else(|| panic!("no failed fetch in:\n{text}"));
-    assert!(failed.contains("WARN") && failed.contains(&run), "{failed}");
+        .find(|l| l.contains("fetch failed") && l.contains(&run))
+        .unwrap_or_else(|| panic!("no failed fetch under {run} in:\n{text}"));
+    assert!(failed.contains("WARN"), "{failed}");
     let summary = text
         .lines()
-        .find(|l| l.contains("run finished"))
-        .unwrap_or_else(|| panic!("no summary in:\n{text}"));
-    assert!(summary.contains(&run), "{summary}");
+        .find(|l| l.contains("run finished") && l.contains(&run))
+        .unwrap_or_else(|| panic!("no summary under {run} in:\n{text}"));
     assert!(
         summary.contains("status=incomplete") && summary.contains("new=25"),
         "{summary}"
