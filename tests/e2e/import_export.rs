@@ -460,9 +460,54 @@ fn import_one(dir: &Path, registry: &str, file: &Path) -> [u64; 5] {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Not a terminal: no progress line.
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains('\r'),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = summary(&String::from_utf8_lossy(&out.stdout));
     assert_eq!(lines.len(), 1, "{lines:?}");
     lines[0].1
+}
+
+/// On a terminal an import draws its progress (records, rate, pages) on one line it redraws,
+/// and clears it before the summary.
+#[test]
+fn an_import_on_a_terminal_shows_its_progress() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("vcus.csv");
+    let text = [
+        VERRA_HEADER.to_owned(),
+        verra_row("Bale Mountains", "1", 941467007),
+        verra_row("Bale Mountains", "1", 941467009),
+    ]
+    .join("\n")
+        + "\n";
+    std::fs::write(&file, text).expect("write");
+    // `script` gives the command a terminal and records what it drew.
+    let command = format!(
+        "{} import --registry verra {}",
+        carbonmesh_e2e::binary().display(),
+        file.display()
+    );
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("CARBONMESH_") {
+            script.env_remove(key);
+        }
+    }
+    let out = run(&mut script);
+    let drawn = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{drawn}");
+    assert!(
+        drawn.contains("\r\x1b[2K  ") && drawn.contains(" records, ") && drawn.contains("/s, "),
+        "{drawn:?}"
+    );
+    assert!(drawn.contains("vcus.csv: 2 rows"), "{drawn:?}");
 }
 
 #[test]

@@ -88,6 +88,32 @@ pub struct ImportOptions {
     pub reread: bool,
 }
 
+/// How far an import has got, readable while it runs: a progress display polls it.
+#[derive(Debug, Default)]
+pub struct ImportProgress {
+    rows: std::sync::atomic::AtomicU64,
+    pages: std::sync::atomic::AtomicU64,
+    expected_rows: std::sync::atomic::AtomicU64,
+}
+
+impl ImportProgress {
+    /// Rows read and written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Pages of rows written so far.
+    pub fn pages(&self) -> u64 {
+        self.pages.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The rows the file holds, judged from its first lines (0 until the file is opened).
+    pub fn expected_rows(&self) -> u64 {
+        self.expected_rows
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// What an import did: its run, how the run ended, its counts and warnings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOutcome {
@@ -117,6 +143,19 @@ pub async fn import_file(
     connector: Arc<dyn Connector>,
     path: &Path,
     options: ImportOptions,
+) -> Result<ImportOutcome, ImportError> {
+    let progress = ImportProgress::default();
+    import_file_reporting(store, matcher, connector, path, options, &progress).await
+}
+
+/// [`import_file`], keeping `progress` up to date as pages are written.
+pub async fn import_file_reporting(
+    store: &dyn Store,
+    matcher: Option<&MatchSession>,
+    connector: Arc<dyn Connector>,
+    path: &Path,
+    options: ImportOptions,
+    progress: &ImportProgress,
 ) -> Result<ImportOutcome, ImportError> {
     let ImportOptions {
         feed,
@@ -151,6 +190,7 @@ pub async fn import_file(
         Box::new(file),
         run_id,
         reread,
+        progress,
     );
     // Everything the import logs carries its connector, run id and file.
     let span = tracing::info_span!(
@@ -215,6 +255,7 @@ async fn import_stream(
     mut file: Box<dyn std::io::Read + Send>,
     run_id: i64,
     reread: bool,
+    progress: &ImportProgress,
 ) -> Result<(RunCounts, Vec<String>), ImportError> {
     let file_name = Path::new(source)
         .file_name()
@@ -231,6 +272,9 @@ async fn import_stream(
         }
     };
     let expected = estimated_rows(head, len);
+    progress
+        .expected_rows
+        .store(expected, std::sync::atomic::Ordering::Relaxed);
     let fetched_at = Utc::now();
 
     // Reading and normalizing is CPU work, writing is database work: the file is read and
@@ -289,7 +333,7 @@ async fn import_stream(
             }
         }
     });
-    let written = write_pages(load, receiver, (reader, normalizer), during_load).await;
+    let written = write_pages(load, receiver, (reader, normalizer), during_load, progress).await;
     let read = started.elapsed();
     let (rows, written, warnings) = match written {
         Ok(done) => done,
@@ -392,12 +436,19 @@ async fn write_pages(
         tokio::task::JoinHandle<()>,
     ),
     matcher: Option<&MatchSession>,
+    progress: &ImportProgress,
 ) -> Result<(u64, RunCounts, Vec<String>), ImportError> {
     let mut rows = 0u64;
     let mut unchanged = 0u64;
     let mut warnings = Vec::new();
     while let Some(normalized) = pages.recv().await {
         rows += normalized.raw_records;
+        progress
+            .rows
+            .store(rows, std::sync::atomic::Ordering::Relaxed);
+        progress
+            .pages
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         unchanged += normalized.unchanged;
         warnings.extend(normalized.warnings);
         let checked: Option<(Vec<Project>, Vec<CreditRecord>)> = matcher.map(|_| {

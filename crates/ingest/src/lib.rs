@@ -39,6 +39,9 @@ pub(crate) async fn renewing<T>(
         () = renew => unreachable!("the renewal never ends"),
     }
 }
-pub use import::{ImportError, ImportOptions, ImportOutcome, RejectLimit, import_file};
+pub use import::{
+    ImportError, ImportOptions, ImportOutcome, ImportProgress, RejectLimit, import_file,
+    import_file_reporting,
+};
 pub use schedule::{Schedule, ScheduleError, run_schedule};
 pub use sync::{SyncOutcome, sync};

@@ -19,8 +19,11 @@ use carbonmesh_connector_generic::{GenericConfig, GenericConnector};
 
 /// Every built-in connector, one line each: a connector crate exports its descriptor, and its
 /// Cargo feature (on by default) puts it here.
+#[allow(clippy::vec_init_then_push)]
 pub fn descriptors() -> Vec<Descriptor> {
-    #[allow(unused_mut)] // every connector's feature may be off
+    // One push per connector, each behind its feature (a `vec![]` cannot hold `#[cfg]`s);
+    // every feature may be off.
+    #[allow(unused_mut)]
     let mut all = Vec::new();
     #[cfg(feature = "verra")]
     all.push(carbonmesh_connector_verra::DESCRIPTOR);

@@ -2,7 +2,6 @@
 //! node included) syncing from it over HTTP into the configured database (a SQLite file by
 //! default), then serving.
 
-use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,24 +78,15 @@ pub async fn start_and_sync(
     for registry in connectors::built_in() {
         let settings = simulator_settings(registry, &simulator.base_url());
         let connector = connectors::build(registry, &settings)?;
-        let interactive = std::io::stdout().is_terminal();
+        let mut progress = crate::progress::ProgressLine::new(registry.as_str());
+        let mut pages = 0;
         let outcome = sync(store, matcher, connector.as_ref(), "demo", |counts| {
-            if interactive {
-                print!(
-                    "\r  {:<14} {:>8} records read, {:>8} new, {:>6} rejected",
-                    registry.as_str(),
-                    counts.seen,
-                    counts.new,
-                    counts.rejected
-                );
-                let _ = std::io::stdout().flush();
-            }
+            pages += 1;
+            progress.update(counts.seen, pages, None);
         })
         .await
         .with_context(|| format!("sync of {registry} failed"))?;
-        if interactive {
-            print!("\r");
-        }
+        progress.finish();
         println!(
             "  {:<14} {:>8} records read, {:>8} new, {:>6} rejected  (run {} {})",
             registry.as_str(),

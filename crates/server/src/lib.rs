@@ -14,4 +14,5 @@ pub mod health;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+pub mod progress;
 pub mod webhooks;

@@ -8,6 +8,7 @@ use carbonmesh_matcher::MatchSession;
 use carbonmesh_server::cli::ImportArgs;
 use carbonmesh_server::config::Config;
 use carbonmesh_server::connectors::Catalog;
+use carbonmesh_server::progress::ProgressLine;
 
 use super::store::open_store;
 use super::summary;
@@ -23,7 +24,8 @@ pub async fn run(args: ImportArgs, config: &Config, catalog: &Catalog) -> anyhow
         .context("--max-rejected is a percentage")?;
     let mut over_limit = false;
     for file in &args.files {
-        let outcome = carbonmesh_ingest::import_file(
+        let progress = carbonmesh_ingest::ImportProgress::default();
+        let import = carbonmesh_ingest::import_file_reporting(
             store.as_ref(),
             Some(&matcher),
             connector.clone(),
@@ -33,9 +35,24 @@ pub async fn run(args: ImportArgs, config: &Config, catalog: &Catalog) -> anyhow
                 reject_limit: limit,
                 reread: args.reread,
             },
-        )
-        .await
-        .context("import failed")?;
+            &progress,
+        );
+        tokio::pin!(import);
+        let mut line = ProgressLine::new(file.display().to_string());
+        line.update(0, 0, None);
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut import => break outcome,
+                _ = tick.tick() => line.update(
+                    progress.rows(),
+                    progress.pages(),
+                    Some(progress.expected_rows()),
+                ),
+            }
+        };
+        line.finish();
+        let outcome = outcome.context("import failed")?;
         let counts = outcome.counts;
         println!("{}: {}", file.display(), summary(&counts));
         for warning in &outcome.warnings {

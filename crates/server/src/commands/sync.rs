@@ -7,6 +7,7 @@ use carbonmesh_model::RegistryId;
 use carbonmesh_server::cli::SyncArgs;
 use carbonmesh_server::config::Config;
 use carbonmesh_server::connectors::Catalog;
+use carbonmesh_server::progress::ProgressLine;
 
 use super::store::open_store;
 use super::summary;
@@ -34,14 +35,20 @@ pub async fn run(args: SyncArgs, config: &Config, catalog: &Catalog) -> anyhow::
     let matcher = MatchSession::new();
     let mut all_complete = true;
     for (registry, connector) in names.into_iter().zip(connectors) {
+        let mut progress = ProgressLine::new(registry.as_str());
+        let mut pages = 0;
         let outcome = carbonmesh_ingest::sync(
             store.as_ref(),
             &matcher,
             connector.as_ref(),
             "manual",
-            |_| {},
+            |counts| {
+                pages += 1;
+                progress.update(counts.seen, pages, None);
+            },
         )
         .await?;
+        progress.finish();
         all_complete &= outcome.status == carbonmesh_model::RunStatus::Complete;
         println!(
             "{registry}: run {} {}: {}{}",
