@@ -191,23 +191,25 @@ async fn metrics_count_requests_and_report_the_store() {
         .await
         .expect("request");
     assert_eq!(
-        echoed.headers().get("x-request-id").and_then(|v| v.to_str().ok()),
-        Some("req-7f3a")
-    );
-    let ids: Vec<String> = futures::future::join_all(
-        (0..2).map(|_| client.get(format!("{base}/healthz")).send()),
-    )
-    .await
-    .into_iter()
-    .map(|r| {
-        r.expect("request")
+        echoed
             .headers()
             .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .expect("a request id")
-            .to_owned()
-    })
-    .collect();
+            .and_then(|v| v.to_str().ok()),
+        Some("req-7f3a")
+    );
+    let ids: Vec<String> =
+        futures::future::join_all((0..2).map(|_| client.get(format!("{base}/healthz")).send()))
+            .await
+            .into_iter()
+            .map(|r| {
+                r.expect("request")
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .expect("a request id")
+                    .to_owned()
+            })
+            .collect();
     assert_ne!(ids[0], ids[1], "{ids:?}");
 
     // HTTP traffic, by matched route: unknown paths share one label.
