@@ -10,8 +10,7 @@
 //! A datetime yields the calendar date as written, in the zone the registry wrote it in: the
 //! registry's own day is the fact, and shifting it to UTC could move it to another day.
 
-use chrono::format::ParseErrorKind;
-use chrono::{Datelike, NaiveDate, NaiveTime};
+use chrono::{Datelike, NaiveDate};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -107,68 +106,48 @@ pub fn parse_date(raw: &str, order: DateOrder) -> Result<NaiveDate, DateError> {
     if s.is_empty() {
         return Err(DateError::Empty);
     }
-    if s.len() == 8 && s.bytes().all(|c| c.is_ascii_digit()) {
+    let b = s.as_bytes();
+    if b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
         return parse_compact_dmy(s);
     }
-    let numeric = match order {
-        DateOrder::DayFirst => &DAY_FIRST,
-        DateOrder::MonthFirst => &MONTH_FIRST,
-    };
-    // chrono reads `Sep`, not the `Sept` some registries write.
-    let named = s.replace("Sept ", "Sep ").replace("sept ", "sep ");
-    let layouts = YEAR_FIRST
-        .iter()
-        .chain(numeric)
-        .map(|layout| (*layout, s))
-        .chain(NAMED.iter().map(|layout| (*layout, named.as_str())));
-    // The first layout a date and what follows it fit is the answer; else the most telling
-    // failure: a date that fits a layout but cannot exist, then text after a date.
-    let mut impossible = None;
-    let mut trailing = None;
-    for (layout, text) in layouts {
-        match NaiveDate::parse_and_remainder(text, layout) {
-            Ok((date, rest)) => {
-                if let Err(reason) = check_time_suffix(rest) {
-                    trailing.get_or_insert(reason);
-                } else if let Err(e) = check_year(raw, date.year()) {
-                    impossible.get_or_insert(e);
-                } else {
-                    return Ok(date);
-                }
-            }
-            Err(e) if e.kind() == ParseErrorKind::OutOfRange => {
-                impossible.get_or_insert_with(|| DateError::Impossible {
-                    value: raw.to_owned(),
-                    reason: format!("no such day, month or year (read as `{layout}`)"),
-                });
-            }
-            Err(_) => {}
+    // Year first: ISO `yyyy-mm-dd[Ttime]` (also `yyyy/mm/dd`).
+    if b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && matches!(b[4], b'-' | b'/') {
+        let sep = b[4];
+        let (month, after_month) = take_digits(&b[5..], 1, 2)
+            .ok_or_else(|| unrecognized(raw, "expected a month after the year"))?;
+        let rest = &b[5 + after_month..];
+        if rest.first() != Some(&sep) {
+            return Err(unrecognized(raw, "expected `yyyy-mm-dd`"));
         }
+        let (day, after_day) = take_digits(&rest[1..], 1, 2)
+            .ok_or_else(|| unrecognized(raw, "expected a day after the month"))?;
+        let tail = &s[5 + after_month + 1 + after_day..];
+        check_time_suffix(tail).map_err(|reason| unrecognized(raw, reason))?;
+        let year = digits_value(&b[..4]);
+        return make_date(raw, year as i32, month, day);
     }
-    Err(impossible
-        .or_else(|| trailing.map(|reason| unrecognized(raw, reason)))
-        .unwrap_or_else(|| unrecognized(raw, "no known date layout matches")))
+    // Numeric day/month first: `dd/mm/yyyy`, `m/d/yyyy h:mm:ss AM`, `04-03-2021`, `04.03.2021`.
+    if let Some((first, n1)) = take_digits(b, 1, 2)
+        && let Some(&sep) = b.get(n1)
+        && matches!(sep, b'/' | b'-' | b'.')
+        && let Some((second, n2)) = take_digits(&b[n1 + 1..], 1, 2)
+        && b.get(n1 + 1 + n2) == Some(&sep)
+    {
+        let year_at = n1 + 1 + n2 + 1;
+        let (year, ny) = take_digits(&b[year_at..], 4, 4)
+            .ok_or_else(|| unrecognized(raw, "expected a four-digit year"))?;
+        if b.get(year_at + ny).is_some_and(u8::is_ascii_digit) {
+            return Err(unrecognized(raw, "year has more than four digits"));
+        }
+        check_time_suffix(&s[year_at + ny..]).map_err(|reason| unrecognized(raw, reason))?;
+        let (day, month) = match order {
+            DateOrder::DayFirst => (first, second),
+            DateOrder::MonthFirst => (second, first),
+        };
+        return make_date(raw, year as i32, month, day);
+    }
+    parse_month_name_date(raw, s)
 }
-
-/// Year-first layouts (`2021-03-04`), never ambiguous.
-const YEAR_FIRST: [&str; 2] = ["%Y-%m-%d", "%Y/%m/%d"];
-/// Numeric layouts read day first (`04/03/2021`, `04-03-2021`, `04.03.2021`).
-const DAY_FIRST: [&str; 3] = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"];
-/// The same read month first (APX's `11/3/2025`).
-const MONTH_FIRST: [&str; 3] = ["%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y"];
-/// Month names, full or abbreviated (`Mar 4, 2021`, `April 25, 2014`, `04-Mar-2021`,
-/// `4 March 2021`).
-const NAMED: [&str; 5] = ["%B %d, %Y", "%B %d %Y", "%d-%B-%Y", "%d %B %Y", "%d %B, %Y"];
-/// Times of day that may follow a date, before an optional zone (`T12:35:58.842275`,
-/// ` 7:10:41 PM`, `T16:27`).
-const TIMES: [&str; 6] = [
-    "T%H:%M:%S%.f",
-    "T%H:%M",
-    " %I:%M:%S %p",
-    " %I:%M %p",
-    " %H:%M:%S%.f",
-    " %H:%M",
-];
 
 /// Parses Verra's compact `ddmmyyyy` (the vintage fields of a VCU serial).
 pub fn parse_compact_dmy(raw: &str) -> Result<NaiveDate, DateError> {
@@ -176,15 +155,14 @@ pub fn parse_compact_dmy(raw: &str) -> Result<NaiveDate, DateError> {
     if s.is_empty() {
         return Err(DateError::Empty);
     }
-    if s.len() != 8 || !s.bytes().all(|c| c.is_ascii_digit()) {
+    let b = s.as_bytes();
+    if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
         return Err(unrecognized(raw, "expected eight digits `ddmmyyyy`"));
     }
-    let date = NaiveDate::parse_from_str(s, "%d%m%Y").map_err(|_| DateError::Impossible {
-        value: raw.to_owned(),
-        reason: "no such day, month or year".to_owned(),
-    })?;
-    check_year(raw, date.year())?;
-    Ok(date)
+    let day = digits_value(&b[0..2]);
+    let month = digits_value(&b[2..4]);
+    let year = digits_value(&b[4..8]);
+    make_date(raw, year as i32, month, day)
 }
 
 /// Converts an Excel serial day number (`44197` → 2021-01-01) to a date.
@@ -351,31 +329,94 @@ fn split_range(s: &str) -> Option<(&str, &str)> {
     None
 }
 
+fn make_date(raw: &str, year: i32, month: u32, day: u32) -> Result<NaiveDate, DateError> {
+    let impossible = |reason: String| DateError::Impossible {
+        value: raw.to_owned(),
+        reason,
+    };
+    if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+        return Err(impossible(format!(
+            "year {year} is outside {MIN_YEAR}..={MAX_YEAR}"
+        )));
+    }
+    if !(1..=12).contains(&month) {
+        return Err(impossible(format!("month {month} does not exist")));
+    }
+    NaiveDate::from_ymd_opt(year, month, day)
+        .ok_or_else(|| impossible(format!("day {day} does not exist in {year}-{month:02}")))
+}
+
+/// Reads `min..=max` leading ASCII digits; returns their value and how many were read.
+fn take_digits(b: &[u8], min: usize, max: usize) -> Option<(u32, usize)> {
+    let n = b
+        .iter()
+        .take(max)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if n < min || b.get(n).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    Some((digits_value(&b[..n]), n))
+}
+
 fn digits_value(b: &[u8]) -> u32 {
     b.iter()
         .fold(0u32, |acc, c| acc * 10 + u32::from(c.wrapping_sub(b'0')))
 }
 
-/// Accepts what may follow a date: nothing, or a time of day (one of [`TIMES`]) with an
-/// optional zone (`T16:27:31-04:00`, `T00:00:00.000Z`).
+/// Accepts what may follow a date: nothing, or a time of day with optional fraction, AM/PM and
+/// zone (`T12:35:58.842275`, ` 7:10:41 PM`, `T16:27:31-04:00`, `T00:00:00.000Z`).
 fn check_time_suffix(tail: &str) -> Result<(), &'static str> {
     if tail.is_empty() {
         return Ok(());
     }
-    let mut fits_a_time = false;
-    for layout in TIMES {
-        if let Ok((_, zone)) = NaiveTime::parse_and_remainder(tail, layout) {
-            fits_a_time = true;
-            if check_zone(zone.trim_start()).is_ok() {
-                return Ok(());
-            }
+    let rest = if let Some(r) = tail.strip_prefix('T') {
+        r
+    } else if tail.starts_with(' ') {
+        tail.trim_start()
+    } else {
+        return Err("unexpected text after the date");
+    };
+    let b = rest.as_bytes();
+    let (hour, nh) = take_digits(b, 1, 2).ok_or("expected an hour after the date")?;
+    let mut i = nh;
+    let mut minute_seen = false;
+    let mut parts = 0;
+    while b.get(i) == Some(&b':') && parts < 2 {
+        let (v, n) = take_digits(&b[i + 1..], 2, 2).ok_or("expected two-digit minutes/seconds")?;
+        if v > 59 + u32::from(parts == 1) {
+            return Err("minutes or seconds out of range");
+        }
+        minute_seen = true;
+        i += 1 + n;
+        parts += 1;
+    }
+    if !minute_seen {
+        return Err("expected `hh:mm` after the date");
+    }
+    if b.get(i) == Some(&b'.') || b.get(i) == Some(&b',') {
+        let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return Err("empty fraction of a second");
+        }
+        i += 1 + n;
+    }
+    let mut zone = rest[i..].trim_start();
+    let mut twelve_hour = false;
+    for marker in ["AM", "PM", "am", "pm"] {
+        if let Some(z) = zone.strip_prefix(marker) {
+            twelve_hour = true;
+            zone = z.trim_start();
+            break;
         }
     }
-    Err(if fits_a_time {
-        "unexpected text after the time"
-    } else {
-        "unexpected text after the date"
-    })
+    if twelve_hour && !(1..=12).contains(&hour) {
+        return Err("hour out of range for AM/PM");
+    }
+    if !twelve_hour && hour > 24 {
+        return Err("hour out of range");
+    }
+    check_zone(zone)
 }
 
 fn check_zone(zone: &str) -> Result<(), &'static str> {
@@ -400,6 +441,63 @@ fn check_zone(zone: &str) -> Result<(), &'static str> {
         return Err("UTC offset out of range");
     }
     Ok(())
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+fn month_from_name(token: &str) -> Option<u32> {
+    let t = token.trim_end_matches('.').to_ascii_lowercase();
+    if t.len() < 3 {
+        return None;
+    }
+    if t == "sept" {
+        return Some(9);
+    }
+    MONTHS
+        .iter()
+        .position(|m| *m == t || (t.len() == 3 && m.starts_with(t.as_str())))
+        .map(|i| i as u32 + 1)
+}
+
+/// `Mar 4, 2021`, `March 4, 2021`, `04-Mar-2021`, `4 March 2021`.
+fn parse_month_name_date(raw: &str, s: &str) -> Result<NaiveDate, DateError> {
+    let tokens: Vec<&str> = s
+        .split([' ', ',', '-', '/'])
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tokens.len() != 3 {
+        return Err(unrecognized(raw, "no known date layout matches"));
+    }
+    let number = |t: &str, max_len: usize| -> Option<u32> {
+        (t.len() <= max_len && !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| digits_value(t.as_bytes()))
+    };
+    let (day, month, year) = if let Some(m) = month_from_name(tokens[0]) {
+        (number(tokens[1], 2), m, tokens[2])
+    } else if let Some(m) = month_from_name(tokens[1]) {
+        (number(tokens[0], 2), m, tokens[2])
+    } else {
+        return Err(unrecognized(raw, "no known date layout matches"));
+    };
+    let day = day.ok_or_else(|| unrecognized(raw, "expected a day number next to the month"))?;
+    if year.len() != 4 {
+        return Err(unrecognized(raw, "expected a four-digit year"));
+    }
+    let year = number(year, 4).ok_or_else(|| unrecognized(raw, "expected a four-digit year"))?;
+    make_date(raw, year as i32, month, day)
 }
 
 #[cfg(test)]
