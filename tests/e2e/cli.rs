@@ -110,6 +110,32 @@ fn migrate_works_on_an_empty_postgres_database_twice() {
 }
 
 #[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(carbonmesh(dir.path())
+        .arg("migrate")
+        .env("CARBONMESH_LOG__FORMAT", "json")
+        .env("CARBONMESH_LOG__FILTER", "debug"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout(&output).contains("is migrated (sqlite)"));
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    assert!(!events.is_empty(), "no events logged at debug level");
+    for event in &events {
+        assert!(
+            event.is_object()
+                && event["level"].is_string()
+                && (event["fields"].is_object() || event["message"].is_string()),
+            "{event}"
+        );
+    }
+}
+
+#[test]
 fn a_bad_database_url_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = run(carbonmesh(dir.path()).args(["migrate", "--database", "mysql://h/db"]));

@@ -243,6 +243,20 @@ pub struct ServerConfig {
 pub struct LogConfig {
     /// A `tracing` filter, e.g. `info` or `carbonmesh=debug,sqlx=warn`.
     pub filter: String,
+    /// How each event is written to standard error.
+    pub format: LogFormat,
+}
+
+/// `[log] format`
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// A line of text per event, coloured on a terminal: for people.
+    #[default]
+    Text,
+    /// One JSON object per line and event (`timestamp`, `level`, `fields`, `target`, spans):
+    /// for a log collector.
+    Json,
 }
 
 impl Default for Config {
@@ -256,6 +270,7 @@ impl Default for Config {
             },
             log: LogConfig {
                 filter: "info".into(),
+                format: LogFormat::Text,
             },
             connectors: BTreeMap::new(),
             generic: BTreeMap::new(),
@@ -729,6 +744,29 @@ mod tests {
             jail.create_file("bad.toml", "[database]\nurll = \"x\"\n")?;
             assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
             assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        figment::Jail::expect_with(|jail| {
+            let config = load_str(jail, "[log]\nformat = \"json\"\n").map_err(|e| e.to_string())?;
+            assert_eq!(config.log.format, LogFormat::Json);
+            assert_eq!(config.log.filter, "info");
+            let error = format!(
+                "{:#}",
+                load_str(jail, "[log]\nformat = \"logfmt\"\n").expect_err("logfmt is refused")
+            );
+            assert!(error.contains("logfmt"), "{error}");
+
+            // The environment, which overrides the file.
+            jail.set_env("CARBONMESH_LOG__FORMAT", "json");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.log.format, LogFormat::Json);
+            jail.set_env("CARBONMESH_LOG__FORMAT", "xml");
+            let error = format!("{:#}", Config::load(None).expect_err("xml is refused"));
+            assert!(error.contains("xml") && error.contains("json"), "{error}");
             Ok(())
         });
     }

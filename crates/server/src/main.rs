@@ -9,7 +9,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use carbonmesh_server::cli::{Cli, Command};
-use carbonmesh_server::config::Config;
+use carbonmesh_server::config::{Config, LogConfig, LogFormat};
 use carbonmesh_server::connectors;
 
 mod commands;
@@ -37,7 +37,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(url) = cli.global.database {
         config.database.url = url;
     }
-    init_tracing(&config.log.filter);
+    init_tracing(&config.log);
 
     // Parsing serials and signing webhooks need no runtime and no database.
     let command = match cli.command {
@@ -75,11 +75,15 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-fn init_tracing(filter: &str) {
-    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+/// Logs to standard error, as `[log]` says: events the filter lets through, as text or as
+/// one JSON object per line.
+fn init_tracing(log: &LogConfig) {
+    let filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(io::stderr)
-        .with_ansi(io::stderr().is_terminal())
-        .init();
+        .with_writer(io::stderr);
+    match log.format {
+        LogFormat::Text => subscriber.with_ansi(io::stderr().is_terminal()).init(),
+        LogFormat::Json => subscriber.json().with_ansi(false).init(),
+    }
 }
