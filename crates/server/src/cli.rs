@@ -37,6 +37,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the registry simulator, sync every connector from it, and serve: the quickest tour
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Run the HTTP server and poll the configured connectors on their schedules
     Serve(ServeArgs),

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod connectors;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod downloads;
 pub mod export;

@@ -55,6 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match command {
             Command::Migrate => commands::migrate::run(&config).await,
             Command::Serve(args) => commands::serve::run(args, config, &catalog).await,
+            #[cfg(feature = "demo")]
             Command::Demo(args) => commands::demo::run(args, config, &catalog).await,
             Command::Import(args) => commands::import::run(args, &config, &catalog).await,
             Command::Sync(args) => commands::sync::run(args, &config, &catalog).await,

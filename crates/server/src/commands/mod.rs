@@ -6,6 +6,7 @@
 //! lived in `main.rs`: log lines and filters written against it stay as they were.
 
 pub mod alerts;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod export;
 pub mod import;
