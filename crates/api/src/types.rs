@@ -611,6 +611,7 @@ impl Alert {
 
 /// A review step (the mutation of the same name takes it).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "review::ActionKind")]
 pub enum ReviewAction {
     /// `acknowledgeAlert`
     Acknowledge,
@@ -630,21 +631,6 @@ pub enum ReviewAction {
     Comment,
 }
 
-impl From<review::ActionKind> for ReviewAction {
-    fn from(kind: review::ActionKind) -> Self {
-        use review::ActionKind as K;
-        match kind {
-            K::Acknowledge => ReviewAction::Acknowledge,
-            K::StartReview => ReviewAction::StartReview,
-            K::Escalate => ReviewAction::Escalate,
-            K::Confirm => ReviewAction::Confirm,
-            K::Dismiss => ReviewAction::Dismiss,
-            K::Reopen => ReviewAction::Reopen,
-            K::Assign => ReviewAction::Assign,
-            K::Comment => ReviewAction::Comment,
-        }
-    }
-}
 
 /// Alert counts by facet.
 #[derive(SimpleObject)]
