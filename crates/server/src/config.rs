@@ -130,63 +130,15 @@ pub struct ConnectorSettings {
 /// `[connectors.<registry id>]` and override the file where it has the same setting
 /// (`schedule`, and `base_url` for the file's HTTP source).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct GenericSettings {
     /// The registry's description, a TOML file; a relative path is taken from the working
     /// directory, like a SQLite database path.
     pub file: PathBuf,
-    /// Poll on the schedule while `carbonmesh serve` runs.
-    #[serde(default = "default_true")]
-    pub enabled: bool,
-    /// Cron expression, seconds first; the file's `schedule` if unset.
-    #[serde(default)]
-    pub schedule: Option<String>,
-    /// Replaces the file's `source.base_url` (a mirror, a simulator).
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// Requests per second at most.
-    #[serde(default = "default_requests_per_second")]
-    pub requests_per_second: u32,
-    /// Seconds allowed for one request.
-    #[serde(default = "default_timeout_seconds")]
-    pub timeout_seconds: u64,
-    /// Attempts per request before the run is marked incomplete.
-    #[serde(default = "default_max_attempts")]
-    pub max_attempts: u32,
-    /// The `User-Agent` header; carbonmesh's own if unset.
-    #[serde(default)]
-    pub user_agent: Option<String>,
-}
-
-impl GenericSettings {
-    /// A description read from `file`, with every other setting at its default.
-    pub fn new(file: impl Into<PathBuf>) -> Self {
-        let defaults = ConnectorSettings::default();
-        Self {
-            file: file.into(),
-            enabled: defaults.enabled,
-            schedule: defaults.schedule,
-            base_url: defaults.base_url,
-            requests_per_second: defaults.requests_per_second,
-            timeout_seconds: defaults.timeout_seconds,
-            max_attempts: defaults.max_attempts,
-            user_agent: defaults.user_agent,
-        }
-    }
-
-    /// The polling settings, as for a built-in connector.
-    pub fn connector_settings(&self) -> ConnectorSettings {
-        ConnectorSettings {
-            enabled: self.enabled,
-            schedule: self.schedule.clone(),
-            base_url: self.base_url.clone(),
-            requests_per_second: self.requests_per_second,
-            timeout_seconds: self.timeout_seconds,
-            max_attempts: self.max_attempts,
-            user_agent: self.user_agent.clone(),
-            ..ConnectorSettings::default()
-        }
-    }
+    /// The polling settings, the same type as a built-in connector's section. (A key that is
+    /// none of them lands in its `own` settings, which the generic connector does not take:
+    /// it is refused when the configuration loads.)
+    #[serde(flatten)]
+    pub polling: ConnectorSettings,
 }
 
 fn default_true() -> bool {

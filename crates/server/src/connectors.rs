@@ -177,6 +177,13 @@ impl Catalog {
     pub fn load(config: &Config) -> anyhow::Result<Catalog> {
         let mut generic = BTreeMap::new();
         for (name, section) in &config.generic {
+            if let Some(key) = section.polling.own.keys().next() {
+                anyhow::bail!(
+                    "[generic.{name}]: `{key}` is not a setting (file, and the polling settings of \
+                     [connectors.<id>]: enabled, schedule, base_url, requests_per_second, \
+                     timeout_seconds, max_attempts, user_agent, webhook_secrets)"
+                );
+            }
             let file = &section.file;
             let at = || format!("[generic.{name}] file = {:?}", file.display().to_string());
             let description = GenericConfig::from_file(file).with_context(at)?;
@@ -195,7 +202,7 @@ impl Catalog {
                     "[generic.{name}] and [connectors.{name}] both configure `{name}`: keep one"
                 );
             }
-            let settings = section.connector_settings();
+            let settings = section.polling.clone();
             let connector = build_generic(&description, &settings).with_context(at)?;
             generic.insert(
                 connector.registry(),
