@@ -1,5 +1,6 @@
 //! The GraphQL endpoint on axum: `POST /graphql` (single or batched operations), `GET
-//! /graphql` (queries only), GraphiQL at `/graphiql`, subscriptions at `/graphql/ws`.
+//! /graphql` (queries only), subscriptions at `/graphql/ws` (GraphiQL is served by the console
+//! crate, when `graphiql` is on).
 //!
 //! Hostile requests are refused before any database work: the body size while it is read,
 //! the batch size and the caller's rate budget before parsing, aliases while parsing, depth
@@ -42,7 +43,7 @@ pub struct ApiConfig {
     pub anonymous_read: bool,
     /// Whether the schema may be introspected.
     pub introspection: bool,
-    /// Whether `/graphiql` is served.
+    /// Whether `/graphiql` is served (by the server, from the console crate).
     pub graphiql: bool,
     /// Deepest selection nesting.
     pub max_depth: usize,
@@ -144,7 +145,6 @@ pub fn router(schema: ApiSchema, store: Arc<dyn Store>, config: ApiConfig) -> Ro
         NonZeroU32::new(config.rate_per_second).unwrap_or(NonZeroU32::MIN),
         NonZeroU32::new(config.rate_burst).unwrap_or(NonZeroU32::MIN),
     );
-    let graphiql = config.graphiql;
     let api = Api {
         schema,
         store,
@@ -153,18 +153,10 @@ pub fn router(schema: ApiSchema, store: Arc<dyn Store>, config: ApiConfig) -> Ro
         limits,
         failures: crate::auth::AuthFailures::new(),
     };
-    let mut router = Router::new()
+    Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/graphql/ws", get(graphql_ws));
-    if graphiql {
-        router = router
-            .route("/graphiql", get(crate::graphiql::graphiql_page))
-            .route(
-                "/graphiql/assets/{name}",
-                get(crate::graphiql::graphiql_asset),
-            );
-    }
-    router.with_state(api)
+        .route("/graphql/ws", get(graphql_ws))
+        .with_state(api)
 }
 
 /// A refusal to come back after `wait` (429), with `Retry-After` in whole seconds.

@@ -10,7 +10,6 @@
 pub mod auth;
 pub mod budget;
 pub mod error;
-pub mod graphiql;
 pub mod http;
 pub mod keys;
 pub mod loaders;

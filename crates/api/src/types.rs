@@ -631,7 +631,6 @@ pub enum ReviewAction {
     Comment,
 }
 
-
 /// Alert counts by facet.
 #[derive(SimpleObject)]
 pub struct AlertCounts {

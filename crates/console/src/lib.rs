@@ -14,22 +14,50 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-/// One file of the console.
+pub mod graphiql;
+
+/// One file built into the binary, served under its name.
 struct Asset {
     name: &'static str,
     content_type: &'static str,
     bytes: &'static [u8],
 }
 
+/// An [`Asset`] of `assets/` (a file, or `folder/file` served as `file`).
 macro_rules! asset {
     ($name:literal, $content_type:literal) => {
-        Asset {
+        asset!("", $name, $content_type)
+    };
+    ($folder:literal, $name:literal, $content_type:literal) => {
+        $crate::Asset {
             name: $name,
             content_type: $content_type,
-            bytes: include_bytes!(concat!("../assets/", $name)),
+            bytes: include_bytes!(concat!("../assets/", $folder, $name)),
         }
     };
 }
+pub(crate) use asset;
+
+/// The answer to `GET …/assets/{name}` from `assets`, with `policy` as its content security
+/// policy and `cache` as its `Cache-Control`.
+fn serve_asset(
+    assets: &[Asset],
+    name: &str,
+    policy: &'static str,
+    cache: &'static str,
+) -> Response {
+    let Some(asset) = assets.iter().find(|a| a.name == name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    secured(
+        ([(header::CONTENT_TYPE, asset.content_type)], asset.bytes).into_response(),
+        policy,
+        cache,
+    )
+}
+
+/// Small files, always revalidated: a new binary serves new files at once.
+const REVALIDATE: &str = "no-cache";
 
 /// Every file the page loads.
 const ASSETS: [Asset; 8] = [
@@ -57,7 +85,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/console", get(page))
-        .route("/console/assets/{name}", get(asset))
+        .route("/console/assets/{name}", get(console_asset))
 }
 
 /// Total size of the console's files, in bytes.
@@ -65,11 +93,11 @@ pub fn assets_size() -> usize {
     INDEX.len() + ASSETS.iter().map(|a| a.bytes.len()).sum::<usize>()
 }
 
-fn secured(mut response: Response) -> Response {
+fn secured(mut response: Response, policy: &'static str, cache: &'static str) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        HeaderValue::from_static(policy),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -79,22 +107,22 @@ fn secured(mut response: Response) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    // Small files, always revalidated: a new binary serves new files at once.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
 }
 
 /// `GET /console`
 async fn page() -> Response {
-    secured(axum::response::Html(INDEX).into_response())
+    secured(
+        axum::response::Html(INDEX).into_response(),
+        CONTENT_SECURITY_POLICY,
+        REVALIDATE,
+    )
 }
 
 /// `GET /console/assets/{name}`
-async fn asset(Path(name): Path<String>) -> Response {
-    let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    secured(([(header::CONTENT_TYPE, asset.content_type)], asset.bytes).into_response())
+async fn console_asset(Path(name): Path<String>) -> Response {
+    serve_asset(&ASSETS, &name, CONTENT_SECURITY_POLICY, REVALIDATE)
 }
 
 #[cfg(test)]

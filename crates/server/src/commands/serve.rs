@@ -191,8 +191,11 @@ pub async fn serve(
     println!("review console: http://{address}/console");
     let state = AppState::new(store.clone());
     let metrics = state.metrics.clone();
-    let app = router(state)
-        .merge(carbonmesh_console::router())
+    let mut app = router(state).merge(carbonmesh_console::router());
+    if config.api.graphiql {
+        app = app.merge(carbonmesh_console::graphiql::router());
+    }
+    let app = app
         .merge(carbonmesh_server::downloads::routes(
             store.clone(),
             config.api.anonymous_read,

@@ -2,39 +2,34 @@
 //! `assets/graphiql/README.md`): it works without the internet, and the page loads scripts
 //! from this server only.
 
+use axum::Router;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::{Asset, REVALIDATE, asset, secured, serve_asset};
 
 /// The vendored GraphiQL release.
 pub const GRAPHIQL_VERSION: &str = "4.0.3";
 
-/// One file of the page.
-struct Asset {
-    name: &'static str,
-    content_type: &'static str,
-    bytes: &'static [u8],
-}
-
-macro_rules! asset {
-    ($name:literal, $content_type:literal) => {
-        Asset {
-            name: $name,
-            content_type: $content_type,
-            bytes: include_bytes!(concat!("../assets/graphiql/", $name)),
-        }
-    };
-}
-
 const ASSETS: [Asset; 5] = [
-    asset!("graphiql.min.js", "text/javascript; charset=utf-8"),
-    asset!("graphiql.min.css", "text/css; charset=utf-8"),
-    asset!("react.production.min.js", "text/javascript; charset=utf-8"),
     asset!(
+        "graphiql/",
+        "graphiql.min.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("graphiql/", "graphiql.min.css", "text/css; charset=utf-8"),
+    asset!(
+        "graphiql/",
+        "react.production.min.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "graphiql/",
         "react-dom.production.min.js",
         "text/javascript; charset=utf-8"
     ),
-    asset!("start.js", "text/javascript; charset=utf-8"),
+    asset!("graphiql/", "start.js", "text/javascript; charset=utf-8"),
 ];
 
 /// Scripts, styles and connections from this server only; GraphiQL sets inline styles.
@@ -67,32 +62,31 @@ fn page() -> String {
     )
 }
 
-/// `GET /graphiql`
-pub(crate) async fn graphiql_page() -> Response {
-    let mut response = axum::response::Html(page()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
+/// GraphiQL's routes: `/graphiql` and its files under `/graphiql/assets/`.
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/graphiql", get(graphiql_page))
+        .route("/graphiql/assets/{name}", get(graphiql_asset))
 }
 
-/// `GET /graphiql/assets/{name}`
-pub(crate) async fn graphiql_asset(Path(name): Path<String>) -> Response {
-    let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    (
-        [
-            (header::CONTENT_TYPE, asset.content_type),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        asset.bytes,
+/// `GET /graphiql`
+async fn graphiql_page() -> Response {
+    secured(
+        axum::response::Html(page()).into_response(),
+        CONTENT_SECURITY_POLICY,
+        REVALIDATE,
     )
-        .into_response()
+}
+
+/// `GET /graphiql/assets/{name}`. The page's URLs carry the versions, so browsers may keep
+/// the files for good.
+async fn graphiql_asset(Path(name): Path<String>) -> Response {
+    serve_asset(
+        &ASSETS,
+        &name,
+        CONTENT_SECURITY_POLICY,
+        "public, max-age=31536000, immutable",
+    )
 }
 
 #[cfg(test)]
