@@ -652,7 +652,7 @@ async fn exercise(database: &str) {
         !page.contains("://"),
         "a remote address in the page: {page}"
     );
-    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/assets/graphiql");
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../console/assets/graphiql");
     let mut served = 0;
     for link in page
         .split('"')
