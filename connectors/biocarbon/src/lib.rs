@@ -296,8 +296,8 @@ impl Connector for BiocarbonConnector {
                 feed,
             });
         }
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| malformed(format!("not valid JSON: {e}")))?;
+        let value: Value = carbonmesh_connector::from_saved_json(bytes)
+            .map_err(|e| malformed(format!("not valid JSON: {e}")))?;
         match value {
             Value::Array(items) => Ok(fetch::records(feed, source, items, 1)),
             Value::Object(object)

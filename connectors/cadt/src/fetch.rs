@@ -76,7 +76,8 @@ pub(crate) fn api_page(
 /// A saved response: a paginated object or a bare array (the node answers without paging
 /// when `page` is not given).
 pub(crate) fn file_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, String> {
-    let body: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+    let body: Value =
+        carbonmesh_connector::from_saved_json(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
     let items = match body {
         Value::Array(items) => items,
         Value::Object(mut o) => match o.remove("data") {
@@ -105,10 +106,10 @@ pub(crate) fn file_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, 
 /// Which list a saved response holds: units carry `warehouseUnitId` (and embed an issuance
 /// with a `warehouseProjectId`), projects only `warehouseProjectId`.
 pub(crate) fn detect(head: &[u8]) -> Option<Feed> {
-    let text = String::from_utf8_lossy(head);
-    if !matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'[')) {
+    if !carbonmesh_connector::looks_like_json(head) {
         return None;
     }
+    let text = String::from_utf8_lossy(head);
     if text.contains("\"warehouseUnitId\"") || text.contains("\"unitBlockStart\"") {
         Some(Feed::Transactions)
     } else if text.contains("\"warehouseProjectId\"") || text.contains("\"projectName\"") {

@@ -311,6 +311,15 @@ fn saved_node_pages_import_without_a_kind_and_without_a_node() {
         );
         i.records
     };
+    // A file saved by an editor that writes a byte-order mark reads the same.
+    let with_mark = [
+        b"\xEF\xBB\xBF".as_slice(),
+        &serde_json::to_vec(&Value::Array(units())).expect("JSON"),
+    ]
+    .concat();
+    let marked = testkit::import_fixture(&c, "units.json", &with_mark, Feed::Transactions);
+    assert!(marked.page.unreadable.is_empty() && marked.rejected.is_empty());
+    assert_eq!(credits(&marked.records).len(), 6);
     for body in [paginated(2, 2, units()), Value::Array(units())] {
         let records = read("units.json", &body, Feed::Transactions);
         let got: Vec<_> = credits(&records)

@@ -76,7 +76,8 @@ fn array<'a>(body: &'a Value, member: &str, what: &str) -> Result<&'a Vec<Value>
 /// * issuances: every element of every project's `serials` array in `{"project": [...]}`;
 /// * retirements: `{"retirements": [...]}`.
 pub(crate) fn json_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, String> {
-    let body: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+    let body: Value =
+        carbonmesh_connector::from_saved_json(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
     if let Some(reason) = refusal(&body) {
         return Err(reason);
     }

@@ -182,7 +182,7 @@ impl Connector for GoldStandardConnector {
             reason,
         };
         if looks_like_json(bytes) {
-            let items = match serde_json::from_slice(bytes) {
+            let items = match carbonmesh_connector::from_saved_json(bytes) {
                 Ok(Value::Array(items)) => items,
                 Ok(other) => {
                     return Err(malformed(format!(

@@ -53,7 +53,7 @@ fn data_array(stream: &str) -> Result<Vec<Value>, String> {
 /// first `{"data":[…]}` object of an HTML page's server-component stream.
 pub(crate) fn items(bytes: &[u8]) -> Result<Vec<Value>, String> {
     if carbonmesh_connector::looks_like_json(bytes) {
-        return match serde_json::from_slice(bytes) {
+        return match carbonmesh_connector::from_saved_json(bytes) {
             Ok(Value::Array(items)) => Ok(items),
             Ok(Value::Object(mut object)) => match object.remove("data") {
                 Some(Value::Array(items)) => Ok(items),

@@ -297,7 +297,7 @@ impl Connector for VerraConnector {
             reason,
         };
         if looks_like_json(bytes) {
-            let value: serde_json::Value = serde_json::from_slice(bytes)
+            let value: serde_json::Value = carbonmesh_connector::from_saved_json(bytes)
                 .map_err(|e| malformed(format!("not valid JSON: {e}")))?;
             // A saved uiapi asset search holds VCU export rows as JSON; Platts pages hold
             // one feed's entities.

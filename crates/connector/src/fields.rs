@@ -168,6 +168,11 @@ pub fn looks_like_json(bytes: &[u8]) -> bool {
     )
 }
 
+/// Parses a saved JSON file; a byte-order mark, as some editors write one, is skipped.
+pub fn from_saved_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +229,14 @@ mod tests {
             }
         );
         assert_eq!(raw.country(&["Other"]).alpha2, None);
+    }
+
+    #[test]
+    fn saved_json_may_start_with_a_byte_order_mark() {
+        let value: serde_json::Value =
+            from_saved_json(b"\xEF\xBB\xBF{\"totalCount\": 1}").expect("parsed");
+        assert_eq!(value["totalCount"], 1);
+        assert!(from_saved_json::<serde_json::Value>(b"\xEF\xBB\xBF{").is_err());
     }
 
     #[test]

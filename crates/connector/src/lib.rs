@@ -17,7 +17,7 @@ pub mod testkit;
 
 pub use connector::{Changed, Connector, FetchError, FileError, Page, each_page};
 pub use csv_page::{Completeness, CsvPager, csv_page};
-pub use fields::{Country, Field, looks_like_json};
+pub use fields::{Country, Field, from_saved_json, looks_like_json};
 pub use http::{HttpClient, HttpPolicy, Request, Response};
 pub use raw::{Feed, RawBody, RawRecord, Record, Rejection, UnknownFeed};
 pub use registration::{Descriptor, Setup};
