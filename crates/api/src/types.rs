@@ -371,6 +371,9 @@ pub struct AlertRecord {
     pub range: Option<SerialRange>,
     #[graphql(skip)]
     registry_id: model::RegistryId,
+    /// The version the evidence names, read once for all the fields that show it.
+    #[graphql(skip)]
+    named: std::sync::Arc<tokio::sync::OnceCell<Option<model::RecordVersion>>>,
 }
 
 impl AlertRecord {
@@ -393,15 +396,21 @@ impl AlertRecord {
 
     /// The version the evidence names, else the oldest kept.
     async fn named_version(&self, ctx: &Context<'_>) -> Result<Option<model::RecordVersion>> {
-        let reference = self.reference();
-        let (kind, key) = reference.target();
-        let versions = ctx
-            .data_unchecked::<std::sync::Arc<dyn carbonmesh_store::Store>>()
-            .versions(kind, self.registry_id, key)
-            .await
-            .map_err(internal)?;
-        let named = versions.iter().position(|v| v.version == self.version);
-        Ok(versions.into_iter().nth(named.unwrap_or(0)))
+        let version = self
+            .named
+            .get_or_try_init(|| async {
+                let reference = self.reference();
+                let (kind, key) = reference.target();
+                let versions = ctx
+                    .data_unchecked::<std::sync::Arc<dyn carbonmesh_store::Store>>()
+                    .versions(kind, self.registry_id, key)
+                    .await
+                    .map_err(internal)?;
+                let named = versions.iter().position(|v| v.version == self.version);
+                Ok::<_, async_graphql::Error>(versions.into_iter().nth(named.unwrap_or(0)))
+            })
+            .await?;
+        Ok(version.clone())
     }
 }
 
@@ -532,6 +541,7 @@ impl Alert {
                 serial: r.serial.clone(),
                 range: r.range.as_ref().map(SerialRange::from),
                 registry_id: r.registry,
+                named: Default::default(),
             })
             .collect()
     }
