@@ -267,7 +267,7 @@ async fn faults_leave_the_run_incomplete_and_the_next_run_completes() {
     let stored = credit_count(dir.path(), &config);
 
     let credits = Feed::find(
-        carbonmesh_model::RegistryId::GoldStandard,
+        carbonmesh_model::RegistryId::GOLD_STANDARD,
         carbonmesh_simulator::FeedKind::Credits,
     )
     .expect("gold standard credits feed");

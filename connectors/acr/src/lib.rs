@@ -102,7 +102,7 @@ impl AcrConnector {
 #[async_trait]
 impl Connector for AcrConnector {
     fn registry(&self) -> RegistryId {
-        RegistryId::Acr
+        RegistryId::ACR
     }
 
     /// Daily at 04:40 UTC. GreenTrace blocks a client for an hour after about 93 requests in a
@@ -139,7 +139,7 @@ impl Connector for AcrConnector {
 
 /// This connector, as the server registers it.
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
-    registry: carbonmesh_model::RegistryId::Acr,
+    registry: carbonmesh_model::RegistryId::ACR,
     name: "ACR (American Carbon Registry)",
     settings: &[],
     secrets: &[],

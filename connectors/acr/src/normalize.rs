@@ -16,7 +16,7 @@ use carbonmesh_normalize::{
 
 use crate::columns as col;
 
-const REGISTRY: RegistryId = RegistryId::Acr;
+const REGISTRY: RegistryId = RegistryId::ACR;
 
 /// ACR's readings of GreenTrace rows.
 const GREENTRACE: greentrace::Rows = greentrace::Rows {
@@ -146,7 +146,7 @@ fn compliance_reference(id: &str) -> Option<CrossReference> {
     let (registry, relation) = if upper.starts_with("ECY") || upper.starts_with("WA") {
         (None, "ecology_offset_project")
     } else if upper.starts_with("CA") && upper.len() > 4 {
-        (Some(RegistryId::Arb), "arb_offset_project")
+        (Some(RegistryId::ARB), "arb_offset_project")
     } else {
         return None;
     };

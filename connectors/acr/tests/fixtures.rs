@@ -193,7 +193,7 @@ fn legacy_projects_link_to_their_compliance_ids() {
     assert_eq!(p.cross_references[0].id, "CAOD1007");
     assert_eq!(
         p.cross_references[0].registry,
-        Some(carbonmesh_model::RegistryId::Arb)
+        Some(carbonmesh_model::RegistryId::ARB)
     );
     assert!(p.status.is_some());
     assert!(!p.crediting_periods.is_empty());

@@ -65,7 +65,7 @@ fn injected_mismatches(sim: &SimulatorHandle) -> Vec<String> {
         .iter()
         .filter(|c| c.kind == CaseKind::QuantityMismatch)
         .flat_map(|c| c.records.iter())
-        .filter(|r| r.registry == RegistryId::Acr)
+        .filter(|r| r.registry == RegistryId::ACR)
         .filter_map(|r| r.serial.clone())
         .collect()
 }

@@ -85,7 +85,7 @@ const FEEDS: [Feed; 1] = [Feed::Issuances];
 #[async_trait]
 impl Connector for ArbConnector {
     fn registry(&self) -> RegistryId {
-        RegistryId::Arb
+        RegistryId::ARB
     }
 
     /// Mondays at 05:10 UTC: CARB updates the table about twice a month.
@@ -147,7 +147,7 @@ impl Connector for ArbConnector {
 
 /// This connector, as the server registers it.
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
-    registry: carbonmesh_model::RegistryId::Arb,
+    registry: carbonmesh_model::RegistryId::ARB,
     name: "California Air Resources Board offset credits",
     settings: &[],
     secrets: &[],

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 use crate::columns as col;
 
-const REGISTRY: RegistryId = RegistryId::Arb;
+const REGISTRY: RegistryId = RegistryId::ARB;
 
 /// The table (as CarbonPlan exports it) writes ISO dates; a numeric date would be American.
 const DATES: DateOrder = DateOrder::MonthFirst;
@@ -177,18 +177,18 @@ pub fn opr_reference(opr: &str) -> CrossReference {
     let (registry, id) = if let Some(n) = upper.strip_prefix("ACR").filter(|n| digits(n)) {
         let n = n.trim_start_matches('0');
         (
-            Some(RegistryId::Acr),
+            Some(RegistryId::ACR),
             format!("ACR{}", if n.is_empty() { "0" } else { n }),
         )
     } else if let Some(n) = upper.strip_prefix("CAR").filter(|n| digits(n)) {
-        (Some(RegistryId::Car), format!("CAR{n}"))
+        (Some(RegistryId::CAR), format!("CAR{n}"))
     } else if let Some(n) = upper
         .strip_prefix("VCS")
         .map(str::trim_start)
         .or(Some(upper.as_str()))
         .filter(|n| digits(n))
     {
-        (Some(RegistryId::Verra), format!("VCS{n}"))
+        (Some(RegistryId::VERRA), format!("VCS{n}"))
     } else {
         (None, id.to_owned())
     };

@@ -125,9 +125,9 @@ fn every_arb_project_points_at_its_offset_project_registry() {
         let x = &p.cross_references[0];
         assert_eq!(x.relation, "arb_offset_project");
         let expected = if x.id.starts_with("ACR") {
-            RegistryId::Acr
+            RegistryId::ACR
         } else {
-            RegistryId::Car
+            RegistryId::CAR
         };
         assert_eq!(x.registry, Some(expected), "{}", x.id);
     }
@@ -154,22 +154,22 @@ fn opr_ids_map_to_registries() {
     let r = opr_reference("ACR0182");
     assert_eq!(
         (r.registry, r.id.as_str()),
-        (Some(RegistryId::Acr), "ACR182")
+        (Some(RegistryId::ACR), "ACR182")
     );
     let r = opr_reference("CAR997");
     assert_eq!(
         (r.registry, r.id.as_str()),
-        (Some(RegistryId::Car), "CAR997")
+        (Some(RegistryId::CAR), "CAR997")
     );
     let r = opr_reference("1115");
     assert_eq!(
         (r.registry, r.id.as_str()),
-        (Some(RegistryId::Verra), "VCS1115")
+        (Some(RegistryId::VERRA), "VCS1115")
     );
     let r = opr_reference("VCS 1115");
     assert_eq!(
         (r.registry, r.id.as_str()),
-        (Some(RegistryId::Verra), "VCS1115")
+        (Some(RegistryId::VERRA), "VCS1115")
     );
     let r = opr_reference("GS42");
     assert_eq!((r.registry, r.id.as_str()), (None, "GS42"));

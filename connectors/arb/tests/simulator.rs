@@ -42,7 +42,7 @@ fn connector(sim: &SimulatorHandle, max_attempts: u32) -> ArbConnector {
 /// The id carbonmesh stores for a project of the registry the credits came from.
 fn registry_project_id(project: &ProjectInfo) -> String {
     match project.registry {
-        RegistryId::Verra => format!("VCS{}", project.number),
+        RegistryId::VERRA => format!("VCS{}", project.number),
         _ => project.registry_id(),
     }
 }
@@ -87,7 +87,7 @@ async fn the_table_syncs_and_cross_references_resolve() {
     let sources: BTreeSet<RegistryId> = expected_sources.values().map(|(r, _)| *r).collect();
     assert_eq!(
         sources,
-        BTreeSet::from([RegistryId::Acr, RegistryId::Car, RegistryId::Verra]),
+        BTreeSet::from([RegistryId::ACR, RegistryId::CAR, RegistryId::VERRA]),
         "the table draws on all three registries"
     );
 

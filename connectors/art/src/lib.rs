@@ -104,7 +104,7 @@ impl ArtConnector {
 #[async_trait]
 impl Connector for ArtConnector {
     fn registry(&self) -> RegistryId {
-        RegistryId::Art
+        RegistryId::ART
     }
 
     /// Daily at 04:55 UTC. ART issues a few times a year and retires a few blocks a week;
@@ -142,7 +142,7 @@ impl Connector for ArtConnector {
 
 /// This connector, as the server registers it.
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
-    registry: carbonmesh_model::RegistryId::Art,
+    registry: carbonmesh_model::RegistryId::ART,
     name: "ART TREES registry",
     settings: &[],
     secrets: &[],

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use crate::columns as col;
 
-const REGISTRY: RegistryId = RegistryId::Art;
+const REGISTRY: RegistryId = RegistryId::ART;
 
 /// ART's readings of GreenTrace rows.
 const GREENTRACE: greentrace::Rows = greentrace::Rows {

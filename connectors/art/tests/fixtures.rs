@@ -333,7 +333,7 @@ fn bad_rows_are_rejected_with_file_line_field_and_reason_and_the_rest_imports() 
     let (registry, file, line, field, reason) = &kept[0];
     assert_eq!(
         (*registry, file.as_str(), *line),
-        (RegistryId::Art, source, 7)
+        (RegistryId::ART, source, 7)
     );
     assert_eq!(field.as_deref(), Some("Credit Serial Numbers"));
     assert!(reason.contains("2600000 to 2500001"), "{reason}");

@@ -19,7 +19,7 @@ fn config() -> SimulatorConfig {
     };
     SimulatorConfig {
         seed: 29,
-        scale: Scale::uniform(2, 4).with(RegistryId::Art, art),
+        scale: Scale::uniform(2, 4).with(RegistryId::ART, art),
         cases: CaseCounts::default(),
         ..SimulatorConfig::default()
     }

@@ -230,7 +230,7 @@ const FEEDS: [Feed; 4] = [
 #[async_trait]
 impl Connector for BiocarbonConnector {
     fn registry(&self) -> RegistryId {
-        RegistryId::Biocarbon
+        RegistryId::BIOCARBON
     }
 
     /// Daily at 05:30 UTC: a dozen pages of 1000, and one request per project for cancellations.
@@ -319,7 +319,7 @@ impl Connector for BiocarbonConnector {
 
 /// This connector, as the server registers it.
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
-    registry: carbonmesh_model::RegistryId::Biocarbon,
+    registry: carbonmesh_model::RegistryId::BIOCARBON,
     name: "BioCarbon registry",
     settings: &["api_key"],
     secrets: &["api_key"],

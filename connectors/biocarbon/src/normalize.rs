@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::columns as col;
 
-const REGISTRY: RegistryId = RegistryId::Biocarbon;
+const REGISTRY: RegistryId = RegistryId::BIOCARBON;
 
 /// Dates are mixed: `created_at` of retirements is `DD/MM/YYYY`, the rest ISO.
 const DATES: DateOrder = DateOrder::DayFirst;

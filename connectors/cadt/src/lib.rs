@@ -117,7 +117,7 @@ const FEEDS: [Feed; 2] = [Feed::Projects, Feed::Transactions];
 #[async_trait]
 impl Connector for CadtConnector {
     fn registry(&self) -> RegistryId {
-        RegistryId::Cadt
+        RegistryId::CADT
     }
 
     /// Every six hours at minute 50: a node syncs its subscriptions continuously, but each
@@ -192,7 +192,7 @@ impl Connector for CadtConnector {
 
 /// This connector, as the server registers it.
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
-    registry: carbonmesh_model::RegistryId::Cadt,
+    registry: carbonmesh_model::RegistryId::CADT,
     name: "Climate Action Data Trust node",
     settings: &["api_key", "org_uid"],
     secrets: &["api_key"],

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::columns as col;
 
-const REGISTRY: RegistryId = RegistryId::Cadt;
+const REGISTRY: RegistryId = RegistryId::CADT;
 
 /// Normalizes one CADT project or unit.
 pub(crate) fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {
@@ -53,27 +53,27 @@ pub fn registry_from_name(name: &str) -> Option<RegistryId> {
     let words: Vec<&str> = k.split(' ').collect();
     let has = |w: &str| words.contains(&w);
     let r = if k.contains("verra") || has("vcs") || k.contains("verified carbon standard") {
-        RegistryId::Verra
+        RegistryId::VERRA
     } else if k.contains("gold standard") || has("gs") {
-        RegistryId::GoldStandard
+        RegistryId::GOLD_STANDARD
     } else if k.contains("american carbon registry") || has("acr") {
-        RegistryId::Acr
+        RegistryId::ACR
     } else if k.contains("climate action reserve") || has("car") {
-        RegistryId::Car
+        RegistryId::CAR
     } else if k.contains("cdm") || k.contains("clean development mechanism") {
-        RegistryId::Cdm
+        RegistryId::CDM
     } else if k.contains("ecoregistry") || k.contains("cercarbono") {
-        RegistryId::Cercarbono
+        RegistryId::CERCARBONO
     } else if k.contains("biocarbon") {
-        RegistryId::Biocarbon
+        RegistryId::BIOCARBON
     } else if k.contains("puro") {
-        RegistryId::Puro
+        RegistryId::PURO
     } else if k.contains("isometric") {
-        RegistryId::Isometric
+        RegistryId::ISOMETRIC
     } else if k.contains("art trees") || has("art") {
-        RegistryId::Art
+        RegistryId::ART
     } else if k.contains("air resources board") || has("arb") {
-        RegistryId::Arb
+        RegistryId::ARB
     } else {
         return None;
     };
@@ -87,25 +87,25 @@ pub fn registry_from_link(link: &str) -> Option<RegistryId> {
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let is = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
     let r = if is("verra.org") {
-        RegistryId::Verra
+        RegistryId::VERRA
     } else if is("goldstandard.org") {
-        RegistryId::GoldStandard
+        RegistryId::GOLD_STANDARD
     } else if is("acrcarbon.org") || is("americancarbonregistry.org") {
-        RegistryId::Acr
+        RegistryId::ACR
     } else if is("climateactionreserve.org") || host == "thereserve2.apx.com" {
-        RegistryId::Car
+        RegistryId::CAR
     } else if is("unfccc.int") {
-        RegistryId::Cdm
+        RegistryId::CDM
     } else if is("ecoregistry.io") || is("cercarbono.com") {
-        RegistryId::Cercarbono
+        RegistryId::CERCARBONO
     } else if is("biocarbonregistry.com") || is("globalcarbontrace.io") {
-        RegistryId::Biocarbon
+        RegistryId::BIOCARBON
     } else if is("puro.earth") {
-        RegistryId::Puro
+        RegistryId::PURO
     } else if is("isometric.com") {
-        RegistryId::Isometric
+        RegistryId::ISOMETRIC
     } else if is("artredd.org") {
-        RegistryId::Art
+        RegistryId::ART
     } else {
         return None;
     };
@@ -118,10 +118,10 @@ pub fn registry_from_link(link: &str) -> Option<RegistryId> {
 pub fn canonical_project_id(registry: Option<RegistryId>, id: &str) -> String {
     let id = id.trim();
     let prefix = match registry {
-        Some(RegistryId::Verra) => "VCS",
-        Some(RegistryId::GoldStandard) => "GS",
-        Some(RegistryId::Acr) => "ACR",
-        Some(RegistryId::Car) => "CAR",
+        Some(RegistryId::VERRA) => "VCS",
+        Some(RegistryId::GOLD_STANDARD) => "GS",
+        Some(RegistryId::ACR) => "ACR",
+        Some(RegistryId::CAR) => "CAR",
         _ => return id.to_owned(),
     };
     let rest = if id.len() >= prefix.len() && id[..prefix.len()].eq_ignore_ascii_case(prefix) {
@@ -482,32 +482,32 @@ mod tests {
     fn registry_names_and_links() {
         assert_eq!(
             registry_from_name("American Carbon Registry (ACR)"),
-            Some(RegistryId::Acr)
+            Some(RegistryId::ACR)
         );
         assert_eq!(
             registry_from_name("Climate Action Reserve (CAR)"),
-            Some(RegistryId::Car)
+            Some(RegistryId::CAR)
         );
-        assert_eq!(registry_from_name("CDM Registry"), Some(RegistryId::Cdm));
-        assert_eq!(registry_from_name("Verra"), Some(RegistryId::Verra));
+        assert_eq!(registry_from_name("CDM Registry"), Some(RegistryId::CDM));
+        assert_eq!(registry_from_name("Verra"), Some(RegistryId::VERRA));
         assert_eq!(registry_from_name("Global Carbon Council"), None);
         assert_eq!(
             registry_from_link("https://registry.verra.org/app/projectDetail/VCS/1507"),
-            Some(RegistryId::Verra)
+            Some(RegistryId::VERRA)
         );
         assert_eq!(registry_from_link("https://evil-verra.org.example/x"), None);
     }
 
     #[test]
     fn project_ids_take_the_registrys_form() {
-        let v = Some(RegistryId::Verra);
+        let v = Some(RegistryId::VERRA);
         assert_eq!(canonical_project_id(v, "1507"), "VCS1507");
         assert_eq!(canonical_project_id(v, "VCS-1507"), "VCS1507");
         assert_eq!(
-            canonical_project_id(Some(RegistryId::Acr), "ACR0182"),
+            canonical_project_id(Some(RegistryId::ACR), "ACR0182"),
             "ACR182"
         );
-        assert_eq!(canonical_project_id(Some(RegistryId::Cdm), "1234"), "1234");
+        assert_eq!(canonical_project_id(Some(RegistryId::CDM), "1234"), "1234");
         assert_eq!(canonical_project_id(None, " X-1 "), "X-1");
     }
 }

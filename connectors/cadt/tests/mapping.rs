@@ -66,7 +66,7 @@ fn units_become_credit_records_in_their_issuers_namespace() {
     for c in by_key.values() {
         let r = c.serial_range.as_ref().expect("range");
         assert_eq!(Decimal::from(r.quantity()), c.quantity, "{}", c.record_key);
-        assert_eq!(c.registry, RegistryId::Cadt);
+        assert_eq!(c.registry, RegistryId::CADT);
     }
 
     let u1 = by_key["unit:u-1"];
@@ -186,13 +186,13 @@ fn projects_keep_origin_and_current_ids_labels_and_locations() {
     assert_eq!(
         refs,
         vec![
-            (Some(RegistryId::Verra), "VCS1340", "origin_project"),
+            (Some(RegistryId::VERRA), "VCS1340", "origin_project"),
             (
-                Some(RegistryId::Verra),
+                Some(RegistryId::VERRA),
                 "VCS1340",
                 "current_registry_project"
             ),
-            (Some(RegistryId::GoldStandard), "GS2922", "same_project"),
+            (Some(RegistryId::GOLD_STANDARD), "GS2922", "same_project"),
         ]
     );
     let loc = &gola.locations[0];
@@ -234,7 +234,7 @@ fn projects_keep_origin_and_current_ids_labels_and_locations() {
     assert_eq!(
         refs,
         vec![
-            (Some(RegistryId::Cdm), "7014", "origin_project"),
+            (Some(RegistryId::CDM), "7014", "origin_project"),
             (None, "A6.4-0042", "current_registry_project"),
         ]
     );
@@ -276,7 +276,7 @@ fn units_that_cannot_be_placed_are_rejected_with_their_reason() {
     assert!(why[&2].1.reason.contains("A345"), "{}", why[&2].1);
     assert_eq!(why[&3].1.field.as_deref(), Some("unitCount"));
     assert!(why[&3].1.reason.contains("nine"), "{}", why[&3].1);
-    assert_eq!(c.registry(), RegistryId::Cadt);
+    assert_eq!(c.registry(), RegistryId::CADT);
 }
 
 #[test]

@@ -18,7 +18,7 @@ fn config() -> SimulatorConfig {
     };
     SimulatorConfig {
         seed: 31,
-        scale: Scale::uniform(2, 4).with(RegistryId::Cadt, scale),
+        scale: Scale::uniform(2, 4).with(RegistryId::CADT, scale),
         cases: CaseCounts::default(),
         ..SimulatorConfig::default()
     }

@@ -142,7 +142,7 @@ const FEEDS: [Feed; 4] = [
 #[async_trait]
 impl Connector for CarConnector {
     fn registry(&self) -> RegistryId {
-        RegistryId::Car
+        RegistryId::CAR
     }
 
     /// Daily at 03:20 UTC: CAR's reports change a few times a day at most, and each
@@ -214,7 +214,7 @@ impl Connector for CarConnector {
 
 /// This connector, as the server registers it.
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
-    registry: carbonmesh_model::RegistryId::Car,
+    registry: carbonmesh_model::RegistryId::CAR,
     name: "Climate Action Reserve",
     settings: &[],
     secrets: &[],

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 
 use crate::columns as col;
 
-const REGISTRY: RegistryId = RegistryId::Car;
+const REGISTRY: RegistryId = RegistryId::CAR;
 
 /// CAR writes `MM/DD/YYYY`.
 const DATES: DateOrder = DateOrder::MonthFirst;
@@ -103,7 +103,7 @@ fn compliance_reference(id: &str) -> Option<CrossReference> {
     let (registry, relation) = if upper.starts_with("ECY") {
         (None, "ecology_offset_project")
     } else if upper.starts_with("CA") && upper.len() > 4 {
-        (Some(RegistryId::Arb), "arb_offset_project")
+        (Some(RegistryId::ARB), "arb_offset_project")
     } else {
         return None;
     };

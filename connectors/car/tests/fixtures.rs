@@ -208,7 +208,7 @@ fn both_project_export_shapes_import_with_compliance_cross_references() {
         assert_eq!(fire.cross_references[0].id, "CAFR6957");
         assert_eq!(
             fire.cross_references[0].registry,
-            Some(carbonmesh_model::RegistryId::Arb)
+            Some(carbonmesh_model::RegistryId::ARB)
         );
         assert_eq!(fire.country.as_deref(), Some("US"));
     }

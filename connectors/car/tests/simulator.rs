@@ -81,7 +81,7 @@ fn injected_mismatches(sim: &SimulatorHandle) -> Vec<String> {
         .iter()
         .filter(|c| c.kind == CaseKind::QuantityMismatch)
         .flat_map(|c| c.records.iter())
-        .filter(|r| r.registry == RegistryId::Car)
+        .filter(|r| r.registry == RegistryId::CAR)
         .filter_map(|r| r.serial.clone())
         .collect()
 }

@@ -100,7 +100,7 @@ const FEEDS: [Feed; 3] = [Feed::Projects, Feed::Issuances, Feed::Retirements];
 #[async_trait]
 impl Connector for CercarbonoConnector {
     fn registry(&self) -> RegistryId {
-        RegistryId::Cercarbono
+        RegistryId::CERCARBONO
     }
 
     /// Daily at 05:35 UTC: the three feeds are three requests, each the whole data set.
@@ -162,7 +162,7 @@ impl Connector for CercarbonoConnector {
 
 /// This connector, as the server registers it.
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
-    registry: carbonmesh_model::RegistryId::Cercarbono,
+    registry: carbonmesh_model::RegistryId::CERCARBONO,
     name: "Cercarbono (EcoRegistry)",
     settings: &[],
     secrets: &[],

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::columns as col;
 
-const REGISTRY: RegistryId = RegistryId::Cercarbono;
+const REGISTRY: RegistryId = RegistryId::CERCARBONO;
 
 /// A project's public page on EcoRegistry; the path takes the internal id.
 const PROJECT_PAGE: &str = "https://www.ecoregistry.io/projects/";
@@ -51,7 +51,7 @@ pub fn converted_from_reference(link: &str, description: Option<&str>) -> CrossR
             || description.is_some_and(|d| d.to_ascii_lowercase().contains(needle))
     };
     CrossReference {
-        registry: says("biocarbon").then_some(RegistryId::Biocarbon),
+        registry: says("biocarbon").then_some(RegistryId::BIOCARBON),
         id: link.trim().to_owned(),
         relation: "converted_from".to_owned(),
     }
@@ -178,7 +178,7 @@ fn serial_notes(parsed: &ParsedSerial, notes: &mut Vec<String>) {
         if let Some(origin) = &f.converted_from {
             let name = f
                 .converted_from_registry()
-                .map_or(origin.as_str(), |r| r.display_name());
+                .map_or_else(|| origin.clone(), |r| r.display_name().to_owned());
             notes.push(format!(
                 "batch migrated from {name} ({origin}2{} serial); positions are Cercarbono's",
                 f.standard.as_str()
@@ -579,7 +579,7 @@ mod tests {
     #[test]
     fn converted_links_name_biocarbon() {
         let x = converted_from_reference("https://biocarbonregistry.com/en/project/?id=24", None);
-        assert_eq!(x.registry, Some(RegistryId::Biocarbon));
+        assert_eq!(x.registry, Some(RegistryId::BIOCARBON));
         assert_eq!(x.relation, "converted_from");
         let y = converted_from_reference("https://example.org/p/1", Some("Other"));
         assert_eq!(y.registry, None);

@@ -296,7 +296,7 @@ fn converted_projects_link_to_biocarbon() {
             .expect("CDC-106");
         assert_eq!(p.id(), "cercarbono:CDC-106");
         let x = p.cross_references.first().expect("cross-reference");
-        assert_eq!(x.registry, Some(RegistryId::Biocarbon));
+        assert_eq!(x.registry, Some(RegistryId::BIOCARBON));
         assert_eq!(x.relation, "converted_from");
         assert_eq!(x.id, "https://biocarbonregistry.com/en/project/?id=24");
         assert!(!p.name.contains('\t'), "{}", p.name);
@@ -368,7 +368,7 @@ fn bad_rows_are_rejected_naming_file_line_field_and_reason() {
         }
     }
     assert_eq!(why.len(), 4, "{why:?}");
-    assert_eq!(c.registry(), RegistryId::Cercarbono);
+    assert_eq!(c.registry(), RegistryId::CERCARBONO);
     assert_eq!(why[&2].field.as_deref(), Some("quantity"));
     assert!(why[&2].reason.contains("54x6"), "{}", why[&2]);
     assert_eq!(why[&3].field.as_deref(), Some("serial"));

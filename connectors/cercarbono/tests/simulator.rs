@@ -19,7 +19,7 @@ fn config() -> SimulatorConfig {
     };
     SimulatorConfig {
         seed: 31,
-        scale: Scale::uniform(2, 4).with(RegistryId::Cercarbono, scale),
+        scale: Scale::uniform(2, 4).with(RegistryId::CERCARBONO, scale),
         cases: CaseCounts::default(),
         ..SimulatorConfig::default()
     }

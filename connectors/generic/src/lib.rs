@@ -79,8 +79,7 @@ impl std::fmt::Debug for GenericConnector {
 }
 
 impl GenericConnector {
-    /// Checks `config` and builds the connector. A new registry id is registered with
-    /// [`RegistryId::register_custom`], so it parses everywhere from then on.
+    /// Checks `config` and builds the connector.
     pub fn new(config: &GenericConfig, http: HttpClient) -> Result<Self, ConfigError> {
         Ok(Self {
             spec: spec::compile(config)?,
@@ -104,12 +103,12 @@ impl Connector for GenericConnector {
         self.spec.registry
     }
 
-    fn default_schedule(&self) -> &'static str {
-        self.spec.schedule
+    fn default_schedule(&self) -> &str {
+        &self.spec.schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        self.spec.feed_order
+    fn feeds(&self) -> &[Feed] {
+        &self.spec.feed_order
     }
 
     async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {

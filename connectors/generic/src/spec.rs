@@ -1,7 +1,7 @@
 //! The configuration checked and compiled into what the connector runs on.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use carbonmesh_connector::Feed;
 use carbonmesh_model::{ProjectStatus, RegistryId, TransactionType, UnitStatus};
@@ -32,8 +32,8 @@ fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
 #[derive(Debug)]
 pub(crate) struct Spec {
     pub registry: RegistryId,
-    pub schedule: &'static str,
-    pub feed_order: &'static [Feed],
+    pub schedule: String,
+    pub feed_order: Vec<Feed>,
     pub http: Option<HttpSpec>,
     pub feeds: BTreeMap<Feed, FeedSpec>,
 }
@@ -318,16 +318,19 @@ fn serial_spec(config: &SerialConfig) -> Result<SerialSpec, ConfigError> {
         }
         (None, None) => return Err(invalid("serial", "set `grammar` or `regex`")),
         (Some(grammar), None) => {
-            let registry = RegistryId::builtin(grammar).ok_or_else(|| {
+            let known = RegistryId::WELL_KNOWN
+                .into_iter()
+                .find(|r| r.as_str().eq_ignore_ascii_case(grammar.trim()));
+            let registry = known.ok_or_else(|| {
                 invalid(
                     "serial.grammar",
                     format!(
-                        "`{grammar}` is not a built-in registry (one of: {})",
-                        RegistryId::ALL.map(|r| r.as_str()).join(", ")
+                        "`{grammar}` is not a registry whose serial grammar carbonmesh knows (one of: {})",
+                        RegistryId::WELL_KNOWN.map(|r| r.to_string()).join(", ")
                     ),
                 )
             })?;
-            if registry == RegistryId::Arb {
+            if registry == RegistryId::ARB {
                 return Err(invalid(
                     "serial.grammar",
                     "the ARB table publishes no serials, so `arb` has no grammar",
@@ -894,43 +897,10 @@ fn http_spec(source: &Source) -> Result<Option<HttpSpec>, ConfigError> {
     }))
 }
 
-/// Interns a string once per distinct value, for the trait's `&'static` answers.
-fn intern(text: &str) -> &'static str {
-    static SEEN: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
-    let mut seen = SEEN
-        .get_or_init(|| Mutex::new(BTreeSet::new()))
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(s) = seen.get(text) {
-        return s;
-    }
-    let s: &'static str = Box::leak(text.to_owned().into_boxed_str());
-    seen.insert(s);
-    s
-}
-
-/// Interns a feed list once per distinct list.
-fn intern_feeds(feeds: Vec<Feed>) -> &'static [Feed] {
-    static SEEN: OnceLock<Mutex<Vec<&'static [Feed]>>> = OnceLock::new();
-    let mut seen = SEEN
-        .get_or_init(|| Mutex::new(Vec::new()))
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(s) = seen.iter().find(|s| **s == feeds.as_slice()) {
-        return s;
-    }
-    let s: &'static [Feed] = Box::leak(feeds.into_boxed_slice());
-    seen.push(s);
-    s
-}
-
 /// Checks `config` and compiles it.
 pub(crate) fn compile(config: &GenericConfig) -> Result<Spec, ConfigError> {
-    let registry = match RegistryId::builtin(&config.registry) {
-        Some(builtin) => builtin,
-        None => RegistryId::register_custom(config.registry.trim())
-            .map_err(|e| invalid("registry", e.to_string()))?,
-    };
+    let registry =
+        RegistryId::new(config.registry.trim()).map_err(|e| invalid("registry", e.to_string()))?;
     let schedule = config
         .schedule
         .as_deref()
@@ -991,8 +961,8 @@ pub(crate) fn compile(config: &GenericConfig) -> Result<Spec, ConfigError> {
     }
     Ok(Spec {
         registry,
-        schedule: intern(schedule),
-        feed_order: intern_feeds(feeds.keys().copied().collect()),
+        schedule: schedule.to_owned(),
+        feed_order: feeds.keys().copied().collect(),
         http,
         feeds,
     })

@@ -203,7 +203,7 @@ fn a_built_in_registry_cannot_be_registered_as_custom_but_may_be_configured() {
     let c = GenericConnector::new(&config, quick_http()).expect("a built-in id is fine");
     assert_eq!(
         carbonmesh_connector::Connector::registry(&c),
-        carbonmesh_model::RegistryId::Art
+        carbonmesh_model::RegistryId::ART
     );
     let e = GenericConfig::from_file("/nonexistent/generic.toml".as_ref()).expect_err("missing");
     assert!(matches!(e, ConfigError::Read { .. }), "{e}");

@@ -58,7 +58,7 @@ impl GoldStandardConnector {
 #[async_trait]
 impl Connector for GoldStandardConnector {
     fn registry(&self) -> RegistryId {
-        RegistryId::GoldStandard
+        RegistryId::GOLD_STANDARD
     }
 
     fn default_schedule(&self) -> &'static str {
@@ -205,7 +205,7 @@ impl Connector for GoldStandardConnector {
 
 /// This connector, as the server registers it.
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
-    registry: carbonmesh_model::RegistryId::GoldStandard,
+    registry: carbonmesh_model::RegistryId::GOLD_STANDARD,
     name: "Gold Standard Impact Registry",
     settings: &[],
     secrets: &[],

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::columns as col;
 
-const REGISTRY: RegistryId = RegistryId::GoldStandard;
+const REGISTRY: RegistryId = RegistryId::GOLD_STANDARD;
 
 /// Normalizes one raw Gold Standard record.
 pub fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {

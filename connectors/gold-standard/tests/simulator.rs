@@ -110,7 +110,7 @@ async fn a_sync_reads_every_record_the_simulator_serves() {
         assert_eq!(sim.requests(route(feed)), pages, "{feed}: requests");
         for r in &records {
             if let Record::Credit(credit) = r {
-                assert_eq!(credit.registry, RegistryId::GoldStandard);
+                assert_eq!(credit.registry, RegistryId::GOLD_STANDARD);
                 if credit.serial.is_some() {
                     let range = credit.serial_range.as_ref().expect("a serial has a range");
                     assert!(range.start <= range.end);

@@ -153,7 +153,7 @@ const FEEDS: [Feed; 3] = [Feed::Projects, Feed::Issuances, Feed::Retirements];
 #[async_trait]
 impl Connector for IsometricConnector {
     fn registry(&self) -> RegistryId {
-        RegistryId::Isometric
+        RegistryId::ISOMETRIC
     }
 
     /// Every six hours at minute 35: Isometric issues and retires continuously, and a poll of
@@ -238,7 +238,7 @@ impl Connector for IsometricConnector {
 
 /// This connector, as the server registers it.
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
-    registry: carbonmesh_model::RegistryId::Isometric,
+    registry: carbonmesh_model::RegistryId::ISOMETRIC,
     name: "Isometric registry",
     settings: &["client_secret", "access_token"],
     secrets: &["client_secret", "access_token"],

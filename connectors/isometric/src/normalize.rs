@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::columns as col;
 
-const REGISTRY: RegistryId = RegistryId::Isometric;
+const REGISTRY: RegistryId = RegistryId::ISOMETRIC;
 
 /// Isometric writes ISO dates and datetimes with `Z` (`2026-04-14T16:50:41.621676Z`); a
 /// numeric date other than ISO would be read month first.

@@ -295,7 +295,7 @@ fn bad_rows_are_rejected_with_file_line_field_and_reason_and_the_rest_imports() 
     let (registry, file, line, field, reason) = &kept[0];
     assert_eq!(
         (*registry, file.as_str(), *line),
-        (RegistryId::Isometric, source, 2)
+        (RegistryId::ISOMETRIC, source, 2)
     );
     assert_eq!(field.as_deref(), Some("credit_batch_size_total.credits"));
     assert!(

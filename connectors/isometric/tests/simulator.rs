@@ -20,7 +20,7 @@ fn config() -> SimulatorConfig {
     };
     SimulatorConfig {
         seed: 31,
-        scale: Scale::uniform(2, 4).with(RegistryId::Isometric, scale),
+        scale: Scale::uniform(2, 4).with(RegistryId::ISOMETRIC, scale),
         cases: CaseCounts::default(),
         ..SimulatorConfig::default()
     }

@@ -78,7 +78,7 @@ const FEEDS: [Feed; 3] = [Feed::Projects, Feed::Issuances, Feed::Retirements];
 #[async_trait]
 impl Connector for PuroConnector {
     fn registry(&self) -> RegistryId {
-        RegistryId::Puro
+        RegistryId::PURO
     }
 
     /// Daily at 05:20 UTC: three page loads, the retirements page about 5 MB.
@@ -146,7 +146,7 @@ impl Connector for PuroConnector {
 
 /// This connector, as the server registers it.
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
-    registry: carbonmesh_model::RegistryId::Puro,
+    registry: carbonmesh_model::RegistryId::PURO,
     name: "Puro.earth registry",
     settings: &[],
     secrets: &[],

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::columns as col;
 
-const REGISTRY: RegistryId = RegistryId::Puro;
+const REGISTRY: RegistryId = RegistryId::PURO;
 
 /// ISO dates and datetimes with `Z` everywhere.
 const DATES: DateOrder = DateOrder::DayFirst;

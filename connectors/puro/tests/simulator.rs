@@ -17,7 +17,7 @@ fn config() -> SimulatorConfig {
     };
     SimulatorConfig {
         seed: 31,
-        scale: Scale::uniform(2, 4).with(RegistryId::Puro, scale),
+        scale: Scale::uniform(2, 4).with(RegistryId::PURO, scale),
         cases: CaseCounts::default(),
         ..SimulatorConfig::default()
     }

@@ -216,7 +216,7 @@ impl VerraConnector {
 #[async_trait]
 impl Connector for VerraConnector {
     fn registry(&self) -> RegistryId {
-        RegistryId::Verra
+        RegistryId::VERRA
     }
 
     fn default_schedule(&self) -> &'static str {
@@ -354,7 +354,7 @@ impl Connector for VerraConnector {
 
 /// This connector, as the server registers it.
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
-    registry: carbonmesh_model::RegistryId::Verra,
+    registry: carbonmesh_model::RegistryId::VERRA,
     name: "Verra Verified Carbon Standard registry",
     settings: &[],
     secrets: &[],

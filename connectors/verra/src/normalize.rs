@@ -18,7 +18,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::columns as col;
 
-const REGISTRY: RegistryId = RegistryId::Verra;
+const REGISTRY: RegistryId = RegistryId::VERRA;
 
 /// Normalizes one raw Verra record.
 pub fn normalize(raw: &RawRecord) -> Result<Vec<Record>, Rejection> {

@@ -111,7 +111,7 @@ async fn a_sync_reads_every_record_the_simulator_serves() {
         assert_eq!(read(&records), expected, "{feed}: what was read");
         for r in &records {
             if let Record::Credit(credit) = r {
-                assert_eq!(credit.registry, RegistryId::Verra);
+                assert_eq!(credit.registry, RegistryId::VERRA);
                 if credit.serial.is_some() {
                     let range: &SerialRange =
                         credit.serial_range.as_ref().expect("a serial has a range");

@@ -42,7 +42,7 @@ fn provenance() -> Provenance {
 
 fn project(i: u64) -> Project {
     let mut p = Project::new(
-        RegistryId::Verra,
+        RegistryId::VERRA,
         &format!("VCS{i}"),
         &format!("Bench Forest Conservation Project {i}"),
     );
@@ -60,7 +60,7 @@ fn credit(i: u64) -> CreditRecord {
     let retired = i.is_multiple_of(3);
     let vintage = 2010 + (i % 15) as i32;
     CreditRecord {
-        registry: RegistryId::Verra,
+        registry: RegistryId::VERRA,
         record_key: format!("{i:08}-{start}-{end}"),
         registry_project_id: format!("VCS{project}"),
         transaction_type: if retired {

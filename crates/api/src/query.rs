@@ -486,7 +486,7 @@ impl Query {
                     namespaces.push("verra".into());
                 }
                 let range = carbonmesh_serials::UnitRange { start, end };
-                (RegistryId::Cadt, namespaces, range)
+                (RegistryId::CADT, namespaces, range)
             }
         };
         let mut found = Vec::new();

@@ -112,10 +112,10 @@ pub trait Connector: Send + Sync + 'static {
 
     /// When to poll by default: a cron expression with seconds first
     /// (`sec min hour day-of-month month day-of-week`), polite to the registry.
-    fn default_schedule(&self) -> &'static str;
+    fn default_schedule(&self) -> &str;
 
     /// The feeds it polls, in the order a sync should fetch them (projects first).
-    fn feeds(&self) -> &'static [Feed];
+    fn feeds(&self) -> &[Feed];
 
     /// Fetches one page of `feed` from the registry, starting at `cursor` (`None` for the
     /// first page). Network errors and error statuses are retried by the client; what is left

@@ -73,7 +73,8 @@ pub async fn run_schedule(
     instance: String,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let name = connector.registry().as_str();
+    let registry = connector.registry();
+    let name = registry.as_str();
     loop {
         let Some(tick) = schedule.next_after(Utc::now()) else {
             tracing::info!(connector = name, "schedule has no further ticks");

@@ -36,7 +36,8 @@ pub async fn sync(
     trigger: &str,
     mut on_page: impl FnMut(&RunCounts),
 ) -> StoreResult<SyncOutcome> {
-    let name = connector.registry().as_str();
+    let registry = connector.registry();
+    let name = registry.as_str();
     let run_id = store.start_run(name, trigger).await?;
     // Everything the run logs (pages, retries, matching) carries its connector and run id.
     let span = tracing::info_span!("run", connector = name, run = run_id, trigger);
@@ -53,7 +54,8 @@ async fn run_feeds(
     run_id: i64,
     on_page: &mut impl FnMut(&RunCounts),
 ) -> StoreResult<SyncOutcome> {
-    let name = connector.registry().as_str();
+    let registry = connector.registry();
+    let name = registry.as_str();
     let mut counts = RunCounts::default();
     let mut errors = Vec::new();
 

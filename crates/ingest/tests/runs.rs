@@ -51,7 +51,7 @@ fn raw(value: serde_json::Value, line: u64) -> RawRecord {
 #[async_trait]
 impl Connector for Scripted {
     fn registry(&self) -> RegistryId {
-        RegistryId::Verra
+        RegistryId::VERRA
     }
     fn default_schedule(&self) -> &'static str {
         "0 0 3 * * *"
@@ -123,7 +123,7 @@ impl Connector for Scripted {
             .parse()
             .map_err(|_| Rejection::field("quantity", format!("`{quantity}` is not a number")))?;
         Ok(vec![Record::Credit(CreditRecord {
-            registry: RegistryId::Verra,
+            registry: RegistryId::VERRA,
             record_key: key,
             registry_project_id: "1507".into(),
             transaction_type: Normalized::new(TransactionType::Issuance, "Issuance"),
@@ -395,7 +395,7 @@ async fn a_reimport_normalizes_only_rows_it_has_not_stored() {
         "b, c and d"
     );
     let b = store
-        .credit(RegistryId::Verra, "b")
+        .credit(RegistryId::VERRA, "b")
         .await
         .expect("read")
         .expect("b");

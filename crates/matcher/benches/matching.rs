@@ -500,7 +500,7 @@ fn engine() -> BenchResult {
         let project = format!("GS{p}");
         if n % 5 == 0 {
             let mut pr = Project::new(
-                RegistryId::GoldStandard,
+                RegistryId::GOLD_STANDARD,
                 &project,
                 &format!("Cookstoves {p} region {p}"),
             );
@@ -512,7 +512,7 @@ fn engine() -> BenchResult {
             let key = format!("GS1-1-KE-{project}-1-{vintage}-{}", e.rec);
             credits.push((
                 credit(
-                    RegistryId::GoldStandard,
+                    RegistryId::GOLD_STANDARD,
                     key,
                     &project,
                     &namespace,
@@ -699,7 +699,7 @@ fn cadt_data(rng: &mut Rng, count: usize) -> CadtData {
     let country_w: Vec<u32> = COUNTRIES.iter().map(|c| c.1).collect();
     let sector_w: Vec<u32> = SECTORS.iter().map(|s| s.1).collect();
     for i in 0..count {
-        let registry = RegistryId::ALL[rng.weighted(&REGISTRY_WEIGHTS)];
+        let registry = RegistryId::WELL_KNOWN[rng.weighted(&REGISTRY_WEIGHTS)];
         let country = COUNTRIES[rng.weighted(&country_w)].0;
         let sector = SECTORS[rng.weighted(&sector_w)].0;
         let first = rng.range(2008, 2022) as i32;
@@ -722,7 +722,7 @@ fn cadt_data(rng: &mut Rng, count: usize) -> CadtData {
     while duplicates.len() < dup_count {
         let a = rng.index(count);
         let p = &projects[a];
-        let registry = RegistryId::ALL[rng.weighted(&REGISTRY_WEIGHTS)];
+        let registry = RegistryId::WELL_KNOWN[rng.weighted(&REGISTRY_WEIGHTS)];
         if registry == p.registry || duplicates.iter().any(|&(x, _)| x == a) {
             continue;
         }

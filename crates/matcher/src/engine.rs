@@ -50,7 +50,7 @@ impl MatchConfig {
     /// Verra's VCU export lists current-state sub-blocks, not issuance blocks, so it is not
     /// among them.
     pub const ISSUANCE_BLOCK_REGISTRIES: [RegistryId; 2] =
-        [RegistryId::Puro, RegistryId::Biocarbon];
+        [RegistryId::PURO, RegistryId::BIOCARBON];
 
     /// A configuration with no registry known complete, a 90-day grace period, and `today`.
     pub fn new(today: NaiveDate) -> MatchConfig {
@@ -887,7 +887,7 @@ impl Matcher {
         if rec.role == Role::Use
             && let Some(bridge) = c.bridge
         {
-            let banned = c.registry == RegistryId::Verra && rules::after_token_ban(c.event_date);
+            let banned = c.registry == RegistryId::VERRA && rules::after_token_ban(c.event_date);
             let severity = if banned {
                 Severity::Critical
             } else {

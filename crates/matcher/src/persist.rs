@@ -104,7 +104,7 @@ pub async fn synced_registries(store: &dyn Store) -> Result<BTreeSet<RegistryId>
     Ok(runs
         .iter()
         .filter(|run| run.status == RunStatus::Complete && run.trigger != "import")
-        .filter_map(|run| RegistryId::builtin(&run.connector))
+        .filter_map(|run| run.connector.parse::<RegistryId>().ok())
         .collect())
 }
 

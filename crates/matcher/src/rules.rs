@@ -30,7 +30,9 @@ pub fn role(credit: &CreditRecord) -> Role {
 /// The registry whose units a namespace numbers (`verra`, `cdm:RW-5` → CDM, …).
 pub fn namespace_owner(namespace: &str) -> Option<RegistryId> {
     let head = namespace.split(':').next().unwrap_or(namespace);
-    RegistryId::builtin(head)
+    RegistryId::WELL_KNOWN
+        .into_iter()
+        .find(|r| r.as_str() == head)
 }
 
 /// Whether the record names another registry's units.
@@ -148,7 +150,7 @@ pub fn conversion_target(credit: &CreditRecord) -> Option<RegistryId> {
     // California accepts conversions only from its Offset Project Registries.
     let arb_source = matches!(
         credit.registry,
-        RegistryId::Acr | RegistryId::Car | RegistryId::Verra
+        RegistryId::ACR | RegistryId::CAR | RegistryId::VERRA
     );
     let texts = [
         Some(&credit.transaction_type.raw),
@@ -164,13 +166,13 @@ pub fn conversion_target(credit: &CreditRecord) -> Option<RegistryId> {
                 .any(|w| w == "arb" || w == "arboc" || w == "arbocs")
                 || lower.contains("air resources board"))
         {
-            return Some(RegistryId::Arb);
+            return Some(RegistryId::ARB);
         }
         if lower.contains("gold standard") || lower.contains("gs-ver") || lower.contains("gs ver") {
-            return Some(RegistryId::GoldStandard);
+            return Some(RegistryId::GOLD_STANDARD);
         }
         if lower.contains("cercarbono") || lower.contains("ecoregistry") {
-            return Some(RegistryId::Cercarbono);
+            return Some(RegistryId::CERCARBONO);
         }
     }
     None
@@ -314,7 +316,7 @@ mod tests {
     fn bridges_are_named_in_any_case() {
         let retired = |beneficiary: &str, note: &str| {
             bridge_marker(&CreditRecord {
-                registry: RegistryId::Verra,
+                registry: RegistryId::VERRA,
                 record_key: "1".into(),
                 registry_project_id: "1".into(),
                 transaction_type: Normalized::new(TransactionType::Retirement, "Retirement"),
@@ -352,11 +354,11 @@ mod tests {
 
     #[test]
     fn owners_come_from_the_namespace_head() {
-        assert_eq!(namespace_owner("verra"), Some(RegistryId::Verra));
-        assert_eq!(namespace_owner("cdm:RW-5"), Some(RegistryId::Cdm));
+        assert_eq!(namespace_owner("verra"), Some(RegistryId::VERRA));
+        assert_eq!(namespace_owner("cdm:RW-5"), Some(RegistryId::CDM));
         assert_eq!(
             namespace_owner("gold-standard:GS1-1-IN-GS2922-16-2017-20315"),
-            Some(RegistryId::GoldStandard)
+            Some(RegistryId::GOLD_STANDARD)
         );
     }
 }

@@ -12,10 +12,10 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 const REGISTRIES: [RegistryId; 4] = [
-    RegistryId::Verra,
-    RegistryId::GoldStandard,
-    RegistryId::Acr,
-    RegistryId::Arb,
+    RegistryId::VERRA,
+    RegistryId::GOLD_STANDARD,
+    RegistryId::ACR,
+    RegistryId::ARB,
 ];
 
 // One argument per generated value of the property test.
@@ -76,9 +76,9 @@ fn project(registry: usize, project: u8, name: u8) -> Project {
         &format!("Lake {} wind farm", name % 3),
     );
     p.country = Some("KE".into());
-    if registry == RegistryId::Arb {
+    if registry == RegistryId::ARB {
         p.cross_references.push(CrossReference {
-            registry: Some(RegistryId::Acr),
+            registry: Some(RegistryId::ACR),
             id: format!("P{}", project % 4),
             relation: "arb_offset_project".into(),
         });
@@ -116,10 +116,10 @@ proptest! {
     ) {
         let mut config = MatchConfig::new(NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"));
         if complete {
-            config.complete_registries.insert(RegistryId::Verra);
-            config.complete_registries.insert(RegistryId::Acr);
+            config.complete_registries.insert(RegistryId::VERRA);
+            config.complete_registries.insert(RegistryId::ACR);
         }
-        config.synced_registries.insert(RegistryId::Arb);
+        config.synced_registries.insert(RegistryId::ARB);
         let credits: Vec<(CreditRecord, i64)> = records
             .iter()
             .enumerate()

@@ -40,7 +40,7 @@ fn at(minute: u32) -> DateTime<Utc> {
 fn retirement(key: &str, start: u64, end: u64, beneficiary: &str) -> Stamped<CreditRecord> {
     Stamped {
         record: CreditRecord {
-            registry: RegistryId::Verra,
+            registry: RegistryId::VERRA,
             record_key: key.into(),
             registry_project_id: "VCS1507".into(),
             transaction_type: Normalized::new(TransactionType::Retirement, "Retirement"),

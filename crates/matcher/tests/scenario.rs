@@ -46,8 +46,8 @@ fn case_keys(case: &InjectedCase) -> BTreeSet<String> {
 /// A case project's id as alerts name it: `<registry>:<registry project id>`.
 fn project_key(r: &RecordRef) -> String {
     let prefix = match r.registry {
-        RegistryId::Verra => "VCS",
-        RegistryId::GoldStandard => "GS",
+        RegistryId::VERRA => "VCS",
+        RegistryId::GOLD_STANDARD => "GS",
         _ => "",
     };
     format!("{}:{prefix}{}", r.registry, r.key)

@@ -38,6 +38,6 @@ pub use ops::{
     RunStatus, WebhookDelivery, WebhookKind,
 };
 pub use project::{CrossReference, Label, Location, Period, Project, project_id};
-pub use registry::{InvalidRegistryName, MAX_CUSTOM_NAME_LEN, RegistryId, UnknownRegistry};
+pub use registry::{InvalidRegistryId, MAX_REGISTRY_ID_LEN, RegistryId};
 pub use serial::{MAX_UNIT_NUMBER, SerialRange};
 pub use vocabulary::{ProjectStatus, TransactionType, UnitStatus};

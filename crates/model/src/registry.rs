@@ -1,191 +1,152 @@
-//! Registry identifiers: the prefix of every project id and the name used on the CLI and in config.
+//! Registry identifiers: the prefix of every project id and the name used on the CLI, in
+//! config and in the API.
 //!
-//! The built-in registries are plain variants. A registry described only by configuration (read by
-//! the generic connector) is a [`RegistryId::Custom`] holding a name that was registered once with
-//! [`RegistryId::register_custom`]; from then on it parses, prints and serializes like a built-in.
+//! An id is any short name of lowercase ASCII letters, digits and inner hyphens. It is a value,
+//! not a list: which registries a build can read is the server's list of connectors (and the
+//! `[generic.<id>]` descriptions of its configuration), so a new registry needs no change here.
+//! The ids of the registries carbonmesh ships connectors for are named below, because other
+//! crates (the matcher's rules, the CAD Trust mapping, the simulator) speak of them.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 use std::fmt;
+use std::num::NonZeroU8;
 use std::str::FromStr;
-use std::sync::{OnceLock, RwLock};
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The longest name a custom registry may have.
-pub const MAX_CUSTOM_NAME_LEN: usize = 64;
+/// The longest registry id, in bytes: long enough for any registry's short name
+/// (`global-carbon-council` is 21), short enough to keep an id in 24 bytes.
+pub const MAX_REGISTRY_ID_LEN: usize = 23;
 
-/// A registry carbonmesh knows how to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RegistryId {
-    /// Verra Verified Carbon Standard registry.
-    Verra,
-    /// Gold Standard Impact Registry.
-    GoldStandard,
-    /// American Carbon Registry.
-    Acr,
-    /// Climate Action Reserve.
-    Car,
-    /// ART TREES registry (also holds FCPF units).
-    Art,
-    /// California Air Resources Board offset credit issuance table.
-    Arb,
-    /// Isometric registry.
-    Isometric,
-    /// Puro.earth registry.
-    Puro,
-    /// Cercarbono, published on the EcoRegistry platform.
-    Cercarbono,
-    /// BioCarbon Registry, published through Global CarbonTrace.
-    Biocarbon,
-    /// UNFCCC Clean Development Mechanism registry (Kyoto units).
-    Cdm,
-    /// A Climate Action Data Trust node.
-    Cadt,
-    /// A registry described by configuration. The name is interned by
-    /// [`RegistryId::register_custom`]; construct this variant only through it.
-    Custom(&'static str),
+/// A registry id, held inline in 24 bytes: copying, hashing and comparing it never allocates.
+///
+/// `bytes` is the id's ASCII, zero-padded; since every id byte is above zero, the derived
+/// order (bytes first) is the order of the ids as strings. The length is never zero, so an
+/// `Option<RegistryId>` takes no more room than the id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RegistryId {
+    bytes: [u8; MAX_REGISTRY_ID_LEN],
+    len: NonZeroU8,
 }
 
 impl RegistryId {
-    /// Every built-in registry, in a stable order.
-    pub const ALL: [RegistryId; 12] = [
-        RegistryId::Verra,
-        RegistryId::GoldStandard,
-        RegistryId::Acr,
-        RegistryId::Car,
-        RegistryId::Art,
-        RegistryId::Arb,
-        RegistryId::Isometric,
-        RegistryId::Puro,
-        RegistryId::Cercarbono,
-        RegistryId::Biocarbon,
-        RegistryId::Cdm,
-        RegistryId::Cadt,
+    /// Verra Verified Carbon Standard registry.
+    pub const VERRA: RegistryId = RegistryId::known("verra");
+    /// Gold Standard Impact Registry.
+    pub const GOLD_STANDARD: RegistryId = RegistryId::known("gold-standard");
+    /// American Carbon Registry.
+    pub const ACR: RegistryId = RegistryId::known("acr");
+    /// Climate Action Reserve.
+    pub const CAR: RegistryId = RegistryId::known("car");
+    /// ART TREES registry (also holds FCPF units).
+    pub const ART: RegistryId = RegistryId::known("art");
+    /// California Air Resources Board offset credit issuance table.
+    pub const ARB: RegistryId = RegistryId::known("arb");
+    /// Isometric registry.
+    pub const ISOMETRIC: RegistryId = RegistryId::known("isometric");
+    /// Puro.earth registry.
+    pub const PURO: RegistryId = RegistryId::known("puro");
+    /// Cercarbono, published on the EcoRegistry platform.
+    pub const CERCARBONO: RegistryId = RegistryId::known("cercarbono");
+    /// BioCarbon Registry, published through Global CarbonTrace.
+    pub const BIOCARBON: RegistryId = RegistryId::known("biocarbon");
+    /// UNFCCC Clean Development Mechanism registry (Kyoto units).
+    pub const CDM: RegistryId = RegistryId::known("cdm");
+    /// A Climate Action Data Trust node.
+    pub const CADT: RegistryId = RegistryId::known("cadt");
+
+    /// The registries named above, in a stable order: those whose serial grammars, words and
+    /// identifiers carbonmesh's shared crates know.
+    pub const WELL_KNOWN: [RegistryId; 12] = [
+        RegistryId::VERRA,
+        RegistryId::GOLD_STANDARD,
+        RegistryId::ACR,
+        RegistryId::CAR,
+        RegistryId::ART,
+        RegistryId::ARB,
+        RegistryId::ISOMETRIC,
+        RegistryId::PURO,
+        RegistryId::CERCARBONO,
+        RegistryId::BIOCARBON,
+        RegistryId::CDM,
+        RegistryId::CADT,
     ];
 
-    /// The id used on the CLI, in config and as the prefix of project ids.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            RegistryId::Verra => "verra",
-            RegistryId::GoldStandard => "gold-standard",
-            RegistryId::Acr => "acr",
-            RegistryId::Car => "car",
-            RegistryId::Art => "art",
-            RegistryId::Arb => "arb",
-            RegistryId::Isometric => "isometric",
-            RegistryId::Puro => "puro",
-            RegistryId::Cercarbono => "cercarbono",
-            RegistryId::Biocarbon => "biocarbon",
-            RegistryId::Cdm => "cdm",
-            RegistryId::Cadt => "cadt",
-            RegistryId::Custom(name) => name,
+    /// The id `name`, checked when the constant is built: for `const`s in code. A name that is
+    /// not a valid id fails the build.
+    pub const fn known(name: &str) -> RegistryId {
+        match RegistryId::checked(name.as_bytes()) {
+            Ok(id) => id,
+            Err(_) => panic!("not a valid registry id"),
         }
     }
 
-    /// The registry's name as people write it; a custom registry's id.
-    pub const fn display_name(self) -> &'static str {
-        match self {
-            RegistryId::Verra => "Verra (VCS)",
-            RegistryId::GoldStandard => "Gold Standard",
-            RegistryId::Acr => "American Carbon Registry",
-            RegistryId::Car => "Climate Action Reserve",
-            RegistryId::Art => "ART TREES",
-            RegistryId::Arb => "California ARB",
-            RegistryId::Isometric => "Isometric",
-            RegistryId::Puro => "Puro.earth",
-            RegistryId::Cercarbono => "Cercarbono (EcoRegistry)",
-            RegistryId::Biocarbon => "BioCarbon Registry",
-            RegistryId::Cdm => "CDM Registry",
-            RegistryId::Cadt => "CAD Trust",
-            RegistryId::Custom(name) => name,
+    /// The id `name` as written (lowercase letters, digits and single inner hyphens, at most
+    /// [`MAX_REGISTRY_ID_LEN`] bytes).
+    pub fn new(name: &str) -> Result<RegistryId, InvalidRegistryId> {
+        RegistryId::checked(name.as_bytes()).map_err(|reason| InvalidRegistryId {
+            name: name.to_owned(),
+            reason,
+        })
+    }
+
+    const fn checked(name: &[u8]) -> Result<RegistryId, &'static str> {
+        if name.is_empty() {
+            return Err("is empty");
+        }
+        if name.len() > MAX_REGISTRY_ID_LEN {
+            return Err("is longer than 23 characters");
+        }
+        let mut bytes = [0u8; MAX_REGISTRY_ID_LEN];
+        let mut i = 0;
+        while i < name.len() {
+            let b = name[i];
+            if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                return Err("may hold only lowercase ASCII letters, digits and hyphens");
+            }
+            let edge = i == 0 || i == name.len() - 1;
+            if b == b'-' && (edge || name[i - 1] == b'-') {
+                return Err("may not start or end with a hyphen, nor hold two in a row");
+            }
+            bytes[i] = b;
+            i += 1;
+        }
+        // At most 23 bytes, so the length fits a byte.
+        match NonZeroU8::new(name.len() as u8) {
+            Some(len) => Ok(RegistryId { bytes, len }),
+            None => Err("is empty"),
         }
     }
 
-    /// Whether this is a registry described by configuration rather than a built-in one.
-    pub const fn is_custom(self) -> bool {
-        matches!(self, RegistryId::Custom(_))
-    }
-
-    /// The built-in registry with this id (case-insensitive, surrounding blanks ignored).
-    pub fn builtin(name: &str) -> Option<RegistryId> {
-        let name = name.trim();
-        RegistryId::ALL
-            .into_iter()
-            .find(|r| r.as_str().eq_ignore_ascii_case(name))
-    }
-
-    /// Registers a registry described by configuration and returns its id. The name must be
-    /// lowercase ASCII letters, digits and single inner hyphens (at most
-    /// [`MAX_CUSTOM_NAME_LEN`] characters) and must not be a built-in id. Registering the same
-    /// name again returns the same id; each distinct name is allocated once for the life of the
-    /// process.
-    pub fn register_custom(name: &str) -> Result<RegistryId, InvalidRegistryName> {
-        validate_custom_name(name)?;
-        let mut names = custom_names()
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(interned) = names.get(name) {
-            return Ok(RegistryId::Custom(interned));
-        }
-        let interned: &'static str = Box::leak(name.to_owned().into_boxed_str());
-        names.insert(interned);
-        Ok(RegistryId::Custom(interned))
-    }
-
-    /// The custom registries registered so far, sorted by name.
-    pub fn custom_ids() -> Vec<RegistryId> {
-        custom_names()
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .map(|name| RegistryId::Custom(name))
-            .collect()
-    }
-
-    fn registered_custom(name: &str) -> Option<RegistryId> {
-        custom_names()
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(name)
-            .map(|name| RegistryId::Custom(name))
+    /// The id, as used on the CLI, in config and as the prefix of project ids.
+    pub fn as_str(&self) -> &str {
+        let bytes = &self.bytes[..usize::from(self.len.get())];
+        // Only ASCII is ever stored (see `checked`), so this cannot fail.
+        std::str::from_utf8(bytes).unwrap_or_default()
     }
 }
 
-fn custom_names() -> &'static RwLock<BTreeSet<&'static str>> {
-    static NAMES: OnceLock<RwLock<BTreeSet<&'static str>>> = OnceLock::new();
-    NAMES.get_or_init(|| RwLock::new(BTreeSet::new()))
-}
-
-fn validate_custom_name(name: &str) -> Result<(), InvalidRegistryName> {
-    let invalid = |reason: &'static str| InvalidRegistryName {
-        name: name.to_owned(),
-        reason,
-    };
-    if name.is_empty() {
-        return Err(invalid("is empty"));
+impl RegistryId {
+    /// The registry's name as people write it, for the well-known ones; any other registry's
+    /// id.
+    pub fn display_name(&self) -> &str {
+        match *self {
+            RegistryId::VERRA => "Verra (VCS)",
+            RegistryId::GOLD_STANDARD => "Gold Standard",
+            RegistryId::ACR => "American Carbon Registry",
+            RegistryId::CAR => "Climate Action Reserve",
+            RegistryId::ART => "ART TREES",
+            RegistryId::ARB => "California ARB",
+            RegistryId::ISOMETRIC => "Isometric",
+            RegistryId::PURO => "Puro.earth",
+            RegistryId::CERCARBONO => "Cercarbono (EcoRegistry)",
+            RegistryId::BIOCARBON => "BioCarbon Registry",
+            RegistryId::CDM => "CDM Registry",
+            RegistryId::CADT => "CAD Trust",
+            _ => self.as_str(),
+        }
     }
-    if name.len() > MAX_CUSTOM_NAME_LEN {
-        return Err(invalid("is longer than 64 characters"));
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return Err(invalid(
-            "may hold only lowercase ASCII letters, digits and hyphens",
-        ));
-    }
-    if name.starts_with('-') || name.ends_with('-') || name.contains("--") {
-        return Err(invalid(
-            "may not start or end with a hyphen, nor hold two in a row",
-        ));
-    }
-    if RegistryId::builtin(name).is_some() {
-        return Err(invalid("is the id of a built-in registry"));
-    }
-    Ok(())
 }
 
 impl fmt::Display for RegistryId {
@@ -194,30 +155,36 @@ impl fmt::Display for RegistryId {
     }
 }
 
-/// A registry id that carbonmesh does not know.
+impl fmt::Debug for RegistryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RegistryId({:?})", self.as_str())
+    }
+}
+
+/// Text that is not a registry id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown registry `{0}` (known: verra, gold-standard, acr, car, art, arb, isometric, puro, cercarbono, biocarbon, cdm, cadt, or a configured custom registry)"
+    "`{name}` is not a registry id: it {reason} (registry ids look like `verra` or `gold-standard`)"
 )]
-pub struct UnknownRegistry(pub String);
-
-/// A name that cannot be registered as a custom registry id.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid custom registry id `{name}`: it {reason}")]
-pub struct InvalidRegistryName {
-    /// The name as given.
+pub struct InvalidRegistryId {
+    /// The text as given.
     pub name: String,
     /// Why it was refused.
     pub reason: &'static str,
 }
 
 impl FromStr for RegistryId {
-    type Err = UnknownRegistry;
+    type Err = InvalidRegistryId;
 
+    /// Reads an id as people type it: surrounding blanks and case are ignored.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RegistryId::builtin(s)
-            .or_else(|| RegistryId::registered_custom(&s.trim().to_ascii_lowercase()))
-            .ok_or_else(|| UnknownRegistry(s.to_owned()))
+        let trimmed = s.trim();
+        RegistryId::checked(trimmed.to_ascii_lowercase().as_bytes()).map_err(|reason| {
+            InvalidRegistryId {
+                name: s.to_owned(),
+                reason,
+            }
+        })
     }
 }
 
@@ -249,29 +216,14 @@ impl JsonSchema for RegistryId {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        use serde_json::{Map, Value, json};
-        let builtins: Vec<Value> = RegistryId::ALL
-            .into_iter()
-            .map(|r| json!({ "description": r.display_name(), "type": "string", "const": r.as_str() }))
-            .collect();
-        let mut schema = Map::new();
-        schema.insert(
-            "description".into(),
-            json!("A registry carbonmesh knows how to read: a built-in registry, or one described by configuration."),
-        );
-        schema.insert(
-            "anyOf".into(),
-            json!([
-                { "oneOf": builtins },
-                {
-                    "description": "A registry described by configuration: lowercase letters, digits and inner hyphens.",
-                    "type": "string",
-                    "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
-                    "maxLength": MAX_CUSTOM_NAME_LEN
-                }
-            ]),
-        );
-        Schema::from(schema)
+        let examples: Vec<&str> = RegistryId::WELL_KNOWN.iter().map(|r| r.as_str()).collect();
+        schemars::json_schema!({
+            "description": "A registry id: lowercase letters, digits and inner hyphens.",
+            "type": "string",
+            "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+            "maxLength": MAX_REGISTRY_ID_LEN,
+            "examples": examples,
+        })
     }
 }
 
@@ -281,60 +233,62 @@ mod tests {
 
     #[test]
     fn ids_round_trip_through_str_and_serde() {
-        for r in RegistryId::ALL {
+        for r in RegistryId::WELL_KNOWN {
             assert_eq!(r.as_str().parse::<RegistryId>(), Ok(r));
             let json = serde_json::to_string(&r).expect("serialize");
             assert_eq!(json, format!("\"{}\"", r.as_str()));
             assert_eq!(serde_json::from_str::<RegistryId>(&json).ok(), Some(r));
         }
-        assert!("vera".parse::<RegistryId>().is_err());
-    }
-
-    #[test]
-    fn custom_ids_are_interned_once_and_behave_like_built_ins() {
-        assert!("model-test-registry".parse::<RegistryId>().is_err());
-        let id = RegistryId::register_custom("model-test-registry").expect("register");
-        let again = RegistryId::register_custom("model-test-registry").expect("register again");
-        assert_eq!(id, again);
-        assert!(std::ptr::eq(id.as_str(), again.as_str()));
-        assert!(id.is_custom());
-        assert_eq!(id.to_string(), "model-test-registry");
-        assert_eq!("model-test-registry".parse::<RegistryId>(), Ok(id));
-        assert_eq!(" Model-Test-Registry ".parse::<RegistryId>(), Ok(id));
-        let json = serde_json::to_string(&id).expect("serialize");
-        assert_eq!(json, "\"model-test-registry\"");
-        assert_eq!(serde_json::from_str::<RegistryId>(&json).ok(), Some(id));
-        assert!(RegistryId::custom_ids().contains(&id));
+        let new = RegistryId::new("national-registry-7").expect("valid");
+        assert_eq!(new.to_string(), "national-registry-7");
+        assert_eq!(" National-Registry-7 ".parse::<RegistryId>(), Ok(new));
         assert_eq!(
-            crate::project_id(id, "P1"),
-            "model-test-registry:P1".to_owned()
+            crate::project_id(new, "P1"),
+            "national-registry-7:P1".to_owned()
+        );
+        let longest = "a".repeat(MAX_REGISTRY_ID_LEN);
+        assert_eq!(
+            RegistryId::new(&longest).map(|r| r.to_string()),
+            Ok(longest)
         );
     }
 
     #[test]
-    fn unknown_and_invalid_names_are_refused() {
-        assert!(
-            serde_json::from_str::<RegistryId>("\"never-registered\"").is_err(),
-            "an unregistered name does not deserialize"
-        );
+    fn ids_order_as_their_text() {
+        let mut ids = RegistryId::WELL_KNOWN.to_vec();
+        ids.sort();
+        let mut names: Vec<&str> = RegistryId::WELL_KNOWN.iter().map(|r| r.as_str()).collect();
+        names.sort();
+        let sorted: Vec<&str> = ids.iter().map(|r| r.as_str()).collect();
+        assert_eq!(sorted, names);
+        assert!(RegistryId::CADT < RegistryId::CAR, "cadt sorts before car");
+    }
+
+    #[test]
+    fn invalid_names_are_refused_with_the_reason() {
         for bad in [
             "",
-            "Upper",
             "with space",
             "under_score",
             "-lead",
             "trail-",
             "a--b",
             "a:b",
+            "é",
         ] {
+            let error = RegistryId::new(bad).expect_err(bad);
             assert!(
-                RegistryId::register_custom(bad).is_err(),
-                "{bad:?} accepted"
+                error.to_string().contains("is not a registry id"),
+                "{error}"
             );
         }
-        let long = "a".repeat(MAX_CUSTOM_NAME_LEN + 1);
-        assert!(RegistryId::register_custom(&long).is_err());
-        let clash = RegistryId::register_custom("art").expect_err("built-in clash");
-        assert!(clash.to_string().contains("built-in"), "{clash}");
+        assert!(
+            RegistryId::new("Upper").is_err(),
+            "new takes the id as written"
+        );
+        let long = "a".repeat(MAX_REGISTRY_ID_LEN + 1);
+        let error = RegistryId::new(&long).expect_err("too long");
+        assert!(error.to_string().contains("longer than 23"), "{error}");
+        assert!(serde_json::from_str::<RegistryId>("\"a b\"").is_err());
     }
 }

@@ -239,18 +239,18 @@ fn canonical_program(p: &str) -> String {
 /// The program a bare protocol name belongs to when the registry runs its own protocols.
 fn registry_program(registry: RegistryId) -> Option<&'static str> {
     match registry {
-        RegistryId::Car => Some("CAR"),
-        RegistryId::Acr => Some("ACR"),
-        RegistryId::Art => Some("ART"),
-        RegistryId::Arb => Some("ARB"),
-        RegistryId::GoldStandard => Some("GS"),
-        RegistryId::Isometric => Some("Isometric"),
-        RegistryId::Puro => Some("Puro"),
-        RegistryId::Verra => Some("VCS"),
-        RegistryId::Cercarbono => Some("CCB"),
-        RegistryId::Biocarbon => Some("BCR"),
-        RegistryId::Cdm => Some("CDM"),
-        RegistryId::Cadt | RegistryId::Custom(_) => None,
+        RegistryId::CAR => Some("CAR"),
+        RegistryId::ACR => Some("ACR"),
+        RegistryId::ART => Some("ART"),
+        RegistryId::ARB => Some("ARB"),
+        RegistryId::GOLD_STANDARD => Some("GS"),
+        RegistryId::ISOMETRIC => Some("Isometric"),
+        RegistryId::PURO => Some("Puro"),
+        RegistryId::VERRA => Some("VCS"),
+        RegistryId::CERCARBONO => Some("CCB"),
+        RegistryId::BIOCARBON => Some("BCR"),
+        RegistryId::CDM => Some("CDM"),
+        _ => None,
     }
 }
 
@@ -270,101 +270,116 @@ mod tests {
 
     #[test]
     fn codes_and_versions() {
-        use RegistryId::*;
         let cases = [
-            (Verra, "VM0007", some("VCS", "VM0007", None)),
-            (Verra, "VMR0016", some("VCS", "VMR0016", None)),
+            (RegistryId::VERRA, "VM0007", some("VCS", "VM0007", None)),
+            (RegistryId::VERRA, "VMR0016", some("VCS", "VMR0016", None)),
             (
-                Verra,
+                RegistryId::VERRA,
                 "AMS-III.D. ver. 18",
                 some("CDM", "AMS-III.D", Some("18")),
             ),
-            (Verra, "ACM0002 v. 19", some("CDM", "ACM0002", Some("19"))),
             (
-                Verra,
+                RegistryId::VERRA,
+                "ACM0002 v. 19",
+                some("CDM", "ACM0002", Some("19")),
+            ),
+            (
+                RegistryId::VERRA,
                 "VM0007 (Version 1.3)",
                 some("VCS", "VM0007", Some("1.3")),
             ),
-            (Verra, "ACM0002 (Version NA)", some("CDM", "ACM0002", None)),
             (
-                GoldStandard,
+                RegistryId::VERRA,
+                "ACM0002 (Version NA)",
+                some("CDM", "ACM0002", None),
+            ),
+            (
+                RegistryId::GOLD_STANDARD,
                 "GS TPDDTEC v 3.1",
                 some("GS", "TPDDTEC", Some("3.1")),
             ),
             (
-                GoldStandard,
+                RegistryId::GOLD_STANDARD,
                 "GS TPDDTEC v3.1",
                 some("GS", "TPDDTEC", Some("3.1")),
             ),
             (
-                GoldStandard,
+                RegistryId::GOLD_STANDARD,
                 "GS TPDDTEC V4.0: REDUCED EMISSIONS FROM COOKING AND HEATING",
                 some("GS", "TPDDTEC", Some("4.0")),
             ),
             (
-                GoldStandard,
+                RegistryId::GOLD_STANDARD,
                 "ACM0001 Flaring or use of landfill gas",
                 some("CDM", "ACM0001", None),
             ),
             (
-                GoldStandard,
+                RegistryId::GOLD_STANDARD,
                 "AMS-III.AR. Substituting fossil fuel based lighting with LED",
                 some("CDM", "AMS-III.AR", None),
             ),
             (
-                Cercarbono,
+                RegistryId::CERCARBONO,
                 "CDM - AR-ACM0003: Afforestation and reforestation of lands",
                 some("CDM", "AR-ACM0003", None),
             ),
             (
-                Cercarbono,
+                RegistryId::CERCARBONO,
                 "CCB - M/UT/F-A01: Methodology To Implement GHG Removal Projects",
                 some("CCB", "M/UT/F-A01", None),
             ),
             (
-                Biocarbon,
+                RegistryId::BIOCARBON,
                 "BCR0001_Actividades ARR",
                 some("BCR", "BCR0001", None),
             ),
             (
-                Biocarbon,
+                RegistryId::BIOCARBON,
                 "CDM - ACM0002_Grid-connected electricity generation",
                 some("CDM", "ACM0002", None),
             ),
-            (Puro, "C03000000", some("Puro", "C03000000", None)),
             (
-                Car,
+                RegistryId::PURO,
+                "C03000000",
+                some("Puro", "C03000000", None),
+            ),
+            (
+                RegistryId::CAR,
                 "Landfill Gas Capture/Combustion - Version 5.0",
                 some("CAR", "Landfill Gas Capture/Combustion", Some("5.0")),
             ),
             (
-                Car,
+                RegistryId::CAR,
                 "Forest Project Protocol V3.2",
                 some("CAR", "Forest Project Protocol", Some("3.2")),
             ),
             (
-                Car,
+                RegistryId::CAR,
                 "Forestry - MX - Version 3.0",
                 some("CAR", "Forestry - MX", Some("3.0")),
             ),
             (
-                Acr,
+                RegistryId::ACR,
                 "ARB Compliance Offset Protocol: U.S. Forest Projects",
                 some("ARB", "U.S. Forest Projects", None),
             ),
-            (Isometric, "biochar", some("Isometric", "biochar", None)),
             (
-                Car,
+                RegistryId::ISOMETRIC,
+                "biochar",
+                some("Isometric", "biochar", None),
+            ),
+            (
+                RegistryId::CAR,
                 "Livestock - ARB Compliance - ARB Compliance Offset Protocol Livestock Projects, November 14, 2014",
                 some("ARB", "Livestock Projects", Some("2014-11-14")),
             ),
             (
-                Car,
+                RegistryId::CAR,
                 "Ozone Depleting Substances - U.S. - WA ECO Compliance - WA Eco Compliance Offset Protocol Ozone Depleting Substances Projects - Version 1.0",
                 some("ECY", "Ozone Depleting Substances Projects", Some("1.0")),
             ),
             (
-                Acr,
+                RegistryId::ACR,
                 "ECY Compliance Offset Protocol: Ozone Depleting Substances Projects",
                 some("ECY", "Ozone Depleting Substances Projects", None),
             ),
@@ -372,20 +387,20 @@ mod tests {
         for (registry, raw, want) in cases {
             assert_eq!(parts(registry, raw), want, "{raw}");
         }
-        assert_eq!(parse_methodology(RegistryId::Verra, " "), None);
+        assert_eq!(parse_methodology(RegistryId::VERRA, " "), None);
         assert_eq!(
-            parse_methodology(RegistryId::Cercarbono, "Not defined"),
+            parse_methodology(RegistryId::CERCARBONO, "Not defined"),
             None
         );
     }
 
     #[test]
     fn lists_and_version_columns() {
-        let list = parse_methodologies(RegistryId::Verra, "AMS-I.F.; VMR0014; VM0038");
+        let list = parse_methodologies(RegistryId::VERRA, "AMS-I.F.; VMR0014; VM0038");
         let codes: Vec<_> = list.iter().filter_map(|m| m.code.clone()).collect();
         assert_eq!(codes, ["AMS-I.F", "VMR0014", "VM0038"]);
         let m = parse_methodology_with_version(
-            RegistryId::Acr,
+            RegistryId::ACR,
             "ARB Compliance Offset Protocol: Mine Methane Capture Projects",
             "April 25, 2014",
         )

@@ -33,12 +33,12 @@ pub fn transaction_type(registry: RegistryId, raw: &str) -> TransactionType {
     let k = key(raw);
     let specific = match registry {
         // Cancellation reasons that mean "reissued as compliance offsets".
-        RegistryId::Car => match k.as_str() {
+        RegistryId::CAR => match k.as_str() {
             "arb" | "wa eco" | "ecology" => Some(T::Conversion),
             "offset credits converted to vcus" => Some(T::Conversion),
             _ => None,
         },
-        RegistryId::Acr | RegistryId::Art => {
+        RegistryId::ACR | RegistryId::ART => {
             if k.starts_with("convert to") {
                 Some(T::Conversion)
             } else {
@@ -57,10 +57,10 @@ pub fn transaction_type(registry: RegistryId, raw: &str) -> TransactionType {
             }
         }
         // Platts cancellation sub-accounts named `Cancel/Export - <n>` export the units.
-        RegistryId::Verra if k.starts_with("cancel export") || k.contains("export") => {
+        RegistryId::VERRA if k.starts_with("cancel export") || k.contains("export") => {
             Some(T::Conversion)
         }
-        RegistryId::Biocarbon => match k.as_str() {
+        RegistryId::BIOCARBON => match k.as_str() {
             "reserva" | "reserved" | "backup" => Some(T::Buffer),
             "retiro" | "retreat" | "retreats" => Some(T::Retirement),
             "cancelacion" | "cancelación" | "dropout" | "dropouts" => Some(T::Cancellation),
@@ -93,16 +93,16 @@ pub fn unit_status(registry: RegistryId, raw: &str) -> UnitStatus {
     use UnitStatus as U;
     let k = key(raw);
     let specific = match registry {
-        RegistryId::Puro => match k.as_str() {
+        RegistryId::PURO => match k.as_str() {
             "fully withdrawn" | "partially withdrawn" | "withdrawn" => Some(U::Withdrawn),
             _ => None,
         },
-        RegistryId::Biocarbon => match k.as_str() {
+        RegistryId::BIOCARBON => match k.as_str() {
             "reserva" | "reserved" | "backup" => Some(U::Buffer),
             "active" | "activo" => Some(U::Active),
             _ => None,
         },
-        RegistryId::Cadt => match k.as_str() {
+        RegistryId::CADT => match k.as_str() {
             "held" => Some(U::Active),
             "exported" | "transferred" => Some(U::Converted),
             "pending export" => Some(U::Pending),
@@ -134,7 +134,7 @@ pub fn project_status(registry: RegistryId, raw: &str) -> ProjectStatus {
     use ProjectStatus as P;
     let k = key(raw);
     let specific = match registry {
-        RegistryId::Verra => match k.as_str() {
+        RegistryId::VERRA => match k.as_str() {
             "under validation" => Some(P::UnderDevelopment),
             "registration requested"
             | "registration and verification approval requested"
@@ -147,13 +147,13 @@ pub fn project_status(registry: RegistryId, raw: &str) -> ProjectStatus {
             _ => None,
         },
         // GS certifies the design at validation and the project at its first verification.
-        RegistryId::GoldStandard => match k.as_str() {
+        RegistryId::GOLD_STANDARD => match k.as_str() {
             "gold standard certified design" | "certified design" => Some(P::Validated),
             "gold standard certified project" | "certified project" => Some(P::Verified),
             "under development" | "under validation" => Some(P::UnderDevelopment),
             _ => None,
         },
-        RegistryId::Acr | RegistryId::Car | RegistryId::Art => match k.as_str() {
+        RegistryId::ACR | RegistryId::CAR | RegistryId::ART => match k.as_str() {
             "proposed project" => Some(P::Listed),
             "active arb project" | "active registry project" | "active" => Some(P::Registered),
             "listed active ecology project" => Some(P::Registered),
@@ -164,19 +164,19 @@ pub fn project_status(registry: RegistryId, raw: &str) -> ProjectStatus {
             _ => None,
         },
         // EcoRegistry stages: the project's step in Cercarbono's cycle.
-        RegistryId::Cercarbono => match k.as_str() {
+        RegistryId::CERCARBONO => match k.as_str() {
             "formulation" | "public comments" | "validation" => Some(P::UnderDevelopment),
             "registration" | "verification" => Some(P::Registered),
             "certified" => Some(P::Verified),
             "finished" => Some(P::Completed),
             _ => None,
         },
-        RegistryId::Isometric => match k.as_str() {
+        RegistryId::ISOMETRIC => match k.as_str() {
             "under validation" | "under development" => Some(P::UnderDevelopment),
             "validation unsuccessful" => Some(P::Rejected),
             _ => None,
         },
-        RegistryId::Cadt => match k.as_str() {
+        RegistryId::CADT => match k.as_str() {
             "de registered" | "deregistered" => Some(P::Rejected),
             "authorized" | "approved" => Some(P::Registered),
             _ => None,
@@ -241,27 +241,27 @@ mod tests {
     #[test]
     fn same_word_differs_by_registry() {
         assert_eq!(
-            transaction_type(RegistryId::Car, "ARB"),
+            transaction_type(RegistryId::CAR, "ARB"),
             TransactionType::Conversion
         );
         assert_eq!(
-            transaction_type(RegistryId::Verra, "ARB"),
+            transaction_type(RegistryId::VERRA, "ARB"),
             TransactionType::Unknown
         );
         assert_eq!(
-            project_status(RegistryId::Cercarbono, "Verification"),
+            project_status(RegistryId::CERCARBONO, "Verification"),
             ProjectStatus::Registered
         );
         assert_eq!(
-            project_status(RegistryId::Verra, "Verified"),
+            project_status(RegistryId::VERRA, "Verified"),
             ProjectStatus::Verified
         );
         assert_eq!(
-            unit_status(RegistryId::Biocarbon, "Reserva"),
+            unit_status(RegistryId::BIOCARBON, "Reserva"),
             UnitStatus::Buffer
         );
         assert_eq!(
-            unit_status(RegistryId::Verra, "Reserva"),
+            unit_status(RegistryId::VERRA, "Reserva"),
             UnitStatus::Unknown
         );
     }
@@ -269,12 +269,12 @@ mod tests {
     #[test]
     fn unknown_values_are_not_errors() {
         assert_eq!(
-            transaction_type(RegistryId::Verra, "teleported"),
+            transaction_type(RegistryId::VERRA, "teleported"),
             TransactionType::Unknown
         );
-        assert_eq!(unit_status(RegistryId::Acr, ""), UnitStatus::Unknown);
+        assert_eq!(unit_status(RegistryId::ACR, ""), UnitStatus::Unknown);
         assert_eq!(
-            project_status(RegistryId::Car, "Not ARB or WA ECO Eligible"),
+            project_status(RegistryId::CAR, "Not ARB or WA ECO Eligible"),
             ProjectStatus::Unknown
         );
     }

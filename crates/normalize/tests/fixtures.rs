@@ -55,7 +55,6 @@ enum Kind {
 }
 
 use Kind::*;
-use RegistryId::*;
 
 const MF: Kind = Date(DateOrder::MonthFirst);
 const DF: Kind = Date(DateOrder::DayFirst);
@@ -99,7 +98,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "american-carbon-registry/offsets-db-data_cancellations.csv",
         "Cancellation Type",
-        Tx(Acr),
+        Tx(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/offsets-db-data_cancellations.csv",
@@ -109,7 +108,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "american-carbon-registry/offsets-db-data_cancellations.csv",
         "Project Methodology/Protocol",
-        Method(Acr),
+        Method(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/offsets-db-data_issuances.csv",
@@ -164,7 +163,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "american-carbon-registry/offsets-db-data_issuances.csv",
         "Project Methodology/Protocol",
-        Method(Acr),
+        Method(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/offsets-db-data_projects.csv",
@@ -184,12 +183,12 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "american-carbon-registry/offsets-db-data_projects.csv",
         "Voluntary Status",
-        Project(Acr),
+        Project(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/offsets-db-data_projects.csv",
         "Compliance Program Status (ARB or Ecology)",
-        Project(Acr),
+        Project(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/offsets-db-data_projects.csv",
@@ -209,7 +208,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "american-carbon-registry/offsets-db-data_projects.csv",
         "Project Methodology/Protocol",
-        Method(Acr),
+        Method(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/offsets-db-data_retirements.csv",
@@ -249,7 +248,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "american-carbon-registry/offsets-db-data_retirements.csv",
         "Project Methodology/Protocol",
-        Method(Acr),
+        Method(RegistryId::ACR),
     ),
     // ACR, GreenTrace JSON.
     (
@@ -295,22 +294,22 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "american-carbon-registry/rb-carbon-scraper_acr-cancellations.json",
         "datasets/cancelledCredits/rows/holdingStatus",
-        Tx(Acr),
+        Tx(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/rb-carbon-scraper_acr-cancellations.json",
         "datasets/cancelledCredits/rows/holdingStatus",
-        Unit(Acr),
+        Unit(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/rb-carbon-scraper_acr-cancellations.json",
         "datasets/cancelledCredits/rows/cancellationReason",
-        Tx(Acr),
+        Tx(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/rb-carbon-scraper_acr-cancellations.json",
         "datasets/cancelledCredits/rows/cancellationReasonDisplayName",
-        Tx(Acr),
+        Tx(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/rb-carbon-scraper_acr-issuances.json",
@@ -380,12 +379,12 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "american-carbon-registry/rb-carbon-scraper_acr-retirements.json",
         "datasets/retiredCredits/rows/holdingStatus",
-        Tx(Acr),
+        Tx(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/rb-carbon-scraper_acr-retirements.json",
         "datasets/retiredCredits/rows/holdingStatus",
-        Unit(Acr),
+        Unit(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/rb-carbon-scraper_acr-projects.json",
@@ -395,7 +394,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "american-carbon-registry/rb-carbon-scraper_acr-projects.json",
         "datasets/projects/rows/projectStatus",
-        Project(Acr),
+        Project(RegistryId::ACR),
     ),
     (
         "american-carbon-registry/rb-carbon-scraper_acr-projects.json",
@@ -410,7 +409,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "american-carbon-registry/rb-carbon-scraper_acr-projects.json",
         "datasets/projects/rows/projectMethodology",
-        Method(Acr),
+        Method(RegistryId::ACR),
     ),
     // ART TREES.
     (
@@ -441,7 +440,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "art-trees/offsets-db-data_cancellations.csv",
         "Cancellation Reason",
-        Tx(Art),
+        Tx(RegistryId::ART),
     ),
     (
         "art-trees/offsets-db-data_issuances.csv",
@@ -472,7 +471,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "art-trees/offsets-db-data_projects.csv",
         "Status",
-        Project(Art),
+        Project(RegistryId::ART),
     ),
     (
         "art-trees/offsets-db-data_projects.csv",
@@ -564,7 +563,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "biocarbon/rb-carbon-scraper_biocarbon-carbon-credits.json",
         "data/destination",
-        Unit(Biocarbon),
+        Unit(RegistryId::BIOCARBON),
     ),
     (
         "biocarbon/rb-carbon-scraper_biocarbon-retreats-page1.json",
@@ -579,7 +578,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "biocarbon/rb-carbon-scraper_biocarbon-retreats-page1.json",
         "data/destination",
-        Unit(Biocarbon),
+        Unit(RegistryId::BIOCARBON),
     ),
     (
         "biocarbon/rb-carbon-scraper_biocarbon-cancellations.json",
@@ -619,7 +618,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "biocarbon/rb-carbon-scraper_biocarbon-projects-page1.json",
         "data/status",
-        Project(Biocarbon),
+        Project(RegistryId::BIOCARBON),
     ),
     (
         "biocarbon/rb-carbon-scraper_biocarbon-projects-page1.json",
@@ -649,12 +648,12 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "biocarbon/rb-carbon-scraper_biocarbon-projects-page1.json",
         "data/methodologies/code",
-        Method(Biocarbon),
+        Method(RegistryId::BIOCARBON),
     ),
     (
         "biocarbon/rb-carbon-scraper_biocarbon-projects-page1.json",
         "data/methodologies/name",
-        Method(Biocarbon),
+        Method(RegistryId::BIOCARBON),
     ),
     // CARB.
     (
@@ -782,12 +781,12 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "cercarbono/offsets-db-data_projects-first12.csv",
         "stage",
-        Project(Cercarbono),
+        Project(RegistryId::CERCARBONO),
     ),
     (
         "cercarbono/offsets-db-data_projects-first12.csv",
         "quantification_method",
-        Method(Cercarbono),
+        Method(RegistryId::CERCARBONO),
     ),
     (
         "cercarbono/offsets-db-data_projects-first12.csv",
@@ -844,7 +843,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "cercarbono/rb-carbon-scraper_cercarbono-retirements.json",
         "retirements/methodologies/description",
-        Method(Cercarbono),
+        Method(RegistryId::CERCARBONO),
     ),
     (
         "cercarbono/rb-carbon-scraper_cercarbono-projects.json",
@@ -854,7 +853,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "cercarbono/rb-carbon-scraper_cercarbono-projects.json",
         "projects/projectStage",
-        Project(Cercarbono),
+        Project(RegistryId::CERCARBONO),
     ),
     (
         "cercarbono/rb-carbon-scraper_cercarbono-projects.json",
@@ -864,12 +863,12 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "cercarbono/rb-carbon-scraper_cercarbono-projects.json",
         "projects/methodology/description",
-        Method(Cercarbono),
+        Method(RegistryId::CERCARBONO),
     ),
     (
         "cercarbono/rb-carbon-scraper_cercarbono-detail.json",
         "project/projectsStage",
-        Project(Cercarbono),
+        Project(RegistryId::CERCARBONO),
     ),
     (
         "cercarbono/rb-carbon-scraper_cercarbono-detail.json",
@@ -904,7 +903,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "cercarbono/rb-carbon-scraper_cercarbono-detail-converted.json",
         "project/projectsStage",
-        Project(Cercarbono),
+        Project(RegistryId::CERCARBONO),
     ),
     (
         "cercarbono/rb-carbon-scraper_cercarbono-detail-converted.json",
@@ -935,7 +934,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "climate-action-reserve/offsets-db-data_cancellations.csv",
         "Protocol and Version",
-        Method(Car),
+        Method(RegistryId::CAR),
     ),
     (
         "climate-action-reserve/offsets-db-data_cancellations.csv",
@@ -945,7 +944,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "climate-action-reserve/offsets-db-data_cancellations.csv",
         "Cancellation Reason",
-        Tx(Car),
+        Tx(RegistryId::CAR),
     ),
     (
         "climate-action-reserve/offsets-db-data_issuances.csv",
@@ -995,27 +994,27 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "climate-action-reserve/offsets-db-data_issuances.csv",
         "Protocol and Version",
-        Method(Car),
+        Method(RegistryId::CAR),
     ),
     (
         "climate-action-reserve/offsets-db-data_projects.csv",
         "Status",
-        Project(Car),
+        Project(RegistryId::CAR),
     ),
     (
         "climate-action-reserve/offsets-db-data_projects.csv",
         "Compliance Program Status",
-        Project(Car),
+        Project(RegistryId::CAR),
     ),
     (
         "climate-action-reserve/offsets-db-data_projects.csv",
         "ARB Project Status",
-        Project(Car),
+        Project(RegistryId::CAR),
     ),
     (
         "climate-action-reserve/offsets-db-data_projects.csv",
         "WA ECO Project Status",
-        Project(Car),
+        Project(RegistryId::CAR),
     ),
     (
         "climate-action-reserve/offsets-db-data_projects.csv",
@@ -1055,7 +1054,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "climate-action-reserve/offsets-db-data_retirements.csv",
         "Protocol and Version",
-        Method(Car),
+        Method(RegistryId::CAR),
     ),
     (
         "climate-action-reserve/offsets-db-data_retirements.csv",
@@ -1065,12 +1064,12 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "climate-action-reserve/rb-carbon-scraper_car-projects.csv",
         "Status",
-        Project(Car),
+        Project(RegistryId::CAR),
     ),
     (
         "climate-action-reserve/rb-carbon-scraper_car-projects.csv",
         "Compliance Program Status",
-        Project(Car),
+        Project(RegistryId::CAR),
     ),
     (
         "climate-action-reserve/rb-carbon-scraper_car-projects.csv",
@@ -1101,12 +1100,12 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "gold-standard/offsets-db-data_issuances.csv",
         "Credit Status",
-        Tx(GoldStandard),
+        Tx(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/offsets-db-data_issuances.csv",
         "Credit Status",
-        Unit(GoldStandard),
+        Unit(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/offsets-db-data_issuances.csv",
@@ -1121,7 +1120,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "gold-standard/offsets-db-data_issuances.csv",
         "Methodology",
-        Method(GoldStandard),
+        Method(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/offsets-db-data_issuances.csv",
@@ -1141,7 +1140,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "gold-standard/offsets-db-data_projects.csv",
         "Status",
-        Project(GoldStandard),
+        Project(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/offsets-db-data_projects.csv",
@@ -1156,7 +1155,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "gold-standard/offsets-db-data_projects.csv",
         "Methodology",
-        Method(GoldStandard),
+        Method(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/offsets-db-data_retirements.csv",
@@ -1166,12 +1165,12 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "gold-standard/offsets-db-data_retirements.csv",
         "Credit Status",
-        Tx(GoldStandard),
+        Tx(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/offsets-db-data_retirements.csv",
         "Credit Status",
-        Unit(GoldStandard),
+        Unit(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/offsets-db-data_retirements.csv",
@@ -1186,7 +1185,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "gold-standard/offsets-db-data_retirements.csv",
         "Methodology",
-        Method(GoldStandard),
+        Method(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/offsets-db-data_retirements.csv",
@@ -1241,12 +1240,12 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "gold-standard/rb-carbon-scraper_gs-credits.json",
         "status",
-        Tx(GoldStandard),
+        Tx(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/rb-carbon-scraper_gs-credits.json",
         "status",
-        Unit(GoldStandard),
+        Unit(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/rb-carbon-scraper_gs-credits.json",
@@ -1261,12 +1260,12 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "gold-standard/rb-carbon-scraper_gs-credits.json",
         "project/status",
-        Project(GoldStandard),
+        Project(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/rb-carbon-scraper_gs-credits.json",
         "project/methodology",
-        Method(GoldStandard),
+        Method(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/rb-carbon-scraper_gs-credits.json",
@@ -1291,7 +1290,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "gold-standard/rb-carbon-scraper_gs-projects.json",
         "status",
-        Project(GoldStandard),
+        Project(RegistryId::GOLD_STANDARD),
     ),
     (
         "gold-standard/rb-carbon-scraper_gs-projects.json",
@@ -1358,7 +1357,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "isometric/offsets-db-data_projects.csv",
         "status",
-        Project(Isometric),
+        Project(RegistryId::ISOMETRIC),
     ),
     (
         "isometric/offsets-db-data_projects.csv",
@@ -1418,7 +1417,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "isometric/offsets-db-data_projects.csv",
         "protocol_slug",
-        Method(Isometric),
+        Method(RegistryId::ISOMETRIC),
     ),
     (
         "isometric/offsets-db-data_retirements.csv",
@@ -1464,12 +1463,12 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "puro-earth/rb-carbon-scraper_puro-issuances.json",
         "type",
-        Tx(Puro),
+        Tx(RegistryId::PURO),
     ),
     (
         "puro-earth/rb-carbon-scraper_puro-issuances.json",
         "transactionAdditionalLabels/type",
-        Unit(Puro),
+        Unit(RegistryId::PURO),
     ),
     (
         "puro-earth/rb-carbon-scraper_puro-issuances.json",
@@ -1499,7 +1498,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "puro-earth/rb-carbon-scraper_puro-issuances.json",
         "bundles/methodologyCode",
-        Method(Puro),
+        Method(RegistryId::PURO),
     ),
     (
         "puro-earth/rb-carbon-scraper_puro-retirements.json",
@@ -1514,7 +1513,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "puro-earth/rb-carbon-scraper_puro-retirements.json",
         "type",
-        Tx(Puro),
+        Tx(RegistryId::PURO),
     ),
     (
         "puro-earth/rb-carbon-scraper_puro-retirements.json",
@@ -1559,7 +1558,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "puro-earth/rb-carbon-scraper_puro-projects.json",
         "methodologyCode",
-        Method(Puro),
+        Method(RegistryId::PURO),
     ),
     // Toucan.
     (
@@ -1571,7 +1570,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "verra/offsets-db-data_projects.csv",
         "Status",
-        Project(Verra),
+        Project(RegistryId::VERRA),
     ),
     (
         "verra/offsets-db-data_projects.csv",
@@ -1586,7 +1585,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "verra/offsets-db-data_projects.csv",
         "Methodology",
-        Method(Verra),
+        Method(RegistryId::VERRA),
     ),
     (
         "verra/offsets-db-data_projects.csv",
@@ -1627,7 +1626,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "verra/offsets-db-data_transactions.csv",
         "Methodology",
-        Method(Verra),
+        Method(RegistryId::VERRA),
     ),
     (
         "verra/offsets-db-data_transactions.csv",
@@ -1737,7 +1736,7 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "verra/rb-carbon-scraper_platts-publicReportPageSearch-samples.json",
         "*/entities/methodologies",
-        Method(Verra),
+        Method(RegistryId::VERRA),
     ),
     (
         "verra/rb-carbon-scraper_platts-publicReportPageSearch-samples.json",
@@ -1752,27 +1751,27 @@ const SPECS: &[(&str, &str, Kind)] = &[
     (
         "verra/rb-carbon-scraper_platts-publicReportPageSearch-samples.json",
         "*issuances*/entities/stateCode",
-        Unit(Verra),
+        Unit(RegistryId::VERRA),
     ),
     (
         "verra/rb-carbon-scraper_platts-publicReportPageSearch-samples.json",
         "*cancellations*/entities/status",
-        Unit(Verra),
+        Unit(RegistryId::VERRA),
     ),
     (
         "verra/rb-carbon-scraper_platts-publicReportPageSearch-samples.json",
         "*cancellations*/entities/trading_name",
-        Tx(Verra),
+        Tx(RegistryId::VERRA),
     ),
     (
         "verra/rb-carbon-scraper_platts-publicReportPageSearch-samples.json",
         "*project*/entities/status",
-        Project(Verra),
+        Project(RegistryId::VERRA),
     ),
     (
         "verra/rb-carbon-scraper_platts-publicReportPageSearch-samples.json",
         "*project*/entities/stateCode",
-        Project(Verra),
+        Project(RegistryId::VERRA),
     ),
 ];
 
@@ -2143,39 +2142,45 @@ fn known_fixture_values_map_as_documented() {
     );
     assert_eq!(country_alpha2("Turquía"), Some("TR"));
     assert_eq!(country_alpha2("United States of America"), Some("US"));
-    assert_eq!(transaction_type(Car, "WA ECO"), TransactionType::Conversion);
     assert_eq!(
-        transaction_type(Acr, "Convert to Ecology offset credits"),
+        transaction_type(RegistryId::CAR, "WA ECO"),
         TransactionType::Conversion
     );
     assert_eq!(
-        transaction_type(Acr, "COMPENSATION_FOR_INTENTIONAL_REVERSAL"),
-        TransactionType::Cancellation
-    );
-    assert_eq!(
-        transaction_type(Verra, "Cancel/Export - 8294"),
+        transaction_type(RegistryId::ACR, "Convert to Ecology offset credits"),
         TransactionType::Conversion
     );
     assert_eq!(
-        transaction_type(GoldStandard, "Canceled"),
+        transaction_type(RegistryId::ACR, "COMPENSATION_FOR_INTENTIONAL_REVERSAL"),
         TransactionType::Cancellation
     );
-    assert_eq!(unit_status(Acr, "ISSUED"), UnitStatus::Active);
-    assert_eq!(unit_status(Puro, "FULLY_WITHDRAWN"), UnitStatus::Withdrawn);
     assert_eq!(
-        project_status(Isometric, "validation_unsuccessful"),
+        transaction_type(RegistryId::VERRA, "Cancel/Export - 8294"),
+        TransactionType::Conversion
+    );
+    assert_eq!(
+        transaction_type(RegistryId::GOLD_STANDARD, "Canceled"),
+        TransactionType::Cancellation
+    );
+    assert_eq!(unit_status(RegistryId::ACR, "ISSUED"), UnitStatus::Active);
+    assert_eq!(
+        unit_status(RegistryId::PURO, "FULLY_WITHDRAWN"),
+        UnitStatus::Withdrawn
+    );
+    assert_eq!(
+        project_status(RegistryId::ISOMETRIC, "validation_unsuccessful"),
         ProjectStatus::Rejected
     );
     assert_eq!(
-        project_status(Car, "Transitioned"),
+        project_status(RegistryId::CAR, "Transitioned"),
         ProjectStatus::Transitioned
     );
     assert_eq!(
-        project_status(GoldStandard, "GOLD_STANDARD_CERTIFIED_PROJECT"),
+        project_status(RegistryId::GOLD_STANDARD, "GOLD_STANDARD_CERTIFIED_PROJECT"),
         ProjectStatus::Verified
     );
     assert_eq!(
-        project_status(Verra, "Under validation"),
+        project_status(RegistryId::VERRA, "Under validation"),
         ProjectStatus::UnderDevelopment
     );
 }

@@ -225,7 +225,7 @@ pub(crate) fn parse_acr(s: &str) -> Result<ParsedSerial, SerialError> {
     c.lit(b"ACR-", 1, "registry ACR")?;
     let b = batch_serial(&mut c, s, "acr", "ACR", "project")?;
     Ok(ParsedSerial {
-        registry: RegistryId::Acr,
+        registry: RegistryId::ACR,
         namespace: b.namespace,
         range: Some(b.range),
         unit: UnitOfAccount::Tonne,
@@ -293,7 +293,7 @@ pub(crate) fn parse_car(s: &str) -> Result<ParsedSerial, SerialError> {
         }
     });
     Ok(ParsedSerial {
-        registry: RegistryId::Car,
+        registry: RegistryId::CAR,
         namespace,
         range: Some(r),
         unit: UnitOfAccount::Tonne,
@@ -314,7 +314,7 @@ pub(crate) fn parse_art(s: &str) -> Result<ParsedSerial, SerialError> {
     };
     let b = batch_serial(&mut c, s, "art", program.as_str(), "program")?;
     Ok(ParsedSerial {
-        registry: RegistryId::Art,
+        registry: RegistryId::ART,
         namespace: b.namespace,
         range: Some(b.range),
         unit: UnitOfAccount::Tonne,

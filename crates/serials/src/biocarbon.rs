@@ -181,7 +181,7 @@ pub(crate) fn parse(s: &str) -> Result<ParsedSerial, SerialError> {
         );
     }
     Ok(ParsedSerial {
-        registry: RegistryId::Biocarbon,
+        registry: RegistryId::BIOCARBON,
         namespace,
         range: Some(UnitRange { start, end }),
         unit: UnitOfAccount::Tonne,

@@ -130,16 +130,16 @@ pub fn parse_cadt_block(block: &CadtUnitBlock<'_>) -> Result<ParsedSerial, Seria
             end,
         });
     }
-    let verra = pa.is_empty() && block.registry_of_origin == Some(RegistryId::Verra);
+    let verra = pa.is_empty() && block.registry_of_origin == Some(RegistryId::VERRA);
     if !verra && org.is_empty() {
         return Err(SerialError::CadtBlock(
             "an organisation uid is needed to scope a CAD Trust block",
         ));
     }
     let (registry, namespace) = if verra {
-        (RegistryId::Verra, String::from("verra"))
+        (RegistryId::VERRA, String::from("verra"))
     } else {
-        (RegistryId::Cadt, format!("cadt:{org}:{pa}"))
+        (RegistryId::CADT, format!("cadt:{org}:{pa}"))
     };
     Ok(ParsedSerial {
         registry,

@@ -111,7 +111,7 @@ impl CercarbonoFields {
     /// The registry the batch migrated from, when carbonmesh knows it.
     pub fn converted_from_registry(&self) -> Option<RegistryId> {
         match self.converted_from.as_deref() {
-            Some("BCR") => Some(RegistryId::Biocarbon),
+            Some("BCR") => Some(RegistryId::BIOCARBON),
             _ => None,
         }
     }
@@ -223,7 +223,7 @@ pub(crate) fn parse(s: &str) -> Result<ParsedSerial, SerialError> {
     namespace.push_str("cercarbono:");
     namespace.push_str(s);
     Ok(ParsedSerial {
-        registry: RegistryId::Cercarbono,
+        registry: RegistryId::CERCARBONO,
         namespace,
         range: None,
         unit: UnitOfAccount::Tonne,

@@ -27,7 +27,7 @@ pub fn run_parse_command<W: Write>(
             Ok(SerialQuery::Parsed(p)) => p.to_json(),
             Ok(SerialQuery::CadtBlock { prefix, start, end }) => {
                 let mut m = Map::new();
-                m.insert("registry".into(), Value::from(RegistryId::Cadt.as_str()));
+                m.insert("registry".into(), Value::from(RegistryId::CADT.as_str()));
                 m.insert("grammar".into(), Value::from("cadt-block"));
                 m.insert("prefix".into(), Value::from(prefix.clone()));
                 m.insert("start".into(), Value::from(start));

@@ -124,8 +124,8 @@ pub enum SerialError {
     #[error("CAD Trust unit block: {0}")]
     CadtBlock(&'static str),
     /// The serial reads in the grammars of several registries: the caller must name one.
-    #[error("ambiguous serial: it reads as a serial of {}; name the registry", .0.join(" and of "))]
-    Ambiguous(Vec<&'static str>),
+    #[error("ambiguous serial: it reads as a serial of {}; name the registry", .0.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" and of "))]
+    Ambiguous(Vec<RegistryId>),
 }
 
 impl SerialError {

@@ -92,7 +92,7 @@ fn prefix(c: &mut Cursor<'_>) -> Result<GoldStandardFields, SerialError> {
 
 fn build(f: GoldStandardFields, ns: String, range: Option<UnitRange>) -> ParsedSerial {
     ParsedSerial {
-        registry: RegistryId::GoldStandard,
+        registry: RegistryId::GOLD_STANDARD,
         namespace: ns,
         range,
         unit: UnitOfAccount::Tonne,

@@ -34,7 +34,7 @@ fn valid_id(id: &str) -> bool {
 
 fn build(id: &str, r: UnitRange) -> ParsedSerial {
     ParsedSerial {
-        registry: RegistryId::Isometric,
+        registry: RegistryId::ISOMETRIC,
         namespace: format!("isometric:{id}"),
         range: Some(r),
         unit: UnitOfAccount::Kilogram,

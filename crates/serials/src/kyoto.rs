@@ -191,7 +191,7 @@ pub(crate) fn parse(s: &str) -> Result<ParsedSerial, SerialError> {
     };
     ordered(G, start, end)?;
     Ok(ParsedSerial {
-        registry: RegistryId::Cdm,
+        registry: RegistryId::CDM,
         namespace: namespace(&f),
         range: Some(UnitRange { start, end }),
         unit: UnitOfAccount::Tonne,

@@ -134,20 +134,21 @@ impl Grammar {
     /// Whether a record of `registry` may carry a serial in this grammar.
     pub fn allowed_in(self, registry: RegistryId) -> bool {
         match registry {
-            RegistryId::Verra => self == Grammar::Verra,
-            RegistryId::GoldStandard => matches!(self, Grammar::GoldStandard | Grammar::Kyoto),
-            RegistryId::Acr => self == Grammar::Acr,
-            RegistryId::Car => self == Grammar::Car,
-            RegistryId::Art => self == Grammar::Art,
-            RegistryId::Arb => false,
-            RegistryId::Isometric => self == Grammar::Isometric,
-            RegistryId::Puro => self == Grammar::Puro,
-            RegistryId::Cercarbono => self == Grammar::Cercarbono,
-            RegistryId::Biocarbon => self == Grammar::Biocarbon,
-            RegistryId::Cdm => self == Grammar::Kyoto,
-            RegistryId::Cadt => self != Grammar::Isometric,
-            // A registry described by configuration names its grammar in that configuration.
-            RegistryId::Custom(_) => true,
+            RegistryId::VERRA => self == Grammar::Verra,
+            RegistryId::GOLD_STANDARD => matches!(self, Grammar::GoldStandard | Grammar::Kyoto),
+            RegistryId::ACR => self == Grammar::Acr,
+            RegistryId::CAR => self == Grammar::Car,
+            RegistryId::ART => self == Grammar::Art,
+            RegistryId::ARB => false,
+            RegistryId::ISOMETRIC => self == Grammar::Isometric,
+            RegistryId::PURO => self == Grammar::Puro,
+            RegistryId::CERCARBONO => self == Grammar::Cercarbono,
+            RegistryId::BIOCARBON => self == Grammar::Biocarbon,
+            RegistryId::CDM => self == Grammar::Kyoto,
+            RegistryId::CADT => self != Grammar::Isometric,
+            // Any other registry (one described by configuration, or a connector's of its
+            // own) states its grammars itself: every grammar is allowed here.
+            _ => true,
         }
     }
 }
@@ -215,8 +216,8 @@ fn parse_grammar(g: Grammar, s: &str) -> Result<ParsedSerial, SerialError> {
 
 /// Finds the grammar of a trimmed input, checking it against the registry the caller named.
 fn grammar_for(s: &str, registry: Option<RegistryId>) -> Result<Grammar, SerialError> {
-    if registry == Some(RegistryId::Arb) {
-        return Err(SerialError::NoSerials(RegistryId::Arb));
+    if registry == Some(RegistryId::ARB) {
+        return Err(SerialError::NoSerials(RegistryId::ARB));
     }
     let g = sniff(s.as_bytes()).ok_or(SerialError::UnknownGrammar)?;
     match registry {
@@ -267,14 +268,14 @@ pub enum SerialQuery {
 pub fn parse_query(input: &str, registry: Option<RegistryId>) -> Result<SerialQuery, SerialError> {
     let parsed = parse(input, registry);
     let block = match registry {
-        None | Some(RegistryId::Cadt) => cadt_block_text(input).ok(),
+        None | Some(RegistryId::CADT) => cadt_block_text(input).ok(),
         Some(_) => None,
     };
     match (parsed, block) {
         (Ok(parsed), None) => Ok(SerialQuery::Parsed(parsed)),
         (Ok(parsed), Some(_)) if registry.is_some() => Ok(SerialQuery::Parsed(parsed)),
         (Ok(parsed), Some(_)) => {
-            let mut names = vec![parsed.registry.as_str(), RegistryId::Cadt.as_str()];
+            let mut names = vec![parsed.registry, RegistryId::CADT];
             names.dedup();
             Err(SerialError::Ambiguous(names))
         }

@@ -204,7 +204,7 @@ fn build(f: PuroFields, r: UnitRange) -> ParsedSerial {
         (None, None) => String::from("puro:"),
     };
     ParsedSerial {
-        registry: RegistryId::Puro,
+        registry: RegistryId::PURO,
         namespace,
         range: Some(r),
         unit: UnitOfAccount::Tonne,

@@ -233,7 +233,7 @@ pub(crate) fn parse(s: &str) -> Result<ParsedSerial, SerialError> {
     c.finish()?;
     ordered(G, start, end)?;
     Ok(ParsedSerial {
-        registry: RegistryId::Verra,
+        registry: RegistryId::VERRA,
         namespace: String::from("verra"),
         range: Some(UnitRange { start, end }),
         unit: UnitOfAccount::Tonne,

@@ -47,7 +47,7 @@ fn prints_one_object_per_serial() {
 #[test]
 fn reports_errors_and_returns_false() {
     let (ok, lines, _) = run(
-        Some(RegistryId::GoldStandard),
+        Some(RegistryId::GOLD_STANDARD),
         &[
             "GS1-1-UG-GS11236-16-2024-30307-1-19149",
             "ACR-US-1-2025-1-1 to 5",
@@ -65,7 +65,7 @@ fn reports_errors_and_returns_false() {
 #[test]
 fn batch_serial_without_range_prints_nulls() {
     let (ok, lines, _) = run(
-        Some(RegistryId::Cercarbono),
+        Some(RegistryId::CERCARBONO),
         &["BCR2CDC_106_2_8_322_14_CO_1_1_2019"],
     );
     assert!(ok);

@@ -97,7 +97,7 @@ fn numbers_over_the_storage_limit() {
     // ...and the legacy rule applies.
     let p = parse(
         "643002406555908610000000140219-643002406555908610000000140220",
-        Some(RegistryId::Puro),
+        Some(RegistryId::PURO),
     )
     .expect("legacy");
     assert_eq!(p.namespace, "puro:legacy:643002406555908610");
@@ -221,79 +221,79 @@ fn unknown_and_wrong_registry() {
     assert_eq!(parse("hello world", None), Err(SerialError::UnknownGrammar));
     assert_eq!(detect_registry("hello world"), None);
     assert_eq!(
-        parse(VERRA, Some(RegistryId::GoldStandard)),
+        parse(VERRA, Some(RegistryId::GOLD_STANDARD)),
         Err(SerialError::NotForRegistry {
-            registry: RegistryId::GoldStandard,
+            registry: RegistryId::GOLD_STANDARD,
             grammar: Grammar::Verra
         })
     );
     assert_eq!(
-        parse("ACR-US-1185-2025-3078-1 to 85847", Some(RegistryId::Arb)),
-        Err(SerialError::NoSerials(RegistryId::Arb))
+        parse("ACR-US-1185-2025-3078-1 to 85847", Some(RegistryId::ARB)),
+        Err(SerialError::NoSerials(RegistryId::ARB))
     );
     // A CAD Trust node may carry any registry's serial; the namespace stays the owner's.
-    let p = parse(VERRA, Some(RegistryId::Cadt)).expect("verra in cadt");
+    let p = parse(VERRA, Some(RegistryId::CADT)).expect("verra in cadt");
     assert_eq!(
         (p.registry, p.namespace.as_str()),
-        (RegistryId::Verra, "verra")
+        (RegistryId::VERRA, "verra")
     );
 }
 
 #[test]
 fn detection() {
     for (s, r) in [
-        (VERRA, RegistryId::Verra),
+        (VERRA, RegistryId::VERRA),
         (
             "240-7863589-7889021-VCU-003-APX-IN-1-101-01042006-18032007-0",
-            RegistryId::Verra,
+            RegistryId::VERRA,
         ),
         (
             "8040-449402275-449402275-VCU-042-MER-PE-14-1360-01072013-30062014-1",
-            RegistryId::Verra,
+            RegistryId::VERRA,
         ),
         (
             "19902-1139690318-1139925921-VCS-VCU-500-VER-US-3352-01012024-31122024-0",
-            RegistryId::Verra,
+            RegistryId::VERRA,
         ),
         (
             "GS1-1-IN-GS817-4-2012-1303-93-4644",
-            RegistryId::GoldStandard,
+            RegistryId::GOLD_STANDARD,
         ),
         (
             "RW-5-1463953-2-2-0-7014 - RW-5-1467609-2-2-0-7014",
-            RegistryId::Cdm,
+            RegistryId::CDM,
         ),
-        ("ACR-US-1187-2025-2-1 to 16820", RegistryId::Acr),
+        ("ACR-US-1187-2025-2-1 to 16820", RegistryId::ACR),
         (
             "CAR-ROC-US-2056-129-2283-WV-2025-8969-1 to 260294",
-            RegistryId::Car,
+            RegistryId::CAR,
         ),
-        ("ART-GY-102-2021-11-2759599 to 2760598", RegistryId::Art),
-        ("FCPF-CI-130-2023-20-1 to 46404", RegistryId::Art),
+        ("ART-GY-102-2021-11-2759599 to 2760598", RegistryId::ART),
+        ("FCPF-CI-130-2023-20-1 to 46404", RegistryId::ART),
         (
             "CDC_10_1_29_321_14_R1_XX_CO_1_6_BFC_2021",
-            RegistryId::Cercarbono,
+            RegistryId::CERCARBONO,
         ),
-        ("BCR2CDC_106_2_8_322_14_CO_1_1_2019", RegistryId::Cercarbono),
+        ("BCR2CDC_106_2_8_322_14_CO_1_1_2019", RegistryId::CERCARBONO),
         (
             "CDB_1_46_253_99_12_3_30_PT_IN_CO_1_1_LTR_2019",
-            RegistryId::Cercarbono,
+            RegistryId::CERCARBONO,
         ),
         (
             "PCR-CO-BFX-14-002-2-2101-2112-0000001-0299564",
-            RegistryId::Biocarbon,
+            RegistryId::BIOCARBON,
         ),
         (
             "PURO_PR_CORC100+_US_517437_2025_59a44376-3b87-4814-bce1-d05adeac04ad_1-460",
-            RegistryId::Puro,
+            RegistryId::PURO,
         ),
         (
             "40980b1a-cff7-4c78-9cc5-a3a2f18c7e0d_1000-1001",
-            RegistryId::Puro,
+            RegistryId::PURO,
         ),
         (
             "ISOMETRIC:iss_1KP6EDZ8K1S036PY:1-2765370",
-            RegistryId::Isometric,
+            RegistryId::ISOMETRIC,
         ),
     ] {
         assert_eq!(detect_registry(s), Some(r), "{s}");
@@ -373,24 +373,24 @@ fn cadt_blocks() {
         unit_block_start: "RW-5-1463953-2-2-0-7014",
         unit_block_end: "RW-5-1467609-2-2-0-7014",
         org_uid: org,
-        registry_of_origin: Some(RegistryId::Cdm),
+        registry_of_origin: Some(RegistryId::CDM),
     })
     .expect("kyoto");
     assert_eq!(
         (k.registry, k.namespace.as_str(), k.count()),
-        (RegistryId::Cdm, "cdm:RW-5", Some(3657))
+        (RegistryId::CDM, "cdm:RW-5", Some(3657))
     );
     // Bare numbers from Verra: Verra's single counter.
     let v = parse_cadt_block(&CadtUnitBlock {
         unit_block_start: "941467007",
         unit_block_end: "941467431",
         org_uid: org,
-        registry_of_origin: Some(RegistryId::Verra),
+        registry_of_origin: Some(RegistryId::VERRA),
     })
     .expect("verra");
     assert_eq!(
         (v.registry, v.namespace.as_str()),
-        (RegistryId::Verra, "verra")
+        (RegistryId::VERRA, "verra")
     );
     for (a, b, o) in [
         ("A345", "B567", org),

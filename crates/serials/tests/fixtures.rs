@@ -158,7 +158,7 @@ fn verra_fixtures() {
     let mut eras = BTreeSet::new();
     for row in csv_rows("verra", "offsets-db-data_transactions.csv") {
         let serial = &row["Serial Number"];
-        if let Some(p) = r.parse(serial, RegistryId::Verra) {
+        if let Some(p) = r.parse(serial, RegistryId::VERRA) {
             assert_eq!(p.namespace, "verra");
             r.check(&p, qty(&row["Quantity Issued"]), KNOWN_MISMATCHES);
             if let Encoded::Verra(f) = &p.encoded {
@@ -191,7 +191,7 @@ fn verra_fixtures() {
                     continue;
                 }
             };
-            let Some(p) = r.parse(serial, RegistryId::Verra) else {
+            let Some(p) = r.parse(serial, RegistryId::VERRA) else {
                 continue;
             };
             if let Encoded::Verra(f) = &p.encoded {
@@ -201,7 +201,7 @@ fn verra_fixtures() {
             if let (Some(bs), Some(be)) = (e.get("block_start"), e.get("block_end"))
                 && !bs.is_null()
             {
-                let parts = parse_with_positions(serial, u(bs), u(be), Some(RegistryId::Verra))
+                let parts = parse_with_positions(serial, u(bs), u(be), Some(RegistryId::VERRA))
                     .expect("block_start/block_end inside the serial");
                 assert_eq!(parts, p, "separate block bounds equal the serial's");
             }
@@ -223,15 +223,15 @@ fn gold_standard_fixtures() {
     ] {
         for row in csv_rows("gold-standard", file) {
             let serial = &row["Serial Number"];
-            let Some(p) = r.parse(serial, RegistryId::GoldStandard) else {
+            let Some(p) = r.parse(serial, RegistryId::GOLD_STANDARD) else {
                 continue;
             };
             if row["Product Type"] == "CER" {
                 // CDM units held in Gold Standard stay in the CDM namespace.
-                assert_eq!(p.registry, RegistryId::Cdm, "{serial}");
+                assert_eq!(p.registry, RegistryId::CDM, "{serial}");
                 assert!(p.namespace.starts_with("cdm:"));
             } else {
-                assert_eq!(p.registry, RegistryId::GoldStandard, "{serial}");
+                assert_eq!(p.registry, RegistryId::GOLD_STANDARD, "{serial}");
                 assert_eq!(p.project_id(), Some(format!("GS{}", row["GSID"])));
                 if let Encoded::GoldStandard(f) = &p.encoded {
                     assert_eq!(f.vintage.to_string(), row["Vintage"]);
@@ -244,7 +244,7 @@ fn gold_standard_fixtures() {
     let mut batch_1302 = BTreeSet::new();
     for c in credits.as_array().expect("array") {
         let serial = c["serial_number"].as_str().expect("serial_number");
-        let Some(p) = r.parse(serial, RegistryId::GoldStandard) else {
+        let Some(p) = r.parse(serial, RegistryId::GOLD_STANDARD) else {
             continue;
         };
         r.check(&p, num(&c["number_of_credits"]), KNOWN_MISMATCHES);
@@ -252,7 +252,7 @@ fn gold_standard_fixtures() {
             serial,
             u(&c["starting_credit_number"]),
             u(&c["ending_credit_number"]),
-            Some(RegistryId::GoldStandard),
+            Some(RegistryId::GOLD_STANDARD),
         )
         .expect("starting/ending credit numbers");
         assert_eq!(parts, p);
@@ -272,8 +272,8 @@ fn gold_standard_fixtures() {
 fn kyoto_cer_serial_from_gold_standard() {
     // The documented CER row of GSID 4823 (the fixture slice stops before those rows).
     let s = "RW-5-1463953-2-2-0-7014 - RW-5-1467609-2-2-0-7014";
-    let p = parse(s, Some(RegistryId::GoldStandard)).expect("kyoto");
-    assert_eq!(p.registry, RegistryId::Cdm);
+    let p = parse(s, Some(RegistryId::GOLD_STANDARD)).expect("kyoto");
+    assert_eq!(p.registry, RegistryId::CDM);
     assert_eq!(p.namespace, "cdm:RW-5");
     assert_eq!(p.count(), Some(3657));
     check_quantity(&p, Decimal::from(3657)).expect("quantity");
@@ -288,7 +288,7 @@ fn acr_fixtures() {
         "offsets-db-data_cancellations.csv",
     ] {
         for row in csv_rows("american-carbon-registry", file) {
-            if let Some(p) = r.parse(&row["Credit Serial Numbers"], RegistryId::Acr) {
+            if let Some(p) = r.parse(&row["Credit Serial Numbers"], RegistryId::ACR) {
                 r.check(&p, qty(&row["Quantity of Credits"]), KNOWN_MISMATCHES);
                 // Project ids are normalised numerically (`ACR407`, `ACR0885`).
                 let id = row["Project ID"]
@@ -309,7 +309,7 @@ fn acr_fixtures() {
         let v = json("american-carbon-registry", file);
         for row in v["datasets"][key]["rows"].as_array().expect("rows") {
             let serial = row["holdingSerialNumber"].as_str().expect("serial");
-            if let Some(p) = r.parse(serial, RegistryId::Acr) {
+            if let Some(p) = r.parse(serial, RegistryId::ACR) {
                 // `holdingQuantity` is the block; `issuanceQuantity` is the parent event.
                 r.check(&p, num(&row["holdingQuantity"]), KNOWN_MISMATCHES);
             }
@@ -330,7 +330,7 @@ fn car_fixtures() {
         "offsets-db-data_cancellations.csv",
     ] {
         for row in csv_rows("climate-action-reserve", file) {
-            if let Some(p) = r.parse(&row["Offset Credit Serial Numbers"], RegistryId::Car) {
+            if let Some(p) = r.parse(&row["Offset Credit Serial Numbers"], RegistryId::CAR) {
                 r.check(
                     &p,
                     qty(&row["Quantity of Offset Credits"]),
@@ -358,7 +358,7 @@ fn art_fixtures() {
         "offsets-db-data_cancellations.csv",
     ] {
         for row in csv_rows("art-trees", file) {
-            if let Some(p) = r.parse(&row["Credit Serial Numbers"], RegistryId::Art) {
+            if let Some(p) = r.parse(&row["Credit Serial Numbers"], RegistryId::ART) {
                 r.check(&p, qty(&row["Quantity of Credits"]), KNOWN_MISMATCHES);
                 assert_eq!(p.project_id().as_deref(), Some(row["Program ID"].as_str()));
                 if let Encoded::Art(f) = &p.encoded
@@ -387,7 +387,7 @@ fn cercarbono_fixtures() {
     let mut r = Report::default();
     for row in csv_rows("cercarbono", "offsets-db-data_issuances.csv") {
         let serial = &row["serial"];
-        let Some(p) = r.parse(serial, RegistryId::Cercarbono) else {
+        let Some(p) = r.parse(serial, RegistryId::CERCARBONO) else {
             continue;
         };
         assert!(p.range.is_none(), "a batch serial carries no range");
@@ -400,24 +400,24 @@ fn cercarbono_fixtures() {
         let q = qty(&row["issued_quantity"]);
         let n = u64::try_from(q.trunc().mantissa()).expect("quantity");
         let whole =
-            parse_with_positions(serial, 1, n, Some(RegistryId::Cercarbono)).expect("positions");
+            parse_with_positions(serial, 1, n, Some(RegistryId::CERCARBONO)).expect("positions");
         r.check(&whole, q, KNOWN_MISMATCHES);
     }
     for row in csv_rows("cercarbono", "offsets-db-data_retirements.csv") {
         let serial = &row["serial"];
-        r.parse(serial, RegistryId::Cercarbono);
+        r.parse(serial, RegistryId::CERCARBONO);
         let p = parse_with_positions(
             serial,
             row["from"].parse().expect("from"),
             row["to"].parse().expect("to"),
-            Some(RegistryId::Cercarbono),
+            Some(RegistryId::CERCARBONO),
         )
         .unwrap_or_else(|e| panic!("{serial}: {e}"));
         r.check(&p, qty(&row["quantity"]), KNOWN_MISMATCHES);
     }
     for row in csv_rows("cercarbono", "offsets-db-data_projects-first12.csv") {
         for serial in repr_serials(&row["serials"]) {
-            r.parse(&serial, RegistryId::Cercarbono);
+            r.parse(&serial, RegistryId::CERCARBONO);
         }
     }
     let mut migrated = 0;
@@ -427,14 +427,14 @@ fn cercarbono_fixtures() {
     );
     for row in v["retirements"].as_array().expect("retirements") {
         let serial = row["serial"].as_str().expect("serial");
-        if let Some(p) = r.parse(serial, RegistryId::Cercarbono) {
+        if let Some(p) = r.parse(serial, RegistryId::CERCARBONO) {
             // The analytics feed has no from/to: the quantity cannot be checked, and says so.
             assert!(check_quantity(&p, num(&row["quantity"])).is_err());
             if let Encoded::Cercarbono(f) = &p.encoded
-                && f.converted_from_registry() == Some(RegistryId::Biocarbon)
+                && f.converted_from_registry() == Some(RegistryId::BIOCARBON)
             {
                 migrated += 1;
-                assert_eq!(p.registry, RegistryId::Cercarbono);
+                assert_eq!(p.registry, RegistryId::CERCARBONO);
             }
         }
     }
@@ -442,7 +442,7 @@ fn cercarbono_fixtures() {
     let v = json("cercarbono", "rb-carbon-scraper_cercarbono-projects.json");
     for p in v["projects"].as_array().expect("projects") {
         for serial in p["serials"].as_str().unwrap_or_default().split_whitespace() {
-            r.parse(serial, RegistryId::Cercarbono);
+            r.parse(serial, RegistryId::CERCARBONO);
         }
     }
     r.finish("cercarbono", 400);
@@ -457,7 +457,7 @@ fn biocarbon_fixtures() {
     );
     for row in v["data"].as_array().expect("data") {
         let serial = row["serial"].as_str().expect("serial");
-        if let Some(p) = r.parse(serial, RegistryId::Biocarbon) {
+        if let Some(p) = r.parse(serial, RegistryId::BIOCARBON) {
             r.check(&p, num(&row["amount"]), KNOWN_MISMATCHES);
         }
     }
@@ -467,14 +467,14 @@ fn biocarbon_fixtures() {
     );
     for row in v["data"].as_array().expect("data") {
         let serial = row["serial"].as_str().expect("serial");
-        let Some(p) = r.parse(serial, RegistryId::Biocarbon) else {
+        let Some(p) = r.parse(serial, RegistryId::BIOCARBON) else {
             continue;
         };
         let parts = parse_with_positions(
             serial,
             u(&row["initial_serial"]),
             u(&row["final_serial"]),
-            Some(RegistryId::Biocarbon),
+            Some(RegistryId::BIOCARBON),
         )
         .unwrap_or_else(|e| panic!("{serial}: {e}"));
         assert_eq!(parts.namespace, p.namespace);
@@ -487,7 +487,7 @@ fn biocarbon_fixtures() {
     for (_, page) in v.as_object().expect("object") {
         for row in page["data"].as_array().expect("data") {
             let serial = row["serial"].as_str().expect("serial");
-            if let Some(p) = r.parse(serial, RegistryId::Biocarbon) {
+            if let Some(p) = r.parse(serial, RegistryId::BIOCARBON) {
                 r.check(&p, num(&row["amount"]), KNOWN_MISMATCHES);
             }
         }
@@ -508,7 +508,7 @@ fn puro_fixtures() {
             let mut total = Decimal::ZERO;
             for b in tx["bundles"].as_array().expect("bundles") {
                 let serial = b["certificates"].as_str().expect("certificates");
-                let Some(p) = r.parse(serial, RegistryId::Puro) else {
+                let Some(p) = r.parse(serial, RegistryId::PURO) else {
                     continue;
                 };
                 r.check(&p, num(&b["volume"]), KNOWN_MISMATCHES);
@@ -566,7 +566,7 @@ fn isometric_fixtures() {
             assert_eq!(p.namespace, format!("isometric:{}", row[id_col]));
             check_quantity(&p, qty(&row["credit_batch_size_total.credits"]))
                 .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(parse(&p.to_string(), Some(RegistryId::Isometric)), Ok(p));
+            assert_eq!(parse(&p.to_string(), Some(RegistryId::ISOMETRIC)), Ok(p));
             n += 1;
         }
     }
@@ -578,8 +578,8 @@ fn arb_publishes_no_serials() {
     let rows = csv_rows("carb-arb", "offsets-db-data_nc-arboc_issuance_sheet3.csv");
     assert!(!rows[0].keys().any(|k| k.to_lowercase().contains("serial")));
     assert_eq!(
-        parse("CAOD1007-A", Some(RegistryId::Arb)),
-        Err(carbonmesh_serials::SerialError::NoSerials(RegistryId::Arb))
+        parse("CAOD1007-A", Some(RegistryId::ARB)),
+        Err(carbonmesh_serials::SerialError::NoSerials(RegistryId::ARB))
     );
 }
 

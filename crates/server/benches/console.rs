@@ -28,11 +28,11 @@ fn env(name: &str, default: u64) -> u64 {
 }
 
 const REGISTRIES: [RegistryId; 5] = [
-    RegistryId::Verra,
-    RegistryId::GoldStandard,
-    RegistryId::Acr,
-    RegistryId::Car,
-    RegistryId::Arb,
+    RegistryId::VERRA,
+    RegistryId::GOLD_STANDARD,
+    RegistryId::ACR,
+    RegistryId::CAR,
+    RegistryId::ARB,
 ];
 
 /// Alert `i`: three in ten need action (spread over kinds, severities and statuses), the

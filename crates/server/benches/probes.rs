@@ -45,7 +45,7 @@ fn credit(i: u64) -> CreditRecord {
     let start = 100_000_000 + i * 1_000;
     let retired = i.is_multiple_of(3);
     CreditRecord {
-        registry: RegistryId::Verra,
+        registry: RegistryId::VERRA,
         record_key: format!("{i:08}-{start}"),
         registry_project_id: format!("VCS{}", i % PROJECTS),
         transaction_type: if retired {
@@ -78,7 +78,7 @@ fn credit(i: u64) -> CreditRecord {
 async fn fill(store: &dyn Store, records: u64) {
     let projects: Vec<Stamped<Project>> = (0..PROJECTS)
         .map(|i| {
-            let mut p = Project::new(RegistryId::Verra, &format!("VCS{i}"), &format!("P{i}"));
+            let mut p = Project::new(RegistryId::VERRA, &format!("VCS{i}"), &format!("P{i}"));
             p.country = Some(COUNTRIES[(i % 6) as usize].into());
             p.category = Some(["Forestry", "Energy", "Waste"][(i % 3) as usize].into());
             Stamped {

@@ -29,7 +29,7 @@ pub struct Config {
     /// Registries read by the generic connector, each described by a TOML file
     /// (`[generic.example-registry]`), by the registry id the file declares.
     #[serde(default)]
-    pub generic: BTreeMap<String, GenericSettings>,
+    pub generic: BTreeMap<RegistryId, GenericSettings>,
     /// Webhook intake and processing (`[webhooks]`).
     #[serde(default)]
     pub webhooks: carbonmesh_webhook::WebhookSettings,
@@ -452,7 +452,10 @@ mod tests {
             let id = catalog
                 .resolve("example-registry")
                 .map_err(|e| e.to_string())?;
-            assert!(id.is_custom());
+            assert!(
+                crate::connectors::descriptor(id).is_none(),
+                "no built-in connector"
+            );
             assert_eq!(catalog.configured(), vec![id]);
             assert_eq!(catalog.section(id), "[generic.example-registry]");
             let connector = catalog.build(id).map_err(|e| e.to_string())?;
@@ -465,10 +468,10 @@ mod tests {
             let text = format!("[generic.art]\nfile = {:?}\n", example("art-trees.toml"));
             let config = load_str(jail, &text).map_err(|e| e.to_string())?;
             let catalog = crate::connectors::Catalog::load(&config).map_err(|e| e.to_string())?;
-            assert_eq!(catalog.section(RegistryId::Art), "[generic.art]");
+            assert_eq!(catalog.section(RegistryId::ART), "[generic.art]");
             assert_eq!(
                 catalog
-                    .build(RegistryId::Art)
+                    .build(RegistryId::ART)
                     .map_err(|e| e.to_string())?
                     .default_schedule(),
                 "0 45 4 * * *"
@@ -544,37 +547,37 @@ mod tests {
                     .map(|_| ())
                     .map_err(|e| format!("{e:#}"))
             };
-            let cadt = build(jail, "[connectors.cadt]\n", RegistryId::Cadt).expect_err("no url");
+            let cadt = build(jail, "[connectors.cadt]\n", RegistryId::CADT).expect_err("no url");
             assert!(
                 cadt.contains("[connectors.cadt]") && cadt.contains("base_url"),
                 "{cadt}"
             );
             // Not configured, CAD Trust is read from saved files only.
-            build(jail, "", RegistryId::Cadt).expect("cadt for files");
+            build(jail, "", RegistryId::CADT).expect("cadt for files");
             build(
                 jail,
                 "[connectors.cadt]\nbase_url = \"http://127.0.0.1:31310\"\napi_key = \"k\"\norg_uid = \"o\"\n",
-                RegistryId::Cadt,
+                RegistryId::CADT,
             )
             .expect("cadt with a node");
             build(
                 jail,
                 "[connectors.biocarbon]\napi_key = \"k\"\n",
-                RegistryId::Biocarbon,
+                RegistryId::BIOCARBON,
             )
             .expect("biocarbon with a key");
             build(
                 jail,
                 "[connectors.isometric]\nclient_secret = \"s\"\naccess_token = \"t\"\n",
-                RegistryId::Isometric,
+                RegistryId::ISOMETRIC,
             )
             .expect("isometric with credentials");
-            build(jail, "[connectors.isometric]\n", RegistryId::Isometric)
+            build(jail, "[connectors.isometric]\n", RegistryId::ISOMETRIC)
                 .expect("isometric without credentials");
             let stray = build(
                 jail,
                 "[connectors.verra]\napi_key = \"k\"\n",
-                RegistryId::Verra,
+                RegistryId::VERRA,
             )
             .expect_err("verra takes no key");
             assert!(
@@ -634,25 +637,25 @@ mod tests {
             .map_err(|e| format!("{e:#}"))?;
             assert_eq!(config.api.rate_per_second, 7);
             assert!(!config.api.anonymous_read);
-            let isometric = &config.connectors[&RegistryId::Isometric];
+            let isometric = &config.connectors[&RegistryId::ISOMETRIC];
             let own = |key: &str| isometric.own.get(key).map(Secret::expose);
             assert_eq!(own("access_token"), Some("token-5b6"));
             assert_eq!(own("client_secret"), Some("file-1"));
             assert!(!format!("{config:?}").contains("token-5b6"));
             assert_eq!(
-                config.connectors[&RegistryId::GoldStandard]
+                config.connectors[&RegistryId::GOLD_STANDARD]
                     .schedule
                     .as_deref(),
                 Some("0 5 4 * * *")
             );
             assert_eq!(
-                config.connectors[&RegistryId::Verra].webhook_secrets.len(),
+                config.connectors[&RegistryId::VERRA].webhook_secrets.len(),
                 2
             );
             let catalog = crate::connectors::Catalog::load(&config).map_err(|e| e.to_string())?;
             assert_eq!(
                 catalog
-                    .settings(RegistryId::Isometric)
+                    .settings(RegistryId::ISOMETRIC)
                     .own
                     .get("access_token")
                     .map(Secret::expose),

@@ -148,7 +148,6 @@ pub fn build_generic(
         }
     }
     let http = http_client(settings, None)?;
-    // Registers a new registry id.
     Ok(Arc::new(GenericConnector::new(&description, http)?))
 }
 
@@ -161,10 +160,7 @@ struct Generic {
 }
 
 /// Every connector the configuration names: the built-in ones with their settings, and the
-/// generic ones with their descriptions read and their registry ids registered.
-///
-/// Load it once at start-up, before parsing registry ids given on the command line and before
-/// reading the store: records of a custom registry name it by its id.
+/// generic ones with their descriptions read.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     built_in: BTreeMap<RegistryId, ConnectorSettings>,
@@ -173,7 +169,7 @@ pub struct Catalog {
 
 impl Catalog {
     /// Reads every `[generic.<id>]` file of `config` and checks it by building its connector,
-    /// which registers a new registry id. Errors name the section, the file and the key.
+    /// Errors name the section, the file and the key.
     pub fn load(config: &Config) -> anyhow::Result<Catalog> {
         let mut generic = BTreeMap::new();
         for (name, section) in &config.generic {
@@ -187,7 +183,7 @@ impl Catalog {
             let file = &section.file;
             let at = || format!("[generic.{name}] file = {:?}", file.display().to_string());
             let description = GenericConfig::from_file(file).with_context(at)?;
-            if description.registry != *name {
+            if description.registry.trim() != name.as_str() {
                 anyhow::bail!(
                     "{}: the file describes registry `{}`; name its section [generic.{}]",
                     at(),
@@ -195,9 +191,7 @@ impl Catalog {
                     description.registry
                 );
             }
-            if let Some(built_in) = RegistryId::builtin(name)
-                && config.connectors.contains_key(&built_in)
-            {
+            if config.connectors.contains_key(name) {
                 anyhow::bail!(
                     "[generic.{name}] and [connectors.{name}] both configure `{name}`: keep one"
                 );
@@ -235,9 +229,24 @@ impl Catalog {
             .collect()
     }
 
-    /// The registry named `name` on the command line: a built-in id or a configured one.
+    /// The registry named `name` on the command line: one with a connector in this build or a
+    /// `[generic.<id>]` description.
     pub fn resolve(&self, name: &str) -> anyhow::Result<RegistryId> {
-        Ok(name.parse::<RegistryId>()?)
+        let id = name.parse::<RegistryId>()?;
+        if descriptor(id).is_none() && !self.generic.contains_key(&id) {
+            let known: Vec<String> = built_in()
+                .into_iter()
+                .chain(self.generic.keys().copied())
+                .map(|r| r.to_string())
+                .collect();
+            anyhow::bail!(
+                "unknown registry `{}` (this build reads: {}; describe another with a \
+                 [generic.<id>] section)",
+                name.trim(),
+                known.join(", ")
+            );
+        }
+        Ok(id)
     }
 
     /// The settings of `registry`: configured, else the defaults.
@@ -313,7 +322,7 @@ mod tests {
             own: [("api_key".to_owned(), crate::config::Secret::new("k"))].into(),
             ..ConnectorSettings::default()
         };
-        let Err(error) = build(RegistryId::Verra, &stray) else {
+        let Err(error) = build(RegistryId::VERRA, &stray) else {
             panic!("Verra takes no key");
         };
         assert!(format!("{error:#}").contains("`api_key` is not a setting of the verra connector"));

@@ -134,7 +134,7 @@ pub async fn push_changes(
 ) {
     let Some(sender) = carbonmesh_simulator::WebhookSender::new(
         &base_url,
-        RegistryId::Verra.as_str(),
+        RegistryId::VERRA.as_str(),
         &[DEMO_WEBHOOK_SECRET],
     ) else {
         return;
@@ -152,7 +152,7 @@ pub async fn push_changes(
         let Some(mut project) = projects
             .into_iter()
             .map(|(_, p)| p)
-            .filter(|p| p.registry == RegistryId::Verra)
+            .filter(|p| p.registry == RegistryId::VERRA)
             .nth((round % 50) as usize)
         else {
             continue;
@@ -169,7 +169,7 @@ pub async fn push_changes(
         let status = STATUSES[(round / 50 % 3) as usize];
         registry.set_verra_project_status(number, status);
         project.status = Some(carbonmesh_model::Normalized::new(
-            carbonmesh_normalize::project_status(RegistryId::Verra, status),
+            carbonmesh_normalize::project_status(RegistryId::VERRA, status),
             status.to_owned(),
         ));
         let body = serde_json::json!({

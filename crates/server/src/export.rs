@@ -363,12 +363,9 @@ fn project_row(p: &Project) -> Vec<String> {
         p.project_type.clone().unwrap_or_default(),
         p.cross_references
             .iter()
-            .map(|x| {
-                format!(
-                    "{}:{}",
-                    x.registry.map(|r| r.as_str()).unwrap_or("other"),
-                    x.id
-                )
+            .map(|x| match x.registry {
+                Some(r) => format!("{r}:{}", x.id),
+                None => format!("other:{}", x.id),
             })
             .collect::<Vec<_>>()
             .join(" "),

@@ -94,12 +94,12 @@ mod tests {
     fn an_invalid_secret_is_named_never_shown() {
         let configured = vec![Secret::new(SECRET)];
         assert_eq!(
-            secrets(RegistryId::GoldStandard, &configured)
+            secrets(RegistryId::GOLD_STANDARD, &configured)
                 .expect("file")
                 .len(),
             1
         );
-        let error = secrets(RegistryId::Verra, &[Secret::new("whsec_nope!")]).expect_err("invalid");
+        let error = secrets(RegistryId::VERRA, &[Secret::new("whsec_nope!")]).expect_err("invalid");
         let message = format!("{error:#}");
         assert!(message.contains("[connectors.verra] webhook_secrets: secret 1"));
         assert!(!message.contains("nope"), "{message}");

@@ -116,15 +116,15 @@ pub(crate) struct Injections {
 fn registries_for(kind: CaseKind) -> &'static [RegistryId] {
     use CaseKind::*;
     match kind {
-        CrossRegistryProject => &[RegistryId::GoldStandard],
+        CrossRegistryProject => &[RegistryId::GOLD_STANDARD],
         ConversionMatched | ConversionWithoutTarget | ConversionQuantityMismatch => {
-            &[RegistryId::Acr, RegistryId::Car]
+            &[RegistryId::ACR, RegistryId::CAR]
         }
-        BridgeRetirement => &[RegistryId::Verra],
-        ForeignActiveUnits => &[RegistryId::Cadt],
+        BridgeRetirement => &[RegistryId::VERRA],
+        ForeignActiveUnits => &[RegistryId::CADT],
         // Only a registry publishing every serialized issuance block makes a retirement
         // provably uncovered; Puro's issuance pages are that.
-        UncoveredRetirement => &[RegistryId::Puro],
+        UncoveredRetirement => &[RegistryId::PURO],
         _ => &LEDGER_REGISTRIES,
     }
 }
@@ -135,7 +135,7 @@ fn base_block_registry(kind: CaseKind, registry: RegistryId) -> Option<RegistryI
     match kind {
         OverlappingIssuance | DoubleRetirement | BridgeRetirement | ContainedRetirement
         | AdjacentRanges => Some(registry),
-        CrossRegistryProject | ForeignActiveUnits => Some(RegistryId::Verra),
+        CrossRegistryProject | ForeignActiveUnits => Some(RegistryId::VERRA),
         _ => None,
     }
 }
@@ -273,7 +273,7 @@ impl Builder<'_> {
         row.block_quantity = quantity;
         row.product = crate::ledger::Product::Standard;
         row.compliance = compliance;
-        if matches!(registry, RegistryId::Acr | RegistryId::Car) {
+        if matches!(registry, RegistryId::ACR | RegistryId::CAR) {
             // Compliance blocks belong to compliance (odd) projects, the others to even ones.
             let pairs = (ledger.projects / 2).max(1);
             row.project = (row.project / 2 % pairs) * 2 + u64::from(compliance);
@@ -335,7 +335,7 @@ impl Builder<'_> {
                 let block = self.ledger(registry)?.block(b);
                 let half = block.quantity / 2;
                 let mut twin = block.clone();
-                if registry == RegistryId::Verra {
+                if registry == RegistryId::VERRA {
                     // A second batch on the registry-wide counter reusing half the units.
                     twin.batch = 9_000_000 + n;
                 }
@@ -351,7 +351,7 @@ impl Builder<'_> {
                 let ledger = self.ledger(registry)?;
                 let first = ledger.piece(PieceRef { block: b, piece: 0 });
                 let mut second = first.clone();
-                if registry == RegistryId::Verra {
+                if registry == RegistryId::VERRA {
                     // Another batch number on the registry-wide counter: same units, new serial.
                     second.batch = 9_500_000 + n;
                 } else if first.count() >= 2 {
@@ -381,14 +381,14 @@ impl Builder<'_> {
                 self.push_case(kind, registry, records, overlap, None);
             }
             CaseKind::ForeignActiveUnits => {
-                let b = self.next_base_block(RegistryId::Verra)?;
-                let verra = self.ledger(RegistryId::Verra)?;
+                let b = self.next_base_block(RegistryId::VERRA)?;
+                let verra = self.ledger(RegistryId::VERRA)?;
                 // The last piece of every block stays held.
                 let held = verra.piece(PieceRef {
                     block: b,
                     piece: PIECES_PER_BLOCK - 1,
                 });
-                let mut row = self.fresh_block(RegistryId::Cadt, false)?;
+                let mut row = self.fresh_block(RegistryId::CADT, false)?;
                 row.state = UnitState::Retired;
                 row.event_on = Some(not_future(held.issued_on + chrono::Days::new(30)));
                 row.beneficiary = "National Climate Fund".to_string();
@@ -399,7 +399,7 @@ impl Builder<'_> {
                 row.block_quantity = row.quantity;
                 row.vintage_start = held.vintage_start;
                 row.vintage_end = held.vintage_end;
-                row.mirrors = Some(RegistryId::Verra);
+                row.mirrors = Some(RegistryId::VERRA);
                 let overlap = self.overlap(&held, held.start, held.end);
                 let records = vec![self.reference(&row), self.reference(&held)];
                 self.out.rows.push(row);
@@ -413,30 +413,30 @@ impl Builder<'_> {
                 self.push_case(kind, registry, records, None, None);
             }
             CaseKind::CrossRegistryProject => {
-                let b = self.next_base_block(RegistryId::Verra)?;
-                let verra_block = self.ledger(RegistryId::Verra)?.block(b);
-                let verra_project = self.project(RegistryId::Verra, verra_block.project);
-                let gs_base = self.ledger(RegistryId::GoldStandard)?.projects;
+                let b = self.next_base_block(RegistryId::VERRA)?;
+                let verra_block = self.ledger(RegistryId::VERRA)?.block(b);
+                let verra_project = self.project(RegistryId::VERRA, verra_block.project);
+                let gs_base = self.ledger(RegistryId::GOLD_STANDARD)?.projects;
                 let index = gs_base
                     + self
                         .out
                         .projects
                         .iter()
-                        .filter(|p| p.registry == RegistryId::GoldStandard)
+                        .filter(|p| p.registry == RegistryId::GOLD_STANDARD)
                         .count() as u64;
-                let mut twin = catalog::project(self.seed, RegistryId::GoldStandard, index);
+                let mut twin = catalog::project(self.seed, RegistryId::GOLD_STANDARD, index);
                 twin.name = verra_project.name.clone();
                 twin.developer = verra_project.developer.clone();
                 twin.country = verra_project.country;
                 self.out.projects.push(twin.clone());
-                let mut gs_block = self.fresh_block(RegistryId::GoldStandard, false)?;
+                let mut gs_block = self.fresh_block(RegistryId::GOLD_STANDARD, false)?;
                 gs_block.project = index;
                 gs_block.vintage_start = verra_block.vintage_start;
                 gs_block.vintage_end = verra_block.vintage_end;
                 let year = verra_block.vintage();
                 let records = vec![
                     RecordRef {
-                        registry: RegistryId::Verra,
+                        registry: RegistryId::VERRA,
                         role: "project".to_string(),
                         key: verra_project.registry_id(),
                         serial: None,
@@ -444,7 +444,7 @@ impl Builder<'_> {
                     },
                     self.reference(&verra_block),
                     RecordRef {
-                        registry: RegistryId::GoldStandard,
+                        registry: RegistryId::GOLD_STANDARD,
                         role: "project".to_string(),
                         key: twin.registry_id(),
                         serial: None,
@@ -455,7 +455,7 @@ impl Builder<'_> {
                 self.out.rows.push(gs_block);
                 self.push_case(
                     kind,
-                    RegistryId::GoldStandard,
+                    RegistryId::GOLD_STANDARD,
                     records,
                     None,
                     Some((year, year)),
@@ -472,7 +472,7 @@ impl Builder<'_> {
                 cancellation.event_on =
                     Some(not_future(issuance.issued_on + chrono::Days::new(20)));
                 cancellation.reason = match registry {
-                    RegistryId::Acr => "Convert to ARB offset credits",
+                    RegistryId::ACR => "Convert to ARB offset credits",
                     _ => "ARB",
                 }
                 .to_string();
@@ -485,7 +485,7 @@ impl Builder<'_> {
                         arb.quantity = cancellation.quantity - rng.between(1, 30);
                     }
                     records.push(RecordRef {
-                        registry: RegistryId::Arb,
+                        registry: RegistryId::ARB,
                         role: "arb_issuance".to_string(),
                         key: arb.issuance_id.clone(),
                         serial: None,

@@ -299,12 +299,12 @@ impl ProjectInfo {
     /// The id as the registry prints it in its own project column.
     pub fn registry_id(&self) -> String {
         match self.registry {
-            RegistryId::Acr => format!("ACR{}", self.number),
-            RegistryId::Car => format!("CAR{}", self.number),
-            RegistryId::Art => format!("ART{}", self.number),
-            RegistryId::Cercarbono => format!("CDC-{}", self.number),
-            RegistryId::Isometric => format!("prj_SIM{:08}", self.number),
-            RegistryId::Cadt => format!("5a1c0de0-0000-4000-8000-{:012x}", self.number),
+            RegistryId::ACR => format!("ACR{}", self.number),
+            RegistryId::CAR => format!("CAR{}", self.number),
+            RegistryId::ART => format!("ART{}", self.number),
+            RegistryId::CERCARBONO => format!("CDC-{}", self.number),
+            RegistryId::ISOMETRIC => format!("prj_SIM{:08}", self.number),
+            RegistryId::CADT => format!("5a1c0de0-0000-4000-8000-{:012x}", self.number),
             _ => self.number.to_string(),
         }
     }
@@ -313,8 +313,8 @@ impl ProjectInfo {
     pub fn arb_project_id(&self) -> String {
         // A registry digit keeps ids of equal project numbers in different registries apart.
         let digit = match self.registry {
-            RegistryId::Acr => 1,
-            RegistryId::Car => 2,
+            RegistryId::ACR => 1,
+            RegistryId::CAR => 2,
             _ => 3,
         };
         format!("CA{}{digit}{}", self.project_type.arb_family, self.number)
@@ -324,23 +324,23 @@ impl ProjectInfo {
 /// First project number per registry, chosen so ids look like the real ones.
 pub(crate) fn first_project_number(registry: RegistryId) -> u64 {
     match registry {
-        RegistryId::Verra => 100,
-        RegistryId::GoldStandard => 1000,
-        RegistryId::Acr => 100,
-        RegistryId::Car => 1000,
-        RegistryId::Art => 100,
-        RegistryId::Puro => 100_000,
-        RegistryId::Isometric => 1,
-        RegistryId::Cercarbono => 1,
-        RegistryId::Biocarbon => 1,
-        RegistryId::Cadt => 1,
+        RegistryId::VERRA => 100,
+        RegistryId::GOLD_STANDARD => 1000,
+        RegistryId::ACR => 100,
+        RegistryId::CAR => 1000,
+        RegistryId::ART => 100,
+        RegistryId::PURO => 100_000,
+        RegistryId::ISOMETRIC => 1,
+        RegistryId::CERCARBONO => 1,
+        RegistryId::BIOCARBON => 1,
+        RegistryId::CADT => 1,
         _ => 1,
     }
 }
 
 /// A stable small number per registry that keeps their random streams apart.
 pub(crate) fn registry_tag(registry: RegistryId) -> u64 {
-    RegistryId::ALL
+    RegistryId::WELL_KNOWN
         .iter()
         .position(|r| *r == registry)
         .map_or(99, |p| p as u64 + 1)
@@ -349,7 +349,7 @@ pub(crate) fn registry_tag(registry: RegistryId) -> u64 {
 /// Whether project `index` of an ACR or CAR catalog is under an ARB protocol. Odd indices are,
 /// so a compliance block can always find one in constant time.
 pub(crate) fn is_compliance_index(registry: RegistryId, index: u64) -> bool {
-    matches!(registry, RegistryId::Acr | RegistryId::Car) && index % 2 == 1
+    matches!(registry, RegistryId::ACR | RegistryId::CAR) && index % 2 == 1
 }
 
 /// Generates project `index` of `registry`.
@@ -357,13 +357,13 @@ pub(crate) fn project(seed: u64, registry: RegistryId, index: u64) -> ProjectInf
     let mut rng = RecordRng::new(seed, registry_tag(registry), Stream::Project, index);
     let arb_compliance = is_compliance_index(registry, index);
     let (countries, types): (&[Country], &[ProjectType]) = match registry {
-        RegistryId::Acr => (NORTH_AMERICA, ACR_TYPES),
-        RegistryId::Car => (NORTH_AMERICA, CAR_TYPES),
-        RegistryId::GoldStandard => (WORLD, GOLD_STANDARD_TYPES),
-        RegistryId::Art => (LATIN_AMERICA, ART_TYPES),
-        RegistryId::Isometric | RegistryId::Puro => (WORLD, REMOVAL_TYPES),
-        RegistryId::Cercarbono | RegistryId::Biocarbon => (LATIN_AMERICA, NATURE_TYPES),
-        RegistryId::Cadt => (WORLD, NATURE_TYPES),
+        RegistryId::ACR => (NORTH_AMERICA, ACR_TYPES),
+        RegistryId::CAR => (NORTH_AMERICA, CAR_TYPES),
+        RegistryId::GOLD_STANDARD => (WORLD, GOLD_STANDARD_TYPES),
+        RegistryId::ART => (LATIN_AMERICA, ART_TYPES),
+        RegistryId::ISOMETRIC | RegistryId::PURO => (WORLD, REMOVAL_TYPES),
+        RegistryId::CERCARBONO | RegistryId::BIOCARBON => (LATIN_AMERICA, NATURE_TYPES),
+        RegistryId::CADT => (WORLD, NATURE_TYPES),
         _ => (WORLD, VERRA_TYPES),
     };
     let mut country = *rng.pick(countries);

@@ -64,16 +64,16 @@ impl Scale {
     /// The same scale with `registry` set to `each` (registries not simulated are ignored).
     pub fn with(mut self, registry: RegistryId, each: RegistryScale) -> Scale {
         let slot = match registry {
-            RegistryId::Verra => &mut self.verra,
-            RegistryId::GoldStandard => &mut self.gold_standard,
-            RegistryId::Acr => &mut self.acr,
-            RegistryId::Car => &mut self.car,
-            RegistryId::Art => &mut self.art,
-            RegistryId::Isometric => &mut self.isometric,
-            RegistryId::Puro => &mut self.puro,
-            RegistryId::Cercarbono => &mut self.cercarbono,
-            RegistryId::Biocarbon => &mut self.biocarbon,
-            RegistryId::Cadt => &mut self.cadt,
+            RegistryId::VERRA => &mut self.verra,
+            RegistryId::GOLD_STANDARD => &mut self.gold_standard,
+            RegistryId::ACR => &mut self.acr,
+            RegistryId::CAR => &mut self.car,
+            RegistryId::ART => &mut self.art,
+            RegistryId::ISOMETRIC => &mut self.isometric,
+            RegistryId::PURO => &mut self.puro,
+            RegistryId::CERCARBONO => &mut self.cercarbono,
+            RegistryId::BIOCARBON => &mut self.biocarbon,
+            RegistryId::CADT => &mut self.cadt,
             _ => return self,
         };
         *slot = each;
@@ -83,16 +83,16 @@ impl Scale {
     /// The size of one registry (`None` for registries not simulated).
     pub fn of(&self, registry: RegistryId) -> Option<RegistryScale> {
         match registry {
-            RegistryId::Verra => Some(self.verra),
-            RegistryId::GoldStandard => Some(self.gold_standard),
-            RegistryId::Acr => Some(self.acr),
-            RegistryId::Car => Some(self.car),
-            RegistryId::Art => Some(self.art),
-            RegistryId::Isometric => Some(self.isometric),
-            RegistryId::Puro => Some(self.puro),
-            RegistryId::Cercarbono => Some(self.cercarbono),
-            RegistryId::Biocarbon => Some(self.biocarbon),
-            RegistryId::Cadt => Some(self.cadt),
+            RegistryId::VERRA => Some(self.verra),
+            RegistryId::GOLD_STANDARD => Some(self.gold_standard),
+            RegistryId::ACR => Some(self.acr),
+            RegistryId::CAR => Some(self.car),
+            RegistryId::ART => Some(self.art),
+            RegistryId::ISOMETRIC => Some(self.isometric),
+            RegistryId::PURO => Some(self.puro),
+            RegistryId::CERCARBONO => Some(self.cercarbono),
+            RegistryId::BIOCARBON => Some(self.biocarbon),
+            RegistryId::CADT => Some(self.cadt),
             _ => None,
         }
     }

@@ -19,29 +19,29 @@ use crate::ledger::{
 /// The registries injected cases are spread over; ARB rows are derived from their
 /// cancellations.
 pub(crate) const LEDGER_REGISTRIES: [RegistryId; 4] = [
-    RegistryId::Verra,
-    RegistryId::GoldStandard,
-    RegistryId::Acr,
-    RegistryId::Car,
+    RegistryId::VERRA,
+    RegistryId::GOLD_STANDARD,
+    RegistryId::ACR,
+    RegistryId::CAR,
 ];
 
 /// Every registry with a credit ledger: the case registries, then those served with base data
 /// only (no injected cases).
 pub(crate) const SIMULATED_REGISTRIES: [RegistryId; 10] = [
-    RegistryId::Verra,
-    RegistryId::GoldStandard,
-    RegistryId::Acr,
-    RegistryId::Car,
-    RegistryId::Art,
-    RegistryId::Isometric,
-    RegistryId::Puro,
-    RegistryId::Cercarbono,
-    RegistryId::Biocarbon,
-    RegistryId::Cadt,
+    RegistryId::VERRA,
+    RegistryId::GOLD_STANDARD,
+    RegistryId::ACR,
+    RegistryId::CAR,
+    RegistryId::ART,
+    RegistryId::ISOMETRIC,
+    RegistryId::PURO,
+    RegistryId::CERCARBONO,
+    RegistryId::BIOCARBON,
+    RegistryId::CADT,
 ];
 
 /// Registries whose conversions to ARB appear in the ARB issuance table, in table order.
-const ARB_SOURCES: [RegistryId; 3] = [RegistryId::Acr, RegistryId::Car, RegistryId::Verra];
+const ARB_SOURCES: [RegistryId; 3] = [RegistryId::ACR, RegistryId::CAR, RegistryId::VERRA];
 
 /// One row of the California ARB offset credit issuance table.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -155,7 +155,7 @@ pub(crate) const COUNTER_BASE: u64 = 100_000_000;
 impl Layout {
     pub(crate) fn for_registry(registry: RegistryId) -> Layout {
         match registry {
-            RegistryId::Verra => Layout {
+            RegistryId::VERRA => Layout {
                 cycle: 16,
                 min_quantity: 8,
                 max_quantity: 300_000,
@@ -163,7 +163,7 @@ impl Layout {
                 shared_counter: true,
                 round_robin: false,
             },
-            RegistryId::GoldStandard => Layout {
+            RegistryId::GOLD_STANDARD => Layout {
                 cycle: 16,
                 min_quantity: 8,
                 max_quantity: 60_000,
@@ -171,7 +171,7 @@ impl Layout {
                 shared_counter: false,
                 round_robin: false,
             },
-            RegistryId::Acr | RegistryId::Car => Layout {
+            RegistryId::ACR | RegistryId::CAR => Layout {
                 cycle: 4,
                 min_quantity: 8,
                 max_quantity: 250_000,
@@ -294,7 +294,7 @@ impl Ledger {
             return b % self.projects.max(1);
         }
         let compliance = self.is_cancelling_block(b);
-        if matches!(self.registry, RegistryId::Acr | RegistryId::Car) && self.projects >= 2 {
+        if matches!(self.registry, RegistryId::ACR | RegistryId::CAR) && self.projects >= 2 {
             let pairs = self.projects / 2;
             let pair = rng.between(0, pairs - 1);
             let index = pair * 2 + u64::from(compliance);
@@ -328,7 +328,7 @@ impl Ledger {
             rng.between(1, 12) as u32,
             rng.between(1, 28) as u32,
         ));
-        let product = if self.registry == RegistryId::GoldStandard && b % 50 == 25 {
+        let product = if self.registry == RegistryId::GOLD_STANDARD && b % 50 == 25 {
             Product::KyotoCer
         } else {
             Product::Standard
@@ -360,7 +360,7 @@ impl Ledger {
             compliance: self.is_cancelling_block(b)
                 && matches!(
                     self.registry,
-                    RegistryId::Verra | RegistryId::Acr | RegistryId::Car
+                    RegistryId::VERRA | RegistryId::ACR | RegistryId::CAR
                 ),
             product,
             certification,
@@ -443,12 +443,12 @@ pub(crate) fn cancellation_goes_to_arb(cancellation: u64) -> bool {
 fn cancellation_text(registry: RegistryId, cancellation: u64) -> (String, String, String) {
     let to_arb = cancellation_goes_to_arb(cancellation);
     let reason = match (registry, to_arb) {
-        (RegistryId::Acr, true) => "Convert to ARB offset credits",
-        (RegistryId::Acr, false) => "Convert to Ecology offset credits",
-        (RegistryId::Car, true) => "ARB",
-        (RegistryId::Car, false) => "WA ECO",
-        (RegistryId::Verra, true) => "Conversion to ARB offset credits",
-        (RegistryId::Verra, false) => "Cancel/Export",
+        (RegistryId::ACR, true) => "Convert to ARB offset credits",
+        (RegistryId::ACR, false) => "Convert to Ecology offset credits",
+        (RegistryId::CAR, true) => "ARB",
+        (RegistryId::CAR, false) => "WA ECO",
+        (RegistryId::VERRA, true) => "Conversion to ARB offset credits",
+        (RegistryId::VERRA, false) => "Cancel/Export",
         _ => "Canceled",
     };
     (String::new(), reason.to_string(), String::new())
@@ -503,7 +503,7 @@ mod tests {
 
     #[test]
     fn pieces_partition_their_block() {
-        let l = ledger(RegistryId::Verra, 40);
+        let l = ledger(RegistryId::VERRA, 40);
         for b in 0..40 {
             let block = l.block(b);
             let mut next = block.start;
@@ -519,7 +519,7 @@ mod tests {
 
     #[test]
     fn state_feeds_enumerate_exactly_the_pieces_in_that_state() {
-        let l = ledger(RegistryId::Acr, 23);
+        let l = ledger(RegistryId::ACR, 23);
         for states in [
             &[UnitState::Retired][..],
             &[UnitState::Cancelled],

@@ -227,14 +227,14 @@ fn parse_row(
     text: &str,
 ) -> Result<carbonmesh_serials::ParsedSerial, carbonmesh_serials::SerialError> {
     match row.registry {
-        RegistryId::Isometric => {
+        RegistryId::ISOMETRIC => {
             carbonmesh_serials::isometric_record(text, formats::isometric::kilograms(row))
         }
-        RegistryId::Cercarbono => {
+        RegistryId::CERCARBONO => {
             carbonmesh_serials::parse(text, Some(row.registry))?;
             carbonmesh_serials::parse_with_positions(text, 1, row.quantity, Some(row.registry))
         }
-        RegistryId::Cadt => {
+        RegistryId::CADT => {
             let start = serial::cadt_bound(row, row.start);
             let end = serial::cadt_bound(row, row.end);
             carbonmesh_serials::parse_cadt_block(&carbonmesh_serials::CadtUnitBlock {
@@ -274,7 +274,7 @@ fn every_serial_parses_and_counts_its_quantity() {
                 "{text}"
             );
             let count = parsed.count().expect("a range");
-            if row.registry == RegistryId::Isometric {
+            if row.registry == RegistryId::ISOMETRIC {
                 // Synthetic ranges: one unit per kilogram.
                 assert_eq!(count, formats::isometric::kilograms(&row), "{text}");
                 checked += 1;
@@ -311,7 +311,7 @@ fn every_serial_parses_and_counts_its_quantity() {
         match big.row(Feed::GoldStandardCredits, i) {
             Some(FeedRow::Credit(r, p)) => {
                 serial::serial(&r, &p).contains("-5-")
-                    && r.registry == RegistryId::GoldStandard
+                    && r.registry == RegistryId::GOLD_STANDARD
                     && !serial::serial(&r, &p).starts_with("GS")
             }
             _ => false,
@@ -410,7 +410,7 @@ fn verra_export_file_streams_the_requested_rows() {
         let record = record.expect("record");
         let quantity: u64 = record[10].replace(',', "").parse().expect("quantity");
         let parsed =
-            carbonmesh_serials::parse(&record[11], Some(RegistryId::Verra)).expect("serial");
+            carbonmesh_serials::parse(&record[11], Some(RegistryId::VERRA)).expect("serial");
         assert_eq!(parsed.count(), Some(quantity));
         rows += 1;
     }
@@ -453,13 +453,13 @@ fn biocarbon_serials_follow_the_real_grammar_at_demo_size() {
             let Some(FeedRow::Credit(row, project)) = dataset.row(feed, i) else {
                 continue;
             };
-            if row.registry != RegistryId::Biocarbon {
+            if row.registry != RegistryId::BIOCARBON {
                 continue;
             }
             let text = serial::serial(&row, &project);
             let sequence = text.split('-').nth(4).expect("a sequence field");
             assert_eq!(sequence.len(), 3, "{text}");
-            let parsed = carbonmesh_serials::parse(&text, Some(RegistryId::Biocarbon))
+            let parsed = carbonmesh_serials::parse(&text, Some(RegistryId::BIOCARBON))
                 .unwrap_or_else(|e| panic!("{feed:?} row {i}: {text}: {e}"));
             if row.state == carbonmesh_simulator::UnitState::Issued {
                 issuances.insert((parsed.namespace, row.start, row.end));

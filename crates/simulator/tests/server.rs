@@ -43,7 +43,7 @@ async fn pagination_walks_every_record_exactly_once() {
 
     // Verra Platts: start/limit in the JSON body.
     let url = sim
-        .url_for(RegistryId::Verra, FeedKind::Retirements)
+        .url_for(RegistryId::VERRA, FeedKind::Retirements)
         .expect("url");
     let mut served = Vec::new();
     let mut start = 0;
@@ -77,7 +77,7 @@ async fn pagination_walks_every_record_exactly_once() {
 
     // Gold Standard: page from 1, size ≤ 25, bare array, total in a header.
     let url = sim
-        .url_for(RegistryId::GoldStandard, FeedKind::Credits)
+        .url_for(RegistryId::GOLD_STANDARD, FeedKind::Credits)
         .expect("url");
     let too_big = client
         .get(format!("{url}?page=1&size=26"))
@@ -111,7 +111,7 @@ async fn pagination_walks_every_record_exactly_once() {
 
     // ACR GreenTrace: form body with offset/max; a JSON body fails like the real one.
     let url = sim
-        .url_for(RegistryId::Acr, FeedKind::Cancellations)
+        .url_for(RegistryId::ACR, FeedKind::Cancellations)
         .expect("url");
     let json_body = client
         .post(&url)
@@ -152,7 +152,7 @@ async fn pagination_walks_every_record_exactly_once() {
 
     // Verra uiapi CSV: $skip/maxResults pages.
     let url = sim
-        .url_for(RegistryId::Verra, FeedKind::Transactions)
+        .url_for(RegistryId::VERRA, FeedKind::Transactions)
         .expect("url");
     let mut served = Vec::new();
     let mut skip = 0;
@@ -185,7 +185,7 @@ async fn pagination_walks_every_record_exactly_once() {
     // CAR: report page (with its session cookie), then the form download.
     let page = client
         .get(
-            sim.url_for(RegistryId::Car, FeedKind::Retirements)
+            sim.url_for(RegistryId::CAR, FeedKind::Retirements)
                 .expect("url"),
         )
         .send()
@@ -240,7 +240,7 @@ async fn pagination_walks_every_record_exactly_once() {
     // ARB table.
     let arb = client
         .get(
-            sim.url_for(RegistryId::Arb, FeedKind::Issuances)
+            sim.url_for(RegistryId::ARB, FeedKind::Issuances)
                 .expect("url"),
         )
         .send()
@@ -282,7 +282,7 @@ async fn faults_behave_as_configured_and_change_at_runtime() {
 
     let credits = format!(
         "{}?page=1&size=5",
-        sim.url_for(RegistryId::GoldStandard, FeedKind::Credits)
+        sim.url_for(RegistryId::GOLD_STANDARD, FeedKind::Credits)
             .expect("url")
     );
     for _ in 0..2 {
@@ -297,7 +297,7 @@ async fn faults_behave_as_configured_and_change_at_runtime() {
     assert_eq!(sim.requests(Feed::GoldStandardCredits), 3);
 
     let issuances = sim
-        .url_for(RegistryId::Verra, FeedKind::Issuances)
+        .url_for(RegistryId::VERRA, FeedKind::Issuances)
         .expect("url");
     let mut statuses = Vec::new();
     for _ in 0..4 {
@@ -313,7 +313,7 @@ async fn faults_behave_as_configured_and_change_at_runtime() {
 
     // Truncated CSV: cut in the middle of a row.
     let transactions = sim
-        .url_for(RegistryId::Verra, FeedKind::Transactions)
+        .url_for(RegistryId::VERRA, FeedKind::Transactions)
         .expect("url");
     sim.set_faults(FaultPlan::none().with(FaultRule::on(
         Feed::VerraTransactions,
@@ -442,7 +442,7 @@ async fn faults_behave_as_configured_and_change_at_runtime() {
 async fn a_status_the_registry_changed_is_what_it_publishes() {
     let sim = Simulator::start(config()).await.expect("start");
     let url = sim
-        .url_for(RegistryId::Verra, FeedKind::Projects)
+        .url_for(RegistryId::VERRA, FeedKind::Projects)
         .expect("url");
     let client = reqwest::Client::new();
     let page = || async {

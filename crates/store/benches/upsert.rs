@@ -34,7 +34,7 @@ fn record(i: u64, beneficiary: &str, fetched_at: chrono::DateTime<Utc>) -> Stamp
     let quantity = 1 + i % 997;
     Stamped {
         record: CreditRecord {
-            registry: RegistryId::Verra,
+            registry: RegistryId::VERRA,
             record_key: format!("{}-{}-{}", 10_000 + i, start, start + quantity - 1),
             registry_project_id: format!("{}", 100 + i % 4_000),
             transaction_type: Normalized::new(TransactionType::Retirement, "Retirement"),

@@ -38,7 +38,7 @@ fn provenance(source: &str) -> Provenance {
 }
 
 fn project(id: &str, name: &str) -> Stamped<Project> {
-    let mut p = Project::new(RegistryId::Verra, id, name);
+    let mut p = Project::new(RegistryId::VERRA, id, name);
     p.country = Some("PE".into());
     p.country_raw = Some("Peru".into());
     p.status = Some(Normalized::new(ProjectStatus::Registered, "Registered"));
@@ -52,7 +52,7 @@ fn credit(key: u64, quantity: u64, beneficiary: &str) -> Stamped<CreditRecord> {
     let start = key * 1_000 + 1;
     Stamped {
         record: CreditRecord {
-            registry: RegistryId::Verra,
+            registry: RegistryId::VERRA,
             record_key: format!("block-{key:08}"),
             registry_project_id: "VCS1507".into(),
             transaction_type: Normalized::new(TransactionType::Retirement, "Retirement"),
@@ -108,7 +108,7 @@ async fn insert_and_read_back(store: Arc<dyn Store>) {
         .expect("present");
     assert_eq!(read, projects[0].record);
     let read = store
-        .credit(RegistryId::Verra, "block-00000001")
+        .credit(RegistryId::VERRA, "block-00000001")
         .await
         .expect("read");
     assert_eq!(read.as_ref(), Some(&credits[1].record));
@@ -117,7 +117,7 @@ async fn insert_and_read_back(store: Arc<dyn Store>) {
     let c = store.counts().await.expect("counts");
     assert_eq!((c.projects, c.credits, c.versions), (2, 3, 5));
     let versions = store
-        .versions(RecordKind::Credit, RegistryId::Verra, "block-00000002")
+        .versions(RecordKind::Credit, RegistryId::VERRA, "block-00000002")
         .await
         .expect("versions");
     assert_eq!(versions.len(), 1);
@@ -169,12 +169,12 @@ async fn changed_content_writes_one_new_version(store: Arc<dyn Store>) {
         counts(1, 0, 0, 1, 0)
     );
     let current = store
-        .credit(RegistryId::Verra, "block-00000007")
+        .credit(RegistryId::VERRA, "block-00000007")
         .await
         .expect("read");
     assert_eq!(current.as_ref(), Some(&changed.record));
     let history = store
-        .versions(RecordKind::Credit, RegistryId::Verra, "block-00000007")
+        .versions(RecordKind::Credit, RegistryId::VERRA, "block-00000007")
         .await
         .expect("versions");
     assert_eq!(
@@ -197,7 +197,7 @@ async fn a_key_twice_in_one_batch_applies_in_order(store: Arc<dyn Store>) {
         counts(3, 2, 1, 0, 0)
     );
     let current = store
-        .credit(RegistryId::Verra, "block-00000001")
+        .credit(RegistryId::VERRA, "block-00000001")
         .await
         .expect("read");
     assert_eq!(current.as_ref(), Some(&second.record));
@@ -245,7 +245,7 @@ async fn a_batch_of_100k_records(store: Arc<dyn Store>) {
         counts(100_000, 0, 0, 100_000, 0)
     );
     let last = store
-        .credit(RegistryId::Verra, "block-00099999")
+        .credit(RegistryId::VERRA, "block-00099999")
         .await
         .expect("read");
     assert_eq!(last.as_ref(), Some(&credits[99_999].record));
@@ -289,14 +289,14 @@ async fn concurrent_writers_lose_nothing(open: support::Opener) {
     for k in [0, KEYS / 2, KEYS - 1] {
         let key = format!("block-{k:08}");
         let history = store
-            .versions(RecordKind::Credit, RegistryId::Verra, &key)
+            .versions(RecordKind::Credit, RegistryId::VERRA, &key)
             .await
             .expect("versions");
         let numbers: Vec<i64> = history.iter().map(|v| v.version).collect();
         let expected: Vec<i64> = (1..=history.len() as i64).collect();
         assert_eq!(numbers, expected, "gap-free history for {key}");
         let current = store
-            .credit(RegistryId::Verra, &key)
+            .credit(RegistryId::VERRA, &key)
             .await
             .expect("read")
             .expect("present");
@@ -1021,7 +1021,7 @@ async fn raw_hashes_name_the_rows_this_version_wrote(store: Arc<dyn Store>) {
         .expect("run's records");
     store.upsert_credits(&outside).await.expect("other records");
     let mut hashes = store
-        .raw_hashes_of_this_version(RegistryId::Verra)
+        .raw_hashes_of_this_version(RegistryId::VERRA)
         .await
         .expect("hashes");
     hashes.sort_unstable();
@@ -1036,7 +1036,7 @@ async fn raw_hashes_name_the_rows_this_version_wrote(store: Arc<dyn Store>) {
     assert_eq!(hashes, expected);
     assert!(
         store
-            .raw_hashes_of_this_version(RegistryId::GoldStandard)
+            .raw_hashes_of_this_version(RegistryId::GOLD_STANDARD)
             .await
             .expect("none")
             .is_empty()

@@ -25,7 +25,7 @@ struct Registry;
 #[async_trait]
 impl Connector for Registry {
     fn registry(&self) -> RegistryId {
-        RegistryId::Verra
+        RegistryId::VERRA
     }
     fn default_schedule(&self) -> &'static str {
         "0 0 3 * * *"
@@ -103,7 +103,7 @@ async fn bench() -> anyhow::Result<()> {
     let sender = WebhookSender::new(&base_url, "verra", &[SECRET])
         .ok_or_else(|| anyhow::anyhow!("bad secret"))?;
     let body = |i: usize| -> anyhow::Result<Vec<u8>> {
-        let project = Project::new(RegistryId::Verra, &format!("VCS{i}"), "Bench project");
+        let project = Project::new(RegistryId::VERRA, &format!("VCS{i}"), "Bench project");
         Ok(serde_json::to_vec(&serde_json::json!({
             "type": "common_format",
             "data": { "projects": [project] }

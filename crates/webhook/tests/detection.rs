@@ -91,7 +91,7 @@ struct PolledVerra(Arc<VerraConnector>);
 #[async_trait]
 impl Connector for PolledVerra {
     fn registry(&self) -> RegistryId {
-        RegistryId::Verra
+        RegistryId::VERRA
     }
     fn default_schedule(&self) -> &'static str {
         "0 0 3 * * *"

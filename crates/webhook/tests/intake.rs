@@ -27,7 +27,7 @@ struct TestRegistry {
 #[async_trait]
 impl Connector for TestRegistry {
     fn registry(&self) -> RegistryId {
-        RegistryId::Verra
+        RegistryId::VERRA
     }
     fn default_schedule(&self) -> &'static str {
         "0 0 3 * * *"
@@ -66,7 +66,7 @@ impl Connector for TestRegistry {
             .ok_or_else(|| Rejection::field("id", "missing"))?;
         let name = raw.clean_field(&["name"]).unwrap_or_default();
         Ok(vec![Record::Project(Project::new(
-            RegistryId::Verra,
+            RegistryId::VERRA,
             &id,
             &name,
         ))])
@@ -131,7 +131,7 @@ async fn start(settings: WebhookSettings) -> Harness {
 }
 
 fn common(id: &str, name: &str) -> Vec<u8> {
-    let project = Project::new(RegistryId::Verra, id, name);
+    let project = Project::new(RegistryId::VERRA, id, name);
     serde_json::to_vec(&json!({
         "type": "common_format",
         "data": { "projects": [project] }
@@ -161,7 +161,7 @@ async fn drained(store: &dyn Store) -> DeliveryCounts {
 
 async fn versions(store: &dyn Store, id: &str) -> usize {
     store
-        .versions(RecordKind::Project, RegistryId::Verra, id)
+        .versions(RecordKind::Project, RegistryId::VERRA, id)
         .await
         .expect("versions")
         .len()
@@ -225,7 +225,7 @@ async fn refusals_have_their_status_and_reason_and_change_nothing() {
         (
             Tamper::None,
             serde_json::to_vec(&json!({"type": "common_format", "data": {"projects": [
-                Project::new(RegistryId::GoldStandard, "GS1", "Elsewhere")]}}))
+                Project::new(RegistryId::GOLD_STANDARD, "GS1", "Elsewhere")]}}))
             .expect("json"),
             400,
             "malformed payload",

@@ -54,7 +54,7 @@ fn every_example_is_valid() {
         let body = serde_json::to_vec(&instance).expect("json");
         Payload::parse(
             &body,
-            RegistryId::Verra,
+            RegistryId::VERRA,
             &[Feed::Projects, Feed::Transactions],
         )
         .unwrap_or_else(|e| panic!("{example}: {e}"));

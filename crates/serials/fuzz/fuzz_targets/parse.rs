@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(rest) else {
         return;
     };
-    let hint = RegistryId::ALL.get(usize::from(selector % 16)).copied();
+    let hint = RegistryId::WELL_KNOWN.get(usize::from(selector % 16)).copied();
     if let Ok(p) = parse(s, hint) {
         if p.range.is_some() && p.grammar() != Grammar::Cercarbono {
             let text = p.to_string();

@@ -53,7 +53,7 @@ pub async fn run(
         let mut endpoints = webhooks::endpoints(catalog)?;
         if let Some((verra, _)) = scheduled
             .iter()
-            .find(|(c, _)| c.registry() == carbonmesh_model::RegistryId::Verra)
+            .find(|(c, _)| c.registry() == carbonmesh_model::RegistryId::VERRA)
         {
             endpoints.insert("verra".into(), demo::webhook_endpoint(verra.clone())?);
         }

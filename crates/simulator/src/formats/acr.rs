@@ -93,7 +93,7 @@ fn key(prefix: char, n: u64) -> String {
 /// `ACR0885`: GreenTrace zero-pads ACR project ids; serials do not. ART programs are `ART102`.
 fn reference_id(project: &ProjectInfo) -> String {
     match project.registry {
-        RegistryId::Art => format!("ART{}", project.number),
+        RegistryId::ART => format!("ART{}", project.number),
         _ => format!("ACR{:04}", project.number),
     }
 }
@@ -101,7 +101,7 @@ fn reference_id(project: &ProjectInfo) -> String {
 /// The GreenTrace tenant publishing `project`, and its registry code.
 fn tenant(project: &ProjectInfo) -> (&'static str, &'static str) {
     match project.registry {
-        RegistryId::Art => ("ART_REGISTRY", "ART"),
+        RegistryId::ART => ("ART_REGISTRY", "ART"),
         _ => ("ACR_REGISTRY", "ACR"),
     }
 }
@@ -109,7 +109,7 @@ fn tenant(project: &ProjectInfo) -> (&'static str, &'static str) {
 /// The front-end path segment of a tenant (`/acr/…`, `/art/…`).
 fn site(project: &ProjectInfo) -> &'static str {
     match project.registry {
-        RegistryId::Art => "art",
+        RegistryId::ART => "art",
         _ => "acr",
     }
 }
@@ -311,7 +311,7 @@ pub fn project_entity(project: &ProjectInfo) -> Value {
             (
                 "creditingProgram",
                 json!(match project.registry {
-                    RegistryId::Art => "ART TREES",
+                    RegistryId::ART => "ART TREES",
                     _ if project.arb_compliance => "California Air Resources Board",
                     _ => "ACR",
                 }),

@@ -58,18 +58,18 @@ fn type_code(family: &str) -> &'static str {
 /// or a bare Verra number.
 fn opr_project_id(row: &ArbRow) -> String {
     match row.source_registry {
-        RegistryId::Verra => row.project.number.to_string(),
+        RegistryId::VERRA => row.project.number.to_string(),
         _ => row.project.registry_id(),
     }
 }
 
 fn project_page(row: &ArbRow) -> String {
     match row.source_registry {
-        RegistryId::Acr => format!(
+        RegistryId::ACR => format!(
             "https://acr2.apx.com/mymodule/reg/prjView.asp?id1={}",
             row.project.number
         ),
-        RegistryId::Car => format!(
+        RegistryId::CAR => format!(
             "https://thereserve2.apx.com/mymodule/reg/prjView.asp?id1={}",
             row.project.number
         ),

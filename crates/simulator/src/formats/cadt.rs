@@ -70,7 +70,7 @@ pub fn project_entity(project: &ProjectInfo) -> Value {
 /// (which is how a reader knows whose numbers its bounds are).
 fn unit_link(row: &CreditRow, unit_id: &str) -> String {
     match row.mirrors {
-        Some(RegistryId::Verra) => "https://registry.verra.org/app/search/VCS/VCUs".to_string(),
+        Some(RegistryId::VERRA) => "https://registry.verra.org/app/search/VCS/VCUs".to_string(),
         _ => format!("https://cadt.example.org/units/{unit_id}"),
     }
 }

@@ -82,7 +82,7 @@ pub fn serial(row: &CreditRow, project: &ProjectInfo) -> String {
     let mut s = String::with_capacity(80);
     // Writing to a String cannot fail.
     let _ = match row.registry {
-        RegistryId::Verra => {
+        RegistryId::VERRA => {
             let scope = if row.scopeless {
                 String::new()
             } else {
@@ -101,7 +101,7 @@ pub fn serial(row: &CreditRow, project: &ProjectInfo) -> String {
                 u8::from(!row.certification.is_empty()),
             )
         }
-        RegistryId::GoldStandard => match row.product {
+        RegistryId::GOLD_STANDARD => match row.product {
             Product::KyotoCer => {
                 let reference = cdm_reference(project);
                 write!(
@@ -116,17 +116,17 @@ pub fn serial(row: &CreditRow, project: &ProjectInfo) -> String {
                 project.number, project.project_type.code, row.batch, row.start, row.end
             ),
         },
-        RegistryId::Acr => write!(
+        RegistryId::ACR => write!(
             s,
             "ACR-{cc}-{}-{vintage}-{}-{} to {}",
             project.number, row.batch, row.start, row.end
         ),
-        RegistryId::Art => write!(
+        RegistryId::ART => write!(
             s,
             "ART-{cc}-{}-{vintage}-{}-{} to {}",
             project.number, row.batch, row.start, row.end
         ),
-        RegistryId::Puro => write!(
+        RegistryId::PURO => write!(
             s,
             "PURO_PR_CORC_{cc}_{}_{vintage}_{}_{}-{}",
             project.number,
@@ -135,10 +135,10 @@ pub fn serial(row: &CreditRow, project: &ProjectInfo) -> String {
             row.end
         ),
         // A Cercarbono serial names the batch; positions travel beside it.
-        RegistryId::Cercarbono => {
+        RegistryId::CERCARBONO => {
             write!(s, "CDC_{}_1_{}_321_14_{vintage}", project.number, row.batch)
         }
-        RegistryId::Biocarbon => write!(
+        RegistryId::BIOCARBON => write!(
             s,
             "BCR-{cc}-{}-14-{:03}-2-{}-{}-{:07}-{:07}",
             project.number,
@@ -148,14 +148,14 @@ pub fn serial(row: &CreditRow, project: &ProjectInfo) -> String {
             row.start,
             row.end
         ),
-        RegistryId::Cadt => write!(
+        RegistryId::CADT => write!(
             s,
             "{}-{}",
             cadt_bound(row, row.start),
             cadt_bound(row, row.end)
         ),
         // Isometric publishes no serials: a record is known by its id.
-        RegistryId::Isometric => write!(s, "{}", isometric_id(row)),
+        RegistryId::ISOMETRIC => write!(s, "{}", isometric_id(row)),
         _ => write!(
             s,
             "CAR-{}-{cc}-{}-{}-{}-{}-{vintage}-{}-{} to {}",
@@ -176,18 +176,18 @@ pub fn serial(row: &CreditRow, project: &ProjectInfo) -> String {
 pub fn namespace(row: &CreditRow, project: &ProjectInfo) -> String {
     let full = serial(row, project);
     match (row.mirrors.unwrap_or(row.registry), row.product) {
-        (RegistryId::Verra, _) => "verra".to_string(),
-        (RegistryId::GoldStandard, Product::KyotoCer) => format!("cdm:{}-5", project.country.code),
-        (RegistryId::GoldStandard, Product::Standard) => {
+        (RegistryId::VERRA, _) => "verra".to_string(),
+        (RegistryId::GOLD_STANDARD, Product::KyotoCer) => format!("cdm:{}-5", project.country.code),
+        (RegistryId::GOLD_STANDARD, Product::Standard) => {
             // Drop the trailing `-start-end`.
             let cut = full.rsplitn(3, '-').nth(2).unwrap_or(&full);
             format!("gold-standard:{cut}")
         }
-        (RegistryId::Puro, _) => format!("puro:{}", puro_issuance_id(row)),
-        (RegistryId::Cercarbono, _) => format!("cercarbono:{full}"),
-        (RegistryId::Isometric, _) => format!("isometric:{full}"),
-        (RegistryId::Cadt, _) => format!("cadt:{CADT_ORG_UID}:CMS-B{:06}-", row.batch),
-        (RegistryId::Biocarbon, _) => {
+        (RegistryId::PURO, _) => format!("puro:{}", puro_issuance_id(row)),
+        (RegistryId::CERCARBONO, _) => format!("cercarbono:{full}"),
+        (RegistryId::ISOMETRIC, _) => format!("isometric:{full}"),
+        (RegistryId::CADT, _) => format!("cadt:{CADT_ORG_UID}:CMS-B{:06}-", row.batch),
+        (RegistryId::BIOCARBON, _) => {
             let cut = full.rsplitn(3, '-').nth(2).unwrap_or(&full);
             format!("biocarbon:{cut}")
         }

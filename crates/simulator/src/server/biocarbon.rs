@@ -106,7 +106,7 @@ async fn cancellations(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let registry = RegistryId::Biocarbon;
+    let registry = RegistryId::BIOCARBON;
     let index = id
         .parse::<u64>()
         .ok()

@@ -53,7 +53,7 @@ async fn serve(state: Arc<AppState>, feed: Feed, headers: &HeaderMap) -> Respons
     let body = match feed {
         Feed::CercarbonoIssuances => {
             // Batches grouped under their projects, as `analytics/projects` lists them.
-            let registry = RegistryId::Cercarbono;
+            let registry = RegistryId::CERCARBONO;
             let projects = dataset.projects(registry);
             let (from, to) = served_rows(0, projects, &decision);
             let items: Vec<Value> = (from..to)

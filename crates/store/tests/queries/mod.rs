@@ -60,7 +60,11 @@ fn stamp<T>(record: T) -> Stamped<T> {
 /// The projects of the query tests: varied registries, countries, statuses, methodologies,
 /// categories, names and crediting periods.
 fn projects() -> Vec<Project> {
-    let registries = [RegistryId::Verra, RegistryId::GoldStandard, RegistryId::Acr];
+    let registries = [
+        RegistryId::VERRA,
+        RegistryId::GOLD_STANDARD,
+        RegistryId::ACR,
+    ];
     let countries = [Some("PE"), Some("BR"), None, Some("IN")];
     let statuses = [
         ProjectStatus::Registered,
@@ -194,7 +198,7 @@ pub async fn project_queries_filter_order_and_page(store: Arc<dyn Store>) {
     let filters = [
         ProjectFilter::default(),
         ProjectFilter {
-            registries: vec![RegistryId::GoldStandard, RegistryId::Acr],
+            registries: vec![RegistryId::GOLD_STANDARD, RegistryId::ACR],
             ..Default::default()
         },
         ProjectFilter {
@@ -219,7 +223,7 @@ pub async fn project_queries_filter_order_and_page(store: Arc<dyn Store>) {
         },
         ProjectFilter {
             category: Some("energy".into()),
-            registries: vec![RegistryId::Verra],
+            registries: vec![RegistryId::VERRA],
             ..Default::default()
         },
         ProjectFilter {
@@ -441,7 +445,7 @@ fn credit_filters(projects: &[Project]) -> Vec<CreditFilter> {
     vec![
         CreditFilter::default(),
         CreditFilter {
-            registries: vec![RegistryId::Verra],
+            registries: vec![RegistryId::VERRA],
             ..Default::default()
         },
         CreditFilter {
@@ -467,7 +471,7 @@ fn credit_filters(projects: &[Project]) -> Vec<CreditFilter> {
         },
         CreditFilter {
             statuses: vec![UnitStatus::Active],
-            registries: vec![RegistryId::Acr, RegistryId::GoldStandard],
+            registries: vec![RegistryId::ACR, RegistryId::GOLD_STANDARD],
             ..Default::default()
         },
         CreditFilter {
@@ -583,7 +587,7 @@ fn assert_listed(
 pub async fn credit_ties_list_in_stored_order(store: Arc<dyn Store>) {
     let on = |key: &str, day: Option<NaiveDate>| {
         block(
-            RegistryId::Verra,
+            RegistryId::VERRA,
             key,
             "VCS1",
             TransactionType::Retirement,
@@ -732,7 +736,7 @@ pub async fn credit_pages_survive_writes_between_pages(store: Arc<dyn Store>) {
 
 fn overlap_block(key: u64, ns: &str, start: u64, end: u64) -> CreditRecord {
     block(
-        RegistryId::Verra,
+        RegistryId::VERRA,
         &format!("B{key:06}"),
         "P000",
         TransactionType::Issuance,
@@ -886,7 +890,7 @@ pub async fn statistics_sum_exactly(store: Arc<dyn Store>) {
     let filters = [
         CreditFilter::default(),
         CreditFilter {
-            registries: vec![RegistryId::GoldStandard],
+            registries: vec![RegistryId::GOLD_STANDARD],
             vintage_from: Some(2015),
             ..Default::default()
         },
@@ -961,7 +965,7 @@ pub async fn changes_since_a_time(store: Arc<dyn Store>) {
     let projects = projects();
     let verra_project = projects
         .iter()
-        .find(|p| p.registry == RegistryId::Verra)
+        .find(|p| p.registry == RegistryId::VERRA)
         .expect("verra")
         .clone();
     let v1: Vec<CreditRecord> = credits(&projects, 12);
@@ -1015,14 +1019,14 @@ pub async fn changes_since_a_time(store: Arc<dyn Store>) {
     expected.push((RecordKind::Credit, fresh.registry, "fresh".into(), 1));
     expected.push((
         RecordKind::Project,
-        RegistryId::Verra,
+        RegistryId::VERRA,
         verra_project.registry_project_id.clone(),
         1,
     ));
     for registry in [
         None,
-        Some(RegistryId::Verra),
-        Some(RegistryId::GoldStandard),
+        Some(RegistryId::VERRA),
+        Some(RegistryId::GOLD_STANDARD),
     ] {
         for limit in [1, 4, 100] {
             let walked = walk(limit, |after| {
@@ -1137,9 +1141,9 @@ fn alerts() -> Vec<Alert> {
         AlertStatus::Dismissed,
     ];
     let registries: [&[RegistryId]; 3] = [
-        &[RegistryId::Verra],
-        &[RegistryId::Verra, RegistryId::GoldStandard],
-        &[RegistryId::Acr],
+        &[RegistryId::VERRA],
+        &[RegistryId::VERRA, RegistryId::GOLD_STANDARD],
+        &[RegistryId::ACR],
     ];
     (0..30)
         .map(|i| {
@@ -1296,11 +1300,11 @@ pub async fn alert_queries_filter_and_order(store: Arc<dyn Store>) {
             ..Default::default()
         },
         AlertFilter {
-            registry: Some(RegistryId::GoldStandard),
+            registry: Some(RegistryId::GOLD_STANDARD),
             ..Default::default()
         },
         AlertFilter {
-            registry: Some(RegistryId::Verra),
+            registry: Some(RegistryId::VERRA),
             statuses: vec![AlertStatus::InReview],
             ..Default::default()
         },
@@ -1398,10 +1402,10 @@ pub async fn batch_lookups_skip_missing(store: Arc<dyn Store>) {
 
     let keys = vec![
         (all[5].registry, all[5].record_key.clone()),
-        (RegistryId::Verra, "missing".to_owned()),
+        (RegistryId::VERRA, "missing".to_owned()),
         (all[9].registry, all[9].record_key.clone()),
         // The right key in the wrong registry.
-        (RegistryId::Cdm, all[9].record_key.clone()),
+        (RegistryId::CDM, all[9].record_key.clone()),
     ];
     let mut found = store.credits_by_keys(&keys).await.expect("credits");
     found.sort_by(|a, b| a.record_key.cmp(&b.record_key));
@@ -1482,7 +1486,7 @@ pub async fn registry_counts_and_rejected_pages(store: Arc<dyn Store>) {
     let counts = store.registry_counts().await.expect("counts");
     let registries: Vec<RegistryId> = counts.iter().map(|c| c.registry).collect();
     let mut sorted = registries.clone();
-    sorted.sort_by_key(|r| r.as_str());
+    sorted.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     assert_eq!(registries, sorted);
     for c in &counts {
         assert_eq!(
