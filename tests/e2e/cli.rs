@@ -22,9 +22,94 @@ fn help_lists_only_working_commands() {
     assert_eq!(
         commands,
         [
-            "demo", "serve", "migrate", "import", "sync", "export", "serial", "webhook", "match",
-            "alerts", "keys", "help"
+            "demo",
+            "serve",
+            "migrate",
+            "import",
+            "sync",
+            "connectors",
+            "export",
+            "serial",
+            "webhook",
+            "match",
+            "alerts",
+            "keys",
+            "help"
         ]
+    );
+}
+
+/// `carbonmesh connectors` lists every registry the build and the configuration read: the
+/// connector's feeds, the schedule `serve` follows (configured or the connector's own), whether
+/// `serve` polls it, and its settings, credentials marked.
+#[test]
+fn connectors_lists_every_registry_with_its_schedule_and_whether_serve_polls_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../config/generic/example-registry.toml");
+    let config = dir.path().join("carbonmesh.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[connectors.verra]\nschedule = \"0 0 1 * * *\"\n\n[connectors.puro]\nenabled = false\n\n\
+             [generic.example-registry]\nfile = {example:?}\n"
+        ),
+    )
+    .expect("write config");
+    let output = run(carbonmesh(dir.path())
+        .args(["connectors", "--config"])
+        .arg(&config));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout(&output);
+    let line = |registry: &str| -> Vec<String> {
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(registry))
+            .unwrap_or_else(|| panic!("no line for {registry} in\n{text}"));
+        // Columns are separated by two spaces or more.
+        line.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(text.starts_with("REGISTRY "), "{text}");
+    assert_eq!(
+        line("verra"),
+        [
+            "verra",
+            "yes",
+            "0 0 1 * * *",
+            "projects, transactions",
+            "Verra Verified Carbon Standard registry"
+        ]
+    );
+    assert_eq!(line("puro")[1], "no: enabled = false");
+    assert_eq!(line("acr")[1], "no: not in [connectors.acr]");
+    assert_eq!(
+        line("acr")[2],
+        "0 40 4 * * *",
+        "the connector's own schedule"
+    );
+    assert!(
+        line("isometric")[4].contains("client_secret (secret)"),
+        "{text}"
+    );
+    assert!(
+        line("cadt")[4].contains("base_url (required to poll)"),
+        "{text}"
+    );
+    let example = line("example-registry");
+    assert_eq!(example[1], "yes");
+    assert_eq!(example[4], "described by [generic.example-registry]");
+    assert_eq!(
+        text.lines().count(),
+        1 + 11 + 1,
+        "a header, the 11 built-in connectors and the described registry:\n{text}"
     );
 }
 

@@ -105,14 +105,12 @@ impl Connector for AcrConnector {
         RegistryId::ACR
     }
 
-    /// Daily at 04:40 UTC. GreenTrace blocks a client for an hour after about 93 requests in a
-    /// row, so the whole registry is read once a day, at the client's spaced request rate.
-    fn default_schedule(&self) -> &'static str {
-        "0 40 4 * * *"
+    fn default_schedule(&self) -> &str {
+        DESCRIPTOR.default_schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        &greentrace::FEEDS
+    fn feeds(&self) -> &[Feed] {
+        DESCRIPTOR.feeds
     }
 
     /// Pages are numbered from 1; the cursor is the page number. GreenTrace has no sort key,
@@ -141,6 +139,10 @@ impl Connector for AcrConnector {
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
     registry: carbonmesh_model::RegistryId::ACR,
     name: "ACR (American Carbon Registry)",
+    // Daily at 04:40 UTC. GreenTrace blocks a client for an hour after about 93 requests in a
+    // row, so the whole registry is read once a day, at the client's spaced request rate.
+    default_schedule: "0 40 4 * * *",
+    feeds: &greentrace::FEEDS,
     settings: &[],
     secrets: &[],
     user_agent: None,

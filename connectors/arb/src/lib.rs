@@ -88,13 +88,12 @@ impl Connector for ArbConnector {
         RegistryId::ARB
     }
 
-    /// Mondays at 05:10 UTC: CARB updates the table about twice a month.
-    fn default_schedule(&self) -> &'static str {
-        "0 10 5 * * MON"
+    fn default_schedule(&self) -> &str {
+        DESCRIPTOR.default_schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        &FEEDS
+    fn feeds(&self) -> &[Feed] {
+        DESCRIPTOR.feeds
     }
 
     /// The table is one file: one page, the cursor is ignored.
@@ -149,6 +148,9 @@ impl Connector for ArbConnector {
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
     registry: carbonmesh_model::RegistryId::ARB,
     name: "California Air Resources Board offset credits",
+    // Mondays at 05:10 UTC: CARB updates the table about twice a month.
+    default_schedule: "0 10 5 * * MON",
+    feeds: &FEEDS,
     settings: &[],
     secrets: &[],
     user_agent: None,

@@ -107,15 +107,12 @@ impl Connector for ArtConnector {
         RegistryId::ART
     }
 
-    /// Daily at 04:55 UTC. ART issues a few times a year and retires a few blocks a week;
-    /// GreenTrace blocks a client for an hour after about 93 requests in a row, and ART's
-    /// tenant is small enough to read in a handful of requests.
-    fn default_schedule(&self) -> &'static str {
-        "0 55 4 * * *"
+    fn default_schedule(&self) -> &str {
+        DESCRIPTOR.default_schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        &greentrace::FEEDS
+    fn feeds(&self) -> &[Feed] {
+        DESCRIPTOR.feeds
     }
 
     /// Pages are numbered from 1; the cursor is the page number. GreenTrace has no sort key,
@@ -144,6 +141,11 @@ impl Connector for ArtConnector {
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
     registry: carbonmesh_model::RegistryId::ART,
     name: "ART TREES registry",
+    // Daily at 04:55 UTC. ART issues a few times a year and retires a few blocks a week;
+    // GreenTrace blocks a client for an hour after about 93 requests in a row, and ART's
+    // tenant is small enough to read in a handful of requests.
+    default_schedule: "0 55 4 * * *",
+    feeds: &greentrace::FEEDS,
     settings: &[],
     secrets: &[],
     user_agent: None,

@@ -233,13 +233,12 @@ impl Connector for BiocarbonConnector {
         RegistryId::BIOCARBON
     }
 
-    /// Daily at 05:30 UTC: a dozen pages of 1000, and one request per project for cancellations.
-    fn default_schedule(&self) -> &'static str {
-        "0 30 5 * * *"
+    fn default_schedule(&self) -> &str {
+        DESCRIPTOR.default_schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        &FEEDS
+    fn feeds(&self) -> &[Feed] {
+        DESCRIPTOR.feeds
     }
 
     /// The cursor is the 1-based page number. Cancellations page through the project list: each
@@ -321,6 +320,9 @@ impl Connector for BiocarbonConnector {
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
     registry: carbonmesh_model::RegistryId::BIOCARBON,
     name: "BioCarbon registry",
+    // Daily at 05:30 UTC: a dozen pages of 1000, and one request per project for cancellations.
+    default_schedule: "0 30 5 * * *",
+    feeds: &FEEDS,
     settings: &["api_key"],
     secrets: &["api_key"],
     user_agent: None,

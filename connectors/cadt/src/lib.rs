@@ -120,14 +120,12 @@ impl Connector for CadtConnector {
         RegistryId::CADT
     }
 
-    /// Every six hours at minute 50: a node syncs its subscriptions continuously, but each
-    /// organisation's data changes a few times a day at most.
-    fn default_schedule(&self) -> &'static str {
-        "0 50 */6 * * *"
+    fn default_schedule(&self) -> &str {
+        DESCRIPTOR.default_schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        &FEEDS
+    fn feeds(&self) -> &[Feed] {
+        DESCRIPTOR.feeds
     }
 
     /// Page `cursor` (a page number from 1) of `/v1/projects` or `/v1/units`.
@@ -194,6 +192,10 @@ impl Connector for CadtConnector {
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
     registry: carbonmesh_model::RegistryId::CADT,
     name: "Climate Action Data Trust node",
+    // Every six hours at minute 50: a node syncs its subscriptions continuously, but each
+    // organisation's data changes a few times a day at most.
+    default_schedule: "0 50 */6 * * *",
+    feeds: &FEEDS,
     settings: &["api_key", "org_uid"],
     secrets: &["api_key"],
     user_agent: None,

@@ -145,14 +145,12 @@ impl Connector for CarConnector {
         RegistryId::CAR
     }
 
-    /// Daily at 03:20 UTC: CAR's reports change a few times a day at most, and each
-    /// download is the whole report.
-    fn default_schedule(&self) -> &'static str {
-        "0 20 3 * * *"
+    fn default_schedule(&self) -> &str {
+        DESCRIPTOR.default_schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        &FEEDS
+    fn feeds(&self) -> &[Feed] {
+        DESCRIPTOR.feeds
     }
 
     /// Each report downloads whole in one CSV, so there is one page per feed and the cursor
@@ -216,6 +214,10 @@ impl Connector for CarConnector {
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
     registry: carbonmesh_model::RegistryId::CAR,
     name: "Climate Action Reserve",
+    // Daily at 03:20 UTC: CAR's reports change a few times a day at most, and each
+    // download is the whole report.
+    default_schedule: "0 20 3 * * *",
+    feeds: &FEEDS,
     settings: &[],
     secrets: &[],
     user_agent: None,

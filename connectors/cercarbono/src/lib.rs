@@ -103,13 +103,12 @@ impl Connector for CercarbonoConnector {
         RegistryId::CERCARBONO
     }
 
-    /// Daily at 05:35 UTC: the three feeds are three requests, each the whole data set.
-    fn default_schedule(&self) -> &'static str {
-        "0 35 5 * * *"
+    fn default_schedule(&self) -> &str {
+        DESCRIPTOR.default_schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        &FEEDS
+    fn feeds(&self) -> &[Feed] {
+        DESCRIPTOR.feeds
     }
 
     /// Each feed is one response holding the whole data set: one page, the cursor is ignored.
@@ -164,6 +163,9 @@ impl Connector for CercarbonoConnector {
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
     registry: carbonmesh_model::RegistryId::CERCARBONO,
     name: "Cercarbono (EcoRegistry)",
+    // Daily at 05:35 UTC: the three feeds are three requests, each the whole data set.
+    default_schedule: "0 35 5 * * *",
+    feeds: &FEEDS,
     settings: &[],
     secrets: &[],
     user_agent: None,

@@ -61,14 +61,12 @@ impl Connector for GoldStandardConnector {
         RegistryId::GOLD_STANDARD
     }
 
-    fn default_schedule(&self) -> &'static str {
-        // Daily at 04:41 UTC; a full credits walk is thousands of pages at one per second.
-        "0 41 4 * * *"
+    fn default_schedule(&self) -> &str {
+        DESCRIPTOR.default_schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        // `/credits` lists every block in its current state: one combined ledger.
-        &[Feed::Projects, Feed::Transactions]
+    fn feeds(&self) -> &[Feed] {
+        DESCRIPTOR.feeds
     }
 
     async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
@@ -207,6 +205,10 @@ impl Connector for GoldStandardConnector {
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
     registry: carbonmesh_model::RegistryId::GOLD_STANDARD,
     name: "Gold Standard Impact Registry",
+    // Daily at 04:41 UTC; a full credits walk is thousands of pages at one per second.
+    default_schedule: "0 41 4 * * *",
+    // `/credits` lists every block in its current state: one combined ledger.
+    feeds: &[Feed::Projects, Feed::Transactions],
     settings: &[],
     secrets: &[],
     // Gold Standard's firewall refuses clients that do not look like a browser.

@@ -156,14 +156,12 @@ impl Connector for IsometricConnector {
         RegistryId::ISOMETRIC
     }
 
-    /// Every six hours at minute 35: Isometric issues and retires continuously, and a poll of
-    /// the whole registry is a few dozen requests.
-    fn default_schedule(&self) -> &'static str {
-        "0 35 */6 * * *"
+    fn default_schedule(&self) -> &str {
+        DESCRIPTOR.default_schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        &FEEDS
+    fn feeds(&self) -> &[Feed] {
+        DESCRIPTOR.feeds
     }
 
     /// The cursor is the API's opaque `end_cursor`, sent back as `after`. A page that claims a
@@ -240,6 +238,10 @@ impl Connector for IsometricConnector {
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
     registry: carbonmesh_model::RegistryId::ISOMETRIC,
     name: "Isometric registry",
+    // Every six hours at minute 35: Isometric issues and retires continuously, and a poll of
+    // the whole registry is a few dozen requests.
+    default_schedule: "0 35 */6 * * *",
+    feeds: &FEEDS,
     settings: &["client_secret", "access_token"],
     secrets: &["client_secret", "access_token"],
     user_agent: None,

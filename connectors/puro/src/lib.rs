@@ -81,13 +81,12 @@ impl Connector for PuroConnector {
         RegistryId::PURO
     }
 
-    /// Daily at 05:20 UTC: three page loads, the retirements page about 5 MB.
-    fn default_schedule(&self) -> &'static str {
-        "0 20 5 * * *"
+    fn default_schedule(&self) -> &str {
+        DESCRIPTOR.default_schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        &FEEDS
+    fn feeds(&self) -> &[Feed] {
+        DESCRIPTOR.feeds
     }
 
     /// Each feed is one page holding every record: no paging, no counts. The cursor is
@@ -148,6 +147,9 @@ impl Connector for PuroConnector {
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
     registry: carbonmesh_model::RegistryId::PURO,
     name: "Puro.earth registry",
+    // Daily at 05:20 UTC: three page loads, the retirements page about 5 MB.
+    default_schedule: "0 20 5 * * *",
+    feeds: &FEEDS,
     settings: &[],
     secrets: &[],
     user_agent: None,

@@ -219,16 +219,12 @@ impl Connector for VerraConnector {
         RegistryId::VERRA
     }
 
-    fn default_schedule(&self) -> &'static str {
-        // Daily at 03:17 UTC: off the hour, outside Verra's working day.
-        "0 17 3 * * *"
+    fn default_schedule(&self) -> &str {
+        DESCRIPTOR.default_schedule
     }
 
-    fn feeds(&self) -> &'static [Feed] {
-        // Projects come from Platts (about 5,000, inside its 10,000 window); every block in
-        // its current state comes from the VCU CSV export, which pages past that window.
-        // Issuances, retirements and cancellations stay fetchable from Platts on request.
-        &[Feed::Projects, Feed::Transactions]
+    fn feeds(&self) -> &[Feed] {
+        DESCRIPTOR.feeds
     }
 
     async fn fetch_page(&self, feed: Feed, cursor: Option<&str>) -> Result<Page, FetchError> {
@@ -356,6 +352,12 @@ impl Connector for VerraConnector {
 pub const DESCRIPTOR: carbonmesh_connector::Descriptor = carbonmesh_connector::Descriptor {
     registry: carbonmesh_model::RegistryId::VERRA,
     name: "Verra Verified Carbon Standard registry",
+    // Daily at 03:17 UTC: off the hour, outside Verra's working day.
+    default_schedule: "0 17 3 * * *",
+    // Projects come from Platts (about 5,000, inside its 10,000 window); every block in
+    // its current state comes from the VCU CSV export, which pages past that window.
+    // Issuances, retirements and cancellations stay fetchable from Platts on request.
+    feeds: &[Feed::Projects, Feed::Transactions],
     settings: &[],
     secrets: &[],
     user_agent: None,

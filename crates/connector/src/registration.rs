@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use carbonmesh_model::RegistryId;
 
-use crate::{Connector, HttpClient};
+use crate::{Connector, Feed, HttpClient};
 
 /// What a connector's factory is given: its section of the configuration and an HTTP client
 /// built from the section's polling settings (rate, timeout, attempts, `User-Agent`).
@@ -45,6 +45,11 @@ pub struct Descriptor {
     pub registry: RegistryId,
     /// The registry's name, for people (`Gold Standard Impact Registry`).
     pub name: &'static str,
+    /// When to poll unless configured: a cron expression with seconds first, polite to the
+    /// registry ([`Connector::default_schedule`] answers with it).
+    pub default_schedule: &'static str,
+    /// The feeds it reads, in the order a sync fetches them ([`Connector::feeds`]).
+    pub feeds: &'static [Feed],
     /// Settings of its own beyond the polling ones every connector takes (`api_key`,
     /// `org_uid`): any other key in its section is refused.
     pub settings: &'static [&'static str],
@@ -64,6 +69,8 @@ impl std::fmt::Debug for Descriptor {
         f.debug_struct("Descriptor")
             .field("registry", &self.registry)
             .field("name", &self.name)
+            .field("default_schedule", &self.default_schedule)
+            .field("feeds", &self.feeds)
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }

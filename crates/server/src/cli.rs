@@ -47,6 +47,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Poll registries once now (all configured connectors when none is named)
     Sync(SyncArgs),
+    /// List the registries this build and configuration read: feeds, schedule, settings
+    Connectors,
     /// Write the harmonized tables as CSV or JSON lines
     Export(ExportArgs),
     /// Work with registry serial numbers

@@ -17,37 +17,37 @@ use carbonmesh_connector::Descriptor;
 use carbonmesh_connector_generic::config::Source;
 use carbonmesh_connector_generic::{GenericConfig, GenericConnector};
 
-/// Every built-in connector, one line each: a connector crate exports its descriptor, and its
-/// Cargo feature (on by default) puts it here.
-#[allow(clippy::vec_init_then_push)]
-pub fn descriptors() -> Vec<Descriptor> {
-    // One push per connector, each behind its feature (a `vec![]` cannot hold `#[cfg]`s);
-    // every feature may be off.
-    #[allow(unused_mut)]
-    let mut all = Vec::new();
-    #[cfg(feature = "verra")]
-    all.push(carbonmesh_connector_verra::DESCRIPTOR);
-    #[cfg(feature = "gold-standard")]
-    all.push(carbonmesh_connector_gold_standard::DESCRIPTOR);
-    #[cfg(feature = "acr")]
-    all.push(carbonmesh_connector_acr::DESCRIPTOR);
-    #[cfg(feature = "car")]
-    all.push(carbonmesh_connector_car::DESCRIPTOR);
-    #[cfg(feature = "arb")]
-    all.push(carbonmesh_connector_arb::DESCRIPTOR);
-    #[cfg(feature = "art")]
-    all.push(carbonmesh_connector_art::DESCRIPTOR);
-    #[cfg(feature = "isometric")]
-    all.push(carbonmesh_connector_isometric::DESCRIPTOR);
-    #[cfg(feature = "puro")]
-    all.push(carbonmesh_connector_puro::DESCRIPTOR);
-    #[cfg(feature = "cercarbono")]
-    all.push(carbonmesh_connector_cercarbono::DESCRIPTOR);
-    #[cfg(feature = "biocarbon")]
-    all.push(carbonmesh_connector_biocarbon::DESCRIPTOR);
-    #[cfg(feature = "cadt")]
-    all.push(carbonmesh_connector_cadt::DESCRIPTOR);
-    all
+/// Lists the descriptors of the connectors whose features are on: `"feature" => crate`.
+macro_rules! built_in {
+    ($($feature:literal => $krate:ident,)*) => {
+        /// Every built-in connector of this build, in the order listed.
+        pub fn descriptors() -> Vec<Descriptor> {
+            // Every feature may be off.
+            #[allow(unused_mut, clippy::vec_init_then_push)]
+            let mut all = Vec::new();
+            $(
+                #[cfg(feature = $feature)]
+                all.push($krate::DESCRIPTOR);
+            )*
+            all
+        }
+    };
+}
+
+// Every built-in connector, one line each: a connector crate exports its descriptor, and its
+// Cargo feature (on by default) puts it here.
+built_in! {
+    "verra" => verra,
+    "gold-standard" => gold_standard,
+    "acr" => acr,
+    "car" => car,
+    "arb" => arb,
+    "art" => art,
+    "isometric" => isometric,
+    "puro" => puro,
+    "cercarbono" => cercarbono,
+    "biocarbon" => biocarbon,
+    "cadt" => cadt,
 }
 
 /// The descriptor of `registry`'s built-in connector, if this build has one.
@@ -247,6 +247,11 @@ impl Catalog {
             );
         }
         Ok(id)
+    }
+
+    /// Whether `registry` is read through a `[generic.<id>]` description.
+    pub fn is_generic(&self, registry: RegistryId) -> bool {
+        self.generic.contains_key(&registry)
     }
 
     /// The settings of `registry`: configured, else the defaults.

@@ -46,9 +46,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         command => command,
     };
 
-    // Generic connectors register their registry ids here, before any id given on the
-    // command line is parsed and before the store is read.
+    // Every `[generic.<id>]` file is read and checked before any command runs.
     let catalog = connectors::Catalog::load(&config)?;
+    if let Command::Connectors = command {
+        return commands::connectors::run(&catalog);
+    }
 
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -63,7 +65,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Match(args) => commands::matching::run(args, &config).await,
             Command::Alerts(command) => commands::alerts::run(command, &config).await,
             Command::Keys(command) => commands::keys::run(command, &config).await,
-            Command::Serial(_) | Command::Webhook(_) => unreachable!("handled above"),
+            Command::Serial(_) | Command::Webhook(_) | Command::Connectors => {
+                unreachable!("handled above")
+            }
         }
     })
 }

@@ -6,6 +6,7 @@
 //! lived in `main.rs`: log lines and filters written against it stay as they were.
 
 pub mod alerts;
+pub mod connectors;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod export;
