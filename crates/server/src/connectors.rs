@@ -21,9 +21,11 @@ use carbonmesh_connector_generic::{GenericConfig, GenericConnector};
 macro_rules! built_in {
     ($($feature:literal => $krate:ident,)*) => {
         /// Every built-in connector of this build, in the order listed.
+        // One push per connector, each behind its feature (a `vec![]` cannot hold `#[cfg]`s);
+        // every feature may be off.
+        #[allow(clippy::vec_init_then_push)]
         pub fn descriptors() -> Vec<Descriptor> {
-            // Every feature may be off.
-            #[allow(unused_mut, clippy::vec_init_then_push)]
+            #[allow(unused_mut)]
             let mut all = Vec::new();
             $(
                 #[cfg(feature = $feature)]
