@@ -312,7 +312,14 @@ mod tests {
     #[test]
     fn every_descriptor_builds_its_registry() {
         let all = descriptors();
-        assert_eq!(all.len(), 11, "the default build has every connector");
+        // The default build has a connector for every connector crate of the workspace (the
+        // generic one aside, which the configuration instantiates).
+        let crates = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../connectors"))
+            .expect("connectors/")
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| name != "generic")
+            .count();
+        assert_eq!(all.len(), crates, "a connector crate is not in `built_in!`");
         let mut seen = std::collections::BTreeSet::new();
         for d in &all {
             assert!(seen.insert(d.registry), "{} twice", d.registry);
@@ -324,6 +331,10 @@ mod tests {
             let connector = build(d.registry, &ConnectorSettings::default())
                 .unwrap_or_else(|e| panic!("{}: {e:#}", d.registry));
             assert_eq!(connector.registry(), d.registry);
+            assert_eq!(connector.feeds(), d.feeds);
+            assert_eq!(connector.default_schedule(), d.default_schedule);
+            carbonmesh_ingest::Schedule::parse(d.default_schedule)
+                .unwrap_or_else(|e| panic!("{}: {e}", d.registry));
         }
         let stray = ConnectorSettings {
             own: [("api_key".to_owned(), crate::config::Secret::new("k"))].into(),
