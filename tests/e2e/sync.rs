@@ -416,5 +416,11 @@ fn demo_syncs_every_connector_from_its_simulator_a_cad_trust_node_included() {
             .unwrap_or_else(|| panic!("no line for {registry} in {stdout}"));
         assert!(line.ends_with(" complete)"), "{line}");
     }
+    // A connector the simulator has no feeds for is named, not synced against a 404.
+    assert!(
+        stdout.lines().any(|l| l.trim_start().starts_with("toucan ")
+            && l.ends_with("not simulated: the demo reads no records of it")),
+        "{stdout}"
+    );
     assert!(!stdout.contains("error:"), "{stdout}");
 }

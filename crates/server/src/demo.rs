@@ -76,6 +76,13 @@ pub async fn start_and_sync(
     let schedule = Schedule::parse("0 * * * * *")?;
     let mut built = Vec::new();
     for registry in connectors::built_in() {
+        if !carbonmesh_simulator::Feed::simulated(registry) {
+            println!(
+                "  {:<14} not simulated: the demo reads no records of it",
+                registry.as_str()
+            );
+            continue;
+        }
         let settings = simulator_settings(registry, &simulator.base_url());
         let connector = connectors::build(registry, &settings)?;
         let mut progress = crate::progress::ProgressLine::new(registry.as_str());

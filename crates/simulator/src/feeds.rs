@@ -146,6 +146,11 @@ impl Feed {
         Feed::CadtUnits,
     ];
 
+    /// Whether the simulator serves any feed of `registry`.
+    pub fn simulated(registry: RegistryId) -> bool {
+        Feed::ALL.iter().any(|f| f.registry() == registry)
+    }
+
     /// The registry publishing the feed.
     pub fn registry(self) -> RegistryId {
         use Feed::*;
