@@ -526,3 +526,77 @@ fn a_critical_alert_needs_two_reviewers_keys_on_the_command_line() {
     assert_eq!(audited["history"].as_array().map(Vec::len), Some(4));
     assert_eq!(audited["history"][3]["actor"], "ben");
 }
+
+/// Blocks of Verra's real VCU export, as (serial, quantity): the first retired and the first
+/// still active.
+fn verra_blocks() -> ((String, String), (String, String)) {
+    let file = fixtures("verra")
+        .into_iter()
+        .find(|f| f.ends_with("offsets-db-data_transactions.csv"))
+        .expect("the VCU export");
+    let mut reader = csv::Reader::from_path(&file).expect("csv");
+    let headers = reader.headers().expect("header").clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).expect(name);
+    let (serial, retired) = (
+        column("Serial Number"),
+        column("Retirement/Cancellation Date"),
+    );
+    let quantity = column("Quantity Issued");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let first = |is_retired: bool| {
+        rows.iter()
+            .find(|r| r[retired].trim().is_empty() != is_retired)
+            .map(|r| (r[serial].to_owned(), r[quantity].replace(',', "")))
+            .expect("a block")
+    };
+    (first(true), first(false))
+}
+
+/// A Toucan batch on a block Verra shows retired is the bridge working as designed (the
+/// units left Verra before they became tokens); a batch on a block Verra still shows active
+/// is the same tonnes twice, and `carbonmesh match` says so.
+#[test]
+fn tokens_on_units_verra_still_shows_active_raise_an_alert() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    import(dir.path(), "verra", "verra");
+    import(dir.path(), "toucan", "toucan");
+    let (retired, active) = verra_blocks();
+    let batch = |id: &str, (serial, quantity): &(String, String)| {
+        serde_json::json!({
+            "id": id, "serialNumber": serial, "quantity": quantity, "confirmationStatus": 2,
+            "timestamp": "1700000000", "tx": "0x01", "creator": { "id": "0x02" },
+            "projectVintage": { "name": "2020", "project": { "projectId": "VCS-1" } }
+        })
+    };
+    let batches = dir.path().join("toucan-batches.json");
+    let response = serde_json::json!({
+        "data": { "batchTokens": [batch("1", &retired), batch("2", &active)] }
+    });
+    std::fs::write(&batches, response.to_string()).expect("write batches");
+    let out = succeed(
+        dir.path(),
+        &[
+            "import",
+            "--registry",
+            "toucan",
+            batches.to_str().expect("path"),
+        ],
+    );
+    assert!(out.contains("2 rows read; records new 2"), "{out}");
+    succeed(dir.path(), &["match"]);
+    let overlaps: Vec<serde_json::Value> = alerts_jsonl(dir.path())
+        .into_iter()
+        .filter(|a| record_keys(a).iter().any(|k| k.starts_with("batch-")))
+        .collect();
+    let [alert] = overlaps.as_slice() else {
+        panic!("one alert on the Toucan batches: {overlaps:#?}");
+    };
+    assert_eq!(alert["kind"], "cross_registry_serial_overlap");
+    assert_eq!(alert["severity"], "high");
+    assert_eq!(record_keys(alert), ["batch-2".to_owned(), active.0.clone()]);
+    let listed = succeed(dir.path(), &["alerts", "list"]);
+    assert!(
+        listed.contains("toucan record batch-2 names verra units"),
+        "{listed}"
+    );
+}

@@ -50,6 +50,7 @@ built_in! {
     "cercarbono" => cercarbono,
     "biocarbon" => biocarbon,
     "cadt" => cadt,
+    "toucan" => toucan,
 }
 
 /// The descriptor of `registry`'s built-in connector, if this build has one.
