@@ -283,15 +283,9 @@ fn serial(
     field: &str,
     names: &[&str],
 ) -> Result<(String, Option<carbonmesh_model::SerialRange>), Rejection> {
-    let serial = raw
-        .field(names)
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| Rejection::field(field, "is blank or missing"))?;
     // A serial count that differs from the stated quantity is kept: the matcher alerts on it.
-    let parsed = carbonmesh_serials::parse(&serial, Some(REGISTRY))
-        .map_err(|e| Rejection::field(field, format!("`{serial}`: {e}")))?;
-    Ok((serial.clone(), parsed.serial_range()))
+    let (serial, parsed) = raw.serial(Field::labelled(field, names), Some(REGISTRY))?;
+    Ok((serial, parsed.serial_range()))
 }
 
 /// The registry's word mapped through carbonmesh's vocabulary; the feed decides when the word

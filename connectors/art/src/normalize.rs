@@ -252,13 +252,7 @@ fn serial(
     field: &str,
     names: &[&str],
 ) -> Result<(String, Option<SerialRange>), Rejection> {
-    let serial = raw
-        .field(names)
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| Rejection::field(field, "is blank or missing"))?;
-    let parsed = carbonmesh_serials::parse(&serial, Some(REGISTRY))
-        .map_err(|e| Rejection::field(field, format!("`{serial}`: {e}")))?;
+    let (serial, parsed) = raw.serial(Field::labelled(field, names), Some(REGISTRY))?;
     let range = parsed
         .serial_range()
         .ok_or_else(|| Rejection::field(field, format!("`{serial}` carries no unit range")))?;

@@ -1,6 +1,6 @@
 //! CAR raw rows → common-model records. Pure: no I/O, no clock.
 
-use carbonmesh_connector::{Feed, RawRecord, Record, Rejection};
+use carbonmesh_connector::{Feed, Field, RawRecord, Record, Rejection};
 use carbonmesh_model::{
     CreditRecord, CrossReference, Label, Location, Normalized, Project, RegistryId, SerialRange,
     TransactionType, UnitStatus,
@@ -265,15 +265,10 @@ impl Block {
 
 fn block(raw: &RawRecord) -> Result<Block, Rejection> {
     let project = project_id(raw)?;
-    let serial = raw
-        .field(col::SERIAL)
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| Rejection::field("Offset Credit Serial Numbers", "is blank"))?;
-    // A serial count that differs from the stated quantity is kept: the matcher alerts on it.
-    let parsed = carbonmesh_serials::parse(&serial, Some(REGISTRY)).map_err(|e| {
-        Rejection::field("Offset Credit Serial Numbers", format!("`{serial}`: {e}"))
-    })?;
+    let (serial, parsed) = raw.serial(
+        Field::labelled("Offset Credit Serial Numbers", col::SERIAL),
+        Some(REGISTRY),
+    )?;
     Ok(Block {
         project,
         range: parsed.serial_range(),

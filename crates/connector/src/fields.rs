@@ -1,9 +1,11 @@
 //! Typed field accessors on a raw record: what every connector reads (a required text, a
-//! quantity, a date, a year, a country) with the rejection that names the field when the value
+//! quantity, a date, a year, a country, a serial) with the rejection that names the field when the value
 //! is missing or wrong. The record keeps its source and line, so the rejected record is kept
 //! with the file, line, field and reason.
 
+use carbonmesh_model::RegistryId;
 use carbonmesh_normalize::{DateOrder, country_alpha2, parse_date, parse_quantity, parse_year};
+use carbonmesh_serials::ParsedSerial;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -147,6 +149,26 @@ impl RawRecord {
             .ok_or_else(|| Rejection::field(self.reported(field), "is blank or missing"))
     }
 
+    /// A serial number that must be there, as published (trimmed, nothing else changed), and
+    /// what it names. `registry` is the registry whose records carry it, when it restricts the
+    /// grammars accepted (`None`: any registry's, recognised from the serial itself). A serial
+    /// whose unit count differs from the stated quantity is not refused: the matcher reports it.
+    pub fn serial<'a>(
+        &self,
+        field: impl Into<Field<'a>>,
+        registry: Option<RegistryId>,
+    ) -> Result<(String, ParsedSerial), Rejection> {
+        let field = field.into();
+        let serial = self
+            .field(field.names)
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Rejection::field(self.reported(field), "is blank or missing"))?;
+        let parsed = carbonmesh_serials::parse(&serial, registry)
+            .map_err(|e| Rejection::field(self.reported(field), format!("`{serial}`: {e}")))?;
+        Ok((serial, parsed))
+    }
+
     /// A country: what the registry wrote, and its alpha-2 code when it names one (an unknown
     /// name is kept raw, not rejected: the project stays, its country unresolved).
     pub fn country<'a>(&self, field: impl Into<Field<'a>>) -> Country {
@@ -185,6 +207,31 @@ mod tests {
             line: 7,
             body: RawBody::Json(json),
         }
+    }
+
+    #[test]
+    fn serials_are_read_as_published_and_checked_against_the_registry() {
+        let serial = "ACR-US-1007-2024-2351-1 to 79565";
+        let raw = record(serde_json::json!({ "Serial": format!(" {serial} "), "Empty": "" }));
+        let (text, parsed) = raw
+            .serial(&["Serial"], Some(RegistryId::ACR))
+            .expect("an ACR serial");
+        assert_eq!(text, serial, "trimmed, nothing else changed");
+        let range = parsed.serial_range().expect("a range");
+        assert_eq!((range.start, range.end), (1, 79565));
+        let wrong = raw
+            .serial(
+                Field::labelled("serial", &["Serial"]),
+                Some(RegistryId::VERRA),
+            )
+            .expect_err("not a Verra serial");
+        assert_eq!(wrong.field.as_deref(), Some("serial"));
+        assert!(
+            wrong.reason.starts_with(&format!("`{serial}`: ")),
+            "{wrong}"
+        );
+        let blank = raw.serial(&["Empty"], None).expect_err("blank");
+        assert_eq!(blank.to_string(), "field `Empty`: is blank or missing");
     }
 
     #[test]
