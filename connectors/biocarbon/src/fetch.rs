@@ -91,32 +91,6 @@ pub(crate) fn laravel_page(value: Value) -> Result<LaravelPage, String> {
     })
 }
 
-/// Raw records of `items`, numbered from `first_line`; elements that are not objects go to
-/// `unreadable`.
-pub(crate) fn records(feed: Feed, source: &str, items: Vec<Value>, first_line: u64) -> Page {
-    let mut page = Page::default();
-    push_records(&mut page, feed, source, items, first_line);
-    page
-}
-
-fn push_records(page: &mut Page, feed: Feed, source: &str, items: Vec<Value>, first_line: u64) {
-    for (item, line) in items.into_iter().zip(first_line..) {
-        let is_object = item.is_object();
-        let record = RawRecord {
-            feed,
-            source: source.to_owned(),
-            line,
-            body: RawBody::Json(item),
-        };
-        if is_object {
-            page.records.push(record);
-        } else {
-            page.unreadable
-                .push((record, Rejection::record("expected a JSON object")));
-        }
-    }
-}
-
 /// A cancellation as published, with the project it was asked for added as `initiative_id`
 /// (the response names its project only in the URL). A member already present is kept.
 pub(crate) fn with_initiative(item: Value, initiative: &str) -> Value {
@@ -165,7 +139,7 @@ pub(crate) fn cancellations_by_project(source: &str, object: Map<String, Value>)
             .into_iter()
             .map(|i| with_initiative(i, &initiative))
             .collect();
-        push_records(&mut page, Feed::Cancellations, source, items, line);
+        page.push_json(Feed::Cancellations, source, items, line);
         line += n;
     }
     page

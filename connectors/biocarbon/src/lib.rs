@@ -197,13 +197,12 @@ impl BiocarbonConnector {
                 .into_iter()
                 .map(|i| fetch::with_initiative(i, &initiative))
                 .collect();
-            let got = fetch::records(Feed::Cancellations, &url, items, 1);
-            if let Some((r, _)) = got.unreadable.first() {
-                return Err(FetchError::Malformed {
-                    url,
-                    reason: format!("record {} is not a JSON object", r.line),
-                });
-            }
+            let got = Page::of_json(Feed::Cancellations, &url, items, 1)
+                .objects_only()
+                .map_err(|reason| FetchError::Malformed {
+                    url: url.clone(),
+                    reason,
+                })?;
             out.records.extend(got.records);
         }
         out.next = next(page, &projects);
@@ -262,13 +261,9 @@ impl Connector for BiocarbonConnector {
         let per_page = p.per_page.unwrap_or(self.config.per_page()).max(1);
         let next = next(page, &p);
         let first_line = (page - 1).saturating_mul(per_page) + 1;
-        let got = fetch::records(feed, &url, p.data, first_line);
-        if let Some((r, _)) = got.unreadable.first() {
-            return Err(FetchError::Malformed {
-                url,
-                reason: format!("record {} is not a JSON object", r.line),
-            });
-        }
+        let got = Page::of_json(feed, &url, p.data, first_line)
+            .objects_only()
+            .map_err(|reason| FetchError::Malformed { url, reason })?;
         Ok(Page { next, ..got })
     }
 
@@ -298,7 +293,7 @@ impl Connector for BiocarbonConnector {
         let value: Value = carbonmesh_connector::from_saved_json(bytes)
             .map_err(|e| malformed(format!("not valid JSON: {e}")))?;
         match value {
-            Value::Array(items) => Ok(fetch::records(feed, source, items, 1)),
+            Value::Array(items) => Ok(Page::of_json(feed, source, items, 1)),
             Value::Object(object)
                 if feed == Feed::Cancellations && !object.contains_key("data") =>
             {
@@ -306,7 +301,7 @@ impl Connector for BiocarbonConnector {
             }
             object => {
                 let p = fetch::laravel_page(object).map_err(malformed)?;
-                Ok(fetch::records(feed, source, p.data, 1))
+                Ok(Page::of_json(feed, source, p.data, 1))
             }
         }
     }

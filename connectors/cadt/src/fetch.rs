@@ -1,7 +1,7 @@
 //! CADT's paginated responses (`{page, pageCount, data}`) and saved copies of them, split
 //! into raw records.
 
-use carbonmesh_connector::{Feed, Page, RawBody, RawRecord, Rejection};
+use carbonmesh_connector::{Feed, Page};
 use serde_json::Value;
 
 /// A number the node may send as a JSON number or a numeric string.
@@ -63,10 +63,7 @@ pub(crate) fn api_page(
             "page {page} holds records beyond pageCount {pages}"
         ));
     }
-    let page_out = records(feed, url, data.clone(), (page - 1) * limit + 1);
-    if let Some((r, _)) = page_out.unreadable.first() {
-        return Err(format!("record {} is not a JSON object", r.line));
-    }
+    let page_out = Page::of_json(feed, url, data.clone(), (page - 1) * limit + 1).objects_only()?;
     Ok(Page {
         next: (page < pages).then(|| (page + 1).to_string()),
         ..page_out
@@ -100,7 +97,7 @@ pub(crate) fn file_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, 
         },
         _ => return Err("expected a JSON array or object".to_owned()),
     };
-    Ok(records(feed, source, items, 1))
+    Ok(Page::of_json(feed, source, items, 1))
 }
 
 /// Which list a saved response holds: units carry `warehouseUnitId` (and embed an issuance
@@ -117,26 +114,6 @@ pub(crate) fn detect(head: &[u8]) -> Option<Feed> {
     } else {
         None
     }
-}
-
-fn records(feed: Feed, source: &str, items: Vec<Value>, first_line: u64) -> Page {
-    let mut page = Page::default();
-    for (i, item) in items.into_iter().enumerate() {
-        let is_object = item.is_object();
-        let record = RawRecord {
-            feed,
-            source: source.to_owned(),
-            line: first_line + i as u64,
-            body: RawBody::Json(item),
-        };
-        if is_object {
-            page.records.push(record);
-        } else {
-            page.unreadable
-                .push((record, Rejection::record("expected a JSON object")));
-        }
-    }
-    page
 }
 
 #[cfg(test)]

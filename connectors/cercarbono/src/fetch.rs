@@ -1,6 +1,6 @@
 //! Splitting API responses and export files into raw records.
 
-use carbonmesh_connector::{Completeness, Feed, Page, RawBody, RawRecord, Rejection};
+use carbonmesh_connector::{Completeness, Feed, Page};
 use serde_json::Value;
 
 use crate::columns;
@@ -101,28 +101,7 @@ pub(crate) fn json_page(feed: Feed, source: &str, bytes: &[u8]) -> Result<Page, 
             return Err(format!("EcoRegistry publishes no Cercarbono {feed} feed"));
         }
     };
-    Ok(records(feed, source, items))
-}
-
-/// Raw records of JSON items; elements that are not objects go to `unreadable`.
-fn records(feed: Feed, source: &str, items: Vec<Value>) -> Page {
-    let mut page = Page::default();
-    for (i, item) in items.into_iter().enumerate() {
-        let is_object = item.is_object();
-        let record = RawRecord {
-            feed,
-            source: source.to_owned(),
-            line: i as u64 + 1,
-            body: RawBody::Json(item),
-        };
-        if is_object {
-            page.records.push(record);
-        } else {
-            page.unreadable
-                .push((record, Rejection::record("expected a JSON object")));
-        }
-    }
-    page
+    Ok(Page::of_json(feed, source, items, 1))
 }
 
 #[cfg(test)]

@@ -1,8 +1,6 @@
 //! Splitting pages and files into raw records, and the page URLs of each pagination style.
 
-use carbonmesh_connector::{
-    Completeness, Feed, Page, RawBody, RawRecord, Rejection, csv_page, looks_like_json,
-};
+use carbonmesh_connector::{Completeness, Feed, Page, csv_page, looks_like_json};
 use carbonmesh_normalize::HeaderMap;
 use serde_json::Value;
 
@@ -52,21 +50,7 @@ pub(crate) fn json_records(
             ));
         }
     };
-    let mut page = Page::default();
-    for (i, item) in items.iter().enumerate() {
-        let record = RawRecord {
-            feed: spec.feed,
-            source: source.to_owned(),
-            line: first_line + i as u64,
-            body: RawBody::Json(item.clone()),
-        };
-        if item.is_object() {
-            page.records.push(record);
-        } else {
-            page.unreadable
-                .push((record, Rejection::record("expected a JSON object")));
-        }
-    }
+    let page = Page::of_json(spec.feed, source, items.to_vec(), first_line);
     Ok(page)
 }
 

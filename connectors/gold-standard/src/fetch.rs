@@ -93,24 +93,3 @@ pub fn describe(value: &Value) -> String {
         Value::Null => "null".to_owned(),
     }
 }
-
-/// Raw records of a JSON array; elements that are not objects go to `unreadable`.
-pub fn json_records(feed: Feed, source: &str, items: Vec<Value>, first_line: u64) -> Page {
-    let mut page = Page::default();
-    for (i, item) in items.into_iter().enumerate() {
-        let is_object = item.is_object();
-        let record = RawRecord {
-            feed,
-            source: source.to_owned(),
-            line: first_line + i as u64,
-            body: RawBody::Json(item),
-        };
-        if is_object {
-            page.records.push(record);
-        } else {
-            page.unreadable
-                .push((record, Rejection::record("expected a JSON object")));
-        }
-    }
-    page
-}

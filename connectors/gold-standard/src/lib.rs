@@ -100,10 +100,9 @@ impl Connector for GoldStandardConnector {
             )));
         }
         let before = (page_no - 1) * u64::from(size);
-        let page = fetch::json_records(feed, &url, items, before + 1);
-        if let Some((r, _)) = page.unreadable.first() {
-            return Err(malformed(format!("item {} is not a JSON object", r.line)));
-        }
+        let page = Page::of_json(feed, &url, items, before + 1)
+            .objects_only()
+            .map_err(malformed)?;
         let got = page.records.len() as u64;
         let total =
             match response.header(fetch::TOTAL_HEADER) {
@@ -191,7 +190,7 @@ impl Connector for GoldStandardConnector {
                 }
                 Err(e) => return Err(malformed(format!("not valid JSON: {e}"))),
             };
-            return Ok(fetch::json_records(feed, source, items, 1));
+            return Ok(Page::of_json(feed, source, items, 1));
         }
         fetch::csv_page(feed, source, bytes).map_err(malformed)
     }

@@ -6,7 +6,7 @@
 //! in it. Files are read in any of three shapes: that HTML page, the `{"data":[…]}` object, or
 //! the bare array.
 
-use carbonmesh_connector::{Feed, Page, RawBody, RawRecord, Rejection};
+use carbonmesh_connector::Feed;
 use serde_json::Value;
 
 /// The call that appends one chunk to the server-component stream.
@@ -69,27 +69,6 @@ pub(crate) fn items(bytes: &[u8]) -> Result<Vec<Value>, String> {
         return Err("neither JSON nor a page with a Next.js server-component stream".into());
     }
     data_array(&stream)
-}
-
-/// Raw records of an array, numbered from 1; elements that are not objects go to `unreadable`.
-pub(crate) fn records(feed: Feed, source: &str, items: Vec<Value>) -> Page {
-    let mut page = Page::default();
-    for (item, line) in items.into_iter().zip(1..) {
-        let is_object = item.is_object();
-        let record = RawRecord {
-            feed,
-            source: source.to_owned(),
-            line,
-            body: RawBody::Json(item),
-        };
-        if is_object {
-            page.records.push(record);
-        } else {
-            page.unreadable
-                .push((record, Rejection::record("expected a JSON object")));
-        }
-    }
-    page
 }
 
 /// The feed of a JSON head: the first record's `type`, or the members only a project has.

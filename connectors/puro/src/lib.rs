@@ -104,14 +104,9 @@ impl Connector for PuroConnector {
             url: url.clone(),
             reason,
         })?;
-        let page = fetch::records(feed, &url, items);
-        if let Some((r, _)) = page.unreadable.first() {
-            return Err(FetchError::Malformed {
-                url,
-                reason: format!("record {} is not a JSON object", r.line),
-            });
-        }
-        Ok(page)
+        Page::of_json(feed, &url, items, 1)
+            .objects_only()
+            .map_err(|reason| FetchError::Malformed { url, reason })
     }
 
     fn detect_feed(&self, file_name: &str, head: &[u8]) -> Option<Feed> {
@@ -135,7 +130,7 @@ impl Connector for PuroConnector {
             file: source.to_owned(),
             reason,
         })?;
-        Ok(fetch::records(feed, source, items))
+        Ok(Page::of_json(feed, source, items, 1))
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection> {

@@ -146,10 +146,9 @@ impl Connector for ToucanConnector {
                 "the page ends at the id it started after: paging would not advance".into(),
             ));
         }
-        let mut page = subgraph::records(feed, &url, items);
-        if let Some((r, _)) = page.unreadable.first() {
-            return Err(malformed(format!("entity {} is not a JSON object", r.line)));
-        }
+        let mut page = Page::of_json(feed, &url, items, 1)
+            .objects_only()
+            .map_err(malformed)?;
         page.next = next;
         Ok(page)
     }
@@ -185,7 +184,7 @@ impl Connector for ToucanConnector {
         let value = carbonmesh_connector::from_saved_json(bytes)
             .map_err(|e| malformed(format!("not valid JSON: {e}")))?;
         let items = subgraph::file_items(feed, value).map_err(malformed)?;
-        Ok(subgraph::records(feed, source, items))
+        Ok(Page::of_json(feed, source, items, 1))
     }
 
     fn normalize(&self, raw: &RawRecord) -> Result<Vec<Record>, Rejection> {

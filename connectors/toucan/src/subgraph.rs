@@ -7,7 +7,7 @@
 //! slow and is capped. The entity and field names are those of Toucan's subgraph (see the
 //! crate's README for the sources).
 
-use carbonmesh_connector::{Feed, Page, RawBody, RawRecord, Rejection};
+use carbonmesh_connector::Feed;
 use serde_json::{Value, json};
 
 /// Entities asked for per page: The Graph's largest `first`.
@@ -114,28 +114,6 @@ pub(crate) fn file_items(feed: Feed, value: Value) -> Result<Vec<Value>, String>
         object @ Value::Object(_) => Ok(vec![object]),
         _ => Err("expected a subgraph response, an array of entities or one entity".into()),
     }
-}
-
-/// Raw records of an entity array, numbered from 1; elements that are not objects go to
-/// `unreadable`.
-pub(crate) fn records(feed: Feed, source: &str, items: Vec<Value>) -> Page {
-    let mut page = Page::default();
-    for (item, line) in items.into_iter().zip(1..) {
-        let is_object = item.is_object();
-        let record = RawRecord {
-            feed,
-            source: source.to_owned(),
-            line,
-            body: RawBody::Json(item),
-        };
-        if is_object {
-            page.records.push(record);
-        } else {
-            page.unreadable
-                .push((record, Rejection::record("not a JSON object")));
-        }
-    }
-    page
 }
 
 #[cfg(test)]

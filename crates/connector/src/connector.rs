@@ -31,6 +31,55 @@ pub struct Page {
     pub warnings: Vec<String>,
 }
 
+impl Page {
+    /// A page of JSON records: `items` numbered from `first_line` (a record's position in the
+    /// whole feed); an element that is not an object goes to `unreadable` with the reason.
+    pub fn of_json(
+        feed: Feed,
+        source: &str,
+        items: Vec<serde_json::Value>,
+        first_line: u64,
+    ) -> Page {
+        let mut page = Page::default();
+        page.push_json(feed, source, items, first_line);
+        page
+    }
+
+    /// Adds JSON records to the page, as [`Page::of_json`] reads them.
+    pub fn push_json(
+        &mut self,
+        feed: Feed,
+        source: &str,
+        items: Vec<serde_json::Value>,
+        first_line: u64,
+    ) {
+        for (item, line) in items.into_iter().zip(first_line..) {
+            let is_object = item.is_object();
+            let record = RawRecord {
+                feed,
+                source: source.to_owned(),
+                line,
+                body: crate::RawBody::Json(item),
+            };
+            if is_object {
+                self.records.push(record);
+            } else {
+                self.unreadable
+                    .push((record, Rejection::record("expected a JSON object")));
+            }
+        }
+    }
+
+    /// The page, unless an element of a fetched JSON page was not an object: a registry that
+    /// answers with something else is malformed, not a row to keep. The error is the reason.
+    pub fn objects_only(self) -> Result<Page, String> {
+        match self.unreadable.first() {
+            Some((r, _)) => Err(format!("record {} is not a JSON object", r.line)),
+            None => Ok(self),
+        }
+    }
+}
+
 /// Why fetching a page failed. Every variant makes the run incomplete: nothing is deleted
 /// or marked stale because of it.
 #[derive(Debug, thiserror::Error)]
