@@ -11,7 +11,6 @@
 //! wait for it meanwhile.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -125,7 +124,7 @@ const STAGING: &str = "CREATE TEMP TABLE load_credits (
     target BIGINT NOT NULL
 ) ON COMMIT DROP";
 
-/// The columns [`csv_row`] writes, shared by both copies.
+/// The columns [`binary_row`] writes, shared by both copies.
 fn copied_columns() -> String {
     format!(
         "registry, key_hash, record_key, serial_bucket, {}, content_hash, raw_hash, origin, line",
@@ -136,7 +135,7 @@ fn copied_columns() -> String {
 /// Copies changed records into the staging table.
 fn staging_copy_sql() -> String {
     format!(
-        "COPY load_credits ({}, ord, target) FROM STDIN WITH (FORMAT csv)",
+        "COPY load_credits ({}, ord, target) FROM STDIN WITH (FORMAT binary)",
         copied_columns()
     )
 }
@@ -144,15 +143,16 @@ fn staging_copy_sql() -> String {
 /// Copies new records into `credits`.
 fn credits_copy_sql() -> String {
     format!(
-        "COPY credits ({}, version, written_at) FROM STDIN WITH (FORMAT csv)",
+        "COPY credits ({}, version, written_at) FROM STDIN WITH (FORMAT binary)",
         copied_columns()
     )
 }
 
-/// Sends CSV rows through `COPY`, a megabyte at a time.
-async fn copy(conn: &mut sqlx::PgConnection, sql: &str, rows: &str) -> StoreResult<()> {
+/// Sends rows in `COPY`'s binary format through `COPY`, a megabyte at a time.
+async fn copy(conn: &mut sqlx::PgConnection, sql: &str, rows: CopyRows) -> StoreResult<()> {
+    let rows = rows.finish()?;
     let mut copy = conn.copy_in_raw(sql).await?;
-    for chunk in rows.as_bytes().chunks(1 << 20) {
+    for chunk in rows.chunks(1 << 20) {
         copy.send(chunk).await?;
     }
     copy.finish().await?;
@@ -671,11 +671,11 @@ impl Load {
         if changed.is_empty() {
             return Ok(());
         }
-        let mut rows = String::with_capacity(changed.len() * 512);
+        let mut rows = CopyRows::with_capacity(changed.len());
         for &(i, id) in changed {
-            csv_row(&mut rows, &staged[i], Target::Staging(i as i64, id));
+            binary_row(&mut rows, &staged[i], Target::Staging(i as i64, id));
         }
-        copy(&mut self.tx, &staging_copy_sql(), &rows).await?;
+        copy(&mut self.tx, &staging_copy_sql(), rows).await?;
         let content = list("", &CREDIT_CONTENT);
         let c_content = list("c", &CREDIT_CONTENT);
         sqlx::query(&format!(
@@ -716,13 +716,12 @@ impl Load {
         if new.is_empty() {
             return Ok(true);
         }
-        let mut rows = String::with_capacity(new.len() * 512);
-        let written_at = crate::db::timestamp(self.now);
+        let mut rows = CopyRows::with_capacity(new.len());
         for &i in new {
-            csv_row(&mut rows, &staged[i], Target::Credits(&written_at));
+            binary_row(&mut rows, &staged[i], Target::Credits(self.now));
         }
         let mut savepoint = sqlx::Connection::begin(&mut *self.tx).await?;
-        match copy(&mut savepoint, &credits_copy_sql(), &rows).await {
+        match copy(&mut savepoint, &credits_copy_sql(), rows).await {
             Ok(()) => savepoint.commit().await?,
             Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
                 savepoint.rollback().await?;
@@ -848,89 +847,223 @@ impl Load {
 
 /// Where a copied row goes: the staging table (with its position and the id of the row it
 /// overwrites), or `credits` (version 1, written at the given time).
-enum Target<'a> {
+enum Target {
     Staging(i64, i64),
-    Credits(&'a str),
+    Credits(DateTime<Utc>),
 }
 
-/// Appends one row in COPY's CSV format: fields quoted, NULL left empty.
-fn csv_row(buf: &mut String, s: &Staged<'_>, target: Target<'_>) {
-    fn int(buf: &mut String, v: Option<i64>) {
-        if let Some(v) = v {
-            let _ = write!(buf, "{v}");
+/// Rows in `COPY`'s binary format: the backend takes the values as they are stored, where the
+/// text formats make it parse every integer, date and hex-encoded hash (about 40 % of the
+/// backend's `COPY` time for a million credit rows, measured with `psql`).
+struct CopyRows {
+    buf: Vec<u8>,
+    /// The first value that did not fit its column: (column type, value).
+    overflow: Option<(&'static str, i64)>,
+}
+
+/// Days from the Unix epoch to PostgreSQL's, 2000-01-01.
+const PG_EPOCH_DAYS: i64 = 10_957;
+
+impl CopyRows {
+    fn with_capacity(rows: usize) -> Self {
+        let mut buf = Vec::with_capacity(19 + rows * 320 + 2);
+        // Signature, flags, header extension length.
+        buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+        buf.extend_from_slice(&0i32.to_be_bytes());
+        buf.extend_from_slice(&0i32.to_be_bytes());
+        Self {
+            buf,
+            overflow: None,
         }
-        buf.push(',');
     }
-    fn text(buf: &mut String, v: Option<&str>) {
-        if let Some(v) = v {
-            buf.push('"');
-            for ch in v.chars() {
-                if ch == '"' {
-                    buf.push('"');
-                }
-                buf.push(ch);
-            }
-            buf.push('"');
+
+    fn row(&mut self, fields: i16) {
+        self.buf.extend_from_slice(&fields.to_be_bytes());
+    }
+
+    fn null(&mut self) {
+        self.buf.extend_from_slice(&(-1i32).to_be_bytes());
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        // A field is far below 2 GiB: its length fits.
+        let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// A value that does not fit its column fails the copy, as the text format's parse would.
+    fn overflowed(&mut self, column: &'static str, v: i64) {
+        self.overflow.get_or_insert((column, v));
+        self.null();
+    }
+
+    /// An `INTEGER` column (term numbers, years).
+    fn int4(&mut self, v: Option<i64>) {
+        match v.map(|v| (v, i32::try_from(v))) {
+            Some((_, Ok(n))) => self.field(&n.to_be_bytes()),
+            Some((v, Err(_))) => self.overflowed("INTEGER", v),
+            None => self.null(),
         }
-        buf.push(',');
     }
-    fn day(buf: &mut String, v: Option<chrono::NaiveDate>) {
-        if let Some(v) = v {
-            let _ = write!(buf, "{v}");
+
+    /// A `SMALLINT` column (a serial bucket, the flags).
+    fn int2(&mut self, v: Option<i64>) {
+        match v.map(|v| (v, i16::try_from(v))) {
+            Some((_, Ok(n))) => self.field(&n.to_be_bytes()),
+            Some((v, Err(_))) => self.overflowed("SMALLINT", v),
+            None => self.null(),
         }
-        buf.push(',');
     }
-    fn bytes(buf: &mut String, v: &[u8]) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        buf.push_str("\\x");
-        for b in v {
-            buf.push(char::from(HEX[usize::from(b >> 4)]));
-            buf.push(char::from(HEX[usize::from(b & 0xf)]));
+
+    fn int8(&mut self, v: Option<i64>) {
+        match v {
+            Some(v) => self.field(&v.to_be_bytes()),
+            None => self.null(),
         }
-        buf.push(',');
     }
+
+    fn text(&mut self, v: Option<&str>) {
+        match v {
+            Some(v) => self.field(v.as_bytes()),
+            None => self.null(),
+        }
+    }
+
+    fn bytes(&mut self, v: &[u8]) {
+        self.field(v);
+    }
+
+    fn date(&mut self, v: Option<chrono::NaiveDate>) {
+        let days =
+            v.map(|d| i64::from(chrono::Datelike::num_days_from_ce(&d)) - 719_163 - PG_EPOCH_DAYS);
+        self.int4(days);
+    }
+
+    fn timestamp(&mut self, at: DateTime<Utc>) {
+        let micros = at.timestamp_micros() - PG_EPOCH_DAYS * 86_400_000_000;
+        self.int8(Some(micros));
+    }
+
+    fn finish(mut self) -> StoreResult<Vec<u8>> {
+        if let Some((column, v)) = self.overflow {
+            return Err(StoreError::Corrupt {
+                column,
+                value: format!("{v} is out of range"),
+            });
+        }
+        self.buf.extend_from_slice(&(-1i16).to_be_bytes());
+        Ok(self.buf)
+    }
+}
+
+/// Appends one row: the columns of [`copied_columns`], then those of the target.
+fn binary_row(buf: &mut CopyRows, s: &Staged<'_>, target: Target) {
     let v = &s.values;
     let ids = &s.ids;
-    int(buf, Some(ids.registry));
-    int(buf, Some(s.hash));
-    text(buf, Some(&s.p.record.record_key));
-    int(buf, v.serial_bucket);
-    int(buf, Some(ids.project));
-    int(buf, Some(ids.kind));
-    int(buf, Some(ids.kind_raw));
-    int(buf, v.quantity);
-    text(buf, v.quantity_text.as_deref());
-    text(buf, v.serial);
-    int(buf, ids.namespace);
-    int(buf, v.serial_start);
-    int(buf, v.serial_end);
-    int(buf, v.vintage);
-    day(buf, v.period_start);
-    day(buf, v.period_end);
-    day(buf, v.event_day);
-    int(buf, Some(ids.status));
-    int(buf, Some(ids.status_raw));
-    int(buf, ids.account);
-    int(buf, ids.beneficiary);
-    int(buf, ids.reason);
-    text(buf, v.note);
-    int(buf, Some(v.flags));
-    bytes(buf, &s.p.content_hash);
-    bytes(buf, &s.p.raw_hash);
-    int(buf, Some(s.origin));
-    int(buf, s.p.line);
+    buf.row(30);
+    buf.int4(Some(ids.registry));
+    buf.int8(Some(s.hash));
+    buf.text(Some(&s.p.record.record_key));
+    buf.int2(v.serial_bucket);
+    buf.int4(Some(ids.project));
+    buf.int4(Some(ids.kind));
+    buf.int4(Some(ids.kind_raw));
+    buf.int8(v.quantity);
+    buf.text(v.quantity_text.as_deref());
+    buf.text(v.serial);
+    buf.int4(ids.namespace);
+    buf.int8(v.serial_start);
+    buf.int8(v.serial_end);
+    buf.int4(v.vintage);
+    buf.date(v.period_start);
+    buf.date(v.period_end);
+    buf.date(v.event_day);
+    buf.int4(Some(ids.status));
+    buf.int4(Some(ids.status_raw));
+    buf.int4(ids.account);
+    buf.int4(ids.beneficiary);
+    buf.int4(ids.reason);
+    buf.text(v.note);
+    buf.int2(Some(v.flags));
+    buf.bytes(&s.p.content_hash);
+    buf.bytes(&s.p.raw_hash);
+    buf.int8(Some(s.origin));
+    buf.int8(s.p.line);
     match target {
         Target::Staging(ord, id) => {
-            int(buf, Some(ord));
-            int(buf, Some(id));
+            buf.int8(Some(ord));
+            buf.int8(Some(id));
         }
         Target::Credits(written_at) => {
-            int(buf, Some(1));
-            buf.push_str(written_at);
-            buf.push(',');
+            buf.int4(Some(1));
+            buf.timestamp(written_at);
         }
     }
-    // The last field ends the line, not a comma.
-    buf.pop();
-    buf.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The values after the header, each as (length, bytes).
+    fn fields(rows: CopyRows) -> Vec<Option<Vec<u8>>> {
+        let bytes = rows.finish().expect("rows");
+        let mut rest = &bytes[19..bytes.len() - 2];
+        let mut out = Vec::new();
+        while rest.len() >= 4 {
+            let len = i32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
+            rest = &rest[4..];
+            if len < 0 {
+                out.push(None);
+            } else {
+                let len = len as usize;
+                out.push(Some(rest[..len].to_vec()));
+                rest = &rest[len..];
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn binary_rows_count_dates_and_times_from_postgres_epoch() {
+        let rows = CopyRows::with_capacity(1);
+        let bytes = rows.finish().expect("no rows");
+        assert_eq!(&bytes[..11], b"PGCOPY\n\xff\r\n\0", "the signature");
+        assert_eq!(&bytes[11..19], &[0; 8], "no flags, no header extension");
+        assert_eq!(&bytes[19..], &(-1i16).to_be_bytes(), "the trailer");
+
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d);
+        let mut rows = CopyRows::with_capacity(1);
+        rows.date(day(2000, 1, 1));
+        rows.date(day(1999, 12, 31));
+        rows.date(day(2021, 3, 4));
+        rows.date(None);
+        rows.timestamp(
+            DateTime::parse_from_rfc3339("2000-01-01T00:00:01.5Z")
+                .expect("time")
+                .with_timezone(&Utc),
+        );
+        rows.int4(Some(7));
+        rows.text(Some("é"));
+        let got = fields(rows);
+        assert_eq!(got[0], Some(0i32.to_be_bytes().to_vec()));
+        assert_eq!(got[1], Some((-1i32).to_be_bytes().to_vec()));
+        // 2021-03-04 is 7,733 days after 2000-01-01.
+        assert_eq!(got[2], Some(7_733i32.to_be_bytes().to_vec()));
+        assert_eq!(got[3], None);
+        assert_eq!(got[4], Some(1_500_000i64.to_be_bytes().to_vec()));
+        assert_eq!(got[5], Some(7i32.to_be_bytes().to_vec()));
+        assert_eq!(got[6], Some("é".as_bytes().to_vec()));
+
+        let mut rows = CopyRows::with_capacity(1);
+        rows.int2(Some(70_000));
+        let error = rows.finish().expect_err("out of range");
+        assert!(
+            error
+                .to_string()
+                .contains("SMALLINT: 70000 is out of range"),
+            "{error}"
+        );
+    }
 }
