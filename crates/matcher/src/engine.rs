@@ -233,6 +233,9 @@ pub struct Matcher {
     findings: BTreeMap<String, Finding>,
     owners: HashMap<String, BTreeSet<Scope>>,
     scoped: HashMap<Scope, BTreeSet<String>>,
+    /// While a change is applied: every finding it touches, as it was before (`None`:
+    /// absent), so that what changed is found without copying every finding.
+    journal: Option<HashMap<String, Option<Finding>>>,
 }
 
 /// What one call changed in the findings.
@@ -263,6 +266,7 @@ impl Matcher {
             findings: BTreeMap::new(),
             owners: HashMap::new(),
             scoped: HashMap::new(),
+            journal: None,
         }
     }
 
@@ -560,7 +564,7 @@ impl Matcher {
         credits: Vec<(CreditRecord, i64)>,
         projects: Vec<(Project, i64)>,
     ) -> Changes {
-        let before = self.snapshot_ids();
+        self.begin_change();
         let mut dirty_records: BTreeSet<u32> = BTreeSet::new();
         let mut dirty_projects: BTreeSet<String> = BTreeSet::new();
         for (p, v) in projects {
@@ -613,24 +617,24 @@ impl Matcher {
         for id in dirty_projects {
             self.reevaluate(&Scope::Project(id));
         }
-        self.diff(before)
+        self.end_change()
     }
 
     /// Changes which registries have been read completely, re-checking conversions.
     pub fn set_synced_registries(&mut self, synced: BTreeSet<RegistryId>) -> Changes {
-        let before = self.snapshot_ids();
+        self.begin_change();
         if synced != self.config.synced_registries {
             self.config.synced_registries = synced;
             for id in self.all_project_scopes() {
                 self.reevaluate(&Scope::Project(id));
             }
         }
-        self.diff(before)
+        self.end_change()
     }
 
     /// Changes which registries are known complete, re-checking their retirements.
     pub fn set_complete_registries(&mut self, complete: BTreeSet<RegistryId>) -> Changes {
-        let before = self.snapshot_ids();
+        self.begin_change();
         let changed: BTreeSet<RegistryId> = complete
             .symmetric_difference(&self.config.complete_registries)
             .copied()
@@ -647,38 +651,50 @@ impl Matcher {
                 self.reevaluate(&Scope::Record(i));
             }
         }
-        self.diff(before)
+        self.end_change()
     }
 
     /// Moves `today` (the grace period of conversions), re-checking conversions.
     pub fn set_today(&mut self, today: NaiveDate) -> Changes {
-        let before = self.snapshot_ids();
+        self.begin_change();
         if today != self.config.today {
             self.config.today = today;
             for id in self.all_project_scopes() {
                 self.reevaluate(&Scope::Project(id));
             }
         }
-        self.diff(before)
+        self.end_change()
     }
 
-    fn snapshot_ids(&self) -> BTreeMap<String, Finding> {
-        self.findings.clone()
+    /// Starts recording the findings a change touches.
+    fn begin_change(&mut self) {
+        self.journal = Some(HashMap::new());
     }
 
-    fn diff(&self, before: BTreeMap<String, Finding>) -> Changes {
+    /// What the change since [`Matcher::begin_change`] did to the findings.
+    fn end_change(&mut self) -> Changes {
         let mut changes = Changes::default();
-        for (id, f) in &self.findings {
-            if before.get(id) != Some(f) {
-                changes.upserted.insert(id.clone());
-            }
-        }
-        for id in before.keys() {
-            if !self.findings.contains_key(id) {
-                changes.removed.insert(id.clone());
+        for (id, before) in self.journal.take().unwrap_or_default() {
+            match self.findings.get(&id) {
+                Some(now) if before.as_ref() != Some(now) => {
+                    changes.upserted.insert(id);
+                }
+                None if before.is_some() => {
+                    changes.removed.insert(id);
+                }
+                _ => {}
             }
         }
         changes
+    }
+
+    /// Notes the finding `id` as it is, the first time a change touches it.
+    fn touch(&mut self, id: &str) {
+        if let Some(journal) = &mut self.journal
+            && !journal.contains_key(id)
+        {
+            journal.insert(id.to_owned(), self.findings.get(id).cloned());
+        }
     }
 
     /// Every project id that is a scope: known projects and projects with credits.
@@ -711,6 +727,7 @@ impl Matcher {
 
     fn add(&mut self, finding: Finding, scopes: &[Scope]) {
         let id = finding.id.clone();
+        self.touch(&id);
         self.findings.insert(id.clone(), finding);
         let owners = self.owners.entry(id.clone()).or_default();
         for s in scopes {
@@ -724,6 +741,7 @@ impl Matcher {
         let mut co_owners: BTreeSet<Scope> = BTreeSet::new();
         if let Some(ids) = self.scoped.remove(scope) {
             for id in ids {
+                self.touch(&id);
                 self.findings.remove(&id);
                 if let Some(owners) = self.owners.remove(&id) {
                     for o in owners {
