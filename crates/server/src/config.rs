@@ -157,6 +157,13 @@ fn default_max_attempts() -> u32 {
     5
 }
 
+impl ConnectorSettings {
+    /// The schedule to poll on: the configured one, else the connector's `default`.
+    pub fn schedule_or(&self, default: &str) -> String {
+        self.schedule.clone().unwrap_or_else(|| default.to_owned())
+    }
+}
+
 impl Default for ConnectorSettings {
     fn default() -> Self {
         Self {
@@ -408,10 +415,7 @@ mod tests {
             for (registry, settings) in &production.connectors {
                 let connector = crate::connectors::build(*registry, settings)
                     .unwrap_or_else(|e| panic!("{registry}: {e:#}"));
-                let schedule = settings
-                    .schedule
-                    .clone()
-                    .unwrap_or_else(|| connector.default_schedule().to_owned());
+                let schedule = settings.schedule_or(connector.default_schedule());
                 carbonmesh_ingest::Schedule::parse(&schedule)
                     .unwrap_or_else(|e| panic!("{registry}: {e}"));
             }

@@ -48,9 +48,7 @@ pub fn run(catalog: &Catalog) -> anyhow::Result<ExitCode> {
                 false => format!("{} (settings: {})", descriptor.name, own.join(", ")),
             },
             feeds: feed_list(descriptor.feeds),
-            schedule: settings
-                .schedule
-                .unwrap_or_else(|| descriptor.default_schedule.to_owned()),
+            schedule: settings.schedule_or(descriptor.default_schedule),
             polled,
         });
     }
@@ -61,9 +59,7 @@ pub fn run(catalog: &Catalog) -> anyhow::Result<ExitCode> {
             registry: registry.to_string(),
             name: format!("described by {}", catalog.section(registry)),
             feeds: feed_list(connector.feeds()),
-            schedule: settings
-                .schedule
-                .unwrap_or_else(|| connector.default_schedule().to_owned()),
+            schedule: settings.schedule_or(connector.default_schedule()),
             polled: match settings.enabled {
                 true => "yes".to_owned(),
                 false => "no: enabled = false".to_owned(),

@@ -35,10 +35,7 @@ pub async fn run(
             continue;
         }
         let connector = catalog.build(registry)?;
-        let expression = settings
-            .schedule
-            .clone()
-            .unwrap_or_else(|| connector.default_schedule().to_owned());
+        let expression = settings.schedule_or(connector.default_schedule());
         let schedule = Schedule::parse(&expression)
             .with_context(|| format!("{} schedule", catalog.section(registry)))?;
         scheduled.push((connector, schedule));
