@@ -171,7 +171,7 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Reads every `[generic.<id>]` file of `config` and checks it by building its connector,
+    /// Reads every `[generic.<id>]` file of `config` and checks it by building its connector.
     /// Errors name the section, the file and the key.
     pub fn load(config: &Config) -> anyhow::Result<Catalog> {
         let mut generic = BTreeMap::new();
