@@ -235,6 +235,7 @@ fn request_data(store: &Arc<dyn Store>, actor: &Actor) -> Data {
     data.insert(l.credits);
     data.insert(l.project_credits);
     data.insert(l.alert_history);
+    data.insert(l.rollups);
     data
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use carbonmesh_model::{AlertEvent, CreditRecord, Project, RegistryId};
-use carbonmesh_store::{Store, StoreError};
+use carbonmesh_store::{ProjectRollup, Store, StoreError};
 
 /// Credit records a project's `creditRecords` field may show.
 pub const CREDITS_PER_PROJECT: u32 = 100;
@@ -23,6 +23,8 @@ pub struct CreditLoader(pub StoreRef);
 pub struct ProjectCreditsLoader(pub StoreRef);
 /// Alert histories, by alert id.
 pub struct AlertHistoryLoader(pub StoreRef);
+/// Project roll-ups, by project id.
+pub struct RollupLoader(pub StoreRef);
 
 /// Why a loader failed: a store error, shared between the fields waiting on it.
 pub type LoadError = Arc<StoreError>;
@@ -89,6 +91,19 @@ impl Loader<String> for AlertHistoryLoader {
     }
 }
 
+impl Loader<String> for RollupLoader {
+    type Value = ProjectRollup;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, ProjectRollup>, LoadError> {
+        let rollups = self.0.0.project_rollups(ids).await.map_err(Arc::new)?;
+        Ok(rollups
+            .into_iter()
+            .map(|r| (r.project_id.clone(), r))
+            .collect())
+    }
+}
+
 /// The loaders of one request: a fresh set per request, so nothing is cached across users.
 pub fn for_request(store: &Arc<dyn Store>) -> Loaders {
     let s = StoreRef(store.clone());
@@ -96,7 +111,8 @@ pub fn for_request(store: &Arc<dyn Store>) -> Loaders {
         projects: DataLoader::new(ProjectLoader(s.clone()), tokio::spawn),
         credits: DataLoader::new(CreditLoader(s.clone()), tokio::spawn),
         project_credits: DataLoader::new(ProjectCreditsLoader(s.clone()), tokio::spawn),
-        alert_history: DataLoader::new(AlertHistoryLoader(s), tokio::spawn),
+        alert_history: DataLoader::new(AlertHistoryLoader(s.clone()), tokio::spawn),
+        rollups: DataLoader::new(RollupLoader(s), tokio::spawn),
     }
 }
 
@@ -110,4 +126,6 @@ pub struct Loaders {
     pub project_credits: DataLoader<ProjectCreditsLoader>,
     /// Alert histories.
     pub alert_history: DataLoader<AlertHistoryLoader>,
+    /// Project roll-ups.
+    pub rollups: DataLoader<RollupLoader>,
 }

@@ -17,6 +17,7 @@ use carbonmesh_store::{
     StatsGroup, Store,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
 use crate::auth::Actor;
 use crate::budget::expensive;
@@ -171,6 +172,12 @@ pub struct ProjectFilterInput {
     pub crediting_period_to: Option<NaiveDate>,
     /// Words in the project name (case-insensitive).
     pub search: Option<String>,
+    /// Projects that retired at least this many units (compared to the kilogram).
+    pub retired_at_least: Option<Decimal>,
+    /// A first issuance on or after this day…
+    pub first_issuance_from: Option<NaiveDate>,
+    /// …and on or before this day.
+    pub first_issuance_to: Option<NaiveDate>,
 }
 
 impl ProjectFilterInput {
@@ -189,6 +196,13 @@ impl ProjectFilterInput {
             category: self.category,
             crediting_period,
             search: search(self.search)?,
+            retired_at_least: self.retired_at_least,
+            first_issuance: (self.first_issuance_from.is_some()
+                || self.first_issuance_to.is_some())
+            .then_some(DateRange {
+                from: self.first_issuance_from,
+                to: self.first_issuance_to,
+            }),
         })
     }
 }
@@ -301,6 +315,10 @@ pub enum ProjectOrderBy {
     Name,
     /// By country.
     Country,
+    /// Most units retired first (see `Project.rollup`).
+    RetiredDesc,
+    /// Earliest first issuance first; projects without an issuance last.
+    FirstIssuance,
 }
 
 /// Credit record listing order.
@@ -358,6 +376,40 @@ impl AlertTotal {
     }
 }
 
+/// The statistics of `filter` by `group`, as the API serves them.
+async fn stat_rows(
+    store: &Arc<dyn Store>,
+    group: StatsGroup,
+    filter: &CreditFilter,
+) -> Result<Vec<StatRow>> {
+    let rows = store.statistics(group, filter).await.map_err(internal)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| StatRow {
+            key: r.key,
+            issued: r.issued,
+            retired: r.retired,
+            cancelled: r.cancelled,
+            buffer: r.buffer,
+            converted: r.converted,
+            records: r.records,
+        })
+        .collect())
+}
+
+#[async_graphql::ComplexObject]
+impl Statistics {
+    /// By the month of the records' event dates (`2024-03`), oldest first: the time series
+    /// of issuances and retirements. Read from the records, so only computed when asked for
+    /// (an expensive operation, in the same slots as the others).
+    async fn by_event_month(&self, ctx: &Context<'_>) -> Result<Vec<StatRow>> {
+        expensive(ctx, "statistics", async {
+            stat_rows(store(ctx), StatsGroup::EventMonth, &self.filter).await
+        })
+        .await
+    }
+}
+
 /// The query root.
 pub struct Query;
 
@@ -390,6 +442,8 @@ impl Query {
             ProjectOrderBy::Id => ProjectOrder::Id,
             ProjectOrderBy::Name => ProjectOrder::Name,
             ProjectOrderBy::Country => ProjectOrder::Country,
+            ProjectOrderBy::RetiredDesc => ProjectOrder::RetiredDesc,
+            ProjectOrderBy::FirstIssuance => ProjectOrder::FirstIssuance,
         };
         let page = store(ctx)
             .query_projects(&filter, order, after.as_deref(), first)
@@ -645,28 +699,7 @@ impl Query {
         require(ctx, ApiRole::Observer)?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let store = store(ctx);
-        let rows = |group| {
-            let filter = &filter;
-            async move {
-                store
-                    .statistics(group, filter)
-                    .await
-                    .map_err(internal)
-                    .map(|rows| {
-                        rows.into_iter()
-                            .map(|r| StatRow {
-                                key: r.key,
-                                issued: r.issued,
-                                retired: r.retired,
-                                cancelled: r.cancelled,
-                                buffer: r.buffer,
-                                converted: r.converted,
-                                records: r.records,
-                            })
-                            .collect::<Vec<_>>()
-                    })
-            }
-        };
+        let rows = |group| stat_rows(store, group, &filter);
         let (by_registry, by_vintage, by_country, by_category) =
             expensive(ctx, "statistics", async {
                 tokio::try_join!(
@@ -682,6 +715,7 @@ impl Query {
             by_vintage,
             by_country,
             by_category,
+            filter,
         })
     }
 

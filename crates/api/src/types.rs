@@ -11,7 +11,9 @@ use carbonmesh_matcher::review;
 
 use crate::auth::Actor;
 use crate::error::internal;
-use crate::loaders::{AlertHistoryLoader, CreditLoader, ProjectCreditsLoader, ProjectLoader};
+use crate::loaders::{
+    AlertHistoryLoader, CreditLoader, ProjectCreditsLoader, ProjectLoader, RollupLoader,
+};
 
 /// A normalized value with the registry's own wording.
 #[derive(SimpleObject, Clone)]
@@ -203,6 +205,17 @@ impl Project {
     /// The project's page at its registry.
     async fn registry_url(&self) -> Option<&str> {
         self.0.registry_url.as_deref()
+    }
+    /// The project's credit records summed by what happened to their units, with the first
+    /// and last issuance and retirement: kept with every write, exact. Null when the project
+    /// has no credit records.
+    async fn rollup(&self, ctx: &Context<'_>) -> Result<Option<ProjectRollup>> {
+        let loader = ctx.data_unchecked::<DataLoader<RollupLoader>>();
+        Ok(loader
+            .load_one(self.0.id())
+            .await
+            .map_err(internal)?
+            .map(ProjectRollup::from))
     }
     /// The project's first credit records, by key (at most 100; `creditRecords` with a
     /// `projectId` filter pages through all of them).
@@ -781,6 +794,54 @@ impl Registry {
     }
 }
 
+/// A project's credit records summed by what happened to their units. Registries that list
+/// blocks in their current state (Verra's VCU export, CAD Trust units) count every block as
+/// issued and their active blocks as remaining; the others keep a ledger, where remaining is
+/// issued less retired, cancelled, converted and buffer.
+#[derive(SimpleObject, Clone)]
+pub struct ProjectRollup {
+    /// Credit records.
+    pub records: u64,
+    /// Units issued.
+    pub issued: Decimal,
+    /// Units retired.
+    pub retired: Decimal,
+    /// Units cancelled.
+    pub cancelled: Decimal,
+    /// Units converted to another registry's or program's units.
+    pub converted: Decimal,
+    /// Units set aside in a buffer pool.
+    pub buffer: Decimal,
+    /// Units still available.
+    pub remaining: Decimal,
+    /// Event date of the first issuance record.
+    pub first_issuance: Option<NaiveDate>,
+    /// Event date of the last issuance record.
+    pub last_issuance: Option<NaiveDate>,
+    /// Event date of the first retirement record.
+    pub first_retirement: Option<NaiveDate>,
+    /// Event date of the last retirement record.
+    pub last_retirement: Option<NaiveDate>,
+}
+
+impl From<carbonmesh_store::ProjectRollup> for ProjectRollup {
+    fn from(r: carbonmesh_store::ProjectRollup) -> Self {
+        Self {
+            records: r.records,
+            issued: r.issued,
+            retired: r.retired,
+            cancelled: r.cancelled,
+            converted: r.converted,
+            buffer: r.buffer,
+            remaining: r.remaining,
+            first_issuance: r.first_issuance,
+            last_issuance: r.last_issuance,
+            first_retirement: r.first_retirement,
+            last_retirement: r.last_retirement,
+        }
+    }
+}
+
 /// Credit totals of one group.
 #[derive(SimpleObject, Clone)]
 pub struct StatRow {
@@ -802,8 +863,9 @@ pub struct StatRow {
     pub records: u64,
 }
 
-/// Statistics grouped four ways.
+/// Statistics grouped five ways.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Statistics {
     /// By registry.
     pub by_registry: Vec<StatRow>,
@@ -813,6 +875,9 @@ pub struct Statistics {
     pub by_country: Vec<StatRow>,
     /// By the project's category.
     pub by_category: Vec<StatRow>,
+    /// The filter, for the groups computed only when asked for.
+    #[graphql(skip)]
+    pub filter: carbonmesh_store::CreditFilter,
 }
 
 /// One version of a record, as the change feed serves it.

@@ -149,6 +149,17 @@ impl RegistryId {
     }
 }
 
+impl RegistryId {
+    /// Whether the registry publishes its units as blocks in their current state (Verra's VCU
+    /// export, CAD Trust units): a retired block is listed as a retirement and no longer as
+    /// an issuance, so the units it issued are the sum of all its blocks. Other registries
+    /// keep a ledger: issuances stay as issued, and retirements, cancellations and conversions
+    /// draw on them.
+    pub fn reports_blocks(&self) -> bool {
+        matches!(*self, RegistryId::VERRA | RegistryId::CADT)
+    }
+}
+
 impl fmt::Display for RegistryId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -48,7 +48,7 @@ pub use error::StoreError;
 pub use holder::RUN_LEASE;
 pub use query::{
     AlertFacets, AlertFilter, Change, CreditFilter, CreditOrder, DateRange, FacetCount, Page,
-    ProjectFilter, ProjectOrder, RegistryCounts, StatRow, StatsGroup,
+    ProjectFilter, ProjectOrder, ProjectRollup, RegistryCounts, StatRow, StatsGroup,
 };
 pub use records::{Batch, BulkLoad, key_hash};
 pub use url::{Backend, DatabaseUrl};
@@ -468,6 +468,10 @@ pub trait QueryStore: Send + Sync {
 
     /// The current projects among `ids` (missing ones left out), in any order.
     async fn projects_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Project>>;
+
+    /// The roll-ups of the projects among `ids` that have credit records, in any order:
+    /// answered from the totals kept with every write.
+    async fn project_rollups(&self, ids: &[String]) -> StoreResult<Vec<ProjectRollup>>;
 
     /// The current credit records among `keys` (missing ones left out), in any order.
     async fn credits_by_keys(

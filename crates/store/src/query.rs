@@ -47,6 +47,11 @@ pub struct ProjectFilter {
     pub crediting_period: Option<DateRange>,
     /// Case-insensitive substring of the project name.
     pub search: Option<String>,
+    /// Projects that retired at least this many units (to the kilogram: the thousandth of
+    /// a unit).
+    pub retired_at_least: Option<Decimal>,
+    /// Projects whose first issuance falls in this range.
+    pub first_issuance: Option<DateRange>,
 }
 
 /// The order of a project listing; ties (and `Id`) are broken by project id.
@@ -59,6 +64,10 @@ pub enum ProjectOrder {
     Name,
     /// By country, then id.
     Country,
+    /// Most units retired first (to the kilogram), then id.
+    RetiredDesc,
+    /// Earliest first issuance first (projects without an issuance last), then id.
+    FirstIssuance,
 }
 
 /// Which credit records to list. Project conditions apply to the record's project.
@@ -152,6 +161,8 @@ pub enum StatsGroup {
     Country,
     /// By the project's category (sector when no category).
     Category,
+    /// By the month of the records' event dates (`2024-03`); read from the records.
+    EventMonth,
 }
 
 /// Credit totals of one group: exact decimal sums of the records' quantities.
@@ -172,6 +183,38 @@ pub struct StatRow {
     pub converted: Decimal,
     /// Credit records in the group.
     pub records: u64,
+}
+
+/// A project's credit records summed by what happened to their units (see
+/// [`Store::project_rollups`](crate::Store::project_rollups)). Quantities are exact.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProjectRollup {
+    /// The project (`<registry>:<registry project id>`).
+    pub project_id: String,
+    /// Credit records of the project.
+    pub records: u64,
+    /// Units issued. For a registry that lists blocks in their current state
+    /// ([`RegistryId::reports_blocks`]) the sum of all its blocks; otherwise of its issuances.
+    pub issued: Decimal,
+    /// Units retired.
+    pub retired: Decimal,
+    /// Units cancelled.
+    pub cancelled: Decimal,
+    /// Units converted to another registry's or program's units.
+    pub converted: Decimal,
+    /// Units set aside in a buffer pool.
+    pub buffer: Decimal,
+    /// Units still available: the active blocks of a block registry; otherwise issued less
+    /// retired, cancelled, converted and buffer.
+    pub remaining: Decimal,
+    /// Event day of the first issuance record.
+    pub first_issuance: Option<NaiveDate>,
+    /// Event day of the last issuance record.
+    pub last_issuance: Option<NaiveDate>,
+    /// Event day of the first retirement record.
+    pub first_retirement: Option<NaiveDate>,
+    /// Event day of the last retirement record.
+    pub last_retirement: Option<NaiveDate>,
 }
 
 /// A record version in the change feed.

@@ -5,9 +5,14 @@
 //! A write gathers its changes in [`Totals`] (a new record adds itself, a changed record
 //! takes its old values off and adds its new ones) and applies them in its own transaction,
 //! so the totals always agree with the records.
+//!
+//! Each total also keeps the first and last event day of its records, which project roll-ups
+//! read. Adding records only widens that span; a total that lost a record has its span read
+//! again from its records (a rare path: a record changed or was replaced).
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::StoreResult;
@@ -31,6 +36,12 @@ pub(crate) struct Delta {
     pub quantity: i128,
     /// Quantities kept as text (see `records::encode`).
     pub quantity_text: Decimal,
+    /// Earliest event day of the records added.
+    pub first_day: Option<NaiveDate>,
+    /// Latest event day of the records added.
+    pub last_day: Option<NaiveDate>,
+    /// Whether a record was taken off: the span must be read again from the records.
+    pub removed: bool,
 }
 
 /// The changes a write makes to the totals.
@@ -45,6 +56,8 @@ pub(crate) struct Counted {
     pub key: TotalKey,
     pub quantity: Option<i64>,
     pub quantity_text: Option<Decimal>,
+    /// Event day (only read when the record is added).
+    pub event_day: Option<NaiveDate>,
 }
 
 impl Totals {
@@ -58,14 +71,34 @@ impl Totals {
         if let Some(text) = record.quantity_text {
             d.quantity_text += text * Decimal::from(sign);
         }
+        if sign < 0 {
+            d.removed = true;
+        } else if let Some(day) = record.event_day {
+            d.first_day = Some(d.first_day.map_or(day, |f| f.min(day)));
+            d.last_day = Some(d.last_day.map_or(day, |l| l.max(day)));
+        }
     }
 }
 
 pub(crate) const ADD: &str = "INSERT INTO credit_totals (registry, project, vintage, kind, status, \
-     records, quantity) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     records, quantity, first_day, last_day) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
      ON CONFLICT (registry, project, vintage, kind, status) DO UPDATE SET \
      records = credit_totals.records + excluded.records, \
-     quantity = credit_totals.quantity + excluded.quantity";
+     quantity = credit_totals.quantity + excluded.quantity, \
+     first_day = CASE WHEN excluded.first_day IS NULL OR credit_totals.first_day <= excluded.first_day \
+         THEN credit_totals.first_day ELSE excluded.first_day END, \
+     last_day = CASE WHEN excluded.last_day IS NULL OR credit_totals.last_day >= excluded.last_day \
+         THEN credit_totals.last_day ELSE excluded.last_day END";
+
+/// Reads a total's span of event days again from its records.
+pub(crate) const RESPAN: &str = "UPDATE credit_totals SET \
+     first_day = (SELECT MIN(c.event_day) FROM credits c WHERE c.project = credit_totals.project \
+         AND c.registry = credit_totals.registry AND COALESCE(c.vintage, 0) = credit_totals.vintage \
+         AND c.kind = credit_totals.kind AND c.status = credit_totals.status), \
+     last_day = (SELECT MAX(c.event_day) FROM credits c WHERE c.project = credit_totals.project \
+         AND c.registry = credit_totals.registry AND COALESCE(c.vintage, 0) = credit_totals.vintage \
+         AND c.kind = credit_totals.kind AND c.status = credit_totals.status) \
+     WHERE registry = $1 AND project = $2 AND vintage = $3 AND kind = $4 AND status = $5";
 
 pub(crate) const TEXT_OF: &str = "SELECT quantity_text FROM credit_totals WHERE registry = $1 \
      AND project = $2 AND vintage = $3 AND kind = $4 AND status = $5";
@@ -93,6 +126,8 @@ pub(crate) enum Step {
     /// Read the text sum of a total ([`TEXT_OF`] with `key`), add `delta`, write it back
     /// ([`SET_TEXT`] with [`text_sum`] and `key`).
     AddText { key: Vec<Arg>, delta: Decimal },
+    /// [`RESPAN`] with the key.
+    Respan(Vec<Arg>),
     /// [`DROP_EMPTY`].
     DropEmpty,
 }
@@ -112,12 +147,17 @@ pub(crate) fn steps(totals: &Totals) -> StoreResult<Vec<Step>> {
         let mut args = key_args(key);
         args.push(d.records.into());
         args.push(i64::try_from(d.quantity).map_err(|_| overflow())?.into());
+        args.push(Arg::Day(d.first_day));
+        args.push(Arg::Day(d.last_day));
         steps.push(Step::Add(args));
         if !d.quantity_text.is_zero() {
             steps.push(Step::AddText {
                 key: key_args(key),
                 delta: d.quantity_text,
             });
+        }
+        if d.removed {
+            steps.push(Step::Respan(key_args(key)));
         }
         emptied |= d.records < 0;
     }
@@ -155,6 +195,9 @@ pub(crate) async fn apply(tx: &mut dyn Tx, totals: &Totals) -> StoreResult<()> {
                 let mut args = vec![text_sum(old, delta)?];
                 args.extend(key);
                 tx.execute(SET_TEXT, args).await?;
+            }
+            Step::Respan(key) => {
+                tx.execute(RESPAN, key).await?;
             }
             Step::DropEmpty => {
                 tx.execute(DROP_EMPTY, Vec::new()).await?;

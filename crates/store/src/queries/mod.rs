@@ -13,6 +13,7 @@ mod changes;
 mod credits;
 pub(crate) mod cursor;
 mod projects;
+mod rollups;
 mod stats;
 
 use async_trait::async_trait;
@@ -23,7 +24,7 @@ use crate::db::Arg;
 use crate::store::SqlStore;
 use crate::{
     AlertFacets, AlertFilter, Change, CreditFilter, CreditOrder, Page, ProjectFilter, ProjectOrder,
-    QueryStore, RegistryCounts, StatRow, StatsGroup, StoreResult,
+    ProjectRollup, QueryStore, RegistryCounts, StatRow, StatsGroup, StoreResult,
 };
 
 /// Ids or keys bound per statement in batch lookups: far below either backend's limit on
@@ -289,6 +290,10 @@ impl QueryStore for SqlStore {
 
     async fn projects_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Project>> {
         projects::by_ids(self, ids).await
+    }
+
+    async fn project_rollups(&self, ids: &[String]) -> StoreResult<Vec<ProjectRollup>> {
+        rollups::rollups(self, ids).await
     }
 
     async fn credits_by_keys(

@@ -1,11 +1,12 @@
 //! Project listings, counts and batch lookups.
 
-use carbonmesh_model::Project;
+use carbonmesh_model::{Project, TransactionType};
+use rust_decimal::Decimal;
 
 use crate::db::Arg;
 use crate::queries::cursor::{Cursor, cursor, page, page_limit};
 use crate::queries::{LOOKUP_CHUNK, Select, project_text_conditions, where_clause};
-use crate::records::read::project_select;
+use crate::records::read::{PROJECT_VERSION, project_select};
 use crate::store::SqlStore;
 use crate::{Backend, DateRange, Page, ProjectFilter, ProjectOrder, StoreResult};
 
@@ -45,7 +46,87 @@ async fn conditions(
     if let Some(range) = &filter.crediting_period {
         out.push(crediting_period_overlaps(db.backend(), range, q));
     }
+    if let Some(units) = filter.retired_at_least {
+        let kind = kind_term(store, TransactionType::Retirement, q).await?;
+        let kg = q.arg(kilograms(units));
+        out.push(format!(
+            "p.id IN (SELECT project FROM credit_totals WHERE kind = {kind} GROUP BY project \
+             HAVING SUM(quantity) >= {kg})"
+        ));
+    }
+    if let Some(range) = &filter.first_issuance {
+        let kind = kind_term(store, TransactionType::Issuance, q).await?;
+        let mut having = vec!["MIN(first_day) IS NOT NULL".to_owned()];
+        if let Some(from) = range.from {
+            having.push(format!("MIN(first_day) >= {}", q.arg(Arg::Day(Some(from)))));
+        }
+        if let Some(to) = range.to {
+            having.push(format!("MIN(first_day) <= {}", q.arg(Arg::Day(Some(to)))));
+        }
+        out.push(format!(
+            "p.id IN (SELECT project FROM credit_totals WHERE kind = {kind} GROUP BY project \
+             HAVING {})",
+            having.join(" AND ")
+        ));
+    }
     Ok(())
+}
+
+/// The placeholder of a transaction type's term (a number no term has when none is stored).
+async fn kind_term(store: &SqlStore, kind: TransactionType, q: &mut Select) -> StoreResult<String> {
+    let id = store
+        .terms
+        .lookup_one(store.db.as_ref(), kind.as_str())
+        .await?
+        .unwrap_or(-1);
+    Ok(q.arg(id))
+}
+
+/// Whole kilograms of `units`, rounded down; saturating.
+fn kilograms(units: Decimal) -> i64 {
+    (units * Decimal::from(1000))
+        .floor()
+        .try_into()
+        .unwrap_or(if units.is_sign_negative() {
+            i64::MIN
+        } else {
+            i64::MAX
+        })
+}
+
+/// The roll-up a listing is sorted by: `(project, v)` per project, joined as `r`, and the
+/// sort key read from it (ascending; ties broken by project id).
+async fn rollup_sort(
+    store: &SqlStore,
+    order: ProjectOrder,
+    q: &mut Select,
+) -> StoreResult<Option<(String, &'static str)>> {
+    let (kind, value, key) = match order {
+        ProjectOrder::Id | ProjectOrder::Name | ProjectOrder::Country => return Ok(None),
+        // Kilograms; text quantities (finer than a kilogram) rounded to one.
+        ProjectOrder::RetiredDesc => (
+            TransactionType::Retirement,
+            "SUM(quantity) + COALESCE(SUM(CAST(CAST(quantity_text AS DOUBLE PRECISION) * 1000 \
+             AS BIGINT)), 0)",
+            "-COALESCE(r.v, 0)",
+        ),
+        ProjectOrder::FirstIssuance => (
+            TransactionType::Issuance,
+            match store.db.backend() {
+                Backend::Sqlite => "MIN(first_day)",
+                Backend::Postgres => "MIN(first_day) - DATE '1970-01-01'",
+            },
+            "COALESCE(r.v, 2147483647)",
+        ),
+    };
+    let kind = kind_term(store, kind, q).await?;
+    Ok(Some((
+        format!(
+            " LEFT JOIN (SELECT project, {value} AS v FROM credit_totals WHERE kind = {kind} \
+             GROUP BY project) r ON r.project = p.id"
+        ),
+        key,
+    )))
 }
 
 /// A project has a crediting period sharing a day with `range`; an open end of either
@@ -82,6 +163,8 @@ fn crediting_period_overlaps(backend: Backend, range: &DateRange, q: &mut Select
 /// The sort key of a project listing, as SQL and as a row value.
 fn order_sql(order: ProjectOrder) -> (&'static str, &'static str) {
     match order {
+        // The key is the roll-up's expression (see `rollup_sort`).
+        ProjectOrder::RetiredDesc | ProjectOrder::FirstIssuance => ("sort, p.key", ""),
         ProjectOrder::Id => ("p.key", "p.key"),
         ProjectOrder::Name => ("p.name, p.key", "(p.name, p.key)"),
         ProjectOrder::Country => (
@@ -91,10 +174,13 @@ fn order_sql(order: ProjectOrder) -> (&'static str, &'static str) {
     }
 }
 
-/// The cursor of a project in `order`.
-fn project_cursor(order: ProjectOrder, project: &Project) -> String {
+/// The cursor of a project in `order`; `sort` is the roll-up sort key, when sorted by one.
+fn project_cursor(order: ProjectOrder, project: &Project, sort: Option<i64>) -> String {
     let id = project.id();
     match order {
+        ProjectOrder::RetiredDesc | ProjectOrder::FirstIssuance => {
+            cursor(&[sort.unwrap_or_default().into(), id.into()])
+        }
         ProjectOrder::Id => cursor(&[id.into()]),
         ProjectOrder::Name => cursor(&[project.name.clone().into(), id.into()]),
         ProjectOrder::Country => cursor(&[
@@ -114,9 +200,17 @@ pub(crate) async fn query(
     let mut q = Select::default();
     let mut conds = Vec::new();
     conditions(store, filter, &mut q, &mut conds).await?;
+    let sort = rollup_sort(store, order, &mut q).await?;
     let (order_by, key) = order_sql(order);
     if let Some(after) = after {
         let condition = match order {
+            ProjectOrder::RetiredDesc | ProjectOrder::FirstIssuance => {
+                let c = Cursor::parse(after, 2)?;
+                let first = q.arg(c.int(0)?);
+                let id = q.arg(c.text(1)?);
+                let expr = sort.as_ref().map_or("0", |(_, expr)| expr);
+                format!("({expr}, p.key) > ({first}, {id})")
+            }
             ProjectOrder::Id => {
                 let c = Cursor::parse(after, 1)?;
                 format!("p.key > {}", q.arg(c.text(0)?))
@@ -131,17 +225,37 @@ pub(crate) async fn query(
         conds.push(condition);
     }
     let limit_arg = q.arg(page_limit(limit));
+    let (join, sort_column) = match &sort {
+        Some((join, key)) => (join.as_str(), format!(", {key} AS sort")),
+        None => ("", String::new()),
+    };
     q.text = format!(
-        "SELECT {} FROM projects p{} ORDER BY {order_by} LIMIT {limit_arg}",
+        "SELECT {}{sort_column} FROM projects p{join}{} ORDER BY {order_by} LIMIT {limit_arg}",
         project_select("p", false),
         where_clause(&conds)
     );
-    let (_, projects) = store.project_rows(&q.text, q.args).await?;
-    let items = projects
-        .into_iter()
-        .map(|p| (project_cursor(order, &p), p))
-        .collect();
+    let (rows, projects) = store.project_rows(&q.text, q.args).await?;
+    let mut items = Vec::with_capacity(projects.len());
+    for (row, p) in rows.iter().zip(projects) {
+        let sort = match sort {
+            Some(_) => Some(sort_value(row)?),
+            None => None,
+        };
+        items.push((project_cursor(order, &p, sort), p));
+    }
     Ok(page(items, limit))
+}
+
+/// The roll-up sort key, after the project columns: an integer (a `numeric` sum in
+/// PostgreSQL).
+fn sort_value(row: &crate::db::Row) -> StoreResult<i64> {
+    let at = PROJECT_VERSION + 1;
+    row.decimal(at)?
+        .try_into()
+        .map_err(|_| crate::StoreError::Corrupt {
+            column: "sort",
+            value: "a sort key beyond 64 bits".into(),
+        })
 }
 
 pub(crate) async fn count(store: &SqlStore, filter: &ProjectFilter) -> StoreResult<u64> {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use carbonmesh_model::TransactionType;
 use rust_decimal::Decimal;
 
+use crate::Backend;
 use crate::queries::{Select, credit_conditions, needs_project, where_clause};
 use crate::records::encode::registry;
 use crate::store::SqlStore;
@@ -20,13 +21,17 @@ pub(crate) async fn statistics(
     filter: &CreditFilter,
 ) -> StoreResult<Vec<StatRow>> {
     let terms = store.credit_terms(filter).await?;
-    let from_records = filter.event_date.is_some();
+    let from_records = filter.event_date.is_some() || group == StatsGroup::EventMonth;
     let t = if from_records { "c" } else { "t" };
     let key = match group {
         StatsGroup::Registry => format!("{t}.registry"),
         StatsGroup::Vintage => format!("{t}.vintage"),
         StatsGroup::Country => "p.country".to_owned(),
         StatsGroup::Category => "COALESCE(p.category, p.sector)".to_owned(),
+        StatsGroup::EventMonth => match store.db.backend() {
+            Backend::Sqlite => "strftime('%Y-%m', c.event_day * 86400, 'unixepoch')".to_owned(),
+            Backend::Postgres => "to_char(c.event_day, 'YYYY-MM')".to_owned(),
+        },
     };
     let join = matches!(group, StatsGroup::Country | StatsGroup::Category) || needs_project(filter);
     let mut q = Select::default();
@@ -74,7 +79,9 @@ pub(crate) async fn statistics(
                 Some(v) => (v, Some(v.to_string())),
                 None => (0, None),
             },
-            StatsGroup::Country | StatsGroup::Category => (0, row.opt_text(0)?),
+            StatsGroup::Country | StatsGroup::Category | StatsGroup::EventMonth => {
+                (0, row.opt_text(0)?)
+            }
         };
         let stat = out
             .entry((key.is_none(), numeric, key.clone()))

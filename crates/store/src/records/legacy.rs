@@ -241,6 +241,7 @@ pub(crate) async fn carry_over(store: &SqlStore) -> StoreResult<()> {
                 },
                 quantity: values.quantity,
                 quantity_text: values.quantity_text.as_deref().and_then(|t| t.parse().ok()),
+                event_day: values.event_day,
             },
             1,
         );

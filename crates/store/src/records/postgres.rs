@@ -397,7 +397,9 @@ async fn run_load(
 /// Applies the totals' changes in one statement (and the rare text sums one by one).
 async fn apply_totals(tx: &mut Transaction<'static, Postgres>, totals: &Totals) -> StoreResult<()> {
     let mut columns: [Vec<i64>; 7] = Default::default();
+    let (mut first_days, mut last_days) = (Vec::new(), Vec::new());
     let mut texts = Vec::new();
+    let mut respans = Vec::new();
     let mut emptied = false;
     let mut keys: Vec<_> = totals.deltas.iter().collect();
     keys.sort_unstable_by_key(|(k, _)| **k);
@@ -420,19 +422,27 @@ async fn apply_totals(tx: &mut Transaction<'static, Postgres>, totals: &Totals) 
         ]) {
             column.push(value);
         }
+        first_days.push(d.first_day);
+        last_days.push(d.last_day);
         if !d.quantity_text.is_zero() {
             texts.push((*key, d.quantity_text));
+        }
+        if d.removed {
+            respans.push(*key);
         }
         emptied |= d.records < 0;
     }
     let [registry, project, vintage, kind, status, records, quantity] = columns;
     sqlx::query(
-        "INSERT INTO credit_totals (registry, project, vintage, kind, status, records, quantity) \
+        "INSERT INTO credit_totals (registry, project, vintage, kind, status, records, quantity, \
+         first_day, last_day) \
          SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::int[], $5::int[], \
-         $6::bigint[], $7::bigint[]) \
+         $6::bigint[], $7::bigint[], $8::date[], $9::date[]) \
          ON CONFLICT (registry, project, vintage, kind, status) DO UPDATE SET \
          records = credit_totals.records + excluded.records, \
-         quantity = credit_totals.quantity + excluded.quantity",
+         quantity = credit_totals.quantity + excluded.quantity, \
+         first_day = LEAST(credit_totals.first_day, excluded.first_day), \
+         last_day = GREATEST(credit_totals.last_day, excluded.last_day)",
     )
     .bind(&registry)
     .bind(&project)
@@ -441,27 +451,39 @@ async fn apply_totals(tx: &mut Transaction<'static, Postgres>, totals: &Totals) 
     .bind(&status)
     .bind(&records)
     .bind(&quantity)
+    .bind(&first_days)
+    .bind(&last_days)
     .execute(&mut **tx)
     .await?;
+    let key_args = |key: &crate::totals::TotalKey| -> Vec<Arg> {
+        vec![
+            key.registry.into(),
+            key.project.into(),
+            key.vintage.into(),
+            key.kind.into(),
+            key.status.into(),
+        ]
+    };
     for (key, delta) in texts {
-        let args = || -> Vec<Arg> {
-            vec![
-                key.registry.into(),
-                key.project.into(),
-                key.vintage.into(),
-                key.kind.into(),
-                key.status.into(),
-            ]
-        };
-        let old: Option<Option<String>> =
-            sqlx::query_scalar_with(crate::totals::TEXT_OF, crate::postgres::arguments(args())?)
-                .fetch_optional(&mut **tx)
-                .await?;
+        let old: Option<Option<String>> = sqlx::query_scalar_with(
+            crate::totals::TEXT_OF,
+            crate::postgres::arguments(key_args(&key))?,
+        )
+        .fetch_optional(&mut **tx)
+        .await?;
         let mut set = vec![crate::totals::text_sum(old.flatten(), delta)?];
-        set.extend(args());
+        set.extend(key_args(&key));
         sqlx::query_with(crate::totals::SET_TEXT, crate::postgres::arguments(set)?)
             .execute(&mut **tx)
             .await?;
+    }
+    for key in respans {
+        sqlx::query_with(
+            crate::totals::RESPAN,
+            crate::postgres::arguments(key_args(&key))?,
+        )
+        .execute(&mut **tx)
+        .await?;
     }
     if emptied {
         sqlx::query(crate::totals::DROP_EMPTY)
@@ -497,6 +519,7 @@ impl Staged<'_> {
                 .quantity_text
                 .as_deref()
                 .and_then(|t| t.parse().ok()),
+            event_day: self.values.event_day,
         }
     }
 }
@@ -629,6 +652,7 @@ impl Load {
                                     },
                                     quantity: kg,
                                     quantity_text: text.and_then(|t| t.parse().ok()),
+                                    event_day: None,
                                 },
                                 -1,
                             );

@@ -339,6 +339,7 @@ fn existing(row: &rusqlite::Row<'_>) -> rusqlite::Result<Existing> {
             },
             quantity: row.get(9)?,
             quantity_text: text.and_then(|t| t.parse().ok()),
+            event_day: None,
         },
     })
 }
@@ -561,6 +562,7 @@ impl Load<'_> {
             },
             quantity: values.quantity,
             quantity_text: values.quantity_text.as_deref().and_then(|t| t.parse().ok()),
+            event_day: values.event_day,
         };
         // Find the key's slot: probe past slots held by other keys (see `key_hash`).
         let mut probe = 0;
@@ -700,6 +702,11 @@ impl Load<'_> {
                     args.extend(key);
                     let mut stmt = self.tx.prepare_cached(crate::totals::SET_TEXT)?;
                     bind_args(&mut stmt, &args)?;
+                    stmt.raw_execute()?;
+                }
+                Step::Respan(key) => {
+                    let mut stmt = self.tx.prepare_cached(crate::totals::RESPAN)?;
+                    bind_args(&mut stmt, &key)?;
                     stmt.raw_execute()?;
                 }
                 Step::DropEmpty => {

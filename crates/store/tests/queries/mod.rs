@@ -12,7 +12,7 @@ use carbonmesh_model::{
 };
 use carbonmesh_store::{
     AlertFacets, AlertFilter, CreditFilter, CreditOrder, DateRange, FacetCount, Page,
-    ProjectFilter, ProjectOrder, Stamped, StatRow, StatsGroup, Store,
+    ProjectFilter, ProjectOrder, ProjectRollup, Stamped, StatRow, StatsGroup, Store,
 };
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -186,6 +186,9 @@ fn project_sort_key(order: ProjectOrder, p: &Project) -> (String, String) {
         ProjectOrder::Id => (String::new(), p.id()),
         ProjectOrder::Name => (p.name.clone(), p.id()),
         ProjectOrder::Country => (p.country.clone().unwrap_or_default(), p.id()),
+        ProjectOrder::RetiredDesc | ProjectOrder::FirstIssuance => {
+            panic!("roll-up orders are checked by project_rollups_follow_their_records")
+        }
     }
 }
 
@@ -905,6 +908,7 @@ pub async fn statistics_sum_exactly(store: Arc<dyn Store>) {
             StatsGroup::Vintage,
             StatsGroup::Country,
             StatsGroup::Category,
+            StatsGroup::EventMonth,
         ] {
             let mut expected: BTreeMap<(bool, i64, Option<String>), StatRow> = BTreeMap::new();
             for c in all.iter().filter(|c| credit_matches(c, &by_id, filter)) {
@@ -914,6 +918,7 @@ pub async fn statistics_sum_exactly(store: Arc<dyn Store>) {
                     StatsGroup::Vintage => c.vintage.map(|v| v.to_string()),
                     StatsGroup::Country => p.and_then(|p| p.country.clone()),
                     StatsGroup::Category => p.and_then(|p| p.category.clone().or(p.sector.clone())),
+                    StatsGroup::EventMonth => c.event_date.map(|d| d.format("%Y-%m").to_string()),
                 };
                 let numeric = match group {
                     StatsGroup::Vintage => c.vintage.map_or(0, i64::from),
@@ -1543,4 +1548,200 @@ pub async fn registry_counts_and_rejected_pages(store: Arc<dyn Store>) {
         page.items.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
         newest
     );
+}
+
+/// The roll-up of `project`'s records, computed here from the records: a block registry's
+/// issued units are all its blocks and its remaining the active ones; a ledger registry's
+/// issued units are its issuances, less what was used for its remaining.
+fn expected_rollup(project: &Project, records: &[&CreditRecord]) -> ProjectRollup {
+    let of = |kind: TransactionType| -> Decimal {
+        records
+            .iter()
+            .filter(|c| c.transaction_type.value == kind)
+            .map(|c| c.quantity)
+            .sum()
+    };
+    let span = |kind: TransactionType| {
+        let days = || {
+            records
+                .iter()
+                .filter(move |c| c.transaction_type.value == kind)
+                .filter_map(|c| c.event_date)
+        };
+        (days().min(), days().max())
+    };
+    let (retired, cancelled, converted, buffer) = (
+        of(TransactionType::Retirement),
+        of(TransactionType::Cancellation),
+        of(TransactionType::Conversion),
+        of(TransactionType::Buffer),
+    );
+    let (issued, remaining) = if project.registry.reports_blocks() {
+        let active = records
+            .iter()
+            .filter(|c| c.status.value == UnitStatus::Active)
+            .map(|c| c.quantity)
+            .sum();
+        (
+            of(TransactionType::Issuance) + retired + cancelled + converted + buffer,
+            active,
+        )
+    } else {
+        let issued = of(TransactionType::Issuance);
+        (issued, issued - retired - cancelled - converted - buffer)
+    };
+    let (first_issuance, last_issuance) = span(TransactionType::Issuance);
+    let (first_retirement, last_retirement) = span(TransactionType::Retirement);
+    ProjectRollup {
+        project_id: project.id(),
+        records: records.len() as u64,
+        issued: issued.normalize(),
+        retired: retired.normalize(),
+        cancelled: cancelled.normalize(),
+        converted: converted.normalize(),
+        buffer: buffer.normalize(),
+        remaining: remaining.normalize(),
+        first_issuance,
+        last_issuance,
+        first_retirement,
+        last_retirement,
+    }
+}
+
+/// Project roll-ups equal the sums of their records after every write (records added, then
+/// changed so that a project's first and last days move back), and listings sorted or
+/// filtered by them page correctly.
+pub async fn project_rollups_follow_their_records(store: Arc<dyn Store>) {
+    let projects = projects();
+    store
+        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert projects");
+    let mut all = credits(&projects, 300);
+    all[3].quantity = "0.000000000000000001".parse().expect("decimal");
+    let check = |all: Vec<CreditRecord>| {
+        let store = Arc::clone(&store);
+        let projects = projects.clone();
+        async move {
+            let ids: Vec<String> = projects.iter().map(Project::id).collect();
+            let mut got = store.project_rollups(&ids).await.expect("rollups");
+            got.sort_by(|a, b| a.project_id.cmp(&b.project_id));
+            let mut expected: Vec<ProjectRollup> = projects
+                .iter()
+                .filter_map(|p| {
+                    let records: Vec<&CreditRecord> =
+                        all.iter().filter(|c| c.project_id() == p.id()).collect();
+                    (!records.is_empty()).then(|| expected_rollup(p, &records))
+                })
+                .collect();
+            expected.sort_by(|a, b| a.project_id.cmp(&b.project_id));
+            assert_eq!(got, expected);
+            expected
+        }
+    };
+    store
+        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert credits");
+    check(all.clone()).await;
+    // Changes: the earliest issuance and latest retirement of every project move to other
+    // days, one retirement becomes an issuance, a Verra block is retired.
+    for c in all.iter_mut().step_by(4) {
+        c.event_date = c.event_date.map(|d| d + Duration::days(400));
+    }
+    all[1].transaction_type = Normalized::new(TransactionType::Issuance, "Issuance");
+    all[1].status = Normalized::new(UnitStatus::Active, "Active");
+    let verra_active = all
+        .iter()
+        .position(|c| c.registry == RegistryId::VERRA && c.status.value == UnitStatus::Active)
+        .expect("an active Verra block");
+    all[verra_active].transaction_type = Normalized::new(TransactionType::Retirement, "Retired");
+    all[verra_active].status = Normalized::new(UnitStatus::Retired, "Retired");
+    store
+        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("changes");
+    let rollups = check(all.clone()).await;
+    assert!(
+        rollups
+            .iter()
+            .any(|r| r.first_retirement.is_some() && r.last_issuance.is_some()),
+        "the data has both kinds of days"
+    );
+
+    // Listings by retired units and by first issuance, whole and filtered, in pages.
+    let by_id: BTreeMap<&str, &ProjectRollup> =
+        rollups.iter().map(|r| (r.project_id.as_str(), r)).collect();
+    let kg = |d: Decimal| (d * Decimal::from(1000)).floor();
+    let retired_kg = |p: &Project| {
+        by_id
+            .get(p.id().as_str())
+            .map_or(Decimal::ZERO, |r| kg(r.retired))
+    };
+    let first = |p: &Project| by_id.get(p.id().as_str()).and_then(|r| r.first_issuance);
+    let threshold = Decimal::new(50_000, 0);
+    let days = DateRange {
+        from: Some(date(2020, 3, 1)),
+        to: Some(date(2021, 6, 30)),
+    };
+    let filters = [
+        ProjectFilter::default(),
+        ProjectFilter {
+            retired_at_least: Some(threshold),
+            ..Default::default()
+        },
+        ProjectFilter {
+            first_issuance: Some(days),
+            registries: vec![RegistryId::VERRA, RegistryId::ACR],
+            ..Default::default()
+        },
+    ];
+    for filter in &filters {
+        let mut expected: Vec<&Project> = projects
+            .iter()
+            .filter(|p| filter.registries.is_empty() || filter.registries.contains(&p.registry))
+            .filter(|p| {
+                filter
+                    .retired_at_least
+                    .is_none_or(|t| retired_kg(p) >= kg(t))
+            })
+            .filter(|p| {
+                filter.first_issuance.is_none_or(|r| {
+                    first(p).is_some_and(|d| {
+                        r.from.is_none_or(|f| d >= f) && r.to.is_none_or(|t| d <= t)
+                    })
+                })
+            })
+            .collect();
+        assert!(!expected.is_empty(), "{filter:?} matches something");
+        assert_eq!(
+            store.count_projects(filter).await.expect("count") as usize,
+            expected.len(),
+            "{filter:?}"
+        );
+        for order in [ProjectOrder::RetiredDesc, ProjectOrder::FirstIssuance] {
+            match order {
+                ProjectOrder::RetiredDesc => expected
+                    .sort_by(|a, b| retired_kg(b).cmp(&retired_kg(a)).then(a.id().cmp(&b.id()))),
+                _ => expected.sort_by(|a, b| {
+                    let key = |p: &Project| (first(p).is_none(), first(p), p.id());
+                    key(a).cmp(&key(b))
+                }),
+            }
+            let want: Vec<Project> = expected.iter().map(|p| (*p).clone()).collect();
+            for limit in [1, 4, 100] {
+                let walked = walk(limit, |after| {
+                    let store = Arc::clone(&store);
+                    async move {
+                        store
+                            .query_projects(filter, order, after.as_deref(), limit)
+                            .await
+                            .expect("query")
+                    }
+                })
+                .await;
+                assert_eq!(walked, want, "{filter:?} {order:?} {limit}");
+            }
+        }
+    }
 }
