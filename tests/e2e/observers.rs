@@ -1,0 +1,364 @@
+//! What market observers read: project roll-ups and the time series of issuances and
+//! retirements, checked against the demo's own credit records as `carbonmesh export` writes
+//! them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use carbonmesh_e2e::{Server, carbonmesh, succeed};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+/// Registries that list blocks in their current state (`RegistryId::reports_blocks`).
+const BLOCK_REGISTRIES: [&str; 2] = ["verra", "cadt"];
+
+fn decimal(v: &Value) -> Decimal {
+    let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    Decimal::from_str(&text).unwrap_or_else(|_| panic!("a decimal: {v}"))
+}
+
+/// The demo's database and an observer key.
+fn demo(dir: &Path) -> (String, String) {
+    let db = dir.join("demo.db");
+    let db = db.to_str().expect("UTF-8 path").to_owned();
+    succeed(carbonmesh(dir).args([
+        "--database",
+        &db,
+        "demo",
+        "--no-serve",
+        "--projects",
+        "24",
+        "--blocks",
+        "60",
+    ]));
+    let out = succeed(carbonmesh(dir).args([
+        "--database",
+        &db,
+        "keys",
+        "create",
+        "--name",
+        "analyst",
+        "--role",
+        "observer",
+    ]));
+    (db, carbonmesh_e2e::token_in(&out))
+}
+
+fn exported_credits(dir: &Path, db: &str) -> Vec<Value> {
+    let out = succeed(carbonmesh(dir).args([
+        "--database",
+        db,
+        "export",
+        "--what",
+        "credits",
+        "--format",
+        "jsonl",
+    ]));
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+/// A project's roll-up computed from its exported records, as `Project.rollup` documents it.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Rollup {
+    records: u64,
+    issued: Decimal,
+    retired: Decimal,
+    cancelled: Decimal,
+    converted: Decimal,
+    buffer: Decimal,
+    remaining: Decimal,
+    first_issuance: Option<String>,
+    last_issuance: Option<String>,
+    first_retirement: Option<String>,
+    last_retirement: Option<String>,
+}
+
+fn expected_rollups(records: &[Value]) -> BTreeMap<String, Rollup> {
+    let mut by_project: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for r in records {
+        let id = format!(
+            "{}:{}",
+            r["registry"].as_str().expect("registry"),
+            r["registry_project_id"].as_str().expect("project")
+        );
+        by_project.entry(id).or_default().push(r);
+    }
+    let kind = |r: &Value| {
+        r["transaction_type"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    by_project
+        .into_iter()
+        .map(|(id, records)| {
+            let of = |k: &str| -> Decimal {
+                records
+                    .iter()
+                    .filter(|r| kind(r) == k)
+                    .map(|r| decimal(&r["quantity"]))
+                    .sum()
+            };
+            let days = |k: &str| -> Vec<String> {
+                let mut d: Vec<String> = records
+                    .iter()
+                    .filter(|r| kind(r) == k)
+                    .filter_map(|r| r["event_date"].as_str().map(str::to_owned))
+                    .collect();
+                d.sort();
+                d
+            };
+            let (retired, cancelled, converted, buffer) = (
+                of("retirement"),
+                of("cancellation"),
+                of("conversion"),
+                of("buffer"),
+            );
+            let registry = id.split(':').next().unwrap_or("");
+            let (issued, remaining) = if BLOCK_REGISTRIES.contains(&registry) {
+                let active = records
+                    .iter()
+                    .filter(|r| r["status"]["value"] == "active")
+                    .map(|r| decimal(&r["quantity"]))
+                    .sum();
+                (
+                    of("issuance") + retired + cancelled + converted + buffer,
+                    active,
+                )
+            } else {
+                let issued = of("issuance");
+                (issued, issued - retired - cancelled - converted - buffer)
+            };
+            let (issuances, retirements) = (days("issuance"), days("retirement"));
+            let rollup = Rollup {
+                records: records.len() as u64,
+                issued: issued.normalize(),
+                retired: retired.normalize(),
+                cancelled: cancelled.normalize(),
+                converted: converted.normalize(),
+                buffer: buffer.normalize(),
+                remaining: remaining.normalize(),
+                first_issuance: issuances.first().cloned(),
+                last_issuance: issuances.last().cloned(),
+                first_retirement: retirements.first().cloned(),
+                last_retirement: retirements.last().cloned(),
+            };
+            (id, rollup)
+        })
+        .collect()
+}
+
+fn served_rollup(v: &Value) -> Rollup {
+    let day = |f: &str| v[f].as_str().map(str::to_owned);
+    Rollup {
+        records: v["records"].as_u64().expect("records"),
+        issued: decimal(&v["issued"]).normalize(),
+        retired: decimal(&v["retired"]).normalize(),
+        cancelled: decimal(&v["cancelled"]).normalize(),
+        converted: decimal(&v["converted"]).normalize(),
+        buffer: decimal(&v["buffer"]).normalize(),
+        remaining: decimal(&v["remaining"]).normalize(),
+        first_issuance: day("firstIssuance"),
+        last_issuance: day("lastIssuance"),
+        first_retirement: day("firstRetirement"),
+        last_retirement: day("lastRetirement"),
+    }
+}
+
+struct Api {
+    url: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn data(&self, query: &str, variables: Value) -> Value {
+        let body: Value = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON");
+        assert!(body.get("errors").is_none(), "{query}\n{body:#}");
+        body["data"].clone()
+    }
+
+    /// Every project in `order`, `first` at a time, with its roll-up.
+    async fn projects(
+        &self,
+        order: &str,
+        filter: Value,
+        first: u32,
+    ) -> Vec<(String, Option<Rollup>)> {
+        let query = "query($order: ProjectOrderBy, $filter: ProjectFilterInput, $first: Int, \
+                     $after: String) { projects(orderBy: $order, filter: $filter, first: $first, \
+                     after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { \
+                     id rollup { records issued retired cancelled converted buffer remaining \
+                     firstIssuance lastIssuance firstRetirement lastRetirement } } } } }";
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        let mut total = 0;
+        for _ in 0..1000 {
+            let data = self
+                .data(
+                    query,
+                    json!({"order": order, "filter": filter, "first": first, "after": after}),
+                )
+                .await;
+            let c = &data["projects"];
+            total = c["totalCount"].as_u64().expect("totalCount");
+            for e in c["edges"].as_array().expect("edges") {
+                let node = &e["node"];
+                let rollup = (!node["rollup"].is_null()).then(|| served_rollup(&node["rollup"]));
+                out.push((node["id"].as_str().expect("id").to_owned(), rollup));
+            }
+            if c["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = c["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        }
+        assert_eq!(out.len() as u64, total, "totalCount of {order} {filter}");
+        out
+    }
+}
+
+/// `projects { rollup }` equals the sums of each project's records, for every project of the
+/// demo; listings by retired units and by first issuance page in that order, also filtered;
+/// `statistics { byEventMonth }` sums the records of each month.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_rollups_and_monthly_statistics_follow_the_demo_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (db, token) = demo(dir.path());
+    let records = exported_credits(dir.path(), &db);
+    let expected = expected_rollups(&records);
+    assert!(expected.len() >= 20, "the demo's projects with records");
+    assert!(
+        expected.values().any(|r| r.first_retirement.is_some()),
+        "the demo retires units"
+    );
+
+    let server = Server::start(dir.path(), &db).await.expect("serve");
+    let api = Api {
+        url: format!("{}/graphql", server.base_url),
+        token,
+        http: reqwest::Client::new(),
+    };
+
+    let kg = |d: Decimal| (d * Decimal::from(1000)).floor();
+    let by_retired = api.projects("RETIRED_DESC", Value::Null, 7).await;
+    for (id, rollup) in &by_retired {
+        assert_eq!(rollup.as_ref(), expected.get(id), "{id}");
+    }
+    let retired_kg = |r: &Option<Rollup>| r.as_ref().map_or(Decimal::ZERO, |r| kg(r.retired));
+    let mut order: Vec<(Decimal, String)> = by_retired
+        .iter()
+        .map(|(id, r)| (-retired_kg(r), id.clone()))
+        .collect();
+    order.sort();
+    assert_eq!(
+        by_retired.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        order.iter().map(|(_, id)| id).collect::<Vec<_>>(),
+        "most retired first, then id"
+    );
+    let with_rollups = by_retired.iter().filter(|(_, r)| r.is_some()).count();
+    assert_eq!(with_rollups, expected.len(), "every project with records");
+
+    let by_first = api.projects("FIRST_ISSUANCE", Value::Null, 5).await;
+    let first = |r: &Option<Rollup>| r.as_ref().and_then(|r| r.first_issuance.clone());
+    let keys: Vec<(bool, Option<String>, String)> = by_first
+        .iter()
+        .map(|(id, r)| (first(r).is_none(), first(r), id.clone()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "by first issuance, then id");
+    assert_eq!(by_first.len(), by_retired.len());
+
+    // Filtered: at least the median retired amount, first issued from the median day on.
+    let mut retired: Vec<Decimal> = expected
+        .values()
+        .map(|r| r.retired)
+        .filter(|d| !d.is_zero())
+        .collect();
+    retired.sort();
+    let threshold = retired[retired.len() / 2];
+    let many = api
+        .projects(
+            "RETIRED_DESC",
+            json!({ "retiredAtLeast": threshold.to_string() }),
+            3,
+        )
+        .await;
+    let want: Vec<&String> = by_retired
+        .iter()
+        .filter(|(_, r)| retired_kg(r) >= kg(threshold))
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(many.iter().map(|(id, _)| id).collect::<Vec<_>>(), want);
+    let mut days: Vec<String> = expected
+        .values()
+        .filter_map(|r| r.first_issuance.clone())
+        .collect();
+    days.sort();
+    let from = days[days.len() / 2].clone();
+    let later = api
+        .projects("FIRST_ISSUANCE", json!({ "firstIssuanceFrom": from }), 4)
+        .await;
+    let want: Vec<&String> = by_first
+        .iter()
+        .filter(|(_, r)| first(r).is_some_and(|d| d >= from))
+        .map(|(id, _)| id)
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(later.iter().map(|(id, _)| id).collect::<Vec<_>>(), want);
+
+    // Monthly statistics: the records of each month, summed by transaction type.
+    let data = api
+        .data(
+            "{ statistics { byEventMonth { key issued retired records } } }",
+            Value::Null,
+        )
+        .await;
+    let mut months: BTreeMap<Option<String>, (Decimal, Decimal, u64)> = BTreeMap::new();
+    for r in &records {
+        let month = r["event_date"].as_str().map(|d| d[..7].to_owned());
+        let e = months.entry(month).or_default();
+        e.2 += 1;
+        match r["transaction_type"]["value"].as_str() {
+            Some("issuance") => e.0 += decimal(&r["quantity"]),
+            Some("retirement") => e.1 += decimal(&r["quantity"]),
+            _ => {}
+        }
+    }
+    let served: BTreeMap<Option<String>, (Decimal, Decimal, u64)> =
+        data["statistics"]["byEventMonth"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|row| {
+                (
+                    row["key"].as_str().map(str::to_owned),
+                    (
+                        decimal(&row["issued"]).normalize(),
+                        decimal(&row["retired"]).normalize(),
+                        row["records"].as_u64().expect("records"),
+                    ),
+                )
+            })
+            .collect();
+    let months: BTreeMap<_, _> = months
+        .into_iter()
+        .map(|(k, (i, r, n))| (k, (i.normalize(), r.normalize(), n)))
+        .collect();
+    assert!(months.len() > 3, "the demo spans months");
+    assert_eq!(served, months);
+    drop(server);
+}
