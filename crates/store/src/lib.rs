@@ -469,6 +469,10 @@ pub trait QueryStore: Send + Sync {
     /// The current projects among `ids` (missing ones left out), in any order.
     async fn projects_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Project>>;
 
+    /// The project `id` as it stood at `at`: the version then current, or none when it was
+    /// first written later.
+    async fn project_as_of(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<Project>>;
+
     /// The roll-ups of the projects among `ids` that have credit records, in any order:
     /// answered from the totals kept with every write.
     async fn project_rollups(&self, ids: &[String]) -> StoreResult<Vec<ProjectRollup>>;

@@ -52,6 +52,10 @@ pub struct ProjectFilter {
     pub retired_at_least: Option<Decimal>,
     /// Projects whose first issuance falls in this range.
     pub first_issuance: Option<DateRange>,
+    /// The projects as they stood at this moment (see `queries::as_of`): the version then
+    /// current of each project written by then. Roll-up orders and filters still read the
+    /// current totals.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// The order of a project listing; ties (and `Id`) are broken by project id.
@@ -95,6 +99,9 @@ pub struct CreditFilter {
     pub event_date: Option<DateRange>,
     /// Case-insensitive substring of the project's name.
     pub search: Option<String>,
+    /// The records (and their projects) as they stood at this moment: the version then
+    /// current of each record written by then.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// The order of a credit listing.

@@ -22,8 +22,8 @@ use queries::{
     alert_queries_filter_and_order, batch_lookups_skip_missing, changes_since_a_time,
     credit_pages_survive_writes_between_pages, credit_queries_filter_order_and_page,
     credit_ties_list_in_stored_order, project_queries_filter_order_and_page,
-    project_rollups_follow_their_records, registry_counts_and_rejected_pages,
-    serial_overlap_lookup, statistics_sum_exactly,
+    project_rollups_follow_their_records, queries_as_of_a_moment_see_that_moment,
+    registry_counts_and_rejected_pages, serial_overlap_lookup, statistics_sum_exactly,
 };
 
 fn provenance(source: &str) -> Provenance {
@@ -1096,7 +1096,7 @@ per_backend!(
         credit_ties_list_in_stored_order,
         serial_overlap_lookup,
         statistics_sum_exactly,
-        project_rollups_follow_their_records,
+        project_rollups_follow_their_records, queries_as_of_a_moment_see_that_moment,
         changes_since_a_time,
         alert_queries_filter_and_order,
         batch_lookups_skip_missing,

@@ -2,6 +2,7 @@
 
 use carbonmesh_model::{CreditRecord, MAX_UNIT_NUMBER, RegistryId};
 
+use crate::queries::as_of::Sources;
 use crate::queries::cursor::{Cursor, cursor, page, page_limit};
 use crate::queries::{
     CreditTerms, LOOKUP_CHUNK, Select, credit_conditions, needs_project, where_clause,
@@ -15,12 +16,13 @@ use crate::{Backend, CreditFilter, CreditOrder, Page, StoreResult};
 /// every record of theirs. `CROSS JOIN` keeps `credits` the outer table in SQLite; PostgreSQL
 /// plans it as the inner join it is. The project conditions reject a missing project, so an
 /// inner join lists the same records as a left join would.
-fn listing_from(join_project: bool, conditions: &mut Vec<String>) -> &'static str {
+fn listing_from(join_project: bool, sources: &Sources, conditions: &mut Vec<String>) -> String {
+    let Sources { credits, projects } = sources;
     if join_project {
         conditions.insert(0, "p.id = c.project".to_owned());
-        "FROM credits c CROSS JOIN projects p"
+        format!("FROM {credits} c CROSS JOIN {projects} p")
     } else {
-        "FROM credits c"
+        format!("FROM {credits} c")
     }
 }
 
@@ -36,6 +38,7 @@ fn statements(
 ) -> StoreResult<Vec<Select>> {
     let statement = |order_by: &str, bind: &dyn Fn(&mut Select) -> Vec<String>| {
         let mut q = Select::default();
+        let sources = Sources::new(&mut q, filter.as_of);
         let mut conditions = Vec::new();
         credit_conditions("c", filter, terms, &mut q, &mut conditions);
         conditions.extend(bind(&mut q));
@@ -43,7 +46,7 @@ fn statements(
         q.text = format!(
             "SELECT {} {}{} ORDER BY {order_by} LIMIT {limit}",
             credit_select("c", false),
-            listing_from(needs_project(filter), &mut conditions),
+            listing_from(needs_project(filter), &sources, &mut conditions),
             where_clause(&conditions)
         );
         q
@@ -113,7 +116,8 @@ pub(crate) async fn query(
     Ok(page(items, limit))
 }
 
-/// Counts from the totals, unless the filter reads event dates (which they do not keep).
+/// Counts from the totals, unless the filter reads event dates (which they do not keep) or
+/// a past moment.
 pub(crate) async fn count(store: &SqlStore, filter: &CreditFilter) -> StoreResult<u64> {
     let terms = store.credit_terms(filter).await?;
     let mut q = Select::default();
@@ -123,11 +127,16 @@ pub(crate) async fn count(store: &SqlStore, filter: &CreditFilter) -> StoreResul
     } else {
         ""
     };
-    q.text = if filter.event_date.is_some() {
+    q.text = if filter.event_date.is_some() || filter.as_of.is_some() {
+        let Sources { credits, projects } = Sources::new(&mut q, filter.as_of);
         credit_conditions("c", filter, &terms, &mut q, &mut conditions);
+        let join = if needs_project(filter) {
+            format!(" LEFT JOIN {projects} p ON p.id = c.project")
+        } else {
+            String::new()
+        };
         format!(
-            "SELECT COUNT(*) FROM credits c{}{}",
-            join.replace("t.project", "c.project"),
+            "SELECT COUNT(*) FROM {credits} c{join}{}",
             where_clause(&conditions)
         )
     } else {

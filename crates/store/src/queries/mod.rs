@@ -9,6 +9,7 @@
 //! use the same collation. Case-insensitive matches fold ASCII letters alike on both backends.
 
 mod alerts;
+pub(crate) mod as_of;
 mod changes;
 mod credits;
 pub(crate) mod cursor;
@@ -290,6 +291,10 @@ impl QueryStore for SqlStore {
 
     async fn projects_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Project>> {
         projects::by_ids(self, ids).await
+    }
+
+    async fn project_as_of(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<Project>> {
+        projects::as_of(self, id, at).await
     }
 
     async fn project_rollups(&self, ids: &[String]) -> StoreResult<Vec<ProjectRollup>> {

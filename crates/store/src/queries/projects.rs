@@ -4,6 +4,7 @@ use carbonmesh_model::{Project, TransactionType};
 use rust_decimal::Decimal;
 
 use crate::db::Arg;
+use crate::queries::as_of::Sources;
 use crate::queries::cursor::{Cursor, cursor, page, page_limit};
 use crate::queries::{LOOKUP_CHUNK, Select, project_text_conditions, where_clause};
 use crate::records::read::{PROJECT_VERSION, project_select};
@@ -198,9 +199,10 @@ pub(crate) async fn query(
     limit: u32,
 ) -> StoreResult<Page<Project>> {
     let mut q = Select::default();
+    let Sources { projects, .. } = Sources::new(&mut q, filter.as_of);
+    let sort = rollup_sort(store, order, &mut q).await?;
     let mut conds = Vec::new();
     conditions(store, filter, &mut q, &mut conds).await?;
-    let sort = rollup_sort(store, order, &mut q).await?;
     let (order_by, key) = order_sql(order);
     if let Some(after) = after {
         let condition = match order {
@@ -230,7 +232,7 @@ pub(crate) async fn query(
         None => ("", String::new()),
     };
     q.text = format!(
-        "SELECT {}{sort_column} FROM projects p{join}{} ORDER BY {order_by} LIMIT {limit_arg}",
+        "SELECT {}{sort_column} FROM {projects} p{join}{} ORDER BY {order_by} LIMIT {limit_arg}",
         project_select("p", false),
         where_clause(&conds)
     );
@@ -260,9 +262,10 @@ fn sort_value(row: &crate::db::Row) -> StoreResult<i64> {
 
 pub(crate) async fn count(store: &SqlStore, filter: &ProjectFilter) -> StoreResult<u64> {
     let mut q = Select::default();
+    let Sources { projects, .. } = Sources::new(&mut q, filter.as_of);
     let mut conds = Vec::new();
     conditions(store, filter, &mut q, &mut conds).await?;
-    q.text = format!("SELECT COUNT(*) FROM projects p{}", where_clause(&conds));
+    q.text = format!("SELECT COUNT(*) FROM {projects} p{}", where_clause(&conds));
     Ok(store.db.fetch_one(&q.text, q.args).await?.int(0)?.max(0) as u64)
 }
 
@@ -278,4 +281,19 @@ pub(crate) async fn by_ids(store: &SqlStore, ids: &[String]) -> StoreResult<Vec<
         found.extend(store.project_rows(&sql, args).await?.1);
     }
     Ok(found)
+}
+
+pub(crate) async fn as_of(
+    store: &SqlStore,
+    id: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<Option<Project>> {
+    let mut q = Select::default();
+    let Sources { projects, .. } = Sources::new(&mut q, Some(at));
+    let key = q.arg(id.trim());
+    q.text = format!(
+        "SELECT {} FROM {projects} p WHERE p.key = {key}",
+        project_select("p", false)
+    );
+    Ok(store.project_rows(&q.text, q.args).await?.1.pop())
 }

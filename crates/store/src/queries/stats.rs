@@ -7,6 +7,7 @@ use carbonmesh_model::TransactionType;
 use rust_decimal::Decimal;
 
 use crate::Backend;
+use crate::queries::as_of::Sources;
 use crate::queries::{Select, credit_conditions, needs_project, where_clause};
 use crate::records::encode::registry;
 use crate::store::SqlStore;
@@ -21,7 +22,8 @@ pub(crate) async fn statistics(
     filter: &CreditFilter,
 ) -> StoreResult<Vec<StatRow>> {
     let terms = store.credit_terms(filter).await?;
-    let from_records = filter.event_date.is_some() || group == StatsGroup::EventMonth;
+    let from_records =
+        filter.event_date.is_some() || filter.as_of.is_some() || group == StatsGroup::EventMonth;
     let t = if from_records { "c" } else { "t" };
     let key = match group {
         StatsGroup::Registry => format!("{t}.registry"),
@@ -35,13 +37,14 @@ pub(crate) async fn statistics(
     };
     let join = matches!(group, StatsGroup::Country | StatsGroup::Category) || needs_project(filter);
     let mut q = Select::default();
+    let Sources { credits, projects } = Sources::new(&mut q, filter.as_of);
     let mut conds = Vec::new();
     credit_conditions(t, filter, &terms, &mut q, &mut conds);
     let from = match (from_records, join) {
         (false, false) => "FROM credit_totals t".to_owned(),
         (false, true) => "FROM credit_totals t LEFT JOIN projects p ON p.id = t.project".to_owned(),
-        (true, false) => "FROM credits c".to_owned(),
-        (true, true) => "FROM credits c LEFT JOIN projects p ON p.id = c.project".to_owned(),
+        (true, false) => format!("FROM {credits} c"),
+        (true, true) => format!("FROM {credits} c LEFT JOIN {projects} p ON p.id = c.project"),
     };
     let (records, kg, text) = if from_records {
         ("COUNT(*)", "SUM(c.quantity)", "c.quantity_text")

@@ -6,7 +6,7 @@
 //! - `sqlite`, `postgres`: each backend's write path, incremental and bulk;
 //! - `legacy`: carrying records of the previous layout over.
 
-mod columns;
+pub(crate) mod columns;
 pub(crate) mod encode;
 pub(crate) mod legacy;
 mod postgres;

@@ -1745,3 +1745,155 @@ pub async fn project_rollups_follow_their_records(store: Arc<dyn Store>) {
         }
     }
 }
+
+/// Listings, counts, statistics and single projects as of a moment equal what was current
+/// then: records changed later appear as they were, records added later do not.
+pub async fn queries_as_of_a_moment_see_that_moment(store: Arc<dyn Store>) {
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(20));
+    let projects_v1 = projects();
+    let credits_v1 = credits(&projects_v1, 60);
+    store
+        .upsert_projects(&projects_v1.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("projects v1");
+    store
+        .upsert_credits(&credits_v1.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("credits v1");
+    pause().await;
+    let t1 = Utc::now();
+    pause().await;
+    // v2: a third of the records and projects change, a few are added.
+    let mut projects_v2 = projects_v1.clone();
+    for p in projects_v2.iter_mut().step_by(3) {
+        p.name = format!("{} (renamed)", p.name);
+        p.country = Some("KE".into());
+    }
+    let mut credits_v2 = credits_v1.clone();
+    for c in credits_v2.iter_mut().step_by(3) {
+        c.quantity += Decimal::ONE;
+        c.status = Normalized::new(UnitStatus::Retired, "Retired");
+        c.transaction_type = Normalized::new(TransactionType::Retirement, "Retired");
+    }
+    let mut added = credits(&projects_v1, 70)[60..].to_vec();
+    for (i, c) in added.iter_mut().enumerate() {
+        c.record_key = format!("added-{i}");
+    }
+    credits_v2.extend(added);
+    store
+        .upsert_projects(&projects_v2.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("projects v2");
+    store
+        .upsert_credits(&credits_v2.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("credits v2");
+    pause().await;
+    let t2 = Utc::now();
+    pause().await;
+    // v3: records of v2 change again (their v2 is superseded after t2).
+    let mut credits_v3 = credits_v2.clone();
+    for c in credits_v3.iter_mut().step_by(2) {
+        c.note = Some("v3".into());
+    }
+    store
+        .upsert_credits(&credits_v3.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("credits v3");
+    let before = Utc::now() - Duration::days(1);
+
+    for (at, projects, credits) in [
+        (t1, &projects_v1, &credits_v1),
+        (t2, &projects_v2, &credits_v2),
+        (Utc::now(), &projects_v2, &credits_v3),
+        (before, &Vec::new(), &Vec::new()),
+    ] {
+        let by_key = |list: &[CreditRecord]| -> BTreeMap<(RegistryId, String), CreditRecord> {
+            list.iter()
+                .map(|c| ((c.registry, c.record_key.clone()), c.clone()))
+                .collect()
+        };
+        let filter = CreditFilter {
+            as_of: Some(at),
+            ..Default::default()
+        };
+        for order in [CreditOrder::Key, CreditOrder::EventDateDesc] {
+            let walked = walk(7, |after| {
+                let store = Arc::clone(&store);
+                let filter = filter.clone();
+                async move {
+                    store
+                        .query_credits(&filter, order, after.as_deref(), 7)
+                        .await
+                        .expect("credits as of")
+                }
+            })
+            .await;
+            assert_eq!(walked.len(), credits.len(), "{at} {order:?}");
+            assert_eq!(by_key(&walked), by_key(credits), "{at} {order:?}");
+        }
+        assert_eq!(
+            store.count_credits(&filter).await.expect("count") as usize,
+            credits.len()
+        );
+        let retired_in_kenya = CreditFilter {
+            as_of: Some(at),
+            countries: vec!["KE".into()],
+            transaction_types: vec![TransactionType::Retirement],
+            ..Default::default()
+        };
+        let kenyan: BTreeMap<String, &Project> = projects
+            .iter()
+            .filter(|p| p.country.as_deref() == Some("KE"))
+            .map(|p| (p.id(), p))
+            .collect();
+        let expected: Decimal = credits
+            .iter()
+            .filter(|c| {
+                kenyan.contains_key(&c.project_id())
+                    && c.transaction_type.value == TransactionType::Retirement
+            })
+            .map(|c| c.quantity)
+            .sum();
+        let stats = store
+            .statistics(StatsGroup::Registry, &retired_in_kenya)
+            .await
+            .expect("statistics as of");
+        let retired: Decimal = stats.iter().map(|r| r.retired).sum();
+        assert_eq!(retired, expected, "{at}");
+
+        let project_filter = ProjectFilter {
+            as_of: Some(at),
+            ..Default::default()
+        };
+        let walked = walk(5, |after| {
+            let store = Arc::clone(&store);
+            let filter = project_filter.clone();
+            async move {
+                store
+                    .query_projects(&filter, ProjectOrder::Name, after.as_deref(), 5)
+                    .await
+                    .expect("projects as of")
+            }
+        })
+        .await;
+        let mut want = projects.clone();
+        want.sort_by_key(|p| (p.name.clone(), p.id()));
+        assert_eq!(walked, want, "{at}");
+        assert_eq!(
+            store.count_projects(&project_filter).await.expect("count") as usize,
+            projects.len()
+        );
+        for p in &projects_v1 {
+            let got = store
+                .project_as_of(&p.id(), at)
+                .await
+                .expect("project as of");
+            assert_eq!(
+                got.as_ref(),
+                projects.iter().find(|q| q.id() == p.id()),
+                "{at}"
+            );
+        }
+    }
+}
