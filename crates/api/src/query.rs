@@ -203,6 +203,7 @@ impl ProjectFilterInput {
                 from: self.first_issuance_from,
                 to: self.first_issuance_to,
             }),
+            as_of: None,
         })
     }
 }
@@ -264,6 +265,7 @@ impl CreditFilterInput {
             category: self.category,
             event_date,
             search: search(self.search)?,
+            as_of: None,
         })
     }
 }
@@ -415,17 +417,25 @@ pub struct Query;
 
 #[Object]
 impl Query {
-    /// One project by id (`verra:VCS1507`).
-    async fn project(&self, ctx: &Context<'_>, id: String) -> Result<Option<Project>> {
+    /// One project by id (`verra:VCS1507`); with `asOf`, as carbonmesh held it at that
+    /// moment (null when it was first stored later).
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Option<Project>> {
         require(ctx, ApiRole::Observer)?;
-        Ok(store(ctx)
-            .project(&id)
-            .await
-            .map_err(internal)?
-            .map(Project))
+        let project = match as_of {
+            Some(at) => store(ctx).project_as_of(&id, at).await,
+            None => store(ctx).project(&id).await,
+        };
+        Ok(project.map_err(internal)?.map(Project))
     }
 
-    /// Projects of every registry.
+    /// Projects of every registry; with `asOf`, each as carbonmesh held it at that moment
+    /// (projects first stored later left out). Roll-ups are current: `asOf` does not combine
+    /// with the roll-up orders and filters.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn projects(
         &self,
@@ -434,10 +444,24 @@ impl Query {
         order_by: Option<ProjectOrderBy>,
         first: Option<i32>,
         after: Option<String>,
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Connection<String, Project, ProjectTotal>> {
         require(ctx, ApiRole::Observer)?;
         let (first, after) = page_args("projects", first, after)?;
-        let filter = filter.unwrap_or_default().into_filter()?;
+        let mut filter = filter.unwrap_or_default().into_filter()?;
+        if as_of.is_some()
+            && (filter.retired_at_least.is_some()
+                || filter.first_issuance.is_some()
+                || matches!(
+                    order_by,
+                    Some(ProjectOrderBy::RetiredDesc | ProjectOrderBy::FirstIssuance)
+                ))
+        {
+            return Err(bad_input(
+                "asOf does not combine with roll-up orders and filters: roll-ups are current",
+            ));
+        }
+        filter.as_of = as_of;
         let order = match order_by.unwrap_or_default() {
             ProjectOrderBy::Id => ProjectOrder::Id,
             ProjectOrderBy::Name => ProjectOrder::Name,
@@ -452,7 +476,9 @@ impl Query {
         Ok(connection("projects", page, ProjectTotal(filter), Project))
     }
 
-    /// Credit records of every registry.
+    /// Credit records of every registry; with `asOf`, each as carbonmesh held it at that
+    /// moment (records changed since appear as they were, records stored later do not), and
+    /// the project filters read the projects as they were then.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn credit_records(
         &self,
@@ -461,10 +487,12 @@ impl Query {
         order_by: Option<CreditOrderBy>,
         first: Option<i32>,
         after: Option<String>,
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Connection<String, CreditRecord, CreditTotal>> {
         require(ctx, ApiRole::Observer)?;
         let (first, after) = page_args("credits", first, after)?;
-        let filter = filter.unwrap_or_default().into_filter()?;
+        let mut filter = filter.unwrap_or_default().into_filter()?;
+        filter.as_of = as_of;
         let order = match order_by.unwrap_or_default() {
             CreditOrderBy::Key => CreditOrder::Key,
             CreditOrderBy::EventDateDesc => CreditOrder::EventDateDesc,
@@ -688,16 +716,19 @@ impl Query {
     }
 
     /// Issued, retired and cancelled units by registry, vintage, country and category, of
-    /// the credit records matching `filter`. An expensive operation: it runs in one of the
-    /// instance's few slots for them, within their time limit.
+    /// the credit records matching `filter`; with `asOf`, of the records as carbonmesh held
+    /// them at that moment (summed from the records). An expensive operation: it runs in one
+    /// of the instance's few slots for them, within their time limit.
     #[graphql(complexity = "2000 + child_complexity")]
     async fn statistics(
         &self,
         ctx: &Context<'_>,
         filter: Option<CreditFilterInput>,
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Statistics> {
         require(ctx, ApiRole::Observer)?;
-        let filter = filter.unwrap_or_default().into_filter()?;
+        let mut filter = filter.unwrap_or_default().into_filter()?;
+        filter.as_of = as_of;
         let store = store(ctx);
         let rows = |group| stat_rows(store, group, &filter);
         let (by_registry, by_vintage, by_country, by_category) =
