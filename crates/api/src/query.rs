@@ -24,9 +24,9 @@ use crate::budget::expensive;
 use crate::error::{bad_input, code, coded, internal};
 use crate::mutation::SyncTrigger;
 use crate::types::{
-    Alert, AlertCounts, AlertStatus, ConnectorRun, CreditRecord, NotificationDelivery, Project,
-    RecordChange, Registry, RejectedRecord, SerialLookup, SerialMatch, SerialRange, Severity,
-    StatRow, Statistics, WebhookDelivery,
+    Alert, AlertCounts, AlertStatus, Beneficiary, ConnectorRun, CreditRecord, NotificationDelivery,
+    Project, RecordChange, Registry, RejectedRecord, SerialLookup, SerialMatch, SerialRange,
+    Severity, StatRow, Statistics, WebhookDelivery,
 };
 
 /// Largest page a connection serves.
@@ -235,6 +235,10 @@ pub struct CreditFilterInput {
     pub event_date_to: Option<NaiveDate>,
     /// Words in the project name.
     pub search: Option<String>,
+    /// Who claimed what: words of the retirement's beneficiary, harmonized across spellings
+    /// (`Microsoft Corp.` finds `MICROSOFT CORPORATION`), or text of its account, reason or
+    /// note (case-insensitive).
+    pub claim: Option<String>,
 }
 
 impl CreditFilterInput {
@@ -266,6 +270,7 @@ impl CreditFilterInput {
             event_date,
             search: search(self.search)?,
             as_of: None,
+            claim: search(self.claim)?,
         })
     }
 }
@@ -748,6 +753,30 @@ impl Query {
             by_category,
             filter,
         })
+    }
+
+    /// Retirement beneficiaries whose harmonized name holds the words of `search`, one per
+    /// name across registries with every spelling the records use, most units first. An
+    /// expensive operation (it reads the records naming them).
+    #[graphql(complexity = "2000 + child_complexity")]
+    async fn beneficiaries(
+        &self,
+        ctx: &Context<'_>,
+        search: String,
+        #[graphql(default = 20, validator(minimum = 1, maximum = 100))] first: i32,
+    ) -> Result<Vec<Beneficiary>> {
+        require(ctx, ApiRole::Observer)?;
+        let Some(search) = self::search(Some(search))? else {
+            return Err(bad_input("search names no words"));
+        };
+        let found = expensive(ctx, "beneficiaries", async {
+            store(ctx)
+                .beneficiaries(&search, first as u32)
+                .await
+                .map_err(internal)
+        })
+        .await?;
+        Ok(found.into_iter().map(Beneficiary::from).collect())
     }
 
     /// Every version of every record written since `since`, oldest first: the feed to

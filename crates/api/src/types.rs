@@ -842,6 +842,33 @@ impl From<carbonmesh_store::ProjectRollup> for ProjectRollup {
     }
 }
 
+/// A retirement beneficiary, harmonized across spellings and registries.
+#[derive(SimpleObject, Clone)]
+pub struct Beneficiary {
+    /// The harmonized name: lower case, no punctuation or legal form (`microsoft`).
+    pub name: String,
+    /// Every spelling the records use, as published.
+    pub spellings: Vec<String>,
+    /// Registries whose records name it.
+    pub registries: Vec<String>,
+    /// Credit records naming it.
+    pub records: u64,
+    /// Units of those records.
+    pub units: Decimal,
+}
+
+impl From<carbonmesh_store::Beneficiary> for Beneficiary {
+    fn from(b: carbonmesh_store::Beneficiary) -> Self {
+        Self {
+            name: b.name,
+            spellings: b.spellings,
+            registries: b.registries.iter().map(|r| r.as_str().to_owned()).collect(),
+            records: b.records,
+            units: b.units,
+        }
+    }
+}
+
 /// Credit totals of one group.
 #[derive(SimpleObject, Clone)]
 pub struct StatRow {

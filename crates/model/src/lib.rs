@@ -9,6 +9,7 @@ mod macros;
 
 pub mod alert;
 pub mod apikey;
+pub mod beneficiary;
 pub mod credit;
 pub mod error;
 pub mod hash;
@@ -26,6 +27,7 @@ pub use alert::{
     registry_overdue_id,
 };
 pub use apikey::{ApiKey, ApiRole};
+pub use beneficiary::{beneficiary_key, beneficiary_matches};
 pub use credit::CreditRecord;
 pub use error::ValidationError;
 pub use hash::{content_hash, sha256_hex};

@@ -47,8 +47,9 @@ use chrono::{DateTime, Utc};
 pub use error::StoreError;
 pub use holder::RUN_LEASE;
 pub use query::{
-    AlertFacets, AlertFilter, Change, CreditFilter, CreditOrder, DateRange, FacetCount, Page,
-    ProjectFilter, ProjectOrder, ProjectRollup, RegistryCounts, StatRow, StatsGroup,
+    AlertFacets, AlertFilter, Beneficiary, Change, CreditFilter, CreditOrder, DateRange,
+    FacetCount, Page, ProjectFilter, ProjectOrder, ProjectRollup, RegistryCounts, StatRow,
+    StatsGroup,
 };
 pub use records::{Batch, BulkLoad, key_hash};
 pub use url::{Backend, DatabaseUrl};
@@ -468,6 +469,10 @@ pub trait QueryStore: Send + Sync {
 
     /// The current projects among `ids` (missing ones left out), in any order.
     async fn projects_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Project>>;
+
+    /// Beneficiaries whose harmonized name holds the words of `search`, one per harmonized
+    /// name across registries with every spelling, most units first, at most `limit`.
+    async fn beneficiaries(&self, search: &str, limit: u32) -> StoreResult<Vec<Beneficiary>>;
 
     /// The project `id` as it stood at `at`: the version then current, or none when it was
     /// first written later.

@@ -102,6 +102,9 @@ pub struct CreditFilter {
     /// The records (and their projects) as they stood at this moment: the version then
     /// current of each record written by then.
     pub as_of: Option<DateTime<Utc>>,
+    /// Who claimed what: words of the beneficiary (harmonized, so `Microsoft Corp.` finds
+    /// `MICROSOFT CORPORATION`), or text of the account, reason or note (case-insensitive).
+    pub claim: Option<String>,
 }
 
 /// The order of a credit listing.
@@ -222,6 +225,22 @@ pub struct ProjectRollup {
     pub first_retirement: Option<NaiveDate>,
     /// Event day of the last retirement record.
     pub last_retirement: Option<NaiveDate>,
+}
+
+/// A beneficiary as carbonmesh harmonizes it, across registries (see
+/// [`Store::beneficiaries`](crate::Store::beneficiaries)).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Beneficiary {
+    /// The harmonized name (`microsoft`).
+    pub name: String,
+    /// Every spelling the records use, as published.
+    pub spellings: Vec<String>,
+    /// The registries whose records name it.
+    pub registries: Vec<RegistryId>,
+    /// Credit records naming it.
+    pub records: u64,
+    /// Units of those records (exact).
+    pub units: Decimal,
 }
 
 /// A record version in the change feed.

@@ -20,10 +20,11 @@ mod support;
 
 use queries::{
     alert_queries_filter_and_order, batch_lookups_skip_missing, changes_since_a_time,
-    credit_pages_survive_writes_between_pages, credit_queries_filter_order_and_page,
-    credit_ties_list_in_stored_order, project_queries_filter_order_and_page,
-    project_rollups_follow_their_records, queries_as_of_a_moment_see_that_moment,
-    registry_counts_and_rejected_pages, serial_overlap_lookup, statistics_sum_exactly,
+    claims_are_found_by_harmonized_beneficiary, credit_pages_survive_writes_between_pages,
+    credit_queries_filter_order_and_page, credit_ties_list_in_stored_order,
+    project_queries_filter_order_and_page, project_rollups_follow_their_records,
+    queries_as_of_a_moment_see_that_moment, registry_counts_and_rejected_pages,
+    serial_overlap_lookup, statistics_sum_exactly,
 };
 
 fn provenance(source: &str) -> Provenance {
@@ -1097,6 +1098,7 @@ per_backend!(
         serial_overlap_lookup,
         statistics_sum_exactly,
         project_rollups_follow_their_records, queries_as_of_a_moment_see_that_moment,
+        claims_are_found_by_harmonized_beneficiary,
         changes_since_a_time,
         alert_queries_filter_and_order,
         batch_lookups_skip_missing,

@@ -5,7 +5,8 @@ use carbonmesh_model::{CreditRecord, MAX_UNIT_NUMBER, RegistryId};
 use crate::queries::as_of::Sources;
 use crate::queries::cursor::{Cursor, cursor, page, page_limit};
 use crate::queries::{
-    CreditTerms, LOOKUP_CHUNK, Select, credit_conditions, needs_project, where_clause,
+    CreditTerms, LOOKUP_CHUNK, Select, credit_conditions, needs_project, reads_records,
+    where_clause,
 };
 use crate::records::read::credit_select;
 use crate::store::SqlStore;
@@ -127,7 +128,7 @@ pub(crate) async fn count(store: &SqlStore, filter: &CreditFilter) -> StoreResul
     } else {
         ""
     };
-    q.text = if filter.event_date.is_some() || filter.as_of.is_some() {
+    q.text = if reads_records(filter) {
         let Sources { credits, projects } = Sources::new(&mut q, filter.as_of);
         credit_conditions("c", filter, &terms, &mut q, &mut conditions);
         let join = if needs_project(filter) {

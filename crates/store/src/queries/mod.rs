@@ -11,6 +11,7 @@
 mod alerts;
 pub(crate) mod as_of;
 mod changes;
+mod claims;
 mod credits;
 pub(crate) mod cursor;
 mod projects;
@@ -24,8 +25,8 @@ use chrono::{DateTime, Utc};
 use crate::db::Arg;
 use crate::store::SqlStore;
 use crate::{
-    AlertFacets, AlertFilter, Change, CreditFilter, CreditOrder, Page, ProjectFilter, ProjectOrder,
-    ProjectRollup, QueryStore, RegistryCounts, StatRow, StatsGroup, StoreResult,
+    AlertFacets, AlertFilter, Beneficiary, Change, CreditFilter, CreditOrder, Page, ProjectFilter,
+    ProjectOrder, ProjectRollup, QueryStore, RegistryCounts, StatRow, StatsGroup, StoreResult,
 };
 
 /// Ids or keys bound per statement in batch lookups: far below either backend's limit on
@@ -122,6 +123,7 @@ pub(crate) struct CreditTerms {
     pub project: Option<Option<i64>>,
     pub kinds: Option<Vec<i64>>,
     pub statuses: Option<Vec<i64>>,
+    pub claim: Option<claims::ClaimTerms>,
 }
 
 impl SqlStore {
@@ -163,6 +165,10 @@ impl SqlStore {
                     .collect(),
             )
             .await?,
+            claim: match &filter.claim {
+                Some(search) => Some(claims::claim_terms(self, search).await?),
+                None => None,
+            },
         })
     }
 }
@@ -235,6 +241,15 @@ pub(crate) fn credit_conditions(
         q,
         out,
     );
+    if let Some(claim) = &terms.claim {
+        out.push(claims::claim_condition(claim, q));
+    }
+}
+
+/// Whether a credit filter reads what only the records hold (event dates, claims, a past
+/// moment), so that counts and statistics cannot come from the totals.
+pub(crate) fn reads_records(filter: &CreditFilter) -> bool {
+    filter.event_date.is_some() || filter.as_of.is_some() || filter.claim.is_some()
 }
 
 #[async_trait]
@@ -291,6 +306,10 @@ impl QueryStore for SqlStore {
 
     async fn projects_by_ids(&self, ids: &[String]) -> StoreResult<Vec<Project>> {
         projects::by_ids(self, ids).await
+    }
+
+    async fn beneficiaries(&self, search: &str, limit: u32) -> StoreResult<Vec<Beneficiary>> {
+        claims::beneficiaries(self, search, limit).await
     }
 
     async fn project_as_of(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<Project>> {

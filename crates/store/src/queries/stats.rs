@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::Backend;
 use crate::queries::as_of::Sources;
-use crate::queries::{Select, credit_conditions, needs_project, where_clause};
+use crate::queries::{Select, credit_conditions, needs_project, reads_records, where_clause};
 use crate::records::encode::registry;
 use crate::store::SqlStore;
 use crate::{CreditFilter, RegistryCounts, StatRow, StatsGroup, StoreResult};
@@ -22,8 +22,7 @@ pub(crate) async fn statistics(
     filter: &CreditFilter,
 ) -> StoreResult<Vec<StatRow>> {
     let terms = store.credit_terms(filter).await?;
-    let from_records =
-        filter.event_date.is_some() || filter.as_of.is_some() || group == StatsGroup::EventMonth;
+    let from_records = reads_records(filter) || group == StatsGroup::EventMonth;
     let t = if from_records { "c" } else { "t" };
     let key = match group {
         StatsGroup::Registry => format!("{t}.registry"),

@@ -1897,3 +1897,121 @@ pub async fn queries_as_of_a_moment_see_that_moment(store: Arc<dyn Store>) {
         }
     }
 }
+
+/// Claims: a search finds the records whose beneficiary is the same name however spelled,
+/// or whose account, reason or note holds the words; beneficiaries group across registries.
+pub async fn claims_are_found_by_harmonized_beneficiary(store: Arc<dyn Store>) {
+    let projects = projects();
+    let mut all = credits(&projects, 80);
+    let spellings = [
+        "Microsoft Corporation",
+        "MICROSOFT CORP.",
+        "Microsoft, Inc",
+        "Microsoft Ireland Operations Ltd",
+    ];
+    for (i, c) in all.iter_mut().enumerate() {
+        c.transaction_type = Normalized::new(TransactionType::Retirement, "Retired");
+        c.status = Normalized::new(UnitStatus::Retired, "Retired");
+        match i % 10 {
+            0..=3 => c.beneficiary = Some(spellings[i % 10].to_owned()),
+            4 => c.beneficiary = Some("Microsofty Games".to_owned()),
+            5 => c.account = Some("Retirements for MICROSOFT".to_owned()),
+            6 => c.note = Some("offsetting microsoft's 2030 goal".to_owned()),
+            7 => c.reason = Some("Microsoft voluntary claim".to_owned()),
+            _ => c.beneficiary = Some("Delta Air Lines, Inc.".to_owned()),
+        }
+    }
+    store
+        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert");
+    let filter = CreditFilter {
+        claim: Some("microsoft".into()),
+        ..Default::default()
+    };
+    let walked = walk(9, |after| {
+        let store = Arc::clone(&store);
+        let filter = filter.clone();
+        async move {
+            store
+                .query_credits(&filter, CreditOrder::Key, after.as_deref(), 9)
+                .await
+                .expect("claims")
+        }
+    })
+    .await;
+    let mut got: Vec<String> = walked.iter().map(|c| c.record_key.clone()).collect();
+    let mut want: Vec<String> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| matches!(i % 10, 0..=3 | 5..=7))
+        .map(|(_, c)| c.record_key.clone())
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "Microsofty Games and Delta are not Microsoft");
+    assert_eq!(
+        store.count_credits(&filter).await.expect("count") as usize,
+        want.len()
+    );
+    let stats = store
+        .statistics(StatsGroup::Registry, &filter)
+        .await
+        .expect("statistics");
+    let expected: Decimal = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| matches!(i % 10, 0..=3 | 5..=7))
+        .map(|(_, c)| c.quantity)
+        .sum();
+    assert_eq!(stats.iter().map(|r| r.retired).sum::<Decimal>(), expected);
+
+    // "Microsoft Corp" reads as `microsoft`: the group of that name, however spelled.
+    let found = store
+        .beneficiaries("Microsoft Corp", 10)
+        .await
+        .expect("beneficiaries");
+    let microsoft = found
+        .iter()
+        .find(|b| b.name == "microsoft")
+        .expect("one group for the spellings of Microsoft");
+    let mut spelled = spellings[..3].to_vec();
+    spelled.sort();
+    assert_eq!(microsoft.spellings, spelled);
+    let named: Vec<&CreditRecord> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 10 <= 2)
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(microsoft.records as usize, named.len());
+    assert_eq!(
+        microsoft.units,
+        named
+            .iter()
+            .map(|c| c.quantity)
+            .sum::<Decimal>()
+            .normalize()
+    );
+    let mut registries: Vec<RegistryId> = named.iter().map(|c| c.registry).collect();
+    registries.sort();
+    registries.dedup();
+    assert!(registries.len() > 1, "the data spans registries");
+    assert_eq!(microsoft.registries, registries);
+    // Two names hold "microsoft": both listed, most units first.
+    let both = store
+        .beneficiaries("microsoft", 10)
+        .await
+        .expect("beneficiaries");
+    let mut names: Vec<&str> = both.iter().map(|b| b.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["microsoft", "microsoft ireland operations"]);
+    assert!(both.windows(2).all(|w| w[0].units >= w[1].units));
+    assert!(
+        store
+            .beneficiaries("nobody at all", 10)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+}
