@@ -362,3 +362,239 @@ async fn project_rollups_and_monthly_statistics_follow_the_demo_records() {
     assert_eq!(served, months);
     drop(server);
 }
+
+/// A config syncing Verra and Gold Standard from the simulator at `base_url`.
+fn sync_config(dir: &Path, db: &str, base_url: &str) -> String {
+    let mut text = format!("[database]\nurl = \"{db}\"\n");
+    for registry in ["verra", "gold-standard"] {
+        text.push_str(&format!(
+            "\n[connectors.{registry}]\nbase_url = \"{base_url}\"\nrequests_per_second = 500\n"
+        ));
+    }
+    let path = dir.join("carbonmesh.toml");
+    std::fs::write(&path, text).expect("write config");
+    path.display().to_string()
+}
+
+/// What `export` prints of `what`, one JSON value per line, keyed by registry and key.
+fn exported(dir: &Path, config: &str, what: &str, as_of: Option<&str>) -> BTreeMap<String, Value> {
+    let mut args = vec![
+        "--config", config, "export", "--what", what, "--format", "jsonl",
+    ];
+    if let Some(at) = as_of {
+        args.extend(["--as-of", at]);
+    }
+    succeed(carbonmesh(dir).args(&args))
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("JSON line");
+            let key = v
+                .get("record_key")
+                .or_else(|| v.get("registry_project_id"))
+                .and_then(Value::as_str)
+                .expect("key")
+                .to_owned();
+            (
+                format!("{}:{key}", v["registry"].as_str().expect("registry")),
+                v,
+            )
+        })
+        .collect()
+}
+
+/// One sync's moment and what `export` printed right after it.
+struct Moment {
+    at: String,
+    credits: BTreeMap<String, Value>,
+    projects: BTreeMap<String, Value>,
+}
+
+/// Three syncs of a growing, changing simulator: after each, the moment and the export. Then
+/// `creditRecords`, `projects`, `project` and `statistics` with `asOf` each moment equal
+/// what was current at it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn as_of_queries_see_each_sync_as_it_was() {
+    use carbonmesh_simulator::{CaseCounts, Scale, Simulator, SimulatorConfig};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("asof.db");
+    let db = db.to_str().expect("UTF-8 path").to_owned();
+    let mut moments: Vec<Moment> = Vec::new();
+    let mut withdrawn: Option<u64> = None;
+    for blocks in [20, 30, 40] {
+        let sim = Simulator::start(SimulatorConfig {
+            seed: 11,
+            scale: Scale::uniform(8, blocks),
+            cases: CaseCounts::each(0),
+            ..SimulatorConfig::default()
+        })
+        .await
+        .expect("simulator");
+        // Each sync changes the status Verra publishes for one more project.
+        if let Some(previous) = moments.last() {
+            let number = previous
+                .projects
+                .keys()
+                .filter_map(|k| k.strip_prefix("verra:VCS"))
+                .filter_map(|n| n.parse::<u64>().ok())
+                .find(|n| Some(*n) != withdrawn)
+                .expect("a Verra project");
+            sim.registry().set_verra_project_status(number, "Withdrawn");
+            withdrawn = Some(number);
+        }
+        let config = sync_config(dir.path(), &db, &sim.base_url());
+        succeed(carbonmesh(dir.path()).args([
+            "--config",
+            &config,
+            "sync",
+            "verra",
+            "gold-standard",
+        ]));
+        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        moments.push(Moment {
+            at,
+            credits: exported(dir.path(), &config, "credits", None),
+            projects: exported(dir.path(), &config, "projects", None),
+        });
+        sim.shutdown().await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(moments[0].credits.len() < moments[1].credits.len());
+    assert!(moments[1].credits.len() < moments[2].credits.len());
+    assert_ne!(
+        moments[0].projects, moments[1].projects,
+        "a project changed"
+    );
+    assert_ne!(
+        moments[1].projects, moments[2].projects,
+        "a project changed"
+    );
+
+    let (_, token) = {
+        let out = succeed(carbonmesh(dir.path()).args([
+            "--database",
+            &db,
+            "keys",
+            "create",
+            "--name",
+            "auditor",
+            "--role",
+            "observer",
+        ]));
+        ((), carbonmesh_e2e::token_in(&out))
+    };
+    let server = Server::start(dir.path(), &db).await.expect("serve");
+    let api = Api {
+        url: format!("{}/graphql", server.base_url),
+        token,
+        http: reqwest::Client::new(),
+    };
+    for m in &moments {
+        // Credit records as of the moment, page by page.
+        let query = "query($at: DateTime, $after: String) { creditRecords(asOf: $at, first: 50, \
+                     after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { \
+                     registry recordKey quantity status { value raw } } } } }";
+        let mut served = BTreeMap::new();
+        let mut after: Option<String> = None;
+        let mut total = 0;
+        for _ in 0..1000 {
+            let data = api.data(query, json!({ "at": m.at, "after": after })).await;
+            let c = &data["creditRecords"];
+            total = c["totalCount"].as_u64().expect("totalCount");
+            for e in c["edges"].as_array().expect("edges") {
+                let n = &e["node"];
+                let key = format!(
+                    "{}:{}",
+                    n["registry"].as_str().expect("r"),
+                    n["recordKey"].as_str().expect("k")
+                );
+                served.insert(
+                    key,
+                    (
+                        decimal(&n["quantity"]).normalize(),
+                        n["status"]["raw"].clone(),
+                    ),
+                );
+            }
+            if c["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = c["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        }
+        let expected: BTreeMap<String, (Decimal, Value)> = m
+            .credits
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    (
+                        decimal(&v["quantity"]).normalize(),
+                        v["status"]["raw"].clone(),
+                    ),
+                )
+            })
+            .collect();
+        assert_eq!(served, expected, "creditRecords as of {}", m.at);
+        assert_eq!(total as usize, expected.len());
+
+        // Projects, one by one and listed, as of the moment.
+        let data = api
+            .data(
+                "query($at: DateTime) { projects(asOf: $at, first: 100) { edges { node { \
+                 id name status { raw } } } } }",
+                json!({ "at": m.at }),
+            )
+            .await;
+        let listed: BTreeMap<String, Value> = data["projects"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| {
+                (
+                    e["node"]["id"].as_str().expect("id").to_owned(),
+                    e["node"]["status"]["raw"].clone(),
+                )
+            })
+            .collect();
+        let expected: BTreeMap<String, Value> = m
+            .projects
+            .iter()
+            .map(|(k, v)| (k.clone(), v["status"]["raw"].clone()))
+            .collect();
+        assert_eq!(listed, expected, "projects as of {}", m.at);
+        if let Some(number) = withdrawn {
+            let id = format!("verra:VCS{number}");
+            let data = api
+                .data(
+                    "query($id: String!, $at: DateTime) { project(id: $id, asOf: $at) { status { raw } } }",
+                    json!({ "id": id, "at": m.at }),
+                )
+                .await;
+            assert_eq!(
+                data["project"]["status"]["raw"], expected[&id],
+                "{id} as of {}",
+                m.at
+            );
+        }
+
+        // Statistics as of the moment count the records then current.
+        let data = api
+            .data(
+                "query($at: DateTime) { statistics(asOf: $at) { byRegistry { key records } } }",
+                json!({ "at": m.at }),
+            )
+            .await;
+        let counted: u64 = data["statistics"]["byRegistry"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| r["records"].as_u64().expect("records"))
+            .sum();
+        assert_eq!(
+            counted as usize,
+            m.credits.len(),
+            "statistics as of {}",
+            m.at
+        );
+    }
+    drop(server);
+}
