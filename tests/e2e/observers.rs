@@ -409,7 +409,8 @@ struct Moment {
     projects: BTreeMap<String, Value>,
 }
 
-/// Three syncs of a growing, changing simulator: after each, the moment and the export. Then
+/// Four syncs of a simulator that grows, changes a project each time, then shrinks (the
+/// blocks it no longer lists are retracted): after each, the moment and the export. Then
 /// `creditRecords`, `projects`, `project` and `statistics` with `asOf` each moment equal
 /// what was current at it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -420,7 +421,7 @@ async fn as_of_queries_see_each_sync_as_it_was() {
     let db = db.to_str().expect("UTF-8 path").to_owned();
     let mut moments: Vec<Moment> = Vec::new();
     let mut withdrawn: Option<u64> = None;
-    for blocks in [20, 30, 40] {
+    for blocks in [20, 30, 40, 30] {
         let sim = Simulator::start(SimulatorConfig {
             seed: 11,
             scale: Scale::uniform(8, blocks),

@@ -206,13 +206,30 @@ pub(crate) async fn apply_page(
     page: &Page,
     run_id: Option<i64>,
     fetched_at: DateTime<Utc>,
+    seen: Option<&mut Seen>,
 ) -> StoreResult<Applied> {
-    write_normalized(
-        store,
-        matcher,
-        normalize_page(connector, page, run_id, fetched_at, None),
-    )
-    .await
+    let normalized = normalize_page(connector, page, run_id, fetched_at, None);
+    if let Some(seen) = seen {
+        seen.add(connector.registry(), &normalized.credits);
+    }
+    write_normalized(store, matcher, normalized).await
+}
+
+/// The credit records a sync read of its own registry, by key hash (probe 0, see
+/// [`carbonmesh_store::key_hash`]): what it did not read is no longer published.
+#[derive(Debug, Default)]
+pub(crate) struct Seen(pub(crate) std::collections::HashSet<i64>);
+
+impl Seen {
+    fn add(&mut self, registry: carbonmesh_model::RegistryId, credits: &[Stamped<CreditRecord>]) {
+        for c in credits.iter().filter(|c| c.record.registry == registry) {
+            self.0.insert(carbonmesh_store::key_hash(
+                registry.as_str(),
+                &c.record.record_key,
+                0,
+            ));
+        }
+    }
 }
 
 /// Normalizes and writes records that did not come from a poll or a file (a webhook
@@ -225,7 +242,7 @@ pub async fn apply_records(
     page: &Page,
     fetched_at: DateTime<Utc>,
 ) -> StoreResult<Applied> {
-    apply_page(store, matcher, connector, page, None, fetched_at).await
+    apply_page(store, matcher, connector, page, None, fetched_at, None).await
 }
 
 /// Writes records that arrived already in the common model (a `common_format` webhook

@@ -7,7 +7,7 @@ use carbonmesh_store::{Store, StoreResult};
 use chrono::Utc;
 use tracing::Instrument;
 
-use crate::apply::apply_page;
+use crate::apply::{Seen, apply_page};
 
 /// How a sync run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,31 @@ pub async fn sync(
         .await
 }
 
+/// Retracts what a complete run from the start did not see. Refused when the registry no
+/// longer lists most of its records (a warning of the run says so). The matcher's state
+/// then no longer matches the store's current records: it is rebuilt on its next use.
+async fn retract_unseen(
+    store: &dyn Store,
+    matcher: &MatchSession,
+    registry: carbonmesh_model::RegistryId,
+    seen: &Seen,
+    warnings: &mut Vec<String>,
+) -> StoreResult<()> {
+    let retraction = store.retract_unseen(registry, &seen.0, Utc::now()).await?;
+    if let Some(unseen) = retraction.refused {
+        let warning = format!(
+            "{registry} no longer lists {unseen} of its stored credit records, more than half: \
+             nothing was retracted"
+        );
+        tracing::warn!(%registry, unseen, "retraction refused");
+        warnings.push(warning);
+    } else if retraction.retracted > 0 {
+        tracing::info!(%registry, retracted = retraction.retracted, "records retracted");
+        matcher.forget().await;
+    }
+    Ok(())
+}
+
 /// The body of [`sync`] once its run is started.
 async fn run_feeds(
     store: &dyn Store,
@@ -60,9 +85,14 @@ async fn run_feeds(
     let mut errors = Vec::new();
 
     let mut warnings = Vec::new();
+    // Whether every feed is read from its start: only then does the run see all the registry
+    // lists, and what it did not see is retracted.
+    let mut from_start = true;
+    let mut seen = Seen::default();
     let read = async {
         for &feed in connector.feeds() {
             let mut cursor = store.checkpoint(name, feed.as_str()).await?;
+            from_start &= cursor.is_none();
             loop {
                 let page: Page = match connector
                     .fetch_page(feed, cursor.as_deref())
@@ -76,8 +106,16 @@ async fn run_feeds(
                         break;
                     }
                 };
-                let applied =
-                    apply_page(store, matcher, connector, &page, Some(run_id), Utc::now()).await?;
+                let applied = apply_page(
+                    store,
+                    matcher,
+                    connector,
+                    &page,
+                    Some(run_id),
+                    Utc::now(),
+                    Some(&mut seen),
+                )
+                .await?;
                 counts += applied.counts;
                 warnings.extend(applied.warnings);
                 on_page(&counts);
@@ -101,6 +139,10 @@ async fn run_feeds(
     } else {
         RunStatus::Incomplete
     };
+    if status == RunStatus::Complete && from_start {
+        retract_unseen(store, matcher, registry, &seen, &mut warnings).await?;
+    }
+    drop(seen);
     // Warnings do not make a run incomplete; the run keeps them beside its errors.
     errors.extend(warnings);
     store.finish_run(run_id, status, counts, &errors).await?;

@@ -146,6 +146,18 @@ pub trait RecordStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<(i64, Project)>>;
 
+    /// Retracts the current credit records of `registry` whose keys are not in `seen`
+    /// (each key's [`key_hash`] with probe 0): records the registry no longer publishes,
+    /// after a sync that read all of it. Each gets a new version marked retracted at `at`;
+    /// current queries and the totals leave it out, and it reads as it was before `at`.
+    /// Refused (nothing retracted) when more than half of the registry's records are unseen.
+    async fn retract_unseen(
+        &self,
+        registry: RegistryId,
+        seen: &std::collections::HashSet<i64>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Retraction>;
+
     /// Current credit records with their versions, in the order they were first stored,
     /// after the position `after` (`None` for the first page), each with its position: what
     /// the matcher loads and exports walk.
@@ -163,6 +175,16 @@ pub trait RecordStore: Send + Sync {
 
 /// The version of carbonmesh recorded on the runs it makes.
 pub const CARBONMESH_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What [`RecordStore::retract_unseen`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retraction {
+    /// Records retracted.
+    pub retracted: u64,
+    /// Set, with how many records the registry no longer listed, when that was more than
+    /// half of them: nothing was retracted.
+    pub refused: Option<u64>,
+}
 
 /// A credit record read in store order: its position, version and content.
 #[derive(Debug, Clone, PartialEq)]

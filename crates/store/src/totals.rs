@@ -94,10 +94,12 @@ pub(crate) const ADD: &str = "INSERT INTO credit_totals (registry, project, vint
 pub(crate) const RESPAN: &str = "UPDATE credit_totals SET \
      first_day = (SELECT MIN(c.event_day) FROM credits c WHERE c.project = credit_totals.project \
          AND c.registry = credit_totals.registry AND COALESCE(c.vintage, 0) = credit_totals.vintage \
-         AND c.kind = credit_totals.kind AND c.status = credit_totals.status), \
+         AND c.kind = credit_totals.kind AND c.status = credit_totals.status \
+         AND c.retracted_at IS NULL), \
      last_day = (SELECT MAX(c.event_day) FROM credits c WHERE c.project = credit_totals.project \
          AND c.registry = credit_totals.registry AND COALESCE(c.vintage, 0) = credit_totals.vintage \
-         AND c.kind = credit_totals.kind AND c.status = credit_totals.status) \
+         AND c.kind = credit_totals.kind AND c.status = credit_totals.status \
+         AND c.retracted_at IS NULL) \
      WHERE registry = $1 AND project = $2 AND vintage = $3 AND kind = $4 AND status = $5";
 
 pub(crate) const TEXT_OF: &str = "SELECT quantity_text FROM credit_totals WHERE registry = $1 \

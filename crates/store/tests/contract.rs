@@ -24,7 +24,7 @@ use queries::{
     credit_queries_filter_order_and_page, credit_ties_list_in_stored_order,
     project_queries_filter_order_and_page, project_rollups_follow_their_records,
     queries_as_of_a_moment_see_that_moment, registry_counts_and_rejected_pages,
-    serial_overlap_lookup, statistics_sum_exactly,
+    serial_overlap_lookup, statistics_sum_exactly, unseen_records_are_retracted_and_come_back,
 };
 
 fn provenance(source: &str) -> Provenance {
@@ -1099,6 +1099,7 @@ per_backend!(
         statistics_sum_exactly,
         project_rollups_follow_their_records, queries_as_of_a_moment_see_that_moment,
         claims_are_found_by_harmonized_beneficiary,
+        unseen_records_are_retracted_and_come_back,
         changes_since_a_time,
         alert_queries_filter_and_order,
         batch_lookups_skip_missing,

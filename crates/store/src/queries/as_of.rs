@@ -5,7 +5,9 @@
 //! its latest superseded version written by then (versions keep the time they were first
 //! written); a record first written later is left out. Listings, counts and statistics run
 //! their usual statements over these tables instead of the live ones, so every filter and
-//! order works as of a moment too. Statistics then sum records, not the totals.
+//! order works as of a moment too. Statistics then sum records, not the totals. A credit
+//! record retracted by then carries its `retracted_at`, which the listings leave out as they
+//! do on the live table.
 
 use chrono::{DateTime, Utc};
 
@@ -44,7 +46,11 @@ pub(crate) fn credits_at(at: &str) -> String {
     let columns = chosen(
         "c",
         "credit",
-        CREDIT_CONTENT.iter().chain(&TRAILING).copied(),
+        CREDIT_CONTENT
+            .iter()
+            .chain(&TRAILING)
+            .chain(&["retracted_at"])
+            .copied(),
     );
     format!(
         "(SELECT c.id, c.registry, c.key_hash, c.record_key, {columns}, \

@@ -207,7 +207,7 @@ pub(crate) async fn with_unranged_serial(
     let columns = credit_select("c", false);
     q.text = format!(
         "SELECT {columns} FROM credits c WHERE c.serial = {serial} AND c.namespace IS NULL \
-         ORDER BY c.registry, c.record_key LIMIT {limit}"
+         AND c.retracted_at IS NULL ORDER BY c.registry, c.record_key LIMIT {limit}"
     );
     Ok(store.credit_rows(&q.text, q.args).await?.1)
 }
@@ -242,7 +242,8 @@ pub(crate) async fn overlapping(
                     format!(
                         "SELECT c.id, c.serial_start FROM credits c WHERE c.namespace = {ns} \
                          AND c.serial_bucket = {b} AND c.serial_start >= {s} - {span} \
-                         AND c.serial_start <= {e} AND c.serial_end >= {s}",
+                         AND c.serial_start <= {e} AND c.serial_end >= {s} \
+                         AND c.retracted_at IS NULL",
                         span = bucket_max_span(b)
                     )
                 })
@@ -262,7 +263,7 @@ pub(crate) async fn overlapping(
                 "SELECT c.* FROM (VALUES {}) AS b (bucket, span) \
                  CROSS JOIN LATERAL (SELECT {columns} FROM credits c WHERE c.namespace = {ns} \
                  AND c.serial_bucket = b.bucket AND c.serial_start >= {s} - b.span \
-                 AND c.serial_start <= {e} AND c.serial_end >= {s} \
+                 AND c.serial_start <= {e} AND c.serial_end >= {s} AND c.retracted_at IS NULL \
                  ORDER BY c.serial_start, c.registry, c.record_key LIMIT {limit}) c \
                  ORDER BY c.serial_start, c.registry, c.record_key LIMIT {limit}",
                 buckets.join(", ")
@@ -353,7 +354,7 @@ pub(crate) async fn of_projects(
     let n = q.arg(i64::from(per_project));
     q.text = format!(
         "SELECT * FROM (SELECT {}, ROW_NUMBER() OVER (PARTITION BY c.project ORDER BY c.id) \
-         AS n FROM credits c WHERE c.project IN {list}) r WHERE r.n <= {n} \
+         AS n FROM credits c WHERE c.project IN {list} AND c.retracted_at IS NULL) r WHERE r.n <= {n} \
          ORDER BY r.project, r.id",
         credit_select("c", false)
     );

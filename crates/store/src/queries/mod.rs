@@ -191,6 +191,10 @@ pub(crate) fn credit_conditions(
     q: &mut Select,
     out: &mut Vec<String>,
 ) {
+    // Retracted records are not current (the totals leave them out already).
+    if t == "c" {
+        out.push("c.retracted_at IS NULL".to_owned());
+    }
     if let Some(ids) = &terms.registries {
         out.push(q.any_of(&format!("{t}.registry"), ids));
     }

@@ -12,6 +12,7 @@ pub(crate) mod legacy;
 mod postgres;
 mod prepare;
 pub(crate) mod read;
+mod retract;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -431,13 +432,23 @@ impl RecordStore for SqlStore {
             .await
     }
 
+    async fn retract_unseen(
+        &self,
+        registry: RegistryId,
+        seen: &std::collections::HashSet<i64>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<crate::Retraction> {
+        retract::retract_unseen(self, registry, seen, at).await
+    }
+
     async fn credits_page(
         &self,
         after: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<CreditPosition>> {
         let sql = format!(
-            "SELECT {} FROM credits c WHERE c.id > $1 ORDER BY c.id LIMIT $2",
+            "SELECT {} FROM credits c WHERE c.id > $1 AND c.retracted_at IS NULL \
+             ORDER BY c.id LIMIT $2",
             read::credit_select("c", false)
         );
         let (rows, found) = self
@@ -497,14 +508,16 @@ impl SqlStore {
                 // The registry is compared here: filtered in SQL, SQLite would walk the
                 // registry's index and sort every chunk instead of reading rows in id order.
                 .fetch(
-                    "SELECT id, registry, origin, raw_hash FROM credits WHERE id > $1 \
-                     ORDER BY id LIMIT $2",
+                    "SELECT id, registry, origin, raw_hash, retracted_at IS NULL FROM credits \
+                     WHERE id > $1 ORDER BY id LIMIT $2",
                     vec![after.into(), CHUNK.into()],
                 )
                 .await?;
             for row in &rows {
                 after = row.int(0)?;
+                // A retracted row read again must be written again, to bring it back.
                 if row.int(1)? == registry
+                    && row.int(4)? != 0
                     && trusted.contains(&row.int(2)?)
                     && let Ok(hash) = <[u8; 32]>::try_from(row.bytes(3)?)
                 {

@@ -50,6 +50,7 @@ type Found = (
     i32,
     Option<i64>,
     Option<String>,
+    bool,
 );
 
 /// The record writer of a PostgreSQL database.
@@ -620,7 +621,7 @@ impl Load {
                 let found: Vec<Found> = sqlx::query_as(
                     "SELECT c.registry, c.key_hash, c.id, c.record_key, c.version, \
                      c.content_hash, c.project, c.vintage, c.kind, c.status, c.quantity, \
-                     c.quantity_text \
+                     c.quantity_text, c.retracted_at IS NOT NULL \
                      FROM unnest($1::int[], $2::bigint[]) AS k (registry, key_hash) \
                      JOIN credits c ON c.registry = k.registry AND c.key_hash = k.key_hash \
                      ORDER BY c.id FOR UPDATE OF c",
@@ -638,9 +639,12 @@ impl Load {
                     match by_key.remove(&(s.ids.registry, s.hash)) {
                         None => fresh.push(i),
                         Some(f) if f.3 != s.p.record.record_key => reprobe.push(i),
-                        Some(f) if f.5 == s.p.content_hash => self.counts.unchanged += 1,
+                        Some(f) if f.5 == s.p.content_hash && !f.12 => self.counts.unchanged += 1,
+                        // A retracted record is no longer counted: nothing to take off.
+                        Some(f) if f.12 => changed.push((i, f.2)),
                         Some(f) => {
-                            let (_, _, id, _, _, _, project, vintage, kind, status, kg, text) = f;
+                            let (_, _, id, _, _, _, project, vintage, kind, status, kg, text, _) =
+                                f;
                             self.totals.count(
                                 &Counted {
                                     key: TotalKey {
@@ -704,9 +708,9 @@ impl Load {
         let c_content = list("c", &CREDIT_CONTENT);
         sqlx::query(&format!(
             "INSERT INTO credit_versions (credit, version, {content}, content_hash, raw_hash, \
-             origin, line, written_at) SELECT c.id, c.version, {c_content}, c.content_hash, \
-             c.raw_hash, c.origin, c.line, c.written_at FROM credits c \
-             JOIN load_credits s ON s.target = c.id"
+             origin, line, written_at, retracted_at) SELECT c.id, c.version, {c_content}, \
+             c.content_hash, c.raw_hash, c.origin, c.line, c.written_at, c.retracted_at \
+             FROM credits c JOIN load_credits s ON s.target = c.id"
         ))
         .execute(&mut *self.tx)
         .await?;
@@ -717,7 +721,7 @@ impl Load {
         sqlx::query(&format!(
             "UPDATE credits c SET serial_bucket = s.serial_bucket, {}, \
              content_hash = s.content_hash, raw_hash = s.raw_hash, origin = s.origin, \
-             line = s.line, version = c.version + 1, written_at = $1 \
+             line = s.line, version = c.version + 1, written_at = $1, retracted_at = NULL \
              FROM load_credits s WHERE s.target = c.id",
             sets.join(", ")
         ))

@@ -317,10 +317,13 @@ struct Existing {
     version: i64,
     content_hash: Vec<u8>,
     counted: Counted,
+    /// Retracted (no longer published): the totals do not count it, and reading it again
+    /// brings it back as a new version.
+    retracted: bool,
 }
 
 const EXISTING_COLUMNS: &str = "id, record_key, version, content_hash, registry, project, \
-     vintage, kind, status, quantity, quantity_text";
+     vintage, kind, status, quantity, quantity_text, retracted_at IS NOT NULL";
 
 fn existing(row: &rusqlite::Row<'_>) -> rusqlite::Result<Existing> {
     let text: Option<String> = row.get(10)?;
@@ -341,6 +344,7 @@ fn existing(row: &rusqlite::Row<'_>) -> rusqlite::Result<Existing> {
             quantity_text: text.and_then(|t| t.parse().ok()),
             event_day: None,
         },
+        retracted: row.get(11)?,
     })
 }
 
@@ -592,7 +596,9 @@ impl Load<'_> {
                 self.totals.count(&counted, 1);
                 self.counts.new += 1;
             }
-            Some(e) if e.content_hash == p.content_hash => self.counts.unchanged += 1,
+            Some(e) if e.content_hash == p.content_hash && !e.retracted => {
+                self.counts.unchanged += 1
+            }
             Some(e) => {
                 self.statements.supersede.execute([e.id])?;
                 let update = &mut self.statements.update;
@@ -608,7 +614,9 @@ impl Load<'_> {
                 )?;
                 update.raw_bind_parameter(31, e.id)?;
                 update.raw_execute()?;
-                self.totals.count(&e.counted, -1);
+                if !e.retracted {
+                    self.totals.count(&e.counted, -1);
+                }
                 self.totals.count(&counted, 1);
                 self.counts.changed += 1;
             }
@@ -775,7 +783,8 @@ fn update_credit_sql_text() -> String {
         .collect();
     format!(
         "UPDATE credits SET serial_bucket = ?4, {}, content_hash = ?25, raw_hash = ?26, \
-         origin = ?27, line = ?28, version = ?29, written_at = ?30 WHERE id = ?31",
+         origin = ?27, line = ?28, version = ?29, written_at = ?30, retracted_at = NULL \
+         WHERE id = ?31",
         content.join(", ")
     )
 }
@@ -784,8 +793,8 @@ fn supersede_credit_sql_text() -> String {
     let content = list("", &CREDIT_CONTENT);
     format!(
         "INSERT INTO credit_versions (credit, version, {content}, content_hash, raw_hash, \
-         origin, line, written_at) SELECT id, version, {content}, content_hash, raw_hash, \
-         origin, line, written_at FROM credits WHERE id = ?1"
+         origin, line, written_at, retracted_at) SELECT id, version, {content}, content_hash, \
+         raw_hash, origin, line, written_at, retracted_at FROM credits WHERE id = ?1"
     )
 }
 

@@ -2015,3 +2015,161 @@ pub async fn claims_are_found_by_harmonized_beneficiary(store: Arc<dyn Store>) {
             .is_empty()
     );
 }
+
+/// Records a registry no longer lists are retracted: gone from listings, counts, totals and
+/// serial lookups, still there as they were before the retraction, and back when listed again.
+pub async fn unseen_records_are_retracted_and_come_back(store: Arc<dyn Store>) {
+    let projects = projects();
+    let all = credits(&projects, 40);
+    store
+        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert");
+    let verra: Vec<&CreditRecord> = all
+        .iter()
+        .filter(|c| c.registry == RegistryId::VERRA)
+        .collect();
+    assert!(verra.len() >= 6);
+    let gone: Vec<&CreditRecord> = verra.iter().take(3).copied().collect();
+    let seen: HashSet<i64> = verra[3..]
+        .iter()
+        .map(|c| carbonmesh_store::key_hash("verra", &c.record_key, 0))
+        .collect();
+    let keys = |page: Vec<CreditRecord>| -> Vec<String> {
+        let mut k: Vec<String> = page
+            .into_iter()
+            .map(|c| format!("{}:{}", c.registry, c.record_key))
+            .collect();
+        k.sort();
+        k
+    };
+    let listed = || async {
+        keys(
+            walk(100, |after| {
+                let store = Arc::clone(&store);
+                async move {
+                    store
+                        .query_credits(
+                            &CreditFilter::default(),
+                            CreditOrder::Key,
+                            after.as_deref(),
+                            100,
+                        )
+                        .await
+                        .expect("list")
+                }
+            })
+            .await,
+        )
+    };
+    let everything = listed().await;
+    let before = Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    // Nearly everything unseen: refused, nothing retracted.
+    let refused = store
+        .retract_unseen(RegistryId::VERRA, &HashSet::new(), Utc::now())
+        .await
+        .expect("retract");
+    assert_eq!(refused.retracted, 0);
+    assert_eq!(refused.refused, Some(verra.len() as u64));
+    assert_eq!(listed().await, everything);
+
+    let done = store
+        .retract_unseen(RegistryId::VERRA, &seen, Utc::now())
+        .await
+        .expect("retract");
+    assert_eq!(
+        done,
+        carbonmesh_store::Retraction {
+            retracted: 3,
+            refused: None
+        }
+    );
+    let expected: Vec<String> = everything
+        .iter()
+        .filter(|k| {
+            !gone
+                .iter()
+                .any(|g| **k == format!("verra:{}", g.record_key))
+        })
+        .cloned()
+        .collect();
+    assert_eq!(listed().await, expected);
+    let total = |stats: Vec<StatRow>| stats.iter().map(|r| r.records).sum::<u64>();
+    assert_eq!(
+        store
+            .count_credits(&CreditFilter::default())
+            .await
+            .expect("count") as usize,
+        expected.len()
+    );
+    assert_eq!(
+        total(
+            store
+                .statistics(StatsGroup::Registry, &CreditFilter::default())
+                .await
+                .expect("stats")
+        ) as usize,
+        expected.len()
+    );
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.credits_page(after, 7).await.expect("page");
+        let Some(last) = page.last() else { break };
+        after = Some(last.position);
+        paged.extend(page.into_iter().map(|p| p.record));
+    }
+    assert_eq!(keys(paged), expected, "what the matcher and exports read");
+    let range = gone[0].serial_range.as_ref().expect("a range");
+    let overlapping = store
+        .credits_overlapping(&range.namespace, range.start, range.end, 10)
+        .await
+        .expect("overlap");
+    assert!(
+        !overlapping
+            .iter()
+            .any(|c| c.record_key == gone[0].record_key)
+    );
+    // As of before the retraction, the records read as they were.
+    let as_of = CreditFilter {
+        as_of: Some(before),
+        ..Default::default()
+    };
+    let then = store
+        .query_credits(&as_of, CreditOrder::Key, None, 100)
+        .await
+        .expect("as of");
+    assert_eq!(
+        keys(then.items.into_iter().map(|(_, c)| c).collect()),
+        everything
+    );
+    assert_eq!(
+        store.count_credits(&as_of).await.expect("count") as usize,
+        everything.len()
+    );
+
+    // Listed again: back, as a new version.
+    let counts = store
+        .upsert_credits(&[stamp(gone[0].clone())])
+        .await
+        .expect("again");
+    assert_eq!(counts.changed, 1, "{counts:?}");
+    let mut back = expected.clone();
+    back.push(format!("verra:{}", gone[0].record_key));
+    back.sort();
+    assert_eq!(listed().await, back);
+    assert_eq!(
+        store
+            .count_credits(&CreditFilter::default())
+            .await
+            .expect("count") as usize,
+        back.len()
+    );
+    let history = store
+        .versions(RecordKind::Credit, RegistryId::VERRA, &gone[0].record_key)
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 3, "written, retracted, back");
+}
