@@ -599,3 +599,119 @@ async fn as_of_queries_see_each_sync_as_it_was() {
     }
     drop(server);
 }
+
+/// Who claimed what on the demo's data: the beneficiary most records name, searched as its
+/// registry wrote it, is one harmonized name with the demo's records of every spelling; a
+/// claim search lists exactly the records naming it, or whose account, reason or note holds
+/// the words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beneficiaries_and_claims_follow_the_demo_records() {
+    use carbonmesh_model::{beneficiary_key, beneficiary_matches};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (db, token) = demo(dir.path());
+    let records = exported_credits(dir.path(), &db);
+    let mut by_name: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for r in &records {
+        if let Some(key) = r["beneficiary"].as_str().and_then(beneficiary_key) {
+            by_name.entry(key).or_default().push(r);
+        }
+    }
+    let (name, named) = by_name
+        .iter()
+        .max_by_key(|(name, named)| (named.len(), std::cmp::Reverse((*name).clone())))
+        .expect("the demo names beneficiaries");
+    let raw = named[0]["beneficiary"].as_str().expect("raw").to_owned();
+
+    let server = Server::start(dir.path(), &db).await.expect("serve");
+    let api = Api {
+        url: format!("{}/graphql", server.base_url),
+        token,
+        http: reqwest::Client::new(),
+    };
+    let data = api
+        .data(
+            "query($s: String!) { beneficiaries(search: $s, first: 100) { name spellings \
+             registries records units } }",
+            json!({ "s": raw }),
+        )
+        .await;
+    let groups = data["beneficiaries"].as_array().expect("groups");
+    let group = groups
+        .iter()
+        .find(|g| g["name"] == name.as_str())
+        .unwrap_or_else(|| panic!("{name} among {groups:#?}"));
+    assert_eq!(group["records"].as_u64(), Some(named.len() as u64));
+    let units: Decimal = named.iter().map(|r| decimal(&r["quantity"])).sum();
+    assert_eq!(decimal(&group["units"]).normalize(), units.normalize());
+    let mut spellings: Vec<&str> = named
+        .iter()
+        .filter_map(|r| r["beneficiary"].as_str())
+        .collect();
+    spellings.sort();
+    spellings.dedup();
+    let served: Vec<&str> = group["spellings"]
+        .as_array()
+        .expect("spellings")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(served, spellings);
+    // Every other group holds the search's words too.
+    for g in groups {
+        assert!(
+            beneficiary_matches(g["name"].as_str().expect("name"), &raw),
+            "{g}"
+        );
+    }
+
+    // The claim search: by harmonized beneficiary, or account, reason or note.
+    let needle = raw.to_lowercase();
+    let mut expected: Vec<String> = records
+        .iter()
+        .filter(|r| {
+            r["beneficiary"]
+                .as_str()
+                .and_then(beneficiary_key)
+                .is_some_and(|k| beneficiary_matches(&k, &raw))
+                || ["account", "reason", "note"].iter().any(|f| {
+                    r[*f]
+                        .as_str()
+                        .is_some_and(|t| t.to_lowercase().contains(&needle))
+                })
+        })
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r["registry"].as_str().unwrap_or(""),
+                r["record_key"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    expected.sort();
+    let mut found = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..1000 {
+        let data = api
+            .data(
+                "query($c: String, $after: String) { creditRecords(filter: {claim: $c}, first: 50, \
+                 after: $after) { pageInfo { hasNextPage endCursor } edges { node { registry recordKey } } } }",
+                json!({ "c": raw, "after": after }),
+            )
+            .await;
+        let c = &data["creditRecords"];
+        for e in c["edges"].as_array().expect("edges") {
+            found.push(format!(
+                "{}:{}",
+                e["node"]["registry"].as_str().unwrap_or(""),
+                e["node"]["recordKey"].as_str().unwrap_or("")
+            ));
+        }
+        if c["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = c["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    found.sort();
+    assert_eq!(found, expected);
+    drop(server);
+}
