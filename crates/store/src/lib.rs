@@ -48,7 +48,7 @@ pub use error::StoreError;
 pub use holder::RUN_LEASE;
 pub use query::{
     AlertFacets, AlertFilter, Change, CreditFilter, CreditOrder, DateRange, FacetCount, Page,
-    ProjectFilter, ProjectOrder, RegistryCounts, StatRow, StatsGroup,
+    ProjectFilter, ProjectOrder, RegistryCounts, StatRow, StatsGroup, VocabularyCount,
 };
 pub use records::{Batch, BulkLoad, key_hash};
 pub use url::{Backend, DatabaseUrl};
@@ -520,6 +520,10 @@ pub trait QueryStore: Send + Sync {
 
     /// Current projects and credit records per registry.
     async fn registry_counts(&self) -> StoreResult<Vec<RegistryCounts>>;
+
+    /// Every raw sector, category and project type current projects carry, with how many
+    /// projects carry it, by registry.
+    async fn project_vocabulary(&self) -> StoreResult<Vec<VocabularyCount>>;
 
     /// Rejected records, newest first, of `connector` when given, after cursor `after`.
     async fn rejected_page(

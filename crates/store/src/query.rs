@@ -189,3 +189,16 @@ pub struct RegistryCounts {
     /// When a record of this registry was last written.
     pub last_write: Option<DateTime<Utc>>,
 }
+
+/// A raw value of a project field, and how many current projects of a registry carry it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct VocabularyCount {
+    /// The registry.
+    pub registry: RegistryId,
+    /// The field: `sector`, `category` or `project_type`.
+    pub field: &'static str,
+    /// The value as stored.
+    pub value: String,
+    /// Projects carrying it.
+    pub projects: u64,
+}

@@ -22,7 +22,8 @@ use queries::{
     alert_queries_filter_and_order, batch_lookups_skip_missing, changes_since_a_time,
     credit_pages_survive_writes_between_pages, credit_queries_filter_order_and_page,
     credit_ties_list_in_stored_order, project_queries_filter_order_and_page,
-    registry_counts_and_rejected_pages, serial_overlap_lookup, statistics_sum_exactly,
+    project_vocabulary_counts_raw_values, registry_counts_and_rejected_pages,
+    serial_overlap_lookup, statistics_sum_exactly,
 };
 
 fn provenance(source: &str) -> Provenance {
@@ -1099,6 +1100,7 @@ per_backend!(
         alert_queries_filter_and_order,
         batch_lookups_skip_missing,
         registry_counts_and_rejected_pages,
+        project_vocabulary_counts_raw_values,
         raw_hashes_name_the_rows_this_version_wrote,
         last_complete_runs_name_each_connector_once,
     ],

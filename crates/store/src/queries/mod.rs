@@ -23,7 +23,7 @@ use crate::db::Arg;
 use crate::store::SqlStore;
 use crate::{
     AlertFacets, AlertFilter, Change, CreditFilter, CreditOrder, Page, ProjectFilter, ProjectOrder,
-    QueryStore, RegistryCounts, StatRow, StatsGroup, StoreResult,
+    QueryStore, RegistryCounts, StatRow, StatsGroup, StoreResult, VocabularyCount,
 };
 
 /// Ids or keys bound per statement in batch lookups: far below either backend's limit on
@@ -343,6 +343,10 @@ impl QueryStore for SqlStore {
 
     async fn registry_counts(&self) -> StoreResult<Vec<RegistryCounts>> {
         stats::registry_counts(self).await
+    }
+
+    async fn project_vocabulary(&self) -> StoreResult<Vec<VocabularyCount>> {
+        stats::project_vocabulary(self).await
     }
 
     async fn rejected_page(

@@ -1544,3 +1544,42 @@ pub async fn registry_counts_and_rejected_pages(store: Arc<dyn Store>) {
         newest
     );
 }
+
+/// The raw sectors, categories and project types of the current projects, each counted by
+/// registry as the projects written say.
+pub async fn project_vocabulary_counts_raw_values(store: Arc<dyn Store>) {
+    assert!(store.project_vocabulary().await.expect("empty").is_empty());
+    let projects = projects();
+    store
+        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert projects");
+    let mut expected: BTreeMap<(String, &str, String), u64> = BTreeMap::new();
+    for p in &projects {
+        for (field, value) in [
+            ("sector", &p.sector),
+            ("category", &p.category),
+            ("project_type", &p.project_type),
+        ] {
+            if let Some(v) = value {
+                *expected
+                    .entry((p.registry.as_str().to_owned(), field, v.clone()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    let found: BTreeMap<(String, &str, String), u64> = store
+        .project_vocabulary()
+        .await
+        .expect("vocabulary")
+        .into_iter()
+        .map(|v| {
+            (
+                (v.registry.as_str().to_owned(), v.field, v.value),
+                v.projects,
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(found, expected);
+}
