@@ -22,11 +22,13 @@ use crate::auth::Actor;
 use crate::budget::expensive;
 use crate::error::{bad_input, code, coded, internal};
 use crate::mutation::SyncTrigger;
+use crate::taxonomy::{HarmonizedCategory, UnmappedValue, unmapped_vocabulary};
 use crate::types::{
     Alert, AlertCounts, AlertStatus, ConnectorRun, CreditRecord, NotificationDelivery, Project,
     RecordChange, Registry, RejectedRecord, SerialLookup, SerialMatch, SerialRange, Severity,
     StatRow, Statistics, WebhookDelivery,
 };
+use carbonmesh_taxonomy::Taxonomy;
 
 /// Largest page a connection serves.
 pub const MAX_PAGE: i32 = 100;
@@ -582,6 +584,37 @@ impl Query {
     async fn alert(&self, ctx: &Context<'_>, id: String) -> Result<Option<Alert>> {
         require(ctx, ApiRole::Observer)?;
         Ok(store(ctx).alert(&id).await.map_err(internal)?.map(Alert))
+    }
+
+    /// The harmonized project categories, each with its types: the one list projects'
+    /// `harmonizedCategory` and `harmonizedType` come from.
+    async fn harmonized_categories(&self, ctx: &Context<'_>) -> Result<Vec<HarmonizedCategory>> {
+        require(ctx, ApiRole::Observer)?;
+        let taxonomy = Taxonomy::embedded();
+        Ok(taxonomy
+            .categories()
+            .iter()
+            .map(|c| HarmonizedCategory::of(taxonomy, c))
+            .collect())
+    }
+
+    /// The raw sectors, categories and project types stored projects carry that no mapping
+    /// covers, with how many projects carry each, by registry, field and value: the gaps of
+    /// the mappings, to be fixed.
+    async fn unmapped_vocabulary(&self, ctx: &Context<'_>) -> Result<Vec<UnmappedValue>> {
+        require(ctx, ApiRole::Observer)?;
+        let unmapped = unmapped_vocabulary(store(ctx).as_ref())
+            .await
+            .map_err(internal)?;
+        Ok(unmapped
+            .into_iter()
+            .map(|v| UnmappedValue {
+                registry: v.registry,
+                field: v.field.as_str().to_owned(),
+                raw_value: v.raw_value,
+                projects: v.projects,
+            })
+            .collect())
     }
 
     /// Every registry carbonmesh holds records of or runs a connector for, with freshness.

@@ -38,6 +38,11 @@ impl RawField {
         }
     }
 
+    /// The field named `name` (`sector`, `category`, `project_type`).
+    pub fn from_name(name: &str) -> Option<RawField> {
+        RawField::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
     /// The raw value a project carries in this field.
     pub fn of(self, project: &Project) -> Option<&str> {
         match self {
