@@ -76,14 +76,8 @@ fn expected_unmapped(found: &Vocabulary) -> Vocabulary {
 
 /// `vocab unmapped --format json`, as a map.
 fn unmapped_json(dir: &Path, db: &str) -> Vocabulary {
-    let out = succeed(carbonmesh(dir).args([
-        "--database",
-        db,
-        "vocab",
-        "unmapped",
-        "--format",
-        "json",
-    ]));
+    let out =
+        succeed(carbonmesh(dir).args(["--database", db, "vocab", "unmapped", "--format", "json"]));
     let values: Vec<Value> = serde_json::from_str(&out).expect("a JSON array");
     values
         .iter()
@@ -144,7 +138,15 @@ fn vocab_unmapped_lists_exactly_the_raw_values_of_the_demo_no_mapping_covers() {
     std::fs::write(&file, UNKNOWN_WORDS).expect("write file");
     succeed(
         carbonmesh(dir.path())
-            .args(["--database", db, "import", "--registry", "verra", "--kind", "projects"])
+            .args([
+                "--database",
+                db,
+                "import",
+                "--registry",
+                "verra",
+                "--kind",
+                "projects",
+            ])
             .arg(&file),
     );
 
@@ -171,13 +173,8 @@ fn vocab_unmapped_lists_exactly_the_raw_values_of_the_demo_no_mapping_covers() {
 
     // The export carries the harmonized values beside the raw ones: a project whose words
     // all map shows a category, one whose words no row covers shows none.
-    let csv_text = succeed(carbonmesh(dir.path()).args([
-        "--database",
-        db,
-        "export",
-        "--what",
-        "projects",
-    ]));
+    let csv_text =
+        succeed(carbonmesh(dir.path()).args(["--database", db, "export", "--what", "projects"]));
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let header: Vec<String> = reader
         .headers()
@@ -243,7 +240,11 @@ fn every_raw_category_of_the_real_registry_samples_is_mapped() {
     }
     let found = exported_vocabulary(dir.path(), db);
     let registries: BTreeSet<&str> = found.keys().map(|(r, _, _)| r.as_str()).collect();
-    assert_eq!(registries.len(), 10, "every registry's words: {registries:?}");
+    assert_eq!(
+        registries.len(),
+        10,
+        "every registry's words: {registries:?}"
+    );
     assert_eq!(expected_unmapped(&found), Vocabulary::new());
     assert_eq!(unmapped_json(dir.path(), db), Vocabulary::new());
 }
