@@ -444,3 +444,36 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod readme {
+    use super::{CREDIT_COLUMNS, PROJECT_COLUMNS};
+
+    /// The column names a README bullet (`- **what**: …`) lists, in order: its backticked
+    /// words that are plain identifiers.
+    fn documented(what: &str) -> Vec<String> {
+        let readme = include_str!("../../../README.md");
+        let start = format!("- **{what}**:");
+        let bullet: String = readme
+            .lines()
+            .skip_while(|l| !l.starts_with(&start))
+            .enumerate()
+            .take_while(|(i, l)| *i == 0 || l.starts_with("  "))
+            .map(|(_, l)| l)
+            .collect::<Vec<_>>()
+            .join(" ");
+        bullet
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_documents_the_export_columns() {
+        assert_eq!(documented("projects"), PROJECT_COLUMNS);
+        assert_eq!(documented("credits"), CREDIT_COLUMNS);
+    }
+}
