@@ -350,4 +350,55 @@ async fn the_api_serves_harmonized_values_and_the_unmapped_vocabulary() {
         nodes.values().any(|n| n["category"] == "REDD"),
         "the Verra sample has REDD projects"
     );
+
+    // Filtering by harmonized category or type returns exactly the projects that carry it.
+    for (filter, path, id) in [
+        (
+            "harmonizedCategory",
+            "harmonizedCategory",
+            "forestry-land-use",
+        ),
+        ("harmonizedType", "harmonizedType", "redd-plus"),
+        ("harmonizedCategory", "harmonizedCategory", "transportation"),
+    ] {
+        let mut expected: Vec<&str> = nodes
+            .iter()
+            .filter(|(_, n)| n[path]["id"] == id)
+            .map(|(id, _)| *id)
+            .collect();
+        expected.sort_unstable();
+        assert!(!expected.is_empty(), "{id}: the sample has some");
+        let data = graphql(
+            &server.base_url,
+            &token,
+            &format!(
+                "{{ projects(first: 100, filter: {{{filter}: \"{id}\"}}) \
+                 {{ totalCount edges {{ node {{ id }} }} }} }}"
+            ),
+        )
+        .await;
+        let mut got: Vec<&str> = data["projects"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| e["node"]["id"].as_str().expect("id"))
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, expected, "{filter} {id}");
+        assert_eq!(data["projects"]["totalCount"], expected.len());
+    }
+    let body: Value = reqwest::Client::new()
+        .post(format!("{}/graphql", server.base_url))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ projects(filter: {harmonizedCategory: \"oceans\"}) { totalCount } }" }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON body");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body:#}"
+    );
 }

@@ -22,7 +22,7 @@ use crate::auth::Actor;
 use crate::budget::expensive;
 use crate::error::{bad_input, code, coded, internal};
 use crate::mutation::SyncTrigger;
-use crate::taxonomy::{HarmonizedCategory, UnmappedValue, unmapped_vocabulary};
+use crate::taxonomy::{HarmonizedCategory, UnmappedValue, harmonized_kinds, unmapped_vocabulary};
 use crate::types::{
     Alert, AlertCounts, AlertStatus, ConnectorRun, CreditRecord, NotificationDelivery, Project,
     RecordChange, Registry, RejectedRecord, SerialLookup, SerialMatch, SerialRange, Severity,
@@ -173,6 +173,11 @@ pub struct ProjectFilterInput {
     pub crediting_period_to: Option<NaiveDate>,
     /// Words in the project name (case-insensitive).
     pub search: Option<String>,
+    /// A harmonized category id (`forestry-land-use`, see `harmonizedCategories`): projects
+    /// whose sector, category or project type maps to it.
+    pub harmonized_category: Option<String>,
+    /// A harmonized type id (`redd-plus`): projects whose raw words map to it.
+    pub harmonized_type: Option<String>,
 }
 
 impl ProjectFilterInput {
@@ -191,7 +196,20 @@ impl ProjectFilterInput {
             category: self.category,
             crediting_period,
             search: search(self.search)?,
+            // Filled by `into_filter_with`, which reads the store.
+            kinds: None,
         })
+    }
+
+    /// The store filter, with the harmonized category and type resolved to the stored
+    /// combinations of raw words that map to them.
+    async fn into_filter_with(self, store: &dyn Store) -> Result<ProjectFilter> {
+        let category = self.harmonized_category.clone();
+        let project_type = self.harmonized_type.clone();
+        let mut filter = self.into_filter()?;
+        filter.kinds =
+            harmonized_kinds(store, category.as_deref(), project_type.as_deref()).await?;
+        Ok(filter)
     }
 }
 
@@ -387,7 +405,10 @@ impl Query {
     ) -> Result<Connection<String, Project, ProjectTotal>> {
         require(ctx, ApiRole::Observer)?;
         let (first, after) = page_args("projects", first, after)?;
-        let filter = filter.unwrap_or_default().into_filter()?;
+        let filter = filter
+            .unwrap_or_default()
+            .into_filter_with(store(ctx).as_ref())
+            .await?;
         let order = match order_by.unwrap_or_default() {
             ProjectOrderBy::Id => ProjectOrder::Id,
             ProjectOrderBy::Name => ProjectOrder::Name,

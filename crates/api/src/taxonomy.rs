@@ -1,9 +1,12 @@
 //! Harmonized project categories and types as the API serves them, and the raw values no
 //! mapping covers. Mappings apply as projects are read (see `carbonmesh_taxonomy`).
 
-use async_graphql::SimpleObject;
-use carbonmesh_store::{Store, StoreResult};
+use async_graphql::{Result, SimpleObject};
+use carbonmesh_model::Project;
+use carbonmesh_store::{RawKind, Store, StoreResult};
 use carbonmesh_taxonomy::{RawField, RawValueCount, Taxonomy};
+
+use crate::error::{bad_input, internal};
 
 /// A harmonized project category of carbonmesh's one list.
 #[derive(SimpleObject, Clone)]
@@ -82,4 +85,44 @@ pub async fn unmapped_vocabulary(store: &dyn Store) -> StoreResult<Vec<RawValueC
             })
         })),
     )
+}
+
+/// The stored combinations of registry and raw words that map to a harmonized category and
+/// type (either may be absent; `None` when both are): classified here, at read time, the same
+/// way each project is, so a filter and the projects it returns agree.
+pub async fn harmonized_kinds(
+    store: &dyn Store,
+    category: Option<&str>,
+    project_type: Option<&str>,
+) -> Result<Option<Vec<RawKind>>> {
+    if category.is_none() && project_type.is_none() {
+        return Ok(None);
+    }
+    let taxonomy = Taxonomy::embedded();
+    if let Some(c) = category.filter(|c| taxonomy.category(c).is_none()) {
+        return Err(bad_input(format!(
+            "`{c}` is not a harmonized category (see harmonizedCategories)"
+        )));
+    }
+    if let Some(t) = project_type.filter(|t| taxonomy.project_type(t).is_none()) {
+        return Err(bad_input(format!(
+            "`{t}` is not a harmonized type (see harmonizedCategories)"
+        )));
+    }
+    let kinds = store.project_kinds().await.map_err(internal)?;
+    Ok(Some(
+        kinds
+            .into_iter()
+            .map(|(kind, _)| kind)
+            .filter(|kind| {
+                let mut p = Project::new(kind.registry, "-", "-");
+                p.sector = kind.sector.clone();
+                p.category = kind.category.clone();
+                p.project_type = kind.project_type.clone();
+                let c = taxonomy.classify(&p);
+                category.is_none_or(|id| c.category.is_some_and(|x| x.id == id))
+                    && project_type.is_none_or(|id| c.project_type.is_some_and(|x| x.id == id))
+            })
+            .collect(),
+    ))
 }

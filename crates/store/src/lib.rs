@@ -48,7 +48,7 @@ pub use error::StoreError;
 pub use holder::RUN_LEASE;
 pub use query::{
     AlertFacets, AlertFilter, Change, CreditFilter, CreditOrder, DateRange, FacetCount, Page,
-    ProjectFilter, ProjectOrder, RegistryCounts, StatRow, StatsGroup, VocabularyCount,
+    ProjectFilter, ProjectOrder, RawKind, RegistryCounts, StatRow, StatsGroup, VocabularyCount,
 };
 pub use records::{Batch, BulkLoad, key_hash};
 pub use url::{Backend, DatabaseUrl};
@@ -524,6 +524,10 @@ pub trait QueryStore: Send + Sync {
     /// Every raw sector, category and project type current projects carry, with how many
     /// projects carry it, by registry.
     async fn project_vocabulary(&self) -> StoreResult<Vec<VocabularyCount>>;
+
+    /// Every combination of registry, raw sector, category and project type the current
+    /// projects carry, with how many projects carry it.
+    async fn project_kinds(&self) -> StoreResult<Vec<(RawKind, u64)>>;
 
     /// Rejected records, newest first, of `connector` when given, after cursor `after`.
     async fn rejected_page(

@@ -47,6 +47,23 @@ pub struct ProjectFilter {
     pub crediting_period: Option<DateRange>,
     /// Case-insensitive substring of the project name.
     pub search: Option<String>,
+    /// Projects whose registry and raw sector, category and project type are exactly one of
+    /// these combinations (none: no project). How callers filter by what the raw words mean
+    /// (a harmonized category), having classified each stored combination.
+    pub kinds: Option<Vec<RawKind>>,
+}
+
+/// A registry's combination of raw sector, category and project type, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RawKind {
+    /// The registry.
+    pub registry: RegistryId,
+    /// The raw sector.
+    pub sector: Option<String>,
+    /// The raw category.
+    pub category: Option<String>,
+    /// The raw project type.
+    pub project_type: Option<String>,
 }
 
 /// The order of a project listing; ties (and `Id`) are broken by project id.

@@ -23,7 +23,7 @@ use crate::db::Arg;
 use crate::store::SqlStore;
 use crate::{
     AlertFacets, AlertFilter, Change, CreditFilter, CreditOrder, Page, ProjectFilter, ProjectOrder,
-    QueryStore, RegistryCounts, StatRow, StatsGroup, StoreResult, VocabularyCount,
+    QueryStore, RawKind, RegistryCounts, StatRow, StatsGroup, StoreResult, VocabularyCount,
 };
 
 /// Ids or keys bound per statement in batch lookups: far below either backend's limit on
@@ -347,6 +347,10 @@ impl QueryStore for SqlStore {
 
     async fn project_vocabulary(&self) -> StoreResult<Vec<VocabularyCount>> {
         stats::project_vocabulary(self).await
+    }
+
+    async fn project_kinds(&self) -> StoreResult<Vec<(RawKind, u64)>> {
+        stats::project_kinds(self).await
     }
 
     async fn rejected_page(

@@ -12,7 +12,7 @@ use carbonmesh_model::{
 };
 use carbonmesh_store::{
     AlertFacets, AlertFilter, CreditFilter, CreditOrder, DateRange, FacetCount, Page,
-    ProjectFilter, ProjectOrder, Stamped, StatRow, StatsGroup, Store,
+    ProjectFilter, ProjectOrder, RawKind, Stamped, StatRow, StatsGroup, Store,
 };
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -150,6 +150,18 @@ fn project_matches(p: &Project, f: &ProjectFilter) -> bool {
         && f.search
             .as_ref()
             .is_none_or(|s| p.name.to_lowercase().contains(&s.to_lowercase()))
+        && f.kinds
+            .as_ref()
+            .is_none_or(|kinds| kinds.contains(&kind_of(p)))
+}
+
+fn kind_of(p: &Project) -> RawKind {
+    RawKind {
+        registry: p.registry,
+        sector: p.sector.clone(),
+        category: p.category.clone(),
+        project_type: p.project_type.clone(),
+    }
 }
 
 /// Walks every page of a query, `limit` at a time, checking each page's size and
@@ -265,6 +277,39 @@ pub async fn project_queries_filter_order_and_page(store: Arc<dyn Store>) {
             countries: vec!["KE".into()],
             ..Default::default()
         },
+        // Kinds: a missing value matches only a missing one; none matches nothing.
+        ProjectFilter {
+            kinds: Some(vec![
+                RawKind {
+                    registry: RegistryId::VERRA,
+                    sector: Some("Forestry".into()),
+                    category: Some("REDD+".into()),
+                    project_type: None,
+                },
+                RawKind {
+                    registry: RegistryId::ACR,
+                    sector: Some("Energy".into()),
+                    category: None,
+                    project_type: None,
+                },
+                RawKind {
+                    registry: RegistryId::new("nowhere").expect("registry id"),
+                    sector: None,
+                    category: None,
+                    project_type: None,
+                },
+            ]),
+            ..Default::default()
+        },
+        ProjectFilter {
+            kinds: Some(Vec::new()),
+            ..Default::default()
+        },
+        ProjectFilter {
+            kinds: Some(all.iter().take(7).map(kind_of).collect()),
+            countries: vec!["PE".into()],
+            ..Default::default()
+        },
     ];
     // The reference predicate is not vacuous: spot checks.
     let ids = |f: &ProjectFilter| -> Vec<String> {
@@ -277,6 +322,11 @@ pub async fn project_queries_filter_order_and_page(store: Arc<dyn Store>) {
         ids
     };
     assert_eq!(ids(&filters[12]).len(), 4, "the Cookstoves 100% projects");
+    assert!(
+        !ids(&filters[15]).is_empty(),
+        "some projects of those kinds"
+    );
+    assert!(ids(&filters[16]).is_empty());
     // Unescaped, `_` would match "Madre de Dios".
     assert!(ids(&filters[13]).is_empty(), "no 'e_d' in any name");
     assert_eq!(
@@ -1582,4 +1632,16 @@ pub async fn project_vocabulary_counts_raw_values(store: Arc<dyn Store>) {
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(found, expected);
+
+    let mut kinds: BTreeMap<RawKind, u64> = BTreeMap::new();
+    for p in &projects {
+        *kinds.entry(kind_of(p)).or_default() += 1;
+    }
+    let stored: BTreeMap<RawKind, u64> = store
+        .project_kinds()
+        .await
+        .expect("kinds")
+        .into_iter()
+        .collect();
+    assert_eq!(stored, kinds);
 }
