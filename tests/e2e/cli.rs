@@ -34,6 +34,7 @@ fn help_lists_only_working_commands() {
             "match",
             "alerts",
             "keys",
+            "vocab",
             "help"
         ]
     );

@@ -16,6 +16,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod subscription;
+pub mod taxonomy;
 pub mod types;
 
 pub use http::{ApiConfig, ApiSchema, router, schema, sdl};

@@ -23,11 +23,13 @@ use crate::auth::Actor;
 use crate::budget::expensive;
 use crate::error::{bad_input, code, coded, internal};
 use crate::mutation::SyncTrigger;
+use crate::taxonomy::{HarmonizedCategory, UnmappedValue, harmonized_kinds, unmapped_vocabulary};
 use crate::types::{
     Alert, AlertCounts, AlertStatus, Beneficiary, ConnectorRun, CreditRecord, NotificationDelivery,
     Project, RecordChange, Registry, RejectedRecord, SerialLookup, SerialMatch, SerialRange,
     Severity, StatRow, Statistics, WebhookDelivery,
 };
+use carbonmesh_taxonomy::Taxonomy;
 
 /// Largest page a connection serves.
 pub const MAX_PAGE: i32 = 100;
@@ -178,6 +180,11 @@ pub struct ProjectFilterInput {
     pub first_issuance_from: Option<NaiveDate>,
     /// …and on or before this day.
     pub first_issuance_to: Option<NaiveDate>,
+    /// A harmonized category id (`forestry-land-use`, see `harmonizedCategories`): projects
+    /// whose sector, category or project type maps to it.
+    pub harmonized_category: Option<String>,
+    /// A harmonized type id (`redd-plus`): projects whose raw words map to it.
+    pub harmonized_type: Option<String>,
 }
 
 impl ProjectFilterInput {
@@ -204,7 +211,20 @@ impl ProjectFilterInput {
                 to: self.first_issuance_to,
             }),
             as_of: None,
+            // Filled by `into_filter_with`, which reads the store.
+            kinds: None,
         })
+    }
+
+    /// The store filter, with the harmonized category and type resolved to the stored
+    /// combinations of raw words that map to them.
+    async fn into_filter_with(self, store: &dyn Store) -> Result<ProjectFilter> {
+        let category = self.harmonized_category.clone();
+        let project_type = self.harmonized_type.clone();
+        let mut filter = self.into_filter()?;
+        filter.kinds =
+            harmonized_kinds(store, category.as_deref(), project_type.as_deref()).await?;
+        Ok(filter)
     }
 }
 
@@ -453,7 +473,10 @@ impl Query {
     ) -> Result<Connection<String, Project, ProjectTotal>> {
         require(ctx, ApiRole::Observer)?;
         let (first, after) = page_args("projects", first, after)?;
-        let mut filter = filter.unwrap_or_default().into_filter()?;
+        let mut filter = filter
+            .unwrap_or_default()
+            .into_filter_with(store(ctx).as_ref())
+            .await?;
         if as_of.is_some()
             && (filter.retired_at_least.is_some()
                 || filter.first_issuance.is_some()
@@ -669,6 +692,37 @@ impl Query {
     async fn alert(&self, ctx: &Context<'_>, id: String) -> Result<Option<Alert>> {
         require(ctx, ApiRole::Observer)?;
         Ok(store(ctx).alert(&id).await.map_err(internal)?.map(Alert))
+    }
+
+    /// The harmonized project categories, each with its types: the one list projects'
+    /// `harmonizedCategory` and `harmonizedType` come from.
+    async fn harmonized_categories(&self, ctx: &Context<'_>) -> Result<Vec<HarmonizedCategory>> {
+        require(ctx, ApiRole::Observer)?;
+        let taxonomy = Taxonomy::embedded();
+        Ok(taxonomy
+            .categories()
+            .iter()
+            .map(|c| HarmonizedCategory::of(taxonomy, c))
+            .collect())
+    }
+
+    /// The raw sectors, categories and project types stored projects carry that no mapping
+    /// covers, with how many projects carry each, by registry, field and value: the gaps of
+    /// the mappings, to be fixed.
+    async fn unmapped_vocabulary(&self, ctx: &Context<'_>) -> Result<Vec<UnmappedValue>> {
+        require(ctx, ApiRole::Observer)?;
+        let unmapped = unmapped_vocabulary(store(ctx).as_ref())
+            .await
+            .map_err(internal)?;
+        Ok(unmapped
+            .into_iter()
+            .map(|v| UnmappedValue {
+                registry: v.registry,
+                field: v.field.as_str().to_owned(),
+                raw_value: v.raw_value,
+                projects: v.projects,
+            })
+            .collect())
     }
 
     /// Every registry carbonmesh holds records of or runs a connector for, with freshness.

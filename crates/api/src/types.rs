@@ -14,6 +14,8 @@ use crate::error::internal;
 use crate::loaders::{
     AlertHistoryLoader, CreditLoader, ProjectCreditsLoader, ProjectLoader, RollupLoader,
 };
+use crate::taxonomy::{HarmonizedCategory, HarmonizedType};
+use carbonmesh_taxonomy::Taxonomy;
 
 /// A normalized value with the registry's own wording.
 #[derive(SimpleObject, Clone)]
@@ -150,6 +152,21 @@ impl Project {
     /// Project type.
     async fn project_type(&self) -> Option<&str> {
         self.0.project_type.as_deref()
+    }
+    /// The harmonized category its sector, category or project type maps to; null when no
+    /// mapping names one (see `unmappedVocabulary`).
+    async fn harmonized_category(&self) -> Option<HarmonizedCategory> {
+        let taxonomy = Taxonomy::embedded();
+        let category = taxonomy.classify(&self.0).category?;
+        Some(HarmonizedCategory::of(taxonomy, category))
+    }
+    /// The harmonized type its sector, category or project type maps to; null when no
+    /// mapping names one.
+    async fn harmonized_type(&self) -> Option<HarmonizedType> {
+        Taxonomy::embedded()
+            .classify(&self.0)
+            .project_type
+            .map(HarmonizedType::of)
     }
     /// Methodology or protocol.
     async fn methodology(&self) -> Option<&str> {

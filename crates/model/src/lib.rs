@@ -17,6 +17,7 @@ pub mod normalized;
 pub mod notification;
 pub mod ops;
 pub mod project;
+pub mod reference;
 pub mod registry;
 pub mod schema;
 pub mod serial;

@@ -65,6 +65,9 @@ pub enum Command {
     /// Create, list and revoke API keys for the HTTP API
     #[command(subcommand)]
     Keys(crate::keys::KeysCommand),
+    /// Check the stored projects' sectors, categories and types against the taxonomy mappings
+    #[command(subcommand)]
+    Vocab(crate::vocab::VocabCommand),
 }
 
 /// `carbonmesh webhook …`

@@ -7,6 +7,7 @@ use std::io::Write;
 use anyhow::Context;
 use carbonmesh_model::{CreditRecord, Project};
 use carbonmesh_store::Store;
+use carbonmesh_taxonomy::Taxonomy;
 use clap::ValueEnum;
 
 /// What to export.
@@ -63,7 +64,7 @@ pub const CREDIT_COLUMNS: [&str; 19] = [
 ];
 
 /// Columns of `export --what projects --format csv`.
-pub const PROJECT_COLUMNS: [&str; 14] = [
+pub const PROJECT_COLUMNS: [&str; 16] = [
     "registry",
     "project_id",
     "registry_project_id",
@@ -77,6 +78,8 @@ pub const PROJECT_COLUMNS: [&str; 14] = [
     "sector",
     "category",
     "project_type",
+    "harmonized_category",
+    "harmonized_type",
     "cross_references",
 ];
 
@@ -120,7 +123,8 @@ pub async fn export(
                 let Some((_, last)) = page.last() else { break };
                 after = Some(last.id());
                 for project in page.iter().map(|(_, p)| p) {
-                    writer.record(project, || project_row(project))?;
+                    let line = ProjectLine::of(project);
+                    writer.record(&line, || project_row(&line))?;
                     written += 1;
                 }
             }
@@ -343,7 +347,29 @@ fn credit_row(c: &CreditRecord) -> Vec<String> {
     ]
 }
 
-fn project_row(p: &Project) -> Vec<String> {
+/// A project as exported: the stored record and, beside its raw sector, category and type,
+/// the harmonized category and type they map to now.
+#[derive(serde::Serialize)]
+struct ProjectLine<'a> {
+    #[serde(flatten)]
+    project: &'a Project,
+    harmonized_category: Option<&'a str>,
+    harmonized_type: Option<&'a str>,
+}
+
+impl<'a> ProjectLine<'a> {
+    fn of(project: &'a Project) -> Self {
+        let c = Taxonomy::embedded().classify(project);
+        ProjectLine {
+            project,
+            harmonized_category: c.category.map(|c| c.id.as_str()),
+            harmonized_type: c.project_type.map(|t| t.id.as_str()),
+        }
+    }
+}
+
+fn project_row(line: &ProjectLine<'_>) -> Vec<String> {
+    let p = line.project;
     vec![
         p.registry.to_string(),
         p.id(),
@@ -361,6 +387,8 @@ fn project_row(p: &Project) -> Vec<String> {
         p.sector.clone().unwrap_or_default(),
         p.category.clone().unwrap_or_default(),
         p.project_type.clone().unwrap_or_default(),
+        line.harmonized_category.unwrap_or_default().to_owned(),
+        line.harmonized_type.unwrap_or_default().to_owned(),
         p.cross_references
             .iter()
             .map(|x| match x.registry {
@@ -414,5 +442,38 @@ impl<'a> Writer<'a> {
             Writer::Jsonl(mut out) => out.flush()?,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod readme {
+    use super::{CREDIT_COLUMNS, PROJECT_COLUMNS};
+
+    /// The column names a README bullet (`- **what**: …`) lists, in order: its backticked
+    /// words that are plain identifiers.
+    fn documented(what: &str) -> Vec<String> {
+        let readme = include_str!("../../../README.md");
+        let start = format!("- **{what}**:");
+        let bullet: String = readme
+            .lines()
+            .skip_while(|l| !l.starts_with(&start))
+            .enumerate()
+            .take_while(|(i, l)| *i == 0 || l.starts_with("  "))
+            .map(|(_, l)| l)
+            .collect::<Vec<_>>()
+            .join(" ");
+        bullet
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_documents_the_export_columns() {
+        assert_eq!(documented("projects"), PROJECT_COLUMNS);
+        assert_eq!(documented("credits"), CREDIT_COLUMNS);
     }
 }

@@ -65,6 +65,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Match(args) => commands::matching::run(args, &config).await,
             Command::Alerts(command) => commands::alerts::run(command, &config).await,
             Command::Keys(command) => commands::keys::run(command, &config).await,
+            Command::Vocab(command) => commands::vocab::run(command, &config).await,
             Command::Serial(_) | Command::Webhook(_) | Command::Connectors => {
                 unreachable!("handled above")
             }

@@ -48,8 +48,8 @@ pub use error::StoreError;
 pub use holder::RUN_LEASE;
 pub use query::{
     AlertFacets, AlertFilter, Beneficiary, Change, CreditFilter, CreditOrder, DateRange,
-    FacetCount, Page, ProjectFilter, ProjectOrder, ProjectRollup, RegistryCounts, StatRow,
-    StatsGroup,
+    FacetCount, Page, ProjectFilter, ProjectOrder, ProjectRollup, RawKind, RegistryCounts, StatRow,
+    StatsGroup, VocabularyCount,
 };
 pub use records::{Batch, BulkLoad, key_hash};
 pub use url::{Backend, DatabaseUrl};
@@ -555,6 +555,14 @@ pub trait QueryStore: Send + Sync {
 
     /// Current projects and credit records per registry.
     async fn registry_counts(&self) -> StoreResult<Vec<RegistryCounts>>;
+
+    /// Every raw sector, category and project type current projects carry, with how many
+    /// projects carry it, by registry.
+    async fn project_vocabulary(&self) -> StoreResult<Vec<VocabularyCount>>;
+
+    /// Every combination of registry, raw sector, category and project type the current
+    /// projects carry, with how many projects carry it.
+    async fn project_kinds(&self) -> StoreResult<Vec<(RawKind, u64)>>;
 
     /// Rejected records, newest first, of `connector` when given, after cursor `after`.
     async fn rejected_page(

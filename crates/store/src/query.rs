@@ -56,6 +56,23 @@ pub struct ProjectFilter {
     /// current of each project written by then. Roll-up orders and filters still read the
     /// current totals.
     pub as_of: Option<DateTime<Utc>>,
+    /// Projects whose registry and raw sector, category and project type are exactly one of
+    /// these combinations (none: no project). How callers filter by what the raw words mean
+    /// (a harmonized category), having classified each stored combination.
+    pub kinds: Option<Vec<RawKind>>,
+}
+
+/// A registry's combination of raw sector, category and project type, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RawKind {
+    /// The registry.
+    pub registry: RegistryId,
+    /// The raw sector.
+    pub sector: Option<String>,
+    /// The raw category.
+    pub category: Option<String>,
+    /// The raw project type.
+    pub project_type: Option<String>,
 }
 
 /// The order of a project listing; ties (and `Id`) are broken by project id.
@@ -257,4 +274,17 @@ pub struct RegistryCounts {
     pub credits: u64,
     /// When a record of this registry was last written.
     pub last_write: Option<DateTime<Utc>>,
+}
+
+/// A raw value of a project field, and how many current projects of a registry carry it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct VocabularyCount {
+    /// The registry.
+    pub registry: RegistryId,
+    /// The field: `sector`, `category` or `project_type`.
+    pub field: &'static str,
+    /// The value as stored.
+    pub value: String,
+    /// Projects carrying it.
+    pub projects: u64,
 }

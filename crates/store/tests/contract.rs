@@ -23,8 +23,9 @@ use queries::{
     claims_are_found_by_harmonized_beneficiary, credit_pages_survive_writes_between_pages,
     credit_queries_filter_order_and_page, credit_ties_list_in_stored_order,
     project_queries_filter_order_and_page, project_rollups_follow_their_records,
-    queries_as_of_a_moment_see_that_moment, registry_counts_and_rejected_pages,
-    serial_overlap_lookup, statistics_sum_exactly, unseen_records_are_retracted_and_come_back,
+    project_vocabulary_counts_raw_values, queries_as_of_a_moment_see_that_moment,
+    registry_counts_and_rejected_pages, serial_overlap_lookup, statistics_sum_exactly,
+    unseen_records_are_retracted_and_come_back,
 };
 
 fn provenance(source: &str) -> Provenance {
@@ -1104,6 +1105,7 @@ per_backend!(
         alert_queries_filter_and_order,
         batch_lookups_skip_missing,
         registry_counts_and_rejected_pages,
+        project_vocabulary_counts_raw_values,
         raw_hashes_name_the_rows_this_version_wrote,
         last_complete_runs_name_each_connector_once,
     ],

@@ -18,6 +18,7 @@ pub mod serial;
 pub mod serve;
 pub mod store;
 pub mod sync;
+pub mod vocab;
 pub mod webhook;
 
 /// What an import or a sync did, in words: rows read from the source, and the records they

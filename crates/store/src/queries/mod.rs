@@ -26,7 +26,8 @@ use crate::db::Arg;
 use crate::store::SqlStore;
 use crate::{
     AlertFacets, AlertFilter, Beneficiary, Change, CreditFilter, CreditOrder, Page, ProjectFilter,
-    ProjectOrder, ProjectRollup, QueryStore, RegistryCounts, StatRow, StatsGroup, StoreResult,
+    ProjectOrder, ProjectRollup, QueryStore, RawKind, RegistryCounts, StatRow, StatsGroup,
+    StoreResult, VocabularyCount,
 };
 
 /// Ids or keys bound per statement in batch lookups: far below either backend's limit on
@@ -376,6 +377,14 @@ impl QueryStore for SqlStore {
 
     async fn registry_counts(&self) -> StoreResult<Vec<RegistryCounts>> {
         stats::registry_counts(self).await
+    }
+
+    async fn project_vocabulary(&self) -> StoreResult<Vec<VocabularyCount>> {
+        stats::project_vocabulary(self).await
+    }
+
+    async fn project_kinds(&self) -> StoreResult<Vec<(RawKind, u64)>> {
+        stats::project_kinds(self).await
     }
 
     async fn rejected_page(

@@ -9,7 +9,7 @@ use crate::queries::cursor::{Cursor, cursor, page, page_limit};
 use crate::queries::{LOOKUP_CHUNK, Select, project_text_conditions, where_clause};
 use crate::records::read::{PROJECT_VERSION, project_select};
 use crate::store::SqlStore;
-use crate::{Backend, DateRange, Page, ProjectFilter, ProjectOrder, StoreResult};
+use crate::{Backend, DateRange, Page, ProjectFilter, ProjectOrder, RawKind, StoreResult};
 
 /// Conditions of a project filter on `projects p`.
 async fn conditions(
@@ -70,6 +70,9 @@ async fn conditions(
             having.join(" AND ")
         ));
     }
+    if let Some(kinds) = &filter.kinds {
+        out.push(kinds_condition(store, kinds, q).await?);
+    }
     Ok(())
 }
 
@@ -128,6 +131,43 @@ async fn rollup_sort(
         ),
         key,
     )))
+}
+
+/// A project is one of `kinds`: its registry and its three raw values equal one
+/// combination's (a missing value matches only a missing one).
+async fn kinds_condition(
+    store: &SqlStore,
+    kinds: &[RawKind],
+    q: &mut Select,
+) -> StoreResult<String> {
+    let mut alternatives = Vec::with_capacity(kinds.len());
+    for kind in kinds {
+        // A registry never stored has no projects to match.
+        let Some(id) = store
+            .terms
+            .lookup_one(store.db.as_ref(), kind.registry.as_str())
+            .await?
+        else {
+            continue;
+        };
+        let mut parts = vec![format!("p.registry = {}", q.arg(id))];
+        for (column, value) in [
+            ("p.sector", &kind.sector),
+            ("p.category", &kind.category),
+            ("p.project_type", &kind.project_type),
+        ] {
+            parts.push(match value {
+                Some(v) => format!("{column} = {}", q.arg(v.clone())),
+                None => format!("{column} IS NULL"),
+            });
+        }
+        alternatives.push(format!("({})", parts.join(" AND ")));
+    }
+    Ok(if alternatives.is_empty() {
+        "1 = 0".to_owned()
+    } else {
+        format!("({})", alternatives.join(" OR "))
+    })
 }
 
 /// A project has a crediting period sharing a day with `range`; an open end of either

@@ -11,7 +11,9 @@ use crate::queries::as_of::Sources;
 use crate::queries::{Select, credit_conditions, needs_project, reads_records, where_clause};
 use crate::records::encode::registry;
 use crate::store::SqlStore;
-use crate::{CreditFilter, RegistryCounts, StatRow, StatsGroup, StoreResult};
+use crate::{
+    CreditFilter, RawKind, RegistryCounts, StatRow, StatsGroup, StoreResult, VocabularyCount,
+};
 
 /// Issued, retired and cancelled totals by group. From the totals table, joined with the
 /// projects when the group or the filter reads them; a filter on event dates (which the totals
@@ -193,4 +195,66 @@ pub(crate) async fn registry_counts(store: &SqlStore) -> StoreResult<Vec<Registr
         e.last_write = e.last_write.max(at);
     }
     Ok(out.into_values().collect())
+}
+
+/// Every raw sector, category and project type of the current projects, counted by registry:
+/// what the taxonomy's mappings must cover.
+pub(crate) async fn project_vocabulary(store: &SqlStore) -> StoreResult<Vec<VocabularyCount>> {
+    let mut out = Vec::new();
+    for field in ["sector", "category", "project_type"] {
+        // The column names come from this fixed list, never from input.
+        let sql = format!(
+            "SELECT registry, {field}, COUNT(*) FROM projects \
+             WHERE {field} IS NOT NULL GROUP BY registry, {field}"
+        );
+        let rows = store.db.fetch(&sql, Vec::new()).await?;
+        let ids = rows
+            .iter()
+            .map(|r| r.int(0))
+            .collect::<StoreResult<Vec<_>>>()?;
+        store.terms.load_ids(store.db.as_ref(), ids).await?;
+        for row in &rows {
+            let Some(value) = row.opt_text(1)? else {
+                continue;
+            };
+            out.push(VocabularyCount {
+                registry: registry(&store.terms.get(row.int(0)?)?)?,
+                field,
+                value,
+                projects: row.int(2)?.max(0) as u64,
+            });
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Every combination of registry, raw sector, category and project type of the current
+/// projects, with how many projects carry it.
+pub(crate) async fn project_kinds(store: &SqlStore) -> StoreResult<Vec<(RawKind, u64)>> {
+    let rows = store
+        .db
+        .fetch(
+            "SELECT registry, sector, category, project_type, COUNT(*) FROM projects \
+             GROUP BY registry, sector, category, project_type",
+            Vec::new(),
+        )
+        .await?;
+    let ids = rows
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<StoreResult<Vec<_>>>()?;
+    store.terms.load_ids(store.db.as_ref(), ids).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let kind = RawKind {
+            registry: registry(&store.terms.get(row.int(0)?)?)?,
+            sector: row.opt_text(1)?,
+            category: row.opt_text(2)?,
+            project_type: row.opt_text(3)?,
+        };
+        out.push((kind, row.int(4)?.max(0) as u64));
+    }
+    out.sort();
+    Ok(out)
 }

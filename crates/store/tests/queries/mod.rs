@@ -12,7 +12,7 @@ use carbonmesh_model::{
 };
 use carbonmesh_store::{
     AlertFacets, AlertFilter, CreditFilter, CreditOrder, DateRange, FacetCount, Page,
-    ProjectFilter, ProjectOrder, ProjectRollup, Stamped, StatRow, StatsGroup, Store,
+    ProjectFilter, ProjectOrder, ProjectRollup, RawKind, Stamped, StatRow, StatsGroup, Store,
 };
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -150,6 +150,18 @@ fn project_matches(p: &Project, f: &ProjectFilter) -> bool {
         && f.search
             .as_ref()
             .is_none_or(|s| p.name.to_lowercase().contains(&s.to_lowercase()))
+        && f.kinds
+            .as_ref()
+            .is_none_or(|kinds| kinds.contains(&kind_of(p)))
+}
+
+fn kind_of(p: &Project) -> RawKind {
+    RawKind {
+        registry: p.registry,
+        sector: p.sector.clone(),
+        category: p.category.clone(),
+        project_type: p.project_type.clone(),
+    }
 }
 
 /// Walks every page of a query, `limit` at a time, checking each page's size and
@@ -268,6 +280,39 @@ pub async fn project_queries_filter_order_and_page(store: Arc<dyn Store>) {
             countries: vec!["KE".into()],
             ..Default::default()
         },
+        // Kinds: a missing value matches only a missing one; none matches nothing.
+        ProjectFilter {
+            kinds: Some(vec![
+                RawKind {
+                    registry: RegistryId::VERRA,
+                    sector: Some("Forestry".into()),
+                    category: Some("REDD+".into()),
+                    project_type: None,
+                },
+                RawKind {
+                    registry: RegistryId::ACR,
+                    sector: Some("Energy".into()),
+                    category: None,
+                    project_type: None,
+                },
+                RawKind {
+                    registry: RegistryId::new("nowhere").expect("registry id"),
+                    sector: None,
+                    category: None,
+                    project_type: None,
+                },
+            ]),
+            ..Default::default()
+        },
+        ProjectFilter {
+            kinds: Some(Vec::new()),
+            ..Default::default()
+        },
+        ProjectFilter {
+            kinds: Some(all.iter().take(7).map(kind_of).collect()),
+            countries: vec!["PE".into()],
+            ..Default::default()
+        },
     ];
     // The reference predicate is not vacuous: spot checks.
     let ids = |f: &ProjectFilter| -> Vec<String> {
@@ -280,6 +325,11 @@ pub async fn project_queries_filter_order_and_page(store: Arc<dyn Store>) {
         ids
     };
     assert_eq!(ids(&filters[12]).len(), 4, "the Cookstoves 100% projects");
+    assert!(
+        !ids(&filters[15]).is_empty(),
+        "some projects of those kinds"
+    );
+    assert!(ids(&filters[16]).is_empty());
     // Unescaped, `_` would match "Madre de Dios".
     assert!(ids(&filters[13]).is_empty(), "no 'e_d' in any name");
     assert_eq!(
@@ -1744,6 +1794,57 @@ pub async fn project_rollups_follow_their_records(store: Arc<dyn Store>) {
             }
         }
     }
+}
+
+/// The raw sectors, categories and project types of the current projects, each counted by
+/// registry as the projects written say.
+pub async fn project_vocabulary_counts_raw_values(store: Arc<dyn Store>) {
+    assert!(store.project_vocabulary().await.expect("empty").is_empty());
+    let projects = projects();
+    store
+        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
+        .await
+        .expect("upsert projects");
+    let mut expected: BTreeMap<(String, &str, String), u64> = BTreeMap::new();
+    for p in &projects {
+        for (field, value) in [
+            ("sector", &p.sector),
+            ("category", &p.category),
+            ("project_type", &p.project_type),
+        ] {
+            if let Some(v) = value {
+                *expected
+                    .entry((p.registry.as_str().to_owned(), field, v.clone()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    let found: BTreeMap<(String, &str, String), u64> = store
+        .project_vocabulary()
+        .await
+        .expect("vocabulary")
+        .into_iter()
+        .map(|v| {
+            (
+                (v.registry.as_str().to_owned(), v.field, v.value),
+                v.projects,
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(found, expected);
+
+    let mut kinds: BTreeMap<RawKind, u64> = BTreeMap::new();
+    for p in &projects {
+        *kinds.entry(kind_of(p)).or_default() += 1;
+    }
+    let stored: BTreeMap<RawKind, u64> = store
+        .project_kinds()
+        .await
+        .expect("kinds")
+        .into_iter()
+        .collect();
+    assert_eq!(stored, kinds);
 }
 
 /// Listings, counts, statistics and single projects as of a moment equal what was current
