@@ -281,6 +281,76 @@ fn main() -> anyhow::Result<()> {
                     })
                 }),
             },
+            Shape {
+                name: "creditRecords(asOf, 100)",
+                clients: page_clients,
+                body: Box::new(|n| {
+                    let country = COUNTRIES[(n % 8) as usize];
+                    json!({"query": "query($c: String!, $v: Int!) { creditRecords(asOf: \"2100-01-01T00:00:00Z\", filter: {countries: [$c], vintageFrom: $v, vintageTo: $v, transactionTypes: [\"retirement\"]}, first: 100) { edges { node { recordKey vintage quantity project { country } } } } }",
+                           "variables": {"c": country, "v": vintage(n)}})
+                }),
+                check: Box::new(|n, v| {
+                    let country = COUNTRIES[(n % 8) as usize];
+                    v["data"]["creditRecords"]["edges"].as_array().is_some_and(|e| {
+                        e.len() == 100
+                            && e.iter().all(|e| {
+                                e["node"]["project"]["country"] == country
+                                    && e["node"]["vintage"] == vintage(n)
+                            })
+                    })
+                }),
+            },
+            Shape {
+                name: "project(id, asOf)",
+                clients,
+                body: Box::new(|n| {
+                    json!({"query": "query($id: String!) { project(id: $id, asOf: \"2100-01-01T00:00:00Z\") { id name } }",
+                           "variables": {"id": format!("verra:VCS{}", n % PROJECTS)}})
+                }),
+                check: Box::new(|n, v| {
+                    v["data"]["project"]["id"] == format!("verra:VCS{}", n % PROJECTS).as_str()
+                }),
+            },
+            Shape {
+                name: "project { rollup }",
+                clients,
+                body: Box::new(|n| {
+                    json!({"query": "query($id: String!) { project(id: $id) { rollup { records issued retired } } }",
+                           "variables": {"id": format!("verra:VCS{}", n % PROJECTS)}})
+                }),
+                check: Box::new(move |n, v| {
+                    // Records of project p: i = p, p + PROJECTS, …; every third retired.
+                    let p = n % PROJECTS;
+                    let count = (p..records).step_by(PROJECTS as usize).count() as u64;
+                    v["data"]["project"]["rollup"]["records"] == count
+                }),
+            },
+            Shape {
+                name: "beneficiaries(search)",
+                clients: 1,
+                body: Box::new(|n| {
+                    json!({"query": "query($s: String!) { beneficiaries(search: $s) { name records } }",
+                           "variables": {"s": format!("Buyer {}", n % 500)}})
+                }),
+                check: Box::new(move |n, v| {
+                    let b = n % 500;
+                    let count = (0..records).filter(|i| i % 3 == 0 && i % 500 == b).count() as u64;
+                    let groups = &v["data"]["beneficiaries"];
+                    groups.as_array().is_some_and(|g| g.len() == 1)
+                        && groups[0]["name"] == format!("buyer {b}").as_str()
+                        && groups[0]["records"] == count
+                }),
+            },
+            Shape {
+                name: "statistics { byEventMonth }",
+                clients: 1,
+                body: Box::new(|_| json!({"query": "{ statistics { byEventMonth { key records } } }"})),
+                check: Box::new(move |_, v| {
+                    v["data"]["statistics"]["byEventMonth"]
+                        .as_array()
+                        .is_some_and(|rows| rows.iter().filter_map(|r| r["records"].as_u64()).sum::<u64>() == records)
+                }),
+            },
         ];
         println!(
             "GraphQL on loopback, SQLite, {records} credit records; {seconds} s a query"
