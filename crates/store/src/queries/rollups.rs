@@ -100,15 +100,18 @@ async fn rollups_of(store: &SqlStore, ids: &[String]) -> StoreResult<Vec<Project
     let db = store.db.as_ref();
     let list = crate::db::placeholders(0, ids.len());
     let args: Vec<Arg> = ids.iter().map(Arg::from).collect();
+    // Joined on (registry, project), the prefix of the totals' key: one index range a project.
     let sums = format!(
         "SELECT p.key, t.registry, t.kind, t.status, SUM(t.records), SUM(t.quantity), \
          MIN(t.first_day), MAX(t.last_day) \
-         FROM projects p JOIN credit_totals t ON t.project = p.id WHERE p.key IN ({list}) \
+         FROM projects p JOIN credit_totals t ON t.registry = p.registry AND t.project = p.id \
+         WHERE p.key IN ({list}) \
          GROUP BY p.key, t.registry, t.kind, t.status"
     );
     let texts = format!(
         "SELECT p.key, t.kind, t.status, t.quantity_text \
-         FROM projects p JOIN credit_totals t ON t.project = p.id WHERE p.key IN ({list}) \
+         FROM projects p JOIN credit_totals t ON t.registry = p.registry AND t.project = p.id \
+         WHERE p.key IN ({list}) \
          AND t.quantity_text IS NOT NULL"
     );
     let rows = db.fetch(&sums, args.clone()).await?;
