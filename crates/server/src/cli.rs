@@ -135,7 +135,7 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "csv")]
     pub format: Format,
     /// Write to FILE instead of standard output
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, visible_alias = "output", value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
 

@@ -13,7 +13,7 @@ use carbonmesh_api::keys::KeyUses;
 use carbonmesh_model::ApiRole;
 use carbonmesh_store::Store;
 
-use crate::export::{Format, What, export};
+use crate::export::{Format, What, export, now};
 
 #[derive(Clone)]
 struct Downloads {
@@ -67,7 +67,7 @@ async fn download(
         return refuse(StatusCode::UNAUTHORIZED, "an API key is required");
     }
     let mut body = Vec::new();
-    if let Err(error) = export(d.store.as_ref(), what, format, &mut body).await {
+    if let Err(error) = export(d.store.as_ref(), what, format, now(), &mut body).await {
         tracing::error!(%error, file, "export failed");
         return refuse(StatusCode::INTERNAL_SERVER_ERROR, "the export failed");
     }

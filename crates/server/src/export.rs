@@ -1,13 +1,24 @@
-//! `carbonmesh export`: the harmonized tables, streamed page by page, as CSV or JSON lines.
+//! `carbonmesh export`: the harmonized tables, streamed page by page, as CSV, JSON lines or
+//! Parquet.
 //!
-//! The CSV column sets are stable; the README documents them.
+//! The column sets are stable, the same in CSV and Parquet, and each ends with
+//! `generated_at`, when the export started; the README documents them.
+
+pub mod cell;
+pub mod decimal;
+pub mod parquet;
 
 use std::io::Write;
 
 use anyhow::Context;
 use carbonmesh_model::{CreditRecord, Project};
 use carbonmesh_store::Store;
+use chrono::{DateTime, SubsecRound, Utc};
 use clap::ValueEnum;
+use serde::Serialize;
+
+use self::cell::{Cell, Column, date, decimal as dec, int, rfc3339, text, timestamp};
+use self::parquet::{GENERATED_AT_COLUMN, ParquetWriter};
 
 /// What to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -37,64 +48,179 @@ pub enum Format {
     Csv,
     /// One JSON object per line.
     Jsonl,
+    /// Apache Parquet: typed columns (exact decimals, dates, UTC timestamps).
+    Parquet,
 }
 
-/// Columns of `export --what credits --format csv`.
-pub const CREDIT_COLUMNS: [&str; 19] = [
-    "registry",
-    "project_id",
-    "record_key",
-    "transaction_type",
-    "transaction_type_raw",
-    "quantity",
-    "vintage",
-    "serial",
-    "namespace",
-    "serial_start",
-    "serial_end",
-    "event_date",
-    "status",
-    "status_raw",
-    "account",
-    "beneficiary",
-    "reason",
-    "note",
-    "monitoring_period",
+impl What {
+    /// The table's name, as a Parquet schema and a file name use it.
+    pub fn table(self) -> &'static str {
+        match self {
+            What::Projects => "projects",
+            What::Credits => "credits",
+            What::Rejected => "rejected",
+            What::Runs => "runs",
+            What::Webhooks => "webhooks",
+            What::WebhookRejections => "webhook_rejections",
+            What::Alerts => "alerts",
+            What::Notifications => "notifications",
+        }
+    }
+
+    /// The table's columns, before the `generated_at` every export ends with.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            What::Projects => &PROJECT_COLUMNS,
+            What::Credits => &CREDIT_COLUMNS,
+            What::Rejected => &REJECTED_COLUMNS,
+            What::Runs => &RUN_COLUMNS,
+            What::Webhooks => &WEBHOOK_COLUMNS,
+            What::WebhookRejections => &WEBHOOK_REJECTION_COLUMNS,
+            What::Alerts => &crate::alert_export::ALERT_COLUMNS,
+            What::Notifications => &NOTIFICATION_COLUMNS,
+        }
+    }
+}
+
+impl Format {
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// Columns of `export --what credits`.
+pub const CREDIT_COLUMNS: [Column; 19] = [
+    text("registry"),
+    text("project_id"),
+    text("record_key"),
+    text("transaction_type"),
+    text("transaction_type_raw"),
+    dec("quantity"),
+    int("vintage"),
+    text("serial"),
+    text("namespace"),
+    int("serial_start"),
+    int("serial_end"),
+    date("event_date"),
+    text("status"),
+    text("status_raw"),
+    text("account"),
+    text("beneficiary"),
+    text("reason"),
+    text("note"),
+    text("monitoring_period"),
 ];
 
-/// Columns of `export --what projects --format csv`.
-pub const PROJECT_COLUMNS: [&str; 14] = [
-    "registry",
-    "project_id",
-    "registry_project_id",
-    "name",
-    "developer",
-    "country",
-    "country_raw",
-    "status",
-    "status_raw",
-    "methodology",
-    "sector",
-    "category",
-    "project_type",
-    "cross_references",
+/// Columns of `export --what projects`.
+pub const PROJECT_COLUMNS: [Column; 14] = [
+    text("registry"),
+    text("project_id"),
+    text("registry_project_id"),
+    text("name"),
+    text("developer"),
+    text("country"),
+    text("country_raw"),
+    text("status"),
+    text("status_raw"),
+    text("methodology"),
+    text("sector"),
+    text("category"),
+    text("project_type"),
+    text("cross_references"),
+];
+
+/// Columns of `export --what rejected`.
+pub const REJECTED_COLUMNS: [Column; 10] = [
+    text("connector"),
+    text("source"),
+    int("line"),
+    text("field"),
+    text("reason"),
+    text("raw"),
+    int("run_id"),
+    timestamp("rejected_at"),
+    timestamp("last_seen_at"),
+    int("seen_count"),
+];
+
+/// Columns of `export --what runs`.
+pub const RUN_COLUMNS: [Column; 12] = [
+    int("id"),
+    text("connector"),
+    text("trigger"),
+    text("status"),
+    timestamp("started_at"),
+    timestamp("finished_at"),
+    int("seen"),
+    int("new"),
+    int("changed"),
+    int("unchanged"),
+    int("rejected"),
+    text("errors"),
+];
+
+/// Columns of `export --what webhooks`.
+pub const WEBHOOK_COLUMNS: [Column; 10] = [
+    text("connector"),
+    text("id"),
+    timestamp("received_at"),
+    text("kind"),
+    text("verification"),
+    text("status"),
+    int("attempts"),
+    text("error"),
+    timestamp("processed_at"),
+    int("bytes"),
+];
+
+/// Columns of `export --what webhook-rejections`.
+pub const WEBHOOK_REJECTION_COLUMNS: [Column; 4] = [
+    text("connector"),
+    text("reason"),
+    int("count"),
+    timestamp("last_at"),
+];
+
+/// Columns of `export --what notifications`.
+pub const NOTIFICATION_COLUMNS: [Column; 10] = [
+    int("position"),
+    text("endpoint"),
+    text("type"),
+    text("alert_id"),
+    text("message_id"),
+    text("state"),
+    int("attempts"),
+    text("last_error"),
+    timestamp("last_attempt_at"),
+    timestamp("delivered_at"),
 ];
 
 /// Records read from the store per page.
 const PAGE: u32 = 5_000;
 
-/// Writes every record of `what` to `out`; returns how many were written.
+/// The instant an export stamps its rows with: now, to the second.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(0)
+}
+
+/// Writes every record of `what` to `out`, each row stamped `generated_at`; returns how many
+/// were written.
 pub async fn export(
     store: &dyn Store,
     what: What,
     format: Format,
+    generated_at: DateTime<Utc>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<u64> {
-    let mut writer = Writer::new(format, out);
+    let mut writer = Writer::new(format, out, what, generated_at)?;
     let mut written = 0;
     match what {
         What::Credits => {
-            writer.header(&CREDIT_COLUMNS)?;
             let mut after: Option<i64> = None;
             loop {
                 let page = store
@@ -104,13 +230,16 @@ pub async fn export(
                 let Some(last) = page.last() else { break };
                 after = Some(last.position);
                 for credit in page.iter().map(|c| &c.record) {
-                    writer.record(credit, || credit_row(credit))?;
+                    writer
+                        .record(credit, || credit_row(credit))
+                        .with_context(|| {
+                            format!("credit record {} {}", credit.registry, credit.record_key)
+                        })?;
                     written += 1;
                 }
             }
         }
         What::Projects => {
-            writer.header(&PROJECT_COLUMNS)?;
             let mut after: Option<String> = None;
             loop {
                 let page = store
@@ -126,18 +255,6 @@ pub async fn export(
             }
         }
         What::Rejected => {
-            writer.header(&[
-                "connector",
-                "source",
-                "line",
-                "field",
-                "reason",
-                "raw",
-                "run_id",
-                "rejected_at",
-                "last_seen_at",
-                "seen_count",
-            ])?;
             for r in store
                 .rejected(u32::MAX)
                 .await
@@ -145,69 +262,43 @@ pub async fn export(
             {
                 writer.record(&r, || {
                     vec![
-                        r.connector.clone(),
-                        r.source.clone(),
-                        opt(r.line),
-                        r.field.clone().unwrap_or_default(),
-                        r.reason.clone(),
-                        r.raw.clone(),
-                        opt(r.run_id),
-                        r.rejected_at.to_rfc3339(),
-                        r.last_seen_at.to_rfc3339(),
-                        r.seen_count.to_string(),
+                        Cell::Text(r.connector.clone()),
+                        Cell::Text(r.source.clone()),
+                        Cell::opt_uint(r.line),
+                        Cell::opt_text(r.field.clone()),
+                        Cell::Text(r.reason.clone()),
+                        Cell::Text(r.raw.clone()),
+                        r.run_id.map_or(Cell::Null, Cell::Int),
+                        Cell::Time(r.rejected_at),
+                        Cell::Time(r.last_seen_at),
+                        Cell::uint(r.seen_count),
                     ]
                 })?;
                 written += 1;
             }
         }
         What::Runs => {
-            writer.header(&[
-                "id",
-                "connector",
-                "trigger",
-                "status",
-                "started_at",
-                "finished_at",
-                "seen",
-                "new",
-                "changed",
-                "unchanged",
-                "rejected",
-                "errors",
-            ])?;
             for run in store.runs(u32::MAX).await.context("cannot read runs")? {
                 writer.record(&run, || {
                     vec![
-                        run.id.to_string(),
-                        run.connector.clone(),
-                        run.trigger.clone(),
-                        run.status.to_string(),
-                        run.started_at.to_rfc3339(),
-                        run.finished_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                        run.counts.seen.to_string(),
-                        run.counts.new.to_string(),
-                        run.counts.changed.to_string(),
-                        run.counts.unchanged.to_string(),
-                        run.counts.rejected.to_string(),
-                        run.errors.join(" | "),
+                        Cell::Int(run.id),
+                        Cell::Text(run.connector.clone()),
+                        Cell::Text(run.trigger.clone()),
+                        Cell::Text(run.status.to_string()),
+                        Cell::Time(run.started_at),
+                        Cell::opt_time(run.finished_at),
+                        Cell::uint(run.counts.seen),
+                        Cell::uint(run.counts.new),
+                        Cell::uint(run.counts.changed),
+                        Cell::uint(run.counts.unchanged),
+                        Cell::uint(run.counts.rejected),
+                        Cell::Text(run.errors.join(" | ")),
                     ]
                 })?;
                 written += 1;
             }
         }
         What::Webhooks => {
-            writer.header(&[
-                "connector",
-                "id",
-                "received_at",
-                "kind",
-                "verification",
-                "status",
-                "attempts",
-                "error",
-                "processed_at",
-                "bytes",
-            ])?;
             let mut after = None;
             loop {
                 let page = store
@@ -219,16 +310,16 @@ pub async fn export(
                 for (_, d) in &page {
                     writer.record(d, || {
                         vec![
-                            d.connector.clone(),
-                            d.id.clone(),
-                            d.received_at.to_rfc3339(),
-                            d.kind.to_string(),
-                            d.verification.clone(),
-                            d.status.to_string(),
-                            d.attempts.to_string(),
-                            d.error.clone().unwrap_or_default(),
-                            d.processed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                            d.payload.len().to_string(),
+                            Cell::Text(d.connector.clone()),
+                            Cell::Text(d.id.clone()),
+                            Cell::Time(d.received_at),
+                            Cell::Text(d.kind.to_string()),
+                            Cell::Text(d.verification.clone()),
+                            Cell::Text(d.status.to_string()),
+                            Cell::Int(d.attempts.into()),
+                            Cell::opt_text(d.error.clone()),
+                            Cell::opt_time(d.processed_at),
+                            Cell::uint(d.payload.len() as u64),
                         ]
                     })?;
                     written += 1;
@@ -236,7 +327,6 @@ pub async fn export(
             }
         }
         What::WebhookRejections => {
-            writer.header(&["connector", "reason", "count", "last_at"])?;
             for r in store
                 .rejection_counts()
                 .await
@@ -250,35 +340,22 @@ pub async fn export(
                 });
                 writer.record(&json, || {
                     vec![
-                        r.connector.clone(),
-                        r.reason.clone(),
-                        r.count.to_string(),
-                        r.last_at.to_rfc3339(),
+                        Cell::Text(r.connector.clone()),
+                        Cell::Text(r.reason.clone()),
+                        Cell::uint(r.count),
+                        Cell::Time(r.last_at),
                     ]
                 })?;
                 written += 1;
             }
         }
         What::Alerts => {
-            writer.header(&crate::alert_export::ALERT_COLUMNS)?;
             written = crate::alert_export::each_alert(store, PAGE, |alert| {
                 writer.record(&alert, || alert.row())
             })
             .await?;
         }
         What::Notifications => {
-            writer.header(&[
-                "position",
-                "endpoint",
-                "type",
-                "alert_id",
-                "message_id",
-                "state",
-                "attempts",
-                "last_error",
-                "last_attempt_at",
-                "delivered_at",
-            ])?;
             let mut after: Option<(i64, String)> = None;
             loop {
                 let page = store
@@ -290,16 +367,16 @@ pub async fn export(
                 for n in &page {
                     writer.record(n, || {
                         vec![
-                            n.position.to_string(),
-                            n.endpoint.clone(),
-                            n.kind.to_string(),
-                            n.alert_id.clone(),
-                            n.message_id.clone(),
-                            n.state.as_str().to_owned(),
-                            n.attempts.to_string(),
-                            n.last_error.clone().unwrap_or_default(),
-                            n.last_attempt_at.to_rfc3339(),
-                            opt(n.delivered_at.map(|t| t.to_rfc3339())),
+                            Cell::Int(n.position),
+                            Cell::Text(n.endpoint.clone()),
+                            Cell::Text(n.kind.to_string()),
+                            Cell::Text(n.alert_id.clone()),
+                            Cell::Text(n.message_id.clone()),
+                            Cell::Text(n.state.as_str().to_owned()),
+                            Cell::Int(n.attempts.into()),
+                            Cell::opt_text(n.last_error.clone()),
+                            Cell::Time(n.last_attempt_at),
+                            Cell::opt_time(n.delivered_at),
                         ]
                     })?;
                     written += 1;
@@ -311,107 +388,144 @@ pub async fn export(
     Ok(written)
 }
 
-fn opt<T: ToString>(value: Option<T>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
-fn credit_row(c: &CreditRecord) -> Vec<String> {
+fn credit_row(c: &CreditRecord) -> Vec<Cell> {
     let range = c.serial_range.as_ref();
     vec![
-        c.registry.to_string(),
-        c.project_id(),
-        c.record_key.clone(),
-        c.transaction_type.value.to_string(),
-        c.transaction_type.raw.clone(),
-        c.quantity.to_string(),
-        opt(c.vintage),
-        c.serial.clone().unwrap_or_default(),
-        range.map(|r| r.namespace.clone()).unwrap_or_default(),
-        opt(range.map(|r| r.start)),
-        opt(range.map(|r| r.end)),
-        opt(c.event_date),
-        c.status.value.to_string(),
-        c.status.raw.clone(),
-        c.account.clone().unwrap_or_default(),
-        c.beneficiary.clone().unwrap_or_default(),
-        c.reason.clone().unwrap_or_default(),
-        c.note.clone().unwrap_or_default(),
-        c.monitoring_period
-            .as_ref()
-            .map(|p| format!("{}/{}", opt(p.start), opt(p.end)))
-            .unwrap_or_default(),
+        Cell::Text(c.registry.to_string()),
+        Cell::Text(c.project_id()),
+        Cell::Text(c.record_key.clone()),
+        Cell::Text(c.transaction_type.value.to_string()),
+        Cell::Text(c.transaction_type.raw.clone()),
+        Cell::Decimal(c.quantity),
+        c.vintage.map_or(Cell::Null, |v| Cell::Int(v.into())),
+        Cell::opt_text(c.serial.clone()),
+        Cell::opt_text(range.map(|r| r.namespace.clone())),
+        Cell::opt_uint(range.map(|r| r.start)),
+        Cell::opt_uint(range.map(|r| r.end)),
+        c.event_date.map_or(Cell::Null, Cell::Date),
+        Cell::Text(c.status.value.to_string()),
+        Cell::Text(c.status.raw.clone()),
+        Cell::opt_text(c.account.clone()),
+        Cell::opt_text(c.beneficiary.clone()),
+        Cell::opt_text(c.reason.clone()),
+        Cell::opt_text(c.note.clone()),
+        Cell::opt_text(c.monitoring_period.as_ref().map(|p| {
+            let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+            format!("{}/{}", day(p.start), day(p.end))
+        })),
     ]
 }
 
-fn project_row(p: &Project) -> Vec<String> {
+fn project_row(p: &Project) -> Vec<Cell> {
     vec![
-        p.registry.to_string(),
-        p.id(),
-        p.registry_project_id.clone(),
-        p.name.clone(),
-        p.developer.clone().unwrap_or_default(),
-        p.country.clone().unwrap_or_default(),
-        p.country_raw.clone().unwrap_or_default(),
-        p.status
-            .as_ref()
-            .map(|s| s.value.to_string())
-            .unwrap_or_default(),
-        p.status.as_ref().map(|s| s.raw.clone()).unwrap_or_default(),
-        p.methodology.clone().unwrap_or_default(),
-        p.sector.clone().unwrap_or_default(),
-        p.category.clone().unwrap_or_default(),
-        p.project_type.clone().unwrap_or_default(),
-        p.cross_references
-            .iter()
-            .map(|x| match x.registry {
-                Some(r) => format!("{r}:{}", x.id),
-                None => format!("other:{}", x.id),
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
+        Cell::Text(p.registry.to_string()),
+        Cell::Text(p.id()),
+        Cell::Text(p.registry_project_id.clone()),
+        Cell::Text(p.name.clone()),
+        Cell::opt_text(p.developer.clone()),
+        Cell::opt_text(p.country.clone()),
+        Cell::opt_text(p.country_raw.clone()),
+        Cell::opt_text(p.status.as_ref().map(|s| s.value.to_string())),
+        Cell::opt_text(p.status.as_ref().map(|s| s.raw.clone())),
+        Cell::opt_text(p.methodology.clone()),
+        Cell::opt_text(p.sector.clone()),
+        Cell::opt_text(p.category.clone()),
+        Cell::opt_text(p.project_type.clone()),
+        Cell::Text(
+            p.cross_references
+                .iter()
+                .map(|x| match x.registry {
+                    Some(r) => format!("{r}:{}", x.id),
+                    None => format!("other:{}", x.id),
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
     ]
 }
 
-/// CSV rows or JSON lines, into one output.
+/// A JSON line: the record's fields, then `generated_at`.
+#[derive(Serialize)]
+struct Stamped<'a, T> {
+    #[serde(flatten)]
+    record: &'a T,
+    generated_at: &'a str,
+}
+
+/// CSV rows, JSON lines or a Parquet file, into one output.
 enum Writer<'a> {
-    Csv(Box<csv::Writer<&'a mut (dyn Write + Send)>>),
-    Jsonl(std::io::BufWriter<&'a mut (dyn Write + Send)>),
+    Csv {
+        csv: Box<csv::Writer<&'a mut (dyn Write + Send)>>,
+        generated_at: String,
+    },
+    Jsonl {
+        out: std::io::BufWriter<&'a mut (dyn Write + Send)>,
+        generated_at: String,
+    },
+    Parquet(Box<ParquetWriter<&'a mut (dyn Write + Send)>>),
 }
 
 impl<'a> Writer<'a> {
-    fn new(format: Format, out: &'a mut (dyn Write + Send)) -> Self {
-        match format {
-            Format::Csv => Writer::Csv(Box::new(csv::Writer::from_writer(out))),
-            Format::Jsonl => Writer::Jsonl(std::io::BufWriter::with_capacity(1 << 16, out)),
-        }
-    }
-
-    fn header(&mut self, columns: &[&str]) -> anyhow::Result<()> {
-        if let Writer::Csv(csv) = self {
-            csv.write_record(columns)?;
-        }
-        Ok(())
+    /// A writer of `what`'s rows; a CSV starts with its header row.
+    fn new(
+        format: Format,
+        out: &'a mut (dyn Write + Send),
+        what: What,
+        generated_at: DateTime<Utc>,
+    ) -> anyhow::Result<Self> {
+        let stamp = rfc3339(generated_at);
+        Ok(match format {
+            Format::Csv => {
+                let mut csv = csv::Writer::from_writer(out);
+                let names = what.columns().iter().map(|c| c.name);
+                csv.write_record(names.chain([GENERATED_AT_COLUMN]))?;
+                Writer::Csv {
+                    csv: Box::new(csv),
+                    generated_at: stamp,
+                }
+            }
+            Format::Jsonl => Writer::Jsonl {
+                out: std::io::BufWriter::with_capacity(1 << 16, out),
+                generated_at: stamp,
+            },
+            Format::Parquet => Writer::Parquet(Box::new(ParquetWriter::new(
+                out,
+                what.table(),
+                what.columns(),
+                generated_at,
+            )?)),
+        })
     }
 
     fn record<T: serde::Serialize>(
         &mut self,
         value: &T,
-        row: impl FnOnce() -> Vec<String>,
+        row: impl FnOnce() -> Vec<Cell>,
     ) -> anyhow::Result<()> {
         match self {
-            Writer::Csv(csv) => csv.write_record(row())?,
-            Writer::Jsonl(out) => {
-                serde_json::to_writer(&mut *out, value)?;
+            Writer::Csv { csv, generated_at } => {
+                let cells = row();
+                let fields = cells.iter().map(Cell::to_csv);
+                csv.write_record(fields.chain([generated_at.clone()]))?;
+            }
+            Writer::Jsonl { out, generated_at } => {
+                let line = Stamped {
+                    record: value,
+                    generated_at,
+                };
+                serde_json::to_writer(&mut *out, &line)?;
                 out.write_all(b"\n")?;
             }
+            Writer::Parquet(parquet) => parquet.push(row())?,
         }
         Ok(())
     }
 
     fn finish(self) -> anyhow::Result<()> {
         match self {
-            Writer::Csv(mut csv) => csv.flush()?,
-            Writer::Jsonl(mut out) => out.flush()?,
+            Writer::Csv { mut csv, .. } => csv.flush()?,
+            Writer::Jsonl { mut out, .. } => out.flush()?,
+            Writer::Parquet(parquet) => parquet.finish()?.flush()?,
         }
         Ok(())
     }
