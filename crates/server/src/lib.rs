@@ -16,4 +16,5 @@ pub mod http;
 pub mod keys;
 pub mod metrics;
 pub mod progress;
+pub mod snapshots;
 pub mod webhooks;
