@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use carbonmesh_e2e::{Server, carbonmesh, fixtures, succeed, token_in};
+use carbonmesh_e2e::{Server, carbonmesh, fixtures, postgres_database, succeed, token_in};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use sha2::{Digest, Sha256};
 
@@ -115,13 +115,22 @@ fn parquet_rows(dir: &Path, bytes: Vec<u8>) -> (u64, u64, String) {
 }
 
 #[tokio::test]
-async fn serve_publishes_snapshots_with_a_manifest_and_refreshes_them_after_a_run() {
+async fn serve_publishes_snapshots_and_refreshes_them_after_a_run_on_sqlite() {
+    snapshots_are_published_and_refreshed("observers.db").await;
+}
+
+#[tokio::test]
+async fn serve_publishes_snapshots_and_refreshes_them_after_a_run_on_postgres() {
+    snapshots_are_published_and_refreshed(&postgres_database("downloads")).await;
+}
+
+async fn snapshots_are_published_and_refreshed(database: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let snapshots = dir.path().join("published");
     std::fs::write(
         dir.path().join("carbonmesh.toml"),
         format!(
-            "[database]\nurl = \"observers.db\"\n\n[api]\nanonymous_read = false\n\n\
+            "[database]\nurl = \"{database}\"\n\n[api]\nanonymous_read = false\n\n\
              [downloads]\ndir = \"{}\"\ncheck_seconds = 1\n",
             snapshots.display()
         ),

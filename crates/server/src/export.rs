@@ -217,7 +217,24 @@ pub async fn export(
     generated_at: DateTime<Utc>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<u64> {
-    let mut writer = Writer::new(format, out, what, generated_at)?;
+    export_many(store, what, generated_at, vec![(format, out)]).await
+}
+
+/// Writes every record of `what` to each output in its format, reading the table once;
+/// returns how many records each holds.
+pub async fn export_many(
+    store: &dyn Store,
+    what: What,
+    generated_at: DateTime<Utc>,
+    outputs: Vec<(Format, &mut (dyn Write + Send))>,
+) -> anyhow::Result<u64> {
+    let mut writer = Writers {
+        cells: outputs.iter().any(|(f, _)| *f != Format::Jsonl),
+        each: outputs
+            .into_iter()
+            .map(|(format, out)| Writer::new(format, out, what, generated_at))
+            .collect::<anyhow::Result<_>>()?,
+    };
     let mut written = 0;
     match what {
         What::Credits => {
@@ -452,6 +469,31 @@ struct Stamped<'a, T> {
     generated_at: &'a str,
 }
 
+/// Several outputs of one table, each row computed once.
+struct Writers<'a> {
+    each: Vec<Writer<'a>>,
+    /// Whether an output needs the row's cells (all but JSON lines do).
+    cells: bool,
+}
+
+impl Writers<'_> {
+    fn record<T: serde::Serialize>(
+        &mut self,
+        value: &T,
+        row: impl FnOnce() -> Vec<Cell>,
+    ) -> anyhow::Result<()> {
+        let cells = if self.cells { row() } else { Vec::new() };
+        for writer in &mut self.each {
+            writer.record(value, &cells)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        self.each.into_iter().try_for_each(Writer::finish)
+    }
+}
+
 /// CSV rows, JSON lines or a Parquet file, into one output.
 enum Writer<'a> {
     Csv {
@@ -497,14 +539,9 @@ impl<'a> Writer<'a> {
         })
     }
 
-    fn record<T: serde::Serialize>(
-        &mut self,
-        value: &T,
-        row: impl FnOnce() -> Vec<Cell>,
-    ) -> anyhow::Result<()> {
+    fn record<T: serde::Serialize>(&mut self, value: &T, cells: &[Cell]) -> anyhow::Result<()> {
         match self {
             Writer::Csv { csv, generated_at } => {
-                let cells = row();
                 let fields = cells.iter().map(Cell::to_csv);
                 csv.write_record(fields.chain([generated_at.clone()]))?;
             }
@@ -516,7 +553,7 @@ impl<'a> Writer<'a> {
                 serde_json::to_writer(&mut *out, &line)?;
                 out.write_all(b"\n")?;
             }
-            Writer::Parquet(parquet) => parquet.push(row())?,
+            Writer::Parquet(parquet) => parquet.push(cells)?,
         }
         Ok(())
     }

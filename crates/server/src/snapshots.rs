@@ -210,19 +210,19 @@ async fn write_files(
     let mut files = Vec::new();
     let mut temporaries: Vec<(PathBuf, String)> = Vec::new();
     for what in TABLES {
-        for format in FORMATS {
-            let name = format!("{}.{}", what.table(), format.extension());
-            let tmp = temporary(dir, &name);
-            let entry = write_one(store, what, format, generated_at, &tmp, &name).await;
-            temporaries.push((tmp, name));
-            match entry {
-                Ok(entry) => files.push(entry),
-                Err(error) => {
-                    for (tmp, _) in &temporaries {
-                        let _ = std::fs::remove_file(tmp);
-                    }
-                    return Err(error);
+        let names: Vec<String> = FORMATS
+            .iter()
+            .map(|f| format!("{}.{}", what.table(), f.extension()))
+            .collect();
+        temporaries.extend(names.iter().map(|n| (temporary(dir, n), n.clone())));
+        let written = write_table(store, what, generated_at, dir, &names).await;
+        match written {
+            Ok(entries) => files.extend(entries),
+            Err(error) => {
+                for (tmp, _) in &temporaries {
+                    let _ = std::fs::remove_file(tmp);
                 }
+                return Err(error);
             }
         }
     }
@@ -234,42 +234,54 @@ async fn write_files(
     Ok((manifest, temporaries))
 }
 
-/// Writes one file to `tmp`, synced to disk.
-async fn write_one(
+/// Writes `what` in every format, to the temporary names of `names`, in one pass over the
+/// table; each file synced to disk.
+async fn write_table(
     store: &dyn Store,
     what: What,
-    format: Format,
     generated_at: DateTime<Utc>,
-    tmp: &Path,
-    name: &str,
-) -> anyhow::Result<FileEntry> {
-    let file =
-        std::fs::File::create(tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let mut out = Hashing {
-        inner: BufWriter::with_capacity(1 << 20, file),
-        sha256: Sha256::new(),
-        bytes: 0,
-    };
-    let rows = export::export(store, what, format, generated_at, &mut out)
+    dir: &Path,
+    names: &[String],
+) -> anyhow::Result<Vec<FileEntry>> {
+    let mut outs = Vec::new();
+    for name in names {
+        let tmp = temporary(dir, name);
+        let file = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        outs.push(Hashing {
+            inner: BufWriter::with_capacity(1 << 20, file),
+            sha256: Sha256::new(),
+            bytes: 0,
+        });
+    }
+    let outputs = FORMATS
+        .iter()
+        .zip(outs.iter_mut())
+        .map(|(format, out)| (*format, out as &mut (dyn Write + Send)))
+        .collect();
+    let rows = export::export_many(store, what, generated_at, outputs)
         .await
-        .with_context(|| format!("cannot write {name}"))?;
-    out.flush()?;
-    let Hashing {
-        inner,
-        sha256,
-        bytes,
-    } = out;
-    let file = inner.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    Ok(FileEntry {
-        name: name.to_owned(),
-        url: format!("{URL_PREFIX}{name}"),
-        table: what.table().to_owned(),
-        format: format.extension().to_owned(),
-        rows,
-        bytes,
-        sha256: hex::encode(sha256.finalize()),
-    })
+        .with_context(|| format!("cannot write {}", names.join(", ")))?;
+    let mut entries = Vec::new();
+    for ((out, name), format) in outs.into_iter().zip(names).zip(FORMATS) {
+        let Hashing {
+            inner,
+            sha256,
+            bytes,
+        } = out;
+        let file = inner.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        entries.push(FileEntry {
+            name: name.clone(),
+            url: format!("{URL_PREFIX}{name}"),
+            table: what.table().to_owned(),
+            format: format.extension().to_owned(),
+            rows,
+            bytes,
+            sha256: hex::encode(sha256.finalize()),
+        });
+    }
+    Ok(entries)
 }
 
 /// What a snapshot was written from: when it differs, records or runs changed.

@@ -135,38 +135,37 @@ impl<W: Write + Send> ParquetWriter<W> {
 
     /// Adds one row (the table's cells, without `generated_at`); writes a row group when
     /// enough rows are buffered.
-    pub fn push(&mut self, cells: Vec<Cell>) -> anyhow::Result<()> {
+    pub fn push(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
         anyhow::ensure!(
             cells.len() + 1 == self.columns.len(),
             "a row of {} cells for {} columns",
             cells.len(),
             self.columns.len() - 1
         );
-        let cells = cells
-            .into_iter()
-            .chain(std::iter::once(Cell::Time(self.generated_at)));
+        let stamp = Cell::Time(self.generated_at);
+        let cells = cells.iter().chain(std::iter::once(&stamp));
         for ((cell, column), buffer) in cells.zip(&self.columns).zip(&mut self.buffers) {
-            if cell == Cell::Null {
+            if *cell == Cell::Null {
                 buffer.levels().push(0);
                 continue;
             }
             match (cell, buffer) {
                 (Cell::Text(s), Buffer::Bytes(v, l)) => {
-                    v.push(ByteArray::from(s.into_bytes()));
+                    v.push(ByteArray::from(s.as_bytes().to_vec()));
                     l.push(1);
                 }
                 (Cell::Decimal(d), Buffer::Fixed(v, l)) => {
-                    let bytes = decimal::encode(d)
+                    let bytes = decimal::encode(*d)
                         .map_err(|e| anyhow::anyhow!("column {}: {e}", column.name))?;
                     v.push(FixedLenByteArray::from(bytes.to_vec()));
                     l.push(1);
                 }
                 (Cell::Date(d), Buffer::Int32(v, l)) => {
-                    v.push(days(d));
+                    v.push(days(*d));
                     l.push(1);
                 }
                 (Cell::Int(i), Buffer::Int64(v, l)) if column.kind == Kind::Int => {
-                    v.push(i);
+                    v.push(*i);
                     l.push(1);
                 }
                 (Cell::Time(t), Buffer::Int64(v, l)) if column.kind == Kind::Timestamp => {
