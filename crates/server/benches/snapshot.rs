@@ -5,7 +5,8 @@
 //!
 //!     cargo bench -p carbonmesh-server --bench snapshot
 //!
-//! `ROWS` (default 1,000,000) and `SEED` (1) change the data. Under
+//! `ROWS` (default 1,000,000) and `SEED` (1) change the data; `SNAPSHOT_DB=FILE` keeps the
+//! SQLite database in FILE and, when FILE exists, measures on it without importing. Under
 //! `scripts/with-postgres.sh` the same runs on PostgreSQL too. Prints seconds, rows per
 //! second, file sizes and peak RSS. Target: the whole snapshot of 1M credit records in at
 //! most 10 s.
@@ -81,12 +82,29 @@ async fn one_file(label: &str, store: &dyn Store, dir: &Path, what: What, format
 async fn bench(label: &str, url: DatabaseUrl, export_file: &Path, rows: u64, dir: &Path) {
     let store: Arc<dyn Store> = carbonmesh_store::connect(&url).await.expect("open").into();
     store.migrate().await.expect("migrate");
+    if store.counts().await.expect("counts").credits == 0 {
+        import(label, store.as_ref(), export_file, rows).await;
+    }
+    measure(label, store, rows, dir).await;
+}
+
+async fn import(label: &str, store: &dyn Store, export_file: &Path, rows: u64) {
+    if !export_file.exists() {
+        let seed = env_number("SEED", 1);
+        let started = Instant::now();
+        carbonmesh_simulator::write_verra_transactions_csv(seed, rows, export_file)
+            .expect("write the export");
+        println!(
+            "Verra VCU export: {rows} rows (seed {seed}), written in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     let connector =
         carbonmesh_server::connectors::build(RegistryId::VERRA, &ConnectorSettings::default())
             .expect("the Verra connector");
     let started = Instant::now();
     let counts = carbonmesh_ingest::import_file(
-        store.as_ref(),
+        store,
         None,
         connector,
         export_file,
@@ -100,7 +118,9 @@ async fn bench(label: &str, url: DatabaseUrl, export_file: &Path, rows: u64, dir
         "{label:<10} {rows} credit records imported in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+}
 
+async fn measure(label: &str, store: Arc<dyn Store>, rows: u64, dir: &Path) {
     let files = dir.join(format!("{label}-files"));
     std::fs::create_dir_all(&files).expect("mkdir");
     for format in [Format::Parquet, Format::Csv] {
@@ -132,22 +152,12 @@ async fn bench(label: &str, url: DatabaseUrl, export_file: &Path, rows: u64, dir
 
 fn main() {
     let rows = env_number("ROWS", 1_000_000);
-    let seed = env_number("SEED", 1);
     let dir = tempfile::tempdir().expect("temp dir");
     let export_file = dir.path().join("verra.csv");
-    let started = Instant::now();
-    carbonmesh_simulator::write_verra_transactions_csv(seed, rows, &export_file)
-        .expect("write the export");
-    println!(
-        "Verra VCU export: {rows} rows (seed {seed}), written in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    let database = std::env::var_os("SNAPSHOT_DB")
+        .map_or_else(|| dir.path().join("bench.db"), std::path::PathBuf::from);
     common::runtime().block_on(async {
-        let sqlite = DatabaseUrl::parse(&format!(
-            "sqlite://{}",
-            dir.path().join("bench.db").display()
-        ))
-        .expect("url");
+        let sqlite = DatabaseUrl::parse(&format!("sqlite://{}", database.display())).expect("url");
         bench("sqlite", sqlite, &export_file, rows, dir.path()).await;
         match std::env::var("CARBONMESH_TEST_POSTGRES_URL") {
             Ok(url) => {

@@ -126,30 +126,30 @@ fn history_line(e: &AlertEvent) -> String {
 
 impl AuditedAlert {
     /// The row: evidence and history one entry per line of their cells.
-    pub fn row(&self) -> Vec<Cell> {
+    pub fn row(&self) -> Vec<Cell<'_>> {
         let a = &self.alert;
         let overlap = a.overlap.as_ref();
         vec![
-            Cell::Text(a.id.clone()),
-            Cell::Text(a.kind.to_string()),
-            Cell::Text(a.severity.to_string()),
-            Cell::Text(a.status.to_string()),
-            Cell::Text(a.explanation.clone()),
-            Cell::opt_text(overlap.map(|o| o.namespace.clone())),
+            Cell::text(&a.id),
+            Cell::text(a.kind.to_string()),
+            Cell::text(a.severity.to_string()),
+            Cell::text(a.status.to_string()),
+            Cell::text(&a.explanation),
+            Cell::opt_text(overlap.map(|o| o.namespace.as_str())),
             Cell::opt_uint(overlap.map(|o| o.start)),
             Cell::opt_uint(overlap.map(|o| o.end)),
             Cell::opt_uint(a.overlap_units),
-            Cell::opt_text(a.assignee.clone()),
+            Cell::opt_text(a.assignee.as_deref()),
             Cell::Time(a.first_seen),
             Cell::Time(a.last_seen),
-            Cell::Text(
+            Cell::text(
                 self.evidence
                     .iter()
                     .map(Evidence::line)
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),
-            Cell::Text(
+            Cell::text(
                 self.history
                     .iter()
                     .map(history_line)

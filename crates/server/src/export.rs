@@ -279,12 +279,12 @@ pub async fn export_many(
             {
                 writer.record(&r, || {
                     vec![
-                        Cell::Text(r.connector.clone()),
-                        Cell::Text(r.source.clone()),
+                        Cell::text(&r.connector),
+                        Cell::text(&r.source),
                         Cell::opt_uint(r.line),
-                        Cell::opt_text(r.field.clone()),
-                        Cell::Text(r.reason.clone()),
-                        Cell::Text(r.raw.clone()),
+                        Cell::opt_text(r.field.as_deref()),
+                        Cell::text(&r.reason),
+                        Cell::text(&r.raw),
                         r.run_id.map_or(Cell::Null, Cell::Int),
                         Cell::Time(r.rejected_at),
                         Cell::Time(r.last_seen_at),
@@ -299,9 +299,9 @@ pub async fn export_many(
                 writer.record(&run, || {
                     vec![
                         Cell::Int(run.id),
-                        Cell::Text(run.connector.clone()),
-                        Cell::Text(run.trigger.clone()),
-                        Cell::Text(run.status.to_string()),
+                        Cell::text(&run.connector),
+                        Cell::text(&run.trigger),
+                        Cell::text(run.status.to_string()),
                         Cell::Time(run.started_at),
                         Cell::opt_time(run.finished_at),
                         Cell::uint(run.counts.seen),
@@ -309,7 +309,7 @@ pub async fn export_many(
                         Cell::uint(run.counts.changed),
                         Cell::uint(run.counts.unchanged),
                         Cell::uint(run.counts.rejected),
-                        Cell::Text(run.errors.join(" | ")),
+                        Cell::text(run.errors.join(" | ")),
                     ]
                 })?;
                 written += 1;
@@ -327,14 +327,14 @@ pub async fn export_many(
                 for (_, d) in &page {
                     writer.record(d, || {
                         vec![
-                            Cell::Text(d.connector.clone()),
-                            Cell::Text(d.id.clone()),
+                            Cell::text(&d.connector),
+                            Cell::text(&d.id),
                             Cell::Time(d.received_at),
-                            Cell::Text(d.kind.to_string()),
-                            Cell::Text(d.verification.clone()),
-                            Cell::Text(d.status.to_string()),
+                            Cell::text(d.kind.to_string()),
+                            Cell::text(&d.verification),
+                            Cell::text(d.status.to_string()),
                             Cell::Int(d.attempts.into()),
-                            Cell::opt_text(d.error.clone()),
+                            Cell::opt_text(d.error.as_deref()),
                             Cell::opt_time(d.processed_at),
                             Cell::uint(d.payload.len() as u64),
                         ]
@@ -357,8 +357,8 @@ pub async fn export_many(
                 });
                 writer.record(&json, || {
                     vec![
-                        Cell::Text(r.connector.clone()),
-                        Cell::Text(r.reason.clone()),
+                        Cell::text(&r.connector),
+                        Cell::text(&r.reason),
                         Cell::uint(r.count),
                         Cell::Time(r.last_at),
                     ]
@@ -385,13 +385,13 @@ pub async fn export_many(
                     writer.record(n, || {
                         vec![
                             Cell::Int(n.position),
-                            Cell::Text(n.endpoint.clone()),
-                            Cell::Text(n.kind.to_string()),
-                            Cell::Text(n.alert_id.clone()),
-                            Cell::Text(n.message_id.clone()),
-                            Cell::Text(n.state.as_str().to_owned()),
+                            Cell::text(&n.endpoint),
+                            Cell::text(n.kind.to_string()),
+                            Cell::text(&n.alert_id),
+                            Cell::text(&n.message_id),
+                            Cell::text(n.state.as_str().to_owned()),
                             Cell::Int(n.attempts.into()),
-                            Cell::opt_text(n.last_error.clone()),
+                            Cell::opt_text(n.last_error.as_deref()),
                             Cell::Time(n.last_attempt_at),
                             Cell::opt_time(n.delivered_at),
                         ]
@@ -405,27 +405,27 @@ pub async fn export_many(
     Ok(written)
 }
 
-fn credit_row(c: &CreditRecord) -> Vec<Cell> {
+fn credit_row(c: &CreditRecord) -> Vec<Cell<'_>> {
     let range = c.serial_range.as_ref();
     vec![
-        Cell::Text(c.registry.to_string()),
-        Cell::Text(c.project_id()),
-        Cell::Text(c.record_key.clone()),
-        Cell::Text(c.transaction_type.value.to_string()),
-        Cell::Text(c.transaction_type.raw.clone()),
+        Cell::text(c.registry.to_string()),
+        Cell::text(c.project_id()),
+        Cell::text(&c.record_key),
+        Cell::text(c.transaction_type.value.to_string()),
+        Cell::text(&c.transaction_type.raw),
         Cell::Decimal(c.quantity),
         c.vintage.map_or(Cell::Null, |v| Cell::Int(v.into())),
-        Cell::opt_text(c.serial.clone()),
-        Cell::opt_text(range.map(|r| r.namespace.clone())),
+        Cell::opt_text(c.serial.as_deref()),
+        Cell::opt_text(range.map(|r| r.namespace.as_str())),
         Cell::opt_uint(range.map(|r| r.start)),
         Cell::opt_uint(range.map(|r| r.end)),
         c.event_date.map_or(Cell::Null, Cell::Date),
-        Cell::Text(c.status.value.to_string()),
-        Cell::Text(c.status.raw.clone()),
-        Cell::opt_text(c.account.clone()),
-        Cell::opt_text(c.beneficiary.clone()),
-        Cell::opt_text(c.reason.clone()),
-        Cell::opt_text(c.note.clone()),
+        Cell::text(c.status.value.to_string()),
+        Cell::text(&c.status.raw),
+        Cell::opt_text(c.account.as_deref()),
+        Cell::opt_text(c.beneficiary.as_deref()),
+        Cell::opt_text(c.reason.as_deref()),
+        Cell::opt_text(c.note.as_deref()),
         Cell::opt_text(c.monitoring_period.as_ref().map(|p| {
             let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
             format!("{}/{}", day(p.start), day(p.end))
@@ -433,22 +433,22 @@ fn credit_row(c: &CreditRecord) -> Vec<Cell> {
     ]
 }
 
-fn project_row(p: &Project) -> Vec<Cell> {
+fn project_row(p: &Project) -> Vec<Cell<'_>> {
     vec![
-        Cell::Text(p.registry.to_string()),
-        Cell::Text(p.id()),
-        Cell::Text(p.registry_project_id.clone()),
-        Cell::Text(p.name.clone()),
-        Cell::opt_text(p.developer.clone()),
-        Cell::opt_text(p.country.clone()),
-        Cell::opt_text(p.country_raw.clone()),
+        Cell::text(p.registry.to_string()),
+        Cell::text(p.id()),
+        Cell::text(&p.registry_project_id),
+        Cell::text(&p.name),
+        Cell::opt_text(p.developer.as_deref()),
+        Cell::opt_text(p.country.as_deref()),
+        Cell::opt_text(p.country_raw.as_deref()),
         Cell::opt_text(p.status.as_ref().map(|s| s.value.to_string())),
-        Cell::opt_text(p.status.as_ref().map(|s| s.raw.clone())),
-        Cell::opt_text(p.methodology.clone()),
-        Cell::opt_text(p.sector.clone()),
-        Cell::opt_text(p.category.clone()),
-        Cell::opt_text(p.project_type.clone()),
-        Cell::Text(
+        Cell::opt_text(p.status.as_ref().map(|s| s.raw.as_str())),
+        Cell::opt_text(p.methodology.as_deref()),
+        Cell::opt_text(p.sector.as_deref()),
+        Cell::opt_text(p.category.as_deref()),
+        Cell::opt_text(p.project_type.as_deref()),
+        Cell::text(
             p.cross_references
                 .iter()
                 .map(|x| match x.registry {
@@ -477,10 +477,10 @@ struct Writers<'a> {
 }
 
 impl Writers<'_> {
-    fn record<T: serde::Serialize>(
+    fn record<'r, T: serde::Serialize>(
         &mut self,
         value: &T,
-        row: impl FnOnce() -> Vec<Cell>,
+        row: impl FnOnce() -> Vec<Cell<'r>>,
     ) -> anyhow::Result<()> {
         let cells = if self.cells { row() } else { Vec::new() };
         for writer in &mut self.each {
@@ -542,8 +542,12 @@ impl<'a> Writer<'a> {
     fn record<T: serde::Serialize>(&mut self, value: &T, cells: &[Cell]) -> anyhow::Result<()> {
         match self {
             Writer::Csv { csv, generated_at } => {
-                let fields = cells.iter().map(Cell::to_csv);
-                csv.write_record(fields.chain([generated_at.clone()]))?;
+                for cell in cells {
+                    csv.write_field(cell.to_csv().as_bytes())?;
+                }
+                csv.write_field(generated_at.as_bytes())?;
+                // Ends the record the fields above began.
+                csv.write_record(std::iter::empty::<&[u8]>())?;
             }
             Writer::Jsonl { out, generated_at } => {
                 let line = Stamped {

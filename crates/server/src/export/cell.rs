@@ -1,5 +1,7 @@
 //! Typed cells: one row of an export, written as CSV text or as typed Parquet columns.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 
@@ -67,13 +69,14 @@ pub const fn timestamp(name: &'static str) -> Column {
     }
 }
 
-/// One value of a row; `Null` where the record has none (an empty CSV field).
+/// One value of a row, borrowing the record's text; `Null` where the record has none (an
+/// empty CSV field).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub enum Cell<'a> {
     /// No value.
     Null,
     /// Text.
-    Text(String),
+    Text(Cow<'a, str>),
     /// An integer.
     Int(i64),
     /// An exact decimal.
@@ -84,7 +87,7 @@ pub enum Cell {
     Time(DateTime<Utc>),
 }
 
-impl Cell {
+impl<'a> Cell<'a> {
     /// The kind of column this value belongs in; `None` for `Null`, which fits any.
     pub fn kind(&self) -> Option<Kind> {
         match self {
@@ -97,37 +100,43 @@ impl Cell {
         }
     }
 
+    /// Text, borrowed or owned.
+    pub fn text(value: impl Into<Cow<'a, str>>) -> Cell<'a> {
+        Cell::Text(value.into())
+    }
+
     /// Text, or `Null` when there is none.
-    pub fn opt_text(value: Option<impl Into<String>>) -> Cell {
+    pub fn opt_text(value: Option<impl Into<Cow<'a, str>>>) -> Cell<'a> {
         value.map_or(Cell::Null, |v| Cell::Text(v.into()))
     }
 
     /// An unsigned count or bound. One beyond 64 signed bits stays exact as text, which the
     /// Parquet writer then refuses rather than truncate (the store keeps bounds as signed
     /// 64-bit integers, so none arrives).
-    pub fn uint(value: u64) -> Cell {
-        i64::try_from(value).map_or_else(|_| Cell::Text(value.to_string()), Cell::Int)
+    pub fn uint(value: u64) -> Cell<'a> {
+        i64::try_from(value).map_or_else(|_| Cell::text(value.to_string()), Cell::Int)
     }
 
     /// [`Cell::uint`], or `Null`.
-    pub fn opt_uint(value: Option<u64>) -> Cell {
+    pub fn opt_uint(value: Option<u64>) -> Cell<'a> {
         value.map_or(Cell::Null, Cell::uint)
     }
 
     /// An instant, or `Null`.
-    pub fn opt_time(value: Option<DateTime<Utc>>) -> Cell {
+    pub fn opt_time(value: Option<DateTime<Utc>>) -> Cell<'a> {
         value.map_or(Cell::Null, Cell::Time)
     }
 
-    /// The CSV field: instants in RFC 3339, days as `YYYY-MM-DD`, decimals as written.
-    pub fn to_csv(&self) -> String {
+    /// The CSV field: instants in RFC 3339, days as `YYYY-MM-DD`, decimals as written; text
+    /// as it is, without a copy.
+    pub fn to_csv(&self) -> Cow<'_, str> {
         match self {
-            Cell::Null => String::new(),
-            Cell::Text(s) => s.clone(),
-            Cell::Int(i) => i.to_string(),
-            Cell::Decimal(d) => d.to_string(),
-            Cell::Date(d) => d.to_string(),
-            Cell::Time(t) => t.to_rfc3339(),
+            Cell::Null => Cow::Borrowed(""),
+            Cell::Text(s) => Cow::Borrowed(s),
+            Cell::Int(i) => Cow::Owned(i.to_string()),
+            Cell::Decimal(d) => Cow::Owned(d.to_string()),
+            Cell::Date(d) => Cow::Owned(d.to_string()),
+            Cell::Time(t) => Cow::Owned(t.to_rfc3339()),
         }
     }
 }
