@@ -39,7 +39,13 @@ pub struct ParquetWriter<W: Write + Send> {
 /// The values of one column in the row group being built, with their definition levels
 /// (1 present, 0 null: every column is optional).
 enum Buffer {
-    Bytes(Vec<ByteArray>, Vec<i16>),
+    /// Text, end to end in one buffer, and where each value ends: one allocation a column
+    /// rather than one a value.
+    Text {
+        data: Vec<u8>,
+        ends: Vec<usize>,
+        levels: Vec<i16>,
+    },
     Fixed(Vec<FixedLenByteArray>, Vec<i16>),
     Int32(Vec<i32>, Vec<i16>),
     Int64(Vec<i64>, Vec<i16>),
@@ -48,7 +54,11 @@ enum Buffer {
 impl Buffer {
     fn of(kind: Kind) -> Buffer {
         match kind {
-            Kind::Text => Buffer::Bytes(Vec::new(), Vec::new()),
+            Kind::Text => Buffer::Text {
+                data: Vec::new(),
+                ends: Vec::new(),
+                levels: Vec::new(),
+            },
             Kind::Decimal => Buffer::Fixed(Vec::new(), Vec::new()),
             Kind::Date => Buffer::Int32(Vec::new(), Vec::new()),
             Kind::Int | Kind::Timestamp => Buffer::Int64(Vec::new(), Vec::new()),
@@ -57,7 +67,7 @@ impl Buffer {
 
     fn levels(&mut self) -> &mut Vec<i16> {
         match self {
-            Buffer::Bytes(_, l)
+            Buffer::Text { levels: l, .. }
             | Buffer::Fixed(_, l)
             | Buffer::Int32(_, l)
             | Buffer::Int64(_, l) => l,
@@ -66,11 +76,24 @@ impl Buffer {
 
     fn clear(&mut self) {
         match self {
-            Buffer::Bytes(v, l) => (v.clear(), l.clear()),
-            Buffer::Fixed(v, l) => (v.clear(), l.clear()),
-            Buffer::Int32(v, l) => (v.clear(), l.clear()),
-            Buffer::Int64(v, l) => (v.clear(), l.clear()),
-        };
+            Buffer::Text { data, ends, levels } => {
+                data.clear();
+                ends.clear();
+                levels.clear();
+            }
+            Buffer::Fixed(v, l) => {
+                v.clear();
+                l.clear();
+            }
+            Buffer::Int32(v, l) => {
+                v.clear();
+                l.clear();
+            }
+            Buffer::Int64(v, l) => {
+                v.clear();
+                l.clear();
+            }
+        }
     }
 }
 
@@ -150,9 +173,10 @@ impl<W: Write + Send> ParquetWriter<W> {
                 continue;
             }
             match (cell, buffer) {
-                (Cell::Text(s), Buffer::Bytes(v, l)) => {
-                    v.push(ByteArray::from(s.as_bytes().to_vec()));
-                    l.push(1);
+                (Cell::Text(s), Buffer::Text { data, ends, levels }) => {
+                    data.extend_from_slice(s.as_bytes());
+                    ends.push(data.len());
+                    levels.push(1);
                 }
                 (Cell::Decimal(d), Buffer::Fixed(v, l)) => {
                     let bytes = decimal::encode(*d)
@@ -197,10 +221,21 @@ impl<W: Write + Send> ParquetWriter<W> {
                 anyhow::bail!("the schema has fewer columns than the rows");
             };
             match buffer {
-                Buffer::Bytes(v, l) => {
+                Buffer::Text { data, ends, levels } => {
+                    // The row group's text as one shared buffer, each value a slice of it.
+                    let all = ByteArray::from(std::mem::take(data));
+                    let mut start = 0;
+                    let values: Vec<ByteArray> = ends
+                        .iter()
+                        .map(|&end| {
+                            let value = all.slice(start, end - start);
+                            start = end;
+                            value
+                        })
+                        .collect();
                     column
                         .typed::<ByteArrayType>()
-                        .write_batch(v, Some(l), None)?;
+                        .write_batch(&values, Some(levels), None)?;
                 }
                 Buffer::Fixed(v, l) => {
                     column
