@@ -238,23 +238,46 @@ pub async fn export_many(
     let mut written = 0;
     match what {
         What::Credits => {
-            let mut after: Option<i64> = None;
-            loop {
-                let page = store
-                    .credits_page(after, PAGE)
-                    .await
-                    .context("cannot read credit records")?;
-                let Some(last) = page.last() else { break };
-                after = Some(last.position);
-                for credit in page.iter().map(|c| &c.record) {
-                    writer
-                        .record(credit, || credit_row(credit))
-                        .with_context(|| {
-                            format!("credit record {} {}", credit.registry, credit.record_key)
-                        })?;
-                    written += 1;
+            // The next page is read while this one is written: the database (a blocking
+            // thread for SQLite, the server for PostgreSQL) works beside the encoding. At
+            // most three pages are in memory.
+            let (pages, mut received) = tokio::sync::mpsc::channel(1);
+            let read = async move {
+                let mut after: Option<i64> = None;
+                loop {
+                    let page = store.credits_page(after, PAGE).await;
+                    let last = page
+                        .as_ref()
+                        .ok()
+                        .and_then(|p| p.last())
+                        .map(|c| c.position);
+                    if pages.send(page).await.is_err() {
+                        return;
+                    }
+                    match last {
+                        Some(position) => after = Some(position),
+                        None => return,
+                    }
                 }
-            }
+            };
+            // Owns the receiver, so that a failed write ends the read too.
+            let (records, count) = (&mut writer, &mut written);
+            let write = async move {
+                while let Some(page) = received.recv().await {
+                    let page = page.context("cannot read credit records")?;
+                    for credit in page.iter().map(|c| &c.record) {
+                        records
+                            .record(credit, || credit_row(credit))
+                            .with_context(|| {
+                                format!("credit record {} {}", credit.registry, credit.record_key)
+                            })?;
+                        *count += 1;
+                    }
+                }
+                anyhow::Ok(())
+            };
+            let ((), wrote) = futures::join!(read, write);
+            wrote?;
         }
         What::Projects => {
             let mut after: Option<String> = None;
