@@ -144,8 +144,11 @@ impl Snapshots {
         manifest_tmp: &Path,
     ) -> anyhow::Result<Manifest> {
         let manifest_json = serde_json::to_vec_pretty(&manifest)?;
-        std::fs::write(manifest_tmp, &manifest_json)
-            .with_context(|| format!("cannot write {}", manifest_tmp.display()))?;
+        let written = std::fs::File::create(manifest_tmp).and_then(|mut file| {
+            file.write_all(&manifest_json)?;
+            file.sync_all()
+        });
+        written.with_context(|| format!("cannot write {}", manifest_tmp.display()))?;
         let mut current = self.current.write().await;
         // The manifest last: a reader of the folder finds the files it names in place.
         let manifest_file = (manifest_tmp.to_owned(), MANIFEST.to_owned());
