@@ -990,3 +990,72 @@ fn credits_export_as_parquet_with_the_rows_of_the_csv_and_exact_quantities() {
         "no quantity with kilograms"
     );
 }
+
+#[test]
+fn every_table_exports_as_parquet_with_the_columns_of_its_csv() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Two registries listing one project: an alert to export too.
+    for (registry, folder) in [
+        ("acr", "american-carbon-registry"),
+        ("car", "climate-action-reserve"),
+    ] {
+        let out = run(carbonmesh(dir.path())
+            .args(["import", "--registry", registry])
+            .args(fixtures(folder)));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for what in [
+        "projects",
+        "credits",
+        "rejected",
+        "runs",
+        "webhooks",
+        "webhook-rejections",
+        "alerts",
+        "notifications",
+    ] {
+        let file = dir.path().join(format!("{what}.parquet"));
+        let out = run(carbonmesh(dir.path())
+            .args(["export", "--what", what, "--format", "parquet", "--out"])
+            .arg(&file));
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let csv = run(carbonmesh(dir.path()).args(["export", "--what", what]));
+        let text = String::from_utf8_lossy(&csv.stdout);
+        let mut csv = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = csv
+            .headers()
+            .expect("header")
+            .iter()
+            .map(String::from)
+            .collect();
+        let csv_rows = csv.records().count();
+
+        let reader = SerializedFileReader::new(std::fs::File::open(&file).expect("open"))
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let metadata = reader.metadata().file_metadata();
+        let columns: Vec<String> = (0..metadata.schema_descr().num_columns())
+            .map(|i| metadata.schema_descr().column(i).name().to_owned())
+            .collect();
+        assert_eq!(columns, header, "{what}");
+        assert_eq!(metadata.num_rows() as usize, csv_rows, "{what}");
+        assert!(
+            metadata
+                .key_value_metadata()
+                .is_some_and(|kv| kv.iter().any(|kv| kv.key == "generated_at")),
+            "{what}"
+        );
+        if ["projects", "credits", "runs", "alerts"].contains(&what) {
+            assert!(csv_rows > 0, "{what} is empty");
+        }
+    }
+}
