@@ -182,3 +182,69 @@ async fn download(
     }
     with_headers(response, &headers_out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(name.clone(), HeaderValue::from_str(value).expect("header"));
+        }
+        map
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().expect("instant")
+    }
+
+    const ETAG: &str = "\"abc\"";
+
+    #[test]
+    fn if_none_match_names_the_etag_in_a_list_weak_or_as_a_star() {
+        let modified = at("2026-12-07T22:04:53Z");
+        for value in ["\"abc\"", "\"x\", \"abc\"", "W/\"abc\"", "*"] {
+            let h = headers(&[(header::IF_NONE_MATCH, value)]);
+            assert!(not_modified(&h, ETAG, modified), "{value}");
+        }
+        let other = headers(&[(header::IF_NONE_MATCH, "\"abd\"")]);
+        assert!(!not_modified(&other, ETAG, modified));
+        assert!(!not_modified(&HeaderMap::new(), ETAG, modified));
+    }
+
+    #[test]
+    fn if_modified_since_counts_whole_seconds_and_yields_to_if_none_match() {
+        let modified = at("2026-12-07T22:04:53Z");
+        let same = "Mon, 07 Dec 2026 22:04:53 GMT";
+        let before = "Mon, 07 Dec 2026 22:04:52 GMT";
+        assert!(not_modified(
+            &headers(&[(header::IF_MODIFIED_SINCE, same)]),
+            ETAG,
+            modified
+        ));
+        assert!(!not_modified(
+            &headers(&[(header::IF_MODIFIED_SINCE, before)]),
+            ETAG,
+            modified
+        ));
+        assert!(!not_modified(
+            &headers(&[(header::IF_MODIFIED_SINCE, "yesterday")]),
+            ETAG,
+            modified
+        ));
+        // A changed ETag wins over a date the file is not newer than.
+        let both = headers(&[
+            (header::IF_NONE_MATCH, "\"old\""),
+            (header::IF_MODIFIED_SINCE, same),
+        ]);
+        assert!(!not_modified(&both, ETAG, modified));
+    }
+
+    #[test]
+    fn last_modified_is_an_http_date() {
+        let [_, (name, value), _] = validators(ETAG, at("2026-12-07T22:04:53Z"));
+        assert_eq!(name, header::LAST_MODIFIED);
+        assert_eq!(value, "Mon, 07 Dec 2026 22:04:53 GMT");
+    }
+}
