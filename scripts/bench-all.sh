@@ -167,6 +167,15 @@ queries; expensive operations share 4 slots.
 Target: `/healthz` p99 at most 50 ms.
 EOF
 
+bench "Bulk download snapshots" \
+    scripts/with-postgres.sh cargo bench -p carbonmesh-server --bench snapshot <<'EOF'
+A Verra VCU export of 1,000,000 rows written by the registry simulator is imported into a
+fresh database; then `export --what credits` as Parquet and as CSV, each alone, and the whole
+snapshot `serve` publishes at `/downloads/` (projects, credits and runs, each as Parquet and
+CSV, with the manifest), as `serve` writes it. SQLite, then PostgreSQL.
+Target: the snapshot of 1M credit records in at most 10 s.
+EOF
+
 bench "Review console: first render" scripts/with-chromium.sh cargo bench -p carbonmesh-server --bench console <<'EOF'
 10,000 alerts in SQLite (three in ten needing action), `carbonmesh serve` on loopback, and a
 headless Chromium (installed by the script when missing) signed in as a reviewer, loading the

@@ -764,3 +764,298 @@ fn saved_gold_standard_and_cad_trust_responses_import_without_a_kind() {
         );
     }
 }
+
+/// A saved response of Toucan's subgraph: retirements of TCO2 tokens, amounts in the
+/// token's 18 decimals (one base unit is 10^-18 tonne).
+fn toucan_retirements(amounts: &[&str]) -> String {
+    let items: Vec<serde_json::Value> = amounts
+        .iter()
+        .enumerate()
+        .map(|(i, amount)| {
+            serde_json::json!({
+                "id": format!("0x9f1c0de1-{i}"),
+                "creationTx": "0x9f1c0de1",
+                "amount": amount,
+                "timestamp": "1672531200",
+                "token": {
+                    "symbol": "TCO2-VCS-1718-2013",
+                    "projectVintage": { "name": "2013", "project": { "projectId": "VCS-1718" } }
+                },
+                "certificate": { "id": format!("{i}"), "beneficiaryString": "Acme Airlines" }
+            })
+        })
+        .collect();
+    serde_json::json!({ "data": { "retirements": items } }).to_string()
+}
+
+/// A Parquet cell as the CSV export writes it: decimals and dates in their text form,
+/// instants in RFC 3339 (compared as instants), nulls as empty fields.
+fn parquet_cell_as_text(field: &parquet::record::Field) -> String {
+    use parquet::record::Field;
+    match field {
+        Field::Null => String::new(),
+        Field::Str(s) => s.clone(),
+        Field::Long(i) => i.to_string(),
+        Field::Date(days) => (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
+            + chrono::Days::new(u64::try_from(*days).expect("a day after 1970")))
+        .to_string(),
+        Field::TimestampMicros(us) => chrono::DateTime::from_timestamp_micros(*us)
+            .expect("an instant")
+            .to_rfc3339(),
+        Field::Decimal(d) => {
+            let bytes: [u8; 16] = d.data().try_into().expect("16 bytes");
+            assert_eq!((d.precision(), d.scale()), (38, 18));
+            // The unscaled value in units of 10^-18, exactly.
+            let unscaled = i128::from_be_bytes(bytes);
+            let sign = if unscaled < 0 { "-" } else { "" };
+            let digits = format!("{:019}", unscaled.unsigned_abs());
+            let (whole, fraction) = digits.split_at(digits.len() - 18);
+            let fraction = fraction.trim_end_matches('0');
+            if fraction.is_empty() {
+                format!("{sign}{whole}")
+            } else {
+                format!("{sign}{whole}.{fraction}")
+            }
+        }
+        other => panic!("unexpected Parquet value {other:?}"),
+    }
+}
+
+/// RFC 3339 instants compare as instants (`Z` or `+00:00`); everything else as text.
+fn same_cell(a: &str, b: &str) -> bool {
+    match (
+        chrono::DateTime::parse_from_rfc3339(a),
+        chrono::DateTime::parse_from_rfc3339(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+#[test]
+fn credits_export_as_parquet_with_the_rows_of_the_csv_and_exact_quantities() {
+    use parquet::basic::{LogicalType, TimeUnit};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Whole tonnes (Verra), kilograms (Isometric) and token amounts down to 10^-18 tonne.
+    for (registry, folder) in [("verra", "verra"), ("isometric", "isometric")] {
+        let files = fixtures(folder);
+        let out = run(carbonmesh(dir.path())
+            .args(["import", "--registry", registry])
+            .args(&files));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let tokens = dir.path().join("retirements.json");
+    let amounts = ["1", "230432746766008123456789", "2500000000000000000"];
+    std::fs::write(&tokens, toucan_retirements(&amounts)).expect("write");
+    assert_eq!(import_one(dir.path(), "toucan", &tokens)[1], 3);
+
+    let parquet_file = dir.path().join("credits.parquet");
+    let out = run(carbonmesh(dir.path())
+        .args(["export", "--what", "credits", "--format"])
+        .args(["parquet", "--output", "credits.parquet"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv_out = run(carbonmesh(dir.path()).args(["export", "--what", "credits"]));
+    assert!(csv_out.status.success());
+    let jsonl = export_jsonl(dir.path(), &[], "credits");
+
+    let reader = SerializedFileReader::new(std::fs::File::open(&parquet_file).expect("open"))
+        .expect("a Parquet file");
+    let metadata = reader.metadata().file_metadata();
+    let generated_at = metadata
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|kv| kv.key == "generated_at"))
+        .and_then(|kv| kv.value.clone())
+        .expect("generated_at in the file's key-value metadata");
+    let at = chrono::DateTime::parse_from_rfc3339(&generated_at).expect("RFC 3339");
+    let age = chrono::Utc::now().signed_duration_since(at);
+    assert!(
+        age >= chrono::TimeDelta::zero() && age < chrono::TimeDelta::minutes(5),
+        "generated_at {generated_at}"
+    );
+    // Typed columns.
+    let schema = metadata.schema_descr();
+    let logical = |name: &str| {
+        (0..schema.num_columns())
+            .map(|i| schema.column(i))
+            .find(|c| c.name() == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+            .logical_type_ref()
+            .cloned()
+    };
+    assert_eq!(logical("quantity"), Some(LogicalType::decimal(18, 38)));
+    assert_eq!(logical("event_date"), Some(LogicalType::Date));
+    assert_eq!(
+        logical("generated_at"),
+        Some(LogicalType::timestamp(true, TimeUnit::MICROS))
+    );
+    assert_eq!(logical("registry"), Some(LogicalType::String));
+
+    let rows: Vec<Vec<(String, String)>> = reader
+        .get_row_iter(None)
+        .expect("rows")
+        .map(|row| {
+            row.expect("row")
+                .get_column_iter()
+                .map(|(name, field)| (name.clone(), parquet_cell_as_text(field)))
+                .collect()
+        })
+        .collect();
+    assert_eq!(metadata.num_rows(), rows.len() as i64);
+
+    // The same rows, in the same order, as the CSV export: every cell.
+    let text = String::from_utf8_lossy(&csv_out.stdout);
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = csv
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(header.last().map(String::as_str), Some("generated_at"));
+    let csv_rows: Vec<csv::StringRecord> = csv.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), csv_rows.len());
+    assert_eq!(rows.len(), jsonl.len());
+    assert!(rows.len() > 100, "{} rows", rows.len());
+    for ((row, csv_row), json) in rows.iter().zip(&csv_rows).zip(&jsonl) {
+        let names: Vec<&str> = row.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, header, "the same columns in the same order");
+        for ((name, cell), csv_cell) in row.iter().zip(csv_row.iter()) {
+            if name == "generated_at" {
+                // Each export stamps its own second; each file is stamped throughout.
+                assert!(
+                    same_cell(cell, &generated_at),
+                    "{cell} against {generated_at}"
+                );
+                continue;
+            }
+            if name == "quantity" {
+                let parquet: rust_decimal::Decimal = cell.parse().expect("decimal");
+                let csv: rust_decimal::Decimal = csv_cell.parse().expect("decimal");
+                assert_eq!(parquet, csv, "quantity of {}", &csv_row[2]);
+                continue;
+            }
+            assert!(
+                same_cell(cell, csv_cell),
+                "{name} of {}: {cell:?} in Parquet, {csv_cell:?} in CSV",
+                &csv_row[2]
+            );
+        }
+        // And the JSON line of the same record.
+        assert_eq!(
+            json["record_key"].as_str(),
+            Some(csv_row[2].to_string().as_str())
+        );
+        let quantity = row.iter().find(|(n, _)| n == "quantity").expect("quantity");
+        assert_eq!(
+            json["quantity"]
+                .as_str()
+                .and_then(|q| q.parse::<rust_decimal::Decimal>().ok()),
+            quantity.1.parse().ok(),
+        );
+        assert!(json["generated_at"].is_string(), "{json}");
+    }
+
+    // The token amounts, to the last of their 18 decimals.
+    let quantity_of = |key: &str| {
+        rows.iter()
+            .find(|r| r.iter().any(|(n, v)| n == "record_key" && v == key))
+            .and_then(|r| r.iter().find(|(n, _)| n == "quantity"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {key}"))
+    };
+    assert_eq!(
+        quantity_of("retirement-0x9f1c0de1-0"),
+        "0.000000000000000001"
+    );
+    assert_eq!(
+        quantity_of("retirement-0x9f1c0de1-1"),
+        "230432.746766008123456789"
+    );
+    assert_eq!(quantity_of("retirement-0x9f1c0de1-2"), "2.5");
+    // Isometric's kilograms are thousandths of a tonne.
+    assert!(
+        rows.iter().any(|r| r
+            .iter()
+            .any(|(n, v)| n == "quantity" && v.split_once('.').is_some_and(|(_, f)| f.len() == 3))),
+        "no quantity with kilograms"
+    );
+}
+
+#[test]
+fn every_table_exports_as_parquet_with_the_columns_of_its_csv() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Two registries listing one project: an alert to export too.
+    for (registry, folder) in [
+        ("acr", "american-carbon-registry"),
+        ("car", "climate-action-reserve"),
+    ] {
+        let out = run(carbonmesh(dir.path())
+            .args(["import", "--registry", registry])
+            .args(fixtures(folder)));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for what in [
+        "projects",
+        "credits",
+        "rejected",
+        "runs",
+        "webhooks",
+        "webhook-rejections",
+        "alerts",
+        "notifications",
+    ] {
+        let file = dir.path().join(format!("{what}.parquet"));
+        let out = run(carbonmesh(dir.path())
+            .args(["export", "--what", what, "--format", "parquet", "--out"])
+            .arg(&file));
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let csv = run(carbonmesh(dir.path()).args(["export", "--what", what]));
+        let text = String::from_utf8_lossy(&csv.stdout);
+        let mut csv = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = csv
+            .headers()
+            .expect("header")
+            .iter()
+            .map(String::from)
+            .collect();
+        let csv_rows = csv.records().count();
+
+        let reader = SerializedFileReader::new(std::fs::File::open(&file).expect("open"))
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let metadata = reader.metadata().file_metadata();
+        let columns: Vec<String> = (0..metadata.schema_descr().num_columns())
+            .map(|i| metadata.schema_descr().column(i).name().to_owned())
+            .collect();
+        assert_eq!(columns, header, "{what}");
+        assert_eq!(metadata.num_rows() as usize, csv_rows, "{what}");
+        assert!(
+            metadata
+                .key_value_metadata()
+                .is_some_and(|kv| kv.iter().any(|kv| kv.key == "generated_at")),
+            "{what}"
+        );
+        if ["projects", "credits", "runs", "alerts"].contains(&what) {
+            assert!(csv_rows > 0, "{what} is empty");
+        }
+    }
+}

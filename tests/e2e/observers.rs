@@ -45,6 +45,21 @@ fn demo(dir: &Path) -> (String, String) {
     (db, carbonmesh_e2e::token_in(&out))
 }
 
+/// `serve` on `db`, with no rate limit in the way of a test that pages as fast as it can.
+async fn serve(dir: &Path, db: &str) -> Server {
+    let config = dir.join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"{db}\"\n\n[api]\nrate_per_second = 100000\nrate_burst = 100000\n"
+        ),
+    )
+    .expect("write config");
+    Server::start_with_config(dir, &config)
+        .await
+        .expect("serve")
+}
+
 fn exported_credits(dir: &Path, db: &str) -> Vec<Value> {
     let out = succeed(carbonmesh(dir).args([
         "--database",
@@ -245,7 +260,7 @@ async fn project_rollups_and_monthly_statistics_follow_the_demo_records() {
         "the demo retires units"
     );
 
-    let server = Server::start(dir.path(), &db).await.expect("serve");
+    let server = serve(dir.path(), &db).await;
     let api = Api {
         url: format!("{}/graphql", server.base_url),
         token,
@@ -387,7 +402,9 @@ fn exported(dir: &Path, config: &str, what: &str, as_of: Option<&str>) -> BTreeM
     succeed(carbonmesh(dir).args(&args))
         .lines()
         .map(|l| {
-            let v: Value = serde_json::from_str(l).expect("JSON line");
+            let mut v: Value = serde_json::from_str(l).expect("JSON line");
+            // The time of the export itself, not of the data.
+            v.as_object_mut().map(|o| o.remove("generated_at"));
             let key = v
                 .get("record_key")
                 .or_else(|| v.get("registry_project_id"))
@@ -483,12 +500,44 @@ async fn as_of_queries_see_each_sync_as_it_was() {
         ]));
         ((), carbonmesh_e2e::token_in(&out))
     };
-    let server = Server::start(dir.path(), &db).await.expect("serve");
+    let server = serve(dir.path(), &db).await;
     let api = Api {
         url: format!("{}/graphql", server.base_url),
         token,
         http: reqwest::Client::new(),
     };
+    // `export --as-of` each moment prints what `export` printed then.
+    let config = dir.path().join("carbonmesh.toml").display().to_string();
+    for m in &moments {
+        assert_eq!(
+            exported(dir.path(), &config, "credits", Some(&m.at)),
+            m.credits,
+            "export --what credits --as-of {}",
+            m.at
+        );
+        assert_eq!(
+            exported(dir.path(), &config, "projects", Some(&m.at)),
+            m.projects,
+            "export --what projects --as-of {}",
+            m.at
+        );
+    }
+    // A day stands for its end: today holds everything current.
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(
+        exported(dir.path(), &config, "credits", Some(&today)),
+        moments[3].credits
+    );
+    let refused = carbonmesh_e2e::run(carbonmesh(dir.path()).args([
+        "--config", &config, "export", "--what", "runs", "--as-of", &today,
+    ]));
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--as-of reads the versions kept of credit records and projects"),
+        "{stderr}"
+    );
+
     for m in &moments {
         // Credit records as of the moment, page by page.
         let query = "query($at: DateTime, $after: String) { creditRecords(asOf: $at, first: 50, \
@@ -622,7 +671,7 @@ async fn beneficiaries_and_claims_follow_the_demo_records() {
         .expect("the demo names beneficiaries");
     let raw = named[0]["beneficiary"].as_str().expect("raw").to_owned();
 
-    let server = Server::start(dir.path(), &db).await.expect("serve");
+    let server = serve(dir.path(), &db).await;
     let api = Api {
         url: format!("{}/graphql", server.base_url),
         token,

@@ -10,22 +10,24 @@ use carbonmesh_model::{
 use carbonmesh_store::Store;
 use serde::Serialize;
 
-/// Columns of `export --what alerts --format csv`.
-pub const ALERT_COLUMNS: [&str; 14] = [
-    "id",
-    "kind",
-    "severity",
-    "status",
-    "explanation",
-    "namespace",
-    "overlap_start",
-    "overlap_end",
-    "overlap_units",
-    "assignee",
-    "first_seen",
-    "last_seen",
-    "evidence",
-    "history",
+use crate::export::cell::{Cell, Column, int, text, timestamp};
+
+/// Columns of `export --what alerts`.
+pub const ALERT_COLUMNS: [Column; 14] = [
+    text("id"),
+    text("kind"),
+    text("severity"),
+    text("status"),
+    text("explanation"),
+    text("namespace"),
+    int("overlap_start"),
+    int("overlap_end"),
+    int("overlap_units"),
+    text("assignee"),
+    timestamp("first_seen"),
+    timestamp("last_seen"),
+    text("evidence"),
+    text("history"),
 ];
 
 /// An alert as the audit file holds it.
@@ -123,33 +125,37 @@ fn history_line(e: &AlertEvent) -> String {
 }
 
 impl AuditedAlert {
-    /// The CSV row: evidence and history one entry per line of their cells.
-    pub fn row(&self) -> Vec<String> {
+    /// The row: evidence and history one entry per line of their cells.
+    pub fn row(&self) -> Vec<Cell<'_>> {
         let a = &self.alert;
-        let opt = |v: Option<String>| v.unwrap_or_default();
+        let overlap = a.overlap.as_ref();
         vec![
-            a.id.clone(),
-            a.kind.to_string(),
-            a.severity.to_string(),
-            a.status.to_string(),
-            a.explanation.clone(),
-            opt(a.overlap.as_ref().map(|o| o.namespace.clone())),
-            opt(a.overlap.as_ref().map(|o| o.start.to_string())),
-            opt(a.overlap.as_ref().map(|o| o.end.to_string())),
-            opt(a.overlap_units.map(|u| u.to_string())),
-            opt(a.assignee.clone()),
-            a.first_seen.to_rfc3339(),
-            a.last_seen.to_rfc3339(),
-            self.evidence
-                .iter()
-                .map(Evidence::line)
-                .collect::<Vec<_>>()
-                .join("\n"),
-            self.history
-                .iter()
-                .map(history_line)
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Cell::text(&a.id),
+            Cell::text(a.kind.to_string()),
+            Cell::text(a.severity.to_string()),
+            Cell::text(a.status.to_string()),
+            Cell::text(&a.explanation),
+            Cell::opt_text(overlap.map(|o| o.namespace.as_str())),
+            Cell::opt_uint(overlap.map(|o| o.start)),
+            Cell::opt_uint(overlap.map(|o| o.end)),
+            Cell::opt_uint(a.overlap_units),
+            Cell::opt_text(a.assignee.as_deref()),
+            Cell::Time(a.first_seen),
+            Cell::Time(a.last_seen),
+            Cell::text(
+                self.evidence
+                    .iter()
+                    .map(Evidence::line)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Cell::text(
+                self.history
+                    .iter()
+                    .map(history_line)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
         ]
     }
 }

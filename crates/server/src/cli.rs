@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use carbonmesh_connector::Feed;
 use carbonmesh_model::RegistryId;
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
 use crate::export::{Format, What};
@@ -138,8 +139,29 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "csv")]
     pub format: Format,
     /// Write to FILE instead of standard output
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, visible_alias = "output", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The credit records or projects as carbonmesh held them at this moment: an RFC 3339
+    /// time, or a day (its end, UTC)
+    #[arg(long, value_name = "WHEN", value_parser = moment)]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// An RFC 3339 time, or a day standing for its last microsecond (UTC): what was held on that
+/// date.
+fn moment(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        format!(
+            "`{text}` is neither an RFC 3339 time (2025-06-30T12:00:00Z) nor a day (2025-06-30)"
+        )
+    })?;
+    let end = day
+        .and_hms_micro_opt(23, 59, 59, 999_999)
+        .ok_or_else(|| format!("`{text}` has no end of day"))?;
+    Ok(end.and_utc())
 }
 
 /// `carbonmesh serve`

@@ -42,6 +42,49 @@ pub struct Config {
     /// When a scheduled registry counts as overdue (`[freshness]`).
     #[serde(default)]
     pub freshness: FreshnessSettings,
+    /// Bulk download snapshots `serve` publishes (`[downloads]`).
+    #[serde(default)]
+    pub downloads: DownloadSettings,
+}
+
+/// `[downloads]`: Parquet and CSV snapshots of the tables observers read, written by `serve`
+/// and published at `/downloads/…`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DownloadSettings {
+    /// Write and publish the snapshots.
+    pub enabled: bool,
+    /// Where the files are written; unset: `downloads/` beside the SQLite file (in the
+    /// working directory on PostgreSQL).
+    pub dir: Option<PathBuf>,
+    /// How often `serve` looks, in seconds, whether a run completed or records changed
+    /// since the last snapshot (and then writes a new one).
+    pub check_seconds: u64,
+}
+
+impl Default for DownloadSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dir: None,
+            check_seconds: 30,
+        }
+    }
+}
+
+impl DownloadSettings {
+    /// The folder the snapshots are written to, for the database at `database_url`.
+    pub fn dir_for(&self, database_url: &str) -> PathBuf {
+        if let Some(dir) = &self.dir {
+            return dir.clone();
+        }
+        match carbonmesh_store::DatabaseUrl::parse(database_url) {
+            Ok(carbonmesh_store::DatabaseUrl::Sqlite(file)) => file
+                .parent()
+                .map_or_else(|| PathBuf::from("downloads"), |p| p.join("downloads")),
+            _ => PathBuf::from("downloads"),
+        }
+    }
 }
 
 /// `[freshness]`: a scheduled connector that has not completed a run for this many ticks of
@@ -237,6 +280,7 @@ impl Default for Config {
             api: carbonmesh_api::ApiConfig::default(),
             notifications: carbonmesh_notify::NotificationSettings::default(),
             freshness: FreshnessSettings::default(),
+            downloads: DownloadSettings::default(),
         }
     }
 }

@@ -8,12 +8,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use carbonmesh_api::auth::{AuthError, actor};
+use carbonmesh_api::auth::{Actor, AuthError, actor};
 use carbonmesh_api::keys::KeyUses;
 use carbonmesh_model::ApiRole;
 use carbonmesh_store::Store;
 
-use crate::export::{Format, What, export};
+use crate::export::{Format, What, export, now};
 
 #[derive(Clone)]
 struct Downloads {
@@ -37,6 +37,33 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     (status, format!("{message}\n")).into_response()
 }
 
+/// The caller when it may read what the API lets observers read (a key of any role, or
+/// anyone while `anonymous_read` is on); else the answer refusing it.
+pub async fn reader(
+    store: &dyn Store,
+    uses: &KeyUses,
+    headers: &HeaderMap,
+    anonymous_read: bool,
+) -> Result<Actor, Response> {
+    let caller = match actor(store, uses, headers, anonymous_read).await {
+        Ok(caller) => caller,
+        Err(AuthError::InvalidKey) => {
+            return Err(refuse(
+                StatusCode::UNAUTHORIZED,
+                "unknown or revoked API key",
+            ));
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot authenticate a download");
+            return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
+        }
+    };
+    if !caller.role.is_some_and(|r| r.allows(ApiRole::Observer)) {
+        return Err(refuse(StatusCode::UNAUTHORIZED, "an API key is required"));
+    }
+    Ok(caller)
+}
+
 /// `GET /exports/{file}`
 async fn download(
     State(d): State<Downloads>,
@@ -53,21 +80,12 @@ async fn download(
             );
         }
     };
-    let caller = match actor(d.store.as_ref(), &d.uses, &headers, d.anonymous_read).await {
+    let caller = match reader(d.store.as_ref(), &d.uses, &headers, d.anonymous_read).await {
         Ok(caller) => caller,
-        Err(AuthError::InvalidKey) => {
-            return refuse(StatusCode::UNAUTHORIZED, "unknown or revoked API key");
-        }
-        Err(error) => {
-            tracing::error!(%error, "cannot authenticate a download");
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
-        }
+        Err(refused) => return refused,
     };
-    if !caller.role.is_some_and(|r| r.allows(ApiRole::Observer)) {
-        return refuse(StatusCode::UNAUTHORIZED, "an API key is required");
-    }
     let mut body = Vec::new();
-    if let Err(error) = export(d.store.as_ref(), what, format, &mut body).await {
+    if let Err(error) = export(d.store.as_ref(), what, format, now(), &mut body).await {
         tracing::error!(%error, file, "export failed");
         return refuse(StatusCode::INTERNAL_SERVER_ERROR, "the export failed");
     }

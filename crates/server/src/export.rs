@@ -1,14 +1,25 @@
-//! `carbonmesh export`: the harmonized tables, streamed page by page, as CSV or JSON lines.
+//! `carbonmesh export`: the harmonized tables, streamed page by page, as CSV, JSON lines or
+//! Parquet.
 //!
-//! The CSV column sets are stable; the README documents them.
+//! The column sets are stable, the same in CSV and Parquet, and each ends with
+//! `generated_at`, when the export started; the README documents them.
+
+pub mod cell;
+pub mod decimal;
+pub mod parquet;
 
 use std::io::Write;
 
 use anyhow::Context;
 use carbonmesh_model::{CreditRecord, Project};
-use carbonmesh_store::Store;
+use carbonmesh_store::{CreditFilter, CreditOrder, ProjectFilter, ProjectOrder, Store};
 use carbonmesh_taxonomy::Taxonomy;
+use chrono::{DateTime, SubsecRound, Utc};
 use clap::ValueEnum;
+use serde::Serialize;
+
+use self::cell::{Cell, Column, date, decimal as dec, int, rfc3339, text, timestamp};
+use self::parquet::{GENERATED_AT_COLUMN, ParquetWriter};
 
 /// What to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,110 +49,353 @@ pub enum Format {
     Csv,
     /// One JSON object per line.
     Jsonl,
+    /// Apache Parquet: typed columns (exact decimals, dates, UTC timestamps).
+    Parquet,
 }
 
-/// Columns of `export --what credits --format csv`.
-pub const CREDIT_COLUMNS: [&str; 19] = [
-    "registry",
-    "project_id",
-    "record_key",
-    "transaction_type",
-    "transaction_type_raw",
-    "quantity",
-    "vintage",
-    "serial",
-    "namespace",
-    "serial_start",
-    "serial_end",
-    "event_date",
-    "status",
-    "status_raw",
-    "account",
-    "beneficiary",
-    "reason",
-    "note",
-    "monitoring_period",
+impl What {
+    /// The table's name, as a Parquet schema and a file name use it.
+    pub fn table(self) -> &'static str {
+        match self {
+            What::Projects => "projects",
+            What::Credits => "credits",
+            What::Rejected => "rejected",
+            What::Runs => "runs",
+            What::Webhooks => "webhooks",
+            What::WebhookRejections => "webhook_rejections",
+            What::Alerts => "alerts",
+            What::Notifications => "notifications",
+        }
+    }
+
+    /// The table's columns, before the `generated_at` every export ends with.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            What::Projects => &PROJECT_COLUMNS,
+            What::Credits => &CREDIT_COLUMNS,
+            What::Rejected => &REJECTED_COLUMNS,
+            What::Runs => &RUN_COLUMNS,
+            What::Webhooks => &WEBHOOK_COLUMNS,
+            What::WebhookRejections => &WEBHOOK_REJECTION_COLUMNS,
+            What::Alerts => &crate::alert_export::ALERT_COLUMNS,
+            What::Notifications => &NOTIFICATION_COLUMNS,
+        }
+    }
+}
+
+impl Format {
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// Columns of `export --what credits`.
+pub const CREDIT_COLUMNS: [Column; 19] = [
+    text("registry"),
+    text("project_id"),
+    text("record_key"),
+    text("transaction_type"),
+    text("transaction_type_raw"),
+    dec("quantity"),
+    int("vintage"),
+    text("serial"),
+    text("namespace"),
+    int("serial_start"),
+    int("serial_end"),
+    date("event_date"),
+    text("status"),
+    text("status_raw"),
+    text("account"),
+    text("beneficiary"),
+    text("reason"),
+    text("note"),
+    text("monitoring_period"),
 ];
 
-/// Columns of `export --what projects --format csv`.
-pub const PROJECT_COLUMNS: [&str; 16] = [
-    "registry",
-    "project_id",
-    "registry_project_id",
-    "name",
-    "developer",
-    "country",
-    "country_raw",
-    "status",
-    "status_raw",
-    "methodology",
-    "sector",
-    "category",
-    "project_type",
-    "harmonized_category",
-    "harmonized_type",
-    "cross_references",
+/// Columns of `export --what projects`.
+pub const PROJECT_COLUMNS: [Column; 16] = [
+    text("registry"),
+    text("project_id"),
+    text("registry_project_id"),
+    text("name"),
+    text("developer"),
+    text("country"),
+    text("country_raw"),
+    text("status"),
+    text("status_raw"),
+    text("methodology"),
+    text("sector"),
+    text("category"),
+    text("project_type"),
+    text("harmonized_category"),
+    text("harmonized_type"),
+    text("cross_references"),
+];
+
+/// Columns of `export --what rejected`.
+pub const REJECTED_COLUMNS: [Column; 10] = [
+    text("connector"),
+    text("source"),
+    int("line"),
+    text("field"),
+    text("reason"),
+    text("raw"),
+    int("run_id"),
+    timestamp("rejected_at"),
+    timestamp("last_seen_at"),
+    int("seen_count"),
+];
+
+/// Columns of `export --what runs`.
+pub const RUN_COLUMNS: [Column; 12] = [
+    int("id"),
+    text("connector"),
+    text("trigger"),
+    text("status"),
+    timestamp("started_at"),
+    timestamp("finished_at"),
+    int("seen"),
+    int("new"),
+    int("changed"),
+    int("unchanged"),
+    int("rejected"),
+    text("errors"),
+];
+
+/// Columns of `export --what webhooks`.
+pub const WEBHOOK_COLUMNS: [Column; 10] = [
+    text("connector"),
+    text("id"),
+    timestamp("received_at"),
+    text("kind"),
+    text("verification"),
+    text("status"),
+    int("attempts"),
+    text("error"),
+    timestamp("processed_at"),
+    int("bytes"),
+];
+
+/// Columns of `export --what webhook-rejections`.
+pub const WEBHOOK_REJECTION_COLUMNS: [Column; 4] = [
+    text("connector"),
+    text("reason"),
+    int("count"),
+    timestamp("last_at"),
+];
+
+/// Columns of `export --what notifications`.
+pub const NOTIFICATION_COLUMNS: [Column; 10] = [
+    int("position"),
+    text("endpoint"),
+    text("type"),
+    text("alert_id"),
+    text("message_id"),
+    text("state"),
+    int("attempts"),
+    text("last_error"),
+    timestamp("last_attempt_at"),
+    timestamp("delivered_at"),
 ];
 
 /// Records read from the store per page.
 const PAGE: u32 = 5_000;
 
-/// Writes every record of `what` to `out`; returns how many were written.
+/// The instant an export stamps its rows with: now, to the second.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(0)
+}
+
+/// Writes every record of `what` to `out`, each row stamped `generated_at`; returns how many
+/// were written.
 pub async fn export(
     store: &dyn Store,
     what: What,
     format: Format,
+    generated_at: DateTime<Utc>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<u64> {
-    let mut writer = Writer::new(format, out);
+    export_many(store, what, generated_at, vec![(format, out)]).await
+}
+
+/// As [`export`], of the records as carbonmesh held them at `as_of` (credits and projects
+/// only: the other tables keep no versions); `None` is now.
+pub async fn export_as_of(
+    store: &dyn Store,
+    what: What,
+    format: Format,
+    generated_at: DateTime<Utc>,
+    as_of: Option<DateTime<Utc>>,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<u64> {
+    if as_of.is_some() && !matches!(what, What::Credits | What::Projects) {
+        anyhow::bail!(
+            "--as-of reads the versions kept of credit records and projects; {} keep none",
+            what.table()
+        );
+    }
+    write_tables(store, what, generated_at, as_of, vec![(format, out)]).await
+}
+
+/// Credit records page by page: the current ones in store order, or those held at a moment.
+struct CreditPages<'s> {
+    store: &'s dyn Store,
+    as_of: Option<DateTime<Utc>>,
+    after: Option<i64>,
+    cursor: Option<String>,
+    done: bool,
+}
+
+impl CreditPages<'_> {
+    /// The next page; empty at the end.
+    async fn next(&mut self) -> carbonmesh_store::StoreResult<Vec<CreditRecord>> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        match self.as_of {
+            None => {
+                let page = self.store.credits_page(self.after, PAGE).await?;
+                self.after = page.last().map(|c| c.position);
+                self.done = page.is_empty();
+                Ok(page.into_iter().map(|c| c.record).collect())
+            }
+            Some(at) => {
+                let filter = CreditFilter {
+                    as_of: Some(at),
+                    ..CreditFilter::default()
+                };
+                let page = self
+                    .store
+                    .query_credits(&filter, CreditOrder::Key, self.cursor.as_deref(), PAGE)
+                    .await?;
+                self.done = !page.has_next_page;
+                self.cursor = page.items.last().map(|(cursor, _)| cursor.clone());
+                Ok(page.items.into_iter().map(|(_, c)| c).collect())
+            }
+        }
+    }
+}
+
+/// Projects page by page, as [`CreditPages`].
+async fn project_page(
+    store: &dyn Store,
+    as_of: Option<DateTime<Utc>>,
+    after: Option<&str>,
+) -> carbonmesh_store::StoreResult<(Vec<Project>, Option<String>)> {
+    match as_of {
+        None => {
+            let page = store.projects_page(after, PAGE).await?;
+            let next = page.last().map(|(_, p)| p.id());
+            Ok((page.into_iter().map(|(_, p)| p).collect(), next))
+        }
+        Some(at) => {
+            let filter = ProjectFilter {
+                as_of: Some(at),
+                ..ProjectFilter::default()
+            };
+            let page = store
+                .query_projects(&filter, ProjectOrder::Id, after, PAGE)
+                .await?;
+            let next = page
+                .items
+                .last()
+                .filter(|_| page.has_next_page)
+                .map(|(cursor, _)| cursor.clone());
+            Ok((page.items.into_iter().map(|(_, p)| p).collect(), next))
+        }
+    }
+}
+
+/// Writes every record of `what` to each output in its format, reading the table once;
+/// returns how many records each holds.
+pub async fn export_many(
+    store: &dyn Store,
+    what: What,
+    generated_at: DateTime<Utc>,
+    outputs: Vec<(Format, &mut (dyn Write + Send))>,
+) -> anyhow::Result<u64> {
+    write_tables(store, what, generated_at, None, outputs).await
+}
+
+async fn write_tables(
+    store: &dyn Store,
+    what: What,
+    generated_at: DateTime<Utc>,
+    as_of: Option<DateTime<Utc>>,
+    outputs: Vec<(Format, &mut (dyn Write + Send))>,
+) -> anyhow::Result<u64> {
+    let mut writer = Writers {
+        cells: outputs.iter().any(|(f, _)| *f != Format::Jsonl),
+        each: outputs
+            .into_iter()
+            .map(|(format, out)| Writer::new(format, out, what, generated_at))
+            .collect::<anyhow::Result<_>>()?,
+    };
     let mut written = 0;
     match what {
         What::Credits => {
-            writer.header(&CREDIT_COLUMNS)?;
-            let mut after: Option<i64> = None;
-            loop {
-                let page = store
-                    .credits_page(after, PAGE)
-                    .await
-                    .context("cannot read credit records")?;
-                let Some(last) = page.last() else { break };
-                after = Some(last.position);
-                for credit in page.iter().map(|c| &c.record) {
-                    writer.record(credit, || credit_row(credit))?;
-                    written += 1;
+            // The next page is read while this one is written: the database (a blocking
+            // thread for SQLite, the server for PostgreSQL) works beside the encoding. At
+            // most three pages are in memory.
+            let (pages, mut received) = tokio::sync::mpsc::channel(1);
+            let mut source = CreditPages {
+                store,
+                as_of,
+                after: None,
+                cursor: None,
+                done: false,
+            };
+            let read = async move {
+                loop {
+                    let page = source.next().await;
+                    let end = page.as_ref().map_or(true, Vec::is_empty);
+                    if pages.send(page).await.is_err() || end {
+                        return;
+                    }
                 }
-            }
+            };
+            // Owns the receiver, so that a failed write ends the read too.
+            let (records, count) = (&mut writer, &mut written);
+            let write = async move {
+                while let Some(page) = received.recv().await {
+                    let page = page.context("cannot read credit records")?;
+                    for credit in &page {
+                        records
+                            .record(credit, || credit_row(credit))
+                            .with_context(|| {
+                                format!("credit record {} {}", credit.registry, credit.record_key)
+                            })?;
+                        *count += 1;
+                    }
+                }
+                anyhow::Ok(())
+            };
+            let ((), wrote) = futures::join!(read, write);
+            wrote?;
         }
         What::Projects => {
-            writer.header(&PROJECT_COLUMNS)?;
             let mut after: Option<String> = None;
             loop {
-                let page = store
-                    .projects_page(after.as_deref(), PAGE)
+                let (page, next) = project_page(store, as_of, after.as_deref())
                     .await
                     .context("cannot read projects")?;
-                let Some((_, last)) = page.last() else { break };
-                after = Some(last.id());
-                for project in page.iter().map(|(_, p)| p) {
+                for project in &page {
                     let line = ProjectLine::of(project);
                     writer.record(&line, || project_row(&line))?;
                     written += 1;
                 }
+                match next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
             }
         }
         What::Rejected => {
-            writer.header(&[
-                "connector",
-                "source",
-                "line",
-                "field",
-                "reason",
-                "raw",
-                "run_id",
-                "rejected_at",
-                "last_seen_at",
-                "seen_count",
-            ])?;
             for r in store
                 .rejected(u32::MAX)
                 .await
@@ -149,69 +403,43 @@ pub async fn export(
             {
                 writer.record(&r, || {
                     vec![
-                        r.connector.clone(),
-                        r.source.clone(),
-                        opt(r.line),
-                        r.field.clone().unwrap_or_default(),
-                        r.reason.clone(),
-                        r.raw.clone(),
-                        opt(r.run_id),
-                        r.rejected_at.to_rfc3339(),
-                        r.last_seen_at.to_rfc3339(),
-                        r.seen_count.to_string(),
+                        Cell::text(&r.connector),
+                        Cell::text(&r.source),
+                        Cell::opt_uint(r.line),
+                        Cell::opt_text(r.field.as_deref()),
+                        Cell::text(&r.reason),
+                        Cell::text(&r.raw),
+                        r.run_id.map_or(Cell::Null, Cell::Int),
+                        Cell::Time(r.rejected_at),
+                        Cell::Time(r.last_seen_at),
+                        Cell::uint(r.seen_count),
                     ]
                 })?;
                 written += 1;
             }
         }
         What::Runs => {
-            writer.header(&[
-                "id",
-                "connector",
-                "trigger",
-                "status",
-                "started_at",
-                "finished_at",
-                "seen",
-                "new",
-                "changed",
-                "unchanged",
-                "rejected",
-                "errors",
-            ])?;
             for run in store.runs(u32::MAX).await.context("cannot read runs")? {
                 writer.record(&run, || {
                     vec![
-                        run.id.to_string(),
-                        run.connector.clone(),
-                        run.trigger.clone(),
-                        run.status.to_string(),
-                        run.started_at.to_rfc3339(),
-                        run.finished_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                        run.counts.seen.to_string(),
-                        run.counts.new.to_string(),
-                        run.counts.changed.to_string(),
-                        run.counts.unchanged.to_string(),
-                        run.counts.rejected.to_string(),
-                        run.errors.join(" | "),
+                        Cell::Int(run.id),
+                        Cell::text(&run.connector),
+                        Cell::text(&run.trigger),
+                        Cell::text(run.status.to_string()),
+                        Cell::Time(run.started_at),
+                        Cell::opt_time(run.finished_at),
+                        Cell::uint(run.counts.seen),
+                        Cell::uint(run.counts.new),
+                        Cell::uint(run.counts.changed),
+                        Cell::uint(run.counts.unchanged),
+                        Cell::uint(run.counts.rejected),
+                        Cell::text(run.errors.join(" | ")),
                     ]
                 })?;
                 written += 1;
             }
         }
         What::Webhooks => {
-            writer.header(&[
-                "connector",
-                "id",
-                "received_at",
-                "kind",
-                "verification",
-                "status",
-                "attempts",
-                "error",
-                "processed_at",
-                "bytes",
-            ])?;
             let mut after = None;
             loop {
                 let page = store
@@ -223,16 +451,16 @@ pub async fn export(
                 for (_, d) in &page {
                     writer.record(d, || {
                         vec![
-                            d.connector.clone(),
-                            d.id.clone(),
-                            d.received_at.to_rfc3339(),
-                            d.kind.to_string(),
-                            d.verification.clone(),
-                            d.status.to_string(),
-                            d.attempts.to_string(),
-                            d.error.clone().unwrap_or_default(),
-                            d.processed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                            d.payload.len().to_string(),
+                            Cell::text(&d.connector),
+                            Cell::text(&d.id),
+                            Cell::Time(d.received_at),
+                            Cell::text(d.kind.to_string()),
+                            Cell::text(&d.verification),
+                            Cell::text(d.status.to_string()),
+                            Cell::Int(d.attempts.into()),
+                            Cell::opt_text(d.error.as_deref()),
+                            Cell::opt_time(d.processed_at),
+                            Cell::uint(d.payload.len() as u64),
                         ]
                     })?;
                     written += 1;
@@ -240,7 +468,6 @@ pub async fn export(
             }
         }
         What::WebhookRejections => {
-            writer.header(&["connector", "reason", "count", "last_at"])?;
             for r in store
                 .rejection_counts()
                 .await
@@ -254,35 +481,22 @@ pub async fn export(
                 });
                 writer.record(&json, || {
                     vec![
-                        r.connector.clone(),
-                        r.reason.clone(),
-                        r.count.to_string(),
-                        r.last_at.to_rfc3339(),
+                        Cell::text(&r.connector),
+                        Cell::text(&r.reason),
+                        Cell::uint(r.count),
+                        Cell::Time(r.last_at),
                     ]
                 })?;
                 written += 1;
             }
         }
         What::Alerts => {
-            writer.header(&crate::alert_export::ALERT_COLUMNS)?;
             written = crate::alert_export::each_alert(store, PAGE, |alert| {
                 writer.record(&alert, || alert.row())
             })
             .await?;
         }
         What::Notifications => {
-            writer.header(&[
-                "position",
-                "endpoint",
-                "type",
-                "alert_id",
-                "message_id",
-                "state",
-                "attempts",
-                "last_error",
-                "last_attempt_at",
-                "delivered_at",
-            ])?;
             let mut after: Option<(i64, String)> = None;
             loop {
                 let page = store
@@ -294,16 +508,16 @@ pub async fn export(
                 for n in &page {
                     writer.record(n, || {
                         vec![
-                            n.position.to_string(),
-                            n.endpoint.clone(),
-                            n.kind.to_string(),
-                            n.alert_id.clone(),
-                            n.message_id.clone(),
-                            n.state.as_str().to_owned(),
-                            n.attempts.to_string(),
-                            n.last_error.clone().unwrap_or_default(),
-                            n.last_attempt_at.to_rfc3339(),
-                            opt(n.delivered_at.map(|t| t.to_rfc3339())),
+                            Cell::Int(n.position),
+                            Cell::text(&n.endpoint),
+                            Cell::text(n.kind.to_string()),
+                            Cell::text(&n.alert_id),
+                            Cell::text(&n.message_id),
+                            Cell::text(n.state.as_str().to_owned()),
+                            Cell::Int(n.attempts.into()),
+                            Cell::opt_text(n.last_error.as_deref()),
+                            Cell::Time(n.last_attempt_at),
+                            Cell::opt_time(n.delivered_at),
                         ]
                     })?;
                     written += 1;
@@ -315,41 +529,37 @@ pub async fn export(
     Ok(written)
 }
 
-fn opt<T: ToString>(value: Option<T>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
-fn credit_row(c: &CreditRecord) -> Vec<String> {
+fn credit_row(c: &CreditRecord) -> Vec<Cell<'_>> {
     let range = c.serial_range.as_ref();
     vec![
-        c.registry.to_string(),
-        c.project_id(),
-        c.record_key.clone(),
-        c.transaction_type.value.to_string(),
-        c.transaction_type.raw.clone(),
-        c.quantity.to_string(),
-        opt(c.vintage),
-        c.serial.clone().unwrap_or_default(),
-        range.map(|r| r.namespace.clone()).unwrap_or_default(),
-        opt(range.map(|r| r.start)),
-        opt(range.map(|r| r.end)),
-        opt(c.event_date),
-        c.status.value.to_string(),
-        c.status.raw.clone(),
-        c.account.clone().unwrap_or_default(),
-        c.beneficiary.clone().unwrap_or_default(),
-        c.reason.clone().unwrap_or_default(),
-        c.note.clone().unwrap_or_default(),
-        c.monitoring_period
-            .as_ref()
-            .map(|p| format!("{}/{}", opt(p.start), opt(p.end)))
-            .unwrap_or_default(),
+        Cell::text(c.registry.to_string()),
+        Cell::text(c.project_id()),
+        Cell::text(&c.record_key),
+        Cell::text(c.transaction_type.value.to_string()),
+        Cell::text(&c.transaction_type.raw),
+        Cell::Decimal(c.quantity),
+        c.vintage.map_or(Cell::Null, |v| Cell::Int(v.into())),
+        Cell::opt_text(c.serial.as_deref()),
+        Cell::opt_text(range.map(|r| r.namespace.as_str())),
+        Cell::opt_uint(range.map(|r| r.start)),
+        Cell::opt_uint(range.map(|r| r.end)),
+        c.event_date.map_or(Cell::Null, Cell::Date),
+        Cell::text(c.status.value.to_string()),
+        Cell::text(&c.status.raw),
+        Cell::opt_text(c.account.as_deref()),
+        Cell::opt_text(c.beneficiary.as_deref()),
+        Cell::opt_text(c.reason.as_deref()),
+        Cell::opt_text(c.note.as_deref()),
+        Cell::opt_text(c.monitoring_period.as_ref().map(|p| {
+            let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+            format!("{}/{}", day(p.start), day(p.end))
+        })),
     ]
 }
 
 /// A project as exported: the stored record and, beside its raw sector, category and type,
 /// the harmonized category and type they map to now.
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 struct ProjectLine<'a> {
     #[serde(flatten)]
     project: &'a Project,
@@ -368,78 +578,143 @@ impl<'a> ProjectLine<'a> {
     }
 }
 
-fn project_row(line: &ProjectLine<'_>) -> Vec<String> {
+fn project_row<'a>(line: &ProjectLine<'a>) -> Vec<Cell<'a>> {
     let p = line.project;
     vec![
-        p.registry.to_string(),
-        p.id(),
-        p.registry_project_id.clone(),
-        p.name.clone(),
-        p.developer.clone().unwrap_or_default(),
-        p.country.clone().unwrap_or_default(),
-        p.country_raw.clone().unwrap_or_default(),
-        p.status
-            .as_ref()
-            .map(|s| s.value.to_string())
-            .unwrap_or_default(),
-        p.status.as_ref().map(|s| s.raw.clone()).unwrap_or_default(),
-        p.methodology.clone().unwrap_or_default(),
-        p.sector.clone().unwrap_or_default(),
-        p.category.clone().unwrap_or_default(),
-        p.project_type.clone().unwrap_or_default(),
-        line.harmonized_category.unwrap_or_default().to_owned(),
-        line.harmonized_type.unwrap_or_default().to_owned(),
-        p.cross_references
-            .iter()
-            .map(|x| match x.registry {
-                Some(r) => format!("{r}:{}", x.id),
-                None => format!("other:{}", x.id),
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
+        Cell::text(p.registry.to_string()),
+        Cell::text(p.id()),
+        Cell::text(&p.registry_project_id),
+        Cell::text(&p.name),
+        Cell::opt_text(p.developer.as_deref()),
+        Cell::opt_text(p.country.as_deref()),
+        Cell::opt_text(p.country_raw.as_deref()),
+        Cell::opt_text(p.status.as_ref().map(|s| s.value.to_string())),
+        Cell::opt_text(p.status.as_ref().map(|s| s.raw.as_str())),
+        Cell::opt_text(p.methodology.as_deref()),
+        Cell::opt_text(p.sector.as_deref()),
+        Cell::opt_text(p.category.as_deref()),
+        Cell::opt_text(p.project_type.as_deref()),
+        Cell::opt_text(line.harmonized_category),
+        Cell::opt_text(line.harmonized_type),
+        Cell::text(
+            p.cross_references
+                .iter()
+                .map(|x| match x.registry {
+                    Some(r) => format!("{r}:{}", x.id),
+                    None => format!("other:{}", x.id),
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
     ]
 }
 
-/// CSV rows or JSON lines, into one output.
-enum Writer<'a> {
-    Csv(Box<csv::Writer<&'a mut (dyn Write + Send)>>),
-    Jsonl(std::io::BufWriter<&'a mut (dyn Write + Send)>),
+/// A JSON line: the record's fields, then `generated_at`.
+#[derive(Serialize)]
+struct Stamped<'a, T> {
+    #[serde(flatten)]
+    record: &'a T,
+    generated_at: &'a str,
 }
 
-impl<'a> Writer<'a> {
-    fn new(format: Format, out: &'a mut (dyn Write + Send)) -> Self {
-        match format {
-            Format::Csv => Writer::Csv(Box::new(csv::Writer::from_writer(out))),
-            Format::Jsonl => Writer::Jsonl(std::io::BufWriter::with_capacity(1 << 16, out)),
-        }
-    }
+/// Several outputs of one table, each row computed once.
+struct Writers<'a> {
+    each: Vec<Writer<'a>>,
+    /// Whether an output needs the row's cells (all but JSON lines do).
+    cells: bool,
+}
 
-    fn header(&mut self, columns: &[&str]) -> anyhow::Result<()> {
-        if let Writer::Csv(csv) = self {
-            csv.write_record(columns)?;
+impl Writers<'_> {
+    fn record<'r, T: serde::Serialize>(
+        &mut self,
+        value: &T,
+        row: impl FnOnce() -> Vec<Cell<'r>>,
+    ) -> anyhow::Result<()> {
+        let cells = if self.cells { row() } else { Vec::new() };
+        for writer in &mut self.each {
+            writer.record(value, &cells)?;
         }
         Ok(())
     }
 
-    fn record<T: serde::Serialize>(
-        &mut self,
-        value: &T,
-        row: impl FnOnce() -> Vec<String>,
-    ) -> anyhow::Result<()> {
+    fn finish(self) -> anyhow::Result<()> {
+        self.each.into_iter().try_for_each(Writer::finish)
+    }
+}
+
+/// CSV rows, JSON lines or a Parquet file, into one output.
+enum Writer<'a> {
+    Csv {
+        csv: Box<csv::Writer<&'a mut (dyn Write + Send)>>,
+        generated_at: String,
+    },
+    Jsonl {
+        out: std::io::BufWriter<&'a mut (dyn Write + Send)>,
+        generated_at: String,
+    },
+    Parquet(Box<ParquetWriter<&'a mut (dyn Write + Send)>>),
+}
+
+impl<'a> Writer<'a> {
+    /// A writer of `what`'s rows; a CSV starts with its header row.
+    fn new(
+        format: Format,
+        out: &'a mut (dyn Write + Send),
+        what: What,
+        generated_at: DateTime<Utc>,
+    ) -> anyhow::Result<Self> {
+        let stamp = rfc3339(generated_at);
+        Ok(match format {
+            Format::Csv => {
+                let mut csv = csv::Writer::from_writer(out);
+                let names = what.columns().iter().map(|c| c.name);
+                csv.write_record(names.chain([GENERATED_AT_COLUMN]))?;
+                Writer::Csv {
+                    csv: Box::new(csv),
+                    generated_at: stamp,
+                }
+            }
+            Format::Jsonl => Writer::Jsonl {
+                out: std::io::BufWriter::with_capacity(1 << 16, out),
+                generated_at: stamp,
+            },
+            Format::Parquet => Writer::Parquet(Box::new(ParquetWriter::new(
+                out,
+                what.table(),
+                what.columns(),
+                generated_at,
+            )?)),
+        })
+    }
+
+    fn record<T: serde::Serialize>(&mut self, value: &T, cells: &[Cell]) -> anyhow::Result<()> {
         match self {
-            Writer::Csv(csv) => csv.write_record(row())?,
-            Writer::Jsonl(out) => {
-                serde_json::to_writer(&mut *out, value)?;
+            Writer::Csv { csv, generated_at } => {
+                for cell in cells {
+                    csv.write_field(cell.to_csv().as_bytes())?;
+                }
+                csv.write_field(generated_at.as_bytes())?;
+                // Ends the record the fields above began.
+                csv.write_record(std::iter::empty::<&[u8]>())?;
+            }
+            Writer::Jsonl { out, generated_at } => {
+                let line = Stamped {
+                    record: value,
+                    generated_at,
+                };
+                serde_json::to_writer(&mut *out, &line)?;
                 out.write_all(b"\n")?;
             }
+            Writer::Parquet(parquet) => parquet.push(cells)?,
         }
         Ok(())
     }
 
     fn finish(self) -> anyhow::Result<()> {
         match self {
-            Writer::Csv(mut csv) => csv.flush()?,
-            Writer::Jsonl(mut out) => out.flush()?,
+            Writer::Csv { mut csv, .. } => csv.flush()?,
+            Writer::Jsonl { mut out, .. } => out.flush()?,
+            Writer::Parquet(parquet) => parquet.finish()?.flush()?,
         }
         Ok(())
     }
@@ -448,6 +723,7 @@ impl<'a> Writer<'a> {
 #[cfg(test)]
 mod readme {
     use super::{CREDIT_COLUMNS, PROJECT_COLUMNS};
+    use crate::export::cell::Column;
 
     /// The column names a README bullet (`- **what**: …`) lists, in order: its backticked
     /// words that are plain identifiers.
@@ -471,9 +747,18 @@ mod readme {
             .collect()
     }
 
+    /// The names of `columns`, then the `generated_at` every export ends with.
+    fn names(columns: &[Column]) -> Vec<String> {
+        columns
+            .iter()
+            .map(|c| c.name.to_owned())
+            .chain(["generated_at".to_owned()])
+            .collect()
+    }
+
     #[test]
     fn the_readme_documents_the_export_columns() {
-        assert_eq!(documented("projects"), PROJECT_COLUMNS);
-        assert_eq!(documented("credits"), CREDIT_COLUMNS);
+        assert_eq!(documented("projects"), names(&PROJECT_COLUMNS));
+        assert_eq!(documented("credits"), names(&CREDIT_COLUMNS));
     }
 }

@@ -16,5 +16,6 @@ pub mod http;
 pub mod keys;
 pub mod metrics;
 pub mod progress;
+pub mod snapshots;
 pub mod vocab;
 pub mod webhooks;

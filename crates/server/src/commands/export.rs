@@ -14,16 +14,33 @@ use super::store::open_existing_store;
 /// Writes a harmonized table to `--out` or standard output.
 pub async fn run(args: ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(config).await?;
+    let generated_at = export::now();
     let written = match &args.out {
         Some(path) => {
             let mut file = std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
-            export::export(store.as_ref(), args.what, args.format, &mut file).await?
+            export::export_as_of(
+                store.as_ref(),
+                args.what,
+                args.format,
+                generated_at,
+                args.as_of,
+                &mut file,
+            )
+            .await?
         }
         None => {
             // Buffered by the export's writer.
             let mut out = io::stdout();
-            export::export(store.as_ref(), args.what, args.format, &mut out).await?
+            export::export_as_of(
+                store.as_ref(),
+                args.what,
+                args.format,
+                generated_at,
+                args.as_of,
+                &mut out,
+            )
+            .await?
         }
     };
     tracing::info!(target: "carbonmesh", written, "export finished");

@@ -13,6 +13,7 @@ use carbonmesh_server::cli::ServeArgs;
 use carbonmesh_server::config::{Config, FreshnessSettings};
 use carbonmesh_server::connectors::Catalog;
 use carbonmesh_server::http::{AppState, router};
+use carbonmesh_server::snapshots::{self, Snapshots};
 use carbonmesh_server::webhooks;
 use carbonmesh_store::Store;
 
@@ -174,6 +175,18 @@ pub async fn serve(
             .context("cannot start notifications ([notifications])")?,
         );
     }
+    // Bulk download snapshots, written at start-up and after runs complete.
+    let snapshots = config.downloads.enabled.then(|| {
+        let dir = config.downloads.dir_for(&config.database.url);
+        let snapshots = Snapshots::new(dir);
+        pollers.push(tokio::spawn(snapshots::keep_fresh(
+            snapshots.clone(),
+            store.clone(),
+            std::time::Duration::from_secs(config.downloads.check_seconds.max(1)),
+            stopped.clone(),
+        )));
+        snapshots
+    });
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -191,6 +204,13 @@ pub async fn serve(
     let mut app = router(state).merge(carbonmesh_console::router());
     if config.api.graphiql {
         app = app.merge(carbonmesh_console::graphiql::router());
+    }
+    if let Some(snapshots) = snapshots {
+        app = app.merge(snapshots::http::routes(
+            snapshots,
+            store.clone(),
+            config.api.anonymous_read,
+        ));
     }
     let app = app
         .merge(carbonmesh_server::downloads::routes(
