@@ -379,6 +379,10 @@ async fn run_load(
         for (_, create) in &PG_CREDIT_INDEXES[1..] {
             crate::db::Tx::execute(&mut tx, create, Vec::new()).await?;
         }
+        // The planner's statistics of a table that grew this much are stale or missing:
+        // without them it takes rare conditions (`retracted_at IS NULL`) for selective ones
+        // and plans ordered pages as sorts. ANALYZE samples the table (a fraction of a second).
+        crate::db::Tx::execute(&mut tx, "ANALYZE credits", Vec::new()).await?;
     }
     let indexed = started.elapsed();
     crate::db::Tx::commit(Box::new(tx)).await?;
