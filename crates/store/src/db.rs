@@ -216,6 +216,15 @@ impl Row {
         }
     }
 
+    /// Units from a sum of kilograms (the store's integer quantities); NULL, a sum over no
+    /// quantity, is zero.
+    pub(crate) fn units_of_kilograms(&self, i: usize) -> StoreResult<rust_decimal::Decimal> {
+        if self.is_null(i) {
+            return Ok(rust_decimal::Decimal::ZERO);
+        }
+        Ok(self.decimal(i)? / rust_decimal::Decimal::from(1000))
+    }
+
     /// An exact decimal: a `numeric`, decimal text, or an integer.
     pub(crate) fn decimal(&self, i: usize) -> StoreResult<rust_decimal::Decimal> {
         match self.get(i)? {

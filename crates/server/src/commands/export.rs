@@ -15,34 +15,23 @@ use super::store::open_existing_store;
 pub async fn run(args: ExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(config).await?;
     let generated_at = export::now();
-    let written = match &args.out {
-        Some(path) => {
-            let mut file = std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            export::export_as_of(
-                store.as_ref(),
-                args.what,
-                args.format,
-                generated_at,
-                args.as_of,
-                &mut file,
-            )
-            .await?
-        }
-        None => {
-            // Buffered by the export's writer.
-            let mut out = io::stdout();
-            export::export_as_of(
-                store.as_ref(),
-                args.what,
-                args.format,
-                generated_at,
-                args.as_of,
-                &mut out,
-            )
-            .await?
-        }
+    // Either is buffered by the export's writer.
+    let mut out: Box<dyn io::Write + Send> = match &args.out {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        ),
+        None => Box::new(io::stdout()),
     };
+    let written = export::export_as_of(
+        store.as_ref(),
+        args.what,
+        args.format,
+        generated_at,
+        args.as_of,
+        &mut *out,
+    )
+    .await?;
     tracing::info!(target: "carbonmesh", written, "export finished");
     Ok(ExitCode::SUCCESS)
 }

@@ -147,25 +147,18 @@ pub(crate) async fn beneficiaries(
     for row in &rows {
         let registry_id: RegistryId = registry(&store.terms.get(row.int(1)?)?)?;
         let records: u64 = row.int(2)?.max(0) as u64;
-        let kg = if row.is_null(3) {
-            Decimal::ZERO
-        } else {
-            row.decimal(3)?
-        };
+        let units = row.units_of_kilograms(3)?;
         if let Some(b) = group(&mut groups, &names, row.int(0)?) {
             b.records += records;
-            b.units += kg / Decimal::from(1000);
+            b.units += units;
             if !b.registries.contains(&registry_id) {
                 b.registries.push(registry_id);
             }
         }
     }
     for row in &text_rows {
-        let text = row.text(1)?;
-        let units: Decimal = text.parse().map_err(|_| crate::StoreError::Corrupt {
-            column: "credits.quantity_text",
-            value: text.clone(),
-        })?;
+        // Exact decimal text: a corrupt one is an error naming the value.
+        let units: Decimal = row.decimal(1)?;
         if let Some(b) = group(&mut groups, &names, row.int(0)?) {
             b.units += units;
         }

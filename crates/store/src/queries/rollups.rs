@@ -135,26 +135,19 @@ async fn rollups_of(store: &SqlStore, ids: &[String]) -> StoreResult<Vec<Project
     for row in &rows {
         let parts = projects.entry(row.text(0)?).or_default();
         parts.blocks = registry(&store.terms.get(row.int(1)?)?)?.reports_blocks();
-        let kg = if row.is_null(5) {
-            Decimal::ZERO
-        } else {
-            row.decimal(5)?
-        };
+        let units = row.units_of_kilograms(5)?;
         parts.parts.push(Part {
             kind: kind(row.int(2)?)?,
             status: status(row.int(3)?)?,
             records: row.decimal(4)?.try_into().unwrap_or(0),
-            quantity: kg / Decimal::from(1000),
+            quantity: units,
             first_day: row.opt_day(6)?,
             last_day: row.opt_day(7)?,
         });
     }
     for row in &text_rows {
-        let text = row.text(3)?;
-        let quantity: Decimal = text.parse().map_err(|_| crate::StoreError::Corrupt {
-            column: "credit_totals.quantity_text",
-            value: text.clone(),
-        })?;
+        // Exact decimal text: a corrupt one is an error naming the value.
+        let quantity: Decimal = row.decimal(3)?;
         let parts = projects.entry(row.text(0)?).or_default();
         parts.parts.push(Part {
             kind: kind(row.int(1)?)?,

@@ -107,19 +107,12 @@ pub(crate) async fn statistics(
     };
     for row in &rows {
         let records: u64 = row.decimal(2)?.try_into().unwrap_or(0);
-        let kg = if row.is_null(3) {
-            Decimal::ZERO
-        } else {
-            row.decimal(3)? / Decimal::from(1000)
-        };
-        add(row, records, kg)?;
+        let units = row.units_of_kilograms(3)?;
+        add(row, records, units)?;
     }
     for row in &text_rows {
-        let text = row.text(2)?;
-        let quantity: Decimal = text.parse().map_err(|_| crate::StoreError::Corrupt {
-            column: "quantity_text",
-            value: text.clone(),
-        })?;
+        // Exact decimal text: a corrupt one is an error naming the value.
+        let quantity: Decimal = row.decimal(2)?;
         add(row, 0, quantity)?;
     }
     Ok(out

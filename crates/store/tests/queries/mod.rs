@@ -50,6 +50,21 @@ fn provenance(source: &str) -> Provenance {
     }
 }
 
+/// Upserts `projects`, which must succeed.
+async fn write_projects(store: &Arc<dyn Store>, projects: &[Project]) {
+    let batch: Vec<Stamped<Project>> = projects.iter().cloned().map(stamp).collect();
+    store
+        .upsert_projects(&batch)
+        .await
+        .expect("upsert projects");
+}
+
+/// Upserts `credits`, which must succeed.
+async fn write_credits(store: &Arc<dyn Store>, credits: &[CreditRecord]) {
+    let batch: Vec<Stamped<CreditRecord>> = credits.iter().cloned().map(stamp).collect();
+    store.upsert_credits(&batch).await.expect("upsert credits");
+}
+
 fn stamp<T>(record: T) -> Stamped<T> {
     Stamped {
         record,
@@ -206,10 +221,7 @@ fn project_sort_key(order: ProjectOrder, p: &Project) -> (String, String) {
 
 pub async fn project_queries_filter_order_and_page(store: Arc<dyn Store>) {
     let all = projects();
-    store
-        .upsert_projects(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert");
+    write_projects(&store, &all).await;
     let filters = [
         ProjectFilter::default(),
         ProjectFilter {
@@ -559,15 +571,9 @@ fn credit_filters(projects: &[Project]) -> Vec<CreditFilter> {
 
 pub async fn credit_queries_filter_order_and_page(store: Arc<dyn Store>) {
     let projects = projects();
-    store
-        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert projects");
+    write_projects(&store, &projects).await;
     let all = credits(&projects, 300);
-    store
-        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert credits");
+    write_credits(&store, &all).await;
     let by_id: BTreeMap<String, Project> = projects.iter().map(|p| (p.id(), p.clone())).collect();
     for filter in credit_filters(&projects) {
         let matching: Vec<&CreditRecord> = all
@@ -689,15 +695,9 @@ pub async fn credit_ties_list_in_stored_order(store: Arc<dyn Store>) {
 /// seen exactly once, pages stay in order, and records inserted after the cursor show up.
 pub async fn credit_pages_survive_writes_between_pages(store: Arc<dyn Store>) {
     let projects = projects();
-    store
-        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert projects");
+    write_projects(&store, &projects).await;
     let initial = credits(&projects, 200);
-    store
-        .upsert_credits(&initial.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert");
+    write_credits(&store, &initial).await;
     let filter = CreditFilter {
         vintage_from: Some(2013),
         ..Default::default()
@@ -823,10 +823,7 @@ pub async fn serial_overlap_lookup(store: Arc<dyn Store>) {
         overlap_block(7, "verra", max - 10, max),
         overlap_block(8, "verra", 5, max - 20),
     ];
-    store
-        .upsert_credits(&fixed.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert");
+    write_credits(&store, &fixed).await;
     // Contained in the long block only.
     assert_eq!(
         overlapping(&store, "verra", 1_900_000, 1_900_010).await,
@@ -894,10 +891,7 @@ pub async fn serial_overlap_lookup(store: Arc<dyn Store>) {
         let start = rng.below(100_000_000);
         blocks.push(overlap_block(key, "random", start, start + span));
     }
-    store
-        .upsert_credits(&blocks.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert random");
+    write_credits(&store, &blocks).await;
     for _ in 0..200 {
         let start = rng.below(160_000_000);
         let end = start + [0, 10, 1_000, 100_000][rng.below(4) as usize];
@@ -920,10 +914,7 @@ pub async fn serial_overlap_lookup(store: Arc<dyn Store>) {
 
 pub async fn statistics_sum_exactly(store: Arc<dyn Store>) {
     let projects = projects();
-    store
-        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert projects");
+    write_projects(&store, &projects).await;
     let mut all = credits(&projects, 400);
     // Quantities SQLite would get wrong as floating point, and records of an unknown project.
     all[0].quantity = "0.1".parse().expect("decimal");
@@ -935,10 +926,7 @@ pub async fn statistics_sum_exactly(store: Arc<dyn Store>) {
     orphan.registry_project_id = "NOPE".into();
     orphan.record_key = "orphan".into();
     all.push(orphan);
-    store
-        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert credits");
+    write_credits(&store, &all).await;
     let by_id: BTreeMap<String, Project> = projects.iter().map(|p| (p.id(), p.clone())).collect();
     let filters = [
         CreditFilter::default(),
@@ -1024,10 +1012,7 @@ pub async fn changes_since_a_time(store: Arc<dyn Store>) {
         .expect("verra")
         .clone();
     let v1: Vec<CreditRecord> = credits(&projects, 12);
-    store
-        .upsert_credits(&v1.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("v1");
+    write_credits(&store, &v1).await;
     pause().await;
     let since = Utc::now();
     pause().await;
@@ -1040,10 +1025,7 @@ pub async fn changes_since_a_time(store: Arc<dyn Store>) {
             ..c.clone()
         })
         .collect();
-    store
-        .upsert_credits(&v2.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("v2");
+    write_credits(&store, &v2).await;
     pause().await;
     let mut later: Vec<CreditRecord> = v1[..3]
         .iter()
@@ -1055,10 +1037,7 @@ pub async fn changes_since_a_time(store: Arc<dyn Store>) {
     let mut fresh = v1[0].clone();
     fresh.record_key = "fresh".into();
     later.push(fresh.clone());
-    store
-        .upsert_credits(&later.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("v3");
+    write_credits(&store, &later).await;
     store
         .upsert_projects(&[stamp(verra_project.clone())])
         .await
@@ -1418,15 +1397,9 @@ pub async fn alert_queries_filter_and_order(store: Arc<dyn Store>) {
 
 pub async fn batch_lookups_skip_missing(store: Arc<dyn Store>) {
     let projects = projects();
-    store
-        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert projects");
+    write_projects(&store, &projects).await;
     let all = credits(&projects, 120);
-    store
-        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert credits");
+    write_credits(&store, &all).await;
 
     let ids = vec![
         projects[3].id(),
@@ -1529,15 +1502,9 @@ pub async fn registry_counts_and_rejected_pages(store: Arc<dyn Store>) {
     assert!(store.registry_counts().await.expect("empty").is_empty());
     let projects = projects();
     let before = Utc::now();
-    store
-        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert projects");
+    write_projects(&store, &projects).await;
     let all = credits(&projects, 90);
-    store
-        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert credits");
+    write_credits(&store, &all).await;
     let counts = store.registry_counts().await.expect("counts");
     let registries: Vec<RegistryId> = counts.iter().map(|c| c.registry).collect();
     let mut sorted = registries.clone();
@@ -1663,10 +1630,7 @@ fn expected_rollup(project: &Project, records: &[&CreditRecord]) -> ProjectRollu
 /// filtered by them page correctly.
 pub async fn project_rollups_follow_their_records(store: Arc<dyn Store>) {
     let projects = projects();
-    store
-        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert projects");
+    write_projects(&store, &projects).await;
     let mut all = credits(&projects, 300);
     all[3].quantity = "0.000000000000000001".parse().expect("decimal");
     let check = |all: Vec<CreditRecord>| {
@@ -1689,10 +1653,7 @@ pub async fn project_rollups_follow_their_records(store: Arc<dyn Store>) {
             expected
         }
     };
-    store
-        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert credits");
+    write_credits(&store, &all).await;
     check(all.clone()).await;
     // Changes: the earliest issuance and latest retirement of every project move to other
     // days, one retirement becomes an issuance, a Verra block is retired.
@@ -1707,10 +1668,7 @@ pub async fn project_rollups_follow_their_records(store: Arc<dyn Store>) {
         .expect("an active Verra block");
     all[verra_active].transaction_type = Normalized::new(TransactionType::Retirement, "Retired");
     all[verra_active].status = Normalized::new(UnitStatus::Retired, "Retired");
-    store
-        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("changes");
+    write_credits(&store, &all).await;
     let rollups = check(all.clone()).await;
     assert!(
         rollups
@@ -1801,10 +1759,7 @@ pub async fn project_rollups_follow_their_records(store: Arc<dyn Store>) {
 pub async fn project_vocabulary_counts_raw_values(store: Arc<dyn Store>) {
     assert!(store.project_vocabulary().await.expect("empty").is_empty());
     let projects = projects();
-    store
-        .upsert_projects(&projects.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert projects");
+    write_projects(&store, &projects).await;
     let mut expected: BTreeMap<(String, &str, String), u64> = BTreeMap::new();
     for p in &projects {
         for (field, value) in [
@@ -1853,14 +1808,8 @@ pub async fn queries_as_of_a_moment_see_that_moment(store: Arc<dyn Store>) {
     let pause = || tokio::time::sleep(std::time::Duration::from_millis(20));
     let projects_v1 = projects();
     let credits_v1 = credits(&projects_v1, 60);
-    store
-        .upsert_projects(&projects_v1.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("projects v1");
-    store
-        .upsert_credits(&credits_v1.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("credits v1");
+    write_projects(&store, &projects_v1).await;
+    write_credits(&store, &credits_v1).await;
     pause().await;
     let t1 = Utc::now();
     pause().await;
@@ -1881,14 +1830,8 @@ pub async fn queries_as_of_a_moment_see_that_moment(store: Arc<dyn Store>) {
         c.record_key = format!("added-{i}");
     }
     credits_v2.extend(added);
-    store
-        .upsert_projects(&projects_v2.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("projects v2");
-    store
-        .upsert_credits(&credits_v2.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("credits v2");
+    write_projects(&store, &projects_v2).await;
+    write_credits(&store, &credits_v2).await;
     pause().await;
     let t2 = Utc::now();
     pause().await;
@@ -1897,10 +1840,7 @@ pub async fn queries_as_of_a_moment_see_that_moment(store: Arc<dyn Store>) {
     for c in credits_v3.iter_mut().step_by(2) {
         c.note = Some("v3".into());
     }
-    store
-        .upsert_credits(&credits_v3.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("credits v3");
+    write_credits(&store, &credits_v3).await;
     let before = Utc::now() - Duration::days(1);
 
     for (at, projects, credits) in [
@@ -2022,10 +1962,7 @@ pub async fn claims_are_found_by_harmonized_beneficiary(store: Arc<dyn Store>) {
             _ => c.beneficiary = Some("Delta Air Lines, Inc.".to_owned()),
         }
     }
-    store
-        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert");
+    write_credits(&store, &all).await;
     let filter = CreditFilter {
         claim: Some("microsoft".into()),
         ..Default::default()
@@ -2122,10 +2059,7 @@ pub async fn claims_are_found_by_harmonized_beneficiary(store: Arc<dyn Store>) {
 pub async fn unseen_records_are_retracted_and_come_back(store: Arc<dyn Store>) {
     let projects = projects();
     let all = credits(&projects, 40);
-    store
-        .upsert_credits(&all.iter().cloned().map(stamp).collect::<Vec<_>>())
-        .await
-        .expect("upsert");
+    write_credits(&store, &all).await;
     let verra: Vec<&CreditRecord> = all
         .iter()
         .filter(|c| c.registry == RegistryId::VERRA)
