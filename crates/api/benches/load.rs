@@ -99,6 +99,31 @@ fn vintage(n: u64) -> i64 {
     2010 + (n % 5 * 3) as i64
 }
 
+/// Request `n` of the filtered page: retirements of one country and vintage, 100 of them;
+/// `args` go first in the field's arguments (`asOf: …, `).
+fn filtered_page(n: u64, args: &str) -> Value {
+    let country = COUNTRIES[(n % 8) as usize];
+    let query = format!(
+        "query($c: String!, $v: Int!) {{ creditRecords({args}filter: {{countries: [$c], \
+         vintageFrom: $v, vintageTo: $v, transactionTypes: [\"retirement\"]}}, first: 100) \
+         {{ edges {{ node {{ recordKey vintage quantity project {{ country }} }} }} }} }}"
+    );
+    json!({"query": query, "variables": {"c": country, "v": vintage(n)}})
+}
+
+/// Whether the answer to [`filtered_page`] `n` is a full page of that country and vintage.
+fn full_filtered_page(n: u64, v: &Value) -> bool {
+    let country = COUNTRIES[(n % 8) as usize];
+    v["data"]["creditRecords"]["edges"]
+        .as_array()
+        .is_some_and(|e| {
+            e.len() == 100
+                && e.iter().all(|e| {
+                    e["node"]["project"]["country"] == country && e["node"]["vintage"] == vintage(n)
+                })
+        })
+}
+
 async fn load(store: &dyn Store, records: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     let projects: Vec<Stamped<Project>> = (0..PROJECTS)
@@ -265,40 +290,14 @@ fn main() -> anyhow::Result<()> {
             Shape {
                 name: "creditRecords(first: 100)",
                 clients: page_clients,
-                body: Box::new(|n| {
-                    let country = COUNTRIES[(n % 8) as usize];
-                    json!({"query": "query($c: String!, $v: Int!) { creditRecords(filter: {countries: [$c], vintageFrom: $v, vintageTo: $v, transactionTypes: [\"retirement\"]}, first: 100) { edges { node { recordKey vintage quantity project { country } } } } }",
-                           "variables": {"c": country, "v": vintage(n)}})
-                }),
-                check: Box::new(|n, v| {
-                    let country = COUNTRIES[(n % 8) as usize];
-                    v["data"]["creditRecords"]["edges"].as_array().is_some_and(|e| {
-                        e.len() == 100
-                            && e.iter().all(|e| {
-                                e["node"]["project"]["country"] == country
-                                    && e["node"]["vintage"] == vintage(n)
-                            })
-                    })
-                }),
+                body: Box::new(|n| filtered_page(n, "")),
+                check: Box::new(full_filtered_page),
             },
             Shape {
                 name: "creditRecords(asOf, 100)",
                 clients: page_clients,
-                body: Box::new(|n| {
-                    let country = COUNTRIES[(n % 8) as usize];
-                    json!({"query": "query($c: String!, $v: Int!) { creditRecords(asOf: \"2100-01-01T00:00:00Z\", filter: {countries: [$c], vintageFrom: $v, vintageTo: $v, transactionTypes: [\"retirement\"]}, first: 100) { edges { node { recordKey vintage quantity project { country } } } } }",
-                           "variables": {"c": country, "v": vintage(n)}})
-                }),
-                check: Box::new(|n, v| {
-                    let country = COUNTRIES[(n % 8) as usize];
-                    v["data"]["creditRecords"]["edges"].as_array().is_some_and(|e| {
-                        e.len() == 100
-                            && e.iter().all(|e| {
-                                e["node"]["project"]["country"] == country
-                                    && e["node"]["vintage"] == vintage(n)
-                            })
-                    })
-                }),
+                body: Box::new(|n| filtered_page(n, "asOf: \"2100-01-01T00:00:00Z\", ")),
+                check: Box::new(full_filtered_page),
             },
             Shape {
                 name: "project(id, asOf)",
