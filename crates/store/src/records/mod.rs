@@ -456,7 +456,8 @@ impl RecordStore for SqlStore {
             read::credit_select("c", false)
         );
         let current = read::CREDIT_VERSION + 1;
-        let mut out = Vec::with_capacity(limit as usize);
+        // A caller may ask for everything (`u32::MAX`): grow as rows come.
+        let mut out = Vec::with_capacity((limit as usize).min(10_000));
         let mut after = after.unwrap_or(0);
         loop {
             let want = limit as usize - out.len();
