@@ -460,7 +460,8 @@ impl Query {
 
     /// Projects of every registry; with `asOf`, each as carbonmesh held it at that moment
     /// (projects first stored later left out). Roll-ups are current: `asOf` does not combine
-    /// with the roll-up orders and filters.
+    /// with the roll-up orders and filters, and a project's nested fields are current
+    /// (`creditRecords(asOf:, filter: {projectId:})` lists its records as they were).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn projects(
         &self,
