@@ -488,8 +488,6 @@ impl SqlStore {
         registry: RegistryId,
         version: &str,
     ) -> StoreResult<Vec<[u8; 32]>> {
-        /// Rows read at a time, to keep the rows of one statement small beside the answer.
-        const CHUNK: i64 = 100_000;
         let Some(registry) = self
             .terms
             .lookup_one(self.db.as_ref(), registry.as_str())
@@ -513,31 +511,50 @@ impl SqlStore {
         if trusted.is_empty() {
             return Ok(hashes);
         }
+        // Current rows only: a retracted row read again must be written again, to come back.
+        self.each_current_row_of(registry, "origin, raw_hash", |row| {
+            if trusted.contains(&row.int(2)?)
+                && let Ok(hash) = <[u8; 32]>::try_from(row.bytes(3)?)
+            {
+                hashes.push(hash);
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(hashes)
+    }
+
+    /// Calls `f` with every current (not retracted) credit row of `registry` (a term), in id
+    /// order: `id, registry`, then `columns`. Reads all rows in chunks and compares the
+    /// registry and the mark here: filtered in SQL, SQLite would walk the registry's index
+    /// and sort every chunk instead of reading rows in id order.
+    pub(crate) async fn each_current_row_of(
+        &self,
+        registry: i64,
+        columns: &str,
+        mut f: impl FnMut(&Row) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        /// Rows read at a time, to keep the rows of one statement small beside the answer.
+        const CHUNK: i64 = 100_000;
+        let sql = format!(
+            "SELECT id, registry, {columns}, retracted_at IS NULL FROM credits \
+             WHERE id > $1 ORDER BY id LIMIT $2"
+        );
+        let current = 2 + columns.split(',').count();
         let mut after = 0i64;
         loop {
             let rows = self
                 .db
-                // The registry is compared here: filtered in SQL, SQLite would walk the
-                // registry's index and sort every chunk instead of reading rows in id order.
-                .fetch(
-                    "SELECT id, registry, origin, raw_hash, retracted_at IS NULL FROM credits \
-                     WHERE id > $1 ORDER BY id LIMIT $2",
-                    vec![after.into(), CHUNK.into()],
-                )
+                .fetch(&sql, vec![after.into(), CHUNK.into()])
                 .await?;
             for row in &rows {
                 after = row.int(0)?;
-                // A retracted row read again must be written again, to bring it back.
-                if row.int(1)? == registry
-                    && row.int(4)? != 0
-                    && trusted.contains(&row.int(2)?)
-                    && let Ok(hash) = <[u8; 32]>::try_from(row.bytes(3)?)
-                {
-                    hashes.push(hash);
+                if row.int(1)? == registry && row.int(current)? != 0 {
+                    f(row)?;
                 }
             }
             if (rows.len() as i64) < CHUNK {
-                return Ok(hashes);
+                return Ok(());
             }
         }
     }

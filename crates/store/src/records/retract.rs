@@ -16,9 +16,6 @@ use crate::store::SqlStore;
 use crate::totals::{Counted, TotalKey, Totals};
 use crate::{Retraction, StoreResult};
 
-/// Rows read at a time while looking for unseen records.
-const CHUNK: i64 = 100_000;
-
 /// Above this share of a registry's records, a retraction is refused: a registry that
 /// suddenly lists less than half of what it listed is more likely broken than emptied.
 const MOST: f64 = 0.5;
@@ -33,32 +30,19 @@ pub(crate) async fn retract_unseen(
     let Some(term) = store.terms.lookup_one(db, registry.as_str()).await? else {
         return Ok(Retraction::default());
     };
-    // Read in id order and filtered here, as `raw_hashes_written_by` does.
+    // A retracted row read again is written again (see the writers), so only current rows
+    // are compared.
     let mut unseen = Vec::new();
     let mut current = 0u64;
-    let mut after = 0i64;
-    loop {
-        let rows = db
-            .fetch(
-                "SELECT id, registry, record_key, retracted_at IS NULL FROM credits \
-                 WHERE id > $1 ORDER BY id LIMIT $2",
-                vec![after.into(), CHUNK.into()],
-            )
-            .await?;
-        for row in &rows {
-            after = row.int(0)?;
-            if row.int(1)? != term || row.int(3)? == 0 {
-                continue;
-            }
+    store
+        .each_current_row_of(term, "record_key", |row| {
             current += 1;
             if !seen.contains(&key_hash(registry.as_str(), &row.text(2)?, 0)) {
-                unseen.push(after);
+                unseen.push(row.int(0)?);
             }
-        }
-        if (rows.len() as i64) < CHUNK {
-            break;
-        }
-    }
+            Ok(())
+        })
+        .await?;
     if unseen.is_empty() {
         return Ok(Retraction::default());
     }
