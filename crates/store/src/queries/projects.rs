@@ -201,17 +201,19 @@ fn crediting_period_overlaps(backend: Backend, range: &DateRange, q: &mut Select
     )
 }
 
-/// The sort key of a project listing, as SQL and as a row value.
-fn order_sql(order: ProjectOrder) -> (&'static str, &'static str) {
-    match order {
-        // The key is the roll-up's expression (see `rollup_sort`).
-        ProjectOrder::RetiredDesc | ProjectOrder::FirstIssuance => ("sort, p.key", ""),
-        ProjectOrder::Id => ("p.key", "p.key"),
-        ProjectOrder::Name => ("p.name, p.key", "(p.name, p.key)"),
-        ProjectOrder::Country => (
+/// The sort key of a project listing, as SQL and as a row value; `rollup` is the roll-up's
+/// expression when sorted by one (see `rollup_sort`).
+fn order_sql(order: ProjectOrder, rollup: Option<&str>) -> (&'static str, String) {
+    match (order, rollup) {
+        (ProjectOrder::RetiredDesc | ProjectOrder::FirstIssuance, Some(expr)) => {
+            ("sort, p.key", format!("({expr}, p.key)"))
+        }
+        (ProjectOrder::Name, _) => ("p.name, p.key", "(p.name, p.key)".to_owned()),
+        (ProjectOrder::Country, _) => (
             "COALESCE(p.country, ''), p.key",
-            "(COALESCE(p.country, ''), p.key)",
+            "(COALESCE(p.country, ''), p.key)".to_owned(),
         ),
+        _ => ("p.key", "p.key".to_owned()),
     }
 }
 
@@ -243,15 +245,14 @@ pub(crate) async fn query(
     let sort = rollup_sort(store, order, &mut q).await?;
     let mut conds = Vec::new();
     conditions(store, filter, &mut q, &mut conds).await?;
-    let (order_by, key) = order_sql(order);
+    let (order_by, key) = order_sql(order, sort.as_ref().map(|(_, expr)| *expr));
     if let Some(after) = after {
         let condition = match order {
             ProjectOrder::RetiredDesc | ProjectOrder::FirstIssuance => {
                 let c = Cursor::parse(after, 2)?;
                 let first = q.arg(c.int(0)?);
                 let id = q.arg(c.text(1)?);
-                let expr = sort.as_ref().map_or("0", |(_, expr)| expr);
-                format!("({expr}, p.key) > ({first}, {id})")
+                format!("{key} > ({first}, {id})")
             }
             ProjectOrder::Id => {
                 let c = Cursor::parse(after, 1)?;
