@@ -511,8 +511,9 @@ impl SqlStore {
         if trusted.is_empty() {
             return Ok(hashes);
         }
-        // Current rows only: a retracted row read again must be written again, to come back.
-        self.each_current_row_of(registry, "origin, raw_hash", |row| {
+        // A retracted row's origin has no run (see `retract`): it is never trusted, so a row
+        // read again after a retraction is written again and comes back.
+        self.each_row_of(registry, "origin, raw_hash", |row| {
             if trusted.contains(&row.int(2)?)
                 && let Ok(hash) = <[u8; 32]>::try_from(row.bytes(3)?)
             {
@@ -524,11 +525,11 @@ impl SqlStore {
         Ok(hashes)
     }
 
-    /// Calls `f` with every current (not retracted) credit row of `registry` (a term), in id
-    /// order: `id, registry`, then `columns`. Reads all rows in chunks and compares the
-    /// registry and the mark here: filtered in SQL, SQLite would walk the registry's index
-    /// and sort every chunk instead of reading rows in id order.
-    pub(crate) async fn each_current_row_of(
+    /// Calls `f` with every credit row of `registry` (a term), in id order: `id, registry`,
+    /// then `columns`. Reads all rows in chunks and compares the registry here: filtered in
+    /// SQL, SQLite would walk the registry's index and sort every chunk instead of reading
+    /// rows in id order.
+    pub(crate) async fn each_row_of(
         &self,
         registry: i64,
         columns: &str,
@@ -537,10 +538,8 @@ impl SqlStore {
         /// Rows read at a time, to keep the rows of one statement small beside the answer.
         const CHUNK: i64 = 100_000;
         let sql = format!(
-            "SELECT id, registry, {columns}, retracted_at IS NULL FROM credits \
-             WHERE id > $1 ORDER BY id LIMIT $2"
+            "SELECT id, registry, {columns} FROM credits WHERE id > $1 ORDER BY id LIMIT $2"
         );
-        let current = 2 + columns.split(',').count();
         let mut after = 0i64;
         loop {
             let rows = self
@@ -549,7 +548,7 @@ impl SqlStore {
                 .await?;
             for row in &rows {
                 after = row.int(0)?;
-                if row.int(1)? == registry && row.int(current)? != 0 {
+                if row.int(1)? == registry {
                     f(row)?;
                 }
             }

@@ -30,12 +30,13 @@ pub(crate) async fn retract_unseen(
     let Some(term) = store.terms.lookup_one(db, registry.as_str()).await? else {
         return Ok(Retraction::default());
     };
-    // A retracted row read again is written again (see the writers), so only current rows
-    // are compared.
     let mut unseen = Vec::new();
     let mut current = 0u64;
     store
-        .each_current_row_of(term, "record_key", |row| {
+        .each_row_of(term, "record_key, retracted_at IS NULL", |row| {
+            if row.int(3)? == 0 {
+                return Ok(());
+            }
             current += 1;
             if !seen.contains(&key_hash(registry.as_str(), &row.text(2)?, 0)) {
                 unseen.push(row.int(0)?);
@@ -60,6 +61,25 @@ pub(crate) async fn retract_unseen(
          raw_hash, origin, line, written_at, retracted_at FROM credits WHERE id = $1"
     );
     let mut tx = db.begin().await?;
+    // The retraction's own provenance, with no run (0): an import never takes a retracted
+    // row's raw hash for a row it stored (see `raw_hashes_written_by`).
+    let origin = tx
+        .fetch(
+            "INSERT INTO origins (source, fetched_at, run) VALUES ($1, $2, 0) \
+             ON CONFLICT (source, fetched_at, run) DO UPDATE SET run = excluded.run RETURNING id",
+            vec![
+                format!("retracted: {registry} no longer lists it")
+                    .as_str()
+                    .into(),
+                Arg::Instant(Some(at)),
+            ],
+        )
+        .await?;
+    let origin = origin
+        .first()
+        .map(|r| r.int(0))
+        .transpose()?
+        .unwrap_or_default();
     let mut totals = Totals::default();
     let mut retracted = 0;
     for id in unseen {
@@ -89,9 +109,9 @@ pub(crate) async fn retract_unseen(
         );
         tx.execute(&supersede, vec![id.into()]).await?;
         tx.execute(
-            "UPDATE credits SET version = version + 1, written_at = $1, retracted_at = $1 \
-             WHERE id = $2",
-            vec![Arg::Instant(Some(at)), id.into()],
+            "UPDATE credits SET version = version + 1, written_at = $1, retracted_at = $1, \
+             origin = $2 WHERE id = $3",
+            vec![Arg::Instant(Some(at)), origin.into(), id.into()],
         )
         .await?;
         retracted += 1;
