@@ -554,7 +554,7 @@ fn verra_blocks() -> ((String, String), (String, String)) {
 
 /// A Toucan batch on a block Verra shows retired is the bridge working as designed (the
 /// units left Verra before they became tokens); a batch on a block Verra still shows active
-/// is the same tonnes twice, and `carbonmesh match` says so.
+/// is the same tonnes twice: the import says so, and `carbonmesh match` agrees.
 #[test]
 fn tokens_on_units_verra_still_shows_active_raise_an_alert() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -583,11 +583,24 @@ fn tokens_on_units_verra_still_shows_active_raise_an_alert() {
         ],
     );
     assert!(out.contains("2 rows read; records new 2"), "{out}");
+    let on_batches = || -> Vec<serde_json::Value> {
+        alerts_jsonl(dir.path())
+            .into_iter()
+            .filter(|a| record_keys(a).iter().any(|k| k.starts_with("batch-")))
+            .collect()
+    };
+    // The import checked the groups of what it wrote (the batches and the Verra blocks their
+    // serials overlap); a full run finds the same.
+    let evidence = |alerts: &[serde_json::Value]| -> Vec<(String, Vec<String>)> {
+        alerts
+            .iter()
+            .map(|a| (a["id"].to_string(), record_keys(a)))
+            .collect()
+    };
+    let imported = on_batches();
     succeed(dir.path(), &["match"]);
-    let overlaps: Vec<serde_json::Value> = alerts_jsonl(dir.path())
-        .into_iter()
-        .filter(|a| record_keys(a).iter().any(|k| k.starts_with("batch-")))
-        .collect();
+    let overlaps = on_batches();
+    assert_eq!(evidence(&imported), evidence(&overlaps));
     let [alert] = overlaps.as_slice() else {
         panic!("one alert on the Toucan batches: {overlaps:#?}");
     };
@@ -599,4 +612,32 @@ fn tokens_on_units_verra_still_shows_active_raise_an_alert() {
         listed.contains("toucan record batch-2 names verra units"),
         "{listed}"
     );
+
+    // Toucan corrects batch 2 to the retired block: the next import resolves the alert.
+    let corrected = serde_json::json!({
+        "data": { "batchTokens": [batch("1", &retired), batch("2", &retired)] }
+    });
+    std::fs::write(&batches, corrected.to_string()).expect("write batches");
+    let out = succeed(
+        dir.path(),
+        &[
+            "import",
+            "--registry",
+            "toucan",
+            batches.to_str().expect("path"),
+        ],
+    );
+    assert!(out.contains("changed 1"), "{out}");
+    let after = on_batches();
+    let old = after.iter().find(|a| a["id"] == overlaps[0]["id"]);
+    assert_eq!(
+        old.map(|a| &a["status"]),
+        Some(&"resolved".into()),
+        "{after:#?}"
+    );
+    // Both batches now name the same Verra units: that is a new alert of its own.
+    let twice: Vec<&serde_json::Value> = after.iter().filter(|a| a["status"] == "new").collect();
+    assert_eq!(twice.len(), 1, "{after:#?}");
+    assert_eq!(twice[0]["kind"], "serial_overlap_issuance");
+    assert_eq!(record_keys(twice[0]), ["batch-1", "batch-2"]);
 }

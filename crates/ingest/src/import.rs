@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use carbonmesh_connector::{Connector, Feed, FileError};
-use carbonmesh_matcher::MatchSession;
+use carbonmesh_matcher::{Covered, MatchSession, check_in_groups};
 use carbonmesh_model::{CreditRecord, Project, RunCounts, RunStatus};
 use carbonmesh_store::{Batch, CreditFilter, Store, StoreError};
 use chrono::Utc;
@@ -281,10 +281,10 @@ async fn import_stream(
     // normalized page by page on a blocking thread while the store writes the previous page,
     // so both cores are busy and only a few pages are held at a time.
     let started = std::time::Instant::now();
-    let matching = Matching::choose(store, matcher, expected).await;
+    let matching = Matching::choose(store, matcher).await;
     let during_load = match matching {
         Matching::DuringLoad(session) => Some(session),
-        Matching::Off | Matching::AfterLoad(_) => None,
+        Matching::Off | Matching::InGroups(_) => None,
     };
     let known = match reread || !connector.rows_stand_alone(feed) {
         true => None,
@@ -350,11 +350,16 @@ async fn import_stream(
     let matched = match matching {
         Matching::Off => Ok(()),
         Matching::DuringLoad(session) => session.save(store).await.map(|_| ()),
-        // Built from the store as it now stands, which brings every alert in step.
-        Matching::AfterLoad(session) if written.new + written.changed > 0 => {
-            session.ready(store).await
+        Matching::InGroups(stored) if written.new + written.changed > 0 => {
+            let covered = match stored {
+                0 => Covered::Everything,
+                _ => Covered::WrittenBy(run_id),
+            };
+            check_in_groups(store, covered, Utc::now())
+                .await
+                .map(|_| ())
         }
-        Matching::AfterLoad(_) => Ok(()),
+        Matching::InGroups(_) => Ok(()),
     };
     if let Err(error) = matched {
         tracing::warn!(%error, "matching the import failed");
@@ -379,22 +384,19 @@ async fn import_stream(
 enum Matching<'a> {
     /// Not at all (the storage benches measure the write path alone).
     Off,
-    /// Each page as it is written, against a state that holds every stored record: the
-    /// session has one already, or the store is empty and building it costs nothing.
+    /// Each page as it is written, against the session's state, which holds every stored
+    /// record already (a server that has been matching its writes).
     DuringLoad(&'a MatchSession),
-    /// Once the load has committed, and only if it changed anything: building the state of
-    /// a store that already holds records costs about as much as loading them, and a
-    /// re-import that changes nothing needs no state at all.
-    AfterLoad(&'a MatchSession),
+    /// Once the load has committed, and only if it changed anything: the groups of what it
+    /// wrote, read back from the store a batch at a time (see `carbonmesh_matcher::groups`),
+    /// so that memory does not grow with the store. Holds the records stored before the load:
+    /// none means every group is checked.
+    InGroups(u64),
 }
 
 impl<'a> Matching<'a> {
-    /// How to match a load of about `expected` records.
-    async fn choose(
-        store: &dyn Store,
-        session: Option<&'a MatchSession>,
-        expected: u64,
-    ) -> Matching<'a> {
+    /// How to match a load.
+    async fn choose(store: &dyn Store, session: Option<&'a MatchSession>) -> Matching<'a> {
         let Some(session) = session else {
             return Matching::Off;
         };
@@ -402,24 +404,9 @@ impl<'a> Matching<'a> {
             return Matching::DuringLoad(session);
         }
         match store.count_credits(&CreditFilter::default()).await {
-            Ok(0) => {}
-            Ok(_) => return Matching::AfterLoad(session),
+            Ok(stored) => Matching::InGroups(stored),
             Err(error) => {
                 tracing::warn!(%error, "counting the stored records failed: the import is not matched");
-                return Matching::Off;
-            }
-        }
-        // The state of an empty store (its projects, its alerts) is built before the load,
-        // which holds the write lock until it commits.
-        match session.ready(store).await {
-            Ok(()) => {
-                session
-                    .reserve(usize::try_from(expected).unwrap_or(0))
-                    .await;
-                Matching::DuringLoad(session)
-            }
-            Err(error) => {
-                tracing::warn!(%error, "the matcher is not ready: the import is not matched");
                 Matching::Off
             }
         }

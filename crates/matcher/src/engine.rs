@@ -286,6 +286,11 @@ impl Matcher {
         &self.findings
     }
 
+    /// The current findings, by id, without the rest of the state.
+    pub fn into_findings(self) -> BTreeMap<String, Finding> {
+        self.findings
+    }
+
     /// Number of current credit records.
     pub fn records(&self) -> usize {
         self.by_key.values().map(HashMap::len).sum()
@@ -452,7 +457,7 @@ impl Matcher {
             {
                 set.remove(&id);
             }
-            for target in Self::references(old) {
+            for target in rules::references(old) {
                 if let Some(set) = self.referenced_by.get_mut(&target) {
                     set.remove(&id);
                 }
@@ -461,7 +466,7 @@ impl Matcher {
         if let Some(key) = rules::similarity_key(&project) {
             self.similar.entry(key).or_default().insert(id.clone());
         }
-        for target in Self::references(&project) {
+        for target in rules::references(&project) {
             self.referenced_by
                 .entry(target)
                 .or_default()
@@ -469,15 +474,6 @@ impl Matcher {
         }
         self.projects.insert(id, (project, version));
         true
-    }
-
-    /// Project ids a project's cross-references name (in registries carbonmesh reads).
-    fn references(project: &Project) -> Vec<String> {
-        project
-            .cross_references
-            .iter()
-            .filter_map(|x| x.registry.map(|r| project_id(r, &x.id)))
-            .collect()
     }
 
     // ---------------------------------------------------------------------------------------
@@ -572,7 +568,7 @@ impl Matcher {
             let old_refs = self
                 .projects
                 .get(&id)
-                .map(|(old, _)| (Self::references(old), rules::similarity_key(old)));
+                .map(|(old, _)| (rules::references(old), rules::similarity_key(old)));
             if !self.put_project(p, v) {
                 continue;
             }
@@ -714,7 +710,7 @@ impl Matcher {
     /// and those with its similarity key.
     fn dirty_around_project(&self, id: &str, dirty: &mut BTreeSet<String>) {
         if let Some((p, _)) = self.projects.get(id) {
-            dirty.extend(Self::references(p));
+            dirty.extend(rules::references(p));
             if let Some(key) = rules::similarity_key(p) {
                 dirty.extend(self.similar.get(&key).into_iter().flatten().cloned());
             }

@@ -4,19 +4,24 @@
 //! * [`index`]: per-namespace serial-range index (sorted arrays with a running max end).
 //! * [`engine`]: the rules and the matcher state, incremental ([`Matcher::apply`]) and full
 //!   ([`Matcher::full`]); both end with the same findings.
+//! * [`groups`]: the independent groups of records and projects, checked a batch at a time.
 //! * [`persist`]: runs against a store, keeps the stored alerts in step, and the ingest hook
 //!   ([`persist::after_write`], [`persist::after_run`]).
 //! * [`review`]: the review workflow with its append-only history.
 #![deny(missing_docs)]
 
 pub mod engine;
+pub mod groups;
 pub mod index;
 pub mod persist;
 pub mod review;
 pub mod rules;
 
 pub use engine::{Changes, Finding, MatchConfig, Matcher};
-pub use persist::{MatchSession, Mode, Reconciled, RunReport, after_run, after_write, run};
+pub use persist::{
+    Covered, MatchSession, Mode, Reconciled, RunReport, after_run, after_write, check_in_groups,
+    run,
+};
 
 /// Why matching or a review step failed.
 #[derive(Debug, thiserror::Error)]

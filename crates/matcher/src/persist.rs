@@ -3,7 +3,7 @@
 //! status change with a history entry), and the [`MatchSession`] the ingest hook keeps
 //! between writes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use carbonmesh_model::{
@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::MatchError;
 use crate::engine::{Changes, Finding, MatchConfig, Matcher};
+use crate::groups::Grouping;
 
 /// The actor the matcher's own history entries name.
 pub const MATCHER_ACTOR: &str = "matcher";
@@ -314,6 +315,168 @@ pub async fn reconcile_changes(
     Ok(counts)
 }
 
+/// Makes the stored alerts within `checked` match `findings`: every finding stored, and every
+/// stored alert with evidence in `checked` (records and projects by registry and key) but no
+/// finding resolved. Alerts about other records are left as they are.
+pub async fn reconcile_within(
+    store: &dyn Store,
+    findings: &BTreeMap<String, Finding>,
+    checked: &HashSet<(RegistryId, String)>,
+    now: DateTime<Utc>,
+) -> Result<Reconciled, MatchError> {
+    let mut stored = stored_alerts(store).await?;
+    let mut counts = Reconciled::default();
+    for (id, f) in findings {
+        save_finding(store, f, stored.remove(id), now, &mut counts).await?;
+    }
+    for alert in stored.values().filter(|a| !a.kind.is_operational()) {
+        let in_scope = alert
+            .records
+            .iter()
+            .any(|r| checked.contains(&(r.registry, r.record_key.clone())));
+        if in_scope && resolve(store, alert, now).await? {
+            counts.resolved += 1;
+        }
+    }
+    Ok(counts)
+}
+
+/// What [`check_in_groups`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Covered {
+    /// Every stored record and project.
+    Everything,
+    /// The groups of the records and projects the run with this id wrote.
+    WrittenBy(i64),
+}
+
+/// Records read and checked at a time by [`check_in_groups`] (whole groups, so a batch can be
+/// larger).
+const GROUP_BATCH: usize = 50_000;
+
+/// Lean keys read per statement by [`check_in_groups`].
+const KEY_PAGE: u32 = 100_000;
+
+/// Checks the stored records group by group (see [`crate::groups`]) and brings the stored
+/// alerts of the checked groups in step. Memory holds the lean keys of the records and one
+/// batch of whole records, never the whole store; the findings are those of a full run.
+pub async fn check_in_groups(
+    store: &dyn Store,
+    covered: Covered,
+    now: DateTime<Utc>,
+) -> Result<Reconciled, MatchError> {
+    let started = std::time::Instant::now();
+    let config = config_for(store, now).await?;
+    let mut projects: Vec<(Project, i64)> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.projects_page(after.as_deref(), PAGE).await?;
+        let Some((_, last)) = page.last() else { break };
+        after = Some(last.id());
+        let n = page.len();
+        projects.extend(page.into_iter().map(|(v, p)| (p, v)));
+        if n < PAGE as usize {
+            break;
+        }
+    }
+    let touched_projects: Option<HashSet<String>> = match covered {
+        Covered::Everything => None,
+        Covered::WrittenBy(run) => {
+            Some(store.projects_written_by(run).await?.into_iter().collect())
+        }
+    };
+    let mut grouping = Grouping::new();
+    let mut after = None;
+    loop {
+        let page = store.match_keys(after, KEY_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.position);
+        for key in &page {
+            let touched = match covered {
+                Covered::Everything => true,
+                Covered::WrittenBy(run) => key.run == Some(run),
+            };
+            grouping.add(key, touched);
+        }
+        if page.len() < KEY_PAGE as usize {
+            break;
+        }
+    }
+    let keys = grouping.len();
+    let batches = grouping.batches(
+        projects.iter().map(|(p, _)| p),
+        touched_projects.as_ref(),
+        GROUP_BATCH,
+    );
+    let grouped = started.elapsed();
+    let by_id: HashMap<String, usize> = projects
+        .iter()
+        .enumerate()
+        .map(|(i, (p, _))| (p.id(), i))
+        .collect();
+    // What was checked, for the alerts in scope (not needed when everything was).
+    let mut checked: HashSet<(RegistryId, String)> = HashSet::new();
+    if let Some(touched) = &touched_projects {
+        for id in touched {
+            if let Some(&i) = by_id.get(id) {
+                checked.insert((projects[i].0.registry, id.clone()));
+            }
+        }
+    }
+    let mut findings = BTreeMap::new();
+    let mut records = 0;
+    // Each batch is checked on a blocking thread while the next one is read.
+    let mut checking: Option<tokio::task::JoinHandle<BTreeMap<String, Finding>>> = None;
+    for batch in &batches {
+        let credits = store.credits_at(&batch.positions).await?;
+        records += credits.len();
+        let batch_projects: Vec<(Project, i64)> = batch
+            .projects
+            .iter()
+            .filter_map(|id| by_id.get(id).map(|&i| projects[i].clone()))
+            .collect();
+        if covered != Covered::Everything {
+            checked.extend(
+                credits
+                    .iter()
+                    .map(|c| (c.record.registry, c.record.record_key.clone())),
+            );
+            checked.extend(batch_projects.iter().map(|(p, _)| (p.registry, p.id())));
+        }
+        if let Some(previous) = checking.take() {
+            findings.extend(previous.await.map_err(|_| MatchError::Poisoned)?);
+        }
+        let config = config.clone();
+        checking = Some(tokio::task::spawn_blocking(move || {
+            Matcher::full(
+                config,
+                credits.into_iter().map(|c| (c.record, c.version)),
+                batch_projects,
+            )
+            .into_findings()
+        }));
+    }
+    if let Some(last) = checking {
+        findings.extend(last.await.map_err(|_| MatchError::Poisoned)?);
+    }
+    let matched = started.elapsed();
+    let reconciled = match covered {
+        Covered::Everything => reconcile_all(store, &findings, now).await?,
+        Covered::WrittenBy(_) => reconcile_within(store, &findings, &checked, now).await?,
+    };
+    tracing::debug!(
+        keys,
+        batches = batches.len(),
+        records,
+        findings = findings.len(),
+        group_s = grouped.as_secs_f64(),
+        check_s = (matched - grouped).as_secs_f64(),
+        reconcile_s = (started.elapsed() - matched).as_secs_f64(),
+        "checked in groups"
+    );
+    Ok(reconciled)
+}
+
 /// How a run was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -424,29 +587,14 @@ impl MatchSession {
 }
 
 impl MatchSession {
-    /// Builds the state from the store's records, if this session has none yet (and brings the
-    /// stored alerts in step with it). A bulk load calls it before it starts, since building
-    /// writes alerts and the load holds the write lock until it commits.
-    pub async fn ready(&self, store: &dyn Store) -> Result<(), MatchError> {
-        self.matcher(store, Utc::now()).await.map(|_| ())
-    }
-
-    /// Makes room in the state for `credits` more records, so that a large load does not
-    /// grow (and copy) it step by step. Does nothing before the state is built.
-    pub async fn reserve(&self, credits: usize) {
-        if let Some(matcher) = self.state.lock().await.as_mut() {
-            matcher.reserve(credits);
-        }
-    }
-
-    /// Whether the state is built (by [`MatchSession::ready`] or an earlier write).
+    /// Whether the state is built (by an earlier write).
     pub async fn has_state(&self) -> bool {
         self.state.lock().await.is_some()
     }
 
     /// Checks records a load is writing, without storing anything: what changed is kept for
     /// [`MatchSession::save`], once the load has committed (or [`MatchSession::forget`] when
-    /// it did not). Call [`MatchSession::ready`] first.
+    /// it did not). Does nothing before the state is built.
     pub async fn apply_unsaved(&self, projects: Vec<Project>, credits: Vec<CreditRecord>) {
         let mut state = self.state.lock().await;
         let Some(matcher) = state.as_mut() else {

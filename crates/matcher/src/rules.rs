@@ -247,6 +247,15 @@ pub fn compatible(a: &Project, b: &Project) -> bool {
     }
 }
 
+/// Project ids a project's cross-references name (in registries carbonmesh reads).
+pub fn references(project: &Project) -> Vec<String> {
+    project
+        .cross_references
+        .iter()
+        .filter_map(|x| x.registry.map(|r| carbonmesh_model::project_id(r, &x.id)))
+        .collect()
+}
+
 /// A record as alert evidence.
 pub fn record_ref(credit: &CreditRecord, version: i64) -> AlertRecordRef {
     AlertRecordRef {

@@ -1,7 +1,9 @@
 //! Incremental and full matching agree: random records (overlapping, nested, adjacent,
 //! foreign, bridged, converted, corrected later) applied in random chunks end with exactly
-//! the findings of one full sort-and-sweep run.
+//! the findings of one full sort-and-sweep run, and so do the same records checked a batch of
+//! independent groups at a time.
 
+use carbonmesh_matcher::groups::findings_in_groups;
 use carbonmesh_matcher::{MatchConfig, Matcher};
 use carbonmesh_model::{
     CreditRecord, CrossReference, Normalized, Project, RegistryId, SerialRange, TransactionType,
@@ -112,6 +114,7 @@ proptest! {
         records in credits(),
         projects in prop::collection::vec((0usize..4, 0u8..4, 0u8..3), 0..10),
         chunk in 1usize..8,
+        batch in 1usize..20,
         complete in any::<bool>(),
     ) {
         let mut config = MatchConfig::new(NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"));
@@ -139,10 +142,12 @@ proptest! {
         for (p, v) in &projects {
             last_projects.insert(p.id(), (p.clone(), *v));
         }
-        let full = Matcher::full(
-            config.clone(),
-            last.into_values(),
-            last_projects.into_values(),
+        let (last, last_projects): (Vec<_>, Vec<_>) =
+            (last.into_values().collect(), last_projects.into_values().collect());
+        let full = Matcher::full(config.clone(), last.clone(), last_projects.clone());
+        prop_assert_eq!(
+            &findings_in_groups(&config, &last, &last_projects, batch),
+            full.findings()
         );
         let mut incremental = Matcher::new(config);
         let mut ps = projects.clone();

@@ -289,6 +289,17 @@ pub(crate) trait Tx: Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 
+/// `(SELECT …)` of the numbers of the JSON array bound at `placeholder` (`$n`): sets larger
+/// than a statement takes parameters, as one argument.
+pub(crate) fn json_id_set(backend: crate::Backend, placeholder: &str) -> String {
+    match backend {
+        crate::Backend::Sqlite => format!("(SELECT value FROM json_each({placeholder}))"),
+        crate::Backend::Postgres => {
+            format!("(SELECT json_array_elements_text({placeholder}::json)::bigint)")
+        }
+    }
+}
+
 /// `$1, $2, …` for `n` values starting after `offset` placeholders.
 pub(crate) fn placeholders(offset: usize, n: usize) -> String {
     (offset + 1..=offset + n)

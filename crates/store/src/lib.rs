@@ -52,6 +52,7 @@ pub use query::{
     StatsGroup, VocabularyCount,
 };
 pub use records::{Batch, BulkLoad, key_hash};
+
 pub use url::{Backend, DatabaseUrl};
 
 /// A record together with where it came from.
@@ -171,6 +172,35 @@ pub trait RecordStore: Send + Sync {
     /// carbonmesh wrote, once per record (a row that gave two records is there twice): the rows
     /// an import can count as unchanged without normalizing them again.
     async fn raw_hashes_of_this_version(&self, registry: RegistryId) -> StoreResult<Vec<[u8; 32]>>;
+
+    /// Current credit records after the position `after`, in position order, `limit` at a
+    /// time, each with only what the matcher groups records by before it reads them whole.
+    async fn match_keys(&self, after: Option<i64>, limit: u32) -> StoreResult<Vec<MatchKey>>;
+
+    /// The current credit records at `positions`, with their versions, in position order
+    /// (positions of retracted or unknown records are left out).
+    async fn credits_at(&self, positions: &[i64]) -> StoreResult<Vec<CreditPosition>>;
+
+    /// The ids of the projects the run `run` wrote last.
+    async fn projects_written_by(&self, run: i64) -> StoreResult<Vec<String>>;
+}
+
+/// A current credit record as [`RecordStore::match_keys`] reads it: where it is, its project,
+/// its serial range, its type and status, and the run that wrote it last.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchKey {
+    /// Where it is in the order records were first stored.
+    pub position: i64,
+    /// Its project's id (`registry:id`), shared between the records of one project.
+    pub project: std::sync::Arc<str>,
+    /// Its serial range: namespace (shared), first and last unit.
+    pub range: Option<(std::sync::Arc<str>, u64, u64)>,
+    /// Its transaction type.
+    pub kind: carbonmesh_model::TransactionType,
+    /// Its unit status.
+    pub status: carbonmesh_model::UnitStatus,
+    /// The run that wrote its current version (none for a retraction's own versions).
+    pub run: Option<i64>,
 }
 
 /// The version of carbonmesh recorded on the runs it makes.

@@ -64,10 +64,15 @@ impl Terms {
         db: &dyn Db,
         ids: impl IntoIterator<Item = i64>,
     ) -> StoreResult<()> {
-        let mut missing: Vec<i64> = ids
-            .into_iter()
-            .filter(|id| self.text(*id).is_none())
-            .collect();
+        // One read lock for all, and no copy of the texts: readers call this for every term
+        // column of every row they decode.
+        let mut missing: Vec<i64> = match self.texts.read() {
+            Ok(texts) => ids
+                .into_iter()
+                .filter(|id| !texts.contains_key(id))
+                .collect(),
+            Err(_) => ids.into_iter().collect(),
+        };
         missing.sort_unstable();
         missing.dedup();
         for chunk in missing.chunks(CHUNK) {

@@ -538,6 +538,92 @@ async fn pages_walk_every_current_record_once(store: Arc<dyn Store>) {
     assert_eq!((first.len(), rest.len()), (5, 2));
 }
 
+async fn match_keys_and_positions_read_what_the_matcher_groups(store: Arc<dyn Store>) {
+    let run = store.start_run("verra", "import").await.expect("run");
+    let mut credits: Vec<_> = (0..10).map(|k| credit(k, 3, "Acme")).collect();
+    credits[2].record.serial_range = None;
+    credits[3].record.transaction_type = Normalized::new(TransactionType::Cancellation, "x");
+    credits[3].record.status = Normalized::new(UnitStatus::Converted, "Converted");
+    credits[4].record.registry_project_id = "VCS9".into();
+    for c in &mut credits[5..] {
+        c.provenance.run_id = Some(run);
+    }
+    store.upsert_credits(&credits).await.expect("upsert");
+    let mut project = project("VCS9", "Nine");
+    project.provenance.run_id = Some(run);
+    store
+        .upsert_projects(&[project, self::project("VCS1507", "Other")])
+        .await
+        .expect("projects");
+
+    let mut keys = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.match_keys(after, 4).await.expect("keys");
+        let Some(last) = page.last() else { break };
+        after = Some(last.position);
+        keys.extend(page);
+    }
+    let pages: Vec<_> = store
+        .credits_page(None, 100)
+        .await
+        .expect("page")
+        .into_iter()
+        .map(|c| c.position)
+        .collect();
+    assert_eq!(
+        keys.iter().map(|k| k.position).collect::<Vec<_>>(),
+        pages,
+        "every current record once, in position order"
+    );
+    assert_eq!(&*keys[0].project, "verra:VCS1507");
+    assert_eq!(&*keys[4].project, "verra:VCS9");
+    assert_eq!(
+        keys[1].range.as_ref().map(|(ns, s, e)| (&**ns, *s, *e)),
+        Some(("verra", 1_001, 1_003))
+    );
+    assert_eq!(keys[2].range, None);
+    assert_eq!(
+        (keys[3].kind, keys[3].status),
+        (TransactionType::Cancellation, UnitStatus::Converted)
+    );
+    assert_eq!(keys[0].kind, TransactionType::Retirement);
+    assert_eq!(
+        keys.iter().map(|k| k.run == Some(run)).collect::<Vec<_>>(),
+        [[false; 5], [true; 5]].concat(),
+        "the run that wrote each record"
+    );
+
+    // Whole records at chosen positions: in position order, once, unknown ones left out.
+    let mut changed = credits[6].clone();
+    changed.record.beneficiary = Some("Globex".into());
+    store
+        .upsert_credits(std::slice::from_ref(&changed))
+        .await
+        .expect("change");
+    let wanted = [pages[6], pages[1], pages[6], 999_999];
+    let read = store.credits_at(&wanted).await.expect("at");
+    assert_eq!(
+        read.iter().map(|c| c.position).collect::<Vec<_>>(),
+        [pages[1], pages[6]]
+    );
+    assert_eq!(read[1].record, changed.record, "the current version");
+    assert_eq!((read[0].version, read[1].version), (1, 2));
+    assert_eq!(read[0].record, credits[1].record);
+
+    assert_eq!(
+        store.projects_written_by(run).await.expect("projects"),
+        ["verra:VCS9"]
+    );
+    assert!(
+        store
+            .projects_written_by(run + 1)
+            .await
+            .expect("projects")
+            .is_empty()
+    );
+}
+
 fn delivery(id: &str, body: &str) -> carbonmesh_model::WebhookDelivery {
     carbonmesh_model::WebhookDelivery {
         id: id.into(),
@@ -1108,6 +1194,7 @@ per_backend!(
         migrations_run_twice,
         checkpoints_are_saved_and_cleared,
         pages_walk_every_current_record_once,
+        match_keys_and_positions_read_what_the_matcher_groups,
         webhook_inbox_keeps_each_delivery_once,
         webhook_rejections_are_counted,
         api_keys_are_kept_by_token_hash,

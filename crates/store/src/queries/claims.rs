@@ -72,10 +72,7 @@ pub(crate) async fn claim_terms(store: &SqlStore, search: &str) -> StoreResult<C
 fn id_set(q: &mut Select, backend: Backend, ids: &[i64]) -> String {
     let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
     let p = q.arg(Arg::from(json.as_str()));
-    match backend {
-        Backend::Sqlite => format!("(SELECT value FROM json_each({p}))"),
-        Backend::Postgres => format!("(SELECT json_array_elements_text({p}::json)::bigint)"),
-    }
+    crate::db::json_id_set(backend, &p)
 }
 
 /// The condition on credit records `c` of a claim search.

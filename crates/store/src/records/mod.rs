@@ -9,6 +9,7 @@
 pub(crate) mod columns;
 pub(crate) mod encode;
 pub(crate) mod legacy;
+mod matching;
 mod postgres;
 mod prepare;
 pub(crate) mod read;
@@ -26,7 +27,7 @@ pub(crate) use sqlite::SqliteWriter;
 
 use crate::db::{Arg, Row};
 use crate::store::SqlStore;
-use crate::{CreditPosition, RecordCounts, RecordStore, Stamped, StoreResult};
+use crate::{CreditPosition, MatchKey, RecordCounts, RecordStore, Stamped, StoreResult};
 
 /// Records written to a [`BulkLoad`] at once (one page of a file or a feed).
 #[derive(Debug, Default)]
@@ -439,6 +440,18 @@ impl RecordStore for SqlStore {
         at: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<crate::Retraction> {
         retract::retract_unseen(self, registry, seen, at).await
+    }
+
+    async fn match_keys(&self, after: Option<i64>, limit: u32) -> StoreResult<Vec<MatchKey>> {
+        self.match_keys_after(after, limit).await
+    }
+
+    async fn credits_at(&self, positions: &[i64]) -> StoreResult<Vec<CreditPosition>> {
+        self.credits_at_positions(positions).await
+    }
+
+    async fn projects_written_by(&self, run: i64) -> StoreResult<Vec<String>> {
+        self.projects_of_run(run).await
     }
 
     async fn credits_page(

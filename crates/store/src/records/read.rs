@@ -96,7 +96,7 @@ pub(crate) async fn projects(
     rows.iter_mut().map(|row| project(row, terms)).collect()
 }
 
-fn enum_value<T>(
+pub(crate) fn enum_value<T>(
     terms: &Terms,
     row: &Row,
     i: usize,
