@@ -52,7 +52,6 @@ pub use query::{
     StatsGroup, VocabularyCount,
 };
 pub use records::{Batch, BulkLoad, key_hash};
-
 pub use url::{Backend, DatabaseUrl};
 
 /// A record together with where it came from.
