@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use carbonmesh_connector::{Connector, Feed, FileError};
-use carbonmesh_matcher::{Covered, MatchSession, check_in_groups};
+use carbonmesh_matcher::{Covered, MatchSession, Written, check_in_groups};
 use carbonmesh_model::{CreditRecord, Project, RunCounts, RunStatus};
 use carbonmesh_store::{Batch, CreditFilter, Store, StoreError};
 use chrono::Utc;
@@ -286,6 +286,12 @@ async fn import_stream(
         Matching::DuringLoad(session) => Some(session),
         Matching::Off | Matching::InGroups(_) => None,
     };
+    let covered = match matching {
+        Matching::InGroups(0) => Some(Covered::Everything),
+        Matching::InGroups(_) => Some(Covered::WrittenBy(run_id)),
+        Matching::Off | Matching::DuringLoad(_) => None,
+    };
+    let mut written = covered.map(Written::new);
     let known = match reread || !connector.rows_stand_alone(feed) {
         true => None,
         false => Some(Arc::new(KnownRows::new(
@@ -333,9 +339,16 @@ async fn import_stream(
             }
         }
     });
-    let written = write_pages(load, receiver, (reader, normalizer), during_load, progress).await;
+    let outcome = write_pages(
+        load,
+        receiver,
+        (reader, normalizer),
+        (during_load, written.as_mut()),
+        progress,
+    )
+    .await;
     let read = started.elapsed();
-    let (rows, written, warnings) = match written {
+    let (rows, counts, warnings) = match outcome {
         Ok(done) => done,
         Err(error) => {
             // The load rolled back: the matcher saw records that were not stored.
@@ -347,19 +360,14 @@ async fn import_stream(
     };
     let loaded = started.elapsed();
     // A matcher failure never fails the import: `carbonmesh match` reconciles.
-    let matched = match matching {
-        Matching::Off => Ok(()),
-        Matching::DuringLoad(session) => session.save(store).await.map(|_| ()),
-        Matching::InGroups(stored) if written.new + written.changed > 0 => {
-            let covered = match stored {
-                0 => Covered::Everything,
-                _ => Covered::WrittenBy(run_id),
-            };
-            check_in_groups(store, covered, Utc::now())
+    let matched = match (matching, covered, written) {
+        (Matching::DuringLoad(session), _, _) => session.save(store).await.map(|_| ()),
+        (_, Some(covered), Some(written)) if counts.new + counts.changed > 0 => {
+            check_in_groups(store, covered, written, Utc::now())
                 .await
                 .map(|_| ())
         }
-        Matching::InGroups(_) => Ok(()),
+        _ => Ok(()),
     };
     if let Err(error) = matched {
         tracing::warn!(%error, "matching the import failed");
@@ -373,7 +381,7 @@ async fn import_stream(
     Ok((
         RunCounts {
             seen: rows,
-            ..written
+            ..counts
         },
         warnings,
     ))
@@ -413,7 +421,8 @@ impl<'a> Matching<'a> {
     }
 }
 
-/// Writes the normalized pages as they arrive (and hands them to the matcher), then commits;
+/// Writes the normalized pages as they arrive (and hands them to the matcher, or notes what
+/// the check after the load needs of them), then commits;
 /// returns the raw rows read and what the load wrote.
 async fn write_pages(
     mut load: Box<dyn carbonmesh_store::BulkLoad>,
@@ -422,7 +431,7 @@ async fn write_pages(
         tokio::task::JoinHandle<Result<(), FileError>>,
         tokio::task::JoinHandle<()>,
     ),
-    matcher: Option<&MatchSession>,
+    (matcher, mut written): (Option<&MatchSession>, Option<&mut Written>),
     progress: &ImportProgress,
 ) -> Result<(u64, RunCounts, Vec<String>), ImportError> {
     let mut rows = 0u64;
@@ -452,6 +461,11 @@ async fn write_pages(
                     .collect(),
             )
         });
+        if let Some(written) = written.as_deref_mut() {
+            for c in &normalized.credits {
+                written.add(&c.record);
+            }
+        }
         load.write(Batch {
             projects: normalized.projects,
             credits: normalized.credits,

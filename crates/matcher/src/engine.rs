@@ -286,6 +286,26 @@ impl Matcher {
         &self.findings
     }
 
+    /// The findings `credit` makes on its own, whatever else is stored (a serial count that
+    /// differs from its quantity, a retirement bridged to a token): all a check of its group
+    /// finds when it shares its group with no other record and needs no issuance to cover it.
+    pub fn findings_alone(credit: &CreditRecord, version: i64) -> Vec<Finding> {
+        let role = rules::role(credit);
+        alone_findings(
+            &Alone {
+                registry: credit.registry,
+                key: &credit.record_key,
+                serial: credit.serial.as_deref(),
+                quantity: credit.quantity,
+                range: credit.serial_range.as_ref(),
+                role,
+                bridge: rules::retirement_bridge(credit, role),
+                event_date: credit.event_date,
+            },
+            || rules::record_ref(credit, version),
+        )
+    }
+
     /// The current findings, by id, without the rest of the state.
     pub fn into_findings(self) -> BTreeMap<String, Finding> {
         self.findings
@@ -338,10 +358,7 @@ impl Matcher {
     fn rec(&mut self, credit: CreditRecord, version: i64, key: Arc<str>) -> Rec {
         let role = rules::role(&credit);
         let conversion = rules::conversion_target(&credit);
-        let bridge = (role == Role::Use
-            && credit.transaction_type.value == TransactionType::Retirement)
-            .then(|| rules::bridge_marker(&credit))
-            .flatten();
+        let bridge = rules::retirement_bridge(&credit, role);
         let project = self.project_number(credit.project_id());
         let serial_is_key = credit.serial.as_deref() == Some(&*key);
         let serial = if serial_is_key {
@@ -866,71 +883,33 @@ impl Matcher {
         ))
     }
 
+    fn alone_findings(&self, rec: &Rec) -> Vec<Finding> {
+        alone_findings(
+            &Alone {
+                registry: rec.registry,
+                key: &rec.key,
+                serial: rec.serial(),
+                quantity: rec.quantity,
+                range: self.serial_range(rec).as_ref(),
+                role: rec.role,
+                bridge: rec.bridge,
+                event_date: rec.event_date,
+            },
+            || self.record_ref(rec),
+        )
+    }
+
     /// Findings about one record alone (or one record against what covers it).
     fn record_findings(&self, i: u32) -> Vec<(Finding, Vec<Scope>)> {
         let rec = &self.recs[i as usize];
-        let mut out = Vec::new();
+        let me = Scope::Record(i);
+        let mut out: Vec<(Finding, Vec<Scope>)> = self
+            .alone_findings(rec)
+            .into_iter()
+            .map(|f| (f, vec![me.clone()]))
+            .collect();
         let c = rec;
         let range = self.serial_range(rec);
-        let me = Scope::Record(i);
-        // A block whose serial count differs from its quantity.
-        if let (Some(serial), Some(r)) = (c.serial(), range.as_ref()) {
-            let count = r.quantity();
-            if c.quantity != Decimal::from(count) {
-                let refs = vec![self.record_ref(c)];
-                out.push((
-                    Finding::new(
-                        AlertKind::QuantityMismatch,
-                        Severity::Low,
-                        format!(
-                            "{} record {} states {} units but its serial {} counts {count}.",
-                            c.registry,
-                            c.key,
-                            c.quantity.normalize(),
-                            serial
-                        ),
-                        refs,
-                        Some(r.clone()),
-                        Some(count),
-                    ),
-                    vec![me.clone()],
-                ));
-            }
-        }
-        // A retirement bridged to a token.
-        if rec.role == Role::Use
-            && let Some(bridge) = c.bridge
-        {
-            let banned = c.registry == RegistryId::VERRA && rules::after_token_ban(c.event_date);
-            let severity = if banned {
-                Severity::Critical
-            } else {
-                Severity::High
-            };
-            let when = match c.event_date {
-                Some(d) if banned => {
-                    format!(" on {d}, after Verra's 2022-05-25 ban on tokens of retired credits")
-                }
-                Some(d) => format!(" on {d}"),
-                None => String::new(),
-            };
-            out.push((
-                    Finding::new(
-                        AlertKind::TokenOnRetired,
-                        severity,
-                        format!(
-                            "{} retirement {} of {} units points to {bridge}{when}: the units may be claimed again as tokens.",
-                            c.registry,
-                            c.key,
-                            c.quantity.normalize()
-                        ),
-                        vec![self.record_ref(c)],
-                        range.clone(),
-                        range.as_ref().map(SerialRange::quantity),
-                    ),
-                    vec![me.clone()],
-                ));
-        }
         let (Some((ns, _, _)), Some(r)) = (rec.range(), range.as_ref()) else {
             return out;
         };
@@ -1294,6 +1273,81 @@ impl Matcher {
             out.push((f, scopes));
         }
     }
+}
+
+/// What the rules of a record alone read of it.
+struct Alone<'a> {
+    registry: RegistryId,
+    key: &'a str,
+    serial: Option<&'a str>,
+    quantity: Decimal,
+    range: Option<&'a SerialRange>,
+    role: Role,
+    bridge: Option<Bridge>,
+    event_date: Option<NaiveDate>,
+}
+
+/// Findings a record makes on its own, whatever else is stored: a serial count that differs
+/// from its quantity, a retirement bridged to a token. `evidence` makes the record's reference,
+/// only when there is a finding.
+fn alone_findings(c: &Alone<'_>, evidence: impl Fn() -> AlertRecordRef) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let range = c.range;
+    // A block whose serial count differs from its quantity.
+    if let (Some(serial), Some(r)) = (c.serial, range) {
+        let count = r.quantity();
+        if c.quantity != Decimal::from(count) {
+            let refs = vec![evidence()];
+            out.push(Finding::new(
+                AlertKind::QuantityMismatch,
+                Severity::Low,
+                format!(
+                    "{} record {} states {} units but its serial {} counts {count}.",
+                    c.registry,
+                    c.key,
+                    c.quantity.normalize(),
+                    serial
+                ),
+                refs,
+                Some(r.clone()),
+                Some(count),
+            ));
+        }
+    }
+    // A retirement bridged to a token.
+    if c.role == Role::Use
+        && let Some(bridge) = c.bridge
+    {
+        let banned = c.registry == RegistryId::VERRA && rules::after_token_ban(c.event_date);
+        let severity = if banned {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        let when = match c.event_date {
+            Some(d) if banned => {
+                format!(" on {d}, after Verra's 2022-05-25 ban on tokens of retired credits")
+            }
+            Some(d) => format!(" on {d}"),
+            None => String::new(),
+        };
+        out.push(
+                Finding::new(
+                    AlertKind::TokenOnRetired,
+                    severity,
+                    format!(
+                        "{} retirement {} of {} units points to {bridge}{when}: the units may be claimed again as tokens.",
+                        c.registry,
+                        c.key,
+                        c.quantity.normalize()
+                    ),
+                    vec![evidence()],
+                    range.cloned(),
+                    range.map(SerialRange::quantity),
+                ),
+            );
+    }
+    out
 }
 
 /// The parts of `start..=end` that `cover` leaves out, in order.

@@ -10,19 +10,20 @@
 //! ([`MatchKey`]); a caller then reads and checks a batch of whole groups at a time, and
 //! holds no more than one batch of records.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use carbonmesh_model::{CreditRecord, Project, TransactionType, UnitStatus};
+use carbonmesh_model::{CreditRecord, Project, RegistryId, TransactionType, UnitStatus};
 use carbonmesh_store::MatchKey;
 
 use crate::engine::{Finding, MatchConfig, Matcher};
+use crate::index::Role;
 use crate::rules;
 
 /// The namespace number of a record without a serial range.
 const NO_RANGE: u32 = u32::MAX;
 
-/// What grouping keeps of one record: 32 bytes.
+/// What grouping keeps of one record: 40 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Lean {
     position: i64,
@@ -30,6 +31,9 @@ struct Lean {
     end: u64,
     project: u32,
     namespace: u32,
+    /// Whether a check of this record alone can find more than [`Matcher::findings_alone`]
+    /// (a retirement of a registry known complete, which no issuance may cover).
+    checked_alone: bool,
 }
 
 /// The records and projects of whole groups, to be read and checked together.
@@ -45,6 +49,7 @@ pub struct Batch {
 /// Takes in the lean keys of every current record, then splits them into groups.
 #[derive(Debug, Default)]
 pub struct Grouping {
+    complete_registries: BTreeSet<RegistryId>,
     records: Vec<Lean>,
     touched: Vec<bool>,
     project_numbers: HashMap<Arc<str>, u32>,
@@ -55,9 +60,12 @@ pub struct Grouping {
 }
 
 impl Grouping {
-    /// An empty grouping.
-    pub fn new() -> Grouping {
-        Grouping::default()
+    /// An empty grouping for a check with `config`.
+    pub fn new(config: &MatchConfig) -> Grouping {
+        Grouping {
+            complete_registries: config.complete_registries.clone(),
+            ..Grouping::default()
+        }
     }
 
     /// Records taken in so far.
@@ -100,12 +108,20 @@ impl Grouping {
             }
             None => (NO_RANGE, 0, 0),
         };
+        // `Matcher`'s uncovered-retirement rule, the one rule of a record alone that reads
+        // the configuration.
+        let checked_alone = key.range.as_ref().is_some_and(|(ns, _, _)| {
+            rules::role_of(key.kind, key.status) == Role::Use
+                && self.complete_registries.contains(&key.registry)
+                && rules::namespace_owner(ns).is_none_or(|owner| owner == key.registry)
+        });
         self.records.push(Lean {
             position: key.position,
             start,
             end,
             project,
             namespace,
+            checked_alone,
         });
         self.touched.push(touched);
     }
@@ -113,6 +129,8 @@ impl Grouping {
     /// Splits the records and `projects` (every stored project) into groups and returns the
     /// groups that hold a touched record or a project of `touched_projects` (every group
     /// when `None`), in batches of about `batch_records` records (a group is never split).
+    /// A record alone in its group is left out unless its check needs the configuration:
+    /// [`Matcher::findings_alone`] finds all the rest of it, from the record itself.
     pub fn batches<'a>(
         mut self,
         projects: impl IntoIterator<Item = &'a Project>,
@@ -201,21 +219,25 @@ impl Grouping {
         members.sort_unstable();
         let mut batches = Vec::new();
         let mut batch = Batch::default();
-        let mut group_of_batch = None;
-        for (root, node) in members {
-            let node = node as usize;
-            if group_of_batch != Some(root) {
-                if batch.positions.len() >= batch_records {
-                    batches.push(std::mem::take(&mut batch));
-                }
-                group_of_batch = Some(root);
+        for group in members.chunk_by(|a, b| a.0 == b.0) {
+            if let [(_, only)] = group
+                && (*only as usize) < n
+                && !self.records[*only as usize].checked_alone
+            {
+                continue;
             }
-            if node < n {
-                batch.positions.push(self.records[node].position);
-            } else if reads_records[node - n] {
-                batch
-                    .projects
-                    .push(self.project_ids[node - n].as_ref().to_owned());
+            if batch.positions.len() >= batch_records {
+                batches.push(std::mem::take(&mut batch));
+            }
+            for &(_, node) in group {
+                let node = node as usize;
+                if node < n {
+                    batch.positions.push(self.records[node].position);
+                } else if reads_records[node - n] {
+                    batch
+                        .projects
+                        .push(self.project_ids[node - n].as_ref().to_owned());
+                }
             }
         }
         if !batch.positions.is_empty() || !batch.projects.is_empty() {
@@ -270,25 +292,31 @@ pub fn key_of(position: i64, credit: &CreditRecord) -> MatchKey {
             .map(|r| (Arc::from(r.namespace.as_str()), r.start, r.end)),
         kind: credit.transaction_type.value,
         status: credit.status.value,
+        registry: credit.registry,
         run: None,
     }
 }
 
-/// The findings of `credits` and `projects` (one statement per key), checked a batch of
-/// groups of about `batch_records` records at a time: the findings of [`Matcher::full`] over
-/// all of them.
+/// The findings of `credits` and `projects` (one statement per key): each record's
+/// [`Matcher::findings_alone`], then a batch of groups of about `batch_records` records at a
+/// time checked whole; the findings of [`Matcher::full`] over all of them.
 pub fn findings_in_groups(
     config: &MatchConfig,
     credits: &[(CreditRecord, i64)],
     projects: &[(Project, i64)],
     batch_records: usize,
 ) -> BTreeMap<String, Finding> {
-    let mut grouping = Grouping::new();
-    for (i, (c, _)) in credits.iter().enumerate() {
+    let mut grouping = Grouping::new(config);
+    let mut findings = BTreeMap::new();
+    for (i, (c, version)) in credits.iter().enumerate() {
         grouping.add(&key_of(i as i64, c), true);
+        findings.extend(
+            Matcher::findings_alone(c, *version)
+                .into_iter()
+                .map(|f| (f.id.clone(), f)),
+        );
     }
     let by_id: HashMap<String, &(Project, i64)> = projects.iter().map(|p| (p.0.id(), p)).collect();
-    let mut findings = BTreeMap::new();
     for batch in grouping.batches(projects.iter().map(|(p, _)| p), None, batch_records) {
         let matcher = Matcher::full(
             config.clone(),

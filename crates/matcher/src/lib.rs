@@ -19,8 +19,8 @@ pub mod rules;
 
 pub use engine::{Changes, Finding, MatchConfig, Matcher};
 pub use persist::{
-    Covered, MatchSession, Mode, Reconciled, RunReport, after_run, after_write, check_in_groups,
-    run,
+    Covered, MatchSession, Mode, Reconciled, RunReport, Written, after_run, after_write,
+    check_in_groups, run,
 };
 
 /// Why matching or a review step failed.

@@ -15,12 +15,17 @@ pub const VERRA_TOKEN_BAN: (i32, u32, u32) = (2022, 5, 25);
 
 /// The role of a record's block.
 pub fn role(credit: &CreditRecord) -> Role {
-    match credit.transaction_type.value {
+    role_of(credit.transaction_type.value, credit.status.value)
+}
+
+/// The role of a block of this transaction type and unit status.
+pub fn role_of(kind: TransactionType, status: UnitStatus) -> Role {
+    match kind {
         TransactionType::Issuance => Role::Issuance,
         TransactionType::Retirement
         | TransactionType::Cancellation
         | TransactionType::Conversion => Role::Use,
-        _ => match credit.status.value {
+        _ => match status {
             UnitStatus::Retired | UnitStatus::Cancelled | UnitStatus::Converted => Role::Use,
             _ => Role::Held,
         },
@@ -126,6 +131,14 @@ pub fn bridge_marker(credit: &CreditRecord) -> Option<Bridge> {
         .flatten()
         .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
         .find_map(bridge_named)
+}
+
+/// The tokenization bridge a retirement (a record of `role` [`Role::Use`] and type
+/// retirement) points to.
+pub fn retirement_bridge(credit: &CreditRecord, role: Role) -> Option<Bridge> {
+    (role == Role::Use && credit.transaction_type.value == TransactionType::Retirement)
+        .then(|| bridge_marker(credit))
+        .flatten()
 }
 
 /// Whether a retirement dated `date` falls under Verra's ban on tokens of retired credits.

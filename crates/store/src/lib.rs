@@ -184,12 +184,15 @@ pub trait RecordStore: Send + Sync {
     async fn projects_written_by(&self, run: i64) -> StoreResult<Vec<String>>;
 }
 
-/// A current credit record as [`RecordStore::match_keys`] reads it: where it is, its project,
+/// A current credit record as [`RecordStore::match_keys`] reads it: where it is, its registry
+/// and project,
 /// its serial range, its type and status, and the run that wrote it last.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchKey {
     /// Where it is in the order records were first stored.
     pub position: i64,
+    /// Its registry.
+    pub registry: RegistryId,
     /// Its project's id (`registry:id`), shared between the records of one project.
     pub project: std::sync::Arc<str>,
     /// Its serial range: namespace (shared), first and last unit.

@@ -3,13 +3,65 @@
 //! wrote.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use carbonmesh_model::{TransactionType, UnitStatus};
+use carbonmesh_model::{RegistryId, TransactionType, UnitStatus};
 
 use super::read;
-use crate::db::Arg;
+use crate::db::{Arg, Row};
 use crate::store::SqlStore;
+use crate::terms::Terms;
 use crate::{CreditPosition, MatchKey, StoreResult};
+
+/// The terms of one walk, remembered without the shared cache's lock: a few hundred distinct
+/// numbers stand for a million rows.
+#[derive(Default)]
+struct LocalTerms {
+    texts: HashMap<i64, Arc<str>>,
+    kinds: HashMap<i64, TransactionType>,
+    registries: HashMap<i64, RegistryId>,
+    statuses: HashMap<i64, UnitStatus>,
+}
+
+impl LocalTerms {
+    fn text(&mut self, terms: &Terms, id: i64) -> StoreResult<Arc<str>> {
+        if let Some(text) = self.texts.get(&id) {
+            return Ok(Arc::clone(text));
+        }
+        let text = terms.get(id)?;
+        self.texts.insert(id, Arc::clone(&text));
+        Ok(text)
+    }
+
+    fn registry(&mut self, terms: &Terms, id: i64) -> StoreResult<RegistryId> {
+        if let Some(&registry) = self.registries.get(&id) {
+            return Ok(registry);
+        }
+        let registry = super::encode::registry(&terms.get(id)?)?;
+        self.registries.insert(id, registry);
+        Ok(registry)
+    }
+
+    fn kind(&mut self, terms: &Terms, row: &Row) -> StoreResult<TransactionType> {
+        let id = row.int(5)?;
+        if let Some(&kind) = self.kinds.get(&id) {
+            return Ok(kind);
+        }
+        let kind = read::enum_value(terms, row, 5, "credits.kind", TransactionType::from_name)?;
+        self.kinds.insert(id, kind);
+        Ok(kind)
+    }
+
+    fn status(&mut self, terms: &Terms, row: &Row) -> StoreResult<UnitStatus> {
+        let id = row.int(6)?;
+        if let Some(&status) = self.statuses.get(&id) {
+            return Ok(status);
+        }
+        let status = read::enum_value(terms, row, 6, "credits.status", UnitStatus::from_name)?;
+        self.statuses.insert(id, status);
+        Ok(status)
+    }
+}
 
 /// Positions read by one statement of [`SqlStore::credits_at`].
 const POSITIONS_PER_STATEMENT: usize = 10_000;
@@ -34,16 +86,17 @@ impl SqlStore {
             .collect::<StoreResult<_>>()?;
         // Retracted rows are skipped here, not in SQL, as in `credits_page`.
         let sql = "SELECT id, project, namespace, serial_start, serial_end, kind, status, origin, \
-                   retracted_at IS NULL FROM credits WHERE id > $1 ORDER BY id LIMIT $2";
+                   retracted_at IS NULL, registry FROM credits WHERE id > $1 ORDER BY id LIMIT $2";
         let mut out = Vec::with_capacity((limit as usize).min(100_000));
         let mut after = after.unwrap_or(0);
+        let mut local = LocalTerms::default();
         loop {
             let want = limit as usize - out.len();
             let rows = self
                 .db
                 .fetch(sql, vec![after.into(), (want as i64).into()])
                 .await?;
-            read::load_terms(self.db.as_ref(), &self.terms, &rows, &[1, 2, 5, 6]).await?;
+            read::load_terms(self.db.as_ref(), &self.terms, &rows, &[1, 2, 5, 6, 9]).await?;
             for row in &rows {
                 after = row.int(0)?;
                 if row.int(8)? == 0 {
@@ -52,29 +105,18 @@ impl SqlStore {
                 let range = match row.opt_int(2)? {
                     None => None,
                     Some(ns) => Some((
-                        self.terms.get(ns)?,
+                        local.text(&self.terms, ns)?,
                         row.int(3)?.max(0) as u64,
                         row.int(4)?.max(0) as u64,
                     )),
                 };
                 out.push(MatchKey {
                     position: after,
-                    project: self.terms.get(row.int(1)?)?,
+                    registry: local.registry(&self.terms, row.int(9)?)?,
+                    project: local.text(&self.terms, row.int(1)?)?,
                     range,
-                    kind: read::enum_value(
-                        &self.terms,
-                        row,
-                        5,
-                        "credits.kind",
-                        TransactionType::from_name,
-                    )?,
-                    status: read::enum_value(
-                        &self.terms,
-                        row,
-                        6,
-                        "credits.status",
-                        UnitStatus::from_name,
-                    )?,
+                    kind: local.kind(&self.terms, row)?,
+                    status: local.status(&self.terms, row)?,
                     run: runs.get(&row.int(7)?).copied(),
                 });
             }
@@ -89,8 +131,14 @@ impl SqlStore {
         positions: &[i64],
     ) -> StoreResult<Vec<CreditPosition>> {
         let set = crate::db::json_id_set(self.db.backend(), "$1");
+        // PostgreSQL looks an array's ids up in the key's index; `IN (SELECT …)` of the same
+        // set takes it for a join (14 against 24 ms for 10,000 ids of 300,000).
+        let condition = match self.db.backend() {
+            crate::Backend::Sqlite => format!("c.id IN {set}"),
+            crate::Backend::Postgres => format!("c.id = ANY(ARRAY{set})"),
+        };
         let sql = format!(
-            "SELECT {}, c.retracted_at IS NULL FROM credits c WHERE c.id IN {set} ORDER BY c.id",
+            "SELECT {}, c.retracted_at IS NULL FROM credits c WHERE {condition} ORDER BY c.id",
             read::credit_select("c", false)
         );
         let current = read::CREDIT_VERSION + 1;
