@@ -423,20 +423,34 @@ pub async fn check_in_groups(
         }
     };
     let mut grouping = Grouping::new(&config);
-    let mut after = None;
-    loop {
-        let page = store.match_keys(after, KEY_PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.position);
-        for key in &page {
-            let touched = match covered {
-                Covered::Everything => true,
-                Covered::WrittenBy(run) => key.run == Some(run),
+    // Two halves of the positions are read at once, one page of each at a time: reading is
+    // most of the work, and both cores are free once the load has committed.
+    let stored = store.count_credits(&CreditFilter::default()).await?;
+    let middle = i64::try_from(stored / 2).unwrap_or(i64::MAX).max(1);
+    let mut halves = [(None, Some(middle + 1)), (Some(middle), None)].map(Some);
+    while halves.iter().any(Option::is_some) {
+        let read = |half: Option<(Option<i64>, Option<i64>)>| async move {
+            match half {
+                Some((after, before)) => store.match_keys(after, before, KEY_PAGE).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (first, second) = tokio::join!(read(halves[0]), read(halves[1]));
+        for (half, page) in halves.iter_mut().zip([first?, second?]) {
+            let Some(page) = page else { continue };
+            for key in &page {
+                let touched = match covered {
+                    Covered::Everything => true,
+                    Covered::WrittenBy(run) => key.run == Some(run),
+                };
+                grouping.add(key, touched);
+            }
+            *half = match (page.last(), *half) {
+                (Some(last), Some((_, before))) if page.len() == KEY_PAGE as usize => {
+                    Some((Some(last.position), before))
+                }
+                _ => None,
             };
-            grouping.add(key, touched);
-        }
-        if page.len() < KEY_PAGE as usize {
-            break;
         }
     }
     let keys = grouping.len();

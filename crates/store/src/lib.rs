@@ -172,9 +172,15 @@ pub trait RecordStore: Send + Sync {
     /// an import can count as unchanged without normalizing them again.
     async fn raw_hashes_of_this_version(&self, registry: RegistryId) -> StoreResult<Vec<[u8; 32]>>;
 
-    /// Current credit records after the position `after`, in position order, `limit` at a
-    /// time, each with only what the matcher groups records by before it reads them whole.
-    async fn match_keys(&self, after: Option<i64>, limit: u32) -> StoreResult<Vec<MatchKey>>;
+    /// Current credit records after the position `after` and before `before`, in position
+    /// order, `limit` at a time, each with only what the matcher groups records by before it
+    /// reads them whole.
+    async fn match_keys(
+        &self,
+        after: Option<i64>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<MatchKey>>;
 
     /// The current credit records at `positions`, with their versions, in position order
     /// (positions of retracted or unknown records are left out).

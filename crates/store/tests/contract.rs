@@ -559,7 +559,7 @@ async fn match_keys_and_positions_read_what_the_matcher_groups(store: Arc<dyn St
     let mut keys = Vec::new();
     let mut after = None;
     loop {
-        let page = store.match_keys(after, 4).await.expect("keys");
+        let page = store.match_keys(after, None, 4).await.expect("keys");
         let Some(last) = page.last() else { break };
         after = Some(last.position);
         keys.extend(page);
@@ -588,6 +588,15 @@ async fn match_keys_and_positions_read_what_the_matcher_groups(store: Arc<dyn St
         (TransactionType::Cancellation, UnitStatus::Converted)
     );
     assert_eq!(keys[0].kind, TransactionType::Retirement);
+    let between = store
+        .match_keys(Some(pages[1]), Some(pages[4]), 10)
+        .await
+        .expect("keys");
+    assert_eq!(
+        between.iter().map(|k| k.position).collect::<Vec<_>>(),
+        pages[2..4],
+        "strictly between"
+    );
     assert_eq!(
         keys.iter().map(|k| k.run == Some(run)).collect::<Vec<_>>(),
         [[false; 5], [true; 5]].concat(),

@@ -67,9 +67,10 @@ impl LocalTerms {
 const POSITIONS_PER_STATEMENT: usize = 10_000;
 
 impl SqlStore {
-    pub(crate) async fn match_keys_after(
+    pub(crate) async fn match_keys_between(
         &self,
         after: Option<i64>,
+        before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<MatchKey>> {
         // Few origins (one per file or page a run read): their runs are mapped here, not
@@ -86,7 +87,8 @@ impl SqlStore {
             .collect::<StoreResult<_>>()?;
         // Retracted rows are skipped here, not in SQL, as in `credits_page`.
         let sql = "SELECT id, project, namespace, serial_start, serial_end, kind, status, origin, \
-                   retracted_at IS NULL, registry FROM credits WHERE id > $1 ORDER BY id LIMIT $2";
+                   retracted_at IS NULL, registry FROM credits WHERE id > $1 AND id < $3 ORDER BY id \
+                   LIMIT $2";
         let mut out = Vec::with_capacity((limit as usize).min(100_000));
         let mut after = after.unwrap_or(0);
         let mut local = LocalTerms::default();
@@ -94,7 +96,14 @@ impl SqlStore {
             let want = limit as usize - out.len();
             let rows = self
                 .db
-                .fetch(sql, vec![after.into(), (want as i64).into()])
+                .fetch(
+                    sql,
+                    vec![
+                        after.into(),
+                        (want as i64).into(),
+                        before.unwrap_or(i64::MAX).into(),
+                    ],
+                )
                 .await?;
             read::load_terms(self.db.as_ref(), &self.terms, &rows, &[1, 2, 5, 6, 9]).await?;
             for row in &rows {

@@ -442,8 +442,13 @@ impl RecordStore for SqlStore {
         retract::retract_unseen(self, registry, seen, at).await
     }
 
-    async fn match_keys(&self, after: Option<i64>, limit: u32) -> StoreResult<Vec<MatchKey>> {
-        self.match_keys_after(after, limit).await
+    async fn match_keys(
+        &self,
+        after: Option<i64>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<MatchKey>> {
+        self.match_keys_between(after, before, limit).await
     }
 
     async fn credits_at(&self, positions: &[i64]) -> StoreResult<Vec<CreditPosition>> {
