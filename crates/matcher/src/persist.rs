@@ -360,7 +360,7 @@ pub enum Covered {
 const GROUP_BATCH: usize = 50_000;
 
 /// Lean keys read per statement by [`check_in_groups`].
-const KEY_PAGE: u32 = 100_000;
+const KEY_PAGE: u32 = 20_000;
 
 /// What a load saw of the credit records it wrote, for [`check_in_groups`]: the findings each
 /// makes on its own ([`Matcher::findings_alone`]), and, when the check covers one run, which

@@ -40,7 +40,7 @@ use crate::{BulkLoad, StoreError, StoreResult};
 const KEY_MAP_LIMIT: usize = 4_000_000;
 
 /// Page cache of the writer connection, in KiB.
-const WRITER_CACHE_KIB: i64 = 65_536;
+const WRITER_CACHE_KIB: i64 = 16_384;
 
 /// The record writer of a SQLite file.
 pub(crate) struct SqliteWriter {
