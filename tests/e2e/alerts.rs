@@ -568,20 +568,22 @@ fn tokens_on_units_verra_still_shows_active_raise_an_alert() {
             "projectVintage": { "name": "2020", "project": { "projectId": "VCS-1" } }
         })
     };
-    let batches = dir.path().join("toucan-batches.json");
-    let response = serde_json::json!({
-        "data": { "batchTokens": [batch("1", &retired), batch("2", &active)] }
-    });
-    std::fs::write(&batches, response.to_string()).expect("write batches");
-    let out = succeed(
-        dir.path(),
-        &[
-            "import",
-            "--registry",
-            "toucan",
-            batches.to_str().expect("path"),
-        ],
-    );
+    // Toucan's subgraph answer with these batches, imported.
+    let import_batches = |batches: [serde_json::Value; 2]| -> String {
+        let file = dir.path().join("toucan-batches.json");
+        let response = serde_json::json!({ "data": { "batchTokens": batches } });
+        std::fs::write(&file, response.to_string()).expect("write batches");
+        succeed(
+            dir.path(),
+            &[
+                "import",
+                "--registry",
+                "toucan",
+                file.to_str().expect("path"),
+            ],
+        )
+    };
+    let out = import_batches([batch("1", &retired), batch("2", &active)]);
     assert!(out.contains("2 rows read; records new 2"), "{out}");
     let on_batches = || -> Vec<serde_json::Value> {
         alerts_jsonl(dir.path())
@@ -614,19 +616,7 @@ fn tokens_on_units_verra_still_shows_active_raise_an_alert() {
     );
 
     // Toucan corrects batch 2 to the retired block: the next import resolves the alert.
-    let corrected = serde_json::json!({
-        "data": { "batchTokens": [batch("1", &retired), batch("2", &retired)] }
-    });
-    std::fs::write(&batches, corrected.to_string()).expect("write batches");
-    let out = succeed(
-        dir.path(),
-        &[
-            "import",
-            "--registry",
-            "toucan",
-            batches.to_str().expect("path"),
-        ],
-    );
+    let out = import_batches([batch("1", &retired), batch("2", &retired)]);
     assert!(out.contains("changed 1"), "{out}");
     let after = on_batches();
     let old = after.iter().find(|a| a["id"] == overlaps[0]["id"]);

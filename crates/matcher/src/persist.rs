@@ -44,19 +44,7 @@ enum Page {
 /// Walks every current project, then every current credit record of `store`, a page at a
 /// time with their versions, so that no caller holds all of them at once.
 async fn each_page(store: &dyn Store, mut f: impl FnMut(Page)) -> Result<(), MatchError> {
-    let mut after: Option<String> = None;
-    loop {
-        let page = store.projects_page(after.as_deref(), PAGE).await?;
-        let Some((_, last)) = page.last() else { break };
-        after = Some(last.id());
-        let n = page.len();
-        f(Page::Projects(
-            page.into_iter().map(|(v, p)| (p, v)).collect(),
-        ));
-        if n < PAGE as usize {
-            break;
-        }
-    }
+    each_project_page(store, |page| f(Page::Projects(page))).await?;
     // The store reads the next page while the caller takes in this one: reading runs on a
     // blocking thread once started, so both cores work.
     let mut page = store.credits_page(None, PAGE).await?;
@@ -70,6 +58,25 @@ async fn each_page(store: &dyn Store, mut f: impl FnMut(Page)) -> Result<(), Mat
         }
         let (next, ()) = tokio::join!(store.credits_page(after, PAGE), async { f(credits) });
         page = next?;
+    }
+    Ok(())
+}
+
+/// Walks every current project of `store` with its version, a page at a time.
+async fn each_project_page(
+    store: &dyn Store,
+    mut f: impl FnMut(Vec<(Project, i64)>),
+) -> Result<(), MatchError> {
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.projects_page(after.as_deref(), PAGE).await?;
+        let Some((_, last)) = page.last() else { break };
+        after = Some(last.id());
+        let n = page.len();
+        f(page.into_iter().map(|(v, p)| (p, v)).collect());
+        if n < PAGE as usize {
+            return Ok(());
+        }
     }
     Ok(())
 }
@@ -277,18 +284,7 @@ pub async fn reconcile_all(
     findings: &BTreeMap<String, Finding>,
     now: DateTime<Utc>,
 ) -> Result<Reconciled, MatchError> {
-    let mut stored = stored_alerts(store).await?;
-    let mut counts = Reconciled::default();
-    for (id, f) in findings {
-        save_finding(store, f, stored.remove(id), now, &mut counts).await?;
-    }
-    // Operational alerts (an overdue registry) are not the matcher's to resolve.
-    for alert in stored.values().filter(|a| !a.kind.is_operational()) {
-        if resolve(store, alert, now).await? {
-            counts.resolved += 1;
-        }
-    }
-    Ok(counts)
+    reconcile_within(store, findings, None, now).await
 }
 
 /// Stores what changed: the upserted findings, and the removed ones resolved.
@@ -320,13 +316,13 @@ fn evidence_key(registry: RegistryId, key: &str) -> i64 {
     carbonmesh_store::key_hash(registry.as_str(), key, 0)
 }
 
-/// Makes the stored alerts within `checked` match `findings`: every finding stored, and every
-/// stored alert with evidence in `checked` (records and projects, see [`evidence_key`]) but no
-/// finding resolved. Alerts about other records are left as they are.
+/// Makes the stored alerts within `checked` (all when `None`) match `findings`: every finding
+/// stored, and every stored alert with evidence in `checked` (records and projects, see
+/// [`evidence_key`]) but no finding resolved. Alerts about other records are left as they are.
 async fn reconcile_within(
     store: &dyn Store,
     findings: &BTreeMap<String, Finding>,
-    checked: &HashSet<i64>,
+    checked: Option<&HashSet<i64>>,
     now: DateTime<Utc>,
 ) -> Result<Reconciled, MatchError> {
     let mut stored = stored_alerts(store).await?;
@@ -334,11 +330,14 @@ async fn reconcile_within(
     for (id, f) in findings {
         save_finding(store, f, stored.remove(id), now, &mut counts).await?;
     }
+    // Operational alerts (an overdue registry) are not the matcher's to resolve.
     for alert in stored.values().filter(|a| !a.kind.is_operational()) {
-        let in_scope = alert
-            .records
-            .iter()
-            .any(|r| checked.contains(&evidence_key(r.registry, &r.record_key)));
+        let in_scope = checked.is_none_or(|checked| {
+            alert
+                .records
+                .iter()
+                .any(|r| checked.contains(&evidence_key(r.registry, &r.record_key)))
+        });
         if in_scope && resolve(store, alert, now).await? {
             counts.resolved += 1;
         }
@@ -405,17 +404,7 @@ pub async fn check_in_groups(
     let started = std::time::Instant::now();
     let config = config_for(store, now).await?;
     let mut projects: Vec<(Project, i64)> = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store.projects_page(after.as_deref(), PAGE).await?;
-        let Some((_, last)) = page.last() else { break };
-        after = Some(last.id());
-        let n = page.len();
-        projects.extend(page.into_iter().map(|(v, p)| (p, v)));
-        if n < PAGE as usize {
-            break;
-        }
-    }
+    each_project_page(store, |page| projects.extend(page)).await?;
     let touched_projects: Option<HashSet<String>> = match covered {
         Covered::Everything => None,
         Covered::WrittenBy(run) => {
@@ -521,7 +510,7 @@ pub async fn check_in_groups(
     let matched = started.elapsed();
     let reconciled = match covered {
         Covered::Everything => reconcile_all(store, &findings, now).await?,
-        Covered::WrittenBy(_) => reconcile_within(store, &findings, &checked, now).await?,
+        Covered::WrittenBy(_) => reconcile_within(store, &findings, Some(&checked), now).await?,
     };
     tracing::debug!(
         keys,

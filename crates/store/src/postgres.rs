@@ -72,16 +72,18 @@ pub(crate) fn decode(row: &PgRow) -> StoreResult<Row> {
             values.push(Val::Null);
             continue;
         }
+        // The column's type was just read from its description: the values are decoded
+        // without checking it again.
         let value = match column.type_info().name() {
-            "INT8" => Val::Int(row.try_get(i)?),
-            "INT4" => Val::Int(i64::from(row.try_get::<i32, _>(i)?)),
-            "INT2" => Val::Int(i64::from(row.try_get::<i16, _>(i)?)),
-            "TEXT" | "VARCHAR" | "NAME" | "BPCHAR" => Val::Text(row.try_get(i)?),
-            "BYTEA" => Val::Bytes(row.try_get(i)?),
-            "TIMESTAMPTZ" => Val::Time(row.try_get(i)?),
-            "DATE" => Val::Day(row.try_get(i)?),
-            "NUMERIC" => Val::Decimal(row.try_get(i)?),
-            "BOOL" => Val::Int(i64::from(row.try_get::<bool, _>(i)?)),
+            "INT8" => Val::Int(row.try_get_unchecked(i)?),
+            "INT4" => Val::Int(i64::from(row.try_get_unchecked::<i32, _>(i)?)),
+            "INT2" => Val::Int(i64::from(row.try_get_unchecked::<i16, _>(i)?)),
+            "TEXT" | "VARCHAR" | "NAME" | "BPCHAR" => Val::Text(row.try_get_unchecked(i)?),
+            "BYTEA" => Val::Bytes(row.try_get_unchecked(i)?),
+            "TIMESTAMPTZ" => Val::Time(row.try_get_unchecked(i)?),
+            "DATE" => Val::Day(row.try_get_unchecked(i)?),
+            "NUMERIC" => Val::Decimal(row.try_get_unchecked(i)?),
+            "BOOL" => Val::Int(i64::from(row.try_get_unchecked::<bool, _>(i)?)),
             "JSON" | "JSONB" => Val::Text(row.try_get::<serde_json::Value, _>(i)?.to_string()),
             other => {
                 return Err(StoreError::Corrupt {

@@ -34,33 +34,36 @@ impl LocalTerms {
     }
 
     fn registry(&mut self, terms: &Terms, id: i64) -> StoreResult<RegistryId> {
-        if let Some(&registry) = self.registries.get(&id) {
-            return Ok(registry);
-        }
-        let registry = super::encode::registry(&terms.get(id)?)?;
-        self.registries.insert(id, registry);
-        Ok(registry)
+        remembered(&mut self.registries, id, || {
+            super::encode::registry(&terms.get(id)?)
+        })
     }
 
     fn kind(&mut self, terms: &Terms, row: &Row) -> StoreResult<TransactionType> {
-        let id = row.int(5)?;
-        if let Some(&kind) = self.kinds.get(&id) {
-            return Ok(kind);
-        }
-        let kind = read::enum_value(terms, row, 5, "credits.kind", TransactionType::from_name)?;
-        self.kinds.insert(id, kind);
-        Ok(kind)
+        remembered(&mut self.kinds, row.int(5)?, || {
+            read::enum_value(terms, row, 5, "credits.kind", TransactionType::from_name)
+        })
     }
 
     fn status(&mut self, terms: &Terms, row: &Row) -> StoreResult<UnitStatus> {
-        let id = row.int(6)?;
-        if let Some(&status) = self.statuses.get(&id) {
-            return Ok(status);
-        }
-        let status = read::enum_value(terms, row, 6, "credits.status", UnitStatus::from_name)?;
-        self.statuses.insert(id, status);
-        Ok(status)
+        remembered(&mut self.statuses, row.int(6)?, || {
+            read::enum_value(terms, row, 6, "credits.status", UnitStatus::from_name)
+        })
     }
+}
+
+/// The value of term `id` in `memory`, or `decode`d and remembered.
+fn remembered<T: Copy>(
+    memory: &mut HashMap<i64, T>,
+    id: i64,
+    decode: impl FnOnce() -> StoreResult<T>,
+) -> StoreResult<T> {
+    if let Some(&value) = memory.get(&id) {
+        return Ok(value);
+    }
+    let value = decode()?;
+    memory.insert(id, value);
+    Ok(value)
 }
 
 /// Positions read by one statement of [`SqlStore::credits_at`].
