@@ -40,8 +40,9 @@ pub(crate) struct Delta {
     pub first_day: Option<NaiveDate>,
     /// Latest event day of the records added.
     pub last_day: Option<NaiveDate>,
-    /// Whether a record was taken off: the span must be read again from the records.
-    pub removed: bool,
+    /// Earliest and latest event day of the records taken off: where one was at an end of the
+    /// span, the span is read again from the records.
+    pub removed_days: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// The changes a write makes to the totals.
@@ -56,7 +57,7 @@ pub(crate) struct Counted {
     pub key: TotalKey,
     pub quantity: Option<i64>,
     pub quantity_text: Option<Decimal>,
-    /// Event day (only read when the record is added).
+    /// Event day.
     pub event_day: Option<NaiveDate>,
 }
 
@@ -71,9 +72,14 @@ impl Totals {
         if let Some(text) = record.quantity_text {
             d.quantity_text += text * Decimal::from(sign);
         }
+        // A record without an event day is in no span: taking it off leaves the span as is.
+        let Some(day) = record.event_day else { return };
         if sign < 0 {
-            d.removed = true;
-        } else if let Some(day) = record.event_day {
+            d.removed_days = Some(
+                d.removed_days
+                    .map_or((day, day), |(f, l)| (f.min(day), l.max(day))),
+            );
+        } else {
             d.first_day = Some(d.first_day.map_or(day, |f| f.min(day)));
             d.last_day = Some(d.last_day.map_or(day, |l| l.max(day)));
         }
@@ -90,7 +96,9 @@ pub(crate) const ADD: &str = "INSERT INTO credit_totals (registry, project, vint
      last_day = CASE WHEN excluded.last_day IS NULL OR credit_totals.last_day >= excluded.last_day \
          THEN credit_totals.last_day ELSE excluded.last_day END";
 
-/// Reads a total's span of event days again from its records.
+/// Reads a total's span of event days again from its records, when a record taken off (the
+/// earliest and latest day taken off: `$6`, `$7`) was at one of its ends: otherwise the span
+/// stands, and reading it again costs a walk of the project's records.
 pub(crate) const RESPAN: &str = "UPDATE credit_totals SET \
      first_day = (SELECT MIN(c.event_day) FROM credits c WHERE c.project = credit_totals.project \
          AND c.registry = credit_totals.registry AND COALESCE(c.vintage, 0) = credit_totals.vintage \
@@ -100,7 +108,8 @@ pub(crate) const RESPAN: &str = "UPDATE credit_totals SET \
          AND c.registry = credit_totals.registry AND COALESCE(c.vintage, 0) = credit_totals.vintage \
          AND c.kind = credit_totals.kind AND c.status = credit_totals.status \
          AND c.retracted_at IS NULL) \
-     WHERE registry = $1 AND project = $2 AND vintage = $3 AND kind = $4 AND status = $5";
+     WHERE registry = $1 AND project = $2 AND vintage = $3 AND kind = $4 AND status = $5 \
+     AND (first_day >= $6 OR last_day <= $7)";
 
 pub(crate) const TEXT_OF: &str = "SELECT quantity_text FROM credit_totals WHERE registry = $1 \
      AND project = $2 AND vintage = $3 AND kind = $4 AND status = $5";
@@ -128,7 +137,7 @@ pub(crate) enum Step {
     /// Read the text sum of a total ([`TEXT_OF`] with `key`), add `delta`, write it back
     /// ([`SET_TEXT`] with [`text_sum`] and `key`).
     AddText { key: Vec<Arg>, delta: Decimal },
-    /// [`RESPAN`] with the key.
+    /// [`RESPAN`] with the key and the earliest and latest event day taken off.
     Respan(Vec<Arg>),
     /// [`DROP_EMPTY`].
     DropEmpty,
@@ -158,8 +167,11 @@ pub(crate) fn steps(totals: &Totals) -> StoreResult<Vec<Step>> {
                 delta: d.quantity_text,
             });
         }
-        if d.removed {
-            steps.push(Step::Respan(key_args(key)));
+        if let Some((first, last)) = d.removed_days {
+            let mut args = key_args(key);
+            args.push(Arg::Day(Some(first)));
+            args.push(Arg::Day(Some(last)));
+            steps.push(Step::Respan(args));
         }
         emptied |= d.records < 0;
     }

@@ -36,7 +36,8 @@ use crate::{BulkLoad, StoreError, StoreResult};
 type Origins = HashMap<(String, DateTime<Utc>, i64), i64>;
 
 /// An existing credit row met by a load: its registry and key hash, id, key, version,
-/// content hash, and the project, vintage, kind, status and quantities it is counted by.
+/// content hash, the project, vintage, kind, status and quantities it is counted by, whether
+/// it is retracted, and its event day.
 type Found = (
     i32,
     i64,
@@ -51,6 +52,7 @@ type Found = (
     Option<i64>,
     Option<String>,
     bool,
+    Option<chrono::NaiveDate>,
 );
 
 /// The record writer of a PostgreSQL database.
@@ -432,8 +434,8 @@ async fn apply_totals(tx: &mut Transaction<'static, Postgres>, totals: &Totals) 
         if !d.quantity_text.is_zero() {
             texts.push((*key, d.quantity_text));
         }
-        if d.removed {
-            respans.push(*key);
+        if let Some(days) = d.removed_days {
+            respans.push((*key, days));
         }
         emptied |= d.records < 0;
     }
@@ -482,13 +484,12 @@ async fn apply_totals(tx: &mut Transaction<'static, Postgres>, totals: &Totals) 
             .execute(&mut **tx)
             .await?;
     }
-    for key in respans {
-        sqlx::query_with(
-            crate::totals::RESPAN,
-            crate::postgres::arguments(key_args(&key))?,
-        )
-        .execute(&mut **tx)
-        .await?;
+    for (key, (first, last)) in respans {
+        let mut args = key_args(&key);
+        args.extend([Arg::Day(Some(first)), Arg::Day(Some(last))]);
+        sqlx::query_with(crate::totals::RESPAN, crate::postgres::arguments(args)?)
+            .execute(&mut **tx)
+            .await?;
     }
     if emptied {
         sqlx::query(crate::totals::DROP_EMPTY)
@@ -625,7 +626,7 @@ impl Load {
                 let found: Vec<Found> = sqlx::query_as(
                     "SELECT c.registry, c.key_hash, c.id, c.record_key, c.version, \
                      c.content_hash, c.project, c.vintage, c.kind, c.status, c.quantity, \
-                     c.quantity_text, c.retracted_at IS NOT NULL \
+                     c.quantity_text, c.retracted_at IS NOT NULL, c.event_day \
                      FROM unnest($1::int[], $2::bigint[]) AS k (registry, key_hash) \
                      JOIN credits c ON c.registry = k.registry AND c.key_hash = k.key_hash \
                      ORDER BY c.id FOR UPDATE OF c",
@@ -647,8 +648,22 @@ impl Load {
                         // A retracted record is no longer counted: nothing to take off.
                         Some(f) if f.12 => changed.push((i, f.2)),
                         Some(f) => {
-                            let (_, _, id, _, _, _, project, vintage, kind, status, kg, text, _) =
-                                f;
+                            let (
+                                _,
+                                _,
+                                id,
+                                _,
+                                _,
+                                _,
+                                project,
+                                vintage,
+                                kind,
+                                status,
+                                kg,
+                                text,
+                                _,
+                                event_day,
+                            ) = f;
                             self.totals.count(
                                 &Counted {
                                     key: TotalKey {
@@ -660,7 +675,7 @@ impl Load {
                                     },
                                     quantity: kg,
                                     quantity_text: text.and_then(|t| t.parse().ok()),
-                                    event_day: None,
+                                    event_day,
                                 },
                                 -1,
                             );

@@ -86,8 +86,8 @@ pub(crate) async fn retract_unseen(
         // Read again inside the transaction: a write may have brought it back meanwhile.
         let rows = tx
             .fetch(
-                "SELECT registry, project, vintage, kind, status, quantity, quantity_text \
-                 FROM credits WHERE id = $1 AND retracted_at IS NULL",
+                "SELECT registry, project, vintage, kind, status, quantity, quantity_text, \
+                 event_day FROM credits WHERE id = $1 AND retracted_at IS NULL",
                 vec![id.into()],
             )
             .await?;
@@ -103,7 +103,7 @@ pub(crate) async fn retract_unseen(
                 },
                 quantity: row.opt_int(5)?,
                 quantity_text: row.opt_text(6)?.and_then(|t| t.parse().ok()),
-                event_day: None,
+                event_day: row.opt_day(7)?,
             },
             -1,
         );

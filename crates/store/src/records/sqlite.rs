@@ -336,7 +336,7 @@ struct Existing {
 }
 
 const EXISTING_COLUMNS: &str = "id, record_key, version, content_hash, registry, project, \
-     vintage, kind, status, quantity, quantity_text, retracted_at IS NOT NULL";
+     vintage, kind, status, quantity, quantity_text, retracted_at IS NOT NULL, event_day";
 
 fn existing(row: &rusqlite::Row<'_>) -> rusqlite::Result<Existing> {
     let text: Option<String> = row.get(10)?;
@@ -355,7 +355,9 @@ fn existing(row: &rusqlite::Row<'_>) -> rusqlite::Result<Existing> {
             },
             quantity: row.get(9)?,
             quantity_text: text.and_then(|t| t.parse().ok()),
-            event_day: None,
+            event_day: row
+                .get::<_, Option<i64>>(12)?
+                .and_then(crate::db::from_epoch_days),
         },
         retracted: row.get(11)?,
     })
