@@ -107,8 +107,8 @@ async fn legacy_database_migrates_intact(db: &support::TestDb) {
     let store = carbonmesh_store::connect(db.url()).await.expect("open");
     assert_eq!(
         store.pending_migrations().await.expect("pending"),
-        9,
-        "0009 to 0017"
+        10,
+        "0009 to 0018"
     );
     store.migrate().await.expect("migrate");
     assert_eq!(store.pending_migrations().await.expect("pending"), 0);

@@ -103,7 +103,7 @@ pub(crate) const CREDIT_INDEXES: [(&str, &str); 5] = [
     ),
     (
         "credits_project",
-        "CREATE INDEX credits_project ON credits (project)",
+        "CREATE INDEX credits_project ON credits (project, event_day)",
     ),
     (
         "credits_serial",
