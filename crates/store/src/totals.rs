@@ -98,16 +98,18 @@ pub(crate) const ADD: &str = "INSERT INTO credit_totals (registry, project, vint
 
 /// Reads a total's span of event days again from its records, when a record taken off (the
 /// earliest and latest day taken off: `$6`, `$7`) was at one of its ends: otherwise the span
-/// stands, and reading it again costs a walk of the project's records.
+/// stands. Each end is the first record in day order of the project's index that belongs to
+/// the total (`ORDER BY … LIMIT 1`: `MIN` with these conditions walks all the project's rows
+/// on PostgreSQL).
 pub(crate) const RESPAN: &str = "UPDATE credit_totals SET \
-     first_day = (SELECT MIN(c.event_day) FROM credits c WHERE c.project = credit_totals.project \
+     first_day = (SELECT c.event_day FROM credits c WHERE c.project = credit_totals.project \
          AND c.registry = credit_totals.registry AND COALESCE(c.vintage, 0) = credit_totals.vintage \
          AND c.kind = credit_totals.kind AND c.status = credit_totals.status \
-         AND c.retracted_at IS NULL), \
-     last_day = (SELECT MAX(c.event_day) FROM credits c WHERE c.project = credit_totals.project \
+         AND c.retracted_at IS NULL AND c.event_day IS NOT NULL ORDER BY c.event_day LIMIT 1), \
+     last_day = (SELECT c.event_day FROM credits c WHERE c.project = credit_totals.project \
          AND c.registry = credit_totals.registry AND COALESCE(c.vintage, 0) = credit_totals.vintage \
          AND c.kind = credit_totals.kind AND c.status = credit_totals.status \
-         AND c.retracted_at IS NULL) \
+         AND c.retracted_at IS NULL AND c.event_day IS NOT NULL ORDER BY c.event_day DESC LIMIT 1) \
      WHERE registry = $1 AND project = $2 AND vintage = $3 AND kind = $4 AND status = $5 \
      AND (first_day >= $6 OR last_day <= $7)";
 
