@@ -11,6 +11,7 @@
 //! again from its records (a rare path: a record changed or was replaced).
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -96,22 +97,45 @@ pub(crate) const ADD: &str = "INSERT INTO credit_totals (registry, project, vint
      last_day = CASE WHEN excluded.last_day IS NULL OR credit_totals.last_day >= excluded.last_day \
          THEN credit_totals.last_day ELSE excluded.last_day END";
 
+/// `first_day = …, last_day = …` of the totals row `t`, each end read again from its records:
+/// the first record of the total in day order through the project's index (`ORDER BY …
+/// LIMIT 1`; `MIN` with these conditions walks all the project's rows on PostgreSQL).
+fn span_ends(t: &str) -> String {
+    let end = |order: &str| {
+        format!(
+            "(SELECT c.event_day FROM credits c WHERE c.project = {t}.project \
+             AND c.registry = {t}.registry AND COALESCE(c.vintage, 0) = {t}.vintage \
+             AND c.kind = {t}.kind AND c.status = {t}.status AND c.retracted_at IS NULL \
+             AND c.event_day IS NOT NULL ORDER BY c.event_day {order} LIMIT 1)"
+        )
+    };
+    format!("first_day = {}, last_day = {}", end("ASC"), end("DESC"))
+}
+
 /// Reads a total's span of event days again from its records, when a record taken off (the
 /// earliest and latest day taken off: `$6`, `$7`) was at one of its ends: otherwise the span
-/// stands. Each end is the first record in day order of the project's index that belongs to
-/// the total (`ORDER BY … LIMIT 1`: `MIN` with these conditions walks all the project's rows
-/// on PostgreSQL).
-pub(crate) const RESPAN: &str = "UPDATE credit_totals SET \
-     first_day = (SELECT c.event_day FROM credits c WHERE c.project = credit_totals.project \
-         AND c.registry = credit_totals.registry AND COALESCE(c.vintage, 0) = credit_totals.vintage \
-         AND c.kind = credit_totals.kind AND c.status = credit_totals.status \
-         AND c.retracted_at IS NULL AND c.event_day IS NOT NULL ORDER BY c.event_day LIMIT 1), \
-     last_day = (SELECT c.event_day FROM credits c WHERE c.project = credit_totals.project \
-         AND c.registry = credit_totals.registry AND COALESCE(c.vintage, 0) = credit_totals.vintage \
-         AND c.kind = credit_totals.kind AND c.status = credit_totals.status \
-         AND c.retracted_at IS NULL AND c.event_day IS NOT NULL ORDER BY c.event_day DESC LIMIT 1) \
-     WHERE registry = $1 AND project = $2 AND vintage = $3 AND kind = $4 AND status = $5 \
-     AND (first_day >= $6 OR last_day <= $7)";
+/// stands.
+pub(crate) static RESPAN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE credit_totals SET {} WHERE registry = $1 AND project = $2 AND vintage = $3 \
+         AND kind = $4 AND status = $5 AND (first_day >= $6 OR last_day <= $7)",
+        span_ends("credit_totals")
+    )
+});
+
+/// [`RESPAN`] for many totals at once on PostgreSQL, their keys and removed days as arrays.
+pub(crate) static RESPAN_MANY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE credit_totals t SET {} \
+         FROM unnest($1::int[], $2::int[], $3::int[], $4::int[], $5::int[], $6::date[], \
+         $7::date[]) AS k (registry, project, vintage, kind, status, first_removed, \
+         last_removed) \
+         WHERE t.registry = k.registry AND t.project = k.project AND t.vintage = k.vintage \
+         AND t.kind = k.kind AND t.status = k.status \
+         AND (t.first_day >= k.first_removed OR t.last_day <= k.last_removed)",
+        span_ends("t")
+    )
+});
 
 pub(crate) const TEXT_OF: &str = "SELECT quantity_text FROM credit_totals WHERE registry = $1 \
      AND project = $2 AND vintage = $3 AND kind = $4 AND status = $5";
@@ -213,7 +237,7 @@ pub(crate) async fn apply(tx: &mut dyn Tx, totals: &Totals) -> StoreResult<()> {
                 tx.execute(SET_TEXT, args).await?;
             }
             Step::Respan(key) => {
-                tx.execute(RESPAN, key).await?;
+                tx.execute(&RESPAN, key).await?;
             }
             Step::DropEmpty => {
                 tx.execute(DROP_EMPTY, Vec::new()).await?;

@@ -401,6 +401,45 @@ async fn run_load(
     Ok(counts)
 }
 
+/// Reads the spans of `respans` again (see [`crate::totals::RESPAN`]) in one statement: a
+/// batch of changed records can touch thousands of totals.
+async fn respan(
+    tx: &mut Transaction<'static, Postgres>,
+    respans: &[(
+        crate::totals::TotalKey,
+        (chrono::NaiveDate, chrono::NaiveDate),
+    )],
+) -> StoreResult<()> {
+    if respans.is_empty() {
+        return Ok(());
+    }
+    let mut columns: [Vec<i64>; 5] = Default::default();
+    let (mut firsts, mut lasts) = (Vec::new(), Vec::new());
+    for (key, (first, last)) in respans {
+        for (column, value) in
+            columns
+                .iter_mut()
+                .zip([key.registry, key.project, key.vintage, key.kind, key.status])
+        {
+            column.push(value);
+        }
+        firsts.push(*first);
+        lasts.push(*last);
+    }
+    let [registry, project, vintage, kind, status] = columns;
+    sqlx::query(&crate::totals::RESPAN_MANY)
+        .bind(&registry)
+        .bind(&project)
+        .bind(&vintage)
+        .bind(&kind)
+        .bind(&status)
+        .bind(&firsts)
+        .bind(&lasts)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Applies the totals' changes in one statement (and the rare text sums one by one).
 async fn apply_totals(tx: &mut Transaction<'static, Postgres>, totals: &Totals) -> StoreResult<()> {
     let mut columns: [Vec<i64>; 7] = Default::default();
@@ -484,13 +523,7 @@ async fn apply_totals(tx: &mut Transaction<'static, Postgres>, totals: &Totals) 
             .execute(&mut **tx)
             .await?;
     }
-    for (key, (first, last)) in respans {
-        let mut args = key_args(&key);
-        args.extend([Arg::Day(Some(first)), Arg::Day(Some(last))]);
-        sqlx::query_with(crate::totals::RESPAN, crate::postgres::arguments(args)?)
-            .execute(&mut **tx)
-            .await?;
-    }
+    respan(tx, &respans).await?;
     if emptied {
         sqlx::query(crate::totals::DROP_EMPTY)
             .execute(&mut **tx)

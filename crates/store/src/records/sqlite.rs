@@ -729,7 +729,7 @@ impl Load<'_> {
                     stmt.raw_execute()?;
                 }
                 Step::Respan(key) => {
-                    let mut stmt = self.tx.prepare_cached(crate::totals::RESPAN)?;
+                    let mut stmt = self.tx.prepare_cached(&crate::totals::RESPAN)?;
                     bind_args(&mut stmt, &key)?;
                     stmt.raw_execute()?;
                 }
