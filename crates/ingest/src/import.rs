@@ -281,17 +281,12 @@ async fn import_stream(
     // normalized page by page on a blocking thread while the store writes the previous page,
     // so both cores are busy and only a few pages are held at a time.
     let started = std::time::Instant::now();
-    let matching = Matching::choose(store, matcher).await;
-    let during_load = match matching {
-        Matching::DuringLoad(session) => Some(session),
-        Matching::Off | Matching::InGroups(_) => None,
+    let matching = Matching::choose(store, matcher, run_id).await;
+    let (during_load, mut written) = match matching {
+        Matching::DuringLoad(session) => (Some(session), None),
+        Matching::InGroups(covered) => (None, Some(Written::new(covered))),
+        Matching::Off => (None, None),
     };
-    let covered = match matching {
-        Matching::InGroups(0) => Some(Covered::Everything),
-        Matching::InGroups(_) => Some(Covered::WrittenBy(run_id)),
-        Matching::Off | Matching::DuringLoad(_) => None,
-    };
-    let mut written = covered.map(Written::new);
     let known = match reread || !connector.rows_stand_alone(feed) {
         true => None,
         false => Some(Arc::new(KnownRows::new(
@@ -360,9 +355,9 @@ async fn import_stream(
     };
     let loaded = started.elapsed();
     // A matcher failure never fails the import: `carbonmesh match` reconciles.
-    let matched = match (matching, covered, written) {
-        (Matching::DuringLoad(session), _, _) => session.save(store).await.map(|_| ()),
-        (_, Some(covered), Some(written)) if counts.new + counts.changed > 0 => {
+    let matched = match (matching, written) {
+        (Matching::DuringLoad(session), _) => session.save(store).await.map(|_| ()),
+        (Matching::InGroups(covered), Some(written)) if counts.new + counts.changed > 0 => {
             check_in_groups(store, covered, written, Utc::now())
                 .await
                 .map(|_| ())
@@ -396,15 +391,19 @@ enum Matching<'a> {
     /// record already (a server that has been matching its writes).
     DuringLoad(&'a MatchSession),
     /// Once the load has committed, and only if it changed anything: the groups of what it
-    /// wrote, read back from the store a batch at a time (see `carbonmesh_matcher::groups`),
-    /// so that memory does not grow with the store. Holds the records stored before the load:
-    /// none means every group is checked.
-    InGroups(u64),
+    /// wrote (every group when the store held no record before), read back from the store a
+    /// batch at a time (see `carbonmesh_matcher::groups`), so that memory does not grow with
+    /// the store.
+    InGroups(Covered),
 }
 
 impl<'a> Matching<'a> {
-    /// How to match a load.
-    async fn choose(store: &dyn Store, session: Option<&'a MatchSession>) -> Matching<'a> {
+    /// How to match a load written by the run `run`.
+    async fn choose(
+        store: &dyn Store,
+        session: Option<&'a MatchSession>,
+        run: i64,
+    ) -> Matching<'a> {
         let Some(session) = session else {
             return Matching::Off;
         };
@@ -412,7 +411,8 @@ impl<'a> Matching<'a> {
             return Matching::DuringLoad(session);
         }
         match store.count_credits(&CreditFilter::default()).await {
-            Ok(stored) => Matching::InGroups(stored),
+            Ok(0) => Matching::InGroups(Covered::Everything),
+            Ok(_) => Matching::InGroups(Covered::WrittenBy(run)),
             Err(error) => {
                 tracing::warn!(%error, "counting the stored records failed: the import is not matched");
                 Matching::Off

@@ -915,10 +915,12 @@ impl Matcher {
         };
         let foreign = rules::namespace_owner(&r.namespace).is_some_and(|owner| owner != c.registry);
         // A retirement or cancellation no issuance covers.
-        if rec.role == Role::Use
-            && !foreign
-            && self.config.complete_registries.contains(&c.registry)
-        {
+        if rules::needs_cover(
+            c.registry,
+            rec.role,
+            &r.namespace,
+            &self.config.complete_registries,
+        ) {
             let hits = self.live_hits(ns, r.start, r.end);
             let cover: Vec<(u64, u64, u32)> = hits
                 .iter()

@@ -13,11 +13,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use carbonmesh_model::{CreditRecord, Project, RegistryId, TransactionType, UnitStatus};
+use carbonmesh_model::{CreditRecord, Project, RegistryId};
 use carbonmesh_store::MatchKey;
 
 use crate::engine::{Finding, MatchConfig, Matcher};
-use crate::index::Role;
 use crate::rules;
 
 /// The namespace number of a record without a serial range.
@@ -93,11 +92,7 @@ impl Grouping {
     pub fn add(&mut self, key: &MatchKey, touched: bool) {
         let project = self.project_number(&key.project);
         // A superset of `rules::conversion_target`'s sources, decided without the texts.
-        if matches!(
-            key.kind,
-            TransactionType::Cancellation | TransactionType::Conversion
-        ) || key.status == UnitStatus::Converted
-        {
+        if rules::may_convert(key.kind, key.status) {
             self.may_convert[project as usize] = true;
         }
         let (namespace, start, end) = match &key.range {
@@ -111,9 +106,12 @@ impl Grouping {
         // `Matcher`'s uncovered-retirement rule, the one rule of a record alone that reads
         // the configuration.
         let checked_alone = key.range.as_ref().is_some_and(|(ns, _, _)| {
-            rules::role_of(key.kind, key.status) == Role::Use
-                && self.complete_registries.contains(&key.registry)
-                && rules::namespace_owner(ns).is_none_or(|owner| owner == key.registry)
+            rules::needs_cover(
+                key.registry,
+                rules::role_of(key.kind, key.status),
+                ns,
+                &self.complete_registries,
+            )
         });
         self.records.push(Lean {
             position: key.position,

@@ -153,11 +153,7 @@ pub fn after_token_ban(date: Option<NaiveDate>) -> bool {
 /// The registry a cancellation converts units into, when it is one carbonmesh reads:
 /// California ARB, Gold Standard (CDM → GS) or Cercarbono (BioCarbon → Cercarbono).
 pub fn conversion_target(credit: &CreditRecord) -> Option<RegistryId> {
-    let is_use = matches!(
-        credit.transaction_type.value,
-        TransactionType::Cancellation | TransactionType::Conversion
-    ) || credit.status.value == UnitStatus::Converted;
-    if !is_use {
+    if !may_convert(credit.transaction_type.value, credit.status.value) {
         return None;
     }
     // California accepts conversions only from its Offset Project Registries.
@@ -258,6 +254,29 @@ pub fn compatible(a: &Project, b: &Project) -> bool {
         (Some(x), Some(y)) => x == y,
         _ => true,
     }
+}
+
+/// Whether a record of this type and status can be a conversion (what
+/// [`conversion_target`] then reads its texts for).
+pub fn may_convert(kind: TransactionType, status: UnitStatus) -> bool {
+    matches!(
+        kind,
+        TransactionType::Cancellation | TransactionType::Conversion
+    ) || status == UnitStatus::Converted
+}
+
+/// Whether a record of `registry` in `role`, naming units of `namespace`, must be covered by
+/// one of its registry's issuances: a retirement or cancellation of a registry whose issuances
+/// are known `complete`, of its own units.
+pub fn needs_cover(
+    registry: RegistryId,
+    role: Role,
+    namespace: &str,
+    complete: &std::collections::BTreeSet<RegistryId>,
+) -> bool {
+    role == Role::Use
+        && complete.contains(&registry)
+        && namespace_owner(namespace).is_none_or(|owner| owner == registry)
 }
 
 /// Project ids a project's cross-references name (in registries carbonmesh reads).

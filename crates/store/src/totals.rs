@@ -146,14 +146,22 @@ pub(crate) const SET_TEXT: &str = "UPDATE credit_totals SET quantity_text = $1 W
 
 pub(crate) const DROP_EMPTY: &str = "DELETE FROM credit_totals WHERE records = 0";
 
-fn key_args(key: &TotalKey) -> Vec<Arg> {
-    vec![
-        key.registry.into(),
-        key.project.into(),
-        key.vintage.into(),
-        key.kind.into(),
-        key.status.into(),
-    ]
+impl TotalKey {
+    /// Registry, project, vintage, kind and status, in the order of the table's key.
+    pub(crate) fn columns(&self) -> [i64; 5] {
+        [
+            self.registry,
+            self.project,
+            self.vintage,
+            self.kind,
+            self.status,
+        ]
+    }
+}
+
+/// The key as the arguments `$1` to `$5` of the statements below.
+pub(crate) fn key_args(key: &TotalKey) -> Vec<Arg> {
+    key.columns().into_iter().map(Arg::from).collect()
 }
 
 /// One statement of applying [`Totals`].

@@ -25,12 +25,7 @@ struct LocalTerms {
 
 impl LocalTerms {
     fn text(&mut self, terms: &Terms, id: i64) -> StoreResult<Arc<str>> {
-        if let Some(text) = self.texts.get(&id) {
-            return Ok(Arc::clone(text));
-        }
-        let text = terms.get(id)?;
-        self.texts.insert(id, Arc::clone(&text));
-        Ok(text)
+        remembered(&mut self.texts, id, || terms.get(id))
     }
 
     fn registry(&mut self, terms: &Terms, id: i64) -> StoreResult<RegistryId> {
@@ -53,16 +48,16 @@ impl LocalTerms {
 }
 
 /// The value of term `id` in `memory`, or `decode`d and remembered.
-fn remembered<T: Copy>(
+fn remembered<T: Clone>(
     memory: &mut HashMap<i64, T>,
     id: i64,
     decode: impl FnOnce() -> StoreResult<T>,
 ) -> StoreResult<T> {
-    if let Some(&value) = memory.get(&id) {
-        return Ok(value);
+    if let Some(value) = memory.get(&id) {
+        return Ok(value.clone());
     }
     let value = decode()?;
-    memory.insert(id, value);
+    memory.insert(id, value.clone());
     Ok(value)
 }
 

@@ -416,11 +416,7 @@ async fn respan(
     let mut columns: [Vec<i64>; 5] = Default::default();
     let (mut firsts, mut lasts) = (Vec::new(), Vec::new());
     for (key, (first, last)) in respans {
-        for (column, value) in
-            columns
-                .iter_mut()
-                .zip([key.registry, key.project, key.vintage, key.kind, key.status])
-        {
+        for (column, value) in columns.iter_mut().zip(key.columns()) {
             column.push(value);
         }
         firsts.push(*first);
@@ -457,14 +453,9 @@ async fn apply_totals(tx: &mut Transaction<'static, Postgres>, totals: &Totals) 
             column: "credit_totals.quantity",
             value: "a sum beyond 64 bits of kilograms".into(),
         })?;
+        let [registry, project, vintage, kind, status] = key.columns();
         for (column, value) in columns.iter_mut().zip([
-            key.registry,
-            key.project,
-            key.vintage,
-            key.kind,
-            key.status,
-            d.records,
-            quantity,
+            registry, project, vintage, kind, status, d.records, quantity,
         ]) {
             column.push(value);
         }
@@ -501,15 +492,7 @@ async fn apply_totals(tx: &mut Transaction<'static, Postgres>, totals: &Totals) 
     .bind(&last_days)
     .execute(&mut **tx)
     .await?;
-    let key_args = |key: &crate::totals::TotalKey| -> Vec<Arg> {
-        vec![
-            key.registry.into(),
-            key.project.into(),
-            key.vintage.into(),
-            key.kind.into(),
-            key.status.into(),
-        ]
-    };
+    let key_args = crate::totals::key_args;
     for (key, delta) in texts {
         let old: Option<Option<String>> = sqlx::query_scalar_with(
             crate::totals::TEXT_OF,
